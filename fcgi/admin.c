@@ -1,0 +1,266 @@
+/* twotier-admin: the operator's tool. `migrate` applies the numbered SQL
+ * files of sql_dir in order, recording each in schema_version, and checks
+ * afterwards that every statement of this build prepares against the
+ * schema. `create-operator` adds an operator user to the platform tenant. */
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "password.h"
+#include "problem.h"
+#include "schema.h"
+#include "tenant.h"
+#include "util.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <mysql.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_stmt_def version_table = {
+	0, "schema_version_create",
+	"CREATE TABLE IF NOT EXISTS schema_version ("
+	" version INT UNSIGNED NOT NULL PRIMARY KEY,"
+	" name VARCHAR(255) NOT NULL,"
+	" applied_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
+	0, 0};
+static const struct db_stmt_def versions_applied = {
+	0, "schema_versions", "SELECT version FROM schema_version ORDER BY version", 0, 1};
+static const struct db_stmt_def version_record = {
+	0, "schema_version_insert",
+	"INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))",
+	2, 0};
+/* Two migrate runs at once would apply a file twice. */
+static const struct db_stmt_def migrate_lock = {
+	0, "migrate_lock", "SELECT GET_LOCK('twotier.migrate', 60)", 0, 1};
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* NNNN_name.sql */
+static int migration_file(const struct dirent *d)
+{
+	const char *n = d->d_name;
+	size_t len = strlen(n);
+	for (int i = 0; i < 4; i++)
+		if (n[i] < '0' || n[i] > '9')
+			return 0;
+	return len > 9 && n[4] == '_' && strcmp(n + len - 4, ".sql") == 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 65536, n = 0, got;
+	char *text = xmalloc(cap);
+	while ((got = fread(text + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap)
+			text = xrealloc(text, cap *= 2);
+	}
+	fclose(f);
+	text[n] = '\0';
+	*len = n;
+	return text;
+}
+
+static int migrate(const struct config *cfg)
+{
+	struct dirent **files = NULL;
+	struct db_rows applied = {0, 0, NULL}, lock = {0, 0, NULL};
+	char err[1024];
+	int n = -1, rc = 1, count = 0;
+	struct db *db = db_new(cfg, 0), *check = NULL;
+
+	if (db_connect(db, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "twotier-admin: %s\n", err);
+		goto out;
+	}
+	if (db_exec_once(db, &migrate_lock, NULL, &lock) != DB_OK ||
+	    db_cell(&lock, 0, 0) == NULL || strcmp(db_cell(&lock, 0, 0), "1") != 0) {
+		fprintf(stderr, "twotier-admin: another migration holds the lock\n");
+		goto out;
+	}
+	if (db_exec_once(db, &version_table, NULL, NULL) != DB_OK ||
+	    db_exec_once(db, &versions_applied, NULL, &applied) != DB_OK) {
+		fprintf(stderr, "twotier-admin: cannot read schema_version\n");
+		goto out;
+	}
+	n = scandir(cfg->sql_dir, &files, migration_file, by_name);
+	if (n < 0) {
+		fprintf(stderr, "twotier-admin: %s: %s\n", cfg->sql_dir, strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = files[i]->d_name;
+		long version = strtol(name, NULL, 10);
+		int done = 0;
+		for (size_t r = 0; r < applied.n_rows; r++)
+			if (strtol(db_cell(&applied, r, 0), NULL, 10) == version)
+				done = 1;
+		if (done)
+			continue;
+		char *path = xasprintf("%s/%s", cfg->sql_dir, name);
+		size_t len;
+		char *sql = read_file(path, &len);
+		free(path);
+		if (sql == NULL) {
+			fprintf(stderr, "twotier-admin: %s: %s\n", name, strerror(errno));
+			goto out;
+		}
+		enum db_status st = db_script(db, sql, len, err, sizeof err);
+		free(sql);
+		if (st != DB_OK) {
+			fprintf(stderr, "twotier-admin: %s failed: %s\n", name, err);
+			goto out;
+		}
+		struct db_arg args[] = {db_int(version), db_str(name)};
+		if (db_exec_once(db, &version_record, args, NULL) != DB_OK) {
+			fprintf(stderr, "twotier-admin: cannot record %s\n", name);
+			goto out;
+		}
+		printf("applied %s\n", name);
+		count++;
+	}
+	/* The schema must now take every statement of this build. */
+	check = db_new(cfg, 1);
+	if (db_connect(check, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "twotier-admin: after migrating: %s\n", err);
+		goto out;
+	}
+	printf("schema at version %d (%d migration%s applied)\n", TWOTIER_SCHEMA_VERSION, count,
+	       count == 1 ? "" : "s");
+	rc = 0;
+out:
+	for (int i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	db_rows_free(&applied);
+	db_rows_free(&lock);
+	db_free(check);
+	db_free(db);
+	return rc;
+}
+
+/* The password comes from a file or standard input: never argv, which
+ * other users can read from /proc. */
+static int read_password(const char *file, char *buf, size_t bufsz)
+{
+	FILE *f = file ? fopen(file, "r") : stdin;
+	if (f == NULL)
+		return -1;
+	char *line = fgets(buf, (int)bufsz, f);
+	if (file)
+		fclose(f);
+	if (line == NULL)
+		return -1;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static int create_operator(const struct config *cfg, const char *email, const char *file)
+{
+	char password[PASSWORD_MAX + 2], hash[PASSWORD_HASH_MAX], err[512];
+	struct problem p = {0};
+	struct db *db = db_new(cfg, 1);
+	int rc = 1;
+	if (email == NULL || !valid_email(email)) {
+		fprintf(stderr, "twotier-admin: create-operator needs --email ADDRESS\n");
+		goto out;
+	}
+	if (read_password(file, password, sizeof password) != 0) {
+		fprintf(stderr, "twotier-admin: no password on %s\n", file ? file : "standard input");
+		goto out;
+	}
+	if (strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX) {
+		fprintf(stderr, "twotier-admin: the password must be %d to %d characters\n",
+			PASSWORD_MIN, PASSWORD_MAX);
+		goto out;
+	}
+	if (password_hash(password, hash) != 0) {
+		fprintf(stderr, "twotier-admin: cannot hash the password\n");
+		goto out;
+	}
+	if (db_connect(db, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "twotier-admin: %s\n", err);
+		goto out;
+	}
+	switch (operator_create(db, email, hash, &p)) {
+	case 0:
+		printf("operator %s created\n", email);
+		rc = 0;
+		break;
+	case 1:
+		printf("a user %s already exists; nothing changed\n", email);
+		rc = 0;
+		break;
+	default:
+		fprintf(stderr, "twotier-admin: %s\n", p.detail);
+	}
+out:
+	sodium_memzero(password, sizeof password);
+	problem_clear(&p);
+	db_free(db);
+	return rc;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: twotier-admin -c CONFIG migrate\n"
+			"       twotier-admin -c CONFIG create-operator --email ADDRESS "
+			"[--password-file FILE]\n"
+			"(without --password-file the password is read from standard input)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"email", required_argument, NULL, 'e'},
+		{"password-file", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	struct config cfg;
+	const char *conf = NULL, *email = NULL, *pwfile = NULL;
+	char err[512];
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; break;
+		case 'e': email = optarg; break;
+		case 'p': pwfile = optarg; break;
+		default: usage(); return 2;
+		}
+	}
+	if (conf == NULL || optind != argc - 1) {
+		usage();
+		return 2;
+	}
+	config_defaults(&cfg);
+	if (config_load(&cfg, conf, err, sizeof err) != 0 ||
+	    config_apply_env(&cfg, (const char *(*)(const char *))getenv, err, sizeof err) != 0) {
+		fprintf(stderr, "twotier-admin: %s\n", err);
+		return 2;
+	}
+	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0)
+		return 1;
+	xalloc_init_cjson();
+	if (strcmp(argv[optind], "migrate") == 0) {
+		rc = migrate(&cfg);
+	} else if (strcmp(argv[optind], "create-operator") == 0) {
+		rc = create_operator(&cfg, email, pwfile);
+	} else {
+		usage();
+		rc = 2;
+	}
+	mysql_library_end();
+	return rc;
+}

@@ -1,0 +1,308 @@
+/* twotier-fcgi: the FastCGI adapter. Reads the configuration, opens the
+ * socket, runs worker threads that turn each FCGX_Request into a struct
+ * request, call app_handle and write the response. On SIGTERM it stops
+ * accepting, lets requests in flight finish, and exits. */
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct config cfg;
+static struct app app;
+static int listen_fd = -1;
+static volatile int stopping;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+static int threads_done;
+
+/* Discards what is left of a body we will not keep, so that nginx can
+ * finish sending it and read our answer. */
+static void drain(FCGX_Stream *in)
+{
+	char sink[8192];
+	while (FCGX_GetStr(sink, sizeof sink, in) > 0)
+		;
+}
+
+/* Fills req from the FastCGI params; *body is the owned body buffer. */
+static void request_read(FCGX_Request *fr, struct request *req, char **body)
+{
+	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	static const char empty[] = "";
+	char *path;
+
+	memset(req, 0, sizeof *req);
+	*body = NULL;
+	req->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	path = xstrdup(uri ? uri : "");
+	path[strcspn(path, "?#")] = '\0';
+	req->path = path;
+	req->query = FCGX_GetParam("QUERY_STRING", fr->envp);
+	if (req->query == NULL)
+		req->query = empty;
+	req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+	req->origin = FCGX_GetParam("HTTP_ORIGIN", fr->envp);
+	req->if_match = FCGX_GetParam("HTTP_IF_MATCH", fr->envp);
+	req->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", fr->envp);
+	req->cors_request_method = FCGX_GetParam("HTTP_ACCESS_CONTROL_REQUEST_METHOD", fr->envp);
+	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	request_id_choose(req, FCGX_GetParam("HTTP_X_REQUEST_ID", fr->envp),
+			  FCGX_GetParam("REQUEST_ID", fr->envp));
+
+	req->content_length = -1;
+	if (cl != NULL && *cl != '\0') {
+		char *end;
+		errno = 0;
+		long long n = strtoll(cl, &end, 10);
+		req->content_length = (errno || *end != '\0' || n < 0) ? cfg.body_limit + 1LL : n;
+	}
+	if (req->content_length <= 0)
+		return;
+	if (req->content_length > cfg.body_limit) {
+		drain(fr->in);
+		return;
+	}
+	*body = xmalloc((size_t)req->content_length + 1);
+	int got = FCGX_GetStr(*body, (int)req->content_length, fr->in);
+	if (got < 0)
+		got = 0;
+	(*body)[got] = '\0';
+	req->body = *body;
+	req->body_len = (size_t)got;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return status >= 500 ? "Internal Server Error" : "OK";
+	}
+}
+
+/* libfcgi's own printf knows no %zu; the head is formatted here. */
+static void response_write(FCGX_Request *fr, const struct response *res)
+{
+	char head[4096];
+	size_t n = 0;
+	int w = snprintf(head, sizeof head, "Status: %d %s\r\n", res->status, reason(res->status));
+	n += (size_t)w;
+	if (res->content_type != NULL && n < sizeof head)
+		n += (size_t)snprintf(head + n, sizeof head - n, "Content-Type: %s\r\n",
+				      res->content_type);
+	for (size_t i = 0; i < res->n_headers && n < sizeof head; i++)
+		n += (size_t)snprintf(head + n, sizeof head - n, "%s: %s\r\n", res->headers[i].name,
+				      res->headers[i].value);
+	if (n < sizeof head)
+		n += (size_t)snprintf(head + n, sizeof head - n, "Content-Length: %zu\r\n\r\n",
+				      res->body_len);
+	if (n >= sizeof head) /* headers are ours and small; never happens */
+		abort();
+	FCGX_PutStr(head, (int)n, fr->out);
+	if (res->body_len > 0)
+		FCGX_PutStr(res->body, (int)res->body_len, fr->out);
+}
+
+static void *worker_main(void *unused)
+{
+	FCGX_Request fr;
+	struct worker w = {db_new(&cfg, 1)};
+	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!stopping) {
+		if (FCGX_Accept_r(&fr) < 0)
+			break;
+		struct request req;
+		struct response res;
+		char *body;
+		memset(&res, 0, sizeof res);
+		request_read(&fr, &req, &body);
+		app_handle(&app, &w, &req, &res);
+		response_write(&fr, &res);
+		response_clear(&res);
+		free(body);
+		free((char *)req.path);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	db_free(w.db);
+	mysql_thread_end();
+	pthread_mutex_lock(&done_lock);
+	threads_done++;
+	pthread_cond_signal(&done_cond);
+	pthread_mutex_unlock(&done_lock);
+	return NULL;
+}
+
+static int open_socket(void)
+{
+	const char *where = cfg.listen;
+	int unix_socket = strncmp(where, "unix:", 5) == 0;
+	if (unix_socket)
+		where += 5;
+	int fd = FCGX_OpenSocket(where, cfg.backlog);
+	if (fd < 0)
+		return -1;
+	if (unix_socket && chmod(where, cfg.socket_mode) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Checks the schema at start: a statement that does not prepare stops the
+ * start naming it; an unreachable database does not (readyz says 503 and
+ * workers connect when it comes). */
+static int startup_db_check(void)
+{
+	char err[512];
+	struct db *db = db_new(&cfg, 1);
+	enum db_status rc = db_connect(db, err, sizeof err);
+	db_free(db);
+	mysql_thread_end();
+	if (rc == DB_OK)
+		return 0;
+	if (rc == DB_SCHEMA) {
+		log_msg(LOG_ERROR, "the database schema does not match this build: %s", err);
+		return -1;
+	}
+	log_msg(LOG_WARN, "starting without the database: %s", err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = NULL;
+	char err[512];
+	int opt, rc = 1;
+	pthread_t *threads = NULL;
+	sigset_t sigs;
+
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt == 'c')
+			conf = optarg;
+		else
+			goto usage;
+	}
+	if (conf == NULL || optind != argc)
+		goto usage;
+	config_defaults(&cfg);
+	if (config_load(&cfg, conf, err, sizeof err) != 0 ||
+	    config_apply_env(&cfg, (const char *(*)(const char *))getenv, err, sizeof err) != 0) {
+		fprintf(stderr, "twotier-fcgi: %s\n", err);
+		return 2;
+	}
+	if (log_set_level(cfg.log_level) != 0) {
+		fprintf(stderr, "twotier-fcgi: %s: unknown log_level '%s'\n", conf, cfg.log_level);
+		return 2;
+	}
+	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
+		log_msg(LOG_ERROR, "library initialisation failed");
+		return 1;
+	}
+	xalloc_init_cjson();
+	app.cfg = &cfg;
+	app.routes = app_routes;
+	app.n_routes = app_n_routes;
+	metrics_init(app_routes, app_n_routes);
+	if (startup_db_check() != 0)
+		goto out;
+	listen_fd = open_socket();
+	if (listen_fd < 0) {
+		log_msg(LOG_ERROR, "cannot listen on %s: %s", cfg.listen, strerror(errno));
+		goto out;
+	}
+
+	/* Workers inherit a mask without SIGTERM/SIGINT; this thread waits
+	 * for them with sigwait, so no handler runs inside libfcgi. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	threads = xcalloc((size_t)cfg.threads, sizeof *threads);
+	for (int i = 0; i < cfg.threads; i++) {
+		if (pthread_create(&threads[i], NULL, worker_main, NULL) != 0) {
+			log_msg(LOG_ERROR, "cannot start worker thread %d", i);
+			abort();
+		}
+	}
+	log_msg(LOG_INFO, "twotier-fcgi listening on %s with %d threads", cfg.listen, cfg.threads);
+
+	int sig = 0;
+	do {
+		sigwait(&sigs, &sig);
+	} while (sig == SIGHUP);
+	log_msg(LOG_INFO, "signal %d: stopping; finishing requests in flight", sig);
+	stopping = 1;
+	FCGX_ShutdownPending();
+	/* Wakes every thread blocked in accept(); requests being handled
+	 * run to their end on their own connections. */
+	shutdown(listen_fd, SHUT_RDWR);
+
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += cfg.shutdown_timeout;
+	pthread_mutex_lock(&done_lock);
+	while (threads_done < cfg.threads) {
+		if (pthread_cond_timedwait(&done_cond, &done_lock, &deadline) != 0)
+			break;
+	}
+	int all_done = threads_done == cfg.threads;
+	pthread_mutex_unlock(&done_lock);
+	if (!all_done) {
+		log_msg(LOG_WARN, "requests still running after %d s; exiting anyway",
+			cfg.shutdown_timeout);
+		_exit(1);
+	}
+	for (int i = 0; i < cfg.threads; i++)
+		pthread_join(threads[i], NULL);
+	if (strncmp(cfg.listen, "unix:", 5) == 0)
+		unlink(cfg.listen + 5);
+	log_msg(LOG_INFO, "stopped");
+	rc = 0;
+out:
+	if (listen_fd >= 0)
+		close(listen_fd);
+	free(threads);
+	mysql_library_end();
+	return rc;
+usage:
+	fprintf(stderr, "usage: twotier-fcgi -c CONFIG\n");
+	return 2;
+}

@@ -1,0 +1,48 @@
+/* Configuration: one file of `key = value` lines read at start, then
+ * environment overrides for secrets. A bad file stops the start with a
+ * message naming the file and line. */
+#ifndef TWOTIER_CONFIG_H
+#define TWOTIER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_STR 256
+
+struct config {
+	char listen[CONFIG_STR];   /* "unix:/path" or "127.0.0.1:9000" */
+	unsigned socket_mode;      /* permissions of a unix socket */
+	int threads;
+	int backlog;
+	char db_host[CONFIG_STR];
+	int db_port;
+	char db_socket[CONFIG_STR];
+	char db_user[CONFIG_STR];
+	char db_password[CONFIG_STR];
+	char db_name[CONFIG_STR];
+	char sql_dir[CONFIG_STR];
+	long body_limit;           /* bytes */
+	char mail_dir[CONFIG_STR];
+	bool signup_open;
+	int shutdown_timeout;      /* seconds */
+	char log_level[16];
+};
+
+/* Fills cfg with the defaults. */
+void config_defaults(struct config *cfg);
+
+/* Parses text (NUL-terminated) into cfg, which should hold the defaults.
+ * name labels errors. Returns 0, or -1 with "name:LINE: reason" in err. */
+int config_parse(struct config *cfg, const char *text, const char *name, char *err, size_t errsz);
+
+/* Reads and parses a file. Returns 0, or -1 with the reason in err. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+
+/* Applies TWOTIER_DB_PASSWORD, TWOTIER_DB_HOST, TWOTIER_DB_USER,
+ * TWOTIER_DB_SOCKET, TWOTIER_DB_NAME from the environment (env lookup is
+ * given so tests can pass their own). Returns 0, or -1 with err set when a
+ * value does not fit. */
+int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *), char *err,
+		     size_t errsz);
+
+#endif

@@ -1,0 +1,64 @@
+/* The HTTP model: a plain request built by the FastCGI adapter and a
+ * response built by the application. lib/ never sees libfcgi. */
+#ifndef TWOTIER_HTTP_H
+#define TWOTIER_HTTP_H
+
+#include <stddef.h>
+
+#define REQUEST_ID_MAX 64
+
+/* All strings are borrowed from the adapter and live until the response
+ * is written; absent headers are NULL. body is NUL-terminated (body_len
+ * bytes before the NUL) or NULL when there is none. */
+struct request {
+	const char *method;
+	const char *path;  /* path part of the request URI, no query */
+	const char *query; /* raw query string, "" when absent */
+	const char *content_type;
+	long long content_length; /* -1 when absent */
+	const char *body;
+	size_t body_len;
+	const char *authorization;
+	const char *origin;
+	const char *if_match;
+	const char *idempotency_key;
+	const char *cors_request_method; /* Access-Control-Request-Method */
+	const char *remote_addr;
+	char request_id[REQUEST_ID_MAX + 1];
+};
+
+#define RESPONSE_MAX_HEADERS 16
+
+struct response_header {
+	char *name;  /* owned */
+	char *value; /* owned */
+};
+
+struct response {
+	int status;
+	const char *content_type; /* static string, NULL for no body */
+	struct response_header headers[RESPONSE_MAX_HEADERS];
+	size_t n_headers;
+	char *body; /* owned */
+	size_t body_len;
+};
+
+/* Adds a header (copied). Beyond RESPONSE_MAX_HEADERS it aborts: that is
+ * a programming error, not an input error. */
+void response_header(struct response *res, const char *name, const char *value);
+/* Replaces the body with a copy of the given bytes. */
+void response_body(struct response *res, int status, const char *content_type, const char *body,
+		   size_t len);
+/* Frees headers and body and resets the response. */
+void response_clear(struct response *res);
+
+/* Fills req->request_id: a client-supplied X-Request-Id if it is 1..64
+ * characters of [A-Za-z0-9._-], else nginx's $request_id under the same
+ * rule, else a fresh random 32-hex-digit id. */
+void request_id_choose(struct request *req, const char *client_id, const char *nginx_id);
+
+/* Looks up a query parameter; copies its percent-decoded value into buf.
+ * Returns 1 when found, 0 when absent, -1 when malformed or too long. */
+int request_query_param(const struct request *req, const char *name, char *buf, size_t bufsz);
+
+#endif

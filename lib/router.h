@@ -1,0 +1,57 @@
+/* Routes are data: one const table of method, path pattern, who may call,
+ * whether a body is taken, and the handler. The router only matches; the
+ * central checks in app.c act on what it finds. */
+#ifndef TWOTIER_ROUTER_H
+#define TWOTIER_ROUTER_H
+
+#include <stddef.h>
+
+struct ctx;
+struct json_field;
+
+typedef int (*route_handler)(struct ctx *c);
+
+/* Who may call a route. */
+enum route_access {
+	ACCESS_ANYONE,       /* no credentials needed */
+	ACCESS_PRINCIPAL,    /* any signed-in user or API token */
+};
+
+enum route_flags {
+	ROUTE_BODY = 1 << 0, /* takes a JSON body */
+	ROUTE_DB = 1 << 1,   /* needs the database */
+};
+
+struct route {
+	const char *method;
+	const char *pattern; /* "/v1/users/{id}": a {name} matches one non-empty segment */
+	const char *name;    /* stable label for logs and metrics */
+	enum route_access access;
+	unsigned flags;
+	const struct json_field *schema; /* body schema when ROUTE_BODY */
+	route_handler handler;
+};
+
+#define ROUTE_MAX_CAPTURES 4
+#define ROUTE_CAPTURE_MAX 64
+
+struct route_match {
+	const struct route *route;
+	size_t index;
+	size_t n_captures;
+	char captures[ROUTE_MAX_CAPTURES][ROUTE_CAPTURE_MAX + 1];
+};
+
+enum route_result {
+	ROUTE_FOUND,
+	ROUTE_NOT_FOUND,
+	ROUTE_METHOD_NOT_ALLOWED, /* allow holds "GET, POST" */
+};
+
+/* Matches method and path against the table. On ROUTE_METHOD_NOT_ALLOWED
+ * the methods that the path does take are written to allow (comma
+ * separated; truncated to allowsz). NULL method or path never match. */
+enum route_result router_match(const struct route *table, size_t n, const char *method,
+			       const char *path, struct route_match *m, char *allow, size_t allowsz);
+
+#endif

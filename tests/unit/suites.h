@@ -1,0 +1,12 @@
+#ifndef TWOTIER_TEST_SUITES_H
+#define TWOTIER_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *router_suite(void);
+Suite *json_suite(void);
+Suite *config_suite(void);
+Suite *problem_suite(void);
+Suite *util_suite(void);
+
+#endif
