@@ -5,8 +5,10 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "jwt_token.h"
 #include "log.h"
 #include "metrics.h"
+#include "password.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -25,6 +27,7 @@
 
 static struct config cfg;
 static struct app app;
+static struct jwt_key own_key, external_key;
 static int listen_fd = -1;
 static volatile int stopping;
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -237,6 +240,28 @@ int main(int argc, char **argv)
 	app.cfg = &cfg;
 	app.routes = app_routes;
 	app.n_routes = app_n_routes;
+	if (jwt_key_load(&own_key, cfg.jwt_alg, cfg.jwt_private_key, cfg.jwt_public_key,
+			 cfg.jwt_secret, cfg.jwt_issuer, cfg.jwt_audience, err, sizeof err) != 0) {
+		log_msg(LOG_ERROR, "%s: token signing key: %s", conf, err);
+		goto out;
+	}
+	if (own_key.alg != JWT_HS256 && own_key.private_pem == NULL) {
+		log_msg(LOG_ERROR, "%s: jwt_private_key is needed to sign tokens", conf);
+		goto out;
+	}
+	app.keys[app.n_keys++] = &own_key;
+	if (cfg.ext_issuer[0] != '\0') {
+		if (jwt_key_load(&external_key, cfg.ext_alg, NULL, cfg.ext_public_key, NULL,
+				 cfg.ext_issuer, cfg.ext_audience, err, sizeof err) != 0) {
+			log_msg(LOG_ERROR, "%s: external issuer key: %s", conf, err);
+			goto out;
+		}
+		app.keys[app.n_keys++] = &external_key;
+	}
+	if (password_hash("no user has this password", app.dummy_hash) != 0) {
+		log_msg(LOG_ERROR, "cannot compute a password hash");
+		goto out;
+	}
 	metrics_init(app_routes, app_n_routes);
 	if (startup_db_check() != 0)
 		goto out;
@@ -300,6 +325,8 @@ out:
 	if (listen_fd >= 0)
 		close(listen_fd);
 	free(threads);
+	jwt_key_free(&own_key);
+	jwt_key_free(&external_key);
 	mysql_library_end();
 	return rc;
 usage:

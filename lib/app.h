@@ -7,18 +7,26 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "audit.h"
+#include "auth.h"
 #include "http.h"
+#include "password.h"
 #include "problem.h"
 #include "router.h"
 
 struct config;
 struct db;
+struct jwt_key;
 
 /* Shared by all threads, read-only after start. */
 struct app {
 	const struct config *cfg;
 	const struct route *routes;
 	size_t n_routes;
+	const struct jwt_key *keys[2]; /* keys[0] signs ours; keys[1] an external issuer */
+	size_t n_keys;
+	/* verified against when a sign-in names no user, so that both cost the same */
+	char dummy_hash[PASSWORD_HASH_MAX];
 };
 
 /* Per worker thread. */
@@ -33,6 +41,7 @@ struct ctx {
 	const struct request *req;
 	struct response *res;
 	struct route_match match;
+	struct principal principal;
 	cJSON *body;            /* validated body (owned) or NULL */
 	struct problem problem; /* set by a handler that returns -1 */
 };
@@ -48,6 +57,27 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 
 /* Handler helpers. ctx_json takes ownership of doc. */
 int ctx_json(struct ctx *c, int status, cJSON *doc);
+/* 204 with no body. */
+int ctx_no_content(struct ctx *c);
 const char *ctx_capture(const struct ctx *c, size_t i);
+/* The actor for the audit log: "user" or "token" and its id. */
+const char *ctx_actor_type(const struct ctx *c);
+const char *ctx_actor_id(const struct ctx *c);
+
+/* The principal as the actor of a change (borrowed from c). */
+struct actor ctx_actor(const struct ctx *c);
+
+/* ETag of a version: "\"v<N>\"". */
+void etag_format(unsigned long version, char out[32]);
+/* The version an If-Match names. Returns 0, or -1 with p set: 428 when
+ * the header is absent, 412 when it names no version of ours. */
+int ctx_if_match(struct ctx *c, unsigned long *version);
+
+/* Pagination (SPEC §6): ?limit= (default 50, 1..200) and an opaque
+ * ?cursor= (base64url of the last id seen). Returns 0 with *limit and
+ * after (a UUID, "" for the first page), or -1 with p set (400). */
+int ctx_page(struct ctx *c, long *limit, char after[40]);
+/* Adds "links": {"next": ...} to doc when more may follow after last_id. */
+void page_links(struct ctx *c, cJSON *doc, long limit, size_t n_items, const char *last_id);
 
 #endif

@@ -35,6 +35,18 @@ static const struct key {
 	{"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0},
 	{"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300},
 	STR(log_level),
+	STR(jwt_alg),
+	STR(jwt_private_key),
+	STR(jwt_public_key),
+	STR(jwt_secret),
+	STR(jwt_issuer),
+	STR(jwt_audience),
+	{"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400},
+	STR(ext_issuer),
+	STR(ext_audience),
+	STR(ext_alg),
+	STR(ext_public_key),
+	STR(cors_origins),
 #undef STR
 };
 
@@ -55,6 +67,28 @@ void config_defaults(struct config *cfg)
 	cfg->signup_open = true;
 	cfg->shutdown_timeout = 5;
 	snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+	snprintf(cfg->jwt_alg, sizeof cfg->jwt_alg, "ES256");
+	snprintf(cfg->jwt_issuer, sizeof cfg->jwt_issuer, "twotier");
+	snprintf(cfg->jwt_audience, sizeof cfg->jwt_audience, "twotier-api");
+	cfg->jwt_ttl = 900;
+	snprintf(cfg->ext_alg, sizeof cfg->ext_alg, "RS256");
+}
+
+bool config_origin_allowed(const struct config *cfg, const char *origin)
+{
+	size_t n = origin ? strlen(origin) : 0;
+	const char *p = cfg->cors_origins;
+	if (n == 0)
+		return false;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, " ,");
+		if (len == n && strncmp(p, origin, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
 }
 
 static char *trim(char *s)
@@ -208,7 +242,9 @@ int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *),
 	} overrides[] = {
 		{"TWOTIER_DB_PASSWORD", "db_password"}, {"TWOTIER_DB_HOST", "db_host"},
 		{"TWOTIER_DB_USER", "db_user"},         {"TWOTIER_DB_SOCKET", "db_socket"},
-		{"TWOTIER_DB_NAME", "db_name"},
+		{"TWOTIER_DB_NAME", "db_name"},         {"TWOTIER_JWT_SECRET", "jwt_secret"},
+		{"TWOTIER_JWT_PRIVATE_KEY_FILE", "jwt_private_key"},
+		{"TWOTIER_JWT_PUBLIC_KEY_FILE", "jwt_public_key"},
 	};
 	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
 		const char *value = getenv_fn(overrides[i].env);

@@ -26,6 +26,21 @@ struct config {
 	bool signup_open;
 	int shutdown_timeout;      /* seconds */
 	char log_level[16];
+	/* tokens we issue */
+	char jwt_alg[16];
+	char jwt_private_key[CONFIG_STR];
+	char jwt_public_key[CONFIG_STR];
+	char jwt_secret[CONFIG_STR];
+	char jwt_issuer[CONFIG_STR];
+	char jwt_audience[CONFIG_STR];
+	int jwt_ttl;
+	/* an external identity provider whose tokens are accepted */
+	char ext_issuer[CONFIG_STR];
+	char ext_audience[CONFIG_STR];
+	char ext_alg[16];
+	char ext_public_key[CONFIG_STR];
+	/* front ends on other origins, comma separated */
+	char cors_origins[1024];
 };
 
 /* Fills cfg with the defaults. */
@@ -35,11 +50,15 @@ void config_defaults(struct config *cfg);
  * name labels errors. Returns 0, or -1 with "name:LINE: reason" in err. */
 int config_parse(struct config *cfg, const char *text, const char *name, char *err, size_t errsz);
 
+/* True when origin (borrowed, may be NULL) is one of cors_origins. */
+bool config_origin_allowed(const struct config *cfg, const char *origin);
+
 /* Reads and parses a file. Returns 0, or -1 with the reason in err. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 
 /* Applies TWOTIER_DB_PASSWORD, TWOTIER_DB_HOST, TWOTIER_DB_USER,
- * TWOTIER_DB_SOCKET, TWOTIER_DB_NAME from the environment (env lookup is
+ * TWOTIER_DB_SOCKET, TWOTIER_DB_NAME, TWOTIER_JWT_SECRET,
+ * TWOTIER_JWT_PRIVATE_KEY_FILE, TWOTIER_JWT_PUBLIC_KEY_FILE from the environment (env lookup is
  * given so tests can pass their own). Returns 0, or -1 with err set when a
  * value does not fit. */
 int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *), char *err,

@@ -13,7 +13,22 @@ int handle_readyz(struct ctx *c);
 int handle_metrics(struct ctx *c);
 int handle_regions_list(struct ctx *c);
 int handle_tenant_create(struct ctx *c);
+int handle_jwks(struct ctx *c);
+int handle_signin(struct ctx *c);
+int handle_me(struct ctx *c);
+int handle_users_list(struct ctx *c);
+int handle_user_create(struct ctx *c);
+int handle_user_get(struct ctx *c);
+int handle_user_update(struct ctx *c);
+int handle_api_tokens_list(struct ctx *c);
+int handle_api_token_create(struct ctx *c);
+int handle_api_token_revoke(struct ctx *c);
+int handle_audit_events_list(struct ctx *c);
 
 extern const struct json_field tenant_create_schema[];
+extern const struct json_field signin_schema[];
+extern const struct json_field user_create_schema[];
+extern const struct json_field user_update_schema[];
+extern const struct json_field api_token_create_schema[];
 
 #endif

@@ -81,6 +81,8 @@ int request_query_param(const struct request *req, const char *name, char *buf, 
 {
 	const char *q = req->query ? req->query : "";
 	size_t nlen = strlen(name);
+	if (bufsz == 0)
+		return -1;
 	while (*q != '\0') {
 		const char *end = strchr(q, '&');
 		size_t len = end ? (size_t)(end - q) : strlen(q);

@@ -49,6 +49,21 @@ bool json_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+/* cJSON turns \u0000 into a real NUL that would cut a string short for
+ * every C reader after it (and slip past max_len): refuse it. Walking
+ * escapes pairwise keeps an escaped backslash from being misread. */
+static bool has_escaped_nul(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len && strncmp(s + i + 2, "0000", 4) == 0)
+			return true;
+		i++;
+	}
+	return false;
+}
+
 static const char *kind_name(enum json_kind kind)
 {
 	switch (kind) {
@@ -109,11 +124,13 @@ static void check_value(const cJSON *v, const struct json_field *f, const char *
 		}
 		int i = 0;
 		for (const cJSON *item = v->child; item != NULL; item = item->next, i++) {
-			if (!cJSON_IsString(item)) {
-				char ipath[192];
-				snprintf(ipath, sizeof ipath, "%s[%d]", path, i);
+			char ipath[192];
+			snprintf(ipath, sizeof ipath, "%s[%d]", path, i);
+			if (!cJSON_IsString(item))
 				problem_add_field(p, ipath, "wrong_type", "must be a string");
-			}
+			else if (strlen(item->valuestring) > JSON_ARRAY_ITEM_MAX)
+				problem_add_field(p, ipath, "too_long", "must be at most %d bytes",
+						  JSON_ARRAY_ITEM_MAX);
 		}
 		return;
 	}
@@ -163,6 +180,8 @@ int json_read(const char *body, size_t len, const struct json_field *schema, cJS
 		return problem_set(p, PROBLEM_MALFORMED_JSON, "the request body is empty");
 	if (!json_utf8_valid(body, len))
 		return problem_set(p, PROBLEM_MALFORMED_JSON, "the request body is not valid UTF-8");
+	if (has_escaped_nul(body, len))
+		return problem_set(p, PROBLEM_MALFORMED_JSON, "the body contains an escaped NUL (\\u0000)");
 	doc = cJSON_ParseWithLengthOpts(body, len + 1, &end, 1);
 	if (doc == NULL) {
 		size_t at = (end != NULL && end >= body) ? (size_t)(end - body) : 0;

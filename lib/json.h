@@ -10,12 +10,14 @@
 
 struct problem;
 
+#define JSON_ARRAY_ITEM_MAX 256
+
 enum json_kind {
 	JSON_STRING,
 	JSON_INTEGER,
 	JSON_BOOL,
 	JSON_OBJECT,        /* fields: the nested schema */
-	JSON_STRING_ARRAY,  /* array of strings, each at most max_len */
+	JSON_STRING_ARRAY,  /* array of at most max_len strings of at most 256 bytes */
 };
 
 /* A schema is an array of fields ended by one with name == NULL. */

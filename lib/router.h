@@ -13,13 +13,15 @@ typedef int (*route_handler)(struct ctx *c);
 
 /* Who may call a route. */
 enum route_access {
-	ACCESS_ANYONE,       /* no credentials needed */
-	ACCESS_PRINCIPAL,    /* any signed-in user or API token */
+	ACCESS_ANYONE, /* no credentials needed (a principal is still resolved if sent) */
+	ACCESS_AUTH,   /* a principal: a user holding one of `roles` (0: any user), or
+			  an API token holding `scope` (0: tokens refused) */
 };
 
 enum route_flags {
-	ROUTE_BODY = 1 << 0, /* takes a JSON body */
-	ROUTE_DB = 1 << 1,   /* needs the database */
+	ROUTE_BODY = 1 << 0,       /* takes a JSON body */
+	ROUTE_DB = 1 << 1,         /* needs the database */
+	ROUTE_IDEMPOTENT = 1 << 2, /* a creating POST: honours Idempotency-Key */
 };
 
 struct route {
@@ -27,6 +29,8 @@ struct route {
 	const char *pattern; /* "/v1/users/{id}": a {name} matches one non-empty segment */
 	const char *name;    /* stable label for logs and metrics */
 	enum route_access access;
+	unsigned roles;      /* enum auth_role bits */
+	unsigned scope;      /* enum auth_scope bit */
 	unsigned flags;
 	const struct json_field *schema; /* body schema when ROUTE_BODY */
 	route_handler handler;

@@ -3,6 +3,7 @@
 #include "audit.h"
 #include "db.h"
 #include "problem.h"
+#include "user.h"
 
 #include <string.h>
 
@@ -11,16 +12,6 @@ const struct db_stmt_def stmt_tenant_insert = {
 	"INSERT INTO tenants (id, domain, display_name, is_platform, created_at) "
 	"VALUES (?, ?, ?, 0, ?)",
 	4, 0};
-
-const struct db_stmt_def stmt_user_insert = {
-	STMT_user_insert, "user_insert",
-	"INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, "
-	"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	8, 0};
-
-const struct db_stmt_def stmt_user_role_insert = {
-	STMT_user_role_insert, "user_role_insert",
-	"INSERT INTO user_roles (user_id, role) VALUES (?, ?)", 2, 0};
 
 const struct db_stmt_def stmt_user_by_email = {
 	STMT_user_by_email, "user_by_email",
@@ -35,25 +26,6 @@ const struct db_stmt_def stmt_platform_tenant_insert = {
 	"INSERT INTO tenants (id, domain, display_name, is_platform, created_at) "
 	"VALUES (?, 'platform.invalid', 'Programme operator', 1, ?)",
 	2, 0};
-
-struct user_row {
-	const char *id, *tenant_id, *email, *password_hash, *first_name, *last_name, *at;
-};
-
-static enum db_status user_insert(struct db *db, const struct user_row *u, const char *const *roles,
-				  size_t n_roles)
-{
-	struct db_arg args[] = {db_str(u->id),         db_str(u->tenant_id),
-				db_str(u->email),      db_str(u->password_hash),
-				db_str(u->first_name), db_str(u->last_name),
-				db_str(u->at),         db_str(u->at)};
-	enum db_status rc = db_exec(db, STMT_user_insert, args, NULL, NULL);
-	for (size_t i = 0; rc == DB_OK && i < n_roles; i++) {
-		struct db_arg r[] = {db_str(u->id), db_str(roles[i])};
-		rc = db_exec(db, STMT_user_role_insert, r, NULL, NULL);
-	}
-	return rc;
-}
 
 struct signup_work {
 	const struct tenant_signup *in;

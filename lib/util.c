@@ -58,14 +58,15 @@ void time_now(char sql[TIME_STR], char api[TIME_STR])
 
 void time_sql_to_api(const char *sql, char api[TIME_STR])
 {
-	char frac[8] = "000000";
+	char frac[7] = "000000";
 	size_t n = sql ? strlen(sql) : 0;
 	if (n < 19) {
 		snprintf(api, TIME_STR, "1970-01-01T00:00:00.000000Z");
 		return;
 	}
 	if (n > 20 && sql[19] == '.')
-		snprintf(frac, sizeof frac, "%.6s", sql + 20);
+		for (size_t i = 0; i < 6 && sql[20 + i] >= '0' && sql[20 + i] <= '9'; i++)
+			frac[i] = sql[20 + i];
 	snprintf(api, TIME_STR, "%.10sT%.8s.%sZ", sql, sql + 11, frac);
 }
 
