@@ -4,6 +4,8 @@ configuration errors, and behaviour under faults (database outage,
 SIGTERM).  Black-box: through nginx, the database and the log only."""
 
 import csv
+import http.client
+import json
 import os
 import re
 import signal
@@ -14,7 +16,7 @@ import unittest
 
 from harness import (API_TIME_RE, NGINX_REQUEST_ID_RE, UUID_RE, api, assert_problem, env,
                      fcgi_pid, field_errors, log_lines, log_offset, metric_value, pid_running,
-                     run_binary, signup, signup_body, sql, sql_quote, sql_value, stack,
+                     port, run_binary, signup, signup_body, sql, sql_quote, sql_value, stack,
                      table_counts, test_dir, unique_domain, wait_log, wait_ready)
 
 IDENTITY_TABLES = ("tenants", "users", "user_roles", "audit_events")
@@ -208,6 +210,65 @@ class TestBodies(unittest.TestCase):
             assert_problem(r, 400, "malformed-json")
         self.assertNothingWritten()
 
+    def test_nul_escape_in_strings_refused(self):
+        # "\u0000" decodes to a NUL byte; the value must not be cut short
+        # there and stored as something the client did not send.
+        wrong = []
+        for where in ("domain", "displayName", "admin.email", "admin.password"):
+            body = signup_body()
+            domain = body["domain"]
+            if where == "domain":
+                body["domain"] = domain + "\u0000.evil.example.org"
+            elif where == "displayName":
+                body["displayName"] = "Nul\u0000Byte"
+            elif where == "admin.email":
+                body["admin"]["email"] += "\u0000x"
+            else:
+                body["admin"]["password"] += "\u0000tail"
+            r = api("POST", "/v1/tenants", body=body)
+            if r.status != 400:
+                b = r.body if isinstance(r.body, dict) else {}
+                wrong.append("%s: HTTP %d (response domain=%r displayName=%r admin.email=%r)"
+                             % (where, r.status, b.get("domain"), b.get("displayName"),
+                                (b.get("admin") or {}).get("email")))
+                continue
+            b = assert_problem(r, 400, None)
+            self.assertIn(b["type"].rsplit("/", 1)[1], ("validation-failed", "malformed-json"), b)
+            self.assertEqual(tenant_count(domain), 0, where)
+        if wrong:
+            self.fail("strings with \\u0000 accepted (cut at the NUL):\n" + "\n".join(wrong))
+        self.assertNothingWritten()
+
+    def test_deeply_nested_json_400(self):
+        r = api("POST", "/v1/tenants", raw=b"[" * 20000 + b"]" * 20000,
+                headers={"Content-Type": "application/json"})
+        assert_problem(r, 400, "malformed-json")
+        r = api("POST", "/v1/tenants", raw=b'{"admin":' * 5000 + b"{}" + b"}" * 5000,
+                headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
+        assert_problem(r, 400, None)
+
+    def test_chunked_body(self):
+        # nginx buffers a chunked body and hands the app a Content-Length
+        def post_chunked(data):
+            conn = http.client.HTTPConnection("127.0.0.1", port(), timeout=60)
+            try:
+                conn.request("POST", "/v1/tenants", body=iter([data[i:i + 4096] for i in
+                                                              range(0, len(data), 4096)]),
+                             headers={"Content-Type": "application/json"}, encode_chunked=True)
+                resp = conn.getresponse()
+                return resp.status, resp.read()
+            finally:
+                conn.close()
+
+        body = signup_body()
+        status, raw = post_chunked(json.dumps(body).encode())
+        self.assertEqual(status, 201, raw)
+        self.assertEqual(tenant_count(body["domain"]), 1)
+        status, raw = post_chunked(b"{" + b" " * 70000 + b"}")
+        self.assertEqual(status, 413, raw)
+        self.assertEqual(json.loads(raw)["type"], "https://twotier.example/problems/payload-too-large")
+
     def test_unknown_field(self):
         body = signup_body()
         body["extra"] = 1
@@ -328,6 +389,52 @@ class TestSignUp(unittest.TestCase):
         # the tenant row of the refused sign-up must not survive
         self.assertEqual(tenant_count(other), 0)
         self.assertEqual(table_counts(*IDENTITY_TABLES), before)
+
+    def parallel_signups(self, bodies):
+        results = [None] * len(bodies)
+        barrier = threading.Barrier(len(bodies))
+
+        def go(i):
+            barrier.wait()
+            try:
+                results[i] = api("POST", "/v1/tenants", body=bodies[i])
+            except Exception as e:
+                results[i] = e
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(bodies))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for r in results:
+            self.assertNotIsInstance(r, Exception, results)
+        return results
+
+    def test_concurrent_signups_same_domain(self):
+        domain = unique_domain()
+        bodies = [signup_body(domain, email="a%d@%s" % (i, unique_domain())) for i in range(4)]
+        results = self.parallel_signups(bodies)
+        statuses = sorted(r.status for r in results)
+        self.assertEqual(statuses, [201, 409, 409, 409], results)
+        for r in results:
+            if r.status == 409:
+                assert_problem(r, 409, "conflict")
+        self.assertEqual(tenant_count(domain), 1)
+        tid = sql_value("SELECT id FROM tenants WHERE domain = %s" % sql_quote(domain))
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE tenant_id = %s"
+                                   % sql_quote(tid)), "1")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s"
+                                   % sql_quote(tid)), "1")
+
+    def test_concurrent_signups_same_email(self):
+        email = "shared@" + unique_domain()
+        bodies = [signup_body(email=email) for _ in range(4)]
+        results = self.parallel_signups(bodies)
+        statuses = sorted(r.status for r in results)
+        self.assertEqual(statuses, [201, 409, 409, 409], results)
+        created = sum(tenant_count(b["domain"]) for b in bodies)
+        self.assertEqual(created, 1, "tenants of refused sign-ups survived")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
+                                   % sql_quote(email)), "1")
 
     def test_invalid_fields_400_nothing_written(self):
         cases = [
@@ -577,6 +684,34 @@ class TestAdmin(unittest.TestCase):
     def test_admin_config_error_names_its_line(self):
         self.check_config_errors(env("TWOTIER_ADMIN_BIN"), ["migrate"])
 
+    def check_bad_log_level(self, binary, extra_args):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "loud.conf")
+            with open(path, "w") as f:
+                # (sql_dir: should the admin tool accept the file, it finds
+                # no migrations to apply)
+                f.write("threads = 2\nsql_dir = %s/none\nlog_level = loud\n" % tmp)
+            p = run_binary([binary, "-c", path] + extra_args, timeout=30)
+            self.assertEqual(p.returncode, 2, (p.stdout, p.stderr))
+            self.assertIn("%s:3:" % path, p.stderr)
+            self.assertIn("log_level", p.stderr)
+
+    def test_fcgi_bad_log_level_names_its_line(self):
+        self.check_bad_log_level(env("TWOTIER_FCGI_BIN"), [])
+
+    def test_admin_bad_log_level_names_its_line(self):
+        self.check_bad_log_level(env("TWOTIER_ADMIN_BIN"), ["migrate"])
+
+    def test_usage_errors_exit_2(self):
+        conf = env("TWOTIER_CONF")
+        for args in ([env("TWOTIER_FCGI_BIN")],
+                     [env("TWOTIER_FCGI_BIN"), "-c", conf, "extra"],
+                     [env("TWOTIER_ADMIN_BIN"), "-c", conf],
+                     [env("TWOTIER_ADMIN_BIN"), "-c", conf, "frobnicate"]):
+            p = run_binary(args, timeout=30)
+            self.assertEqual(p.returncode, 2, (args, p.stdout, p.stderr))
+            self.assertIn("usage", p.stderr)
+
     def operator_rows(self, email):
         return sql("SELECT u.id, u.tenant_id, u.password_hash, r.role, t.is_platform "
                    "FROM users u JOIN user_roles r ON r.user_id = u.id "
@@ -673,6 +808,63 @@ class TestFaults(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         self.assertEqual(fcgi_pid(), pid, "twotier-fcgi was restarted")
         self.assertTrue(pid_running(pid))
+
+    def test_start_without_database(self):
+        try:
+            stack("fcgi-stop")
+            stack("db-stop")
+            since = log_offset()
+            stack("fcgi-start")        # must start even so
+            pid = fcgi_pid()
+            self.assertTrue(pid_running(pid))
+            r = api("GET", "/readyz")
+            assert_problem(r, 503, "service-unavailable")
+            self.assertIn("retry-after", r.headers)
+            self.assertEqual(api("GET", "/healthz").status, 200)
+            self.assertTrue(any(l.get("level") == "warn" and "database" in str(l.get("msg"))
+                                for l in log_lines(since)), log_lines(since))
+            stack("db-start")
+            deadline = time.monotonic() + 10
+            while api("GET", "/readyz").status != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.assertEqual(api("GET", "/readyz").status, 200)
+            for _ in range(8):
+                r = api("GET", "/v1/regions")
+                self.assertEqual(r.status, 200, r)
+            self.assertEqual(fcgi_pid(), pid)
+        finally:
+            stack("db-start")
+            if not pid_running(fcgi_pid()):
+                stack("fcgi-start")
+            wait_ready(30)
+
+    def test_readyz_refuses_an_older_schema(self):
+        row = sql("SELECT version, name, applied_at FROM schema_version "
+                  "ORDER BY version DESC LIMIT 1")[0]
+        try:
+            sql("DELETE FROM schema_version WHERE version = %s" % row[0])
+            r = api("GET", "/readyz")
+            body = assert_problem(r, 503, "service-unavailable")
+            self.assertIn("retry-after", r.headers)
+            self.assertIn(str(int(row[0]) - 1), body["detail"])
+        finally:
+            sql("INSERT IGNORE INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)"
+                % (row[0], sql_quote(row[1]), sql_quote(row[2])))
+        self.assertEqual(api("GET", "/readyz").status, 200)
+
+    def test_sighup_does_not_stop(self):
+        pid = fcgi_pid()
+        self.assertTrue(pid_running(pid))
+        try:
+            os.kill(pid, signal.SIGHUP)
+            time.sleep(0.3)
+            self.assertTrue(pid_running(pid), "SIGHUP stopped twotier-fcgi")
+            self.assertEqual(api("GET", "/healthz").status, 200)
+            self.assertEqual(fcgi_pid(), pid)
+        finally:
+            if not pid_running(fcgi_pid()):
+                stack("fcgi-start")
+            wait_ready(30)
 
     def test_sigterm_finishes_requests_in_flight(self):
         pid = fcgi_pid()
