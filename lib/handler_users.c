@@ -2,10 +2,12 @@
 #include "app.h"
 #include "auth.h"
 #include "handlers.h"
+#include "jwt_token.h"
 #include "password.h"
 #include "user.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,7 @@ const struct json_field user_create_schema[] = {
 	{"firstName", JSON_STRING, true, 100, NULL},
 	{"lastName", JSON_STRING, true, 100, NULL},
 	{"roles", JSON_STRING_ARRAY, true, ROLE_NAMES_MAX, NULL},
+	{"externalSubject", JSON_STRING, false, 255, NULL},
 	{NULL, JSON_STRING, false, 0, NULL},
 };
 
@@ -112,6 +115,8 @@ int handle_user_create(struct ctx *c)
 	const char *password = json_str(c->body, "password");
 	const char *first = json_str(c->body, "firstName");
 	const char *last = json_str(c->body, "lastName");
+	const char *external = json_str(c->body, "externalSubject");
+	const char *issuer = c->app->n_keys > 1 ? c->app->keys[1]->issuer : NULL;
 	unsigned roles = roles_field(c, cJSON_GetObjectItemCaseSensitive(c->body, "roles"));
 	char hash[PASSWORD_HASH_MAX];
 	struct user_view u;
@@ -125,12 +130,19 @@ int handle_user_create(struct ctx *c)
 		problem_add_field(p, "firstName", "invalid", "must be 1 to 100 printable characters");
 	if (!valid_text(last, 1, 100))
 		problem_add_field(p, "lastName", "invalid", "must be 1 to 100 printable characters");
+	if (external != NULL && !valid_text(external, 1, 255))
+		problem_add_field(p, "externalSubject", "invalid", "must be 1 to 255 printable characters");
 	if (p->kind != PROBLEM_NONE)
 		return -1;
+	if (external != NULL && issuer == NULL) {
+		problem_set(p, PROBLEM_RULE_REFUSED, "no external identity provider is configured");
+		snprintf(p->code, sizeof p->code, "no_external_issuer");
+		return -1;
+	}
 	if (password_hash(password, hash) != 0)
 		return problem_set(p, PROBLEM_UNAVAILABLE, "the service is short of memory; try again");
 	struct actor a = ctx_actor(c);
-	struct user_new in = {email, hash, first, last, roles};
+	struct user_new in = {email, hash, first, last, roles, issuer, external};
 	if (user_create(c->worker->db, &a, &in, &u, p) == 0)
 		rc = respond_user(c, 201, &u);
 	sodium_memzero(hash, sizeof hash);

@@ -39,7 +39,8 @@
 	X(api_token_list)     \
 	X(api_token_count)    \
 	X(api_token_revoke)   \
-	X(api_token_get)
+	X(api_token_get)      \
+	X(user_set_external)
 
 enum stmt_id {
 #define STMT_ENUM(name) STMT_##name,

@@ -75,6 +75,10 @@ const struct db_stmt_def stmt_global_admins_other = {
 	"AND r.role = 'global_admin' WHERE u.tenant_id = ? AND u.disabled = 0 AND u.id <> ?",
 	2, 1};
 
+const struct db_stmt_def stmt_user_set_external = {
+	STMT_user_set_external, "user_set_external",
+	"UPDATE users SET external_issuer = ?, external_subject = ? WHERE id = ?", 3, 0};
+
 static void view_from_row(const struct db_rows *rows, size_t i, struct user_view *v)
 {
 	memset(v, 0, sizeof *v);
@@ -223,6 +227,16 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT, "a user with this e-mail address already exists");
 		return DB_REFUSED;
+	}
+	if (rc == DB_OK && w->in->external_subject != NULL) {
+		struct db_arg e[] = {db_str(w->in->external_issuer), db_str(w->in->external_subject),
+				     db_str(id)};
+		rc = db_exec(db, STMT_user_set_external, e, NULL, NULL);
+		if (rc == DB_DUPLICATE) {
+			problem_set(p, PROBLEM_CONFLICT,
+				    "another user already has this external subject");
+			return DB_REFUSED;
+		}
 	}
 	if (rc == DB_OK)
 		rc = insert_roles(db, id, w->in->roles);

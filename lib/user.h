@@ -45,8 +45,10 @@ int user_get(struct db *db, const char *tenant_id, const char *id, struct user_v
 struct user_new {
 	const char *email, *password_hash, *first_name, *last_name;
 	unsigned roles;
+	/* an external identity provider's subject for this user, or NULL */
+	const char *external_issuer, *external_subject;
 };
-/* 201 semantics: 409 when the e-mail is taken; 422 for 'operator' outside
+/* 201 semantics: 409 when the e-mail or external subject is taken; 422 for 'operator' outside
  * the platform tenant. */
 int user_create(struct db *db, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p);
