@@ -17,37 +17,41 @@ static const struct key {
 	size_t offset;
 	size_t size;    /* KEY_STR: buffer size */
 	long min, max;  /* numbers */
+	const char *choices; /* KEY_STR: "a|b|c" the only values allowed, or NULL */
 } keys[] = {
-#define STR(k) {#k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0}
+#define STRC(k, choices) \
+	{#k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, choices}
+#define STR(k) STRC(k, NULL)
 	STR(listen),
-	{"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777},
-	{"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256},
-	{"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535},
+	{"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
+	{"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
+	{"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
 	STR(db_host),
-	{"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535},
+	{"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL},
 	STR(db_socket),
 	STR(db_user),
 	STR(db_password),
 	STR(db_name),
 	STR(sql_dir),
-	{"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024},
+	{"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL},
 	STR(mail_dir),
-	{"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0},
-	{"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300},
-	STR(log_level),
-	STR(jwt_alg),
+	{"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
+	{"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
+	STRC(log_level, "debug|info|warn|error"),
+	STRC(jwt_alg, "ES256|RS256|HS256"),
 	STR(jwt_private_key),
 	STR(jwt_public_key),
 	STR(jwt_secret),
 	STR(jwt_issuer),
 	STR(jwt_audience),
-	{"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400},
+	{"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL},
 	STR(ext_issuer),
 	STR(ext_audience),
-	STR(ext_alg),
+	STRC(ext_alg, "ES256|RS256"),
 	STR(ext_public_key),
 	STR(cors_origins),
 #undef STR
+#undef STRC
 };
 
 void config_defaults(struct config *cfg)
@@ -101,6 +105,18 @@ static char *trim(char *s)
 	return s;
 }
 
+static bool choice_ok(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+	while (*choices != '\0') {
+		size_t len = strcspn(choices, "|");
+		if (len == n && strncmp(choices, value, n) == 0)
+			return true;
+		choices += len + (choices[len] == '|');
+	}
+	return false;
+}
+
 /* Sets one key; returns NULL or a reason. */
 static const char *set_key(struct config *cfg, const struct key *k, const char *value)
 {
@@ -111,6 +127,8 @@ static const char *set_key(struct config *cfg, const struct key *k, const char *
 	case KEY_STR:
 		if (strlen(value) >= k->size)
 			return "value is too long";
+		if (k->choices != NULL && !choice_ok(k->choices, value))
+			return "not one of the allowed values";
 		memcpy(field, value, strlen(value) + 1);
 		return NULL;
 	case KEY_BOOL:
@@ -184,7 +202,8 @@ int config_parse(struct config *cfg, const char *text, const char *name, char *e
 		}
 		const char *why = set_key(cfg, k, value);
 		if (why != NULL) {
-			snprintf(err, errsz, "%s:%u: %s: %s", name, line, key, why);
+			snprintf(err, errsz, "%s:%u: %s: %s%s%s", name, line, key, why,
+				 k->choices ? ": " : "", k->choices ? k->choices : "");
 			goto out;
 		}
 	}
