@@ -2,6 +2,10 @@
 
 #include "xalloc.h"
 
+#ifndef TWOTIER_SQL_DIR
+#define TWOTIER_SQL_DIR "/usr/local/share/twotier/sql"
+#endif
+
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -65,7 +69,7 @@ void config_defaults(struct config *cfg)
 	cfg->db_port = 3306;
 	snprintf(cfg->db_user, sizeof cfg->db_user, "twotier");
 	snprintf(cfg->db_name, sizeof cfg->db_name, "twotier");
-	snprintf(cfg->sql_dir, sizeof cfg->sql_dir, "/usr/local/share/twotier/sql");
+	snprintf(cfg->sql_dir, sizeof cfg->sql_dir, "%s", TWOTIER_SQL_DIR);
 	cfg->body_limit = 64 * 1024;
 	snprintf(cfg->mail_dir, sizeof cfg->mail_dir, "/var/spool/twotier/mail");
 	cfg->signup_open = true;
