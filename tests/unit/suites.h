@@ -8,5 +8,7 @@ Suite *json_suite(void);
 Suite *config_suite(void);
 Suite *problem_suite(void);
 Suite *util_suite(void);
+Suite *jwt_suite(void);
+Suite *auth_suite(void);
 
 #endif
