@@ -365,6 +365,8 @@ int db_run(struct db *db, db_work work, void *arg, struct problem *p)
 			return -1;
 		case DB_RETRY:
 			if (deadlocks++ < DB_DEADLOCK_RETRIES) {
+				log_msg(LOG_WARN, "transaction aborted by a deadlock or lock wait; "
+						  "retry %d of %d", deadlocks, DB_DEADLOCK_RETRIES);
 				metrics_db_retry();
 				backoff(deadlocks);
 				continue;
