@@ -73,6 +73,8 @@ unsigned scopes_from_csv(const char *csv)
 void scopes_to_csv(unsigned bits, char *out, size_t outsz)
 {
 	size_t n = 0;
+	if (outsz == 0)
+		return;
 	out[0] = '\0';
 	for (size_t i = 0; i < N_SCOPES; i++) {
 		if (!(bits & scopes[i].bit))

@@ -94,6 +94,18 @@ fail:
 	return NULL;
 }
 
+/* A signing key whose public half is not the verifying key would issue
+ * tokens that never verify: refuse it at start. */
+static bool private_matches(const struct jwt_key *k)
+{
+	BIO *bio = BIO_new_mem_buf(k->private_pem, (int)k->private_len);
+	EVP_PKEY *priv = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	bool ok = priv != NULL && EVP_PKEY_eq(priv, k->pub) == 1;
+	EVP_PKEY_free(priv);
+	BIO_free(bio);
+	return ok;
+}
+
 int jwt_key_load(struct jwt_key *k, const char *alg, const char *private_path,
 		 const char *public_path, const char *secret, const char *issuer,
 		 const char *audience, char *err, size_t errsz)
@@ -102,7 +114,9 @@ int jwt_key_load(struct jwt_key *k, const char *alg, const char *private_path,
 	char *pem = NULL;
 	size_t len = 0;
 	int rc = -1;
+	static unsigned long generations;
 	memset(k, 0, sizeof *k);
+	k->generation = __atomic_add_fetch(&generations, 1, __ATOMIC_RELAXED);
 	if (alg == NULL || strcmp(alg, "ES256") == 0) {
 		k->alg = JWT_ES256;
 	} else if (strcmp(alg, "RS256") == 0) {
@@ -154,12 +168,20 @@ int jwt_key_load(struct jwt_key *k, const char *alg, const char *private_path,
 		snprintf(err, errsz, "no usable %s public key (PEM)", alg_names[k->alg]);
 		goto out;
 	}
-	if (k->alg == JWT_ES256 && !(EVP_PKEY_is_a(k->pub, "EC") && EVP_PKEY_get_bits(k->pub) == 256)) {
+	char group[64] = "";
+	if (EVP_PKEY_is_a(k->pub, "EC"))
+		EVP_PKEY_get_utf8_string_param(k->pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+					       NULL);
+	if (k->alg == JWT_ES256 && strcmp(group, "prime256v1") != 0) {
 		snprintf(err, errsz, "ES256 needs a P-256 key");
 		goto out;
 	}
 	if (k->alg == JWT_RS256 && !(EVP_PKEY_is_a(k->pub, "RSA") && EVP_PKEY_get_bits(k->pub) >= 2048)) {
 		snprintf(err, errsz, "RS256 needs an RSA key of at least 2048 bits");
+		goto out;
+	}
+	if (k->private_pem != NULL && !private_matches(k)) {
+		snprintf(err, errsz, "the private key does not belong to the public key");
 		goto out;
 	}
 	cJSON *jwk = public_jwk(k);
@@ -210,6 +232,17 @@ static unsigned char *segment(const char *s, size_t len, size_t *out_len)
 	return bin;
 }
 
+/* RFC 7515 §4: a JOSE header (and here the claims too) with a member
+ * twice is refused, so that no two readers see two values. */
+static bool has_duplicate_member(const cJSON *obj)
+{
+	for (const cJSON *a = obj->child; a != NULL; a = a->next)
+		for (const cJSON *b = a->next; b != NULL; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return true;
+	return false;
+}
+
 static cJSON *segment_json(const char *s, size_t len)
 {
 	size_t n;
@@ -220,7 +253,7 @@ static cJSON *segment_json(const char *s, size_t len)
 	if (memchr(bin, '\0', n) == NULL)
 		doc = cJSON_ParseWithLengthOpts((const char *)bin, n + 1, NULL, 1);
 	free(bin);
-	if (doc != NULL && !cJSON_IsObject(doc)) {
+	if (doc != NULL && (!cJSON_IsObject(doc) || has_duplicate_member(doc))) {
 		cJSON_Delete(doc);
 		doc = NULL;
 	}
@@ -311,6 +344,7 @@ struct cache_slot {
 	unsigned char hash[32];
 	size_t which;
 	const struct jwt_key *key;
+	unsigned long generation; /* a key reloaded at the same address differs */
 	struct jwt_claims claims;
 	bool used;
 };
@@ -345,7 +379,7 @@ enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, con
 	crypto_generichash(hash, sizeof hash, (const unsigned char *)token, len, NULL, 0);
 	struct cache_slot *slot = &cache[hash[0]];
 	if (slot->used && memcmp(slot->hash, hash, sizeof hash) == 0 && slot->which < n_keys &&
-	    keys[slot->which] == slot->key) {
+	    keys[slot->which] == slot->key && slot->key->generation == slot->generation) {
 		*out = slot->claims;
 		*which = slot->which;
 		return times_ok(out, now);
@@ -411,6 +445,7 @@ enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, con
 	memcpy(slot->hash, hash, sizeof hash);
 	slot->which = k_index;
 	slot->key = k;
+	slot->generation = k->generation;
 	slot->claims = *out;
 	slot->used = true;
 	rc = times_ok(out, now);

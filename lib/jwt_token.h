@@ -25,6 +25,7 @@ struct jwt_key {
 	char issuer[256];
 	char audience[256];
 	char kid[64];          /* RFC 7638 thumbprint, base64url */
+	unsigned long generation; /* distinct for every load */
 };
 
 /* Loads a key. alg is "ES256", "RS256" or "HS256". For ES/RS,

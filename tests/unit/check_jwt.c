@@ -21,18 +21,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NOW 1700000000LL
-#define ISS "https://twotier.test"
-#define AUD "twotier-api"
+#define NOW     1700000000LL
+#define ISS     "https://twotier.test"
+#define AUD     "twotier-api"
 #define EXT_ISS "https://idp.partner.test"
 #define EXT_AUD "twotier-partner"
-#define SECRET "0123456789abcdef0123456789abcdef" /* 32 bytes */
+#define SECRET  "0123456789abcdef0123456789abcdef" /* 32 bytes */
 
 #define HDR_ES "{\"alg\":\"ES256\",\"typ\":\"JWT\"}"
 #define HDR_RS "{\"alg\":\"RS256\",\"typ\":\"JWT\"}"
 #define HDR_HS "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 /* Every claim but the times, for our issuer. */
-#define CLAIMS "\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"user-1\",\"tid\":\"tenant-1\",\"jti\":\"jti-1\""
+#define CLAIMS                                                                                     \
+	"\"iss\":\"" ISS "\",\"aud\":\"" AUD                                                       \
+	"\",\"sub\":\"user-1\",\"tid\":\"tenant-1\",\"jti\":\"jti-1\""
 /* A payload that passes every check at NOW. */
 #define PAYLOAD_OK "{" CLAIMS ",\"iat\":1700000000,\"nbf\":1700000000,\"exp\":1700000900}"
 
@@ -52,13 +54,13 @@ static void write_pem(char path[64], EVP_PKEY *pkey, int private)
 	BIO *bio = BIO_new_file(path, "w");
 	ck_assert_ptr_nonnull(bio);
 	int ok = private ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL)
-			 : PEM_write_bio_PUBKEY(bio, pkey);
+	                 : PEM_write_bio_PUBKEY(bio, pkey);
 	BIO_free(bio);
 	ck_assert_int_eq(ok, 1);
 }
 
 static void load_ok(struct jwt_key *k, const char *alg, const char *priv, const char *pub,
-		    const char *secret, const char *iss, const char *aud)
+                    const char *secret, const char *iss, const char *aud)
 {
 	char err[256] = "";
 	int rc = jwt_key_load(k, alg, priv, pub, secret, iss, aud, err, sizeof err);
@@ -122,8 +124,9 @@ static size_t sign_pkey(EVP_PKEY *pkey, const char *input, unsigned char out[512
 	size_t der_len = sizeof der;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	ck_assert_ptr_nonnull(ctx);
-	int ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-		 EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, strlen(input)) == 1;
+	int ok =
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, strlen(input)) == 1;
 	EVP_MD_CTX_free(ctx);
 	ck_assert(ok);
 	if (!EVP_PKEY_is_a(pkey, "EC")) {
@@ -142,11 +145,11 @@ static size_t sign_pkey(EVP_PKEY *pkey, const char *input, unsigned char out[512
 }
 
 static size_t sign_hmac(const void *secret, size_t secret_len, const char *input,
-			unsigned char out[512])
+                        unsigned char out[512])
 {
 	unsigned int len = 0;
 	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), secret, (int)secret_len,
-				   (const unsigned char *)input, strlen(input), out, &len));
+	                           (const unsigned char *)input, strlen(input), out, &len));
 	return len;
 }
 
@@ -205,8 +208,8 @@ static cJSON *segment_json(const char *s, size_t len)
 	unsigned char *bin = xmalloc(len + 1);
 	size_t n = 0;
 	ck_assert_int_eq(sodium_base642bin(bin, len, s, len, NULL, &n, NULL,
-					   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-			 0);
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	                 0);
 	bin[n] = '\0';
 	cJSON *doc = cJSON_Parse((const char *)bin);
 	free(bin);
@@ -218,7 +221,7 @@ static cJSON *segment_json(const char *s, size_t len)
 
 static const char *const result_names[] = {
 #define RESULT_NAME(name, text) #name,
-	JWT_RESULTS(RESULT_NAME)
+    JWT_RESULTS(RESULT_NAME)
 #undef RESULT_NAME
 };
 
@@ -227,16 +230,16 @@ static const char *result_name(enum jwt_result r)
 	return (unsigned)r < sizeof result_names / sizeof result_names[0] ? result_names[r] : "?";
 }
 
-#define EXPECT(call, want)                                                                 \
-	do {                                                                               \
-		enum jwt_result r_ = (call);                                               \
-		ck_assert_msg(r_ == (want), "%s: got %s, want %s", #call, result_name(r_), \
-			      result_name(want));                                          \
+#define EXPECT(call, want)                                                                         \
+	do {                                                                                       \
+		enum jwt_result r_ = (call);                                                       \
+		ck_assert_msg(r_ == (want), "%s: got %s, want %s", #call, result_name(r_),         \
+		              result_name(want));                                                  \
 	} while (0)
 
 /* Verifies token against the single key k at now. */
 static enum jwt_result verify_at(const struct jwt_key *k, const char *token, long long now,
-				 struct jwt_claims *c)
+                                 struct jwt_claims *c)
 {
 	const struct jwt_key *keys[] = {k};
 	struct jwt_claims tmp;
@@ -660,7 +663,7 @@ START_TEST(bad_base64)
 	/* the header's last character with a non-zero unused bit (a
 	 * non-canonical encoding of the same bytes) */
 	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t idx = (size_t)(strchr(alphabet, t[d1 - 1]) - alphabet);
 	ck_assert_uint_eq(idx & 15, 0);
 	bad = poke(t, d1 - 1, alphabet[idx | 1]);
@@ -724,7 +727,7 @@ END_TEST
 START_TEST(crit_refused)
 {
 	EXPECT(es_check("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"crit\":[\"exp\"],\"exp\":1}",
-			PAYLOAD_OK),
+	                PAYLOAD_OK),
 	       JWT_MALFORMED);
 	EXPECT(es_check("{\"alg\":\"ES256\",\"crit\":[\"b64\"],\"b64\":false}", PAYLOAD_OK),
 	       JWT_MALFORMED);
@@ -827,9 +830,9 @@ END_TEST
 
 START_TEST(not_before_and_leeway)
 {
-	EXPECT(es_payload("{" CLAIMS ",\"exp\":%lld,\"nbf\":%lld}", NOW + 3600,
-			  NOW + JWT_LEEWAY + 1),
-	       JWT_NOT_YET_VALID);
+	EXPECT(
+	    es_payload("{" CLAIMS ",\"exp\":%lld,\"nbf\":%lld}", NOW + 3600, NOW + JWT_LEEWAY + 1),
+	    JWT_NOT_YET_VALID);
 	EXPECT(es_payload("{" CLAIMS ",\"exp\":%lld,\"nbf\":%lld}", NOW + 3600, NOW + 600),
 	       JWT_NOT_YET_VALID);
 	EXPECT(es_payload("{" CLAIMS ",\"exp\":%lld,\"nbf\":%lld}", NOW + 3600, NOW + JWT_LEEWAY),
@@ -845,18 +848,19 @@ END_TEST
 START_TEST(issuer_checked)
 {
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"https://evil.test\",\"aud\":\"" AUD
-				"\",\"sub\":\"u\",\"exp\":1700000900}"),
+	                        "\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "/\",\"aud\":\"" AUD
-				"\",\"sub\":\"u\",\"exp\":1700000900}"),
+	                        "\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(es_check(HDR_ES, "{\"aud\":\"" AUD "\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(es_check(HDR_ES, "{\"iss\":[\"" ISS "\"],\"aud\":\"" AUD
-				"\",\"sub\":\"u\",\"exp\":1700000900}"),
+	                        "\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
-	EXPECT(es_check(HDR_ES, "{\"iss\":null,\"aud\":\"" AUD "\",\"sub\":\"u\",\"exp\":1700000900}"),
-	       JWT_BAD_ISSUER);
+	EXPECT(
+	    es_check(HDR_ES, "{\"iss\":null,\"aud\":\"" AUD "\",\"sub\":\"u\",\"exp\":1700000900}"),
+	    JWT_BAD_ISSUER);
 }
 END_TEST
 
@@ -885,24 +889,23 @@ START_TEST(subject_required)
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1700000900}"),
 	       JWT_NO_SUBJECT);
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
-				"\",\"sub\":\"\",\"exp\":1700000900}"),
+	                        "\",\"sub\":\"\",\"exp\":1700000900}"),
 	       JWT_NO_SUBJECT);
-	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
-				"\",\"sub\":42,\"exp\":1700000900}"),
+	EXPECT(es_check(HDR_ES,
+	                "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"exp\":1700000900}"),
 	       JWT_NO_SUBJECT);
 	/* a subject too long for the claims is refused, not cut */
 	char sub[300];
 	memset(sub, 's', sizeof sub - 1);
 	sub[sizeof sub - 1] = '\0';
-	char *payload = xasprintf("{\"iss\":\"" ISS "\",\"aud\":\"" AUD
-				  "\",\"sub\":\"%s\",\"exp\":1700000900}",
-				  sub);
+	char *payload = xasprintf(
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"%s\",\"exp\":1700000900}", sub);
 	EXPECT(es_check(HDR_ES, payload), JWT_NO_SUBJECT);
 	free(payload);
 	/* 255 characters fit */
 	sub[255] = '\0';
-	payload = xasprintf("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"%s\",\"exp\":1700000900}",
-			    sub);
+	payload = xasprintf(
+	    "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"%s\",\"exp\":1700000900}", sub);
 	t = token_pkey(HDR_ES, payload, ec_pkey);
 	EXPECT(verify_at(&es, t, NOW, &c), JWT_VALID);
 	ck_assert_str_eq(c.sub, sub);
@@ -934,7 +937,9 @@ END_TEST
 
 /* ---- external issuers ---- */
 
-#define EXT_PAYLOAD "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" EXT_AUD "\",\"sub\":\"ext-user\",\"exp\":1700000900}"
+#define EXT_PAYLOAD                                                                                \
+	"{\"iss\":\"" EXT_ISS "\",\"aud\":\"" EXT_AUD "\",\"sub\":\"ext-user\",\"exp\":"           \
+	                                              "1700000900}"
 
 START_TEST(external_issuer)
 {
@@ -970,15 +975,17 @@ START_TEST(external_issuer)
 
 	/* the partner's issuer with our audience */
 	t = token_pkey(HDR_ES,
-		       "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" AUD "\",\"sub\":\"x\",\"exp\":1700000900}",
-		       ext_pkey);
+	               "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" AUD
+	               "\",\"sub\":\"x\",\"exp\":1700000900}",
+	               ext_pkey);
 	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_BAD_AUDIENCE);
 	free(t);
 
 	/* an unknown issuer falls to keys[0] and fails the issuer check */
 	t = token_pkey(HDR_ES,
-		       "{\"iss\":\"https://other.test\",\"aud\":\"" AUD "\",\"sub\":\"x\",\"exp\":1700000900}",
-		       ec_pkey);
+	               "{\"iss\":\"https://other.test\",\"aud\":\"" AUD
+	               "\",\"sub\":\"x\",\"exp\":1700000900}",
+	               ec_pkey);
 	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_BAD_ISSUER);
 	free(t);
 
@@ -1049,7 +1056,8 @@ START_TEST(cache_keeps_no_refusal)
 	free(t);
 	/* no subject: refused every time */
 	for (int i = 0; i < 2; i++)
-		EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1700000900}"),
+		EXPECT(es_check(HDR_ES,
+		                "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1700000900}"),
 		       JWT_NO_SUBJECT);
 }
 END_TEST
@@ -1084,7 +1092,7 @@ END_TEST
 /* ---- keys ---- */
 
 static void load_fails(const char *alg, const char *priv, const char *pub, const char *secret,
-		       const char *iss, const char *aud, const char *want)
+                       const char *iss, const char *aud, const char *want)
 {
 	struct jwt_key k;
 	char err[256] = "";
@@ -1109,9 +1117,9 @@ START_TEST(key_load_errors)
 	load_fails("HS256", NULL, NULL, "", ISS, AUD, "32 bytes");
 	/* missing files */
 	load_fails("ES256", NULL, "/nonexistent/twotier/pub.pem", NULL, ISS, AUD,
-		   "/nonexistent/twotier/pub.pem");
+	           "/nonexistent/twotier/pub.pem");
 	load_fails("ES256", "/nonexistent/twotier/priv.pem", ec_pub, NULL, ISS, AUD,
-		   "/nonexistent/twotier/priv.pem");
+	           "/nonexistent/twotier/priv.pem");
 	load_fails("ES256", NULL, NULL, NULL, ISS, AUD, "public key");
 	load_fails("RS256", "", "", NULL, ISS, AUD, "public key");
 	/* the wrong kind of key */
@@ -1155,7 +1163,8 @@ START_TEST(key_load_garbage_file)
 	snprintf(path, sizeof path, "/tmp/check_jwt_XXXXXX");
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
-	static const char junk[] = "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n";
+	static const char junk[] =
+	    "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n";
 	ck_assert_int_eq(write(fd, junk, sizeof junk - 1), (ssize_t)(sizeof junk - 1));
 	close(fd);
 	load_fails("ES256", NULL, path, NULL, ISS, AUD, "public key");
@@ -1168,7 +1177,8 @@ START_TEST(key_load_variants)
 	struct jwt_key k;
 	char err[256] = "";
 	/* HS256: exactly 32 bytes will do; the kid is fixed */
-	ck_assert_int_eq(jwt_key_load(&k, "HS256", NULL, NULL, SECRET, ISS, AUD, err, sizeof err), 0);
+	ck_assert_int_eq(jwt_key_load(&k, "HS256", NULL, NULL, SECRET, ISS, AUD, err, sizeof err),
+	                 0);
 	ck_assert_int_eq(k.alg, JWT_HS256);
 	ck_assert_uint_eq(k.secret_len, 32);
 	ck_assert_str_eq(k.kid, "hs256");
@@ -1182,7 +1192,8 @@ START_TEST(key_load_variants)
 	ck_assert_ptr_null(k.private_pem);
 	jwt_key_free(&k);
 	/* the public key taken from the private one; it signs and verifies */
-	ck_assert_int_eq(jwt_key_load(&k, "ES256", ec_priv, NULL, NULL, ISS, AUD, err, sizeof err), 0);
+	ck_assert_int_eq(jwt_key_load(&k, "ES256", ec_priv, NULL, NULL, ISS, AUD, err, sizeof err),
+	                 0);
 	ck_assert_str_eq(k.kid, es.kid);
 	char jti[40];
 	char *t = jwt_issue(&k, "user-1", "tenant-1", NULL, 60, NOW, jti);
@@ -1190,7 +1201,8 @@ START_TEST(key_load_variants)
 	EXPECT(verify_at(&es, t, NOW, NULL), JWT_VALID);
 	free(t);
 	jwt_key_free(&k);
-	ck_assert_int_eq(jwt_key_load(&k, "RS256", rsa_priv, NULL, NULL, ISS, AUD, err, sizeof err), 0);
+	ck_assert_int_eq(jwt_key_load(&k, "RS256", rsa_priv, NULL, NULL, ISS, AUD, err, sizeof err),
+	                 0);
 	ck_assert_str_eq(k.kid, rs.kid);
 	jwt_key_free(&k);
 	/* the kid is 43 base64url characters and differs per key */
@@ -1257,7 +1269,8 @@ START_TEST(jwks_es256)
 	ck_assert_str_eq(member(k, "x"), x);
 	ck_assert_str_eq(member(k, "y"), y);
 	/* kid is the RFC 7638 thumbprint */
-	char *canon = xasprintf("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
+	char *canon =
+	    xasprintf("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
 	char *tp = thumbprint(canon);
 	ck_assert_str_eq(es.kid, tp);
 	free(canon);
@@ -1312,7 +1325,7 @@ START_TEST(result_texts)
 	ck_assert_str_eq(jwt_result_text(JWT_VALID), "valid");
 	ck_assert_str_eq(jwt_result_text(JWT_EXPIRED), "the token has expired");
 	ck_assert_str_eq(jwt_result_text((enum jwt_result)(JWT_NO_SUBJECT + 1)), "invalid token");
-	ck_assert_str_eq(jwt_result_text((enum jwt_result)-1), "invalid token");
+	ck_assert_str_eq(jwt_result_text((enum jwt_result) - 1), "invalid token");
 }
 END_TEST
 
@@ -1327,7 +1340,7 @@ static double elapsed_us(const struct timespec *a, const struct timespec *b)
  * ck_assert inside, as each one costs a message to the parent process.
  * Returns how many were not valid. */
 static int timed_verify(const struct jwt_key *k, char **tokens, int n, int rounds,
-			struct timespec *a, struct timespec *b)
+                        struct timespec *a, struct timespec *b)
 {
 	const struct jwt_key *keys[] = {k};
 	struct jwt_claims c;
@@ -1383,9 +1396,103 @@ START_TEST(verify_cost)
 	ck_assert_msg(cached < 2000.0, "cached verification %.1f us", cached);
 	ck_assert_msg(es_un < 2000.0, "uncached ES256 verification %.1f us", es_un);
 	ck_assert_msg(cached < es_un, "cached %.2f us is not cheaper than uncached %.1f us", cached,
-		      es_un);
+	              es_un);
 }
 END_TEST
+
+/* ---- regressions: bugs found once, fixed, kept fixed ---- */
+
+/* jwt_key_load checks only "EC, 256 bits" for ES256 (lib/jwt_token.c,
+ * jwt_key_load: EVP_PKEY_get_bits(k->pub) == 256), so secp256k1 or
+ * brainpoolP256r1 keys are taken as ES256 keys: tokens are then signed on
+ * the wrong curve (that is ES256K, RFC 8812) and the JWKS publishes the
+ * point as "crv": "P-256", which no relying party can use. */
+START_TEST(es256_other_256_bit_curves_refused)
+{
+	static const char *const curves[] = {"secp256k1", "brainpoolP256r1"};
+	for (size_t i = 0; i < 2; i++) {
+		EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]);
+		ck_assert_ptr_nonnull(pk);
+		ck_assert_int_eq(EVP_PKEY_get_bits(pk), 256);
+		char pub[64];
+		write_pem(pub, pk, 0);
+		struct jwt_key k;
+		char err[256] = "";
+		int rc = jwt_key_load(&k, "ES256", NULL, pub, NULL, ISS, AUD, err, sizeof err);
+		unlink(pub);
+		EVP_PKEY_free(pk);
+		if (rc == 0)
+			jwt_key_free(&k);
+		ck_assert_msg(rc == -1, "ES256 accepted a %s key", curves[i]);
+		ck_assert_msg(strstr(err, "P-256") != NULL, "got '%s'", err);
+	}
+}
+END_TEST
+
+/* RFC 7515 §4 and RFC 7519 §4: a JWS/JWT with duplicate member names must
+ * be rejected, or only the lexically last one used. cJSON's lookup returns
+ * the first, so {"sub":"alice","sub":"admin"} verifies as "alice" and a
+ * header {"alg":"ES256","alg":"none"} as ES256 (lib/jwt_token.c, jwt_verify
+ * and copy_claim via cJSON_GetObjectItemCaseSensitive). */
+START_TEST(duplicate_members_refused_or_last_wins)
+{
+	struct jwt_claims c;
+	char *t = token_pkey(HDR_ES, "{" CLAIMS ",\"exp\":1700000900,\"sub\":\"admin\"}", ec_pkey);
+	enum jwt_result r = verify_at(&es, t, NOW, &c);
+	free(t);
+	ck_assert_msg(r == JWT_MALFORMED || (r == JWT_VALID && strcmp(c.sub, "admin") == 0),
+	              "duplicate sub: got %s with sub '%s'", result_name(r), c.sub);
+	t = token_pkey("{\"alg\":\"ES256\",\"alg\":\"none\"}", PAYLOAD_OK, ec_pkey);
+	r = verify_at(&es, t, NOW, NULL);
+	free(t);
+	ck_assert_msg(r != JWT_VALID, "duplicate alg: got %s", result_name(r));
+}
+END_TEST
+
+/* Latent: a cached verdict is tied to the key's address. Not reachable
+ * today (keys are loaded once, SIGHUP reloads nothing), but a key reloaded
+ * into the same struct keeps honouring tokens of the old key from every
+ * thread's cache until they expire. */
+START_TEST(cache_forgets_a_replaced_key)
+{
+	struct jwt_key k;
+	char jti[40];
+	load_ok(&k, "ES256", ec_priv, ec_pub, NULL, ISS, AUD);
+	char *t = jwt_issue(&k, "user-1", "tenant-1", NULL, 900, NOW, jti);
+	ck_assert_ptr_nonnull(t);
+	EXPECT(verify_at(&k, t, NOW, NULL), JWT_VALID);
+	jwt_key_free(&k);
+	load_ok(&k, "ES256", NULL, ext_pub, NULL, ISS, AUD); /* rotated */
+	enum jwt_result r = verify_at(&k, t, NOW, NULL);
+	jwt_key_free(&k);
+	free(t);
+	ck_assert_msg(r == JWT_BAD_SIGNATURE, "old key's token: got %s", result_name(r));
+}
+END_TEST
+
+/* jwt_key_load takes a private and a public key that do not belong
+ * together: every token it then issues fails its own verification. */
+START_TEST(key_pair_mismatch_refused)
+{
+	struct jwt_key k;
+	char err[256] = "";
+	int rc = jwt_key_load(&k, "ES256", ec_priv, ext_pub, NULL, ISS, AUD, err, sizeof err);
+	if (rc == 0)
+		jwt_key_free(&k);
+	ck_assert_msg(rc == -1, "a private key with another key's public half was accepted");
+}
+END_TEST
+
+static TCase *jwt_regressions(void)
+{
+	TCase *tc = tcase_create("regressions");
+	tcase_add_unchecked_fixture(tc, keys_setup, keys_teardown);
+	tcase_add_test(tc, es256_other_256_bit_curves_refused);
+	tcase_add_test(tc, duplicate_members_refused_or_last_wins);
+	tcase_add_test(tc, cache_forgets_a_replaced_key);
+	tcase_add_test(tc, key_pair_mismatch_refused);
+	return tc;
+}
 
 Suite *jwt_suite(void)
 {
@@ -1459,5 +1566,6 @@ Suite *jwt_suite(void)
 	tcase_set_timeout(cost, 60);
 	tcase_add_test(cost, verify_cost);
 	suite_add_tcase(s, cost);
+	suite_add_tcase(s, jwt_regressions());
 	return s;
 }
