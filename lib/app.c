@@ -403,7 +403,7 @@ static int run_handler(struct ctx *c)
 	int rc = c->match.route->handler(c);
 	if (rc != 0)
 		render_problem(c);
-	idem_finish(c->worker->db, principal, req->idempotency_key, c->res);
+	idem_finish(c->worker->db, principal, req->idempotency_key, c->res, c->secret_field);
 	if (rc != 0)
 		problem_clear(&c->problem); /* rendered already; keep it out of a second render */
 	return 0;

@@ -44,6 +44,9 @@ struct ctx {
 	struct principal principal;
 	cJSON *body;            /* validated body (owned) or NULL */
 	struct problem problem; /* set by a handler that returns -1 */
+	/* a top-level field of the response shown once and never stored,
+	 * not even for an idempotent replay (which shows it as null) */
+	const char *secret_field;
 };
 
 /* The route table (routes.c). */

@@ -40,41 +40,66 @@ static cJSON *token_json(const struct api_token_view *t)
 	return o;
 }
 
-/* Parses "YYYY-MM-DDTHH:MM:SS[.fff]Z" into DATETIME(6) text and Unix time. */
+/* Reads exactly n digits at s. */
+static int digits(const char *s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/* Parses "YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|+00:00)" strictly (no blanks,
+ * no short fields, no 30 February) into DATETIME(6) text and Unix time. */
 static int parse_time(const char *s, char sql[TIME_STR], time_t *when)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int year, mon, day, hour, min, sec;
 	long micros = 0;
-	if (end == NULL)
+	struct tm tm;
+	const char *p = s + 19;
+	if (strlen(s) < 20 || digits(s, 4, &year) || s[4] != '-' || digits(s + 5, 2, &mon) ||
+	    s[7] != '-' || digits(s + 8, 2, &day) || s[10] != 'T' || digits(s + 11, 2, &hour) ||
+	    s[13] != ':' || digits(s + 14, 2, &min) || s[16] != ':' || digits(s + 17, 2, &sec))
 		return -1;
-	if (*end == '.') {
-		int digits = 0;
-		for (end++; *end >= '0' && *end <= '9'; end++, digits++)
-			if (digits < 6)
-				micros = micros * 10 + (*end - '0');
-		if (digits == 0)
+	if (*p == '.') {
+		int n = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, n++)
+			if (n < 6)
+				micros = micros * 10 + (*p - '0');
+		if (n == 0 || n > 6)
 			return -1;
-		for (; digits < 6; digits++)
+		for (; n < 6; n++)
 			micros *= 10;
 	}
-	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	*when = timegm(&tm);
+	/* timegm moves 30 February to 2 March: a date it moved did not exist. */
+	if (tm.tm_year != year - 1900 || tm.tm_mon != mon - 1 || tm.tm_mday != day ||
+	    tm.tm_hour != hour || tm.tm_min != min || tm.tm_sec != sec)
 		return -1;
 	char text[96];
-	*when = timegm(&tm);
-	if (tm.tm_year + 1900 > 9999)
+	int n = snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06ld", year, mon, day,
+			 hour, min, sec, micros);
+	if (n < 0 || n >= TIME_STR)
 		return -1;
-	snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06ld", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-	if (strlen(text) >= TIME_STR)
-		return -1;
-	memcpy(sql, text, strlen(text) + 1);
+	memcpy(sql, text, (size_t)n + 1);
 	return 0;
 }
 
 /* 201 {id, name, scopes, expiresAt, ..., token}: the token is shown this
- * once; 400; 401; 403 (also for API tokens); 503. */
+ * once (an idempotent replay shows "token": null); 400; 401; 403 (also for
+ * API tokens); 503. */
 int handle_api_token_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
@@ -114,6 +139,7 @@ int handle_api_token_create(struct ctx *c)
 		return -1;
 	cJSON *doc = token_json(&t);
 	cJSON_AddStringToObject(doc, "token", token);
+	c->secret_field = "token";
 	sodium_memzero(token, sizeof token);
 	char location[64];
 	snprintf(location, sizeof location, "/v1/api-tokens/%s", t.id);

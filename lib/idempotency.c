@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "problem.h"
 
@@ -104,6 +105,7 @@ int idem_begin(struct db *db, const char *principal, const char *key, const char
 struct finish_work {
 	const char *principal, *key;
 	const struct response *res;
+	const char *body; /* what is stored */
 };
 
 static const char *header_of(const struct response *res, const char *name)
@@ -125,19 +127,28 @@ static enum db_status finish_run(struct db *db, void *arg, struct problem *p)
 			     db_str(w->res->content_type),
 			     db_str(header_of(w->res, "ETag")),
 			     db_str(header_of(w->res, "Location")),
-			     db_str(w->res->body ? w->res->body : ""),
+			     db_str(w->body),
 			     db_str(w->principal),
 			     db_str(w->key)};
 	return db_exec(db, STMT_idem_store, a, NULL, NULL);
 }
 
 void idem_finish(struct db *db, const char *principal, const char *key,
-		 const struct response *res)
+		 const struct response *res, const char *secret_field)
 {
 	struct problem p = {0};
-	struct finish_work w = {principal, key, res};
+	struct finish_work w = {principal, key, res, res->body ? res->body : ""};
+	char *redacted = NULL;
+	cJSON *doc = secret_field ? cJSON_ParseWithLength(w.body, res->body_len) : NULL;
+	if (cJSON_GetObjectItemCaseSensitive(doc, secret_field) != NULL) {
+		cJSON_ReplaceItemInObjectCaseSensitive(doc, secret_field, cJSON_CreateNull());
+		redacted = json_print(doc, NULL);
+		w.body = redacted;
+	}
 	if (db_run(db, finish_run, &w, &p) != 0)
 		log_msg(LOG_ERROR, "cannot store the response of an idempotent request: %s",
 			p.detail);
+	cJSON_Delete(doc);
+	free(redacted);
 	problem_clear(&p);
 }

@@ -17,9 +17,11 @@ int idem_begin(struct db *db, const char *principal, const char *key, const char
 	       struct response *res, struct problem *p);
 
 /* Stores the response of a claimed key; a 5xx releases the key instead,
- * so that the client may try again. Failure here is logged, not returned:
- * the change itself is already committed. */
+ * so that the client may try again. secret_field (may be NULL) names a
+ * top-level JSON field stored as null: a secret is shown once, never
+ * kept. Failure here is logged, not returned: the change itself is
+ * already committed. */
 void idem_finish(struct db *db, const char *principal, const char *key,
-		 const struct response *res);
+		 const struct response *res, const char *secret_field);
 
 #endif

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reads (and locks) the name's row whether or not it is locked out. */
 const struct db_stmt_def stmt_signin_locked = {
 	STMT_signin_locked, "signin_locked",
-	"SELECT GREATEST(1, CEIL(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), locked_until) / 1000000)) "
-	"FROM signin_failures WHERE username_hash = ? AND locked_until > UTC_TIMESTAMP(6)",
+	"SELECT IF(locked_until > UTC_TIMESTAMP(6), GREATEST(1, CEIL(TIMESTAMPDIFF(MICROSECOND, "
+	"UTC_TIMESTAMP(6), locked_until) / 1000000)), 0) "
+	"FROM signin_failures WHERE username_hash = ? FOR UPDATE",
 	1, 1};
 
 const struct db_stmt_def stmt_signin_user = {
@@ -48,6 +50,10 @@ struct lookup_work {
 	struct signin_user *out;
 };
 
+/* Every attempt is counted as a failure before its password is checked,
+ * and cleared only when it succeeds: so concurrent attempts cannot check
+ * more than SIGNIN_MAX_FAILURES passwords in a window. The row lock taken
+ * by the first statement makes attempts on one name wait for each other. */
 static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 {
 	struct lookup_work *w = arg;
@@ -58,11 +64,14 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 	w->found = false;
 	if (rc != DB_OK)
 		goto out;
-	if (rows.n_rows > 0) {
+	if (rows.n_rows > 0 && atol(db_cell(&rows, 0, 0)) > 0) {
 		w->locked_for = atol(db_cell(&rows, 0, 0));
 		goto out;
 	}
 	db_rows_free(&rows);
+	rc = db_exec(db, STMT_signin_failure, h, NULL, NULL);
+	if (rc != DB_OK)
+		goto out;
 	struct db_arg u[] = {db_str(w->username)};
 	rc = db_exec(db, STMT_signin_user, u, &rows, NULL);
 	if (rc != DB_OK || rows.n_rows == 0)
@@ -78,12 +87,11 @@ out:
 	return rc;
 }
 
-static enum db_status record_run(struct db *db, void *arg, struct problem *p)
+static enum db_status clear_run(struct db *db, void *arg, struct problem *p)
 {
 	const struct lookup_work *w = arg;
 	struct db_arg h[] = {db_str(w->name_hash)};
-	return db_exec(db, w->found && !w->disabled ? STMT_signin_clear : STMT_signin_failure, h,
-		       NULL, NULL);
+	return db_exec(db, STMT_signin_clear, h, NULL, NULL);
 }
 
 int signin_check(struct db *db, const char *username, const char *password,
@@ -111,14 +119,12 @@ int signin_check(struct db *db, const char *username, const char *password,
 		goto out;
 	}
 	bool ok = password_verify(password, w.found ? w.hash : dummy_hash) && w.found;
-	if (!ok || w.disabled)
-		w.found = false; /* record a failure */
-	if (db_run(db, record_run, &w, p) != 0)
-		goto out;
-	if (!w.found) {
+	if (!ok || w.disabled) {
 		problem_set(p, PROBLEM_UNAUTHENTICATED, "the user name or password is wrong");
 		goto out;
 	}
+	if (db_run(db, clear_run, &w, p) != 0)
+		goto out;
 	rc = 0;
 out:
 	sodium_memzero(w.hash, sizeof w.hash);
