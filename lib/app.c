@@ -73,8 +73,12 @@ const char *ctx_actor_id(const struct ctx *c)
 
 struct actor ctx_actor(const struct ctx *c)
 {
-	struct actor a = {ctx_actor_type(c), ctx_actor_id(c), c->principal.tenant_id,
-			  c->req->request_id, c->req->remote_addr ? c->req->remote_addr : ""};
+	struct actor a = {ctx_actor_type(c),
+			  ctx_actor_id(c),
+			  c->principal.tenant_id,
+			  c->req->request_id,
+			  c->req->remote_addr ? c->req->remote_addr : "",
+			  c->principal.roles};
 	return a;
 }
 
@@ -92,11 +96,16 @@ int ctx_if_match(struct ctx *c, unsigned long *version)
 				   "this change needs an If-Match header with the resource's ETag");
 	while (*h == ' ')
 		h++;
+	if (strcmp(h, "*") == 0) {
+		*version = 0; /* any current version */
+		return 0;
+	}
 	if (strncmp(h, "W/", 2) == 0)
 		h += 2;
 	if (strncmp(h, "\"v", 2) == 0) {
 		unsigned long v = strtoul(h + 2, &end, 10);
-		if (end != h + 2 && end[0] == '"' && end[1] == '\0') {
+		/* versions start at 1; 0 stands for "*" */
+		if (end != h + 2 && end[0] == '"' && end[1] == '\0' && v > 0) {
 			*version = v;
 			return 0;
 		}

@@ -72,8 +72,9 @@ struct actor ctx_actor(const struct ctx *c);
 
 /* ETag of a version: "\"v<N>\"". */
 void etag_format(unsigned long version, char out[32]);
-/* The version an If-Match names. Returns 0, or -1 with p set: 428 when
- * the header is absent, 412 when it names no version of ours. */
+/* The version an If-Match names (0 for "*": any current version).
+ * Returns 0, or -1 with p set: 428 when the header is absent, 412 when it
+ * names no version of ours. */
 int ctx_if_match(struct ctx *c, unsigned long *version);
 
 /* Pagination (SPEC §6): ?limit= (default 50, 1..200) and an opaque

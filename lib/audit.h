@@ -27,6 +27,7 @@ struct actor {
 	const char *tenant_id;
 	const char *request_id;
 	const char *client_addr;
+	unsigned roles; /* the actor's roles, for rules that depend on them */
 };
 
 /* Writes an event for actor on its tenant. */

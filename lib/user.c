@@ -191,6 +191,16 @@ static enum db_status operator_refused(struct problem *p)
 	return DB_REFUSED;
 }
 
+/* An admin agent may not make anyone (itself included) a global admin,
+ * take the role away, or disable or enable a global admin: only a global
+ * admin may. */
+static enum db_status global_admin_refused(struct problem *p)
+{
+	problem_set(p, PROBLEM_FORBIDDEN,
+		    "only a global admin may grant or remove global_admin or disable a global admin");
+	return DB_REFUSED;
+}
+
 static enum db_status insert_roles(struct db *db, const char *user_id, unsigned roles)
 {
 	cJSON *names = roles_to_json(roles);
@@ -219,6 +229,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		return rc;
 	if ((w->in->roles & ROLE_OPERATOR) && !platform)
 		return operator_refused(p);
+	if ((w->in->roles & ROLE_GLOBAL_ADMIN) && !(w->a->roles & ROLE_GLOBAL_ADMIN))
+		return global_admin_refused(p);
 	uuid_v7(id);
 	time_now(at, NULL);
 	struct user_row u = {id, w->a->tenant_id, w->in->email, w->in->password_hash,
@@ -276,7 +288,7 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 		rc = read_user(db, w->a->tenant_id, w->id, &before, p);
 	if (rc != DB_OK)
 		return rc;
-	if (before.version != w->version) {
+	if (w->version != 0 && before.version != w->version) {
 		problem_set(p, PROBLEM_PRECONDITION_FAILED,
 			    "the user has changed since you read it (now at \"v%lu\")", before.version);
 		return DB_REFUSED;
@@ -285,6 +297,10 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 	bool disabled = w->set_disabled ? w->disabled : before.disabled;
 	if ((roles & ROLE_OPERATOR) && !(before.roles & ROLE_OPERATOR) && !platform)
 		return operator_refused(p);
+	bool touches_admin = ((roles ^ before.roles) & ROLE_GLOBAL_ADMIN) ||
+			     ((before.roles & ROLE_GLOBAL_ADMIN) && disabled != before.disabled);
+	if (touches_admin && !(w->a->roles & ROLE_GLOBAL_ADMIN))
+		return global_admin_refused(p);
 	bool was_admin = (before.roles & ROLE_GLOBAL_ADMIN) && !before.disabled;
 	bool is_admin = (roles & ROLE_GLOBAL_ADMIN) && !disabled;
 	if (was_admin && !is_admin) {
@@ -303,7 +319,8 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 		}
 	}
 	time_now(at, NULL);
-	struct db_arg u[] = {db_int(disabled), db_str(at), db_str(w->id), db_int((long long)w->version)};
+	struct db_arg u[] = {db_int(disabled), db_str(at), db_str(w->id),
+			     db_int((long long)before.version)};
 	rc = db_exec(db, STMT_user_set_disabled, u, NULL, &affected);
 	if (rc == DB_OK && affected == 0) {
 		problem_set(p, PROBLEM_PRECONDITION_FAILED, "the user has changed since you read it");

@@ -48,14 +48,16 @@ struct user_new {
 	/* an external identity provider's subject for this user, or NULL */
 	const char *external_issuer, *external_subject;
 };
-/* 201 semantics: 409 when the e-mail or external subject is taken; 422 for 'operator' outside
- * the platform tenant. */
+/* 201 semantics: 403 when an actor who is not a global admin grants
+ * global_admin; 409 when the e-mail or external subject is taken; 422 for
+ * 'operator' outside the platform tenant. */
 int user_create(struct db *db, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p);
 
 /* Changes roles (when set_roles) and/or disabled (when set_disabled) if
- * the user is at version. 404; 412 stale version; 422 when it would leave
- * the tenant without an active global admin. */
+ * the user is at version (0: any). 403 when an actor who is not a global
+ * admin grants or removes global_admin; 404; 412 stale version; 422 when
+ * it would leave the tenant without an active global admin. */
 int user_update(struct db *db, const struct actor *a, const char *id, unsigned long version,
 		bool set_roles, unsigned roles, bool set_disabled, bool disabled,
 		struct user_view *out, struct problem *p);

@@ -1038,6 +1038,37 @@ class TestUsers(unittest.TestCase):
             h["If-Match"] = etag
         return api("PATCH", "/v1/users/" + user_id, body=body, headers=h)
 
+    # ------------------------------------------------ who may touch admins
+
+    def test_admin_agent_cannot_make_a_global_admin(self):
+        t = new_tenant()
+        agent = new_user(t, ["admin_agent"])
+        agent_auth = bearer(access_token(agent.email, agent.password))
+        # not by creating one
+        r = api("POST", "/v1/users", body=user_body(t, ["global_admin"]), headers=agent_auth)
+        assert_problem(r, 403, "forbidden")
+        # not by promoting itself
+        r = api("PATCH", "/v1/users/" + agent.id, body={"roles": ["admin_agent", "global_admin"]},
+                headers=dict(agent_auth, **{"If-Match": agent.etag}))
+        assert_problem(r, 403, "forbidden")
+        self.assertEqual(user_roles(agent.id), ["admin_agent"])
+        # not by disabling the global admin
+        etag = api("GET", "/v1/users/" + t.admin_id, headers=t.auth).body["etag"]
+        r = api("PATCH", "/v1/users/" + t.admin_id, body={"disabled": True},
+                headers=dict(agent_auth, **{"If-Match": etag}))
+        assert_problem(r, 403, "forbidden")
+        self.assertEqual(user_row(t.admin_id)[1], "0")
+        # a global admin may promote it
+        r = self.patch(agent.id, {"roles": ["admin_agent", "global_admin"]}, agent.etag, tenant=t)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(sorted(r.body["roles"]), ["admin_agent", "global_admin"])
+
+    def test_if_match_star_matches_any_version(self):
+        u = new_user(self.a, ["sales_agent"])
+        r = self.patch(u.id, {"roles": ["helpdesk_agent"]}, "*")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["etag"], '"v2"')
+
     # ---------------------------------------------------------------- list
 
     def test_list_paginated(self):
