@@ -260,7 +260,7 @@ int auth_resolve(struct db *db, const struct jwt_key *const *keys, size_t n_keys
 		if (which > 0)
 			w.ext_issuer = keys[which]->issuer;
 	}
-	if (db_run(db, resolve_run, &w, p) != 0)
+	if (db_read(db, resolve_run, &w, p) != 0)
 		return -1;
 	if (w.refusal != NULL) {
 		memset(out, 0, sizeof *out);

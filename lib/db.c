@@ -9,6 +9,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 struct db {
 	const struct config *cfg;
 	int prepare;
+	int connected_before; /* a later connect is a reconnect */
 	MYSQL *mysql; /* NULL while disconnected */
 	MYSQL_STMT *stmts[STMT__COUNT];
 };
@@ -152,6 +154,9 @@ enum db_status db_connect(struct db *db, char *err, size_t errsz)
 		}
 	}
 	rc = DB_OK;
+	if (db->connected_before)
+		metrics_db_reconnect();
+	db->connected_before = 1;
 out:
 	if (rc != DB_OK)
 		db_disconnect(db);
@@ -322,7 +327,8 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int db_run(struct db *db, db_work work, void *arg, struct problem *p)
+/* Runs work, in a transaction when txn; see db_run and db_read. */
+static int run_work(struct db *db, db_work work, void *arg, struct problem *p, bool txn)
 {
 	int deadlocks = 0, reconnects = 0;
 	char err[512];
@@ -337,11 +343,13 @@ int db_run(struct db *db, db_work work, void *arg, struct problem *p)
 				return problem_set(p, PROBLEM_UNAVAILABLE,
 						   "the database is unavailable; try again shortly");
 			}
-			if (reconnects > 0 || deadlocks > 0)
-				metrics_db_reconnect();
 		}
-		rc = plain_query(db, "START TRANSACTION");
-		if (rc == DB_OK) {
+		if (!txn) {
+			problem_clear(p);
+			rc = work(db, arg, p);
+			if (rc == DB_OK)
+				return 0;
+		} else if ((rc = plain_query(db, "START TRANSACTION")) == DB_OK) {
 			problem_clear(p);
 			rc = work(db, arg, p);
 			if (rc == DB_OK) {
@@ -375,10 +383,8 @@ int db_run(struct db *db, db_work work, void *arg, struct problem *p)
 			p->retry_after = 1;
 			return problem_set(p, PROBLEM_UNAVAILABLE, "the database is busy; try again");
 		case DB_LOST:
-			if (reconnects++ < 1) {
-				metrics_db_reconnect();
+			if (reconnects++ < 1)
 				continue;
-			}
 			metrics_db_error();
 			p->retry_after = 5;
 			return problem_set(p, PROBLEM_UNAVAILABLE,
@@ -389,6 +395,16 @@ int db_run(struct db *db, db_work work, void *arg, struct problem *p)
 			return problem_set(p, PROBLEM_INTERNAL, "the request could not be completed");
 		}
 	}
+}
+
+int db_run(struct db *db, db_work work, void *arg, struct problem *p)
+{
+	return run_work(db, work, arg, p, true);
+}
+
+int db_read(struct db *db, db_work work, void *arg, struct problem *p)
+{
+	return run_work(db, work, arg, p, false);
 }
 
 enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, size_t errsz)

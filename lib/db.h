@@ -102,6 +102,11 @@ typedef enum db_status (*db_work)(struct db *db, void *arg, struct problem *p);
  * committed, else -1 with p set (the domain's problem, or 503 / 500). */
 int db_run(struct db *db, db_work work, void *arg, struct problem *p);
 
+/* Runs work without a transaction, each statement on its own (autocommit):
+ * for reads on the request path, which need no snapshot and so save two
+ * round trips. Reconnects and retries like db_run. */
+int db_read(struct db *db, db_work work, void *arg, struct problem *p);
+
 /* Runs one multi-statement SQL script outside any transaction (the
  * migration tool's use). Returns DB_OK or DB_ERROR with err set. */
 enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, size_t errsz);

@@ -36,7 +36,7 @@ static enum db_status schema_version_read(struct db *db, void *arg, struct probl
 int handle_readyz(struct ctx *c)
 {
 	long version = 0;
-	if (db_run(c->worker->db, schema_version_read, &version, &c->problem) != 0)
+	if (db_read(c->worker->db, schema_version_read, &version, &c->problem) != 0)
 		return -1;
 	if (version != TWOTIER_SCHEMA_VERSION) {
 		c->problem.retry_after = 30;

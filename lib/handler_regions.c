@@ -24,7 +24,7 @@ int handle_regions_list(struct ctx *c)
 	struct db_rows rows = {0, 0, NULL};
 	cJSON *items, *doc, *countries = NULL;
 	const char *current = NULL;
-	if (db_run(c->worker->db, regions_read, &rows, &c->problem) != 0)
+	if (db_read(c->worker->db, regions_read, &rows, &c->problem) != 0)
 		return -1;
 	doc = cJSON_CreateObject();
 	items = cJSON_AddArrayToObject(doc, "items");
