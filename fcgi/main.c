@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,12 +171,36 @@ static void *worker_main(void *unused)
 	return NULL;
 }
 
+/* libfcgi unlinks whatever is at a unix socket's path: make sure no live
+ * server answers there first, so that a second start cannot steal the
+ * socket of a running service. */
+static int socket_in_use(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	close(fd);
+	return rc == 0;
+}
+
 static int open_socket(void)
 {
 	const char *where = cfg.listen;
 	int unix_socket = strncmp(where, "unix:", 5) == 0;
 	if (unix_socket)
 		where += 5;
+	if (unix_socket && socket_in_use(where)) {
+		errno = EADDRINUSE;
+		return -1;
+	}
 	int fd = FCGX_OpenSocket(where, cfg.backlog);
 	if (fd < 0)
 		return -1;
@@ -186,9 +211,10 @@ static int open_socket(void)
 	return fd;
 }
 
-/* Checks the schema at start: a statement that does not prepare stops the
- * start naming it; an unreachable database does not (readyz says 503 and
- * workers connect when it comes). */
+/* Checks the database at start: a statement that does not prepare stops
+ * the start naming it, and so do refused credentials or an unknown
+ * database; an unreachable server does not (readyz says 503 and workers
+ * connect when it comes). */
 static int startup_db_check(void)
 {
 	char err[512];
@@ -200,6 +226,10 @@ static int startup_db_check(void)
 		return 0;
 	if (rc == DB_SCHEMA) {
 		log_msg(LOG_ERROR, "the database schema does not match this build: %s", err);
+		return -1;
+	}
+	if (rc == DB_ERROR) { /* refused, not absent: wrong credentials or database */
+		log_msg(LOG_ERROR, "%s", err);
 		return -1;
 	}
 	log_msg(LOG_WARN, "starting without the database: %s", err);
