@@ -21,9 +21,9 @@ const struct db_stmt_def stmt_api_token_insert = {
 
 const struct db_stmt_def stmt_api_token_list = {
 	STMT_api_token_list, "api_token_list",
-	"SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND id > ? "
+	"SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND (? = '' OR id > ?) "
 	"ORDER BY id LIMIT ?",
-	3, 8};
+	4, 8};
 
 const struct db_stmt_def stmt_api_token_count = {
 	STMT_api_token_count, "api_token_count",
@@ -97,44 +97,20 @@ int api_token_create(struct db *db, const struct actor *a, const char *name, uns
 	return rc;
 }
 
-struct list_work {
-	const char *tenant_id, *after;
-	long limit, total;
-	struct db_rows rows;
-};
-
-static enum db_status list_run(struct db *db, void *arg, struct problem *p)
-{
-	struct list_work *w = arg;
-	struct db_rows count = {0, 0, NULL};
-	struct db_arg a[] = {db_str(w->tenant_id), db_str(w->after), db_int(w->limit)};
-	struct db_arg t[] = {db_str(w->tenant_id)};
-	db_rows_free(&w->rows);
-	enum db_status rc = db_exec(db, STMT_api_token_list, a, &w->rows, NULL);
-	if (rc == DB_OK)
-		rc = db_exec(db, STMT_api_token_count, t, &count, NULL);
-	if (rc == DB_OK)
-		w->total = atol(db_cell(&count, 0, 0));
-	db_rows_free(&count);
-	return rc;
-}
-
 int api_token_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct api_token_view **items, size_t *n, long *total, struct problem *p)
 {
-	struct list_work w = {tenant_id, after, limit, 0, {0, 0, NULL}};
+	struct db_page pg = {STMT_api_token_list, STMT_api_token_count, tenant_id, after, limit, {0, 0, NULL}, 0};
 	*items = NULL;
 	*n = 0;
-	if (db_run(db, list_run, &w, p) != 0) {
-		db_rows_free(&w.rows);
+	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	}
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		view_from_row(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
-	*total = w.total;
-	db_rows_free(&w.rows);
+	*items = xcalloc(pg.rows.n_rows, sizeof **items);
+	for (size_t i = 0; i < pg.rows.n_rows; i++)
+		view_from_row(&pg.rows, i, &(*items)[i]);
+	*n = pg.rows.n_rows;
+	*total = pg.total;
+	db_rows_free(&pg.rows);
 	return 0;
 }
 

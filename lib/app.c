@@ -151,18 +151,23 @@ int ctx_page(struct ctx *c, long *limit, char after[40])
 	return 0;
 }
 
-void page_links(struct ctx *c, cJSON *doc, long limit, size_t n_items, const char *last_id)
+int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id)
 {
+	cJSON *doc = cJSON_CreateObject();
+	int n = cJSON_GetArraySize(items);
+	cJSON_AddItemToObject(doc, "items", items);
+	cJSON_AddNumberToObject(doc, "totalCount", (double)total);
 	cJSON *links = cJSON_AddObjectToObject(doc, "links");
-	if ((long)n_items < limit || last_id == NULL) {
+	if (n < limit || last_id == NULL) {
 		cJSON_AddNullToObject(links, "next");
-		return;
+	} else {
+		char cursor[64], next[512];
+		sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)last_id,
+				  strlen(last_id), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		snprintf(next, sizeof next, "%s?limit=%ld&cursor=%s", c->req->path, limit, cursor);
+		cJSON_AddStringToObject(links, "next", next);
 	}
-	char cursor[64], next[512];
-	sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)last_id, strlen(last_id),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	snprintf(next, sizeof next, "%s?limit=%ld&cursor=%s", c->req->path, limit, cursor);
-	cJSON_AddStringToObject(links, "next", next);
+	return ctx_json(c, 200, doc);
 }
 
 /* application/json, optionally with charset=utf-8 (any case, any blanks). */

@@ -81,7 +81,8 @@ int ctx_if_match(struct ctx *c, unsigned long *version);
  * ?cursor= (base64url of the last id seen). Returns 0 with *limit and
  * after (a UUID, "" for the first page), or -1 with p set (400). */
 int ctx_page(struct ctx *c, long *limit, char after[40]);
-/* Adds "links": {"next": ...} to doc when more may follow after last_id. */
-void page_links(struct ctx *c, cJSON *doc, long limit, size_t n_items, const char *last_id);
+/* 200 with a list page {items, totalCount, links: {next}}; next is set
+ * when the page is full (more may follow after last_id). Takes items. */
+int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);
 
 #endif

@@ -433,3 +433,30 @@ enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, 
 			status = 1;
 	}
 }
+
+static enum db_status page_run(struct db *db, void *arg, struct problem *p)
+{
+	struct db_page *pg = arg;
+	struct db_rows count = {0, 0, NULL};
+	struct db_arg a[] = {db_str(pg->tenant_id), db_str(pg->cursor), db_str(pg->cursor),
+			     db_int(pg->limit)};
+	struct db_arg t[] = {db_str(pg->tenant_id)};
+	db_rows_free(&pg->rows);
+	enum db_status rc = db_exec(db, pg->list, a, &pg->rows, NULL);
+	if (rc == DB_OK)
+		rc = db_exec(db, pg->count, t, &count, NULL);
+	if (rc == DB_OK)
+		pg->total = atol(db_cell(&count, 0, 0));
+	db_rows_free(&count);
+	return rc;
+}
+
+int db_page_read(struct db *db, struct db_page *pg, struct problem *p)
+{
+	memset(&pg->rows, 0, sizeof pg->rows);
+	pg->total = 0;
+	if (db_run(db, page_run, pg, p) == 0)
+		return 0;
+	db_rows_free(&pg->rows);
+	return -1;
+}

@@ -107,6 +107,19 @@ int db_run(struct db *db, db_work work, void *arg, struct problem *p);
  * round trips. Reconnects and retries like db_run. */
 int db_read(struct db *db, db_work work, void *arg, struct problem *p);
 
+/* One page of a tenant's list: `list` takes (tenant_id, cursor, cursor,
+ * limit) with "" as the first page's cursor, `count` takes (tenant_id);
+ * both run in one transaction so that the total matches the page. On
+ * success rows (owned: db_rows_free) and total are set. */
+struct db_page {
+	enum stmt_id list, count;
+	const char *tenant_id, *cursor;
+	long limit;
+	struct db_rows rows;
+	long total;
+};
+int db_page_read(struct db *db, struct db_page *pg, struct problem *p);
+
 /* Runs one multi-statement SQL script outside any transaction (the
  * migration tool's use). Returns DB_OK or DB_ERROR with err set. */
 enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, size_t errsz);

@@ -158,14 +158,12 @@ int handle_api_tokens_list(struct ctx *c)
 	    api_token_list(c->worker->db, c->principal.tenant_id, after, limit, &items, &n, &total,
 			   &c->problem) != 0)
 		return -1;
-	cJSON *doc = cJSON_CreateObject();
-	cJSON *list = cJSON_AddArrayToObject(doc, "items");
+	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, token_json(&items[i]));
-	cJSON_AddNumberToObject(doc, "totalCount", (double)total);
-	page_links(c, doc, limit, n, n ? items[n - 1].id : NULL);
+	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
-	return ctx_json(c, 200, doc);
+	return rc;
 }
 
 /* 204 revoked (also when it already was); 401; 403; 404; 503. */

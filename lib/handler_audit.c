@@ -16,8 +16,7 @@ int handle_audit_events_list(struct ctx *c)
 	    audit_list(c->worker->db, c->principal.tenant_id, before, limit, &items, &n, &total,
 		       &c->problem) != 0)
 		return -1;
-	cJSON *doc = cJSON_CreateObject();
-	cJSON *list = cJSON_AddArrayToObject(doc, "items");
+	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++) {
 		const struct audit_event *e = &items[i];
 		cJSON *o = cJSON_CreateObject();
@@ -37,8 +36,7 @@ int handle_audit_events_list(struct ctx *c)
 		cJSON_AddStringToObject(o, "createdAt", e->at);
 		cJSON_AddItemToArray(list, o);
 	}
-	cJSON_AddNumberToObject(doc, "totalCount", (double)total);
-	page_links(c, doc, limit, n, n ? items[n - 1].id : NULL);
+	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
-	return ctx_json(c, 200, doc);
+	return rc;
 }
