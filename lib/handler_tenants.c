@@ -47,15 +47,7 @@ int handle_tenant_create(struct ctx *c)
 				  "must be a lower-case host name such as contoso.com");
 	if (!valid_text(display_name, 1, 200))
 		problem_add_field(p, "displayName", "invalid", "must be 1 to 200 printable characters");
-	if (!valid_email(email))
-		problem_add_field(p, "admin.email", "invalid", "must be an e-mail address");
-	if (strlen(password) < PASSWORD_MIN)
-		problem_add_field(p, "admin.password", "too_short", "must be at least %d characters",
-				  PASSWORD_MIN);
-	if (!valid_text(first, 1, 100))
-		problem_add_field(p, "admin.firstName", "invalid", "must be 1 to 100 printable characters");
-	if (!valid_text(last, 1, 100))
-		problem_add_field(p, "admin.lastName", "invalid", "must be 1 to 100 printable characters");
+	check_person(p, "admin.", email, password, first, last);
 	if (p->kind != PROBLEM_NONE)
 		goto out;
 	if (password_hash(password, hash) != 0) {

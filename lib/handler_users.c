@@ -29,6 +29,25 @@ const struct json_field user_update_schema[] = {
 	{NULL, JSON_STRING, false, 0, NULL},
 };
 
+void check_person(struct problem *p, const char *prefix, const char *email,
+		  const char *password, const char *first, const char *last)
+{
+	char f[64];
+#define FIELD(name) (snprintf(f, sizeof f, "%s%s", prefix, name), f)
+	if (!valid_email(email))
+		problem_add_field(p, FIELD("email"), "invalid", "must be an e-mail address");
+	if (strlen(password) < PASSWORD_MIN)
+		problem_add_field(p, FIELD("password"), "too_short", "must be at least %d characters",
+				  PASSWORD_MIN);
+	if (!valid_text(first, 1, 100))
+		problem_add_field(p, FIELD("firstName"), "invalid",
+				  "must be 1 to 100 printable characters");
+	if (!valid_text(last, 1, 100))
+		problem_add_field(p, FIELD("lastName"), "invalid",
+				  "must be 1 to 100 printable characters");
+#undef FIELD
+}
+
 static cJSON *user_json(const struct user_view *u)
 {
 	char etag[32];
@@ -119,15 +138,7 @@ int handle_user_create(struct ctx *c)
 	char hash[PASSWORD_HASH_MAX];
 	struct user_view u;
 	int rc = -1;
-	if (!valid_email(email))
-		problem_add_field(p, "email", "invalid", "must be an e-mail address");
-	if (strlen(password) < PASSWORD_MIN)
-		problem_add_field(p, "password", "too_short", "must be at least %d characters",
-				  PASSWORD_MIN);
-	if (!valid_text(first, 1, 100))
-		problem_add_field(p, "firstName", "invalid", "must be 1 to 100 printable characters");
-	if (!valid_text(last, 1, 100))
-		problem_add_field(p, "lastName", "invalid", "must be 1 to 100 printable characters");
+	check_person(p, "", email, password, first, last);
 	if (external != NULL && !valid_text(external, 1, 255))
 		problem_add_field(p, "externalSubject", "invalid", "must be 1 to 255 printable characters");
 	if (p->kind != PROBLEM_NONE)
