@@ -21,22 +21,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_stmt_def version_table = {
-	0, "schema_version_create",
-	"CREATE TABLE IF NOT EXISTS schema_version ("
-	" version INT UNSIGNED NOT NULL PRIMARY KEY,"
-	" name VARCHAR(255) NOT NULL,"
-	" applied_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
-	0, 0};
+static const struct db_stmt_def version_table = {0, "schema_version_create",
+						 "CREATE TABLE IF NOT EXISTS schema_version ("
+						 " version INT UNSIGNED NOT NULL PRIMARY KEY,"
+						 " name VARCHAR(255) NOT NULL,"
+						 " applied_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
+						 0, 0};
 static const struct db_stmt_def versions_applied = {
-	0, "schema_versions", "SELECT version FROM schema_version ORDER BY version", 0, 1};
+    0, "schema_versions", "SELECT version FROM schema_version ORDER BY version", 0, 1};
 static const struct db_stmt_def version_record = {
-	0, "schema_version_insert",
-	"INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))",
-	2, 0};
+    0, "schema_version_insert",
+    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))", 2, 0};
 /* Two migrate runs at once would apply a file twice. */
-static const struct db_stmt_def migrate_lock = {
-	0, "migrate_lock", "SELECT GET_LOCK('twotier.migrate', 60)", 0, 1};
+static const struct db_stmt_def migrate_lock = {0, "migrate_lock",
+						"SELECT GET_LOCK('twotier.migrate', 60)", 0, 1};
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -84,8 +82,8 @@ static int migrate(const struct config *cfg)
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
 	}
-	if (db_exec_once(db, &migrate_lock, NULL, &lock) != DB_OK ||
-	    db_cell(&lock, 0, 0) == NULL || strcmp(db_cell(&lock, 0, 0), "1") != 0) {
+	if (db_exec_once(db, &migrate_lock, NULL, &lock) != DB_OK || db_cell(&lock, 0, 0) == NULL ||
+	    strcmp(db_cell(&lock, 0, 0), "1") != 0) {
 		fprintf(stderr, "twotier-admin: another migration holds the lock\n");
 		goto out;
 	}
@@ -177,7 +175,8 @@ static int create_operator(const struct config *cfg, const char *email, const ch
 		goto out;
 	}
 	if (read_password(file, password, sizeof password) != 0) {
-		fprintf(stderr, "twotier-admin: no password on %s\n", file ? file : "standard input");
+		fprintf(stderr, "twotier-admin: no password on %s\n",
+			file ? file : "standard input");
 		goto out;
 	}
 	if (strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX) {
@@ -202,8 +201,7 @@ static int create_operator(const struct config *cfg, const char *email, const ch
 		printf("a user %s already exists; nothing changed\n", email);
 		rc = 0;
 		break;
-	default:
-		fprintf(stderr, "twotier-admin: %s\n", p.detail);
+	default: fprintf(stderr, "twotier-admin: %s\n", p.detail);
 	}
 out:
 	sodium_memzero(password, sizeof password);
@@ -223,10 +221,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"email", required_argument, NULL, 'e'},
-		{"password-file", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"email", required_argument, NULL, 'e'},
+	    {"password-file", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
 	const char *conf = NULL, *email = NULL, *pwfile = NULL;

@@ -11,31 +11,31 @@
 #include <string.h>
 
 const struct db_stmt_def stmt_api_token_insert = {
-	STMT_api_token_insert, "api_token_insert",
-	"INSERT INTO api_tokens (id, tenant_id, created_by, name, token_hash, scopes, expires_at, "
-	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	8, 0};
+    STMT_api_token_insert, "api_token_insert",
+    "INSERT INTO api_tokens (id, tenant_id, created_by, name, token_hash, scopes, expires_at, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    8, 0};
 
-#define TOKEN_COLUMNS \
+#define TOKEN_COLUMNS                                                                              \
 	"id, name, scopes, expires_at, last_used_at, revoked_at, created_at, created_by"
 
 const struct db_stmt_def stmt_api_token_list = {
-	STMT_api_token_list, "api_token_list",
-	"SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND (? = '' OR id > ?) "
-	"ORDER BY id LIMIT ?",
-	4, 8};
+    STMT_api_token_list, "api_token_list",
+    "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND (? = '' OR id > ?) "
+    "ORDER BY id LIMIT ?",
+    4, 8};
 
 const struct db_stmt_def stmt_api_token_count = {
-	STMT_api_token_count, "api_token_count",
-	"SELECT COUNT(*) FROM api_tokens WHERE tenant_id = ?", 1, 1};
+    STMT_api_token_count, "api_token_count", "SELECT COUNT(*) FROM api_tokens WHERE tenant_id = ?",
+    1, 1};
 
 const struct db_stmt_def stmt_api_token_get = {
-	STMT_api_token_get, "api_token_get",
-	"SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND id = ? FOR UPDATE", 2, 8};
+    STMT_api_token_get, "api_token_get",
+    "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND id = ? FOR UPDATE", 2, 8};
 
 const struct db_stmt_def stmt_api_token_revoke = {
-	STMT_api_token_revoke, "api_token_revoke",
-	"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", 2, 0};
+    STMT_api_token_revoke, "api_token_revoke",
+    "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", 2, 0};
 
 static void view_from_row(const struct db_rows *rows, size_t i, struct api_token_view *v)
 {
@@ -67,8 +67,9 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	uuid_v7(w->out->id);
 	time_now(at, NULL);
 	scopes_to_csv(w->scopes, csv, sizeof csv);
-	struct db_arg a[] = {db_str(w->out->id), db_str(w->a->tenant_id), db_str(w->a->id),
-			     db_str(w->name),    db_str(w->hash),         db_str(csv),
+	struct db_arg a[] = {db_str(w->out->id), db_str(w->a->tenant_id),
+			     db_str(w->a->id),	 db_str(w->name),
+			     db_str(w->hash),	 db_str(csv),
 			     db_str(w->expires), db_str(at)};
 	enum db_status rc = db_exec(db, STMT_api_token_insert, a, NULL, NULL);
 	if (rc == DB_OK)
@@ -100,7 +101,8 @@ int api_token_create(struct db *db, const struct actor *a, const char *name, uns
 int api_token_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct api_token_view **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {STMT_api_token_list, STMT_api_token_count, tenant_id, after, limit, {0, 0, NULL}, 0};
+	struct db_page pg = {
+	    STMT_api_token_list, STMT_api_token_count, tenant_id, after, limit, {0, 0, NULL}, 0};
 	*items = NULL;
 	*n = 0;
 	if (db_page_read(db, &pg, p) != 0)

@@ -48,12 +48,9 @@ const char *ctx_capture(const struct ctx *c, size_t i)
 const char *ctx_actor_type(const struct ctx *c)
 {
 	switch (c->principal.kind) {
-	case PRINCIPAL_USER:
-		return "user";
-	case PRINCIPAL_TOKEN:
-		return "token";
-	case PRINCIPAL_NONE:
-		break;
+	case PRINCIPAL_USER: return "user";
+	case PRINCIPAL_TOKEN: return "token";
+	case PRINCIPAL_NONE: break;
 	}
 	return "anonymous";
 }
@@ -61,12 +58,9 @@ const char *ctx_actor_type(const struct ctx *c)
 const char *ctx_actor_id(const struct ctx *c)
 {
 	switch (c->principal.kind) {
-	case PRINCIPAL_USER:
-		return c->principal.user_id;
-	case PRINCIPAL_TOKEN:
-		return c->principal.token_id;
-	case PRINCIPAL_NONE:
-		break;
+	case PRINCIPAL_USER: return c->principal.user_id;
+	case PRINCIPAL_TOKEN: return c->principal.token_id;
+	case PRINCIPAL_NONE: break;
 	}
 	return NULL;
 }
@@ -127,12 +121,14 @@ int ctx_page(struct ctx *c, long *limit, char after[40])
 		char *end;
 		long n = strtol(buf, &end, 10);
 		if (end == buf || *end != '\0' || n < 1 || n > 200)
-			return problem_add_field(&c->problem, "limit", "invalid", "must be 1 to 200");
+			return problem_add_field(&c->problem, "limit", "invalid",
+						 "must be 1 to 200");
 		*limit = n;
 	}
 	r = request_query_param(c->req, "cursor", buf, sizeof buf);
 	if (r < 0)
-		return problem_add_field(&c->problem, "cursor", "invalid", "is not a cursor of this list");
+		return problem_add_field(&c->problem, "cursor", "invalid",
+					 "is not a cursor of this list");
 	if (r > 0) {
 		unsigned char bin[64];
 		size_t n = 0;
@@ -245,7 +241,8 @@ static int authorize(struct ctx *c)
 	if (route->access == ACCESS_ANYONE)
 		return 0;
 	if (auth_resolve(c->worker->db, c->app->keys, c->app->n_keys, c->req->authorization,
-			 (long long)time(NULL), c->req->request_id, &c->principal, &c->problem) != 0) {
+			 (long long)time(NULL), c->req->request_id, &c->principal,
+			 &c->problem) != 0) {
 		if (c->problem.kind == PROBLEM_UNAUTHENTICATED)
 			response_header(c->res, "WWW-Authenticate", "Bearer");
 		return -1;
@@ -291,8 +288,7 @@ static int precheck(struct ctx *c, char *allow, size_t allowsz)
 		response_header(c->res, "Allow", allow);
 		return problem_set(&c->problem, PROBLEM_METHOD_NOT_ALLOWED,
 				   "%s is not allowed here; allowed: %s", req->method, allow);
-	case ROUTE_FOUND:
-		break;
+	case ROUTE_FOUND: break;
 	}
 	const struct route *route = c->match.route;
 	if (req->content_length > app->cfg->body_limit)
@@ -331,7 +327,7 @@ static void log_request(const struct ctx *c, double seconds)
 	log_event(c->res->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f);
 }
 
-#define CORS_ALLOW_HEADERS "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"
+#define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"
 #define CORS_EXPOSE_HEADERS "ETag, Location, Retry-After, X-Request-Id, Idempotent-Replayed"
 
 /* True when method is one of the comma-separated list. */
@@ -399,7 +395,8 @@ static int run_handler(struct ctx *c)
 		snprintf(principal, sizeof principal, "t:%s", c->principal.token_id);
 		break;
 	case PRINCIPAL_NONE:
-		snprintf(principal, sizeof principal, "a:%.64s", req->remote_addr ? req->remote_addr : "");
+		snprintf(principal, sizeof principal, "a:%.64s",
+			 req->remote_addr ? req->remote_addr : "");
 		break;
 	}
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -410,8 +407,8 @@ static int run_handler(struct ctx *c)
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
 	sodium_bin2hex(hash, sizeof hash, digest, sizeof digest);
-	int state = idem_begin(c->worker->db, principal, req->idempotency_key, hash, c->res,
-			       &c->problem);
+	int state =
+	    idem_begin(c->worker->db, principal, req->idempotency_key, hash, c->res, &c->problem);
 	if (state < 0 || state == IDEM_REPLAY)
 		return state < 0 ? -1 : 0;
 	int rc = c->match.route->handler(c);

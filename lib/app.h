@@ -42,7 +42,7 @@ struct ctx {
 	struct response *res;
 	struct route_match match;
 	struct principal principal;
-	cJSON *body;            /* validated body (owned) or NULL */
+	cJSON *body;		/* validated body (owned) or NULL */
 	struct problem problem; /* set by a handler that returns -1 */
 	/* a top-level field of the response shown once and never stored,
 	 * not even for an idempotent replay (which shows it as null) */

@@ -10,12 +10,12 @@ struct audit_entry {
 	const char *tenant_id;
 	const char *actor_type; /* "user", "token", "system", "anonymous" */
 	const char *actor_id;
-	const char *action;     /* "tenant.create" */
+	const char *action; /* "tenant.create" */
 	const char *target_type;
 	const char *target_id;
 	const char *request_id;
 	const char *client_addr;
-	const char *at;         /* DATETIME(6) text */
+	const char *at; /* DATETIME(6) text */
 };
 
 enum db_status audit_write(struct db *db, const struct audit_entry *e);
@@ -23,7 +23,7 @@ enum db_status audit_write(struct db *db, const struct audit_entry *e);
 /* Who made a change, for domain functions that write the audit log. */
 struct actor {
 	const char *type; /* "user", "token", "anonymous", "system" */
-	const char *id;   /* NULL when anonymous */
+	const char *id;	  /* NULL when anonymous */
 	const char *tenant_id;
 	const char *request_id;
 	const char *client_addr;
@@ -36,7 +36,7 @@ enum db_status audit_record(struct db *db, const struct actor *a, const char *ac
 
 struct audit_event {
 	char id[40], actor_type[16], actor_id[40], action[65], target_type[65], target_id[40],
-		request_id[65], client_addr[46], at[32];
+	    request_id[65], client_addr[46], at[32];
 };
 
 /* A page of the tenant's log, newest first, before the id `before` ("" for

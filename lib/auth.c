@@ -17,15 +17,15 @@
 static const struct {
 	unsigned bit;
 	const char *name;
-} roles[] = {
+} roles[] =
+    {
 #define AUTH_ROW(name, bit, text) {bit, text},
-	AUTH_ROLES(AUTH_ROW)
-}, scopes[] = {
-	AUTH_SCOPES(AUTH_ROW)
+	AUTH_ROLES(AUTH_ROW)},
+  scopes[] = {AUTH_SCOPES(AUTH_ROW)
 #undef AUTH_ROW
 };
 
-#define N_ROLES (sizeof roles / sizeof roles[0])
+#define N_ROLES	 (sizeof roles / sizeof roles[0])
 #define N_SCOPES (sizeof scopes / sizeof scopes[0])
 
 unsigned role_bit(const char *name)
@@ -124,39 +124,39 @@ void api_token_generate(char token[API_TOKEN_LEN + 1], char hash_hex[65])
 }
 
 const struct db_stmt_def stmt_user_auth_by_id = {
-	STMT_user_auth_by_id, "user_auth_by_id",
-	"SELECT u.id, u.tenant_id, u.disabled, "
-	"(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
-	"FROM users u WHERE u.id = ?",
-	1, 4};
+    STMT_user_auth_by_id, "user_auth_by_id",
+    "SELECT u.id, u.tenant_id, u.disabled, "
+    "(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
+    "FROM users u WHERE u.id = ?",
+    1, 4};
 
 const struct db_stmt_def stmt_user_auth_by_external = {
-	STMT_user_auth_by_external, "user_auth_by_external",
-	"SELECT u.id, u.tenant_id, u.disabled, "
-	"(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
-	"FROM users u WHERE u.external_issuer = ? AND u.external_subject = ?",
-	2, 4};
+    STMT_user_auth_by_external, "user_auth_by_external",
+    "SELECT u.id, u.tenant_id, u.disabled, "
+    "(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
+    "FROM users u WHERE u.external_issuer = ? AND u.external_subject = ?",
+    2, 4};
 
 const struct db_stmt_def stmt_api_token_by_hash = {
-	STMT_api_token_by_hash, "api_token_by_hash",
-	"SELECT id, tenant_id, created_by, scopes, token_hash, "
-	"expires_at <= UTC_TIMESTAMP(6), revoked_at IS NOT NULL, "
-	"last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND "
-	"FROM api_tokens WHERE token_hash = ?",
-	1, 8};
+    STMT_api_token_by_hash, "api_token_by_hash",
+    "SELECT id, tenant_id, created_by, scopes, token_hash, "
+    "expires_at <= UTC_TIMESTAMP(6), revoked_at IS NOT NULL, "
+    "last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND "
+    "FROM api_tokens WHERE token_hash = ?",
+    1, 8};
 
 /* last_used_at is kept to the minute so a busy token costs no write per
  * request. */
 const struct db_stmt_def stmt_api_token_touch = {
-	STMT_api_token_touch, "api_token_touch",
-	"UPDATE api_tokens SET last_used_at = UTC_TIMESTAMP(6) WHERE id = ?", 1, 0};
+    STMT_api_token_touch, "api_token_touch",
+    "UPDATE api_tokens SET last_used_at = UTC_TIMESTAMP(6) WHERE id = ?", 1, 0};
 
 struct resolve_work {
-	const char *token_hash; /* API token, or */
+	const char *token_hash;		 /* API token, or */
 	const struct jwt_claims *claims; /* a verified JWT */
-	const char *ext_issuer;          /* set when the JWT is external */
+	const char *ext_issuer;		 /* set when the JWT is external */
 	struct principal *out;
-	const char *refusal;             /* why a 401, for the log and detail */
+	const char *refusal; /* why a 401, for the log and detail */
 };
 
 static void copy_id(char dst[UUID_STR], const char *src)

@@ -14,27 +14,28 @@ struct problem;
 struct jwt_key;
 struct cJSON;
 
-#define AUTH_ROLES(X)                                   \
-	X(ROLE_GLOBAL_ADMIN, 1u << 0, "global_admin")   \
-	X(ROLE_ADMIN_AGENT, 1u << 1, "admin_agent")     \
-	X(ROLE_SALES_AGENT, 1u << 2, "sales_agent")     \
-	X(ROLE_HELPDESK_AGENT, 1u << 3, "helpdesk_agent") \
-	X(ROLE_BILLING_ADMIN, 1u << 4, "billing_admin") \
+#define AUTH_ROLES(X)                                                                              \
+	X(ROLE_GLOBAL_ADMIN, 1u << 0, "global_admin")                                              \
+	X(ROLE_ADMIN_AGENT, 1u << 1, "admin_agent")                                                \
+	X(ROLE_SALES_AGENT, 1u << 2, "sales_agent")                                                \
+	X(ROLE_HELPDESK_AGENT, 1u << 3, "helpdesk_agent")                                          \
+	X(ROLE_BILLING_ADMIN, 1u << 4, "billing_admin")                                            \
 	X(ROLE_OPERATOR, 1u << 5, "operator")
 
-#define AUTH_SCOPES(X)                                              \
-	X(SCOPE_PROFILES_READ, 1u << 0, "profiles:read")            \
-	X(SCOPE_RELATIONSHIPS_READ, 1u << 1, "relationships:read")  \
-	X(SCOPE_RELATIONSHIPS_WRITE, 1u << 2, "relationships:write") \
-	X(SCOPE_CUSTOMERS_READ, 1u << 3, "customers:read")          \
-	X(SCOPE_CUSTOMERS_WRITE, 1u << 4, "customers:write")        \
+#define AUTH_SCOPES(X)                                                                             \
+	X(SCOPE_PROFILES_READ, 1u << 0, "profiles:read")                                           \
+	X(SCOPE_RELATIONSHIPS_READ, 1u << 1, "relationships:read")                                 \
+	X(SCOPE_RELATIONSHIPS_WRITE, 1u << 2, "relationships:write")                               \
+	X(SCOPE_CUSTOMERS_READ, 1u << 3, "customers:read")                                         \
+	X(SCOPE_CUSTOMERS_WRITE, 1u << 4, "customers:write")                                       \
 	X(SCOPE_AGREEMENTS_READ, 1u << 5, "agreements:read")
 
 enum auth_role {
 #define AUTH_BIT(name, bit, text) name = bit,
 	AUTH_ROLES(AUTH_BIT)
 };
-enum auth_scope { AUTH_SCOPES(AUTH_BIT)
+enum auth_scope {
+	AUTH_SCOPES(AUTH_BIT)
 #undef AUTH_BIT
 };
 /* Any scope at all: routes every token may read (GET /v1/me). */
@@ -57,11 +58,11 @@ enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_TOKEN };
 
 struct principal {
 	enum principal_kind kind;
-	char user_id[UUID_STR];   /* the user; for a token, its creator */
+	char user_id[UUID_STR]; /* the user; for a token, its creator */
 	char tenant_id[UUID_STR];
-	char token_id[UUID_STR];  /* tokens only */
-	unsigned roles;           /* users only */
-	unsigned scopes;          /* tokens only */
+	char token_id[UUID_STR]; /* tokens only */
+	unsigned roles;		 /* users only */
+	unsigned scopes;	 /* tokens only */
 };
 
 /* Resolves an Authorization header value (NULL: anonymous). keys are the
@@ -74,7 +75,7 @@ int auth_resolve(struct db *db, const struct jwt_key *const *keys, size_t n_keys
 
 /* API tokens: "tt_" + 43 base64url characters (32 random bytes). */
 #define API_TOKEN_PREFIX "tt_"
-#define API_TOKEN_LEN 46
+#define API_TOKEN_LEN	 46
 /* Makes a new token and the hex SHA-256 under which it is stored. */
 void api_token_generate(char token[API_TOKEN_LEN + 1], char hash_hex[65]);
 void api_token_hash(const char *token, char hash_hex[65]);

@@ -19,41 +19,44 @@ static const struct key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	size_t size;    /* KEY_STR: buffer size */
-	long min, max;  /* numbers */
+	size_t size;	     /* KEY_STR: buffer size */
+	long min, max;	     /* numbers */
 	const char *choices; /* KEY_STR: "a|b|c" the only values allowed, or NULL */
 } keys[] = {
-#define STRC(k, choices) \
-	{#k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0, choices}
+#define STRC(k, choices)                                                                           \
+	{                                                                                          \
+#k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0,    \
+		    choices                                                                        \
+	}
 #define STR(k) STRC(k, NULL)
-	STR(listen),
-	{"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
-	{"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
-	{"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
-	STR(db_host),
-	{"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL},
-	STR(db_socket),
-	STR(db_user),
-	STR(db_password),
-	STR(db_name),
-	STR(sql_dir),
-	{"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL},
-	STR(mail_dir),
-	{"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
-	{"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
-	STRC(log_level, "debug|info|warn|error"),
-	STRC(jwt_alg, "ES256|RS256|HS256"),
-	STR(jwt_private_key),
-	STR(jwt_public_key),
-	STR(jwt_secret),
-	STR(jwt_issuer),
-	STR(jwt_audience),
-	{"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL},
-	STR(ext_issuer),
-	STR(ext_audience),
-	STRC(ext_alg, "ES256|RS256"),
-	STR(ext_public_key),
-	STR(cors_origins),
+    STR(listen),
+    {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
+    {"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
+    {"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
+    STR(db_host),
+    {"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL},
+    STR(db_socket),
+    STR(db_user),
+    STR(db_password),
+    STR(db_name),
+    STR(sql_dir),
+    {"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL},
+    STR(mail_dir),
+    {"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
+    {"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
+    STRC(log_level, "debug|info|warn|error"),
+    STRC(jwt_alg, "ES256|RS256|HS256"),
+    STR(jwt_private_key),
+    STR(jwt_public_key),
+    STR(jwt_secret),
+    STR(jwt_issuer),
+    STR(jwt_audience),
+    {"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL},
+    STR(ext_issuer),
+    STR(ext_audience),
+    STRC(ext_alg, "ES256|RS256"),
+    STR(ext_public_key),
+    STR(cors_origins),
 #undef STR
 #undef STRC
 };
@@ -136,7 +139,8 @@ static const char *set_key(struct config *cfg, const struct key *k, const char *
 		memcpy(field, value, strlen(value) + 1);
 		return NULL;
 	case KEY_BOOL:
-		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "on") == 0)
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "on") == 0)
 			*(bool *)field = true;
 		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
 			 strcmp(value, "off") == 0)
@@ -263,11 +267,14 @@ int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *),
 		const char *env;
 		const char *key;
 	} overrides[] = {
-		{"TWOTIER_DB_PASSWORD", "db_password"}, {"TWOTIER_DB_HOST", "db_host"},
-		{"TWOTIER_DB_USER", "db_user"},         {"TWOTIER_DB_SOCKET", "db_socket"},
-		{"TWOTIER_DB_NAME", "db_name"},         {"TWOTIER_JWT_SECRET", "jwt_secret"},
-		{"TWOTIER_JWT_PRIVATE_KEY_FILE", "jwt_private_key"},
-		{"TWOTIER_JWT_PUBLIC_KEY_FILE", "jwt_public_key"},
+	    {"TWOTIER_DB_PASSWORD", "db_password"},
+	    {"TWOTIER_DB_HOST", "db_host"},
+	    {"TWOTIER_DB_USER", "db_user"},
+	    {"TWOTIER_DB_SOCKET", "db_socket"},
+	    {"TWOTIER_DB_NAME", "db_name"},
+	    {"TWOTIER_JWT_SECRET", "jwt_secret"},
+	    {"TWOTIER_JWT_PRIVATE_KEY_FILE", "jwt_private_key"},
+	    {"TWOTIER_JWT_PUBLIC_KEY_FILE", "jwt_public_key"},
 	};
 	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
 		const char *value = getenv_fn(overrides[i].env);

@@ -10,8 +10,8 @@
 #define CONFIG_STR 256
 
 struct config {
-	char listen[CONFIG_STR];   /* "unix:/path" or "127.0.0.1:9000" */
-	unsigned socket_mode;      /* permissions of a unix socket */
+	char listen[CONFIG_STR]; /* "unix:/path" or "127.0.0.1:9000" */
+	unsigned socket_mode;	 /* permissions of a unix socket */
 	int threads;
 	int backlog;
 	char db_host[CONFIG_STR];
@@ -21,10 +21,10 @@ struct config {
 	char db_password[CONFIG_STR];
 	char db_name[CONFIG_STR];
 	char sql_dir[CONFIG_STR];
-	long body_limit;           /* bytes */
+	long body_limit; /* bytes */
 	char mail_dir[CONFIG_STR];
 	bool signup_open;
-	int shutdown_timeout;      /* seconds */
+	int shutdown_timeout; /* seconds */
 	char log_level[16];
 	/* tokens we issue */
 	char jwt_alg[16];

@@ -15,15 +15,15 @@
 #include <string.h>
 #include <time.h>
 
-#define DB_MAX_PARAMS 32
-#define DB_MAX_COLUMNS 32
+#define DB_MAX_PARAMS	    32
+#define DB_MAX_COLUMNS	    32
 #define DB_DEADLOCK_RETRIES 3
 
 struct db {
 	const struct config *cfg;
 	int prepare;
 	int connected_before; /* a later connect is a reconnect */
-	MYSQL *mysql; /* NULL while disconnected */
+	MYSQL *mysql;	      /* NULL while disconnected */
 	MYSQL_STMT *stmts[STMT__COUNT];
 };
 
@@ -76,13 +76,10 @@ void db_free(struct db *db)
 static enum db_status classify(unsigned int err)
 {
 	switch (err) {
-	case 0:
-		return DB_OK;
-	case ER_DUP_ENTRY:
-		return DB_DUPLICATE;
+	case 0: return DB_OK;
+	case ER_DUP_ENTRY: return DB_DUPLICATE;
 	case ER_LOCK_DEADLOCK:
-	case ER_LOCK_WAIT_TIMEOUT:
-		return DB_RETRY;
+	case ER_LOCK_WAIT_TIMEOUT: return DB_RETRY;
 	case CR_SERVER_GONE_ERROR:
 	case CR_SERVER_LOST:
 	case CR_CONNECTION_ERROR:
@@ -90,10 +87,8 @@ static enum db_status classify(unsigned int err)
 	case CR_SERVER_LOST_EXTENDED:
 	case ER_SERVER_SHUTDOWN:
 	case ER_CONNECTION_KILLED:
-	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
-		return DB_LOST;
-	default:
-		return DB_ERROR;
+	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */ return DB_LOST;
+	default: return DB_ERROR;
 	}
 }
 
@@ -116,8 +111,8 @@ enum db_status db_connect(struct db *db, char *err, size_t errsz)
 		      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'");
 	if (mysql_real_connect(db->mysql, cfg->db_socket[0] ? NULL : cfg->db_host, cfg->db_user,
 			       cfg->db_password, cfg->db_name, (unsigned)cfg->db_port,
-			       cfg->db_socket[0] ? cfg->db_socket : NULL, CLIENT_MULTI_STATEMENTS) ==
-	    NULL) {
+			       cfg->db_socket[0] ? cfg->db_socket : NULL,
+			       CLIENT_MULTI_STATEMENTS) == NULL) {
 		snprintf(err, errsz, "cannot connect to the database: %s", mysql_error(db->mysql));
 		rc = classify(mysql_errno(db->mysql)) == DB_LOST ? DB_LOST : DB_ERROR;
 		/* Access denied or an unknown database is as good as unreachable
@@ -144,11 +139,12 @@ enum db_status db_connect(struct db *db, char *err, size_t errsz)
 		}
 		if (mysql_stmt_param_count(st) != def->params ||
 		    mysql_stmt_field_count(st) != def->columns) {
-			snprintf(err, errsz,
-				 "statement %s has %lu parameters and %u columns; the code expects %u "
-				 "and %u",
-				 def->name, mysql_stmt_param_count(st), mysql_stmt_field_count(st),
-				 def->params, def->columns);
+			snprintf(
+			    err, errsz,
+			    "statement %s has %lu parameters and %u columns; the code expects %u "
+			    "and %u",
+			    def->name, mysql_stmt_param_count(st), mysql_stmt_field_count(st),
+			    def->params, def->columns);
 			rc = DB_SCHEMA;
 			goto out;
 		}
@@ -244,9 +240,7 @@ static enum db_status run_stmt(struct db *db, MYSQL_STMT *st, const struct db_st
 	memset(pb, 0, sizeof pb);
 	for (unsigned i = 0; i < def->params; i++) {
 		switch (args[i].type) {
-		case DB_ARG_NULL:
-			pb[i].buffer_type = MYSQL_TYPE_NULL;
-			break;
+		case DB_ARG_NULL: pb[i].buffer_type = MYSQL_TYPE_NULL; break;
 		case DB_ARG_STR:
 			pb[i].buffer_type = MYSQL_TYPE_STRING;
 			pb[i].buffer = (void *)args[i].s;
@@ -283,8 +277,8 @@ enum db_status db_exec(struct db *db, enum stmt_id id, const struct db_arg *args
 	return run_stmt(db, db->stmts[id], db_statements[id], args, rows, affected);
 }
 
-enum db_status db_exec_once(struct db *db, const struct db_stmt_def *def,
-			    const struct db_arg *args, struct db_rows *rows)
+enum db_status db_exec_once(struct db *db, const struct db_stmt_def *def, const struct db_arg *args,
+			    struct db_rows *rows)
 {
 	enum db_status rc;
 	if (db->mysql == NULL)
@@ -340,8 +334,9 @@ static int run_work(struct db *db, db_work work, void *arg, struct problem *p, b
 				log_msg(LOG_WARN, "%s", err);
 				metrics_db_error();
 				p->retry_after = 5;
-				return problem_set(p, PROBLEM_UNAVAILABLE,
-						   "the database is unavailable; try again shortly");
+				return problem_set(
+				    p, PROBLEM_UNAVAILABLE,
+				    "the database is unavailable; try again shortly");
 			}
 		}
 		if (!txn) {
@@ -369,19 +364,21 @@ static int run_work(struct db *db, db_work work, void *arg, struct problem *p, b
 			}
 		}
 		switch (rc) {
-		case DB_REFUSED:
-			return -1;
+		case DB_REFUSED: return -1;
 		case DB_RETRY:
 			if (deadlocks++ < DB_DEADLOCK_RETRIES) {
-				log_msg(LOG_WARN, "transaction aborted by a deadlock or lock wait; "
-						  "retry %d of %d", deadlocks, DB_DEADLOCK_RETRIES);
+				log_msg(LOG_WARN,
+					"transaction aborted by a deadlock or lock wait; "
+					"retry %d of %d",
+					deadlocks, DB_DEADLOCK_RETRIES);
 				metrics_db_retry();
 				backoff(deadlocks);
 				continue;
 			}
 			metrics_db_error();
 			p->retry_after = 1;
-			return problem_set(p, PROBLEM_UNAVAILABLE, "the database is busy; try again");
+			return problem_set(p, PROBLEM_UNAVAILABLE,
+					   "the database is busy; try again");
 		case DB_LOST:
 			if (reconnects++ < 1)
 				continue;
@@ -392,7 +389,8 @@ static int run_work(struct db *db, db_work work, void *arg, struct problem *p, b
 		case DB_DUPLICATE: /* a domain function should have mapped it */
 		default:
 			metrics_db_error();
-			return problem_set(p, PROBLEM_INTERNAL, "the request could not be completed");
+			return problem_set(p, PROBLEM_INTERNAL,
+					   "the request could not be completed");
 		}
 	}
 }

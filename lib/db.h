@@ -89,8 +89,8 @@ enum db_status db_exec(struct db *db, enum stmt_id id, const struct db_arg *args
 
 /* Prepares def, runs it once and closes it: for the admin tool's
  * statements, which are not in the per-connection registry. */
-enum db_status db_exec_once(struct db *db, const struct db_stmt_def *def,
-			    const struct db_arg *args, struct db_rows *rows);
+enum db_status db_exec_once(struct db *db, const struct db_stmt_def *def, const struct db_arg *args,
+			    struct db_rows *rows);
 
 /* The work of one transaction. It may run more than once (after a
  * deadlock), so it must reset what it outputs on entry. Returns DB_OK, a

@@ -14,10 +14,10 @@
 #define API_TOKEN_MAX_DAYS 730
 
 const struct json_field api_token_create_schema[] = {
-	{"name", JSON_STRING, true, 100, NULL},
-	{"scopes", JSON_STRING_ARRAY, true, 6, NULL},
-	{"expiresAt", JSON_STRING, true, 40, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"name", JSON_STRING, true, 100, NULL},
+    {"scopes", JSON_STRING_ARRAY, true, 6, NULL},
+    {"expiresAt", JSON_STRING, true, 40, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 static cJSON *token_json(const struct api_token_view *t)

@@ -18,9 +18,9 @@ int handle_jwks(struct ctx *c)
 }
 
 const struct json_field signin_schema[] = {
-	{"username", JSON_STRING, true, 254, NULL},
-	{"password", JSON_STRING, true, PASSWORD_MAX, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"username", JSON_STRING, true, 254, NULL},
+    {"password", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 /* 200 {accessToken, tokenType, expiresIn}; 400; 401 (one answer for a

@@ -16,8 +16,8 @@ int handle_healthz(struct ctx *c)
 }
 
 const struct db_stmt_def stmt_schema_version = {
-	STMT_schema_version, "schema_version",
-	"SELECT COALESCE(MAX(version), 0) FROM schema_version", 0, 1};
+    STMT_schema_version, "schema_version", "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+    0, 1};
 
 static enum db_status schema_version_read(struct db *db, void *arg, struct problem *p)
 {

@@ -6,10 +6,10 @@
 #include <string.h>
 
 const struct db_stmt_def stmt_regions_list = {
-	STMT_regions_list, "regions_list",
-	"SELECT r.code, r.name, c.code, c.currency FROM regions r "
-	"JOIN countries c ON c.region_code = r.code ORDER BY r.name, c.code",
-	0, 4};
+    STMT_regions_list, "regions_list",
+    "SELECT r.code, r.name, c.code, c.currency FROM regions r "
+    "JOIN countries c ON c.region_code = r.code ORDER BY r.name, c.code",
+    0, 4};
 
 static enum db_status regions_read(struct db *db, void *arg, struct problem *p)
 {

@@ -10,18 +10,18 @@
 #include <string.h>
 
 static const struct json_field admin_fields[] = {
-	{"email", JSON_STRING, true, 254, NULL},
-	{"password", JSON_STRING, true, PASSWORD_MAX, NULL},
-	{"firstName", JSON_STRING, true, 100, NULL},
-	{"lastName", JSON_STRING, true, 100, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"email", JSON_STRING, true, 254, NULL},
+    {"password", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {"firstName", JSON_STRING, true, 100, NULL},
+    {"lastName", JSON_STRING, true, 100, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 const struct json_field tenant_create_schema[] = {
-	{"domain", JSON_STRING, true, 253, NULL},
-	{"displayName", JSON_STRING, true, 200, NULL},
-	{"admin", JSON_OBJECT, true, 0, admin_fields},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"domain", JSON_STRING, true, 253, NULL},
+    {"displayName", JSON_STRING, true, 200, NULL},
+    {"admin", JSON_OBJECT, true, 0, admin_fields},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 /* 201 tenant; 400 invalid fields; 403 sign-up closed; 409 domain or
@@ -46,7 +46,8 @@ int handle_tenant_create(struct ctx *c)
 		problem_add_field(p, "domain", "invalid",
 				  "must be a lower-case host name such as contoso.com");
 	if (!valid_text(display_name, 1, 200))
-		problem_add_field(p, "displayName", "invalid", "must be 1 to 200 printable characters");
+		problem_add_field(p, "displayName", "invalid",
+				  "must be 1 to 200 printable characters");
 	check_person(p, "admin.", email, password, first, last);
 	if (p->kind != PROBLEM_NONE)
 		goto out;
@@ -54,8 +55,14 @@ int handle_tenant_create(struct ctx *c)
 		problem_set(p, PROBLEM_UNAVAILABLE, "the service is short of memory; try again");
 		goto out;
 	}
-	struct tenant_signup in = {domain, display_name, email, hash, first, last,
-				   c->req->request_id, c->req->remote_addr};
+	struct tenant_signup in = {domain,
+				   display_name,
+				   email,
+				   hash,
+				   first,
+				   last,
+				   c->req->request_id,
+				   c->req->remote_addr};
 	if (tenant_create(c->worker->db, &in, &out, p) != 0)
 		goto out;
 

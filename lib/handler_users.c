@@ -14,31 +14,31 @@
 #define ROLE_NAMES_MAX 6
 
 const struct json_field user_create_schema[] = {
-	{"email", JSON_STRING, true, 254, NULL},
-	{"password", JSON_STRING, true, PASSWORD_MAX, NULL},
-	{"firstName", JSON_STRING, true, 100, NULL},
-	{"lastName", JSON_STRING, true, 100, NULL},
-	{"roles", JSON_STRING_ARRAY, true, ROLE_NAMES_MAX, NULL},
-	{"externalSubject", JSON_STRING, false, 255, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"email", JSON_STRING, true, 254, NULL},
+    {"password", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {"firstName", JSON_STRING, true, 100, NULL},
+    {"lastName", JSON_STRING, true, 100, NULL},
+    {"roles", JSON_STRING_ARRAY, true, ROLE_NAMES_MAX, NULL},
+    {"externalSubject", JSON_STRING, false, 255, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 const struct json_field user_update_schema[] = {
-	{"roles", JSON_STRING_ARRAY, false, ROLE_NAMES_MAX, NULL},
-	{"disabled", JSON_BOOL, false, 0, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"roles", JSON_STRING_ARRAY, false, ROLE_NAMES_MAX, NULL},
+    {"disabled", JSON_BOOL, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
-void check_person(struct problem *p, const char *prefix, const char *email,
-		  const char *password, const char *first, const char *last)
+void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
+		  const char *first, const char *last)
 {
 	char f[64];
 #define FIELD(name) (snprintf(f, sizeof f, "%s%s", prefix, name), f)
 	if (!valid_email(email))
 		problem_add_field(p, FIELD("email"), "invalid", "must be an e-mail address");
 	if (strlen(password) < PASSWORD_MIN)
-		problem_add_field(p, FIELD("password"), "too_short", "must be at least %d characters",
-				  PASSWORD_MIN);
+		problem_add_field(p, FIELD("password"), "too_short",
+				  "must be at least %d characters", PASSWORD_MIN);
 	if (!valid_text(first, 1, 100))
 		problem_add_field(p, FIELD("firstName"), "invalid",
 				  "must be 1 to 100 printable characters");
@@ -119,7 +119,8 @@ int handle_users_list(struct ctx *c)
 int handle_user_get(struct ctx *c)
 {
 	struct user_view u;
-	if (user_get(c->worker->db, c->principal.tenant_id, ctx_capture(c, 0), &u, &c->problem) != 0)
+	if (user_get(c->worker->db, c->principal.tenant_id, ctx_capture(c, 0), &u, &c->problem) !=
+	    0)
 		return -1;
 	return respond_user(c, 200, &u);
 }
@@ -140,7 +141,8 @@ int handle_user_create(struct ctx *c)
 	int rc = -1;
 	check_person(p, "", email, password, first, last);
 	if (external != NULL && !valid_text(external, 1, 255))
-		problem_add_field(p, "externalSubject", "invalid", "must be 1 to 255 printable characters");
+		problem_add_field(p, "externalSubject", "invalid",
+				  "must be 1 to 255 printable characters");
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	if (external != NULL && issuer == NULL) {
@@ -149,7 +151,8 @@ int handle_user_create(struct ctx *c)
 		return -1;
 	}
 	if (password_hash(password, hash) != 0)
-		return problem_set(p, PROBLEM_UNAVAILABLE, "the service is short of memory; try again");
+		return problem_set(p, PROBLEM_UNAVAILABLE,
+				   "the service is short of memory; try again");
 	struct actor a = ctx_actor(c);
 	struct user_new in = {email, hash, first, last, roles, issuer, external};
 	if (user_create(c->worker->db, &a, &in, &u, p) == 0)

@@ -28,8 +28,8 @@ int handle_audit_events_list(struct ctx *c);
 /* Field checks of a new user (sign-up's admin, POST /v1/users): adds a
  * field error, named prefix + field, for each bad value. */
 struct problem;
-void check_person(struct problem *p, const char *prefix, const char *email,
-		  const char *password, const char *first, const char *last);
+void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
+		  const char *first, const char *last);
 
 extern const struct json_field tenant_create_schema[];
 extern const struct json_field signin_schema[];

@@ -54,9 +54,9 @@ static int request_id_valid(const char *id)
 
 void request_id_choose(struct request *req, const char *client_id, const char *nginx_id)
 {
-	const char *id = request_id_valid(client_id) ? client_id
+	const char *id = request_id_valid(client_id)  ? client_id
 			 : request_id_valid(nginx_id) ? nginx_id
-						       : NULL;
+						      : NULL;
 	if (id != NULL) {
 		snprintf(req->request_id, sizeof req->request_id, "%s", id);
 		return;

@@ -12,27 +12,27 @@
 #include <strings.h>
 
 const struct db_stmt_def stmt_idem_get = {
-	STMT_idem_get, "idem_get",
-	"SELECT request_hash, status, content_type, etag, location, body, "
-	"created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR "
-	"FROM idempotency_keys WHERE principal = ? AND idem_key = ? FOR UPDATE",
-	2, 7};
+    STMT_idem_get, "idem_get",
+    "SELECT request_hash, status, content_type, etag, location, body, "
+    "created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR "
+    "FROM idempotency_keys WHERE principal = ? AND idem_key = ? FOR UPDATE",
+    2, 7};
 
 const struct db_stmt_def stmt_idem_insert = {
-	STMT_idem_insert, "idem_insert",
-	"INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) "
-	"VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
-	3, 0};
+    STMT_idem_insert, "idem_insert",
+    "INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) "
+    "VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
+    3, 0};
 
 const struct db_stmt_def stmt_idem_delete = {
-	STMT_idem_delete, "idem_delete",
-	"DELETE FROM idempotency_keys WHERE principal = ? AND idem_key = ?", 2, 0};
+    STMT_idem_delete, "idem_delete",
+    "DELETE FROM idempotency_keys WHERE principal = ? AND idem_key = ?", 2, 0};
 
 const struct db_stmt_def stmt_idem_store = {
-	STMT_idem_store, "idem_store",
-	"UPDATE idempotency_keys SET status = ?, content_type = ?, etag = ?, location = ?, "
-	"body = ? WHERE principal = ? AND idem_key = ?",
-	7, 0};
+    STMT_idem_store, "idem_store",
+    "UPDATE idempotency_keys SET status = ?, content_type = ?, etag = ?, location = ?, "
+    "body = ? WHERE principal = ? AND idem_key = ?",
+    7, 0};
 
 struct begin_work {
 	const char *principal, *key, *hash;
@@ -79,9 +79,10 @@ static enum db_status begin_run(struct db *db, void *arg, struct problem *p)
 	response_body(w->res, atoi(db_cell(&rows, 0, 1)), NULL, body, strlen(body));
 	/* content_type is a static string in a response; map the stored one */
 	const char *ct = db_cell(&rows, 0, 2);
-	w->res->content_type = ct == NULL                                       ? NULL
-			       : strcmp(ct, "application/problem+json") == 0 ? "application/problem+json"
-									      : "application/json";
+	w->res->content_type = ct == NULL ? NULL
+			       : strcmp(ct, "application/problem+json") == 0
+				   ? "application/problem+json"
+				   : "application/json";
 	if (db_cell(&rows, 0, 3) != NULL)
 		response_header(w->res, "ETag", db_cell(&rows, 0, 3));
 	if (db_cell(&rows, 0, 4) != NULL)
@@ -133,8 +134,8 @@ static enum db_status finish_run(struct db *db, void *arg, struct problem *p)
 	return db_exec(db, STMT_idem_store, a, NULL, NULL);
 }
 
-void idem_finish(struct db *db, const char *principal, const char *key,
-		 const struct response *res, const char *secret_field)
+void idem_finish(struct db *db, const char *principal, const char *key, const struct response *res,
+		 const char *secret_field)
 {
 	struct problem p = {0};
 	struct finish_work w = {principal, key, res, res->body ? res->body : ""};

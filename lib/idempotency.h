@@ -21,7 +21,7 @@ int idem_begin(struct db *db, const char *principal, const char *key, const char
  * top-level JSON field stored as null: a secret is shown once, never
  * kept. Failure here is logged, not returned: the change itself is
  * already committed. */
-void idem_finish(struct db *db, const char *principal, const char *key,
-		 const struct response *res, const char *secret_field);
+void idem_finish(struct db *db, const char *principal, const char *key, const struct response *res,
+		 const char *secret_field);
 
 #endif

@@ -67,16 +67,11 @@ static bool has_escaped_nul(const char *s, size_t len)
 static const char *kind_name(enum json_kind kind)
 {
 	switch (kind) {
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_BOOL:
-		return "a boolean";
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_STRING_ARRAY:
-		return "an array of strings";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_BOOL: return "a boolean";
+	case JSON_OBJECT: return "an object";
+	case JSON_STRING_ARRAY: return "an array of strings";
 	}
 	return "a value";
 }
@@ -99,7 +94,8 @@ static void check_value(const cJSON *v, const struct json_field *f, const char *
 		if (!cJSON_IsString(v))
 			break;
 		if (f->max_len && strlen(v->valuestring) > f->max_len)
-			problem_add_field(p, path, "too_long", "must be at most %zu bytes", f->max_len);
+			problem_add_field(p, path, "too_long", "must be at most %zu bytes",
+					  f->max_len);
 		return;
 	case JSON_INTEGER:
 		if (!is_integer(v))
@@ -119,7 +115,8 @@ static void check_value(const cJSON *v, const struct json_field *f, const char *
 			break;
 		int n = cJSON_GetArraySize(v);
 		if (f->max_len && (size_t)n > f->max_len) {
-			problem_add_field(p, path, "too_many", "must have at most %zu items", f->max_len);
+			problem_add_field(p, path, "too_many", "must have at most %zu items",
+					  f->max_len);
 			return;
 		}
 		int i = 0;
@@ -148,13 +145,15 @@ static void check_object(const cJSON *obj, const struct json_field *schema, cons
 			f++;
 		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", item->string);
 		if (f->name == NULL) {
-			problem_add_field(p, path, "unknown_field", "is not a field of this request");
+			problem_add_field(p, path, "unknown_field",
+					  "is not a field of this request");
 			continue;
 		}
 		/* Duplicate keys would let two readers see two values. */
 		for (const cJSON *prev = obj->child; prev != item; prev = prev->next) {
 			if (strcmp(prev->string, item->string) == 0) {
-				problem_add_field(p, path, "duplicate_field", "appears more than once");
+				problem_add_field(p, path, "duplicate_field",
+						  "appears more than once");
 				break;
 			}
 		}
@@ -179,14 +178,16 @@ int json_read(const char *body, size_t len, const struct json_field *schema, cJS
 	if (body == NULL || len == 0)
 		return problem_set(p, PROBLEM_MALFORMED_JSON, "the request body is empty");
 	if (!json_utf8_valid(body, len))
-		return problem_set(p, PROBLEM_MALFORMED_JSON, "the request body is not valid UTF-8");
+		return problem_set(p, PROBLEM_MALFORMED_JSON,
+				   "the request body is not valid UTF-8");
 	if (has_escaped_nul(body, len))
-		return problem_set(p, PROBLEM_MALFORMED_JSON, "the body contains an escaped NUL (\\u0000)");
+		return problem_set(p, PROBLEM_MALFORMED_JSON,
+				   "the body contains an escaped NUL (\\u0000)");
 	doc = cJSON_ParseWithLengthOpts(body, len + 1, &end, 1);
 	if (doc == NULL) {
 		size_t at = (end != NULL && end >= body) ? (size_t)(end - body) : 0;
-		return problem_set(p, PROBLEM_MALFORMED_JSON, "the body is not valid JSON (near byte %zu)",
-				   at);
+		return problem_set(p, PROBLEM_MALFORMED_JSON,
+				   "the body is not valid JSON (near byte %zu)", at);
 	}
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);

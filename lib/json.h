@@ -16,8 +16,8 @@ enum json_kind {
 	JSON_STRING,
 	JSON_INTEGER,
 	JSON_BOOL,
-	JSON_OBJECT,        /* fields: the nested schema */
-	JSON_STRING_ARRAY,  /* array of at most max_len strings of at most 256 bytes */
+	JSON_OBJECT,	   /* fields: the nested schema */
+	JSON_STRING_ARRAY, /* array of at most max_len strings of at most 256 bytes */
 };
 
 /* A schema is an array of fields ended by one with name == NULL. */
@@ -25,8 +25,8 @@ struct json_field {
 	const char *name;
 	enum json_kind kind;
 	bool required;
-	size_t max_len;                   /* strings: bytes; arrays: items; 0 = no limit */
-	const struct json_field *fields;  /* JSON_OBJECT only */
+	size_t max_len;			 /* strings: bytes; arrays: items; 0 = no limit */
+	const struct json_field *fields; /* JSON_OBJECT only */
 };
 
 /* Parses body (len bytes, NUL-terminated at body[len]) and checks it

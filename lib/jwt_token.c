@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const alg_names[] = {[JWT_ES256] = "ES256", [JWT_RS256] = "RS256",
-					[JWT_HS256] = "HS256"};
+static const char *const alg_names[] = {
+    [JWT_ES256] = "ES256", [JWT_RS256] = "RS256", [JWT_HS256] = "HS256"};
 
 static const char *const result_texts[] = {
 #define JWT_RESULT_TEXT(name, text) text,
-	JWT_RESULTS(JWT_RESULT_TEXT)
+    JWT_RESULTS(JWT_RESULT_TEXT)
 #undef JWT_RESULT_TEXT
 };
 
@@ -61,7 +61,8 @@ static int bn_b64url(EVP_PKEY *pkey, const char *param, int pad, char *out, size
 		return -1;
 	n = pad ? BN_bn2binpad(bn, bin, pad) : BN_bn2bin(bn, bin);
 	BN_free(bn);
-	if (n <= 0 || (size_t)n > sizeof bin || sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING) > outsz)
+	if (n <= 0 || (size_t)n > sizeof bin ||
+	    sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING) > outsz)
 		return -1;
 	b64url(bin, (size_t)n, out, outsz);
 	return 0;
@@ -170,13 +171,14 @@ int jwt_key_load(struct jwt_key *k, const char *alg, const char *private_path,
 	}
 	char group[64] = "";
 	if (EVP_PKEY_is_a(k->pub, "EC"))
-		EVP_PKEY_get_utf8_string_param(k->pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-					       NULL);
+		EVP_PKEY_get_utf8_string_param(k->pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
+					       sizeof group, NULL);
 	if (k->alg == JWT_ES256 && strcmp(group, "prime256v1") != 0) {
 		snprintf(err, errsz, "ES256 needs a P-256 key");
 		goto out;
 	}
-	if (k->alg == JWT_RS256 && !(EVP_PKEY_is_a(k->pub, "RSA") && EVP_PKEY_get_bits(k->pub) >= 2048)) {
+	if (k->alg == JWT_RS256 &&
+	    !(EVP_PKEY_is_a(k->pub, "RSA") && EVP_PKEY_get_bits(k->pub) >= 2048)) {
 		snprintf(err, errsz, "RS256 needs an RSA key of at least 2048 bits");
 		goto out;
 	}
@@ -297,7 +299,8 @@ static bool signature_ok(const struct jwt_key *k, const char *input, size_t inpu
 	}
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pub) == 1 &&
-	    EVP_DigestVerify(ctx, verify_sig, verify_len, (const unsigned char *)input, input_len) == 1)
+	    EVP_DigestVerify(ctx, verify_sig, verify_len, (const unsigned char *)input,
+			     input_len) == 1)
 		ok = true;
 	EVP_MD_CTX_free(ctx);
 	return ok;

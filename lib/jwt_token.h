@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define JWT_MAX_BYTES 8192
-#define JWT_LEEWAY 60
+#define JWT_LEEWAY    60
 
 enum token_alg { JWT_ES256, JWT_RS256, JWT_HS256 };
 
@@ -17,14 +17,14 @@ enum token_alg { JWT_ES256, JWT_RS256, JWT_HS256 };
  * loaded, shared by all threads. */
 struct jwt_key {
 	enum token_alg alg;
-	void *pub;             /* EVP_PKEY * for ES256/RS256 */
-	char *private_pem;     /* owned; NULL for a verify-only key */
+	void *pub;	   /* EVP_PKEY * for ES256/RS256 */
+	char *private_pem; /* owned; NULL for a verify-only key */
 	size_t private_len;
 	unsigned char *secret; /* owned; HS256 only */
 	size_t secret_len;
 	char issuer[256];
 	char audience[256];
-	char kid[64];          /* RFC 7638 thumbprint, base64url */
+	char kid[64];		  /* RFC 7638 thumbprint, base64url */
 	unsigned long generation; /* distinct for every load */
 };
 
@@ -43,18 +43,18 @@ struct jwt_claims {
 	long long exp, nbf, iat;
 };
 
-#define JWT_RESULTS(X)                                             \
-	X(JWT_VALID, "valid")                                      \
-	X(JWT_TOO_LARGE, "the token is larger than 8 KiB")         \
-	X(JWT_MALFORMED, "the token is malformed")                 \
-	X(JWT_BAD_TYPE, "the token type is not JWT")               \
-	X(JWT_BAD_ALG, "the token's algorithm is not accepted")    \
-	X(JWT_BAD_SIGNATURE, "the token's signature is invalid")   \
-	X(JWT_NO_EXP, "the token has no expiry")                   \
-	X(JWT_EXPIRED, "the token has expired")                    \
-	X(JWT_NOT_YET_VALID, "the token is not valid yet")         \
-	X(JWT_BAD_ISSUER, "the token's issuer is not accepted")    \
-	X(JWT_BAD_AUDIENCE, "the token's audience is not accepted") \
+#define JWT_RESULTS(X)                                                                             \
+	X(JWT_VALID, "valid")                                                                      \
+	X(JWT_TOO_LARGE, "the token is larger than 8 KiB")                                         \
+	X(JWT_MALFORMED, "the token is malformed")                                                 \
+	X(JWT_BAD_TYPE, "the token type is not JWT")                                               \
+	X(JWT_BAD_ALG, "the token's algorithm is not accepted")                                    \
+	X(JWT_BAD_SIGNATURE, "the token's signature is invalid")                                   \
+	X(JWT_NO_EXP, "the token has no expiry")                                                   \
+	X(JWT_EXPIRED, "the token has expired")                                                    \
+	X(JWT_NOT_YET_VALID, "the token is not valid yet")                                         \
+	X(JWT_BAD_ISSUER, "the token's issuer is not accepted")                                    \
+	X(JWT_BAD_AUDIENCE, "the token's audience is not accepted")                                \
 	X(JWT_NO_SUBJECT, "the token has no subject")
 
 enum jwt_result {

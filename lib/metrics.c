@@ -10,9 +10,9 @@
 #include <string.h>
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-				 0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+				 0.05,	 0.1,	0.25,	0.5,   1.0,  2.5};
 #define N_BUCKETS (sizeof buckets / sizeof buckets[0])
-#define N_STATUS 500 /* 100..599 */
+#define N_STATUS  500 /* 100..599 */
 
 static const struct route *route_table;
 static size_t n_routes;
@@ -98,11 +98,15 @@ char *metrics_render(size_t *len)
 			if (v == 0)
 				continue;
 			if (r < n_routes)
-				put(&b, "twotier_http_requests_total{route=\"%s %s\",status=\"%d\"} %llu\n",
+				put(&b,
+				    "twotier_http_requests_total{route=\"%s %s\",status=\"%d\"} "
+				    "%llu\n",
 				    route_table[r].method, route_table[r].pattern, s + 100,
 				    (unsigned long long)v);
 			else
-				put(&b, "twotier_http_requests_total{route=\"unmatched\",status=\"%d\"} %llu\n",
+				put(&b,
+				    "twotier_http_requests_total{route=\"unmatched\",status=\"%d\"}"
+				    " %llu\n",
 				    s + 100, (unsigned long long)v);
 		}
 	}
@@ -111,15 +115,16 @@ char *metrics_render(size_t *len)
 	uint64_t cumulative = 0;
 	for (size_t i = 0; i < N_BUCKETS; i++) {
 		cumulative += get(&bucket_counts[i]);
-		put(&b, "twotier_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i],
-		    (unsigned long long)cumulative);
+		put(&b, "twotier_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		    buckets[i], (unsigned long long)cumulative);
 	}
 	cumulative += get(&bucket_counts[N_BUCKETS]);
 	put(&b, "twotier_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 	    (unsigned long long)cumulative);
 	put(&b, "twotier_http_request_duration_seconds_sum %.6f\n",
 	    (double)get(&duration_us_sum) / 1e6);
-	put(&b, "twotier_http_request_duration_seconds_count %llu\n", (unsigned long long)cumulative);
+	put(&b, "twotier_http_request_duration_seconds_count %llu\n",
+	    (unsigned long long)cumulative);
 	put(&b,
 	    "# HELP twotier_db_reconnects_total Database connections re-opened.\n"
 	    "# TYPE twotier_db_reconnects_total counter\n"

@@ -11,8 +11,8 @@ int password_hash(const char *password, char out[PASSWORD_HASH_MAX])
 	_Static_assert(crypto_pwhash_STRBYTES <= PASSWORD_HASH_MAX, "hash buffer too small");
 	return crypto_pwhash_str_alg(out, password, strlen(password), OPSLIMIT, MEMLIMIT,
 				     crypto_pwhash_ALG_ARGON2ID13) == 0
-		       ? 0
-		       : -1;
+		   ? 0
+		   : -1;
 }
 
 bool password_verify(const char *password, const char *hash)

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PASSWORD_MIN 12
-#define PASSWORD_MAX 1024
+#define PASSWORD_MIN	  12
+#define PASSWORD_MAX	  1024
 #define PASSWORD_HASH_MAX 128
 
 /* Hashes password into out (an encoded "$argon2id$..." string). Returns 0,

@@ -10,7 +10,7 @@ static const struct {
 	const char *title;
 } kinds[PROBLEM__COUNT] = {
 #define PROBLEM_ROW(name, status, slug, title) [name] = {status, slug, title},
-	PROBLEM_KINDS(PROBLEM_ROW)
+    PROBLEM_KINDS(PROBLEM_ROW)
 #undef PROBLEM_ROW
 };
 

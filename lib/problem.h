@@ -8,33 +8,31 @@
 #include <stdbool.h>
 
 /* X(name, status, slug, title) */
-#define PROBLEM_KINDS(X)                                                                  \
-	X(PROBLEM_NONE, 200, "none", "No problem")                                        \
-	X(PROBLEM_MALFORMED_REQUEST, 400, "malformed-request", "Malformed request")       \
-	X(PROBLEM_MALFORMED_JSON, 400, "malformed-json", "Malformed JSON")                \
-	X(PROBLEM_VALIDATION, 400, "validation-failed", "Validation failed")              \
-	X(PROBLEM_UNAUTHENTICATED, 401, "unauthenticated", "Authentication required")     \
-	X(PROBLEM_FORBIDDEN, 403, "forbidden", "Forbidden")                               \
-	X(PROBLEM_NOT_FOUND, 404, "not-found", "Not found")                               \
-	X(PROBLEM_METHOD_NOT_ALLOWED, 405, "method-not-allowed", "Method not allowed")    \
-	X(PROBLEM_CONFLICT, 409, "conflict", "Conflict with the current state")           \
-	X(PROBLEM_GONE, 410, "gone", "Gone")                                              \
-	X(PROBLEM_PRECONDITION_FAILED, 412, "precondition-failed", "Precondition failed") \
-	X(PROBLEM_PAYLOAD_TOO_LARGE, 413, "payload-too-large", "Payload too large")       \
-	X(PROBLEM_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type",                  \
-	  "Unsupported media type")                                                       \
-	X(PROBLEM_RULE_REFUSED, 422, "rule-refused", "Refused by a rule")                 \
-	X(PROBLEM_PRECONDITION_REQUIRED, 428, "precondition-required",                    \
-	  "Precondition required")                                                        \
-	X(PROBLEM_TOO_MANY_REQUESTS, 429, "too-many-requests", "Too many requests")       \
-	X(PROBLEM_INTERNAL, 500, "internal-error", "Internal error")                      \
+#define PROBLEM_KINDS(X)                                                                           \
+	X(PROBLEM_NONE, 200, "none", "No problem")                                                 \
+	X(PROBLEM_MALFORMED_REQUEST, 400, "malformed-request", "Malformed request")                \
+	X(PROBLEM_MALFORMED_JSON, 400, "malformed-json", "Malformed JSON")                         \
+	X(PROBLEM_VALIDATION, 400, "validation-failed", "Validation failed")                       \
+	X(PROBLEM_UNAUTHENTICATED, 401, "unauthenticated", "Authentication required")              \
+	X(PROBLEM_FORBIDDEN, 403, "forbidden", "Forbidden")                                        \
+	X(PROBLEM_NOT_FOUND, 404, "not-found", "Not found")                                        \
+	X(PROBLEM_METHOD_NOT_ALLOWED, 405, "method-not-allowed", "Method not allowed")             \
+	X(PROBLEM_CONFLICT, 409, "conflict", "Conflict with the current state")                    \
+	X(PROBLEM_GONE, 410, "gone", "Gone")                                                       \
+	X(PROBLEM_PRECONDITION_FAILED, 412, "precondition-failed", "Precondition failed")          \
+	X(PROBLEM_PAYLOAD_TOO_LARGE, 413, "payload-too-large", "Payload too large")                \
+	X(PROBLEM_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type") \
+	X(PROBLEM_RULE_REFUSED, 422, "rule-refused", "Refused by a rule")                          \
+	X(PROBLEM_PRECONDITION_REQUIRED, 428, "precondition-required", "Precondition required")    \
+	X(PROBLEM_TOO_MANY_REQUESTS, 429, "too-many-requests", "Too many requests")                \
+	X(PROBLEM_INTERNAL, 500, "internal-error", "Internal error")                               \
 	X(PROBLEM_UNAVAILABLE, 503, "service-unavailable", "Service unavailable")
 
 enum problem_kind {
 #define PROBLEM_ENUM(name, status, slug, title) name,
 	PROBLEM_KINDS(PROBLEM_ENUM)
 #undef PROBLEM_ENUM
-	PROBLEM__COUNT
+	    PROBLEM__COUNT
 };
 
 #define PROBLEM_TYPE_BASE "https://twotier.example/problems/"
@@ -43,9 +41,9 @@ enum problem_kind {
 struct problem {
 	enum problem_kind kind;
 	char detail[256];
-	char code[48];     /* optional machine-readable reason, e.g. "mpn_country_mismatch" */
-	cJSON *errors;     /* owned: array of {field, code, message}, or NULL */
-	int retry_after;   /* seconds for 429/503, 0 = none */
+	char code[48];	 /* optional machine-readable reason, e.g. "mpn_country_mismatch" */
+	cJSON *errors;	 /* owned: array of {field, code, message}, or NULL */
+	int retry_after; /* seconds for 429/503, 0 = none */
 };
 
 /* Status, slug and title of a kind; an out-of-range kind maps to
@@ -57,12 +55,12 @@ const char *problem_title(enum problem_kind kind);
 /* Sets kind and detail (printf-style, truncated to fit). Returns -1 so
  * callers can `return problem_set(...)`. */
 int problem_set(struct problem *p, enum problem_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Appends {field, code, message} to the errors list; sets kind to
  * PROBLEM_VALIDATION if none is set yet. Returns -1. */
-int problem_add_field(struct problem *p, const char *field, const char *code, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
+int problem_add_field(struct problem *p, const char *field, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Renders the problem+json document; caller owns the result. request_id
  * may be NULL. */

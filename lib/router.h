@@ -19,8 +19,8 @@ enum route_access {
 };
 
 enum route_flags {
-	ROUTE_BODY = 1 << 0,       /* takes a JSON body */
-	ROUTE_DB = 1 << 1,         /* needs the database */
+	ROUTE_BODY = 1 << 0,	   /* takes a JSON body */
+	ROUTE_DB = 1 << 1,	   /* needs the database */
 	ROUTE_IDEMPOTENT = 1 << 2, /* a creating POST: honours Idempotency-Key */
 };
 
@@ -29,15 +29,15 @@ struct route {
 	const char *pattern; /* "/v1/users/{id}": a {name} matches one non-empty segment */
 	const char *name;    /* stable label for logs and metrics */
 	enum route_access access;
-	unsigned roles;      /* enum auth_role bits */
-	unsigned scope;      /* enum auth_scope bit */
+	unsigned roles; /* enum auth_role bits */
+	unsigned scope; /* enum auth_scope bit */
 	unsigned flags;
 	const struct json_field *schema; /* body schema when ROUTE_BODY */
 	route_handler handler;
 };
 
 #define ROUTE_MAX_CAPTURES 4
-#define ROUTE_CAPTURE_MAX 64
+#define ROUTE_CAPTURE_MAX  64
 
 struct route_match {
 	const struct route *route;
@@ -56,6 +56,7 @@ enum route_result {
  * the methods that the path does take are written to allow (comma
  * separated; truncated to allowsz). NULL method or path never match. */
 enum route_result router_match(const struct route *table, size_t n, const char *method,
-			       const char *path, struct route_match *m, char *allow, size_t allowsz);
+			       const char *path, struct route_match *m, char *allow,
+			       size_t allowsz);
 
 #endif

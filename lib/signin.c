@@ -13,34 +13,33 @@
 
 /* Reads (and locks) the name's row whether or not it is locked out. */
 const struct db_stmt_def stmt_signin_locked = {
-	STMT_signin_locked, "signin_locked",
-	"SELECT IF(locked_until > UTC_TIMESTAMP(6), GREATEST(1, CEIL(TIMESTAMPDIFF(MICROSECOND, "
-	"UTC_TIMESTAMP(6), locked_until) / 1000000)), 0) "
-	"FROM signin_failures WHERE username_hash = ? FOR UPDATE",
-	1, 1};
+    STMT_signin_locked, "signin_locked",
+    "SELECT IF(locked_until > UTC_TIMESTAMP(6), GREATEST(1, CEIL(TIMESTAMPDIFF(MICROSECOND, "
+    "UTC_TIMESTAMP(6), locked_until) / 1000000)), 0) "
+    "FROM signin_failures WHERE username_hash = ? FOR UPDATE",
+    1, 1};
 
 const struct db_stmt_def stmt_signin_user = {
-	STMT_signin_user, "signin_user",
-	"SELECT u.id, u.tenant_id, u.password_hash, u.disabled, "
-	"(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
-	"FROM users u WHERE u.email = ?",
-	1, 5};
+    STMT_signin_user, "signin_user",
+    "SELECT u.id, u.tenant_id, u.password_hash, u.disabled, "
+    "(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
+    "FROM users u WHERE u.email = ?",
+    1, 5};
 
 /* In ON DUPLICATE KEY UPDATE the assignments run in order and see the
  * values already assigned: failures first (against the old window), then
  * the window, then the lock from the new count. */
 const struct db_stmt_def stmt_signin_failure = {
-	STMT_signin_failure, "signin_failure",
-	"INSERT INTO signin_failures (username_hash, failures, window_start, locked_until) "
-	"VALUES (?, 1, UTC_TIMESTAMP(6), NULL) ON DUPLICATE KEY UPDATE "
-	"failures = IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 1, failures + 1), "
-	"window_start = IF(failures = 1, UTC_TIMESTAMP(6), window_start), "
-	"locked_until = IF(failures >= 10, UTC_TIMESTAMP(6) + INTERVAL 900 SECOND, NULL)",
-	1, 0};
+    STMT_signin_failure, "signin_failure",
+    "INSERT INTO signin_failures (username_hash, failures, window_start, locked_until) "
+    "VALUES (?, 1, UTC_TIMESTAMP(6), NULL) ON DUPLICATE KEY UPDATE "
+    "failures = IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 1, failures + 1), "
+    "window_start = IF(failures = 1, UTC_TIMESTAMP(6), window_start), "
+    "locked_until = IF(failures >= 10, UTC_TIMESTAMP(6) + INTERVAL 900 SECOND, NULL)",
+    1, 0};
 
 const struct db_stmt_def stmt_signin_clear = {
-	STMT_signin_clear, "signin_clear", "DELETE FROM signin_failures WHERE username_hash = ?", 1,
-	0};
+    STMT_signin_clear, "signin_clear", "DELETE FROM signin_failures WHERE username_hash = ?", 1, 0};
 
 struct lookup_work {
 	const char *username, *name_hash;
@@ -94,8 +93,8 @@ static enum db_status clear_run(struct db *db, void *arg, struct problem *p)
 	return db_exec(db, STMT_signin_clear, h, NULL, NULL);
 }
 
-int signin_check(struct db *db, const char *username, const char *password,
-		 const char *dummy_hash, struct signin_user *out, struct problem *p)
+int signin_check(struct db *db, const char *username, const char *password, const char *dummy_hash,
+		 struct signin_user *out, struct problem *p)
 {
 	char lower[256], name_hash[65];
 	unsigned char digest[32];

@@ -9,9 +9,9 @@
 struct db;
 struct problem;
 
-#define SIGNIN_MAX_FAILURES 10
+#define SIGNIN_MAX_FAILURES   10
 #define SIGNIN_WINDOW_SECONDS 900
-#define SIGNIN_LOCK_SECONDS 900
+#define SIGNIN_LOCK_SECONDS   900
 
 struct signin_user {
 	char user_id[UUID_STR];
@@ -23,7 +23,7 @@ struct signin_user {
  * is unknown, so both paths cost one argon2id. Returns 0 with *out, or -1
  * with p set: 401 (wrong, unknown or disabled: one answer), 429 with
  * retry_after while locked, 503. */
-int signin_check(struct db *db, const char *username, const char *password,
-		 const char *dummy_hash, struct signin_user *out, struct problem *p);
+int signin_check(struct db *db, const char *username, const char *password, const char *dummy_hash,
+		 struct signin_user *out, struct problem *p);
 
 #endif

@@ -8,24 +8,23 @@
 #include <string.h>
 
 const struct db_stmt_def stmt_tenant_insert = {
-	STMT_tenant_insert, "tenant_insert",
-	"INSERT INTO tenants (id, domain, display_name, is_platform, created_at) "
-	"VALUES (?, ?, ?, 0, ?)",
-	4, 0};
+    STMT_tenant_insert, "tenant_insert",
+    "INSERT INTO tenants (id, domain, display_name, is_platform, created_at) "
+    "VALUES (?, ?, ?, 0, ?)",
+    4, 0};
 
 const struct db_stmt_def stmt_user_by_email = {
-	STMT_user_by_email, "user_by_email",
-	"SELECT id, tenant_id FROM users WHERE email = ?", 1, 2};
+    STMT_user_by_email, "user_by_email", "SELECT id, tenant_id FROM users WHERE email = ?", 1, 2};
 
 const struct db_stmt_def stmt_platform_tenant = {
-	STMT_platform_tenant, "platform_tenant",
-	"SELECT id FROM tenants WHERE is_platform = 1 ORDER BY created_at LIMIT 1", 0, 1};
+    STMT_platform_tenant, "platform_tenant",
+    "SELECT id FROM tenants WHERE is_platform = 1 ORDER BY created_at LIMIT 1", 0, 1};
 
 const struct db_stmt_def stmt_platform_tenant_insert = {
-	STMT_platform_tenant_insert, "platform_tenant_insert",
-	"INSERT INTO tenants (id, domain, display_name, is_platform, created_at) "
-	"VALUES (?, 'platform.invalid', 'Programme operator', 1, ?)",
-	2, 0};
+    STMT_platform_tenant_insert, "platform_tenant_insert",
+    "INSERT INTO tenants (id, domain, display_name, is_platform, created_at) "
+    "VALUES (?, 'platform.invalid', 'Programme operator', 1, ?)",
+    2, 0};
 
 struct signup_work {
 	const struct tenant_signup *in;
@@ -54,18 +53,19 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 	}
 	if (rc != DB_OK)
 		return rc;
-	struct user_row u = {out->user_id, out->tenant_id, in->email, in->password_hash,
-			     in->first_name, in->last_name, at};
+	struct user_row u = {out->user_id,   out->tenant_id, in->email, in->password_hash,
+			     in->first_name, in->last_name,  at};
 	rc = user_insert(db, &u, roles, 2);
 	if (rc == DB_DUPLICATE) {
-		problem_set(p, PROBLEM_CONFLICT, "this e-mail address cannot be used for a new account");
+		problem_set(p, PROBLEM_CONFLICT,
+			    "this e-mail address cannot be used for a new account");
 		return DB_REFUSED;
 	}
 	if (rc != DB_OK)
 		return rc;
-	struct audit_entry e = {out->tenant_id, "anonymous", NULL,          "tenant.create",
-				"tenant",       out->tenant_id, in->request_id, in->client_addr,
-				at};
+	struct audit_entry e = {out->tenant_id,	 "anonymous",	  NULL,
+				"tenant.create", "tenant",	  out->tenant_id,
+				in->request_id,	 in->client_addr, at};
 	return audit_write(db, &e);
 }
 
@@ -118,16 +118,15 @@ static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 	rc = user_insert(db, &u, roles, 1);
 	if (rc != DB_OK)
 		goto out;
-	struct audit_entry a = {tenant_id, "system", NULL, "operator.create", "user",
-				user_id,   "twotier-admin", "local", at};
+	struct audit_entry a = {tenant_id,	 "system", NULL, "operator.create", "user", user_id,
+				"twotier-admin", "local",  at};
 	rc = audit_write(db, &a);
 out:
 	db_rows_free(&rows);
 	return rc;
 }
 
-int operator_create(struct db *db, const char *email, const char *password_hash,
-		    struct problem *p)
+int operator_create(struct db *db, const char *email, const char *password_hash, struct problem *p)
 {
 	struct operator_work w = {email, password_hash, 0};
 	if (db_run(db, operator_run, &w, p) != 0)

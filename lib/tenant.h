@@ -34,7 +34,6 @@ int tenant_create(struct db *db, const struct tenant_signup *in, struct tenant_c
 /* Creates an operator user on the platform tenant (created on first use).
  * Returns 0 when created, 1 when a user with that e-mail already exists,
  * -1 with p set. */
-int operator_create(struct db *db, const char *email, const char *password_hash,
-		    struct problem *p);
+int operator_create(struct db *db, const char *email, const char *password_hash, struct problem *p);
 
 #endif

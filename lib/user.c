@@ -11,22 +11,20 @@
 #include <string.h>
 
 const struct db_stmt_def stmt_user_insert = {
-	STMT_user_insert, "user_insert",
-	"INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, "
-	"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-	8, 0};
+    STMT_user_insert, "user_insert",
+    "INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    8, 0};
 
 const struct db_stmt_def stmt_user_role_insert = {
-	STMT_user_role_insert, "user_role_insert",
-	"INSERT INTO user_roles (user_id, role) VALUES (?, ?)", 2, 0};
+    STMT_user_role_insert, "user_role_insert",
+    "INSERT INTO user_roles (user_id, role) VALUES (?, ?)", 2, 0};
 
-int user_insert(struct db *db, const struct user_row *u, const char *const *roles,
-		size_t n_roles)
+int user_insert(struct db *db, const struct user_row *u, const char *const *roles, size_t n_roles)
 {
-	struct db_arg args[] = {db_str(u->id),         db_str(u->tenant_id),
-				db_str(u->email),      db_str(u->password_hash),
-				db_str(u->first_name), db_str(u->last_name),
-				db_str(u->at),         db_str(u->at)};
+	struct db_arg args[] = {
+	    db_str(u->id),	   db_str(u->tenant_id), db_str(u->email), db_str(u->password_hash),
+	    db_str(u->first_name), db_str(u->last_name), db_str(u->at),	   db_str(u->at)};
 	enum db_status rc = db_exec(db, STMT_user_insert, args, NULL, NULL);
 	for (size_t i = 0; rc == DB_OK && i < n_roles; i++) {
 		struct db_arg r[] = {db_str(u->id), db_str(roles[i])};
@@ -35,49 +33,48 @@ int user_insert(struct db *db, const struct user_row *u, const char *const *role
 	return rc;
 }
 
-#define USER_COLUMNS                                                                    \
-	"u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.disabled, u.version, " \
-	"u.created_at, u.updated_at, "                                                   \
+#define USER_COLUMNS                                                                               \
+	"u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.disabled, u.version, "           \
+	"u.created_at, u.updated_at, "                                                             \
 	"(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id)"
 
 const struct db_stmt_def stmt_user_list = {
-	STMT_user_list, "user_list",
-	"SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ? AND (? = '' OR u.id > ?) "
-	"ORDER BY u.id LIMIT ?",
-	4, 10};
+    STMT_user_list, "user_list",
+    "SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ? AND (? = '' OR u.id > ?) "
+    "ORDER BY u.id LIMIT ?",
+    4, 10};
 
-const struct db_stmt_def stmt_user_count = {
-	STMT_user_count, "user_count", "SELECT COUNT(*) FROM users WHERE tenant_id = ?", 1, 1};
+const struct db_stmt_def stmt_user_count = {STMT_user_count, "user_count",
+					    "SELECT COUNT(*) FROM users WHERE tenant_id = ?", 1, 1};
 
 const struct db_stmt_def stmt_user_get = {
-	STMT_user_get, "user_get",
-	"SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ? AND u.id = ?", 2, 10};
+    STMT_user_get, "user_get",
+    "SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ? AND u.id = ?", 2, 10};
 
 /* User changes of one tenant are serialised on its row, so that two admins
  * cannot each remove one of the last two global admins. */
 const struct db_stmt_def stmt_tenant_lock = {
-	STMT_tenant_lock, "tenant_lock",
-	"SELECT is_platform FROM tenants WHERE id = ? FOR UPDATE", 1, 1};
+    STMT_tenant_lock, "tenant_lock", "SELECT is_platform FROM tenants WHERE id = ? FOR UPDATE", 1,
+    1};
 
-const struct db_stmt_def stmt_user_roles_clear = {
-	STMT_user_roles_clear, "user_roles_clear", "DELETE FROM user_roles WHERE user_id = ?", 1,
-	0};
+const struct db_stmt_def stmt_user_roles_clear = {STMT_user_roles_clear, "user_roles_clear",
+						  "DELETE FROM user_roles WHERE user_id = ?", 1, 0};
 
 const struct db_stmt_def stmt_user_set_disabled = {
-	STMT_user_set_disabled, "user_set_disabled",
-	"UPDATE users SET disabled = ?, version = version + 1, updated_at = ? "
-	"WHERE id = ? AND version = ?",
-	4, 0};
+    STMT_user_set_disabled, "user_set_disabled",
+    "UPDATE users SET disabled = ?, version = version + 1, updated_at = ? "
+    "WHERE id = ? AND version = ?",
+    4, 0};
 
 const struct db_stmt_def stmt_global_admins_other = {
-	STMT_global_admins_other, "global_admins_other",
-	"SELECT COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id "
-	"AND r.role = 'global_admin' WHERE u.tenant_id = ? AND u.disabled = 0 AND u.id <> ?",
-	2, 1};
+    STMT_global_admins_other, "global_admins_other",
+    "SELECT COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id "
+    "AND r.role = 'global_admin' WHERE u.tenant_id = ? AND u.disabled = 0 AND u.id <> ?",
+    2, 1};
 
 const struct db_stmt_def stmt_user_set_external = {
-	STMT_user_set_external, "user_set_external",
-	"UPDATE users SET external_issuer = ?, external_subject = ? WHERE id = ?", 3, 0};
+    STMT_user_set_external, "user_set_external",
+    "UPDATE users SET external_issuer = ?, external_subject = ? WHERE id = ?", 3, 0};
 
 static void view_from_row(const struct db_rows *rows, size_t i, struct user_view *v)
 {
@@ -97,7 +94,8 @@ static void view_from_row(const struct db_rows *rows, size_t i, struct user_view
 int user_list(struct db *db, const char *tenant_id, const char *after, long limit,
 	      struct user_view **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {STMT_user_list, STMT_user_count, tenant_id, after, limit, {0, 0, NULL}, 0};
+	struct db_page pg = {STMT_user_list, STMT_user_count, tenant_id, after,
+			     limit,	     {0, 0, NULL},    0};
 	*items = NULL;
 	*n = 0;
 	if (db_page_read(db, &pg, p) != 0)
@@ -162,7 +160,8 @@ static enum db_status lock_tenant(struct db *db, const char *tenant_id, bool *pl
 
 static enum db_status operator_refused(struct problem *p)
 {
-	problem_set(p, PROBLEM_RULE_REFUSED, "the operator role exists only on the platform tenant");
+	problem_set(p, PROBLEM_RULE_REFUSED,
+		    "the operator role exists only on the platform tenant");
 	snprintf(p->code, sizeof p->code, "operator_role_refused");
 	return DB_REFUSED;
 }
@@ -172,8 +171,9 @@ static enum db_status operator_refused(struct problem *p)
  * admin may. */
 static enum db_status global_admin_refused(struct problem *p)
 {
-	problem_set(p, PROBLEM_FORBIDDEN,
-		    "only a global admin may grant or remove global_admin or disable a global admin");
+	problem_set(
+	    p, PROBLEM_FORBIDDEN,
+	    "only a global admin may grant or remove global_admin or disable a global admin");
 	return DB_REFUSED;
 }
 
@@ -209,16 +209,21 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		return global_admin_refused(p);
 	uuid_v7(id);
 	time_now(at, NULL);
-	struct user_row u = {id, w->a->tenant_id, w->in->email, w->in->password_hash,
-			     w->in->first_name, w->in->last_name, at};
+	struct user_row u = {id,
+			     w->a->tenant_id,
+			     w->in->email,
+			     w->in->password_hash,
+			     w->in->first_name,
+			     w->in->last_name,
+			     at};
 	rc = user_insert(db, &u, NULL, 0);
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT, "a user with this e-mail address already exists");
 		return DB_REFUSED;
 	}
 	if (rc == DB_OK && w->in->external_subject != NULL) {
-		struct db_arg e[] = {db_str(w->in->external_issuer), db_str(w->in->external_subject),
-				     db_str(id)};
+		struct db_arg e[] = {db_str(w->in->external_issuer),
+				     db_str(w->in->external_subject), db_str(id)};
 		rc = db_exec(db, STMT_user_set_external, e, NULL, NULL);
 		if (rc == DB_DUPLICATE) {
 			problem_set(p, PROBLEM_CONFLICT,
@@ -266,7 +271,8 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 		return rc;
 	if (w->version != 0 && before.version != w->version) {
 		problem_set(p, PROBLEM_PRECONDITION_FAILED,
-			    "the user has changed since you read it (now at \"v%lu\")", before.version);
+			    "the user has changed since you read it (now at \"v%lu\")",
+			    before.version);
 		return DB_REFUSED;
 	}
 	unsigned roles = w->set_roles ? w->roles : before.roles;
@@ -299,7 +305,8 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 			     db_int((long long)before.version)};
 	rc = db_exec(db, STMT_user_set_disabled, u, NULL, &affected);
 	if (rc == DB_OK && affected == 0) {
-		problem_set(p, PROBLEM_PRECONDITION_FAILED, "the user has changed since you read it");
+		problem_set(p, PROBLEM_PRECONDITION_FAILED,
+			    "the user has changed since you read it");
 		return DB_REFUSED;
 	}
 	if (rc == DB_OK && w->set_roles) {

@@ -33,8 +33,7 @@ struct user_row {
 
 /* Inserts a user and its roles (names) inside the caller's transaction.
  * Returns a db_exec status; DB_DUPLICATE when the e-mail is taken. */
-int user_insert(struct db *db, const struct user_row *u, const char *const *roles,
-		size_t n_roles);
+int user_insert(struct db *db, const struct user_row *u, const char *const *roles, size_t n_roles);
 
 int user_list(struct db *db, const char *tenant_id, const char *after, long limit,
 	      struct user_view **items, size_t *n, long *total, struct problem *p);

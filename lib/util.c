@@ -11,7 +11,8 @@ void uuid_v7(char out[UUID_STR])
 	unsigned char b[16];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+	unsigned long long ms =
+	    (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
 	randombytes_buf(b, sizeof b);
 	for (int i = 0; i < 6; i++)
 		b[i] = (unsigned char)(ms >> (8 * (5 - i)));

@@ -18,7 +18,7 @@ static const struct named_bit all_roles[] = {AUTH_ROLES(ROW)};
 static const struct named_bit all_scopes[] = {AUTH_SCOPES(ROW)};
 #undef ROW
 
-#define N_ROLES  (sizeof all_roles / sizeof all_roles[0])
+#define N_ROLES	 (sizeof all_roles / sizeof all_roles[0])
 #define N_SCOPES (sizeof all_scopes / sizeof all_scopes[0])
 
 #define ALL_SCOPES_CSV                                                                             \
@@ -98,18 +98,18 @@ END_TEST
 START_TEST(roles_from_csv_bits)
 {
 	ck_assert_uint_eq(roles_from_csv("global_admin,admin_agent,bogus"),
-	                  ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT);
+			  ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT);
 	ck_assert_uint_eq(roles_from_csv("global_admin,admin_agent,bogus"), 3);
 	ck_assert_uint_eq(roles_from_csv("operator"), ROLE_OPERATOR);
 	ck_assert_uint_eq(roles_from_csv("operator,operator"), ROLE_OPERATOR);
 	ck_assert_uint_eq(roles_from_csv("global_admin,admin_agent,sales_agent,helpdesk_agent,"
-	                                 "billing_admin,operator"),
-	                  0x3F);
+					 "billing_admin,operator"),
+			  0x3F);
 	/* empty items anywhere are ignored */
 	ck_assert_uint_eq(roles_from_csv(",operator"), ROLE_OPERATOR);
 	ck_assert_uint_eq(roles_from_csv("operator,"), ROLE_OPERATOR);
 	ck_assert_uint_eq(roles_from_csv("sales_agent,,billing_admin"),
-	                  ROLE_SALES_AGENT | ROLE_BILLING_ADMIN);
+			  ROLE_SALES_AGENT | ROLE_BILLING_ADMIN);
 	/* no trimming: " operator" is not a role */
 	ck_assert_uint_eq(roles_from_csv("admin_agent, operator"), ROLE_ADMIN_AGENT);
 	/* scopes are not roles */
@@ -155,7 +155,7 @@ START_TEST(scopes_from_csv_bits)
 {
 	ck_assert_uint_eq(scopes_from_csv(ALL_SCOPES_CSV), SCOPE_ALL);
 	ck_assert_uint_eq(scopes_from_csv("customers:write,profiles:read,nope"),
-	                  SCOPE_CUSTOMERS_WRITE | SCOPE_PROFILES_READ);
+			  SCOPE_CUSTOMERS_WRITE | SCOPE_PROFILES_READ);
 	ck_assert_uint_eq(scopes_from_csv("agreements:read"), SCOPE_AGREEMENTS_READ);
 }
 END_TEST
@@ -168,7 +168,7 @@ START_TEST(scopes_to_csv_round_trip)
 		scopes_to_csv(bits, buf, sizeof buf);
 		ck_assert_msg(scopes_from_csv(buf) == bits, "bits %#x gave '%s'", bits, buf);
 		ck_assert_msg(bits == 0 || (buf[0] != ',' && buf[strlen(buf) - 1] != ','),
-		              "bits %#x gave '%s'", bits, buf);
+			      "bits %#x gave '%s'", bits, buf);
 	}
 	scopes_to_csv(0, buf, sizeof buf);
 	ck_assert_str_eq(buf, "");
@@ -198,7 +198,7 @@ START_TEST(scopes_to_csv_tiny_buffer)
 		size_t len = strnlen(out, outsz);
 		ck_assert_msg(len < outsz, "size %zu not terminated", outsz);
 		ck_assert_msg(strncmp(out, ALL_SCOPES_CSV, len) == 0, "size %zu gave '%s'", outsz,
-		              out);
+			      out);
 		free(out);
 	}
 	/* and on the stack, with guards either side */
@@ -225,18 +225,18 @@ START_TEST(roles_to_json_order)
 {
 	/* bit order, whatever order they were given in */
 	expect_json(roles_to_json(ROLE_OPERATOR | ROLE_GLOBAL_ADMIN | ROLE_SALES_AGENT),
-	            "[\"global_admin\",\"sales_agent\",\"operator\"]");
+		    "[\"global_admin\",\"sales_agent\",\"operator\"]");
 	expect_json(roles_to_json(roles_from_csv("operator,billing_admin,admin_agent")),
-	            "[\"admin_agent\",\"billing_admin\",\"operator\"]");
+		    "[\"admin_agent\",\"billing_admin\",\"operator\"]");
 	expect_json(roles_to_json(0), "[]");
 	expect_json(roles_to_json(0xFFFFFFC0u), "[]");
 	expect_json(roles_to_json(0x3F), "[\"global_admin\",\"admin_agent\",\"sales_agent\","
-	                                 "\"helpdesk_agent\",\"billing_admin\",\"operator\"]");
+					 "\"helpdesk_agent\",\"billing_admin\",\"operator\"]");
 	expect_json(scopes_to_json(SCOPE_ALL),
-	            "[\"profiles:read\",\"relationships:read\",\"relationships:write\","
-	            "\"customers:read\",\"customers:write\",\"agreements:read\"]");
+		    "[\"profiles:read\",\"relationships:read\",\"relationships:write\","
+		    "\"customers:read\",\"customers:write\",\"agreements:read\"]");
 	expect_json(scopes_to_json(SCOPE_CUSTOMERS_WRITE | SCOPE_PROFILES_READ),
-	            "[\"profiles:read\",\"customers:write\"]");
+		    "[\"profiles:read\",\"customers:write\"]");
 	expect_json(scopes_to_json(0), "[]");
 }
 END_TEST
@@ -248,7 +248,7 @@ static void expect_hex64(const char *h)
 	ck_assert_uint_eq(strlen(h), 64);
 	for (size_t i = 0; i < 64; i++)
 		ck_assert_msg(strchr("0123456789abcdef", h[i]) != NULL && h[i] != '\0',
-		              "'%s' is not lowercase hex", h);
+			      "'%s' is not lowercase hex", h);
 }
 
 START_TEST(api_token_shape)
@@ -265,9 +265,9 @@ START_TEST(api_token_shape)
 	ck_assert_int_eq(strncmp(token, "tt_", 3), 0);
 	for (size_t i = 3; i < API_TOKEN_LEN; i++)
 		ck_assert_msg(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		                     "0123456789-_",
-		                     token[i]) != NULL,
-		              "'%s' has '%c'", token, token[i]);
+				     "0123456789-_",
+				     token[i]) != NULL,
+			      "'%s' has '%c'", token, token[i]);
 	expect_hex64(hash);
 	api_token_hash(token, again);
 	ck_assert_str_eq(hash, again);

@@ -93,9 +93,8 @@ START_TEST(comments_blanks_and_spacing)
 	struct config cfg;
 	char err[256];
 	ck_assert_int_eq(parse(&cfg, "", err, sizeof err), 0);
-	ck_assert_int_eq(parse(&cfg, "\n\n# only a comment\n   \n\t\n   # indented\n", err,
-			       sizeof err),
-			 0);
+	ck_assert_int_eq(
+	    parse(&cfg, "\n\n# only a comment\n   \n\t\n   # indented\n", err, sizeof err), 0);
 	ck_assert_int_eq(cfg.threads, 4);
 	ck_assert_int_eq(parse(&cfg, "\t threads\t=\t8 \t\n", err, sizeof err), 0);
 	ck_assert_int_eq(cfg.threads, 8);
@@ -114,8 +113,8 @@ START_TEST(crlf_line_endings)
 {
 	struct config cfg;
 	char err[256];
-	ck_assert_int_eq(parse(&cfg, "# c\r\n\r\ndb_user = crlf\r\nthreads = 7\r\n", err, sizeof err),
-			 0);
+	ck_assert_int_eq(
+	    parse(&cfg, "# c\r\n\r\ndb_user = crlf\r\nthreads = 7\r\n", err, sizeof err), 0);
 	ck_assert_str_eq(cfg.db_user, "crlf");
 	ck_assert_int_eq(cfg.threads, 7);
 	expect_error("\r\n\r\nbogus = 1\r\n", "test.conf:3:");
@@ -184,8 +183,8 @@ START_TEST(bool_values)
 		const char *text;
 		bool value;
 	} ok[] = {
-		{"true", true}, {"yes", true}, {"on", true},
-		{"false", false}, {"no", false}, {"off", false},
+	    {"true", true},   {"yes", true}, {"on", true},
+	    {"false", false}, {"no", false}, {"off", false},
 	};
 	struct config cfg;
 	char err[256], text[64];

@@ -7,19 +7,16 @@
 #include <string.h>
 
 static const struct json_field admin_fields[] = {
-	{"email", JSON_STRING, true, 254, NULL},
-	{"age", JSON_INTEGER, false, 0, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"email", JSON_STRING, true, 254, NULL},
+    {"age", JSON_INTEGER, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 static const struct json_field schema[] = {
-	{"name", JSON_STRING, true, 5, NULL},
-	{"count", JSON_INTEGER, false, 0, NULL},
-	{"active", JSON_BOOL, false, 0, NULL},
-	{"admin", JSON_OBJECT, false, 0, admin_fields},
-	{"tags", JSON_STRING_ARRAY, false, 3, NULL},
-	{"note", JSON_STRING, false, 0, NULL},
-	{NULL, JSON_STRING, false, 0, NULL},
+    {"name", JSON_STRING, true, 5, NULL},	 {"count", JSON_INTEGER, false, 0, NULL},
+    {"active", JSON_BOOL, false, 0, NULL},	 {"admin", JSON_OBJECT, false, 0, admin_fields},
+    {"tags", JSON_STRING_ARRAY, false, 3, NULL}, {"note", JSON_STRING, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
 };
 
 /* Result of one json_read call; release with done(). */
@@ -100,8 +97,8 @@ START_TEST(valid_body)
 	ck_assert_ptr_null(r.p.errors);
 	ck_assert_str_eq(json_str(r.doc, "name"), "ab");
 	ck_assert_str_eq(json_str(json_obj(r.doc, "admin"), "email"), "a@contoso.com");
-	ck_assert_ptr_null(json_str(r.doc, "count"));  /* not a string */
-	ck_assert_ptr_null(json_obj(r.doc, "name"));   /* not an object */
+	ck_assert_ptr_null(json_str(r.doc, "count")); /* not a string */
+	ck_assert_ptr_null(json_obj(r.doc, "name"));  /* not an object */
 	ck_assert_ptr_null(json_str(r.doc, "absent"));
 	done(&r);
 }
@@ -180,8 +177,8 @@ END_TEST
 
 START_TEST(integer_forms)
 {
-	static const char *ok[] = {"0", "-0", "1.0", "1e2", "-9007199254740991",
-				   "9007199254740991"};
+	static const char *ok[] = {
+	    "0", "-0", "1.0", "1e2", "-9007199254740991", "9007199254740991"};
 	char body[96];
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		snprintf(body, sizeof body, "{\"name\":\"a\",\"count\":%s}", ok[i]);
@@ -268,17 +265,17 @@ END_TEST
 
 START_TEST(invalid_utf8)
 {
-	MALFORMED_BYTES("{\"name\":\"\xc0\xaf\"}");         /* overlong '/' */
-	MALFORMED_BYTES("{\"name\":\"\xe0\x80\xaf\"}");     /* overlong, 3 bytes */
+	MALFORMED_BYTES("{\"name\":\"\xc0\xaf\"}");	    /* overlong '/' */
+	MALFORMED_BYTES("{\"name\":\"\xe0\x80\xaf\"}");	    /* overlong, 3 bytes */
 	MALFORMED_BYTES("{\"name\":\"\xf0\x80\x80\xaf\"}"); /* overlong, 4 bytes */
-	MALFORMED_BYTES("{\"name\":\"\xed\xa0\x80\"}");     /* surrogate U+D800 */
+	MALFORMED_BYTES("{\"name\":\"\xed\xa0\x80\"}");	    /* surrogate U+D800 */
 	MALFORMED_BYTES("{\"name\":\"\xf4\x90\x80\x80\"}"); /* above U+10FFFF */
-	MALFORMED_BYTES("{\"name\":\"\xe2\x82\"}");         /* truncated sequence */
-	MALFORMED_BYTES("{\"name\":\"a\"}\xe2\x82");        /* truncated at the end */
-	MALFORMED_BYTES("{\"name\":\"\x80\"}");             /* lone continuation */
+	MALFORMED_BYTES("{\"name\":\"\xe2\x82\"}");	    /* truncated sequence */
+	MALFORMED_BYTES("{\"name\":\"a\"}\xe2\x82");	    /* truncated at the end */
+	MALFORMED_BYTES("{\"name\":\"\x80\"}");		    /* lone continuation */
 	MALFORMED_BYTES("{\"name\":\"\xff\"}");
 	MALFORMED_BYTES("{\"name\":\"a\0b\"}"); /* embedded NUL */
-	MALFORMED_BYTES("{\"name\":\"a\"}\0");  /* NUL before body[len] */
+	MALFORMED_BYTES("{\"name\":\"a\"}\0");	/* NUL before body[len] */
 }
 END_TEST
 
@@ -291,7 +288,7 @@ START_TEST(utf8_validator)
 	ck_assert(json_utf8_valid("\xef\xbf\xbf", 3));
 	ck_assert(json_utf8_valid("\xf0\x9f\x98\x80", 4));
 	ck_assert(json_utf8_valid("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
-	ck_assert(json_utf8_valid("\xed\x9f\xbf", 3));     /* U+D7FF */
+	ck_assert(json_utf8_valid("\xed\x9f\xbf", 3));	   /* U+D7FF */
 	ck_assert(!json_utf8_valid(NULL, 0));
 	ck_assert(!json_utf8_valid("\xc1\xbf", 2));
 	ck_assert(!json_utf8_valid("\xed\xbf\xbf", 3)); /* U+DFFF */

@@ -21,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NOW     1700000000LL
-#define ISS     "https://twotier.test"
-#define AUD     "twotier-api"
+#define NOW	1700000000LL
+#define ISS	"https://twotier.test"
+#define AUD	"twotier-api"
 #define EXT_ISS "https://idp.partner.test"
 #define EXT_AUD "twotier-partner"
-#define SECRET  "0123456789abcdef0123456789abcdef" /* 32 bytes */
+#define SECRET	"0123456789abcdef0123456789abcdef" /* 32 bytes */
 
 #define HDR_ES "{\"alg\":\"ES256\",\"typ\":\"JWT\"}"
 #define HDR_RS "{\"alg\":\"RS256\",\"typ\":\"JWT\"}"
@@ -54,13 +54,13 @@ static void write_pem(char path[64], EVP_PKEY *pkey, int private)
 	BIO *bio = BIO_new_file(path, "w");
 	ck_assert_ptr_nonnull(bio);
 	int ok = private ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL)
-	                 : PEM_write_bio_PUBKEY(bio, pkey);
+			 : PEM_write_bio_PUBKEY(bio, pkey);
 	BIO_free(bio);
 	ck_assert_int_eq(ok, 1);
 }
 
 static void load_ok(struct jwt_key *k, const char *alg, const char *priv, const char *pub,
-                    const char *secret, const char *iss, const char *aud)
+		    const char *secret, const char *iss, const char *aud)
 {
 	char err[256] = "";
 	int rc = jwt_key_load(k, alg, priv, pub, secret, iss, aud, err, sizeof err);
@@ -145,11 +145,11 @@ static size_t sign_pkey(EVP_PKEY *pkey, const char *input, unsigned char out[512
 }
 
 static size_t sign_hmac(const void *secret, size_t secret_len, const char *input,
-                        unsigned char out[512])
+			unsigned char out[512])
 {
 	unsigned int len = 0;
 	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), secret, (int)secret_len,
-	                           (const unsigned char *)input, strlen(input), out, &len));
+				   (const unsigned char *)input, strlen(input), out, &len));
 	return len;
 }
 
@@ -208,8 +208,8 @@ static cJSON *segment_json(const char *s, size_t len)
 	unsigned char *bin = xmalloc(len + 1);
 	size_t n = 0;
 	ck_assert_int_eq(sodium_base642bin(bin, len, s, len, NULL, &n, NULL,
-	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-	                 0);
+					   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+			 0);
 	bin[n] = '\0';
 	cJSON *doc = cJSON_Parse((const char *)bin);
 	free(bin);
@@ -234,12 +234,12 @@ static const char *result_name(enum jwt_result r)
 	do {                                                                                       \
 		enum jwt_result r_ = (call);                                                       \
 		ck_assert_msg(r_ == (want), "%s: got %s, want %s", #call, result_name(r_),         \
-		              result_name(want));                                                  \
+			      result_name(want));                                                  \
 	} while (0)
 
 /* Verifies token against the single key k at now. */
 static enum jwt_result verify_at(const struct jwt_key *k, const char *token, long long now,
-                                 struct jwt_claims *c)
+				 struct jwt_claims *c)
 {
 	const struct jwt_key *keys[] = {k};
 	struct jwt_claims tmp;
@@ -727,7 +727,7 @@ END_TEST
 START_TEST(crit_refused)
 {
 	EXPECT(es_check("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"crit\":[\"exp\"],\"exp\":1}",
-	                PAYLOAD_OK),
+			PAYLOAD_OK),
 	       JWT_MALFORMED);
 	EXPECT(es_check("{\"alg\":\"ES256\",\"crit\":[\"b64\"],\"b64\":false}", PAYLOAD_OK),
 	       JWT_MALFORMED);
@@ -848,15 +848,15 @@ END_TEST
 START_TEST(issuer_checked)
 {
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"https://evil.test\",\"aud\":\"" AUD
-	                        "\",\"sub\":\"u\",\"exp\":1700000900}"),
+				"\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "/\",\"aud\":\"" AUD
-	                        "\",\"sub\":\"u\",\"exp\":1700000900}"),
+				"\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(es_check(HDR_ES, "{\"aud\":\"" AUD "\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(es_check(HDR_ES, "{\"iss\":[\"" ISS "\"],\"aud\":\"" AUD
-	                        "\",\"sub\":\"u\",\"exp\":1700000900}"),
+				"\",\"sub\":\"u\",\"exp\":1700000900}"),
 	       JWT_BAD_ISSUER);
 	EXPECT(
 	    es_check(HDR_ES, "{\"iss\":null,\"aud\":\"" AUD "\",\"sub\":\"u\",\"exp\":1700000900}"),
@@ -889,10 +889,10 @@ START_TEST(subject_required)
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1700000900}"),
 	       JWT_NO_SUBJECT);
 	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
-	                        "\",\"sub\":\"\",\"exp\":1700000900}"),
+				"\",\"sub\":\"\",\"exp\":1700000900}"),
 	       JWT_NO_SUBJECT);
 	EXPECT(es_check(HDR_ES,
-	                "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"exp\":1700000900}"),
+			"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"exp\":1700000900}"),
 	       JWT_NO_SUBJECT);
 	/* a subject too long for the claims is refused, not cut */
 	char sub[300];
@@ -939,7 +939,7 @@ END_TEST
 
 #define EXT_PAYLOAD                                                                                \
 	"{\"iss\":\"" EXT_ISS "\",\"aud\":\"" EXT_AUD "\",\"sub\":\"ext-user\",\"exp\":"           \
-	                                              "1700000900}"
+	"1700000900}"
 
 START_TEST(external_issuer)
 {
@@ -975,17 +975,17 @@ START_TEST(external_issuer)
 
 	/* the partner's issuer with our audience */
 	t = token_pkey(HDR_ES,
-	               "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" AUD
-	               "\",\"sub\":\"x\",\"exp\":1700000900}",
-	               ext_pkey);
+		       "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" AUD
+		       "\",\"sub\":\"x\",\"exp\":1700000900}",
+		       ext_pkey);
 	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_BAD_AUDIENCE);
 	free(t);
 
 	/* an unknown issuer falls to keys[0] and fails the issuer check */
 	t = token_pkey(HDR_ES,
-	               "{\"iss\":\"https://other.test\",\"aud\":\"" AUD
-	               "\",\"sub\":\"x\",\"exp\":1700000900}",
-	               ec_pkey);
+		       "{\"iss\":\"https://other.test\",\"aud\":\"" AUD
+		       "\",\"sub\":\"x\",\"exp\":1700000900}",
+		       ec_pkey);
 	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_BAD_ISSUER);
 	free(t);
 
@@ -1057,7 +1057,7 @@ START_TEST(cache_keeps_no_refusal)
 	/* no subject: refused every time */
 	for (int i = 0; i < 2; i++)
 		EXPECT(es_check(HDR_ES,
-		                "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1700000900}"),
+				"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1700000900}"),
 		       JWT_NO_SUBJECT);
 }
 END_TEST
@@ -1092,7 +1092,7 @@ END_TEST
 /* ---- keys ---- */
 
 static void load_fails(const char *alg, const char *priv, const char *pub, const char *secret,
-                       const char *iss, const char *aud, const char *want)
+		       const char *iss, const char *aud, const char *want)
 {
 	struct jwt_key k;
 	char err[256] = "";
@@ -1117,9 +1117,9 @@ START_TEST(key_load_errors)
 	load_fails("HS256", NULL, NULL, "", ISS, AUD, "32 bytes");
 	/* missing files */
 	load_fails("ES256", NULL, "/nonexistent/twotier/pub.pem", NULL, ISS, AUD,
-	           "/nonexistent/twotier/pub.pem");
+		   "/nonexistent/twotier/pub.pem");
 	load_fails("ES256", "/nonexistent/twotier/priv.pem", ec_pub, NULL, ISS, AUD,
-	           "/nonexistent/twotier/priv.pem");
+		   "/nonexistent/twotier/priv.pem");
 	load_fails("ES256", NULL, NULL, NULL, ISS, AUD, "public key");
 	load_fails("RS256", "", "", NULL, ISS, AUD, "public key");
 	/* the wrong kind of key */
@@ -1178,7 +1178,7 @@ START_TEST(key_load_variants)
 	char err[256] = "";
 	/* HS256: exactly 32 bytes will do; the kid is fixed */
 	ck_assert_int_eq(jwt_key_load(&k, "HS256", NULL, NULL, SECRET, ISS, AUD, err, sizeof err),
-	                 0);
+			 0);
 	ck_assert_int_eq(k.alg, JWT_HS256);
 	ck_assert_uint_eq(k.secret_len, 32);
 	ck_assert_str_eq(k.kid, "hs256");
@@ -1193,7 +1193,7 @@ START_TEST(key_load_variants)
 	jwt_key_free(&k);
 	/* the public key taken from the private one; it signs and verifies */
 	ck_assert_int_eq(jwt_key_load(&k, "ES256", ec_priv, NULL, NULL, ISS, AUD, err, sizeof err),
-	                 0);
+			 0);
 	ck_assert_str_eq(k.kid, es.kid);
 	char jti[40];
 	char *t = jwt_issue(&k, "user-1", "tenant-1", NULL, 60, NOW, jti);
@@ -1202,7 +1202,7 @@ START_TEST(key_load_variants)
 	free(t);
 	jwt_key_free(&k);
 	ck_assert_int_eq(jwt_key_load(&k, "RS256", rsa_priv, NULL, NULL, ISS, AUD, err, sizeof err),
-	                 0);
+			 0);
 	ck_assert_str_eq(k.kid, rs.kid);
 	jwt_key_free(&k);
 	/* the kid is 43 base64url characters and differs per key */
@@ -1340,7 +1340,7 @@ static double elapsed_us(const struct timespec *a, const struct timespec *b)
  * ck_assert inside, as each one costs a message to the parent process.
  * Returns how many were not valid. */
 static int timed_verify(const struct jwt_key *k, char **tokens, int n, int rounds,
-                        struct timespec *a, struct timespec *b)
+			struct timespec *a, struct timespec *b)
 {
 	const struct jwt_key *keys[] = {k};
 	struct jwt_claims c;
@@ -1396,7 +1396,7 @@ START_TEST(verify_cost)
 	ck_assert_msg(cached < 2000.0, "cached verification %.1f us", cached);
 	ck_assert_msg(es_un < 2000.0, "uncached ES256 verification %.1f us", es_un);
 	ck_assert_msg(cached < es_un, "cached %.2f us is not cheaper than uncached %.1f us", cached,
-	              es_un);
+		      es_un);
 }
 END_TEST
 
@@ -1441,7 +1441,7 @@ START_TEST(duplicate_members_refused_or_last_wins)
 	enum jwt_result r = verify_at(&es, t, NOW, &c);
 	free(t);
 	ck_assert_msg(r == JWT_MALFORMED || (r == JWT_VALID && strcmp(c.sub, "admin") == 0),
-	              "duplicate sub: got %s with sub '%s'", result_name(r), c.sub);
+		      "duplicate sub: got %s with sub '%s'", result_name(r), c.sub);
 	t = token_pkey("{\"alg\":\"ES256\",\"alg\":\"none\"}", PAYLOAD_OK, ec_pkey);
 	r = verify_at(&es, t, NOW, NULL);
 	free(t);

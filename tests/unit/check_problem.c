@@ -13,24 +13,24 @@ static const struct {
 	int status;
 	const char *slug;
 } expected[] = {
-	{PROBLEM_NONE, 200, "none"},
-	{PROBLEM_MALFORMED_REQUEST, 400, "malformed-request"},
-	{PROBLEM_MALFORMED_JSON, 400, "malformed-json"},
-	{PROBLEM_VALIDATION, 400, "validation-failed"},
-	{PROBLEM_UNAUTHENTICATED, 401, "unauthenticated"},
-	{PROBLEM_FORBIDDEN, 403, "forbidden"},
-	{PROBLEM_NOT_FOUND, 404, "not-found"},
-	{PROBLEM_METHOD_NOT_ALLOWED, 405, "method-not-allowed"},
-	{PROBLEM_CONFLICT, 409, "conflict"},
-	{PROBLEM_GONE, 410, "gone"},
-	{PROBLEM_PRECONDITION_FAILED, 412, "precondition-failed"},
-	{PROBLEM_PAYLOAD_TOO_LARGE, 413, "payload-too-large"},
-	{PROBLEM_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type"},
-	{PROBLEM_RULE_REFUSED, 422, "rule-refused"},
-	{PROBLEM_PRECONDITION_REQUIRED, 428, "precondition-required"},
-	{PROBLEM_TOO_MANY_REQUESTS, 429, "too-many-requests"},
-	{PROBLEM_INTERNAL, 500, "internal-error"},
-	{PROBLEM_UNAVAILABLE, 503, "service-unavailable"},
+    {PROBLEM_NONE, 200, "none"},
+    {PROBLEM_MALFORMED_REQUEST, 400, "malformed-request"},
+    {PROBLEM_MALFORMED_JSON, 400, "malformed-json"},
+    {PROBLEM_VALIDATION, 400, "validation-failed"},
+    {PROBLEM_UNAUTHENTICATED, 401, "unauthenticated"},
+    {PROBLEM_FORBIDDEN, 403, "forbidden"},
+    {PROBLEM_NOT_FOUND, 404, "not-found"},
+    {PROBLEM_METHOD_NOT_ALLOWED, 405, "method-not-allowed"},
+    {PROBLEM_CONFLICT, 409, "conflict"},
+    {PROBLEM_GONE, 410, "gone"},
+    {PROBLEM_PRECONDITION_FAILED, 412, "precondition-failed"},
+    {PROBLEM_PAYLOAD_TOO_LARGE, 413, "payload-too-large"},
+    {PROBLEM_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type"},
+    {PROBLEM_RULE_REFUSED, 422, "rule-refused"},
+    {PROBLEM_PRECONDITION_REQUIRED, 428, "precondition-required"},
+    {PROBLEM_TOO_MANY_REQUESTS, 429, "too-many-requests"},
+    {PROBLEM_INTERNAL, 500, "internal-error"},
+    {PROBLEM_UNAVAILABLE, 503, "service-unavailable"},
 };
 
 START_TEST(every_kind_has_its_status)
@@ -49,7 +49,7 @@ END_TEST
 START_TEST(out_of_range_kind_is_internal)
 {
 	const enum problem_kind bad[] = {PROBLEM__COUNT, (enum problem_kind)9999,
-					 (enum problem_kind)-1};
+					 (enum problem_kind) - 1};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ck_assert_int_eq(problem_status(bad[i]), 500);
 		ck_assert_str_eq(problem_slug(bad[i]), "internal-error");

@@ -5,12 +5,12 @@
 
 /* The matcher reads only method and pattern; access, flags and handler stay zero. */
 static const struct route table[] = {
-	{.method = "GET", .pattern = "/v1/ping", .name = "ping"},
-	{.method = "GET", .pattern = "/v1/users", .name = "users.list"},
-	{.method = "POST", .pattern = "/v1/users", .name = "users.create"},
-	{.method = "GET", .pattern = "/v1/users/{id}", .name = "users.get"},
-	{.method = "DELETE", .pattern = "/v1/users/{id}", .name = "users.delete"},
-	{.method = "GET", .pattern = "/v1/tenants/{tid}/users/{uid}", .name = "tenant.user"},
+    {.method = "GET", .pattern = "/v1/ping", .name = "ping"},
+    {.method = "GET", .pattern = "/v1/users", .name = "users.list"},
+    {.method = "POST", .pattern = "/v1/users", .name = "users.create"},
+    {.method = "GET", .pattern = "/v1/users/{id}", .name = "users.get"},
+    {.method = "DELETE", .pattern = "/v1/users/{id}", .name = "users.delete"},
+    {.method = "GET", .pattern = "/v1/tenants/{tid}/users/{uid}", .name = "tenant.user"},
 };
 #define N_ROUTES (sizeof table / sizeof table[0])
 
@@ -106,9 +106,9 @@ END_TEST
 START_TEST(allow_lists_each_method_once)
 {
 	static const struct route dup[] = {
-		{.method = "GET", .pattern = "/a", .name = "a1"},
-		{.method = "GET", .pattern = "/{x}", .name = "a2"},
-		{.method = "POST", .pattern = "/a", .name = "a3"},
+	    {.method = "GET", .pattern = "/a", .name = "a1"},
+	    {.method = "GET", .pattern = "/{x}", .name = "a2"},
+	    {.method = "POST", .pattern = "/a", .name = "a3"},
 	};
 	struct route_match m;
 	char allow[64];

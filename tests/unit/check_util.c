@@ -43,11 +43,11 @@ START_TEST(uuid_valid_rejects)
 	ck_assert(!uuid_valid(""));
 	ck_assert(!uuid_valid("01890A5D-AC96-774B-BCCE-B302099A8057"));
 	ck_assert(!uuid_valid("01890a5d-ac96-774b-bcce-b302099a805F"));
-	ck_assert(!uuid_valid("01890a5d-ac96-774b-bcce-b302099a805"));   /* 35 */
+	ck_assert(!uuid_valid("01890a5d-ac96-774b-bcce-b302099a805"));	 /* 35 */
 	ck_assert(!uuid_valid("01890a5d-ac96-774b-bcce-b302099a80571")); /* 37 */
-	ck_assert(!uuid_valid("01890a5dac96-774b-bcce-b302099a8057-"));  /* dashes moved */
+	ck_assert(!uuid_valid("01890a5dac96-774b-bcce-b302099a8057-"));	 /* dashes moved */
 	ck_assert(!uuid_valid("01890a5d-ac96-774b-bcceb-302099a8057"));
-	ck_assert(!uuid_valid("01890a5d0ac960774b0bcce0b302099a8057"));  /* no dashes */
+	ck_assert(!uuid_valid("01890a5d0ac960774b0bcce0b302099a8057")); /* no dashes */
 	ck_assert(!uuid_valid("0189ga5d-ac96-774b-bcce-b302099a8057"));
 	ck_assert(!uuid_valid("{1890a5d-ac96-774b-bcce-b302099a805}"));
 	ck_assert(!uuid_valid("------------------------------------"));
@@ -62,7 +62,8 @@ static void expect_layout(const char *s, const char *layout)
 	ck_assert_msg(strlen(s) == strlen(layout), "'%s' is not like '%s'", s, layout);
 	for (size_t i = 0; layout[i] != '\0'; i++) {
 		if (layout[i] == '9')
-			ck_assert_msg(isdigit((unsigned char)s[i]), "'%s' is not like '%s'", s, layout);
+			ck_assert_msg(isdigit((unsigned char)s[i]), "'%s' is not like '%s'", s,
+				      layout);
 		else
 			ck_assert_msg(s[i] == layout[i], "'%s' is not like '%s'", s, layout);
 	}
@@ -179,7 +180,8 @@ START_TEST(hostname_rejects)
 	ck_assert(!valid_hostname("con_toso.com"));
 	ck_assert(!valid_hostname("con toso.com"));
 	ck_assert(!valid_hostname("contoso.com/x"));
-	ck_assert(!valid_hostname("b\xc3\xbc" "cher.de"));
+	ck_assert(!valid_hostname("b\xc3\xbc"
+				  "cher.de"));
 	ck_assert(!valid_hostname(labels(buf, sizeof buf, (size_t[]){64, 3}, 2)));
 	ck_assert(!valid_hostname(labels(buf, sizeof buf, (size_t[]){3, 64}, 2)));
 	ck_assert(!valid_hostname(labels(buf, sizeof buf, (size_t[]){63, 63, 63, 62}, 4)));
@@ -292,8 +294,8 @@ END_TEST
 
 START_TEST(request_id_falls_back_to_nginx)
 {
-	static const char *bad[] = {NULL, "", "has space", "semi;colon", "new\nline", "quote\"",
-				    "caf\xc3\xa9", "slash/"};
+	static const char *bad[] = {NULL,	 "",	    "has space",   "semi;colon",
+				    "new\nline", "quote\"", "caf\xc3\xa9", "slash/"};
 	struct request req = {0};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		request_id_choose(&req, bad[i], "0123456789abcdef0123456789abcdef");
