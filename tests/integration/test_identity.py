@@ -405,6 +405,20 @@ class TestSignUpExtras(unittest.TestCase):
                 self.assertEqual(r.raw, fresh[0].raw)
         self.assertEqual(self.tenant_rows(body["domain"]), 1)
 
+    def test_first_request_still_running_409(self):
+        # A claimed key whose response is not stored yet: what a twin of a
+        # request still in flight finds.
+        key = "signup-" + secrets.token_hex(12)
+        raw = json.dumps(signup_body()).encode()
+        digest = hashlib.sha256(b"POST\0/v1/tenants\0" + raw).hexdigest()
+        sql("INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) "
+            "VALUES ('a:127.0.0.1', %s, %s, UTC_TIMESTAMP(6))" % (sql_quote(key), sql_quote(digest)))
+        r = api("POST", "/v1/tenants", raw=raw,
+                headers={"Idempotency-Key": key, "Content-Type": "application/json"})
+        p = assert_problem(r, 409, "conflict")
+        self.assertIn("still running", p["detail"])
+        self.assertEqual(self.tenant_rows(json.loads(raw)["domain"]), 0)
+
     def test_refusal_is_replayed(self):
         r, taken = signup()
         self.assertEqual(r.status, 201, r)
