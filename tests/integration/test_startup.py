@@ -5,7 +5,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import api, env, run_binary
+from harness import (api, assert_problem, env, run_binary, signup_body, sql_quote, sql_value,
+                     stack, wait_ready)
 
 DRIFT_DB = "twotier_drift"
 # the environment overrides the file (TWOTIER_DB_NAME is set for the tests)
@@ -89,3 +90,31 @@ class TestStartRefusals(unittest.TestCase):
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertIn("no_such_database", r.stderr)
             self.assertFalse(os.path.exists(os.path.join(tmp, "s.sock")))
+
+
+class TestSignupClosed(unittest.TestCase):
+    """sign-up can be closed by configuration (SPEC §8)."""
+    RUN_LAST = True
+
+    def test_closed_signup_refused_and_nothing_written(self):
+        conf = env("TWOTIER_CONF")
+        with open(conf) as f:
+            original = f.read()
+        try:
+            with open(conf, "a") as f:
+                f.write("signup_open = false\n")
+            stack("fcgi-stop")
+            stack("fcgi-start")
+            wait_ready()
+            body = signup_body()
+            p = assert_problem(api("POST", "/v1/tenants", body=body), 403, "forbidden")
+            self.assertIn("sign-up is closed", p["detail"])
+            self.assertEqual(sql_value("SELECT COUNT(*) FROM tenants WHERE domain = %s"
+                                       % sql_quote(body["domain"])), "0")
+        finally:
+            with open(conf, "w") as f:
+                f.write(original)
+            stack("fcgi-stop")
+            stack("fcgi-start")
+            wait_ready()
+        self.assertEqual(api("POST", "/v1/tenants", body=signup_body()).status, 201)
