@@ -145,6 +145,12 @@ static void *worker_main(void *unused)
 {
 	FCGX_Request fr;
 	struct worker w = {db_new(&cfg, 1)};
+	char err[512];
+	/* Connect before the first request so that it does not pay for the
+	 * connection and the statements; a database that is down now is
+	 * connected to later, by the first request that needs it. */
+	if (db_connect(w.db, err, sizeof err) != DB_OK)
+		log_msg(LOG_WARN, "worker starts without the database: %s", err);
 	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stopping) {
 		if (FCGX_Accept_r(&fr) < 0)
