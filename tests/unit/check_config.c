@@ -38,7 +38,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg.db_user, "twotier");
 	ck_assert_str_eq(cfg.db_password, "");
 	ck_assert_str_eq(cfg.db_name, "twotier");
-	ck_assert_str_eq(cfg.sql_dir, "/usr/local/share/twotier/sql");
+	ck_assert_str_eq(cfg.sql_dir, TWOTIER_SQL_DIR); /* $(datadir)/twotier/sql */
 	ck_assert_int_eq(cfg.body_limit, 64 * 1024);
 	ck_assert_str_eq(cfg.mail_dir, "/var/spool/twotier/mail");
 	ck_assert(cfg.signup_open);
