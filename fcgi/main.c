@@ -264,10 +264,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "twotier-fcgi: %s\n", err);
 		return 2;
 	}
-	if (log_set_level(cfg.log_level) != 0) {
-		fprintf(stderr, "twotier-fcgi: %s: unknown log_level '%s'\n", conf, cfg.log_level);
-		return 2;
-	}
+	log_set_level(cfg.log_level); /* config_load accepts only known levels */
 	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
 		log_msg(LOG_ERROR, "library initialisation failed");
 		return 1;

@@ -40,8 +40,8 @@ const struct db_stmt_def stmt_api_token_revoke = {
 static void view_from_row(const struct db_rows *rows, size_t i, struct api_token_view *v)
 {
 	memset(v, 0, sizeof *v);
-	snprintf(v->id, sizeof v->id, "%s", db_cell(rows, i, 0));
-	snprintf(v->name, sizeof v->name, "%s", db_cell(rows, i, 1));
+	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
+	db_cell_copy(rows, i, 1, v->name, sizeof v->name);
 	v->scopes = scopes_from_csv(db_cell(rows, i, 2));
 	time_sql_to_api(db_cell(rows, i, 3), v->expires_at);
 	if (db_cell(rows, i, 4) != NULL)
@@ -49,7 +49,7 @@ static void view_from_row(const struct db_rows *rows, size_t i, struct api_token
 	if (db_cell(rows, i, 5) != NULL)
 		time_sql_to_api(db_cell(rows, i, 5), v->revoked_at);
 	time_sql_to_api(db_cell(rows, i, 6), v->created_at);
-	snprintf(v->created_by, sizeof v->created_by, "%s", db_cell(rows, i, 7));
+	db_cell_copy(rows, i, 7, v->created_by, sizeof v->created_by);
 }
 
 struct create_work {

@@ -50,21 +50,16 @@ const struct db_stmt_def stmt_audit_list = {
 const struct db_stmt_def stmt_audit_count = {
     STMT_audit_count, "audit_count", "SELECT COUNT(*) FROM audit_events WHERE tenant_id = ?", 1, 1};
 
-static void cell_copy(char *dst, size_t dstsz, const char *src)
-{
-	snprintf(dst, dstsz, "%s", src ? src : "");
-}
-
 static void event_from_row(const struct db_rows *rows, size_t i, struct audit_event *e)
 {
-	cell_copy(e->id, sizeof e->id, db_cell(rows, i, 0));
-	cell_copy(e->actor_type, sizeof e->actor_type, db_cell(rows, i, 1));
-	cell_copy(e->actor_id, sizeof e->actor_id, db_cell(rows, i, 2));
-	cell_copy(e->action, sizeof e->action, db_cell(rows, i, 3));
-	cell_copy(e->target_type, sizeof e->target_type, db_cell(rows, i, 4));
-	cell_copy(e->target_id, sizeof e->target_id, db_cell(rows, i, 5));
-	cell_copy(e->request_id, sizeof e->request_id, db_cell(rows, i, 6));
-	cell_copy(e->client_addr, sizeof e->client_addr, db_cell(rows, i, 7));
+	db_cell_copy(rows, i, 0, e->id, sizeof e->id);
+	db_cell_copy(rows, i, 1, e->actor_type, sizeof e->actor_type);
+	db_cell_copy(rows, i, 2, e->actor_id, sizeof e->actor_id);
+	db_cell_copy(rows, i, 3, e->action, sizeof e->action);
+	db_cell_copy(rows, i, 4, e->target_type, sizeof e->target_type);
+	db_cell_copy(rows, i, 5, e->target_id, sizeof e->target_id);
+	db_cell_copy(rows, i, 6, e->request_id, sizeof e->request_id);
+	db_cell_copy(rows, i, 7, e->client_addr, sizeof e->client_addr);
 	time_sql_to_api(db_cell(rows, i, 8), e->at);
 }
 

@@ -159,11 +159,6 @@ struct resolve_work {
 	const char *refusal; /* why a 401, for the log and detail */
 };
 
-static void copy_id(char dst[UUID_STR], const char *src)
-{
-	snprintf(dst, UUID_STR, "%s", src ? src : "");
-}
-
 static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 {
 	struct resolve_work *w = arg;
@@ -185,9 +180,9 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 			w->refusal = "the API token has expired";
 		} else {
 			out->kind = PRINCIPAL_TOKEN;
-			copy_id(out->token_id, db_cell(&rows, 0, 0));
-			copy_id(out->tenant_id, db_cell(&rows, 0, 1));
-			copy_id(out->user_id, db_cell(&rows, 0, 2));
+			db_cell_copy(&rows, 0, 0, out->token_id, sizeof out->token_id);
+			db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
+			db_cell_copy(&rows, 0, 2, out->user_id, sizeof out->user_id);
 			out->scopes = scopes_from_csv(db_cell(&rows, 0, 3));
 			if (strcmp(db_cell(&rows, 0, 7), "1") == 0) {
 				struct db_arg t[] = {db_str(out->token_id)};
@@ -213,8 +208,8 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 		w->refusal = "the user is disabled";
 	} else {
 		out->kind = PRINCIPAL_USER;
-		copy_id(out->user_id, db_cell(&rows, 0, 0));
-		copy_id(out->tenant_id, db_cell(&rows, 0, 1));
+		db_cell_copy(&rows, 0, 0, out->user_id, sizeof out->user_id);
+		db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
 		out->roles = roles_from_csv(db_cell(&rows, 0, 3));
 	}
 out:

@@ -34,6 +34,12 @@ const char *db_cell(const struct db_rows *rows, size_t row, size_t col)
 	return rows->cells[row * rows->n_cols + col];
 }
 
+void db_cell_copy(const struct db_rows *rows, size_t row, size_t col, char *buf, size_t bufsz)
+{
+	const char *cell = db_cell(rows, row, col);
+	snprintf(buf, bufsz, "%s", cell ? cell : "");
+}
+
 void db_rows_free(struct db_rows *rows)
 {
 	if (rows == NULL)

@@ -67,6 +67,8 @@ struct db_rows {
 };
 
 const char *db_cell(const struct db_rows *rows, size_t row, size_t col);
+/* Copies a cell into buf (truncated to fit; "" for NULL or out of range). */
+void db_cell_copy(const struct db_rows *rows, size_t row, size_t col, char *buf, size_t bufsz);
 void db_rows_free(struct db_rows *rows);
 
 struct db;

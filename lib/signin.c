@@ -76,9 +76,9 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK || rows.n_rows == 0)
 		goto out;
 	w->found = true;
-	snprintf(w->out->user_id, UUID_STR, "%s", db_cell(&rows, 0, 0));
-	snprintf(w->out->tenant_id, UUID_STR, "%s", db_cell(&rows, 0, 1));
-	snprintf(w->hash, sizeof w->hash, "%s", db_cell(&rows, 0, 2));
+	db_cell_copy(&rows, 0, 0, w->out->user_id, UUID_STR);
+	db_cell_copy(&rows, 0, 1, w->out->tenant_id, UUID_STR);
+	db_cell_copy(&rows, 0, 2, w->hash, sizeof w->hash);
 	w->disabled = strcmp(db_cell(&rows, 0, 3), "0") != 0;
 	w->out->roles = roles_from_csv(db_cell(&rows, 0, 4));
 out:

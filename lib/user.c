@@ -79,11 +79,11 @@ const struct db_stmt_def stmt_user_set_external = {
 static void view_from_row(const struct db_rows *rows, size_t i, struct user_view *v)
 {
 	memset(v, 0, sizeof *v);
-	snprintf(v->id, sizeof v->id, "%s", db_cell(rows, i, 0));
-	snprintf(v->tenant_id, sizeof v->tenant_id, "%s", db_cell(rows, i, 1));
-	snprintf(v->email, sizeof v->email, "%s", db_cell(rows, i, 2));
-	snprintf(v->first_name, sizeof v->first_name, "%s", db_cell(rows, i, 3));
-	snprintf(v->last_name, sizeof v->last_name, "%s", db_cell(rows, i, 4));
+	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
+	db_cell_copy(rows, i, 1, v->tenant_id, sizeof v->tenant_id);
+	db_cell_copy(rows, i, 2, v->email, sizeof v->email);
+	db_cell_copy(rows, i, 3, v->first_name, sizeof v->first_name);
+	db_cell_copy(rows, i, 4, v->last_name, sizeof v->last_name);
 	v->disabled = strcmp(db_cell(rows, i, 5), "0") != 0;
 	v->version = strtoul(db_cell(rows, i, 6), NULL, 10);
 	time_sql_to_api(db_cell(rows, i, 7), v->created_at);
