@@ -2,15 +2,15 @@
  * files of sql_dir in order, recording each in schema_version, and checks
  * afterwards that every statement of this build prepares against the
  * schema. `create-operator` adds an operator user to the platform tenant. */
-#include "config.h"
-#include "db.h"
-#include "log.h"
-#include "password.h"
-#include "problem.h"
-#include "schema.h"
-#include "tenant.h"
-#include "util.h"
-#include "xalloc.h"
+#include "auth/password.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/problem.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "db/schema.h"
+#include "domain/tenant.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,14 +2,14 @@
  * socket, runs worker threads that turn each FCGX_Request into a struct
  * request, call app_handle and write the response. On SIGTERM it stops
  * accepting, lets requests in flight finish, and exits. */
-#include "app.h"
-#include "config.h"
-#include "db.h"
-#include "jwt_token.h"
-#include "log.h"
-#include "metrics.h"
-#include "password.h"
-#include "xalloc.h"
+#include "api/app.h"
+#include "auth/jwt_token.h"
+#include "auth/password.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/xalloc.h"
+#include "db/db.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -34,6 +34,7 @@ static volatile int stopping;
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static int threads_done;
+static char **route_labels; /* "GET /v1/me", for the metrics */
 
 /* Discards what is left of a body we will not keep, so that nginx can
  * finish sending it and read our answer. */
@@ -295,7 +296,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERROR, "cannot compute a password hash");
 		goto out;
 	}
-	metrics_init(app_routes, app_n_routes);
+	route_labels = xcalloc(app_n_routes, sizeof *route_labels);
+	for (size_t i = 0; i < app_n_routes; i++)
+		route_labels[i] = xasprintf("%s %s", app_routes[i].method, app_routes[i].pattern);
+	metrics_init((const char *const *)route_labels, app_n_routes);
 	if (startup_db_check() != 0)
 		goto out;
 	listen_fd = open_socket();
@@ -358,6 +362,9 @@ out:
 	if (listen_fd >= 0)
 		close(listen_fd);
 	free(threads);
+	for (size_t i = 0; route_labels != NULL && i < app_n_routes; i++)
+		free(route_labels[i]);
+	free(route_labels);
 	jwt_key_free(&own_key);
 	jwt_key_free(&external_key);
 	mysql_library_end();

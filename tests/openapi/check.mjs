@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The API contract test: doc/openapi.yaml must be a valid OpenAPI 3.1
-// document, and it must describe exactly the routes of lib/routes.c, with
+// document, and it must describe exactly the routes of lib/api/routes.c, with
 // the access, flags and body schema each route has there.
 //
 //   node tests/openapi/check.mjs        (from anywhere; paths are relative
@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const DOC = join(root, 'doc', 'openapi.yaml');
 const LIB = join(root, 'lib');
-const ROUTES = join(LIB, 'routes.c');
+const ROUTES = join(LIB, 'api', 'routes.c');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 const failures = [];
@@ -172,21 +172,28 @@ function checkOperations(doc) {
 
 // ----------------------------------------------- 2. the C side of things
 
+/* Every C file of lib/ and its layer folders, as paths relative to lib/. */
+const libFiles = (re) =>
+	readdirSync(LIB, { withFileTypes: true })
+		.flatMap((d) => (d.isDirectory() ? readdirSync(join(LIB, d.name)).map((f) => `${d.name}/${f}`) : [d.name]))
+		.filter((f) => re.test(f))
+		.sort();
+
 /* #define NAME <value> from every lib/ file: aliases and numbers. */
 function readDefines() {
 	const defs = new Map();
-	for (const f of readdirSync(LIB).filter((f) => /\.[ch]$/.test(f)).sort()) {
+	for (const f of libFiles(/\.[ch]$/)) {
 		for (const m of readC(join(LIB, f)).matchAll(/^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+([^\n]+)$/gm)) {
 			const value = m[2].trim();
-			if (!defs.has(m[1]) || f === 'routes.c') defs.set(m[1], value);
+			if (!defs.has(m[1]) || f === 'api/routes.c') defs.set(m[1], value);
 		}
 	}
 	return defs;
 }
 
-/* ROLE_x / SCOPE_x bits and names from the X-macros in lib/auth.h. */
+/* ROLE_x / SCOPE_x bits and names from the X-macros in lib/auth/auth.h. */
 function readAuthBits() {
-	const src = readC(join(LIB, 'auth.h'));
+	const src = readC(join(LIB, 'auth', 'auth.h'));
 	const bits = new Map();
 	const roles = [];
 	const scopes = [];
@@ -252,7 +259,7 @@ function readRoutes() {
 /* Every `const struct json_field NAME[] = {...};` in lib/. */
 function readBodySchemas(evaluate) {
 	const schemas = new Map();
-	for (const f of readdirSync(LIB).filter((f) => f.endsWith('.c'))) {
+	for (const f of libFiles(/\.c$/)) {
 		const src = readC(join(LIB, f));
 		for (const m of src.matchAll(/struct\s+json_field\s+(\w+)\s*\[\s*\]\s*=\s*\{([\s\S]*?)\}\s*;/g)) {
 			const fields = [];
@@ -418,7 +425,7 @@ async function main() {
 	const ops = documentOperations(doc);
 	const inC = new Map(rows.map((r) => [key(r), r]));
 	const inDoc = new Map(ops.map((o) => [key(o), o]));
-	for (const [k] of inC) if (!inDoc.has(k)) fail('agreement', `only in lib/routes.c:   ${k}`);
+	for (const [k] of inC) if (!inDoc.has(k)) fail('agreement', `only in lib/api/routes.c:   ${k}`);
 	for (const [k] of inDoc) if (!inC.has(k)) fail('agreement', `only in doc/openapi.yaml: ${k}`);
 	if (inC.size !== rows.length) fail('routes.c', 'a (method, path, name) appears twice');
 
@@ -436,7 +443,7 @@ function report(nRoutes) {
 		return 0;
 	}
 	for (const f of failures) console.error(`  ${f}`);
-	console.error(`openapi: FAILED, ${failures.length} problem(s) (${nRoutes} routes in lib/routes.c)`);
+	console.error(`openapi: FAILED, ${failures.length} problem(s) (${nRoutes} routes in lib/api/routes.c)`);
 	return 1;
 }
 

@@ -1,6 +1,6 @@
 /* Roles and scopes by name and bit, and API tokens. auth_resolve needs a
  * database and is covered by the integration tests. */
-#include "auth.h"
+#include "auth/auth.h"
 #include "suites.h"
 
 #include <cjson/cJSON.h>

@@ -2,9 +2,9 @@
  * here must be refused, each with its own reason. Keys are made at run
  * time (no key files in the repository); tokens are built by hand where
  * libjwt would refuse to make them. */
-#include "jwt_token.h"
+#include "auth/jwt_token.h"
+#include "core/xalloc.h"
 #include "suites.h"
-#include "xalloc.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/bn.h>

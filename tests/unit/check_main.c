@@ -1,6 +1,6 @@
 /* Runs every unit suite; exit status tells. */
+#include "core/xalloc.h"
 #include "suites.h"
-#include "xalloc.h"
 
 #include <sodium.h>
 #include <stdlib.h>

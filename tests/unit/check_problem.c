@@ -1,5 +1,5 @@
-#include "json.h"
-#include "problem.h"
+#include "core/problem.h"
+#include "http/json.h"
 #include "suites.h"
 
 #include <stdio.h>

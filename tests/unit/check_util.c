@@ -1,6 +1,6 @@
-#include "http.h"
+#include "core/util.h"
+#include "http/http.h"
 #include "suites.h"
-#include "util.h"
 
 #include <ctype.h>
 #include <stdio.h>

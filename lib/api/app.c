@@ -1,0 +1,456 @@
+#include "api/app.h"
+
+#include "api/idempotency.h"
+#include "auth/auth.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/xalloc.h"
+#include "http/json.h"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <time.h>
+
+int ctx_json(struct ctx *c, int status, cJSON *doc)
+{
+	size_t len;
+	char *text = json_print(doc, &len);
+	cJSON_Delete(doc);
+	free(c->res->body);
+	c->res->status = status;
+	c->res->content_type = "application/json";
+	c->res->body = text;
+	c->res->body_len = len;
+	return 0;
+}
+
+int ctx_no_content(struct ctx *c)
+{
+	free(c->res->body);
+	c->res->body = NULL;
+	c->res->body_len = 0;
+	c->res->content_type = NULL;
+	c->res->status = 204;
+	return 0;
+}
+
+const char *ctx_capture(const struct ctx *c, size_t i)
+{
+	return i < c->match.n_captures ? c->match.captures[i] : NULL;
+}
+
+const char *ctx_actor_type(const struct ctx *c)
+{
+	switch (c->principal.kind) {
+	case PRINCIPAL_USER: return "user";
+	case PRINCIPAL_TOKEN: return "token";
+	case PRINCIPAL_NONE: break;
+	}
+	return "anonymous";
+}
+
+const char *ctx_actor_id(const struct ctx *c)
+{
+	switch (c->principal.kind) {
+	case PRINCIPAL_USER: return c->principal.user_id;
+	case PRINCIPAL_TOKEN: return c->principal.token_id;
+	case PRINCIPAL_NONE: break;
+	}
+	return NULL;
+}
+
+struct actor ctx_actor(const struct ctx *c)
+{
+	struct actor a = {ctx_actor_type(c),
+			  ctx_actor_id(c),
+			  c->principal.tenant_id,
+			  c->req->request_id,
+			  c->req->remote_addr ? c->req->remote_addr : "",
+			  c->principal.roles};
+	return a;
+}
+
+void etag_format(unsigned long version, char out[32])
+{
+	snprintf(out, 32, "\"v%lu\"", version);
+}
+
+int ctx_if_match(struct ctx *c, unsigned long *version)
+{
+	const char *h = c->req->if_match;
+	char *end = NULL;
+	if (h == NULL)
+		return problem_set(&c->problem, PROBLEM_PRECONDITION_REQUIRED,
+				   "this change needs an If-Match header with the resource's ETag");
+	while (*h == ' ')
+		h++;
+	if (strcmp(h, "*") == 0) {
+		*version = 0; /* any current version */
+		return 0;
+	}
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	if (strncmp(h, "\"v", 2) == 0) {
+		unsigned long v = strtoul(h + 2, &end, 10);
+		/* versions start at 1; 0 stands for "*" */
+		if (end != h + 2 && end[0] == '"' && end[1] == '\0' && v > 0) {
+			*version = v;
+			return 0;
+		}
+	}
+	return problem_set(&c->problem, PROBLEM_PRECONDITION_FAILED,
+			   "If-Match does not name the current version of the resource");
+}
+
+int ctx_page(struct ctx *c, long *limit, char after[40])
+{
+	char buf[128];
+	int r;
+	*limit = 50;
+	after[0] = '\0';
+	r = request_query_param(c->req, "limit", buf, sizeof buf);
+	if (r < 0)
+		return problem_add_field(&c->problem, "limit", "invalid", "must be 1 to 200");
+	if (r > 0) {
+		char *end;
+		long n = strtol(buf, &end, 10);
+		if (end == buf || *end != '\0' || n < 1 || n > 200)
+			return problem_add_field(&c->problem, "limit", "invalid",
+						 "must be 1 to 200");
+		*limit = n;
+	}
+	r = request_query_param(c->req, "cursor", buf, sizeof buf);
+	if (r < 0)
+		return problem_add_field(&c->problem, "cursor", "invalid",
+					 "is not a cursor of this list");
+	if (r > 0) {
+		unsigned char bin[64];
+		size_t n = 0;
+		const char *end = NULL;
+		if (sodium_base642bin(bin, sizeof bin - 1, buf, strlen(buf), NULL, &n, &end,
+				      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+		    *end != '\0' || n != 36)
+			return problem_add_field(&c->problem, "cursor", "invalid",
+						 "is not a cursor of this list");
+		bin[n] = '\0';
+		if (!uuid_valid((const char *)bin))
+			return problem_add_field(&c->problem, "cursor", "invalid",
+						 "is not a cursor of this list");
+		memcpy(after, bin, n + 1);
+	}
+	return 0;
+}
+
+int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id)
+{
+	cJSON *doc = cJSON_CreateObject();
+	int n = cJSON_GetArraySize(items);
+	cJSON_AddItemToObject(doc, "items", items);
+	cJSON_AddNumberToObject(doc, "totalCount", (double)total);
+	cJSON *links = cJSON_AddObjectToObject(doc, "links");
+	if (n < limit || last_id == NULL) {
+		cJSON_AddNullToObject(links, "next");
+	} else {
+		char cursor[64], next[512];
+		sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)last_id,
+				  strlen(last_id), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		snprintf(next, sizeof next, "%s?limit=%ld&cursor=%s", c->req->path, limit, cursor);
+		cJSON_AddStringToObject(links, "next", next);
+	}
+	return ctx_json(c, 200, doc);
+}
+
+/* application/json, optionally with charset=utf-8 (any case, any blanks). */
+static int content_type_is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+	if (ct == NULL || strncasecmp(ct, json, sizeof json - 1) != 0)
+		return 0;
+	ct += sizeof json - 1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (*ct == '\0')
+		return 1;
+	if (*ct++ != ';')
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, "charset", 7) != 0)
+		return 0;
+	ct += 7;
+	while (*ct == ' ')
+		ct++;
+	if (*ct++ != '=')
+		return 0;
+	while (*ct == ' ')
+		ct++;
+	if (*ct == '"')
+		ct++;
+	if (strncasecmp(ct, "utf-8", 5) != 0)
+		return 0;
+	ct += 5;
+	if (*ct == '"')
+		ct++;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0';
+}
+
+static void render_problem(struct ctx *c)
+{
+	size_t len;
+	cJSON *doc = problem_to_json(&c->problem, c->req->request_id);
+	char *text = json_print(doc, &len);
+	cJSON_Delete(doc);
+	free(c->res->body);
+	c->res->status = problem_status(c->problem.kind);
+	c->res->content_type = "application/problem+json";
+	c->res->body = text;
+	c->res->body_len = len;
+	if (c->problem.retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", c->problem.retry_after);
+		response_header(c->res, "Retry-After", ra);
+	}
+}
+
+static const char *role_list(unsigned roles, char *buf, size_t bufsz)
+{
+	cJSON *a = roles_to_json(roles);
+	char *text = cJSON_PrintUnformatted(a);
+	snprintf(buf, bufsz, "%s", text);
+	free(text);
+	cJSON_Delete(a);
+	return buf;
+}
+
+/* Authentication (401) and the route's roles or scope (403). */
+static int authorize(struct ctx *c)
+{
+	const struct route *route = c->match.route;
+	const struct principal *who = &c->principal;
+	char names[160];
+	/* Open routes never look at credentials: /healthz must not need the
+	 * database, and a stale token must not break sign-in. */
+	if (route->access == ACCESS_ANYONE)
+		return 0;
+	if (auth_resolve(c->worker->db, c->app->keys, c->app->n_keys, c->req->authorization,
+			 (long long)time(NULL), c->req->request_id, &c->principal,
+			 &c->problem) != 0) {
+		if (c->problem.kind == PROBLEM_UNAUTHENTICATED)
+			response_header(c->res, "WWW-Authenticate", "Bearer");
+		return -1;
+	}
+	if (who->kind == PRINCIPAL_NONE) {
+		response_header(c->res, "WWW-Authenticate", "Bearer");
+		return problem_set(&c->problem, PROBLEM_UNAUTHENTICATED,
+				   "this request needs a bearer token");
+	}
+	if (who->kind == PRINCIPAL_TOKEN) {
+		if (route->scope == 0 && (route->roles & ROLE_GLOBAL_ADMIN))
+			return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+					   "this is reserved for a global admin signed in "
+					   "interactively; API tokens cannot do it");
+		if (route->scope == 0)
+			return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+					   "API tokens cannot do this; a signed-in user must");
+		if (!(who->scopes & route->scope)) {
+			char csv[200];
+			scopes_to_csv(route->scope, csv, sizeof csv);
+			return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+					   "the API token lacks the scope this needs (%s)", csv);
+		}
+		return 0;
+	}
+	if (route->roles != 0 && !(who->roles & route->roles))
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN, "this needs one of the roles %s",
+				   role_list(route->roles, names, sizeof names));
+	return 0;
+}
+
+/* The front line: everything a handler may take for granted. Returns 0
+ * to run the handler, -1 with c->problem set otherwise. */
+static int precheck(struct ctx *c, char *allow, size_t allowsz)
+{
+	const struct request *req = c->req;
+	const struct app *app = c->app;
+	switch (router_match(app->routes, app->n_routes, req->method, req->path, &c->match, allow,
+			     allowsz)) {
+	case ROUTE_NOT_FOUND:
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no resource at this path");
+	case ROUTE_METHOD_NOT_ALLOWED:
+		response_header(c->res, "Allow", allow);
+		return problem_set(&c->problem, PROBLEM_METHOD_NOT_ALLOWED,
+				   "%s is not allowed here; allowed: %s", req->method, allow);
+	case ROUTE_FOUND: break;
+	}
+	const struct route *route = c->match.route;
+	if (req->content_length > app->cfg->body_limit)
+		return problem_set(&c->problem, PROBLEM_PAYLOAD_TOO_LARGE,
+				   "the body is %lld bytes; the limit is %ld", req->content_length,
+				   app->cfg->body_limit);
+	if (!(route->flags & ROUTE_BODY) && req->body_len > 0)
+		return problem_set(&c->problem, PROBLEM_MALFORMED_REQUEST,
+				   "this request takes no body");
+	if ((route->flags & ROUTE_BODY) && !content_type_is_json(req->content_type))
+		return problem_set(&c->problem, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+				   "the body must be application/json (UTF-8)");
+	if (authorize(c) != 0)
+		return -1;
+	if (!(route->flags & ROUTE_BODY))
+		return 0;
+	return json_read(req->body, req->body_len, route->schema, &c->body, &c->problem);
+}
+
+static void log_request(const struct ctx *c, double seconds)
+{
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "requestId", c->req->request_id);
+	cJSON_AddStringToObject(f, "method", c->req->method ? c->req->method : "");
+	cJSON_AddStringToObject(f, "route", c->match.route ? c->match.route->name : "unmatched");
+	cJSON_AddNumberToObject(f, "status", c->res->status);
+	cJSON_AddNumberToObject(f, "durationMs", (double)(long)(seconds * 1e6) / 1000.0);
+	cJSON_AddStringToObject(f, "remoteAddr", c->req->remote_addr ? c->req->remote_addr : "");
+	if (c->problem.kind != PROBLEM_NONE)
+		cJSON_AddStringToObject(f, "problem", problem_slug(c->problem.kind));
+	if (c->principal.kind != PRINCIPAL_NONE) {
+		cJSON_AddStringToObject(f, "actorType", ctx_actor_type(c));
+		cJSON_AddStringToObject(f, "actor", ctx_actor_id(c));
+		cJSON_AddStringToObject(f, "tenant", c->principal.tenant_id);
+	}
+	log_event(c->res->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f);
+}
+
+#define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"
+#define CORS_EXPOSE_HEADERS "ETag, Location, Retry-After, X-Request-Id, Idempotent-Replayed"
+
+/* True when method is one of the comma-separated list. */
+static int method_listed(const char *list, const char *method)
+{
+	size_t n = method ? strlen(method) : 0;
+	while (n > 0 && *list != '\0') {
+		while (*list == ' ' || *list == ',')
+			list++;
+		size_t len = strcspn(list, " ,");
+		if (len == n && strncmp(list, method, n) == 0)
+			return 1;
+		list += len;
+	}
+	return 0;
+}
+
+/* OPTIONS: a CORS preflight from an allowed origin gets 204 with what the
+ * path accepts; anything else a problem. */
+static int preflight(struct ctx *c, char *allow, size_t allowsz)
+{
+	struct route_match m;
+	const struct request *req = c->req;
+	if (router_match(c->app->routes, c->app->n_routes, "OPTIONS", req->path, &m, allow,
+			 allowsz) == ROUTE_NOT_FOUND)
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no resource at this path");
+	if (!config_origin_allowed(c->app->cfg, req->origin))
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "the origin is not allowed to call this API");
+	if (!method_listed(allow, req->cors_request_method))
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "the preflight asks for a method this path does not take");
+	response_header(c->res, "Access-Control-Allow-Methods", allow);
+	response_header(c->res, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+	response_header(c->res, "Access-Control-Max-Age", "600");
+	return ctx_no_content(c);
+}
+
+static int idempotency_key_valid(const char *key)
+{
+	size_t n = 0;
+	for (; key[n] != '\0'; n++)
+		if ((unsigned char)key[n] < 0x21 || (unsigned char)key[n] > 0x7E || n == 255)
+			return 0;
+	return n > 0;
+}
+
+/* Runs the handler, through the idempotency record when the route
+ * creates and the client sent a key. */
+static int run_handler(struct ctx *c)
+{
+	const struct request *req = c->req;
+	char principal[80], hash[65];
+	unsigned char digest[32];
+	if (!(c->match.route->flags & ROUTE_IDEMPOTENT) || req->idempotency_key == NULL)
+		return c->match.route->handler(c);
+	if (!idempotency_key_valid(req->idempotency_key))
+		return problem_add_field(&c->problem, "Idempotency-Key", "invalid",
+					 "must be 1 to 255 visible ASCII characters");
+	switch (c->principal.kind) {
+	case PRINCIPAL_USER:
+		snprintf(principal, sizeof principal, "u:%s", c->principal.user_id);
+		break;
+	case PRINCIPAL_TOKEN:
+		snprintf(principal, sizeof principal, "t:%s", c->principal.token_id);
+		break;
+	case PRINCIPAL_NONE:
+		snprintf(principal, sizeof principal, "a:%.64s",
+			 req->remote_addr ? req->remote_addr : "");
+		break;
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, req->method, strlen(req->method) + 1);
+	EVP_DigestUpdate(md, req->path, strlen(req->path) + 1);
+	EVP_DigestUpdate(md, req->body ? req->body : "", req->body_len);
+	EVP_DigestFinal_ex(md, digest, NULL);
+	EVP_MD_CTX_free(md);
+	sodium_bin2hex(hash, sizeof hash, digest, sizeof digest);
+	int state =
+	    idem_begin(c->worker->db, principal, req->idempotency_key, hash, c->res, &c->problem);
+	if (state < 0 || state == IDEM_REPLAY)
+		return state < 0 ? -1 : 0;
+	int rc = c->match.route->handler(c);
+	if (rc != 0)
+		render_problem(c);
+	idem_finish(c->worker->db, principal, req->idempotency_key, c->res, c->secret_field);
+	if (rc != 0)
+		problem_clear(&c->problem); /* rendered already; keep it out of a second render */
+	return 0;
+}
+
+void app_handle(const struct app *app, struct worker *w, const struct request *req,
+		struct response *res)
+{
+	struct timespec t0, t1;
+	char allow[64];
+	struct ctx c;
+	int rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&c, 0, sizeof c);
+	c.app = app;
+	c.worker = w;
+	c.req = req;
+	c.res = res;
+	if (req->method != NULL && strcmp(req->method, "OPTIONS") == 0)
+		rc = preflight(&c, allow, sizeof allow);
+	else
+		rc = precheck(&c, allow, sizeof allow) != 0 ? -1 : run_handler(&c);
+	if (rc != 0)
+		render_problem(&c);
+	if (config_origin_allowed(app->cfg, req->origin)) {
+		response_header(res, "Access-Control-Allow-Origin", req->origin);
+		response_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+	}
+	if (req->origin != NULL)
+		response_header(res, "Vary", "Origin");
+	response_header(res, "X-Request-Id", req->request_id);
+	response_header(res, "Cache-Control", "no-store");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	log_request(&c, seconds);
+	metrics_request(c.match.route ? c.match.index : app->n_routes, res->status, seconds);
+	cJSON_Delete(c.body);
+	problem_clear(&c.problem);
+}

@@ -1,0 +1,88 @@
+/* The application: central checks before any handler, then one handler,
+ * then one response, one log line and the metrics. The FastCGI adapter
+ * builds a request, calls app_handle and writes the response. */
+#ifndef TWOTIER_APP_H
+#define TWOTIER_APP_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "auth/auth.h"
+#include "auth/password.h"
+#include "core/problem.h"
+#include "domain/audit.h"
+#include "http/http.h"
+#include "http/router.h"
+
+struct config;
+struct db;
+struct jwt_key;
+
+/* Shared by all threads, read-only after start. */
+struct app {
+	const struct config *cfg;
+	const struct route *routes;
+	size_t n_routes;
+	const struct jwt_key *keys[2]; /* keys[0] signs ours; keys[1] an external issuer */
+	size_t n_keys;
+	/* verified against when a sign-in names no user, so that both cost the same */
+	char dummy_hash[PASSWORD_HASH_MAX];
+};
+
+/* Per worker thread. */
+struct worker {
+	struct db *db;
+};
+
+/* One request in flight. */
+struct ctx {
+	const struct app *app;
+	struct worker *worker;
+	const struct request *req;
+	struct response *res;
+	struct route_match match;
+	struct principal principal;
+	cJSON *body;		/* validated body (owned) or NULL */
+	struct problem problem; /* set by a handler that returns -1 */
+	/* a top-level field of the response shown once and never stored,
+	 * not even for an idempotent replay (which shows it as null) */
+	const char *secret_field;
+};
+
+/* The route table (routes.c). */
+extern const struct route app_routes[];
+extern const size_t app_n_routes;
+
+/* Handles one request; res must be zeroed, the caller clears it after
+ * writing. Never fails: every outcome is a response. */
+void app_handle(const struct app *app, struct worker *w, const struct request *req,
+		struct response *res);
+
+/* Handler helpers. ctx_json takes ownership of doc. */
+int ctx_json(struct ctx *c, int status, cJSON *doc);
+/* 204 with no body. */
+int ctx_no_content(struct ctx *c);
+const char *ctx_capture(const struct ctx *c, size_t i);
+/* The actor for the audit log: "user" or "token" and its id. */
+const char *ctx_actor_type(const struct ctx *c);
+const char *ctx_actor_id(const struct ctx *c);
+
+/* The principal as the actor of a change (borrowed from c). */
+struct actor ctx_actor(const struct ctx *c);
+
+/* ETag of a version: "\"v<N>\"". */
+void etag_format(unsigned long version, char out[32]);
+/* The version an If-Match names (0 for "*": any current version).
+ * Returns 0, or -1 with p set: 428 when the header is absent, 412 when it
+ * names no version of ours. */
+int ctx_if_match(struct ctx *c, unsigned long *version);
+
+/* Pagination (SPEC §6): ?limit= (default 50, 1..200) and an opaque
+ * ?cursor= (base64url of the last id seen). Returns 0 with *limit and
+ * after (a UUID, "" for the first page), or -1 with p set (400). */
+int ctx_page(struct ctx *c, long *limit, char after[40]);
+/* 200 with a list page {items, totalCount, links: {next}}; next is set
+ * when the page is full (more may follow after last_id). Takes items. */
+int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);
+
+#endif

@@ -1,0 +1,66 @@
+/* Sign-in, the public keys, and who am I. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "auth/auth.h"
+#include "auth/jwt_token.h"
+#include "auth/signin.h"
+#include "core/config.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+/* 200 the JWK Set that verifies our tokens (empty for HS256). */
+int handle_jwks(struct ctx *c)
+{
+	int rc = ctx_json(c, 200, jwt_jwks(c->app->keys[0]));
+	c->res->content_type = "application/jwk-set+json";
+	return rc;
+}
+
+const struct json_field signin_schema[] = {
+    {"username", JSON_STRING, true, 254, NULL},
+    {"password", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* 200 {accessToken, tokenType, expiresIn}; 400; 401 (one answer for a
+ * wrong password, an unknown or a disabled user); 429 locked; 503. */
+int handle_signin(struct ctx *c)
+{
+	struct signin_user user;
+	char jti[40];
+	const char *username = json_str(c->body, "username");
+	const char *password = json_str(c->body, "password");
+	if (signin_check(c->worker->db, username, password, c->app->dummy_hash, &user,
+			 &c->problem) != 0)
+		return -1;
+	cJSON *roles = roles_to_json(user.roles);
+	char *token = jwt_issue(c->app->keys[0], user.user_id, user.tenant_id, roles,
+				c->app->cfg->jwt_ttl, (long long)time(NULL), jti);
+	cJSON_Delete(roles);
+	if (token == NULL)
+		return problem_set(&c->problem, PROBLEM_INTERNAL, "the token could not be signed");
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "accessToken", token);
+	cJSON_AddStringToObject(doc, "tokenType", "Bearer");
+	cJSON_AddNumberToObject(doc, "expiresIn", c->app->cfg->jwt_ttl);
+	free(token);
+	return ctx_json(c, 200, doc);
+}
+
+/* 200 {userId, tenantId, roles, partnerTypes, tokenScopes?}; 401; 503. */
+int handle_me(struct ctx *c)
+{
+	const struct principal *who = &c->principal;
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "userId", who->user_id);
+	cJSON_AddStringToObject(doc, "tenantId", who->tenant_id);
+	cJSON_AddItemToObject(doc, "roles", roles_to_json(who->roles));
+	/* Partner programme membership arrives with enrolment. */
+	cJSON_AddArrayToObject(doc, "partnerTypes");
+	if (who->kind == PRINCIPAL_TOKEN) {
+		cJSON_AddStringToObject(doc, "tokenId", who->token_id);
+		cJSON_AddItemToObject(doc, "tokenScopes", scopes_to_json(who->scopes));
+	}
+	return ctx_json(c, 200, doc);
+}

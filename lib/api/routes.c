@@ -1,0 +1,42 @@
+/* The whole API, one row a route. Reading this table tells who may call
+ * what; app.c enforces it before any handler runs. roles: a user needs one
+ * of them (0: any user); scope: what an API token needs (0: no token may). */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "auth/auth.h"
+
+#define ANY  ACCESS_ANYONE
+#define AUTH ACCESS_AUTH
+#define GA   ROLE_GLOBAL_ADMIN
+#define AA   ROLE_ADMIN_AGENT
+#define BODY ROUTE_BODY
+#define DB   ROUTE_DB
+#define IDEM ROUTE_IDEMPOTENT
+
+const struct route app_routes[] = {
+    /* method, pattern, name, access, roles, scope, flags, body schema, handler */
+    {"GET", "/healthz", "healthz", ANY, 0, 0, 0, NULL, handle_healthz},
+    {"GET", "/readyz", "readyz", ANY, 0, 0, DB, NULL, handle_readyz},
+    {"GET", "/metrics", "metrics", ANY, 0, 0, 0, NULL, handle_metrics},
+    {"GET", "/.well-known/jwks.json", "jwks", ANY, 0, 0, 0, NULL, handle_jwks},
+    {"GET", "/v1/regions", "regions.list", ANY, 0, 0, DB, NULL, handle_regions_list},
+    {"POST", "/v1/tenants", "tenants.create", ANY, 0, 0, BODY | DB | IDEM, tenant_create_schema,
+     handle_tenant_create},
+    {"POST", "/v1/auth/token", "auth.token", ANY, 0, 0, BODY | DB, signin_schema, handle_signin},
+    {"GET", "/v1/me", "me", AUTH, 0, SCOPE_ALL, DB, NULL, handle_me},
+    {"GET", "/v1/users", "users.list", AUTH, AA, 0, DB, NULL, handle_users_list},
+    {"POST", "/v1/users", "users.create", AUTH, AA, 0, BODY | DB | IDEM, user_create_schema,
+     handle_user_create},
+    {"GET", "/v1/users/{id}", "users.get", AUTH, AA, 0, DB, NULL, handle_user_get},
+    {"PATCH", "/v1/users/{id}", "users.update", AUTH, AA, 0, BODY | DB, user_update_schema,
+     handle_user_update},
+    {"GET", "/v1/api-tokens", "api_tokens.list", AUTH, AA, 0, DB, NULL, handle_api_tokens_list},
+    {"POST", "/v1/api-tokens", "api_tokens.create", AUTH, AA, 0, BODY | DB | IDEM,
+     api_token_create_schema, handle_api_token_create},
+    {"DELETE", "/v1/api-tokens/{id}", "api_tokens.revoke", AUTH, AA, 0, DB, NULL,
+     handle_api_token_revoke},
+    {"GET", "/v1/audit-events", "audit_events.list", AUTH, AA, 0, DB, NULL,
+     handle_audit_events_list},
+};
+
+const size_t app_n_routes = sizeof app_routes / sizeof app_routes[0];

@@ -1,0 +1,186 @@
+/* /v1/users: an admin agent's view of its tenant's users. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "auth/auth.h"
+#include "auth/jwt_token.h"
+#include "auth/password.h"
+#include "domain/user.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROLE_NAMES_MAX 6
+
+const struct json_field user_create_schema[] = {
+    {"email", JSON_STRING, true, 254, NULL},
+    {"password", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {"firstName", JSON_STRING, true, 100, NULL},
+    {"lastName", JSON_STRING, true, 100, NULL},
+    {"roles", JSON_STRING_ARRAY, true, ROLE_NAMES_MAX, NULL},
+    {"externalSubject", JSON_STRING, false, 255, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+const struct json_field user_update_schema[] = {
+    {"roles", JSON_STRING_ARRAY, false, ROLE_NAMES_MAX, NULL},
+    {"disabled", JSON_BOOL, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
+		  const char *first, const char *last)
+{
+	char f[64];
+#define FIELD(name) (snprintf(f, sizeof f, "%s%s", prefix, name), f)
+	if (!valid_email(email))
+		problem_add_field(p, FIELD("email"), "invalid", "must be an e-mail address");
+	if (strlen(password) < PASSWORD_MIN)
+		problem_add_field(p, FIELD("password"), "too_short",
+				  "must be at least %d characters", PASSWORD_MIN);
+	if (!valid_text(first, 1, 100))
+		problem_add_field(p, FIELD("firstName"), "invalid",
+				  "must be 1 to 100 printable characters");
+	if (!valid_text(last, 1, 100))
+		problem_add_field(p, FIELD("lastName"), "invalid",
+				  "must be 1 to 100 printable characters");
+#undef FIELD
+}
+
+static cJSON *user_json(const struct user_view *u)
+{
+	char etag[32];
+	cJSON *o = cJSON_CreateObject();
+	etag_format(u->version, etag);
+	cJSON_AddStringToObject(o, "id", u->id);
+	cJSON_AddStringToObject(o, "tenantId", u->tenant_id);
+	cJSON_AddStringToObject(o, "email", u->email);
+	cJSON_AddStringToObject(o, "firstName", u->first_name);
+	cJSON_AddStringToObject(o, "lastName", u->last_name);
+	cJSON_AddItemToObject(o, "roles", roles_to_json(u->roles));
+	cJSON_AddBoolToObject(o, "disabled", u->disabled);
+	cJSON_AddStringToObject(o, "createdAt", u->created_at);
+	cJSON_AddStringToObject(o, "updatedAt", u->updated_at);
+	cJSON_AddStringToObject(o, "etag", etag);
+	return o;
+}
+
+static int respond_user(struct ctx *c, int status, const struct user_view *u)
+{
+	char etag[32];
+	etag_format(u->version, etag);
+	response_header(c->res, "ETag", etag);
+	if (status == 201) {
+		char location[64];
+		snprintf(location, sizeof location, "/v1/users/%s", u->id);
+		response_header(c->res, "Location", location);
+	}
+	return ctx_json(c, status, user_json(u));
+}
+
+/* Reads a "roles" array into bits; each unknown name is a field error. */
+static unsigned roles_field(struct ctx *c, const cJSON *array)
+{
+	unsigned bits = 0;
+	int i = 0;
+	for (const cJSON *r = array ? array->child : NULL; r != NULL; r = r->next, i++) {
+		unsigned bit = role_bit(r->valuestring);
+		if (bit == 0) {
+			char field[32];
+			snprintf(field, sizeof field, "roles[%d]", i);
+			problem_add_field(&c->problem, field, "unknown_role", "is not a role");
+		}
+		bits |= bit;
+	}
+	return bits;
+}
+
+/* 200 page of users; 400 bad limit/cursor; 401; 403; 503. */
+int handle_users_list(struct ctx *c)
+{
+	struct user_view *items = NULL;
+	size_t n = 0;
+	long limit, total = 0;
+	char after[40];
+	if (ctx_page(c, &limit, after) != 0 ||
+	    user_list(c->worker->db, c->principal.tenant_id, after, limit, &items, &n, &total,
+		      &c->problem) != 0)
+		return -1;
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, user_json(&items[i]));
+	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	free(items);
+	return rc;
+}
+
+/* 200 user with ETag; 401; 403; 404 (also another tenant's); 503. */
+int handle_user_get(struct ctx *c)
+{
+	struct user_view u;
+	if (user_get(c->worker->db, c->principal.tenant_id, ctx_capture(c, 0), &u, &c->problem) !=
+	    0)
+		return -1;
+	return respond_user(c, 200, &u);
+}
+
+/* 201 user; 400; 401; 403; 409 e-mail taken; 422 operator role; 503. */
+int handle_user_create(struct ctx *c)
+{
+	struct problem *p = &c->problem;
+	const char *email = json_str(c->body, "email");
+	const char *password = json_str(c->body, "password");
+	const char *first = json_str(c->body, "firstName");
+	const char *last = json_str(c->body, "lastName");
+	const char *external = json_str(c->body, "externalSubject");
+	const char *issuer = c->app->n_keys > 1 ? c->app->keys[1]->issuer : NULL;
+	unsigned roles = roles_field(c, cJSON_GetObjectItemCaseSensitive(c->body, "roles"));
+	char hash[PASSWORD_HASH_MAX];
+	struct user_view u;
+	int rc = -1;
+	check_person(p, "", email, password, first, last);
+	if (external != NULL && !valid_text(external, 1, 255))
+		problem_add_field(p, "externalSubject", "invalid",
+				  "must be 1 to 255 printable characters");
+	if (p->kind != PROBLEM_NONE)
+		return -1;
+	if (external != NULL && issuer == NULL) {
+		problem_set(p, PROBLEM_RULE_REFUSED, "no external identity provider is configured");
+		snprintf(p->code, sizeof p->code, "no_external_issuer");
+		return -1;
+	}
+	if (password_hash(password, hash) != 0)
+		return problem_set(p, PROBLEM_UNAVAILABLE,
+				   "the service is short of memory; try again");
+	struct actor a = ctx_actor(c);
+	struct user_new in = {email, hash, first, last, roles, issuer, external};
+	if (user_create(c->worker->db, &a, &in, &u, p) == 0)
+		rc = respond_user(c, 201, &u);
+	sodium_memzero(hash, sizeof hash);
+	return rc;
+}
+
+/* 200 user; 400; 401; 403; 404; 412 stale; 422 last global admin or
+ * operator role; 428 no If-Match; 503. */
+int handle_user_update(struct ctx *c)
+{
+	const cJSON *roles_json = cJSON_GetObjectItemCaseSensitive(c->body, "roles");
+	const cJSON *disabled = cJSON_GetObjectItemCaseSensitive(c->body, "disabled");
+	bool set_roles = cJSON_IsArray(roles_json), set_disabled = cJSON_IsBool(disabled);
+	unsigned long version;
+	struct user_view u;
+	unsigned roles = roles_field(c, roles_json);
+	if (c->problem.kind != PROBLEM_NONE)
+		return -1;
+	if (!set_roles && !set_disabled)
+		return problem_add_field(&c->problem, "roles", "required",
+					 "give roles, disabled, or both");
+	if (ctx_if_match(c, &version) != 0)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (user_update(c->worker->db, &a, ctx_capture(c, 0), version, set_roles, roles,
+			set_disabled, cJSON_IsTrue(disabled), &u, &c->problem) != 0)
+		return -1;
+	return respond_user(c, 200, &u);
+}

@@ -1,0 +1,83 @@
+/* Who is calling: the Authorization header resolved to a principal, a
+ * user signed in with a JWT or a partner's system with an API token, with
+ * the roles or scopes it holds right now (loaded on every request). */
+#ifndef TWOTIER_AUTH_H
+#define TWOTIER_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/util.h"
+
+struct db;
+struct problem;
+struct jwt_key;
+struct cJSON;
+
+#define AUTH_ROLES(X)                                                                              \
+	X(ROLE_GLOBAL_ADMIN, 1u << 0, "global_admin")                                              \
+	X(ROLE_ADMIN_AGENT, 1u << 1, "admin_agent")                                                \
+	X(ROLE_SALES_AGENT, 1u << 2, "sales_agent")                                                \
+	X(ROLE_HELPDESK_AGENT, 1u << 3, "helpdesk_agent")                                          \
+	X(ROLE_BILLING_ADMIN, 1u << 4, "billing_admin")                                            \
+	X(ROLE_OPERATOR, 1u << 5, "operator")
+
+#define AUTH_SCOPES(X)                                                                             \
+	X(SCOPE_PROFILES_READ, 1u << 0, "profiles:read")                                           \
+	X(SCOPE_RELATIONSHIPS_READ, 1u << 1, "relationships:read")                                 \
+	X(SCOPE_RELATIONSHIPS_WRITE, 1u << 2, "relationships:write")                               \
+	X(SCOPE_CUSTOMERS_READ, 1u << 3, "customers:read")                                         \
+	X(SCOPE_CUSTOMERS_WRITE, 1u << 4, "customers:write")                                       \
+	X(SCOPE_AGREEMENTS_READ, 1u << 5, "agreements:read")
+
+enum auth_role {
+#define AUTH_BIT(name, bit, text) name = bit,
+	AUTH_ROLES(AUTH_BIT)
+};
+enum auth_scope {
+	AUTH_SCOPES(AUTH_BIT)
+#undef AUTH_BIT
+};
+/* Any scope at all: routes every token may read (GET /v1/me). */
+#define SCOPE_ALL 0x3Fu
+
+/* Name <-> bit. *_bit returns 0 for an unknown name. */
+unsigned role_bit(const char *name);
+unsigned scope_bit(const char *name);
+/* Parses "a,b,c" (GROUP_CONCAT or a SET column); unknown names are
+ * ignored. NULL gives 0. */
+unsigned roles_from_csv(const char *csv);
+unsigned scopes_from_csv(const char *csv);
+/* Writes the names of the bits set, comma separated, into out. */
+void scopes_to_csv(unsigned scopes, char *out, size_t outsz);
+/* A JSON array of the names of the bits set (caller owns). */
+struct cJSON *roles_to_json(unsigned roles);
+struct cJSON *scopes_to_json(unsigned scopes);
+
+enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_TOKEN };
+
+struct principal {
+	enum principal_kind kind;
+	char user_id[UUID_STR]; /* the user; for a token, its creator */
+	char tenant_id[UUID_STR];
+	char token_id[UUID_STR]; /* tokens only */
+	unsigned roles;		 /* users only */
+	unsigned scopes;	 /* tokens only */
+};
+
+/* Resolves an Authorization header value (NULL: anonymous). keys are the
+ * accepted JWT issuers, keys[0] our own. now is Unix time. Returns 0 with
+ * *out filled, or -1 with p set: 401 (invalid, expired, revoked, disabled
+ * user; the reason is in the detail and in the log) or 503. */
+int auth_resolve(struct db *db, const struct jwt_key *const *keys, size_t n_keys,
+		 const char *authorization, long long now, const char *request_id,
+		 struct principal *out, struct problem *p);
+
+/* API tokens: "tt_" + 43 base64url characters (32 random bytes). */
+#define API_TOKEN_PREFIX "tt_"
+#define API_TOKEN_LEN	 46
+/* Makes a new token and the hex SHA-256 under which it is stored. */
+void api_token_generate(char token[API_TOKEN_LEN + 1], char hash_hex[65]);
+void api_token_hash(const char *token, char hash_hex[65]);
+
+#endif

@@ -1,0 +1,294 @@
+#include "core/config.h"
+
+#include "core/xalloc.h"
+
+#ifndef TWOTIER_SQL_DIR
+#define TWOTIER_SQL_DIR "/usr/local/share/twotier/sql"
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_STR, KEY_INT, KEY_LONG, KEY_BOOL, KEY_MODE };
+
+static const struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;	     /* KEY_STR: buffer size */
+	long min, max;	     /* numbers */
+	const char *choices; /* KEY_STR: "a|b|c" the only values allowed, or NULL */
+} keys[] = {
+#define STRC(k, choices)                                                                           \
+	{                                                                                          \
+#k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0,    \
+		    choices                                                                        \
+	}
+#define STR(k) STRC(k, NULL)
+    STR(listen),
+    {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
+    {"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
+    {"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
+    STR(db_host),
+    {"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL},
+    STR(db_socket),
+    STR(db_user),
+    STR(db_password),
+    STR(db_name),
+    STR(sql_dir),
+    {"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL},
+    STR(mail_dir),
+    {"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
+    {"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
+    STRC(log_level, "debug|info|warn|error"),
+    STRC(jwt_alg, "ES256|RS256|HS256"),
+    STR(jwt_private_key),
+    STR(jwt_public_key),
+    STR(jwt_secret),
+    STR(jwt_issuer),
+    STR(jwt_audience),
+    {"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL},
+    STR(ext_issuer),
+    STR(ext_audience),
+    STRC(ext_alg, "ES256|RS256"),
+    STR(ext_public_key),
+    STR(cors_origins),
+#undef STR
+#undef STRC
+};
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	snprintf(cfg->listen, sizeof cfg->listen, "unix:/run/twotier/twotier.sock");
+	cfg->socket_mode = 0660;
+	cfg->threads = 4;
+	cfg->backlog = 128;
+	snprintf(cfg->db_host, sizeof cfg->db_host, "localhost");
+	cfg->db_port = 3306;
+	snprintf(cfg->db_user, sizeof cfg->db_user, "twotier");
+	snprintf(cfg->db_name, sizeof cfg->db_name, "twotier");
+	snprintf(cfg->sql_dir, sizeof cfg->sql_dir, "%s", TWOTIER_SQL_DIR);
+	cfg->body_limit = 64 * 1024;
+	snprintf(cfg->mail_dir, sizeof cfg->mail_dir, "/var/spool/twotier/mail");
+	cfg->signup_open = true;
+	cfg->shutdown_timeout = 5;
+	snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+	snprintf(cfg->jwt_alg, sizeof cfg->jwt_alg, "ES256");
+	snprintf(cfg->jwt_issuer, sizeof cfg->jwt_issuer, "twotier");
+	snprintf(cfg->jwt_audience, sizeof cfg->jwt_audience, "twotier-api");
+	cfg->jwt_ttl = 900;
+	snprintf(cfg->ext_alg, sizeof cfg->ext_alg, "RS256");
+}
+
+bool config_origin_allowed(const struct config *cfg, const char *origin)
+{
+	size_t n = origin ? strlen(origin) : 0;
+	const char *p = cfg->cors_origins;
+	if (n == 0)
+		return false;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, " ,");
+		if (len == n && strncmp(p, origin, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static bool choice_ok(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+	while (*choices != '\0') {
+		size_t len = strcspn(choices, "|");
+		if (len == n && strncmp(choices, value, n) == 0)
+			return true;
+		choices += len + (choices[len] == '|');
+	}
+	return false;
+}
+
+/* Sets one key; returns NULL or a reason. */
+static const char *set_key(struct config *cfg, const struct key *k, const char *value)
+{
+	char *field = (char *)cfg + k->offset;
+	char *end = NULL;
+	long n;
+	switch (k->type) {
+	case KEY_STR:
+		if (strlen(value) >= k->size)
+			return "value is too long";
+		if (k->choices != NULL && !choice_ok(k->choices, value))
+			return "not one of the allowed values";
+		memcpy(field, value, strlen(value) + 1);
+		return NULL;
+	case KEY_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "on") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+			 strcmp(value, "off") == 0)
+			*(bool *)field = false;
+		else
+			return "expected true or false";
+		return NULL;
+	case KEY_MODE:
+		errno = 0;
+		n = strtol(value, &end, 8);
+		if (errno || end == value || *end != '\0' || n < k->min || n > k->max)
+			return "expected an octal mode such as 0660";
+		*(unsigned *)field = (unsigned)n;
+		return NULL;
+	case KEY_INT:
+	case KEY_LONG:
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno || end == value || *end != '\0')
+			return "expected an integer";
+		if (n < k->min || n > k->max)
+			return "integer out of range";
+		if (k->type == KEY_INT)
+			*(int *)field = (int)n;
+		else
+			*(long *)field = n;
+		return NULL;
+	}
+	return "unknown type";
+}
+
+int config_parse(struct config *cfg, const char *text, const char *name, char *err, size_t errsz)
+{
+	int rc = -1;
+	unsigned line = 0;
+	char *copy = xstrdup(text ? text : "");
+	char *cursor = copy;
+	if (text == NULL) {
+		snprintf(err, errsz, "%s: no text", name);
+		goto out;
+	}
+	/* strtok_r would skip empty lines and so miscount; walk by hand. */
+	while (cursor != NULL) {
+		char *nl = strchr(cursor, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		line++;
+		char *s = trim(cursor);
+		cursor = nl ? nl + 1 : NULL;
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errsz, "%s:%u: expected 'key = value'", name, line);
+			goto out;
+		}
+		*eq = '\0';
+		char *key = trim(s);
+		char *value = trim(eq + 1);
+		const struct key *k = NULL;
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (strcmp(keys[i].name, key) == 0)
+				k = &keys[i];
+		if (k == NULL) {
+			snprintf(err, errsz, "%s:%u: unknown key '%.64s'", name, line, key);
+			goto out;
+		}
+		const char *why = set_key(cfg, k, value);
+		if (why != NULL) {
+			snprintf(err, errsz, "%s:%u: %s: %s%s%s", name, line, key, why,
+				 k->choices ? ": " : "", k->choices ? k->choices : "");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	int rc = -1;
+	char *text = NULL;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	size_t cap = 4096, len = 0, n;
+	text = xmalloc(cap);
+	while ((n = fread(text + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			if (cap >= 1024 * 1024) {
+				snprintf(err, errsz, "%s: file is larger than 1 MiB", path);
+				goto out;
+			}
+			cap *= 2;
+			text = xrealloc(text, cap);
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errsz, "%s: read error", path);
+		goto out;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errsz, "%s: file contains a NUL byte", path);
+		goto out;
+	}
+	rc = config_parse(cfg, text, path, err, errsz);
+out:
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return rc;
+}
+
+int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *), char *err,
+		     size_t errsz)
+{
+	static const struct {
+		const char *env;
+		const char *key;
+	} overrides[] = {
+	    {"TWOTIER_DB_PASSWORD", "db_password"},
+	    {"TWOTIER_DB_HOST", "db_host"},
+	    {"TWOTIER_DB_USER", "db_user"},
+	    {"TWOTIER_DB_SOCKET", "db_socket"},
+	    {"TWOTIER_DB_NAME", "db_name"},
+	    {"TWOTIER_JWT_SECRET", "jwt_secret"},
+	    {"TWOTIER_JWT_PRIVATE_KEY_FILE", "jwt_private_key"},
+	    {"TWOTIER_JWT_PUBLIC_KEY_FILE", "jwt_public_key"},
+	};
+	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
+		const char *value = getenv_fn(overrides[i].env);
+		if (value == NULL)
+			continue;
+		for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++) {
+			if (strcmp(keys[j].name, overrides[i].key) != 0)
+				continue;
+			const char *why = set_key(cfg, &keys[j], value);
+			if (why != NULL) {
+				snprintf(err, errsz, "environment %s: %s", overrides[i].env, why);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}

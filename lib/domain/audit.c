@@ -1,0 +1,82 @@
+#include "domain/audit.h"
+
+#include "core/problem.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const struct db_stmt_def stmt_audit_insert = {
+    STMT_audit_insert, "audit_insert",
+    "INSERT INTO audit_events (id, tenant_id, actor_type, actor_id, action, target_type, "
+    "target_id, request_id, client_addr, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    10, 0};
+
+enum db_status audit_write(struct db *db, const struct audit_entry *e)
+{
+	char id[UUID_STR];
+	uuid_v7(id);
+	struct db_arg args[] = {
+	    db_str(id),
+	    db_str(e->tenant_id),
+	    db_str(e->actor_type),
+	    db_str(e->actor_id),
+	    db_str(e->action),
+	    db_str(e->target_type),
+	    db_str(e->target_id),
+	    db_str(e->request_id ? e->request_id : ""),
+	    db_str(e->client_addr ? e->client_addr : ""),
+	    db_str(e->at),
+	};
+	return db_exec(db, STMT_audit_insert, args, NULL, NULL);
+}
+
+enum db_status audit_record(struct db *db, const struct actor *a, const char *action,
+			    const char *target_type, const char *target_id, const char *at)
+{
+	struct audit_entry e = {a->tenant_id, a->type,	     a->id,	     action, target_type,
+				target_id,    a->request_id, a->client_addr, at};
+	return audit_write(db, &e);
+}
+
+const struct db_stmt_def stmt_audit_list = {
+    STMT_audit_list, "audit_list",
+    "SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, client_addr, "
+    "created_at FROM audit_events WHERE tenant_id = ? AND (? = '' OR id < ?) "
+    "ORDER BY id DESC LIMIT ?",
+    4, 9};
+
+const struct db_stmt_def stmt_audit_count = {
+    STMT_audit_count, "audit_count", "SELECT COUNT(*) FROM audit_events WHERE tenant_id = ?", 1, 1};
+
+static void event_from_row(const struct db_rows *rows, size_t i, struct audit_event *e)
+{
+	db_cell_copy(rows, i, 0, e->id, sizeof e->id);
+	db_cell_copy(rows, i, 1, e->actor_type, sizeof e->actor_type);
+	db_cell_copy(rows, i, 2, e->actor_id, sizeof e->actor_id);
+	db_cell_copy(rows, i, 3, e->action, sizeof e->action);
+	db_cell_copy(rows, i, 4, e->target_type, sizeof e->target_type);
+	db_cell_copy(rows, i, 5, e->target_id, sizeof e->target_id);
+	db_cell_copy(rows, i, 6, e->request_id, sizeof e->request_id);
+	db_cell_copy(rows, i, 7, e->client_addr, sizeof e->client_addr);
+	time_sql_to_api(db_cell(rows, i, 8), e->at);
+}
+
+int audit_list(struct db *db, const char *tenant_id, const char *before, long limit,
+	       struct audit_event **items, size_t *n, long *total, struct problem *p)
+{
+	struct db_page pg = {STMT_audit_list, STMT_audit_count, tenant_id, before,
+			     limit,	      {0, 0, NULL},	0};
+	*items = NULL;
+	*n = 0;
+	if (db_page_read(db, &pg, p) != 0)
+		return -1;
+	*items = xcalloc(pg.rows.n_rows, sizeof **items);
+	for (size_t i = 0; i < pg.rows.n_rows; i++)
+		event_from_row(&pg.rows, i, &(*items)[i]);
+	*n = pg.rows.n_rows;
+	*total = pg.total;
+	db_rows_free(&pg.rows);
+	return 0;
+}
