@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <string.h>
 
-static const struct {
+static const struct bit_name {
 	unsigned bit;
 	const char *name;
 } roles[] =
@@ -70,20 +70,31 @@ unsigned scopes_from_csv(const char *csv)
 	return bits_from_csv(csv, scope_bit);
 }
 
-void scopes_to_csv(unsigned bits, char *out, size_t outsz)
+static void bits_to_csv(unsigned bits, const struct bit_name *names, size_t n_names, char *out,
+			size_t outsz)
 {
 	size_t n = 0;
 	if (outsz == 0)
 		return;
 	out[0] = '\0';
-	for (size_t i = 0; i < N_SCOPES; i++) {
-		if (!(bits & scopes[i].bit))
+	for (size_t i = 0; i < n_names; i++) {
+		if (!(bits & names[i].bit))
 			continue;
-		int w = snprintf(out + n, outsz - n, "%s%s", n ? "," : "", scopes[i].name);
+		int w = snprintf(out + n, outsz - n, "%s%s", n ? "," : "", names[i].name);
 		if (w < 0 || (size_t)w >= outsz - n)
 			return;
 		n += (size_t)w;
 	}
+}
+
+void roles_to_csv(unsigned bits, char *out, size_t outsz)
+{
+	bits_to_csv(bits, roles, N_ROLES, out, outsz);
+}
+
+void scopes_to_csv(unsigned bits, char *out, size_t outsz)
+{
+	bits_to_csv(bits, scopes, N_SCOPES, out, outsz);
 }
 
 cJSON *roles_to_json(unsigned bits)
@@ -125,16 +136,12 @@ void api_token_generate(char token[API_TOKEN_LEN + 1], char hash_hex[65])
 
 const struct db_stmt_def stmt_user_auth_by_id = {
     STMT_user_auth_by_id, "user_auth_by_id",
-    "SELECT u.id, u.tenant_id, u.disabled, "
-    "(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
-    "FROM users u WHERE u.id = ?",
-    1, 4};
+    "SELECT id, tenant_id, disabled, roles FROM users WHERE id = ?", 1, 4};
 
 const struct db_stmt_def stmt_user_auth_by_external = {
     STMT_user_auth_by_external, "user_auth_by_external",
-    "SELECT u.id, u.tenant_id, u.disabled, "
-    "(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
-    "FROM users u WHERE u.external_issuer = ? AND u.external_subject = ?",
+    "SELECT id, tenant_id, disabled, roles FROM users "
+    "WHERE external_issuer = ? AND external_subject = ?",
     2, 4};
 
 const struct db_stmt_def stmt_api_token_by_hash = {
@@ -219,10 +226,9 @@ out:
 
 static int refuse(struct problem *p, const char *why, const char *request_id)
 {
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "requestId", request_id ? request_id : "");
-	cJSON_AddStringToObject(f, "reason", why);
-	log_event(LOG_WARN, "authentication refused", f);
+	struct log_field f[] = {LOG_S("requestId", request_id ? request_id : ""),
+				LOG_S("reason", why)};
+	log_fields(LOG_WARN, "authentication refused", f, 2);
 	return problem_set(p, PROBLEM_UNAUTHENTICATED, "%s", why);
 }
 

@@ -44,12 +44,16 @@ enum auth_scope {
 /* Name <-> bit. *_bit returns 0 for an unknown name. */
 unsigned role_bit(const char *name);
 unsigned scope_bit(const char *name);
-/* Parses "a,b,c" (GROUP_CONCAT or a SET column); unknown names are
+/* Parses "a,b,c" (a SET column); unknown names are
  * ignored. NULL gives 0. */
 unsigned roles_from_csv(const char *csv);
 unsigned scopes_from_csv(const char *csv);
-/* Writes the names of the bits set, comma separated, into out. */
+/* Writes the names of the bits set, comma separated, into out (the text
+ * of a SET column). */
+void roles_to_csv(unsigned roles, char *out, size_t outsz);
 void scopes_to_csv(unsigned scopes, char *out, size_t outsz);
+/* Room for every role name, comma separated. */
+#define ROLES_CSV_MAX 96
 /* A JSON array of the names of the bits set (caller owns). */
 struct cJSON *roles_to_json(unsigned roles);
 struct cJSON *scopes_to_json(unsigned scopes);

@@ -21,10 +21,7 @@ const struct db_stmt_def stmt_signin_locked = {
 
 const struct db_stmt_def stmt_signin_user = {
     STMT_signin_user, "signin_user",
-    "SELECT u.id, u.tenant_id, u.password_hash, u.disabled, "
-    "(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id) "
-    "FROM users u WHERE u.email = ?",
-    1, 5};
+    "SELECT id, tenant_id, password_hash, disabled, roles FROM users WHERE email = ?", 1, 5};
 
 /* In ON DUPLICATE KEY UPDATE the assignments run in order and see the
  * values already assigned: failures first (against the old window), then

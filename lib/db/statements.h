@@ -9,7 +9,6 @@
 	X(regions_list)                                                                            \
 	X(tenant_insert)                                                                           \
 	X(user_insert)                                                                             \
-	X(user_role_insert)                                                                        \
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \
 	X(platform_tenant_insert)                                                                  \
@@ -32,8 +31,7 @@
 	X(user_count)                                                                              \
 	X(user_get)                                                                                \
 	X(tenant_lock)                                                                             \
-	X(user_roles_clear)                                                                        \
-	X(user_set_disabled)                                                                       \
+	X(user_update)                                                                             \
 	X(global_admins_other)                                                                     \
 	X(api_token_insert)                                                                        \
 	X(api_token_list)                                                                          \

@@ -2,6 +2,7 @@
 
 #include "core/problem.h"
 #include "db/db.h"
+#include "auth/auth.h"
 #include "domain/audit.h"
 #include "domain/user.h"
 
@@ -36,7 +37,6 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 	struct signup_work *w = arg;
 	const struct tenant_signup *in = w->in;
 	struct tenant_created *out = w->out;
-	static const char *const roles[] = {"global_admin", "admin_agent"};
 	char at[TIME_STR];
 	enum db_status rc;
 
@@ -53,9 +53,15 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 	}
 	if (rc != DB_OK)
 		return rc;
-	struct user_row u = {out->user_id,   out->tenant_id, in->email, in->password_hash,
-			     in->first_name, in->last_name,  at};
-	rc = user_insert(db, &u, roles, 2);
+	struct user_row u = {out->user_id,
+			     out->tenant_id,
+			     in->email,
+			     in->password_hash,
+			     in->first_name,
+			     in->last_name,
+			     ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT,
+			     at};
+	rc = user_insert(db, &u);
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT,
 			    "this e-mail address cannot be used for a new account");
@@ -84,7 +90,6 @@ struct operator_work {
 static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 {
 	struct operator_work *w = arg;
-	static const char *const roles[] = {"operator"};
 	struct db_rows rows = {0, 0, NULL};
 	char tenant_id[UUID_STR], user_id[UUID_STR], at[TIME_STR];
 	enum db_status rc;
@@ -114,8 +119,9 @@ static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 			goto out;
 	}
 	uuid_v7(user_id);
-	struct user_row u = {user_id, tenant_id, w->email, w->hash, "Programme", "Operator", at};
-	rc = user_insert(db, &u, roles, 1);
+	struct user_row u = {user_id,	  tenant_id,  w->email,	     w->hash,
+			     "Programme", "Operator", ROLE_OPERATOR, at};
+	rc = user_insert(db, &u);
 	if (rc != DB_OK)
 		goto out;
 	struct audit_entry a = {tenant_id,	 "system", NULL, "operator.create", "user", user_id,

@@ -12,31 +12,26 @@
 
 const struct db_stmt_def stmt_user_insert = {
     STMT_user_insert, "user_insert",
-    "INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    8, 0};
+    "INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, roles, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    9, 0};
 
-const struct db_stmt_def stmt_user_role_insert = {
-    STMT_user_role_insert, "user_role_insert",
-    "INSERT INTO user_roles (user_id, role) VALUES (?, ?)", 2, 0};
-
-int user_insert(struct db *db, const struct user_row *u, const char *const *roles, size_t n_roles)
+int user_insert(struct db *db, const struct user_row *u)
 {
+	char roles[ROLES_CSV_MAX];
+	roles_to_csv(u->roles, roles, sizeof roles);
 	struct db_arg args[] = {
 	    db_str(u->id),	   db_str(u->tenant_id), db_str(u->email), db_str(u->password_hash),
-	    db_str(u->first_name), db_str(u->last_name), db_str(u->at),	   db_str(u->at)};
-	enum db_status rc = db_exec(db, STMT_user_insert, args, NULL, NULL);
-	for (size_t i = 0; rc == DB_OK && i < n_roles; i++) {
-		struct db_arg r[] = {db_str(u->id), db_str(roles[i])};
-		rc = db_exec(db, STMT_user_role_insert, r, NULL, NULL);
-	}
-	return rc;
+	    db_str(u->first_name), db_str(u->last_name), db_str(roles),	   db_str(u->at),
+	    db_str(u->at)};
+	return db_exec(db, STMT_user_insert, args, NULL, NULL);
 }
 
+/* The roles are a SET on the user's row, so that the principal of every
+ * request is one primary-key read with no join and no subquery. */
 #define USER_COLUMNS                                                                               \
 	"u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.disabled, u.version, "           \
-	"u.created_at, u.updated_at, "                                                             \
-	"(SELECT GROUP_CONCAT(r.role) FROM user_roles r WHERE r.user_id = u.id)"
+	"u.created_at, u.updated_at, u.roles"
 
 const struct db_stmt_def stmt_user_list = {
     STMT_user_list, "user_list",
@@ -57,19 +52,16 @@ const struct db_stmt_def stmt_tenant_lock = {
     STMT_tenant_lock, "tenant_lock", "SELECT is_platform FROM tenants WHERE id = ? FOR UPDATE", 1,
     1};
 
-const struct db_stmt_def stmt_user_roles_clear = {STMT_user_roles_clear, "user_roles_clear",
-						  "DELETE FROM user_roles WHERE user_id = ?", 1, 0};
-
-const struct db_stmt_def stmt_user_set_disabled = {
-    STMT_user_set_disabled, "user_set_disabled",
-    "UPDATE users SET disabled = ?, version = version + 1, updated_at = ? "
+const struct db_stmt_def stmt_user_update = {
+    STMT_user_update, "user_update",
+    "UPDATE users SET roles = ?, disabled = ?, version = version + 1, updated_at = ? "
     "WHERE id = ? AND version = ?",
-    4, 0};
+    5, 0};
 
 const struct db_stmt_def stmt_global_admins_other = {
     STMT_global_admins_other, "global_admins_other",
-    "SELECT COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id "
-    "AND r.role = 'global_admin' WHERE u.tenant_id = ? AND u.disabled = 0 AND u.id <> ?",
+    "SELECT COUNT(*) FROM users WHERE tenant_id = ? AND disabled = 0 AND id <> ? "
+    "AND FIND_IN_SET('global_admin', roles) > 0",
     2, 1};
 
 const struct db_stmt_def stmt_user_set_external = {
@@ -177,18 +169,6 @@ static enum db_status global_admin_refused(struct problem *p)
 	return DB_REFUSED;
 }
 
-static enum db_status insert_roles(struct db *db, const char *user_id, unsigned roles)
-{
-	cJSON *names = roles_to_json(roles);
-	enum db_status rc = DB_OK;
-	for (const cJSON *r = names->child; rc == DB_OK && r != NULL; r = r->next) {
-		struct db_arg a[] = {db_str(user_id), db_str(r->valuestring)};
-		rc = db_exec(db, STMT_user_role_insert, a, NULL, NULL);
-	}
-	cJSON_Delete(names);
-	return rc;
-}
-
 struct create_work {
 	const struct actor *a;
 	const struct user_new *in;
@@ -215,8 +195,9 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			     w->in->password_hash,
 			     w->in->first_name,
 			     w->in->last_name,
+			     w->in->roles,
 			     at};
-	rc = user_insert(db, &u, NULL, 0);
+	rc = user_insert(db, &u);
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT, "a user with this e-mail address already exists");
 		return DB_REFUSED;
@@ -231,8 +212,6 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			return DB_REFUSED;
 		}
 	}
-	if (rc == DB_OK)
-		rc = insert_roles(db, id, w->in->roles);
 	if (rc == DB_OK)
 		rc = audit_record(db, w->a, "user.create", "user", id, at);
 	if (rc == DB_OK)
@@ -301,19 +280,15 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 		}
 	}
 	time_now(at, NULL);
-	struct db_arg u[] = {db_int(disabled), db_str(at), db_str(w->id),
+	char csv[ROLES_CSV_MAX];
+	roles_to_csv(roles, csv, sizeof csv);
+	struct db_arg u[] = {db_str(csv), db_int(disabled), db_str(at), db_str(w->id),
 			     db_int((long long)before.version)};
-	rc = db_exec(db, STMT_user_set_disabled, u, NULL, &affected);
+	rc = db_exec(db, STMT_user_update, u, NULL, &affected);
 	if (rc == DB_OK && affected == 0) {
 		problem_set(p, PROBLEM_PRECONDITION_FAILED,
 			    "the user has changed since you read it");
 		return DB_REFUSED;
-	}
-	if (rc == DB_OK && w->set_roles) {
-		struct db_arg r[] = {db_str(w->id)};
-		rc = db_exec(db, STMT_user_roles_clear, r, NULL, NULL);
-		if (rc == DB_OK)
-			rc = insert_roles(db, w->id, roles);
 	}
 	if (rc == DB_OK)
 		rc = audit_record(db, w->a, "user.update", "user", w->id, at);

@@ -28,12 +28,14 @@ struct user_view {
 
 /* A row to insert; all borrowed. */
 struct user_row {
-	const char *id, *tenant_id, *email, *password_hash, *first_name, *last_name, *at;
+	const char *id, *tenant_id, *email, *password_hash, *first_name, *last_name;
+	unsigned roles; /* enum auth_role bits */
+	const char *at;
 };
 
-/* Inserts a user and its roles (names) inside the caller's transaction.
- * Returns a db_exec status; DB_DUPLICATE when the e-mail is taken. */
-int user_insert(struct db *db, const struct user_row *u, const char *const *roles, size_t n_roles);
+/* Inserts a user with its roles inside the caller's transaction. Returns a
+ * db_exec status; DB_DUPLICATE when the e-mail is taken. */
+int user_insert(struct db *db, const struct user_row *u);
 
 int user_list(struct db *db, const char *tenant_id, const char *after, long limit,
 	      struct user_view **items, size_t *n, long *total, struct problem *p);

@@ -58,6 +58,32 @@ def repo():
     return env("TWOTIER_REPO")
 
 
+def shared_file(relpath):
+    """The path of RELPATH in the programme's shared folder (SPEC, data),
+    which sits beside the repository: TWOTIER_SHARED_DIR if set, else
+    REPO/../shared, else, for a clone of a local repository, the shared
+    folder beside the repository it was cloned from. A fixture that is in
+    none of them fails the test that needs it: it is never skipped."""
+    places = []
+    if os.environ.get("TWOTIER_SHARED_DIR"):
+        places.append(os.environ["TWOTIER_SHARED_DIR"])
+    places.append(os.path.join(repo(), "..", "shared"))
+    p = subprocess.run(["git", "-C", repo(), "config", "--get", "remote.origin.url"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       universal_newlines=True)
+    origin = p.stdout.strip()
+    if origin.startswith("file://"):
+        origin = origin[len("file://"):]
+    if origin and os.path.isabs(origin):
+        places.append(os.path.join(origin, "..", "shared"))
+    for place in places:
+        path = os.path.normpath(os.path.join(place, relpath))
+        if os.path.exists(path):
+            return path
+    raise AssertionError("fixture %s not found in any of: %s" % (relpath, ", ".join(
+        os.path.normpath(p) for p in places)))
+
+
 def base_url():
     return "http://127.0.0.1:%d" % port()
 

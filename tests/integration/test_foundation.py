@@ -16,11 +16,11 @@ import unittest
 
 from harness import (API_TIME_RE, NGINX_REQUEST_ID_RE, UUID_RE, api, assert_problem, env,
                      fcgi_pid, field_errors, log_lines, log_offset, metric_value, pid_running,
-                     port, run_binary, signup, signup_body, sql, sql_quote, sql_value, stack,
-                     table_counts, test_dir, unique_domain, wait_log, wait_ready)
+                     port, run_binary, shared_file, signup, signup_body, sql, sql_quote,
+                     sql_value, stack, table_counts, test_dir, unique_domain, wait_log,
+                     wait_ready)
 
-IDENTITY_TABLES = ("tenants", "users", "user_roles", "audit_events")
-CSV_PATH = "/work/shared/data/csp-regions.csv"
+IDENTITY_TABLES = ("tenants", "users", "audit_events")
 
 
 def busy_threads(pid):
@@ -359,8 +359,8 @@ class TestSignUp(unittest.TestCase):
                          (tid, body["admin"]["email"], "Ada", "Lovelace", "0"))
         self.assertTrue(pwhash.startswith("$argon2id$"), pwhash)
         self.assertNotIn(password, pwhash)
-        roles = sorted(row[0] for row in sql("SELECT role FROM user_roles WHERE user_id = %s"
-                                             % sql_quote(uid)))
+        roles = sorted(sql_value("SELECT roles FROM users WHERE id = %s"
+                                 % sql_quote(uid)).split(","))
         self.assertEqual(roles, ["admin_agent", "global_admin"])
         audit = sql("SELECT tenant_id, actor_type, action, target_type, target_id, request_id, "
                     "client_addr FROM audit_events WHERE tenant_id = %s" % sql_quote(tid))
@@ -505,9 +505,8 @@ class TestRegions(unittest.TestCase):
         self.assertEqual(seen, db)
         self.assertEqual(len(items), int(sql_value("SELECT COUNT(*) FROM regions")))
 
-    @unittest.skipUnless(os.path.exists(CSV_PATH), CSV_PATH + " not present")
     def test_regions_match_the_source_table(self):
-        with open(CSV_PATH, newline="") as f:
+        with open(shared_file("data/csp-regions.csv"), newline="") as f:
             rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
         want = {(row["region"], row["country"], row["currency"]) for row in rows}
         r = api("GET", "/v1/regions")
@@ -713,9 +712,9 @@ class TestAdmin(unittest.TestCase):
             self.assertIn("usage", p.stderr)
 
     def operator_rows(self, email):
-        return sql("SELECT u.id, u.tenant_id, u.password_hash, r.role, t.is_platform "
-                   "FROM users u JOIN user_roles r ON r.user_id = u.id "
-                   "JOIN tenants t ON t.id = u.tenant_id WHERE u.email = %s" % sql_quote(email))
+        return sql("SELECT u.id, u.tenant_id, u.password_hash, u.roles, t.is_platform "
+                   "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = %s"
+                   % sql_quote(email))
 
     def create_operator(self, email, password):
         return run_binary([env("TWOTIER_ADMIN_BIN"), "-c", env("TWOTIER_CONF"),
