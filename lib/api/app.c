@@ -310,21 +310,22 @@ static int precheck(struct ctx *c, char *allow, size_t allowsz)
 
 static void log_request(const struct ctx *c, double seconds)
 {
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "requestId", c->req->request_id);
-	cJSON_AddStringToObject(f, "method", c->req->method ? c->req->method : "");
-	cJSON_AddStringToObject(f, "route", c->match.route ? c->match.route->name : "unmatched");
-	cJSON_AddNumberToObject(f, "status", c->res->status);
-	cJSON_AddNumberToObject(f, "durationMs", (double)(long)(seconds * 1e6) / 1000.0);
-	cJSON_AddStringToObject(f, "remoteAddr", c->req->remote_addr ? c->req->remote_addr : "");
-	if (c->problem.kind != PROBLEM_NONE)
-		cJSON_AddStringToObject(f, "problem", problem_slug(c->problem.kind));
-	if (c->principal.kind != PRINCIPAL_NONE) {
-		cJSON_AddStringToObject(f, "actorType", ctx_actor_type(c));
-		cJSON_AddStringToObject(f, "actor", ctx_actor_id(c));
-		cJSON_AddStringToObject(f, "tenant", c->principal.tenant_id);
-	}
-	log_event(c->res->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f);
+	int who = c->principal.kind != PRINCIPAL_NONE;
+	struct log_field f[] = {
+	    LOG_S("requestId", c->req->request_id),
+	    LOG_S("method", c->req->method ? c->req->method : ""),
+	    LOG_S("route", c->match.route ? c->match.route->name : "unmatched"),
+	    LOG_I("status", c->res->status),
+	    LOG_MS("durationMs", seconds),
+	    LOG_S("remoteAddr", c->req->remote_addr ? c->req->remote_addr : ""),
+	    LOG_S("problem",
+		  c->problem.kind != PROBLEM_NONE ? problem_slug(c->problem.kind) : NULL),
+	    LOG_S("actorType", who ? ctx_actor_type(c) : NULL),
+	    LOG_S("actor", who ? ctx_actor_id(c) : NULL),
+	    LOG_S("tenant", who ? c->principal.tenant_id : NULL),
+	};
+	log_fields(c->res->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f,
+		   sizeof f / sizeof f[0]);
 }
 
 #define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"

@@ -172,11 +172,9 @@ static enum db_status stmt_failed(struct db *db, MYSQL_STMT *st, const struct db
 	if (rc == DB_LOST) {
 		db_disconnect(db);
 	} else if (rc == DB_ERROR) {
-		cJSON *f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "statement", def->name);
-		cJSON_AddNumberToObject(f, "errno", e);
-		cJSON_AddStringToObject(f, "error", mysql_stmt_error(st));
-		log_event(LOG_ERROR, "statement failed", f);
+		struct log_field f[] = {LOG_S("statement", def->name), LOG_I("errno", e),
+					LOG_S("error", mysql_stmt_error(st))};
+		log_fields(LOG_ERROR, "statement failed", f, 3);
 	}
 	return rc;
 }

@@ -11,7 +11,7 @@ void response_header(struct response *res, const char *name, const char *value)
 {
 	if (res->n_headers == RESPONSE_MAX_HEADERS)
 		abort();
-	res->headers[res->n_headers].name = xstrdup(name);
+	res->headers[res->n_headers].name = name;
 	res->headers[res->n_headers].value = xstrdup(value);
 	res->n_headers++;
 }
@@ -28,10 +28,8 @@ void response_body(struct response *res, int status, const char *content_type, c
 
 void response_clear(struct response *res)
 {
-	for (size_t i = 0; i < res->n_headers; i++) {
-		free(res->headers[i].name);
+	for (size_t i = 0; i < res->n_headers; i++)
 		free(res->headers[i].value);
-	}
 	free(res->body);
 	memset(res, 0, sizeof *res);
 }

@@ -30,8 +30,8 @@ struct request {
 #define RESPONSE_MAX_HEADERS 16
 
 struct response_header {
-	char *name;  /* owned */
-	char *value; /* owned */
+	const char *name; /* a string literal: names are the code's, never input */
+	char *value;	  /* owned */
 };
 
 struct response {
@@ -43,8 +43,9 @@ struct response {
 	size_t body_len;
 };
 
-/* Adds a header (copied). Beyond RESPONSE_MAX_HEADERS it aborts: that is
- * a programming error, not an input error. */
+/* Adds a header: name must live as long as the process (a literal), value
+ * is copied. Beyond RESPONSE_MAX_HEADERS it aborts: that is a programming
+ * error, not an input error. */
 void response_header(struct response *res, const char *name, const char *value);
 /* Replaces the body with a copy of the given bytes. */
 void response_body(struct response *res, int status, const char *content_type, const char *body,
