@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/xalloc.h"
+#include "dispatch.h"
 #include "db/db.h"
 
 #include <errno.h>
@@ -30,14 +31,15 @@ static struct config cfg;
 static struct app app;
 static struct jwt_key own_key, external_key;
 static int listen_fd = -1;
-static volatile int stopping;
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static int threads_done;
 static char **route_labels; /* "GET /v1/me", for the metrics */
 
-/* Discards what is left of a body we will not keep, so that nginx can
- * finish sending it and read our answer. */
+/* Reads the request's input to its end: a body we will not keep, so that
+ * nginx can finish sending it and read our answer, and the record that
+ * ends the input, so that the next request on a kept connection starts
+ * where libfcgi expects a request to start. */
 static void drain(FCGX_Stream *in)
 {
 	char sink[8192];
@@ -79,19 +81,16 @@ static void request_read(FCGX_Request *fr, struct request *req, char **body)
 		long long n = strtoll(cl, &end, 10);
 		req->content_length = (errno || *end != '\0' || n < 0) ? cfg.body_limit + 1LL : n;
 	}
-	if (req->content_length <= 0)
-		return;
-	if (req->content_length > cfg.body_limit) {
-		drain(fr->in);
-		return;
+	if (req->content_length > 0 && req->content_length <= cfg.body_limit) {
+		*body = xmalloc((size_t)req->content_length + 1);
+		int got = FCGX_GetStr(*body, (int)req->content_length, fr->in);
+		if (got < 0)
+			got = 0;
+		(*body)[got] = '\0';
+		req->body = *body;
+		req->body_len = (size_t)got;
 	}
-	*body = xmalloc((size_t)req->content_length + 1);
-	int got = FCGX_GetStr(*body, (int)req->content_length, fr->in);
-	if (got < 0)
-		got = 0;
-	(*body)[got] = '\0';
-	req->body = *body;
-	req->body_len = (size_t)got;
+	drain(fr->in);
 }
 
 static const char *reason(int status)
@@ -142,20 +141,30 @@ static void response_write(FCGX_Request *fr, const struct response *res)
 		FCGX_PutStr(res->body, (int)res->body_len, fr->out);
 }
 
+/* Serves requests from the dispatcher until it stops. Each connection is
+ * lent to libfcgi for one request: its descriptor is put in the request
+ * with keepConnection set, so that FCGX_Accept_r reads a request from it
+ * instead of accepting, and taken back once the request is finished. */
 static void *worker_main(void *unused)
 {
 	FCGX_Request fr;
 	struct worker w = {db_new(&cfg, 1)};
 	char err[512];
+	int fd;
 	/* Connect before the first request so that it does not pay for the
 	 * connection and the statements; a database that is down now is
 	 * connected to later, by the first request that needs it. */
 	if (db_connect(w.db, err, sizeof err) != DB_OK)
 		log_msg(LOG_WARN, "worker starts without the database: %s", err);
-	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0)
-			break;
+	FCGX_InitRequest(&fr, dispatch_idle_listener(), 0);
+	while ((fd = dispatch_next()) >= 0) {
+		fr.ipcFd = fd;
+		fr.keepConnection = 1; /* or FCGX_Accept_r closes it before reading */
+		if (FCGX_Accept_r(&fr) < 0) {
+			/* nginx closed it, or sent no valid request: libfcgi closed it */
+			dispatch_done(fd, false);
+			continue;
+		}
 		struct request req;
 		struct response res;
 		char *body;
@@ -167,6 +176,10 @@ static void *worker_main(void *unused)
 		free(body);
 		free((char *)req.path);
 		FCGX_Finish_r(&fr);
+		/* FCGX_Finish_r keeps the connection when nginx asked it to */
+		bool kept = fr.ipcFd >= 0;
+		fr.ipcFd = -1;
+		dispatch_done(fd, kept);
 	}
 	FCGX_Free(&fr, 1);
 	db_free(w.db);
@@ -307,6 +320,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERROR, "cannot listen on %s: %s", cfg.listen, strerror(errno));
 		goto out;
 	}
+	if (dispatch_open(listen_fd, cfg.max_connections, strncmp(cfg.listen, "unix:", 5) != 0) !=
+	    0) {
+		log_msg(LOG_ERROR, "cannot watch the FastCGI socket: %s", strerror(errno));
+		goto out;
+	}
 
 	/* Workers inherit a mask without SIGTERM/SIGINT; this thread waits
 	 * for them with sigwait, so no handler runs inside libfcgi. */
@@ -331,11 +349,9 @@ int main(int argc, char **argv)
 		sigwait(&sigs, &sig);
 	} while (sig == SIGHUP);
 	log_msg(LOG_INFO, "signal %d: stopping; finishing requests in flight", sig);
-	stopping = 1;
-	FCGX_ShutdownPending();
-	/* Wakes every thread blocked in accept(); requests being handled
+	/* Stops accepting and wakes every idle worker; requests being handled
 	 * run to their end on their own connections. */
-	shutdown(listen_fd, SHUT_RDWR);
+	dispatch_stop();
 
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
@@ -354,6 +370,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < cfg.threads; i++)
 		pthread_join(threads[i], NULL);
+	dispatch_close();
+	listen_fd = -1;
 	if (strncmp(cfg.listen, "unix:", 5) == 0)
 		unlink(cfg.listen + 5);
 	log_msg(LOG_INFO, "stopped");

@@ -33,6 +33,9 @@ static const struct key {
     {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
     {"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
     {"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
+    {"max_connections", KEY_INT, offsetof(struct config, max_connections), 0, 16, 65536, NULL},
+    {"hash_concurrency", KEY_INT, offsetof(struct config, hash_concurrency), 0, 0, 256, NULL},
+    {"purge_interval", KEY_INT, offsetof(struct config, purge_interval), 0, 0, 86400, NULL},
     STR(db_host),
     {"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL},
     STR(db_socket),
@@ -68,6 +71,9 @@ void config_defaults(struct config *cfg)
 	cfg->socket_mode = 0660;
 	cfg->threads = 4;
 	cfg->backlog = 128;
+	cfg->max_connections = 1024;
+	cfg->hash_concurrency = 0;
+	cfg->purge_interval = 300;
 	snprintf(cfg->db_host, sizeof cfg->db_host, "localhost");
 	cfg->db_port = 3306;
 	snprintf(cfg->db_user, sizeof cfg->db_user, "twotier");

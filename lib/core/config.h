@@ -14,6 +14,9 @@ struct config {
 	unsigned socket_mode;	 /* permissions of a unix socket */
 	int threads;
 	int backlog;
+	int max_connections;  /* FastCGI connections open at once (kept ones included) */
+	int hash_concurrency; /* password hashes at once; 0: half the threads, at least 1 */
+	int purge_interval;   /* seconds between purges of expired rows; 0: none */
 	char db_host[CONFIG_STR];
 	int db_port;
 	char db_socket[CONFIG_STR];

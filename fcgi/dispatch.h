@@ -1,0 +1,48 @@
+/* FastCGI connections shared by the worker threads, so that a connection
+ * nginx keeps open between requests (fastcgi_keep_conn on) costs a file
+ * descriptor, not a thread.
+ *
+ * libfcgi's own loop (FCGX_Accept_r on the listening socket) gives a kept
+ * connection to one thread until nginx closes it: once nginx keeps as many
+ * idle connections as there are threads, every new request waits. Here one
+ * epoll set holds the listening socket and every open connection, each
+ * armed for one event at a time (EPOLLONESHOT): a worker takes the next
+ * connection that has a request to read, hands it to libfcgi for that one
+ * request, and gives it back to the set afterwards. Idle connections sit in
+ * the set, served by whichever thread is free.
+ *
+ * One dispatcher per process; dispatch_open before the threads start. */
+#ifndef TWOTIER_DISPATCH_H
+#define TWOTIER_DISPATCH_H
+
+#include <stdbool.h>
+
+/* Takes over listen_fd (made non-blocking). At most max_connections are
+ * open at once: beyond that the listening socket is not watched until one
+ * closes. tcp: the socket is TCP (accepted ones get TCP_NODELAY). Returns 0,
+ * or -1 with errno. */
+int dispatch_open(int listen_fd, int max_connections, bool tcp);
+
+/* A socket that accepts nothing, for FCGX_InitRequest: libfcgi falls back
+ * to accepting on it when the connection it was given has closed, and so
+ * returns an error at once instead of taking a connection itself. */
+int dispatch_idle_listener(void);
+
+/* Blocks until a connection has a request to read and returns its
+ * descriptor, which the caller owns until dispatch_done; -1 once stopping. */
+int dispatch_next(void);
+
+/* Gives back the connection of dispatch_next after its request: open (nginx
+ * keeps it) goes back to the set, unless stopping, when it is closed; not
+ * open (libfcgi closed it) is forgotten. */
+void dispatch_done(int fd, bool open);
+
+/* Stops accepting and wakes every thread waiting in dispatch_next. Safe
+ * from the thread that handles signals. */
+void dispatch_stop(void);
+
+/* After the worker threads have ended: closes the idle connections, the
+ * listening socket and the set. */
+void dispatch_close(void);
+
+#endif
