@@ -335,6 +335,14 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Password hashes get half the threads by default, so that a flood of
+	 * sign-ins always leaves the other half to the rest of the API. */
+	if (password_pool_start(cfg.hash_concurrency > 0
+				    ? cfg.hash_concurrency
+				    : (cfg.threads > 1 ? cfg.threads / 2 : 1)) != 0) {
+		log_msg(LOG_ERROR, "cannot start the password threads: %s", strerror(errno));
+		goto out;
+	}
 	threads = xcalloc((size_t)cfg.threads, sizeof *threads);
 	for (int i = 0; i < cfg.threads; i++) {
 		if (pthread_create(&threads[i], NULL, worker_main, NULL) != 0) {
@@ -377,6 +385,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopped");
 	rc = 0;
 out:
+	password_pool_stop();
 	if (listen_fd >= 0)
 		close(listen_fd);
 	free(threads);

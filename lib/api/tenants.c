@@ -25,7 +25,7 @@ const struct json_field tenant_create_schema[] = {
 };
 
 /* 201 tenant; 400 invalid fields; 403 sign-up closed; 409 domain or
- * e-mail taken; 503. */
+ * e-mail taken; 503 (every password slot busy, or the database). */
 int handle_tenant_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
@@ -49,12 +49,10 @@ int handle_tenant_create(struct ctx *c)
 		problem_add_field(p, "displayName", "invalid",
 				  "must be 1 to 200 printable characters");
 	check_person(p, "admin.", email, password, first, last);
-	if (p->kind != PROBLEM_NONE)
+	/* everything that can refuse it before the password is hashed */
+	if (p->kind != PROBLEM_NONE || tenant_signup_check(c->worker->db, domain, email, p) != 0 ||
+	    password_hash_bounded(password, hash, p) != 0)
 		goto out;
-	if (password_hash(password, hash) != 0) {
-		problem_set(p, PROBLEM_UNAVAILABLE, "the service is short of memory; try again");
-		goto out;
-	}
 	struct tenant_signup in = {domain,
 				   display_name,
 				   email,

@@ -125,7 +125,8 @@ int handle_user_get(struct ctx *c)
 	return respond_user(c, 200, &u);
 }
 
-/* 201 user; 400; 401; 403; 409 e-mail taken; 422 operator role; 503. */
+/* 201 user; 400; 401; 403; 409 e-mail taken; 422 operator role; 503 (every
+ * password slot busy, or the database). */
 int handle_user_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
@@ -150,9 +151,8 @@ int handle_user_create(struct ctx *c)
 		snprintf(p->code, sizeof p->code, "no_external_issuer");
 		return -1;
 	}
-	if (password_hash(password, hash) != 0)
-		return problem_set(p, PROBLEM_UNAVAILABLE,
-				   "the service is short of memory; try again");
+	if (password_hash_bounded(password, hash, p) != 0)
+		return -1;
 	struct actor a = ctx_actor(c);
 	struct user_new in = {email, hash, first, last, roles, issuer, external};
 	if (user_create(c->worker->db, &a, &in, &u, p) == 0)

@@ -106,6 +106,10 @@ int signin_check(struct db *db, const char *username, const char *password, cons
 	EVP_Digest(lower, n, digest, NULL, EVP_sha256(), NULL);
 	sodium_bin2hex(name_hash, sizeof name_hash, digest, sizeof digest);
 
+	/* The slot is taken before the attempt is counted: a sign-in refused
+	 * for want of one costs the name nothing. */
+	if (password_slot_take(p) != 0)
+		return -1;
 	if (db_run(db, lookup_run, &w, p) != 0)
 		goto out;
 	if (w.locked_for > 0) {
@@ -114,7 +118,7 @@ int signin_check(struct db *db, const char *username, const char *password, cons
 			    "too many failed sign-ins; try again in %ld seconds", w.locked_for);
 		goto out;
 	}
-	bool ok = password_verify(password, w.found ? w.hash : dummy_hash) && w.found;
+	bool ok = password_slot_verify(password, w.found ? w.hash : dummy_hash) && w.found;
 	if (!ok || w.disabled) {
 		problem_set(p, PROBLEM_UNAUTHENTICATED, "the user name or password is wrong");
 		goto out;
@@ -123,6 +127,7 @@ int signin_check(struct db *db, const char *username, const char *password, cons
 		goto out;
 	rc = 0;
 out:
+	password_slot_give();
 	sodium_memzero(w.hash, sizeof w.hash);
 	return rc;
 }

@@ -19,10 +19,11 @@ struct signin_user {
 	unsigned roles;
 };
 
-/* Checks username/password. dummy_hash is verified against when the name
- * is unknown, so both paths cost one argon2id. Returns 0 with *out, or -1
- * with p set: 401 (wrong, unknown or disabled: one answer), 429 with
- * retry_after while locked, 503. */
+/* Checks username/password in a password slot (password.h). dummy_hash is
+ * verified against when the name is unknown, so both paths cost one
+ * argon2id. Returns 0 with *out, or -1 with p set: 401 (wrong, unknown or
+ * disabled: one answer), 429 with retry_after while locked, 503 (every
+ * password slot busy, or the database). */
 int signin_check(struct db *db, const char *username, const char *password, const char *dummy_hash,
 		 struct signin_user *out, struct problem *p);
 

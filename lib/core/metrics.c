@@ -18,7 +18,7 @@ static size_t n_routes;
 static uint64_t requests[METRICS_MAX_ROUTES + 1][N_STATUS];
 static uint64_t bucket_counts[N_BUCKETS + 1]; /* last = +Inf */
 static uint64_t duration_us_sum;
-static uint64_t db_reconnects, db_retries, db_errors;
+static uint64_t db_reconnects, db_retries, db_errors, password_busy;
 
 static void add(uint64_t *counter, uint64_t n)
 {
@@ -61,6 +61,11 @@ void metrics_db_retry(void)
 void metrics_db_error(void)
 {
 	add(&db_errors, 1);
+}
+
+void metrics_password_busy(void)
+{
+	add(&password_busy, 1);
 }
 
 struct buf {
@@ -133,9 +138,13 @@ char *metrics_render(size_t *len)
 	    "twotier_db_retries_total %llu\n"
 	    "# HELP twotier_db_errors_total Database errors answered as 5xx.\n"
 	    "# TYPE twotier_db_errors_total counter\n"
-	    "twotier_db_errors_total %llu\n",
+	    "twotier_db_errors_total %llu\n"
+	    "# HELP twotier_password_busy_total Requests refused because every password-hashing "
+	    "slot was in use.\n"
+	    "# TYPE twotier_password_busy_total counter\n"
+	    "twotier_password_busy_total %llu\n",
 	    (unsigned long long)get(&db_reconnects), (unsigned long long)get(&db_retries),
-	    (unsigned long long)get(&db_errors));
+	    (unsigned long long)get(&db_errors), (unsigned long long)get(&password_busy));
 	if (len != NULL)
 		*len = b.len;
 	return b.s;

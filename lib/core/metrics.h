@@ -15,6 +15,8 @@ void metrics_request(size_t route_index, int status, double seconds);
 void metrics_db_reconnect(void);
 void metrics_db_retry(void);
 void metrics_db_error(void);
+/* A request refused because every password-hashing slot was in use. */
+void metrics_password_busy(void);
 
 /* Renders Prometheus text exposition; caller frees. */
 char *metrics_render(size_t *len);

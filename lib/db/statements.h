@@ -8,6 +8,7 @@
 	X(schema_version)                                                                          \
 	X(regions_list)                                                                            \
 	X(tenant_insert)                                                                           \
+	X(tenant_domain_taken)                                                                     \
 	X(user_insert)                                                                             \
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \

@@ -27,6 +27,50 @@ const struct db_stmt_def stmt_platform_tenant_insert = {
     "VALUES (?, 'platform.invalid', 'Programme operator', 1, ?)",
     2, 0};
 
+const struct db_stmt_def stmt_tenant_domain_taken = {
+    STMT_tenant_domain_taken, "tenant_domain_taken",
+    "SELECT COUNT(*) FROM tenants WHERE domain = ?", 1, 1};
+
+static enum db_status domain_taken(struct problem *p, const char *domain)
+{
+	problem_set(p, PROBLEM_CONFLICT, "a work account for domain %s already exists", domain);
+	return DB_REFUSED;
+}
+
+static enum db_status email_taken(struct problem *p)
+{
+	problem_set(p, PROBLEM_CONFLICT, "this e-mail address cannot be used for a new account");
+	return DB_REFUSED;
+}
+
+struct check_work {
+	const char *domain, *email;
+};
+
+static enum db_status check_run(struct db *db, void *arg, struct problem *p)
+{
+	struct check_work *w = arg;
+	struct db_rows rows = {0, 0, NULL};
+	struct db_arg d[] = {db_str(w->domain)};
+	struct db_arg e[] = {db_str(w->email)};
+	enum db_status rc = db_exec(db, STMT_tenant_domain_taken, d, &rows, NULL);
+	if (rc == DB_OK && strcmp(db_cell(&rows, 0, 0), "0") != 0)
+		rc = domain_taken(p, w->domain);
+	db_rows_free(&rows);
+	if (rc == DB_OK)
+		rc = db_exec(db, STMT_user_by_email, e, &rows, NULL);
+	if (rc == DB_OK && rows.n_rows > 0)
+		rc = email_taken(p);
+	db_rows_free(&rows);
+	return rc;
+}
+
+int tenant_signup_check(struct db *db, const char *domain, const char *email, struct problem *p)
+{
+	struct check_work w = {domain, email};
+	return db_read(db, check_run, &w, p);
+}
+
 struct signup_work {
 	const struct tenant_signup *in;
 	struct tenant_created *out;
@@ -46,11 +90,8 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg t[] = {db_str(out->tenant_id), db_str(in->domain), db_str(in->display_name),
 			     db_str(at)};
 	rc = db_exec(db, STMT_tenant_insert, t, NULL, NULL);
-	if (rc == DB_DUPLICATE) {
-		problem_set(p, PROBLEM_CONFLICT, "a work account for domain %s already exists",
-			    in->domain);
-		return DB_REFUSED;
-	}
+	if (rc == DB_DUPLICATE)
+		return domain_taken(p, in->domain);
 	if (rc != DB_OK)
 		return rc;
 	struct user_row u = {out->user_id,
@@ -62,11 +103,8 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 			     ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT,
 			     at};
 	rc = user_insert(db, &u);
-	if (rc == DB_DUPLICATE) {
-		problem_set(p, PROBLEM_CONFLICT,
-			    "this e-mail address cannot be used for a new account");
-		return DB_REFUSED;
-	}
+	if (rc == DB_DUPLICATE)
+		return email_taken(p);
 	if (rc != DB_OK)
 		return rc;
 	struct audit_entry e = {out->tenant_id,	 "anonymous",	  NULL,

@@ -25,6 +25,11 @@ struct tenant_created {
 	char created_at[TIME_STR]; /* RFC 3339 */
 };
 
+/* What a sign-up can be refused for before its password is hashed: 409
+ * when the domain or the e-mail is taken (tenant_create checks again, in
+ * its transaction). Returns 0, or -1 with p set (409, 503). */
+int tenant_signup_check(struct db *db, const char *domain, const char *email, struct problem *p);
+
 /* Creates the tenant, its first user with roles global_admin and
  * admin_agent, and the audit event, in one transaction. Returns 0, or -1
  * with p set: 409 when the domain or the e-mail is taken, 503. */

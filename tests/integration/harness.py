@@ -23,6 +23,7 @@ import collections
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import subprocess
@@ -133,8 +134,17 @@ class Response(collections.namedtuple("Response", "status headers body")):
         return "Response(status=%r, headers=%r, body=%r)" % (self.status, self.headers, body)
 
 
-def api(method, path, body=None, headers=None, raw=None, timeout=60):
+def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=True,
+        source=None):
     """Sends one request through nginx on a new connection.
+
+    retry_busy: a 503 that says every password-hashing slot is in use
+          (code password_slots_busy, Retry-After 1) is sent again after a
+          short pause, as a client that honours Retry-After would, so that
+          tests running many sign-ins at once see their real outcome; give
+          False to see the 503 itself.
+    source: the local address to connect from ("127.0.0.2"), to be
+          another client for nginx's per-address limits.
 
     body: a JSON-serialisable value, sent with Content-Type application/json
           (unless headers names another Content-Type, or None to omit it).
@@ -158,7 +168,18 @@ def api(method, path, body=None, headers=None, raw=None, timeout=60):
             del hdrs[existing]
         if value is not None:
             hdrs[name] = value
-    conn = http.client.HTTPConnection("127.0.0.1", port(), timeout=timeout)
+    for _ in range(500):
+        r = _api_once(method, path, data, hdrs, timeout, source)
+        if not (retry_busy and r.status == 503 and isinstance(r.body, dict)
+                and r.body.get("code") == "password_slots_busy"):
+            return r
+        time.sleep(0.01 + random.random() * 0.04)
+    return r
+
+
+def _api_once(method, path, data, hdrs, timeout, source):
+    conn = http.client.HTTPConnection("127.0.0.1", port(), timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     try:
         try:
             conn.request(method, path, body=data, headers=hdrs)
