@@ -3,6 +3,7 @@
 #include "api/idempotency.h"
 #include "auth/auth.h"
 #include "core/config.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/xalloc.h"
@@ -376,6 +377,48 @@ static int idempotency_key_valid(const char *key)
 	return n > 0;
 }
 
+/* One attempt of an idempotent request, as one transaction: the key's
+ * claim, the handler (whose domain functions join this transaction), the
+ * response stored with the key. It may run again after a deadlock, so it
+ * starts each attempt from the response as it was before the first. */
+struct idem_txn {
+	struct ctx *c;
+	const char *principal, *key, *hash;
+	size_t n_headers; /* the response's headers before the first attempt */
+	bool answered;	  /* a 5xx the handler answered: rolled back, and sent */
+};
+
+static enum db_status idem_work(struct db *db, void *arg, struct problem *p)
+{
+	struct idem_txn *t = arg;
+	struct ctx *c = t->c;
+	enum idem_state state;
+	response_rewind(c->res, t->n_headers);
+	problem_clear(&c->problem);
+	c->secret_field = NULL;
+	t->answered = false;
+	enum db_status rc = idem_claim(db, t->principal, t->key, t->hash, c->res, &state, p);
+	if (rc != DB_OK || state == IDEM_REPLAY)
+		return rc;
+	if (c->match.route->handler(c) != 0) {
+		/* a statement failed for the whole transaction: retry it, or
+		 * give it up, as a whole */
+		if (db_failure(db) != DB_OK)
+			return db_failure(db);
+		render_problem(c);
+	}
+	if (c->res->status >= 500) {
+		/* not kept: rolled back, so that the client may try again */
+		t->answered = true;
+		problem_set(p, PROBLEM_UNAVAILABLE, "not kept");
+		return DB_REFUSED;
+	}
+	rc = idem_store(db, t->principal, t->key, c->res, c->secret_field);
+	if (rc == DB_OK)
+		fault_point("idem.before_commit");
+	return rc;
+}
+
 /* Runs the handler, through the idempotency record when the route
  * creates and the client sent a key. */
 static int run_handler(struct ctx *c)
@@ -408,16 +451,21 @@ static int run_handler(struct ctx *c)
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
 	sodium_bin2hex(hash, sizeof hash, digest, sizeof digest);
-	int state =
-	    idem_begin(c->worker->db, principal, req->idempotency_key, hash, c->res, &c->problem);
-	if (state < 0 || state == IDEM_REPLAY)
-		return state < 0 ? -1 : 0;
-	int rc = c->match.route->handler(c);
-	if (rc != 0)
-		render_problem(c);
-	idem_finish(c->worker->db, principal, req->idempotency_key, c->res, c->secret_field);
-	if (rc != 0)
-		problem_clear(&c->problem); /* rendered already; keep it out of a second render */
+	struct idem_txn t = {c, principal, req->idempotency_key, hash, c->res->n_headers, false};
+	struct problem outer = {0};
+	int rc = db_run(c->worker->db, idem_work, &t, &outer);
+	if (rc == 0)
+		fault_point("idem.after_commit");
+	if (rc != 0 && !t.answered) {
+		/* the claim refused it (409, 422), or the database failed: the
+		 * handler's response, if any, did not commit and is not sent */
+		response_rewind(c->res, t.n_headers);
+		problem_clear(&c->problem);
+		c->problem = outer;
+		return -1;
+	}
+	problem_clear(&outer);
+	problem_clear(&c->problem); /* rendered already; keep it out of a second render */
 	return 0;
 }
 

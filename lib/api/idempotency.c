@@ -15,11 +15,14 @@ const struct db_stmt_def stmt_idem_get = {
     STMT_idem_get, "idem_get",
     "SELECT request_hash, status, content_type, etag, location, body, "
     "created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR "
-    "FROM idempotency_keys WHERE principal = ? AND idem_key = ? FOR UPDATE",
+    "FROM idempotency_keys WHERE principal = ? AND idem_key = ?",
     2, 7};
 
+/* Never waits for the key's row lock: a twin transaction holding it is a
+ * request still running, answered 409 at once (1205 without a wait). */
 const struct db_stmt_def stmt_idem_insert = {
     STMT_idem_insert, "idem_insert",
+    "SET STATEMENT innodb_lock_wait_timeout = 0 FOR "
     "INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) "
     "VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
     3, 0};
@@ -34,80 +37,77 @@ const struct db_stmt_def stmt_idem_store = {
     "body = ? WHERE principal = ? AND idem_key = ?",
     7, 0};
 
-struct begin_work {
-	const char *principal, *key, *hash;
-	struct response *res;
-	enum idem_state state;
-};
-
-static enum db_status begin_run(struct db *db, void *arg, struct problem *p)
+static enum db_status still_running(struct problem *p)
 {
-	struct begin_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg k[] = {db_str(w->principal), db_str(w->key)};
-	enum db_status rc = db_exec(db, STMT_idem_get, k, &rows, NULL);
-	w->state = IDEM_NEW;
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows > 0 && strcmp(db_cell(&rows, 0, 6), "1") == 0) {
-		rc = db_exec(db, STMT_idem_delete, k, NULL, NULL); /* expired */
-		if (rc != DB_OK)
-			goto out;
-		db_rows_free(&rows);
-	}
-	if (rows.n_rows == 0) {
-		struct db_arg a[] = {db_str(w->principal), db_str(w->key), db_str(w->hash)};
-		rc = db_exec(db, STMT_idem_insert, a, NULL, NULL);
-		if (rc == DB_DUPLICATE)
-			rc = DB_RETRY; /* a twin got there first: look again */
-		goto out;
-	}
-	if (strcmp(db_cell(&rows, 0, 0), w->hash) != 0) {
+	problem_set(p, PROBLEM_CONFLICT,
+		    "the first request with this Idempotency-Key is still running");
+	return DB_REFUSED;
+}
+
+/* The committed row of a key: replayed, or refused for another body. */
+static enum db_status replay(const struct db_rows *rows, const char *hash, struct response *res,
+			     struct problem *p)
+{
+	if (strcmp(db_cell(rows, 0, 0), hash) != 0) {
 		problem_set(p, PROBLEM_RULE_REFUSED,
 			    "this Idempotency-Key was used with another request body");
 		snprintf(p->code, sizeof p->code, "idempotency_key_reused");
-		rc = DB_REFUSED;
-		goto out;
+		return DB_REFUSED;
 	}
-	if (db_cell(&rows, 0, 1) == NULL) {
-		problem_set(p, PROBLEM_CONFLICT,
-			    "the first request with this Idempotency-Key is still running");
-		rc = DB_REFUSED;
-		goto out;
-	}
-	const char *body = db_cell(&rows, 0, 5) ? db_cell(&rows, 0, 5) : "";
-	response_body(w->res, atoi(db_cell(&rows, 0, 1)), NULL, body, strlen(body));
+	/* a row without a response is one a version before 0004 claimed and
+	 * never finished: whether its change committed is unknown, so it is
+	 * never run again */
+	if (db_cell(rows, 0, 1) == NULL)
+		return still_running(p);
+	const char *body = db_cell(rows, 0, 5) ? db_cell(rows, 0, 5) : "";
+	response_body(res, atoi(db_cell(rows, 0, 1)), NULL, body, strlen(body));
 	/* content_type is a static string in a response; map the stored one */
-	const char *ct = db_cell(&rows, 0, 2);
-	w->res->content_type = ct == NULL ? NULL
-			       : strcmp(ct, "application/problem+json") == 0
-				   ? "application/problem+json"
-				   : "application/json";
-	if (db_cell(&rows, 0, 3) != NULL)
-		response_header(w->res, "ETag", db_cell(&rows, 0, 3));
-	if (db_cell(&rows, 0, 4) != NULL)
-		response_header(w->res, "Location", db_cell(&rows, 0, 4));
-	response_header(w->res, "Idempotent-Replayed", "true");
-	w->state = IDEM_REPLAY;
+	const char *ct = db_cell(rows, 0, 2);
+	res->content_type = ct == NULL ? NULL
+			    : strcmp(ct, "application/problem+json") == 0
+				? "application/problem+json"
+				: "application/json";
+	if (db_cell(rows, 0, 3) != NULL)
+		response_header(res, "ETag", db_cell(rows, 0, 3));
+	if (db_cell(rows, 0, 4) != NULL)
+		response_header(res, "Location", db_cell(rows, 0, 4));
+	response_header(res, "Idempotent-Replayed", "true");
+	return DB_OK;
+}
+
+enum db_status idem_claim(struct db *db, const char *principal, const char *key,
+			  const char *request_hash, struct response *res, enum idem_state *state,
+			  struct problem *p)
+{
+	struct db_rows rows = {0, 0, NULL};
+	struct db_arg k[] = {db_str(principal), db_str(key)};
+	struct db_arg a[] = {db_str(principal), db_str(key), db_str(request_hash)};
+	enum db_status rc = db_exec(db, STMT_idem_insert, a, NULL, NULL);
+	*state = IDEM_NEW;
+	if (rc == DB_RETRY) /* the first statement of the transaction: no deadlock */
+		return still_running(p);
+	if (rc != DB_DUPLICATE)
+		goto out;
+	rc = db_exec(db, STMT_idem_get, k, &rows, NULL);
+	if (rc != DB_OK)
+		goto out;
+	if (rows.n_rows == 0) { /* deleted since: claim it again */
+		rc = DB_RETRY;
+		goto out;
+	}
+	if (strcmp(db_cell(&rows, 0, 6), "1") == 0) { /* expired, not purged yet */
+		rc = db_exec(db, STMT_idem_delete, k, NULL, NULL);
+		if (rc == DB_OK)
+			rc = db_exec(db, STMT_idem_insert, a, NULL, NULL);
+		goto out;
+	}
+	rc = replay(&rows, request_hash, res, p);
+	if (rc == DB_OK)
+		*state = IDEM_REPLAY;
 out:
 	db_rows_free(&rows);
 	return rc;
 }
-
-int idem_begin(struct db *db, const char *principal, const char *key, const char *request_hash,
-	       struct response *res, struct problem *p)
-{
-	struct begin_work w = {principal, key, request_hash, res, IDEM_NEW};
-	if (db_run(db, begin_run, &w, p) != 0)
-		return -1;
-	return (int)w.state;
-}
-
-struct finish_work {
-	const char *principal, *key;
-	const struct response *res;
-	const char *body; /* what is stored */
-};
 
 static const char *header_of(const struct response *res, const char *name)
 {
@@ -117,39 +117,26 @@ static const char *header_of(const struct response *res, const char *name)
 	return NULL;
 }
 
-static enum db_status finish_run(struct db *db, void *arg, struct problem *p)
+enum db_status idem_store(struct db *db, const char *principal, const char *key,
+			  const struct response *res, const char *secret_field)
 {
-	struct finish_work *w = arg;
-	if (w->res->status >= 500) {
-		struct db_arg k[] = {db_str(w->principal), db_str(w->key)};
-		return db_exec(db, STMT_idem_delete, k, NULL, NULL);
-	}
-	struct db_arg a[] = {db_int(w->res->status),
-			     db_str(w->res->content_type),
-			     db_str(header_of(w->res, "ETag")),
-			     db_str(header_of(w->res, "Location")),
-			     db_str(w->body),
-			     db_str(w->principal),
-			     db_str(w->key)};
-	return db_exec(db, STMT_idem_store, a, NULL, NULL);
-}
-
-void idem_finish(struct db *db, const char *principal, const char *key, const struct response *res,
-		 const char *secret_field)
-{
-	struct problem p = {0};
-	struct finish_work w = {principal, key, res, res->body ? res->body : ""};
+	const char *body = res->body ? res->body : "";
 	char *redacted = NULL;
-	cJSON *doc = secret_field ? cJSON_ParseWithLength(w.body, res->body_len) : NULL;
+	cJSON *doc = secret_field ? cJSON_ParseWithLength(body, res->body_len) : NULL;
 	if (cJSON_GetObjectItemCaseSensitive(doc, secret_field) != NULL) {
 		cJSON_ReplaceItemInObjectCaseSensitive(doc, secret_field, cJSON_CreateNull());
 		redacted = json_print(doc, NULL);
-		w.body = redacted;
+		body = redacted;
 	}
-	if (db_run(db, finish_run, &w, &p) != 0)
-		log_msg(LOG_ERROR, "cannot store the response of an idempotent request: %s",
-			p.detail);
+	struct db_arg a[] = {db_int(res->status),
+			     db_str(res->content_type),
+			     db_str(header_of(res, "ETag")),
+			     db_str(header_of(res, "Location")),
+			     db_str(body),
+			     db_str(principal),
+			     db_str(key)};
+	enum db_status rc = db_exec(db, STMT_idem_store, a, NULL, NULL);
 	cJSON_Delete(doc);
 	free(redacted);
-	problem_clear(&p);
+	return rc;
 }

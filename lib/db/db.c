@@ -25,6 +25,9 @@ struct db {
 	int connected_before; /* a later connect is a reconnect */
 	MYSQL *mysql;	      /* NULL while disconnected */
 	MYSQL_STMT *stmts[STMT__COUNT];
+	int depth;		 /* transactions open: 0 none, 1 db_run's, more nested */
+	enum db_status failure;	 /* why nested work ended the open transaction */
+	unsigned int last_errno; /* of the last statement that failed */
 };
 
 const char *db_cell(const struct db_rows *rows, size_t row, size_t col)
@@ -169,6 +172,7 @@ static enum db_status stmt_failed(struct db *db, MYSQL_STMT *st, const struct db
 {
 	unsigned int e = mysql_stmt_errno(st);
 	enum db_status rc = classify(e);
+	db->last_errno = e;
 	if (rc == DB_LOST) {
 		db_disconnect(db);
 	} else if (rc == DB_ERROR) {
@@ -310,7 +314,8 @@ static enum db_status plain_query(struct db *db, const char *sql)
 		return DB_LOST;
 	if (mysql_query(db->mysql, sql) == 0)
 		return DB_OK;
-	enum db_status rc = classify(mysql_errno(db->mysql));
+	db->last_errno = mysql_errno(db->mysql);
+	enum db_status rc = classify(db->last_errno);
 	if (rc == DB_LOST)
 		db_disconnect(db);
 	else if (rc == DB_ERROR)
@@ -325,24 +330,74 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* The problem a failed transaction answers with. */
+static int failure_problem(enum db_status rc, struct problem *p)
+{
+	switch (rc) {
+	case DB_RETRY:
+		p->retry_after = 1;
+		return problem_set(p, PROBLEM_UNAVAILABLE, "the database is busy; try again");
+	case DB_LOST:
+		p->retry_after = 5;
+		return problem_set(p, PROBLEM_UNAVAILABLE,
+				   "the database is unavailable; try again shortly");
+	default: /* DB_DUPLICATE included: a domain function should have mapped it */
+		return problem_set(p, PROBLEM_INTERNAL, "the request could not be completed");
+	}
+}
+
+/* Gives a transaction up: counted, and answered with its problem. */
+static int give_up(enum db_status rc, struct problem *p)
+{
+	metrics_db_error();
+	return failure_problem(rc, p);
+}
+
+/* Work inside a transaction that is already open (db_transaction's): it
+ * joins it. A refusal undoes only what this work wrote (a savepoint); any
+ * other failure ends the whole transaction, which is retried or given up
+ * by whoever opened it (db_failure tells it why). */
+static int run_nested(struct db *db, db_work work, void *arg, struct problem *p, bool txn)
+{
+	char savepoint[32], undo[48];
+	enum db_status rc = DB_OK;
+	snprintf(savepoint, sizeof savepoint, "SAVEPOINT tt_%d", db->depth);
+	snprintf(undo, sizeof undo, "ROLLBACK TO SAVEPOINT tt_%d", db->depth);
+	if (txn)
+		rc = plain_query(db, savepoint);
+	if (rc == DB_OK) {
+		problem_clear(p);
+		db->depth++;
+		rc = work(db, arg, p);
+		db->depth--;
+		if (rc == DB_OK)
+			return 0;
+		if (rc == DB_REFUSED && (!txn || (rc = plain_query(db, undo)) == DB_OK))
+			return -1;
+	}
+	if (db->failure == DB_OK)
+		db->failure = rc;
+	problem_clear(p);
+	return failure_problem(rc, p); /* the outer transaction decides what happens */
+}
+
 /* Runs work, in a transaction when txn; see db_run and db_read. */
 static int run_work(struct db *db, db_work work, void *arg, struct problem *p, bool txn)
 {
 	int deadlocks = 0, reconnects = 0;
 	char err[512];
+	if (db->depth > 0)
+		return run_nested(db, work, arg, p, txn);
 	for (;;) {
 		enum db_status rc;
 		if (db->mysql == NULL) {
 			rc = db_connect(db, err, sizeof err);
 			if (rc != DB_OK) {
 				log_msg(LOG_WARN, "%s", err);
-				metrics_db_error();
-				p->retry_after = 5;
-				return problem_set(
-				    p, PROBLEM_UNAVAILABLE,
-				    "the database is unavailable; try again shortly");
+				return give_up(DB_LOST, p);
 			}
 		}
+		db->failure = DB_OK;
 		if (!txn) {
 			problem_clear(p);
 			rc = work(db, arg, p);
@@ -350,7 +405,9 @@ static int run_work(struct db *db, db_work work, void *arg, struct problem *p, b
 				return 0;
 		} else if ((rc = plain_query(db, "START TRANSACTION")) == DB_OK) {
 			problem_clear(p);
+			db->depth = 1;
 			rc = work(db, arg, p);
+			db->depth = 0;
 			if (rc == DB_OK) {
 				rc = plain_query(db, "COMMIT");
 				if (rc == DB_OK)
@@ -371,32 +428,27 @@ static int run_work(struct db *db, db_work work, void *arg, struct problem *p, b
 		case DB_REFUSED: return -1;
 		case DB_RETRY:
 			if (deadlocks++ < DB_DEADLOCK_RETRIES) {
-				log_msg(LOG_WARN,
-					"transaction aborted by a deadlock or lock wait; "
-					"retry %d of %d",
-					deadlocks, DB_DEADLOCK_RETRIES);
+				log_msg(LOG_WARN, "transaction aborted by %s (%u); retry %d of %d",
+					db->last_errno == ER_LOCK_DEADLOCK ? "a deadlock"
+									   : "a lock wait timeout",
+					db->last_errno, deadlocks, DB_DEADLOCK_RETRIES);
 				metrics_db_retry();
 				backoff(deadlocks);
 				continue;
 			}
-			metrics_db_error();
-			p->retry_after = 1;
-			return problem_set(p, PROBLEM_UNAVAILABLE,
-					   "the database is busy; try again");
+			return give_up(rc, p);
 		case DB_LOST:
 			if (reconnects++ < 1)
 				continue;
-			metrics_db_error();
-			p->retry_after = 5;
-			return problem_set(p, PROBLEM_UNAVAILABLE,
-					   "the database is unavailable; try again shortly");
-		case DB_DUPLICATE: /* a domain function should have mapped it */
-		default:
-			metrics_db_error();
-			return problem_set(p, PROBLEM_INTERNAL,
-					   "the request could not be completed");
+			return give_up(rc, p);
+		default: return give_up(rc, p);
 		}
 	}
+}
+
+enum db_status db_failure(const struct db *db)
+{
+	return db->failure;
 }
 
 int db_run(struct db *db, db_work work, void *arg, struct problem *p)

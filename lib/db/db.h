@@ -101,13 +101,25 @@ typedef enum db_status (*db_work)(struct db *db, void *arg, struct problem *p);
 
 /* Runs work in a transaction: connects first if needed; retries on
  * DB_RETRY up to 3 times and once after a lost connection. Returns 0 when
- * committed, else -1 with p set (the domain's problem, or 503 / 500). */
+ * committed, else -1 with p set (the domain's problem, or 503 / 500).
+ *
+ * Called inside the work of another db_run, it joins that transaction
+ * instead: its work commits with the outer one. A refusal (DB_REFUSED)
+ * rolls back only what this work wrote (a savepoint) and returns -1 with
+ * the domain's problem; any other failure returns -1 with 503 / 500 and
+ * leaves db_failure set, and the outer work must then return that status,
+ * so that the whole transaction is retried or given up. */
 int db_run(struct db *db, db_work work, void *arg, struct problem *p);
 
 /* Runs work without a transaction, each statement on its own (autocommit):
  * for reads on the request path, which need no snapshot and so save two
- * round trips. Reconnects and retries like db_run. */
+ * round trips. Reconnects and retries like db_run; inside a db_run it
+ * reads in that transaction, like a nested db_run. */
 int db_read(struct db *db, db_work work, void *arg, struct problem *p);
+
+/* DB_OK, or the status that made nested work (a db_run or db_read inside
+ * the work of a db_run) give up the transaction it joined. */
+enum db_status db_failure(const struct db *db);
 
 /* One page of a tenant's list: `list` takes (tenant_id, cursor, cursor,
  * limit) with "" as the first page's cursor, `count` takes (tenant_id);

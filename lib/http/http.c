@@ -34,6 +34,17 @@ void response_clear(struct response *res)
 	memset(res, 0, sizeof *res);
 }
 
+void response_rewind(struct response *res, size_t n_headers)
+{
+	while (res->n_headers > n_headers)
+		free(res->headers[--res->n_headers].value);
+	free(res->body);
+	res->body = NULL;
+	res->body_len = 0;
+	res->content_type = NULL;
+	res->status = 0;
+}
+
 static int request_id_valid(const char *id)
 {
 	size_t n = 0;

@@ -52,6 +52,9 @@ void response_body(struct response *res, int status, const char *content_type, c
 		   size_t len);
 /* Frees headers and body and resets the response. */
 void response_clear(struct response *res);
+/* Back to the response as it was with n_headers headers and no body: for
+ * work that runs again from the start (a retried transaction). */
+void response_rewind(struct response *res, size_t n_headers);
 
 /* Fills req->request_id: a client-supplied X-Request-Id if it is 1..64
  * characters of [A-Za-z0-9._-], else nginx's $request_id under the same

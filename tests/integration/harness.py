@@ -318,6 +318,19 @@ def sql(query, timeout=60):
     return [line.split("\t") for line in text.split("\n") if line != ""]
 
 
+def root_sql_value(query):
+    """The single value of a one-row, one-column query run as MariaDB's root
+    (unix_socket authentication: the tests run as root), for what the app's
+    user may not read (information_schema.INNODB_TRX)."""
+    cmd = ["mariadb", "--no-defaults", "--socket=" + env("TWOTIER_DB_SOCKET"), "-uroot",
+           env("TWOTIER_DB_NAME"), "-N", "-B", "-e", query]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                       universal_newlines=True)
+    if p.returncode != 0:
+        raise RuntimeError("mariadb (root) failed on %r: %s" % (query, p.stderr))
+    return p.stdout.strip()
+
+
 def sql_value(query):
     """The single value of a one-row, one-column query."""
     rows = sql(query)
@@ -333,13 +346,17 @@ def table_counts(*tables):
 
 # ------------------------------------------------------------------ stack
 
-def stack(cmd, check=True, timeout=180):
-    """Runs `scripts/stack CMD DIR` (with --sanitize for fcgi-start);
+def stack(cmd, check=True, timeout=180, env_extra=None):
+    """Runs `scripts/stack CMD DIR` (with --sanitize for fcgi-start), with
+    ENV_EXTRA added to the environment (for fcgi-start: the service's);
     returns the CompletedProcess (raises on failure when CHECK)."""
     args = [os.path.join(repo(), "scripts", "stack"), cmd, test_dir()]
     if cmd == "fcgi-start":
         args.append("--sanitize")
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    e = dict(os.environ)
+    e.update(env_extra or {})
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                       env=e)
     if check and p.returncode != 0:
         raise RuntimeError("scripts/stack %s failed (%d): %s%s"
                            % (cmd, p.returncode, p.stdout.decode(errors="replace"),

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import subprocess
 import tempfile
@@ -23,8 +24,8 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from harness import (API_TIME_RE, UUID_RE, api, assert_problem, env, fcgi_log_file,
-                     field_errors, log_offset, signup, signup_body, sql, sql_quote, sql_value,
-                     unique_domain, wait_log)
+                     field_errors, log_offset, root_sql_value, signup, signup_body, sql,
+                     sql_quote, sql_value, unique_domain, wait_log)
 
 OUR_ISSUER = "twotier-local"
 AUDIENCE = "twotier-api"
@@ -419,6 +420,42 @@ class TestSignUpExtras(unittest.TestCase):
         p = assert_problem(r, 409, "conflict")
         self.assertIn("still running", p["detail"])
         self.assertEqual(self.tenant_rows(json.loads(raw)["domain"]), 0)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs MariaDB's root over unix_socket")
+    def test_claim_held_by_a_running_transaction_409_at_once(self):
+        # The claim of a request still running is an uncommitted row: a twin
+        # is answered 409 at once, without waiting for its lock, and once the
+        # first gives up (rolls back) the key is free again.
+        key = "signup-" + secrets.token_hex(12)
+        body = signup_body()
+        raw = json.dumps(body).encode()
+        digest = hashlib.sha256(b"POST\0/v1/tenants\0" + raw).hexdigest()
+        holder = subprocess.Popen(
+            ["mariadb", "--no-defaults", "--socket=" + env("TWOTIER_DB_SOCKET"), "-uroot",
+             env("TWOTIER_DB_NAME"), "-N", "-B", "-e",
+             "START TRANSACTION; INSERT INTO idempotency_keys (principal, idem_key, "
+             "request_hash, created_at) VALUES ('a:127.0.0.1', %s, %s, UTC_TIMESTAMP(6)); "
+             "SELECT SLEEP(3); ROLLBACK;" % (sql_quote(key), sql_quote(digest))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while root_sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX") == "0":
+                self.assertLess(time.monotonic(), deadline, "the holder never started")
+                time.sleep(0.02)
+            t0 = time.monotonic()
+            r = api("POST", "/v1/tenants", raw=raw,
+                    headers={"Idempotency-Key": key, "Content-Type": "application/json"})
+            self.assertLess(time.monotonic() - t0, 1.5, "the twin waited for the lock")
+            p = assert_problem(r, 409, "conflict")
+            self.assertIn("still running", p["detail"])
+        finally:
+            holder.wait(timeout=30)
+        self.assertEqual(self.tenant_rows(body["domain"]), 0)
+        r = api("POST", "/v1/tenants", raw=raw,
+                headers={"Idempotency-Key": key, "Content-Type": "application/json"})
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn("idempotent-replayed", r.headers)
+        self.assertEqual(self.tenant_rows(body["domain"]), 1)
 
     def test_refusal_is_replayed(self):
         r, taken = signup()
