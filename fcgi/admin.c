@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 #include "db/db.h"
 #include "db/schema.h"
+#include "domain/purge.h"
 #include "domain/tenant.h"
 
 #include <dirent.h>
@@ -210,11 +211,38 @@ out:
 	return rc;
 }
 
+/* One pass of the purge the service runs every purge_interval seconds,
+ * now (for cron, or after a long stop). */
+static int purge(const struct config *cfg)
+{
+	struct db *db = db_new(cfg, 1);
+	struct problem p = {0};
+	struct purge_counts n;
+	char err[512];
+	int rc = 1;
+	if (db_connect(db, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "twotier-admin: %s\n", err);
+		goto out;
+	}
+	if (purge_run(db, &n, &p) != 0) {
+		fprintf(stderr, "twotier-admin: %s\n", p.detail);
+		goto out;
+	}
+	printf("purged %llu idempotency keys, %llu sign-in failure counters\n", n.idempotency_keys,
+	       n.signin_failures);
+	rc = 0;
+out:
+	problem_clear(&p);
+	db_free(db);
+	return rc;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: twotier-admin -c CONFIG migrate\n"
 			"       twotier-admin -c CONFIG create-operator --email ADDRESS "
 			"[--password-file FILE]\n"
+			"       twotier-admin -c CONFIG purge\n"
 			"(without --password-file the password is read from standard input)\n");
 }
 
@@ -255,6 +283,8 @@ int main(int argc, char **argv)
 		rc = migrate(&cfg);
 	} else if (strcmp(argv[optind], "create-operator") == 0) {
 		rc = create_operator(&cfg, email, pwfile);
+	} else if (strcmp(argv[optind], "purge") == 0) {
+		rc = purge(&cfg);
 	} else {
 		usage();
 		rc = 2;

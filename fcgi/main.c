@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/xalloc.h"
 #include "dispatch.h"
+#include "purger.h"
 #include "db/db.h"
 
 #include <errno.h>
@@ -343,6 +344,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERROR, "cannot start the password threads: %s", strerror(errno));
 		goto out;
 	}
+	if (purger_start(&cfg) != 0) {
+		log_msg(LOG_ERROR, "cannot start the purge thread: %s", strerror(errno));
+		goto out;
+	}
 	threads = xcalloc((size_t)cfg.threads, sizeof *threads);
 	for (int i = 0; i < cfg.threads; i++) {
 		if (pthread_create(&threads[i], NULL, worker_main, NULL) != 0) {
@@ -385,6 +390,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopped");
 	rc = 0;
 out:
+	purger_stop();
 	password_pool_stop();
 	if (listen_fd >= 0)
 		close(listen_fd);

@@ -10,3 +10,7 @@ UPDATE users u
    SET u.roles = (SELECT IFNULL(GROUP_CONCAT(r.role), '') FROM user_roles r WHERE r.user_id = u.id);
 
 DROP TABLE user_roles;
+
+-- The periodic purge (lib/domain/purge.c) finds expired sign-in failure
+-- counters through this index, oldest first.
+ALTER TABLE signin_failures ADD KEY ix_signin_failures_window (window_start);

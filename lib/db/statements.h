@@ -39,7 +39,9 @@
 	X(api_token_count)                                                                         \
 	X(api_token_revoke)                                                                        \
 	X(api_token_get)                                                                           \
-	X(user_set_external)
+	X(user_set_external)                                                                       \
+	X(purge_idempotency_keys)                                                                  \
+	X(purge_signin_failures)
 
 enum stmt_id {
 #define STMT_ENUM(name) STMT_##name,

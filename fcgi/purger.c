@@ -1,0 +1,81 @@
+#include "purger.h"
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/problem.h"
+#include "db/db.h"
+#include "domain/purge.h"
+
+#include <errno.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t thread;
+static bool running, stopping;
+
+static void purge_once(struct db *db)
+{
+	struct purge_counts n;
+	struct problem p = {0};
+	if (purge_run(db, &n, &p) != 0) {
+		log_msg(LOG_WARN, "purge: %s; trying again later", p.detail);
+	} else if (n.idempotency_keys + n.signin_failures > 0) {
+		struct log_field f[] = {LOG_I("idempotencyKeys", (long long)n.idempotency_keys),
+					LOG_I("signinFailures", (long long)n.signin_failures)};
+		log_fields(LOG_INFO, "purged", f, 2);
+	}
+	problem_clear(&p);
+}
+
+static void *purger_main(void *arg)
+{
+	const struct config *cfg = arg;
+	struct db *db = db_new(cfg, 1);
+	pthread_mutex_lock(&lock);
+	while (!stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += cfg->purge_interval;
+		while (!stopping && pthread_cond_timedwait(&wake, &lock, &until) != ETIMEDOUT)
+			;
+		if (stopping)
+			break;
+		pthread_mutex_unlock(&lock);
+		purge_once(db);
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	db_free(db);
+	mysql_thread_end();
+	return NULL;
+}
+
+int purger_start(const struct config *cfg)
+{
+	int rc;
+	if (cfg->purge_interval == 0)
+		return 0;
+	rc = pthread_create(&thread, NULL, purger_main, (void *)cfg);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	running = true;
+	return 0;
+}
+
+void purger_stop(void)
+{
+	if (!running)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	running = false;
+}

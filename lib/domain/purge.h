@@ -1,0 +1,27 @@
+/* The periodic purge of rows whose time is over: idempotency keys after
+ * 24 h, sign-in failure counters whose window and lock have passed (and,
+ * as later issues add them, verification and invitation tokens, delivered
+ * mail). One table of statements, each deleting a small batch in its own
+ * short statement, repeated until a batch comes back short: no lock is held
+ * for long, and several hosts purging at once only find less to delete. */
+#ifndef TWOTIER_PURGE_H
+#define TWOTIER_PURGE_H
+
+#include <stddef.h>
+
+struct db;
+struct problem;
+
+#define PURGE_BATCH 500
+
+/* What one pass deleted, by table. */
+struct purge_counts {
+	unsigned long long idempotency_keys;
+	unsigned long long signin_failures;
+};
+
+/* One pass over every table. Returns 0, or -1 with p set (503) when the
+ * database failed; what was deleted before stays deleted. */
+int purge_run(struct db *db, struct purge_counts *out, struct problem *p);
+
+#endif
