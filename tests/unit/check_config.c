@@ -44,6 +44,31 @@ START_TEST(defaults)
 	ck_assert(cfg.signup_open);
 	ck_assert_int_eq(cfg.shutdown_timeout, 5);
 	ck_assert_str_eq(cfg.log_level, "info");
+	ck_assert_int_eq(cfg.max_connections, 1024);
+	ck_assert_int_eq(cfg.hash_concurrency, 0); /* half the threads */
+	ck_assert_int_eq(cfg.purge_interval, 300);
+}
+END_TEST
+
+START_TEST(limits_of_the_house)
+{
+	struct config cfg;
+	char err[256];
+	ck_assert_int_eq(parse(&cfg,
+			       "max_connections = 16\nhash_concurrency = 1\npurge_interval = 0\n",
+			       err, sizeof err),
+			 0);
+	ck_assert_int_eq(cfg.max_connections, 16);
+	ck_assert_int_eq(cfg.hash_concurrency, 1);
+	ck_assert_int_eq(cfg.purge_interval, 0);
+	ck_assert_int_eq(
+	    parse(&cfg, "max_connections = 65536\npurge_interval = 86400\n", err, sizeof err), 0);
+	expect_error("max_connections = 15\n", "out of range");
+	expect_error("max_connections = 65537\n", "out of range");
+	expect_error("hash_concurrency = -1\n", "out of range");
+	expect_error("hash_concurrency = 257\n", "out of range");
+	expect_error("purge_interval = 86401\n", "out of range");
+	expect_error("\n\npurge_interval = soon\n", "test.conf:3:");
 }
 END_TEST
 
@@ -423,6 +448,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, unknown_key_names_line);
 	tcase_add_test(tc, missing_equals);
 	tcase_add_test(tc, integer_range);
+	tcase_add_test(tc, limits_of_the_house);
 	tcase_add_test(tc, non_integer);
 	tcase_add_test(tc, bool_values);
 	tcase_add_test(tc, socket_mode_octal);

@@ -336,6 +336,28 @@ static int param(const char *query, const char *name, char *buf, size_t bufsz)
 	return request_query_param(&req, name, buf, bufsz);
 }
 
+START_TEST(response_rewind_keeps_earlier_headers)
+{
+	struct response res;
+	memset(&res, 0, sizeof res);
+	response_header(&res, "X-Early", "kept");
+	response_header(&res, "ETag", "\"v1\"");
+	response_header(&res, "Location", "/v1/users/x");
+	response_body(&res, 201, "application/json", "{}", 2);
+	response_rewind(&res, 1);
+	ck_assert_uint_eq(res.n_headers, 1);
+	ck_assert_str_eq(res.headers[0].name, "X-Early");
+	ck_assert_str_eq(res.headers[0].value, "kept");
+	ck_assert_ptr_null(res.body);
+	ck_assert_uint_eq(res.body_len, 0);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_ptr_null(res.content_type);
+	response_rewind(&res, 5); /* more than there are: nothing to drop */
+	ck_assert_uint_eq(res.n_headers, 1);
+	response_clear(&res);
+}
+END_TEST
+
 START_TEST(query_found_and_absent)
 {
 	const char *q = "status=active&page=2&empty=&a=b=c&page=3";
@@ -463,6 +485,7 @@ Suite *util_suite(void)
 	tcase_add_test(http, query_name_prefix);
 	tcase_add_test(http, query_decoding);
 	tcase_add_test(http, query_buffer_too_small);
+	tcase_add_test(http, response_rewind_keeps_earlier_headers);
 	suite_add_tcase(s, http);
 	suite_add_tcase(s, util_regressions());
 	return s;

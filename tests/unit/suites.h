@@ -10,5 +10,7 @@ Suite *problem_suite(void);
 Suite *util_suite(void);
 Suite *jwt_suite(void);
 Suite *auth_suite(void);
+Suite *log_suite(void);
+Suite *password_suite(void);
 
 #endif
