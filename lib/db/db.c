@@ -47,8 +47,16 @@ void db_rows_free(struct db_rows *rows)
 {
 	if (rows == NULL)
 		return;
-	for (size_t i = 0; i < rows->n_rows * rows->n_cols; i++)
-		free(rows->cells[i]);
+	/* a row's cells share one block, which its first cell that is not
+	 * NULL starts (fetch_rows) */
+	for (size_t r = 0; r < rows->n_rows; r++) {
+		for (size_t c = 0; c < rows->n_cols; c++) {
+			if (rows->cells[r * rows->n_cols + c] != NULL) {
+				free(rows->cells[r * rows->n_cols + c]);
+				break;
+			}
+		}
+	}
 	free(rows->cells);
 	memset(rows, 0, sizeof *rows);
 }
@@ -215,11 +223,17 @@ static enum db_status fetch_rows(struct db *db, MYSQL_STMT *st, const struct db_
 			rows->cells = xrealloc(rows->cells, cap * n * sizeof *rows->cells);
 		}
 		char **row = rows->cells + rows->n_rows * n;
+		size_t size = 0;
+		for (unsigned c = 0; c < n; c++)
+			size += nulls[c] ? 0 : lens[c] + 1;
+		/* one allocation a row: the cells follow each other in it */
+		char *next = size > 0 ? xmalloc(size) : NULL;
 		for (unsigned c = 0; c < n; c++) {
 			row[c] = NULL;
 			if (nulls[c])
 				continue;
-			row[c] = xmalloc(lens[c] + 1);
+			row[c] = next;
+			next += lens[c] + 1;
 			MYSQL_BIND one;
 			memset(&one, 0, sizeof one);
 			one.buffer_type = MYSQL_TYPE_STRING;
@@ -509,7 +523,7 @@ int db_page_read(struct db *db, struct db_page *pg, struct problem *p)
 {
 	memset(&pg->rows, 0, sizeof pg->rows);
 	pg->total = 0;
-	if (db_run(db, page_run, pg, p) == 0)
+	if (db_read(db, page_run, pg, p) == 0)
 		return 0;
 	db_rows_free(&pg->rows);
 	return -1;

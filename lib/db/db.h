@@ -122,8 +122,10 @@ int db_read(struct db *db, db_work work, void *arg, struct problem *p);
 enum db_status db_failure(const struct db *db);
 
 /* One page of a tenant's list: `list` takes (tenant_id, cursor, cursor,
- * limit) with "" as the first page's cursor, `count` takes (tenant_id);
- * both run in one transaction so that the total matches the page. On
+ * limit) with "" as the first page's cursor, `count` takes (tenant_id).
+ * Each runs on its own, without a transaction (two round trips fewer): the
+ * total may count what committed between the two, as a total of a list
+ * that others change can always be out of date by the time it is read. On
  * success rows (owned: db_rows_free) and total are set. */
 struct db_page {
 	enum stmt_id list, count;
