@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xalloc.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ static int max_open;
  * lock, since accepting, finishing and stopping run on different threads. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char *is_conn; /* indexed by descriptor */
+static unsigned *gen;	       /* indexed by descriptor: connections accepted on it */
 static int n_fds;	       /* size of is_conn */
 static int n_open;
 static bool listening; /* the listening socket is armed in the set */
@@ -51,6 +53,7 @@ int dispatch_open(int fd, int max_connections, bool tcp)
 		return -1;
 	n_fds = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ? 1048576 : (int)rl.rlim_cur;
 	is_conn = xcalloc((size_t)n_fds, 1);
+	gen = xcalloc((size_t)n_fds, sizeof *gen);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
 		return -1;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -104,23 +107,31 @@ static void accept_pending(void)
 			}
 			break; /* EAGAIN: nothing more waits */
 		}
-		if (fd >= n_fds || arm(EPOLL_CTL_ADD, fd) != 0) {
+		if (fd >= n_fds) {
 			close(fd);
 			continue;
 		}
+		/* before it is armed: the worker that gets its event reads it */
+		__atomic_store_n(&gen[fd], gen[fd] + 1, __ATOMIC_RELEASE);
 		if (tcp_listen) {
 			int one = 1;
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		}
 		is_conn[fd] = 1;
+		if (arm(EPOLL_CTL_ADD, fd) != 0) {
+			is_conn[fd] = 0;
+			close(fd);
+			continue;
+		}
 		n_open++;
 	}
 	listen_resume();
+	metrics_connections(n_open);
 out:
 	pthread_mutex_unlock(&lock);
 }
 
-int dispatch_next(void)
+int dispatch_next(struct dispatch_conn *conn)
 {
 	for (;;) {
 		struct epoll_event ev;
@@ -139,12 +150,15 @@ int dispatch_next(void)
 			accept_pending();
 			continue;
 		}
-		return ev.data.fd;
+		conn->fd = ev.data.fd;
+		conn->gen = __atomic_load_n(&gen[ev.data.fd], __ATOMIC_ACQUIRE);
+		return 0;
 	}
 }
 
-void dispatch_done(int fd, bool open)
+void dispatch_done(const struct dispatch_conn *conn, bool open)
 {
+	int fd = conn->fd;
 	/* the common case, a kept connection, takes no lock; one that races
 	 * with dispatch_stop stays in the set and dispatch_close closes it */
 	if (open && !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE) && arm(EPOLL_CTL_MOD, fd) == 0)
@@ -152,11 +166,13 @@ void dispatch_done(int fd, bool open)
 	pthread_mutex_lock(&lock);
 	if (open) /* stopping, or it cannot be watched again */
 		close(fd);
-	if (fd >= 0 && fd < n_fds && is_conn[fd]) {
+	/* libfcgi closed it outside the lock: a new connection may have the
+	 * descriptor already, and then only the count is this one's */
+	if (gen[fd] == conn->gen)
 		is_conn[fd] = 0;
-		n_open--;
-		listen_resume();
-	}
+	n_open--;
+	metrics_connections(n_open);
+	listen_resume();
 	pthread_mutex_unlock(&lock);
 }
 
@@ -179,7 +195,9 @@ void dispatch_close(void)
 		if (is_conn[fd])
 			close(fd);
 	free(is_conn);
+	free(gen);
 	is_conn = NULL;
+	gen = NULL;
 	n_fds = n_open = 0;
 	if (listen_fd >= 0)
 		close(listen_fd);

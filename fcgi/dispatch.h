@@ -28,14 +28,22 @@ int dispatch_open(int listen_fd, int max_connections, bool tcp);
  * returns an error at once instead of taking a connection itself. */
 int dispatch_idle_listener(void);
 
-/* Blocks until a connection has a request to read and returns its
- * descriptor, which the caller owns until dispatch_done; -1 once stopping. */
-int dispatch_next(void);
+/* A connection lent to a worker. libfcgi closes a connection itself, so
+ * its descriptor may be reused by a new connection before the worker gives
+ * it back: the generation tells the two apart. */
+struct dispatch_conn {
+	int fd;
+	unsigned gen;
+};
+
+/* Blocks until a connection has a request to read and fills *conn, which
+ * the caller owns until dispatch_done. Returns 0, or -1 once stopping. */
+int dispatch_next(struct dispatch_conn *conn);
 
 /* Gives back the connection of dispatch_next after its request: open (nginx
  * keeps it) goes back to the set, unless stopping, when it is closed; not
  * open (libfcgi closed it) is forgotten. */
-void dispatch_done(int fd, bool open);
+void dispatch_done(const struct dispatch_conn *conn, bool open);
 
 /* Stops accepting and wakes every thread waiting in dispatch_next. Safe
  * from the thread that handles signals. */

@@ -151,19 +151,19 @@ static void *worker_main(void *unused)
 	FCGX_Request fr;
 	struct worker w = {db_new(&cfg, 1)};
 	char err[512];
-	int fd;
+	struct dispatch_conn conn;
 	/* Connect before the first request so that it does not pay for the
 	 * connection and the statements; a database that is down now is
 	 * connected to later, by the first request that needs it. */
 	if (db_connect(w.db, err, sizeof err) != DB_OK)
 		log_msg(LOG_WARN, "worker starts without the database: %s", err);
 	FCGX_InitRequest(&fr, dispatch_idle_listener(), 0);
-	while ((fd = dispatch_next()) >= 0) {
-		fr.ipcFd = fd;
+	while (dispatch_next(&conn) == 0) {
+		fr.ipcFd = conn.fd;
 		fr.keepConnection = 1; /* or FCGX_Accept_r closes it before reading */
 		if (FCGX_Accept_r(&fr) < 0) {
 			/* nginx closed it, or sent no valid request: libfcgi closed it */
-			dispatch_done(fd, false);
+			dispatch_done(&conn, false);
 			continue;
 		}
 		struct request req;
@@ -180,7 +180,7 @@ static void *worker_main(void *unused)
 		/* FCGX_Finish_r keeps the connection when nginx asked it to */
 		bool kept = fr.ipcFd >= 0;
 		fr.ipcFd = -1;
-		dispatch_done(fd, kept);
+		dispatch_done(&conn, kept);
 	}
 	FCGX_Free(&fr, 1);
 	db_free(w.db);

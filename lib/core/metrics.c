@@ -18,7 +18,7 @@ static size_t n_routes;
 static uint64_t requests[METRICS_MAX_ROUTES + 1][N_STATUS];
 static uint64_t bucket_counts[N_BUCKETS + 1]; /* last = +Inf */
 static uint64_t duration_us_sum;
-static uint64_t db_reconnects, db_retries, db_errors, password_busy;
+static uint64_t db_reconnects, db_retries, db_errors, password_busy, connections;
 
 static void add(uint64_t *counter, uint64_t n)
 {
@@ -66,6 +66,11 @@ void metrics_db_error(void)
 void metrics_password_busy(void)
 {
 	add(&password_busy, 1);
+}
+
+void metrics_connections(long open)
+{
+	__atomic_store_n(&connections, (uint64_t)(open > 0 ? open : 0), __ATOMIC_RELAXED);
 }
 
 struct buf {
@@ -142,9 +147,13 @@ char *metrics_render(size_t *len)
 	    "# HELP twotier_password_busy_total Requests refused because every password-hashing "
 	    "slot was in use.\n"
 	    "# TYPE twotier_password_busy_total counter\n"
-	    "twotier_password_busy_total %llu\n",
+	    "twotier_password_busy_total %llu\n"
+	    "# HELP twotier_fcgi_connections FastCGI connections open, kept ones included.\n"
+	    "# TYPE twotier_fcgi_connections gauge\n"
+	    "twotier_fcgi_connections %llu\n",
 	    (unsigned long long)get(&db_reconnects), (unsigned long long)get(&db_retries),
-	    (unsigned long long)get(&db_errors), (unsigned long long)get(&password_busy));
+	    (unsigned long long)get(&db_errors), (unsigned long long)get(&password_busy),
+	    (unsigned long long)get(&connections));
 	if (len != NULL)
 		*len = b.len;
 	return b.s;

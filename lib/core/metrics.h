@@ -17,6 +17,8 @@ void metrics_db_retry(void);
 void metrics_db_error(void);
 /* A request refused because every password-hashing slot was in use. */
 void metrics_password_busy(void);
+/* The FastCGI connections open now (kept ones included). */
+void metrics_connections(long open);
 
 /* Renders Prometheus text exposition; caller frees. */
 char *metrics_render(size_t *len);

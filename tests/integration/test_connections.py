@@ -11,7 +11,7 @@ import time
 import unittest
 
 from fastcgi import Connection
-from harness import api, env, fcgi_pid, pid_running, stack, wait_ready
+from harness import api, env, fcgi_pid, metric_value, pid_running, stack, wait_ready
 
 
 def threads_configured():
@@ -97,6 +97,39 @@ class TestKeptConnections(unittest.TestCase):
         while open_fds(pid) > before + 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertLessEqual(open_fds(pid), before + 2)
+
+    def test_connections_counted_right_under_churn(self):
+        # libfcgi closes a connection itself, and the descriptor may go to
+        # a new one before the worker gives the old back: the count of open
+        # connections must come back to where it was all the same
+        def gauge():
+            return metric_value(api("GET", "/metrics").body, "twotier_fcgi_connections")
+
+        before = gauge()
+        errors = []
+
+        def churn():
+            try:
+                for _ in range(60):
+                    c = Connection(env("TWOTIER_FCGI_SOCKET"))
+                    try:
+                        if c.request(uri="/healthz", keep=False)[0] != 200:
+                            errors.append("status")
+                    finally:
+                        c.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        ts = [threading.Thread(target=churn) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        self.assertEqual(errors, [])
+        deadline = time.monotonic() + 5
+        while gauge() > before + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertLessEqual(gauge(), before + 2)
 
     def test_request_with_a_body_on_a_kept_connection(self):
         # the input of one request is read to its end, so the next request
