@@ -27,6 +27,7 @@ import random
 import re
 import secrets
 import subprocess
+import threading
 import time
 
 PROBLEM_TYPE_BASE = "https://twotier.example/problems/"
@@ -205,6 +206,27 @@ def _api_once(method, path, data, hdrs, timeout, source):
         return r
     finally:
         conn.close()
+
+
+def parallel(*calls):
+    """Runs the callables at the same moment, a thread each; returns their
+    results (an exception is returned as the result)."""
+    results = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as e:  # the caller checks
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    return results
 
 
 def wait_ready(timeout=30.0):

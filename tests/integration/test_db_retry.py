@@ -22,6 +22,16 @@ def root_sql(query, wait=True):
     return None
 
 
+def signed_in_tenant():
+    """A new work account and its admin's access token."""
+    resp, body = signup()
+    assert resp.status == 201, resp.body
+    r = api("POST", "/v1/auth/token", {"username": body["admin"]["email"],
+                                       "password": body["admin"]["password"]})
+    assert r.status == 200, r
+    return resp.body, r.body["accessToken"]
+
+
 def retries():
     return metric_value(api("GET", "/metrics").body, "twotier_db_retries_total") or 0
 
@@ -47,12 +57,7 @@ class TestLockWaitRetry(unittest.TestCase):
         wait_ready()
 
     def test_lock_wait_timeout_is_retried(self):
-        resp, body = signup()
-        self.assertEqual(resp.status, 201, resp.body)
-        tenant = resp.body
-        token = api("POST", "/v1/auth/token", {"username": body["admin"]["email"],
-                                               "password": body["admin"]["password"]}).body[
-            "accessToken"]
+        tenant, token = signed_in_tenant()
         before = retries()
         # Another session holds the tenant's row (user changes lock it) for
         # 1.6 s: the first attempt times out after 1 s, a retry gets through.
@@ -113,12 +118,7 @@ class TestDeadlockRetry(unittest.TestCase):
     succeeds, and the client sees only the success."""
 
     def test_deadlock_is_retried(self):
-        resp, body = signup()
-        self.assertEqual(resp.status, 201, resp.body)
-        tenant = resp.body
-        token = api("POST", "/v1/auth/token", {"username": body["admin"]["email"],
-                                               "password": body["admin"]["password"]}).body[
-            "accessToken"]
+        tenant, token = signed_in_tenant()
         auth = {"Authorization": "Bearer " + token}
         r = api("POST", "/v1/users", {"email": "locked@" + tenant["domain"],
                                       "password": "another long password",

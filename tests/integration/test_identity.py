@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from harness import (API_TIME_RE, UUID_RE, api, assert_problem, env, fcgi_log_file,
-                     field_errors, log_offset, root_sql_value, signup, signup_body, sql,
+                     field_errors, log_offset, parallel, root_sql_value, signup, signup_body, sql,
                      sql_quote, sql_value, unique_domain, wait_log)
 
 OUR_ISSUER = "twotier-local"
@@ -276,27 +276,6 @@ def follow_pages(test, first_path, headers, max_pages=100):
         if path is not None:
             test.assertTrue(path.startswith("/"), path)
     return pages
-
-
-def parallel(*calls):
-    """Runs the callables at the same moment; returns their results
-    (an exception is returned as the result)."""
-    results = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = calls[i]()
-        except Exception as e:  # the caller checks
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(120)
-    return results
 
 
 class AuthRefusals:

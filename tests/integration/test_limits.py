@@ -11,28 +11,8 @@ import threading
 import time
 import unittest
 
-from harness import (api, assert_problem, metric_value, port, signup_body, sql_quote, sql_value,
-                     unique_domain)
-
-
-def at_once(calls):
-    """Runs the callables at the same moment; returns their results."""
-    results = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = calls[i]()
-        except Exception as e:  # the caller checks
-            results[i] = e
-
-    ts = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(120)
-    return results
+from harness import (api, assert_problem, metric_value, parallel, port, signup_body, sql_quote,
+                     sql_value, unique_domain)
 
 
 def busy_total():
@@ -48,7 +28,7 @@ class TestPasswordSlots(unittest.TestCase):
     def test_sign_ins_beyond_the_slots_are_refused_at_once(self):
         before = busy_total()
         n = 16
-        results = at_once([lambda i=i: self.sign_in("nobody-%d@%s" % (i, unique_domain()),
+        results = parallel(*[lambda i=i: self.sign_in("nobody-%d@%s" % (i, unique_domain()),
                                                      "not the password", i)
                            for i in range(n)])
         statuses = []
@@ -94,7 +74,7 @@ class TestPasswordSlots(unittest.TestCase):
         # the slot is taken before the attempt is counted: only the attempts
         # that were checked (401) count towards the lock-out
         name = "counted-%s@%s" % (time.time_ns(), unique_domain())
-        results = at_once([lambda i=i: self.sign_in(name, "wrong password", i)
+        results = parallel(*[lambda i=i: self.sign_in(name, "wrong password", i)
                            for i in range(9)])
         statuses = [r.status for r in results]
         self.assertTrue(set(statuses) <= {401, 503}, statuses)
@@ -114,7 +94,7 @@ class TestNginxLimits(unittest.TestCase):
         # more at once from one address than the sign-up burst of the snippet
         domain = unique_domain()
         before = sql_value("SELECT COUNT(*) FROM tenants")
-        results = at_once([lambda: api("POST", "/v1/tenants", {"domain": domain},
+        results = parallel(*[lambda: api("POST", "/v1/tenants", {"domain": domain},
                                        source="127.0.3.1", timeout=30)] * 100)
         statuses = [getattr(r, "status", r) for r in results]
         self.assertIn(429, statuses, statuses)
@@ -128,14 +108,14 @@ class TestNginxLimits(unittest.TestCase):
         self.assertEqual(sql_value("SELECT COUNT(*) FROM tenants"), before)
 
     def test_sign_ins_past_the_burst_get_429(self):
-        results = at_once([lambda: api("POST", "/v1/auth/token", {"username": "x"},
+        results = parallel(*[lambda: api("POST", "/v1/auth/token", {"username": "x"},
                                        source="127.0.3.2", timeout=30)] * 160)
         statuses = [getattr(r, "status", r) for r in results]
         self.assertIn(429, statuses, statuses)
         self.assertTrue(set(statuses) <= {400, 429}, statuses)
 
     def test_another_address_is_not_limited(self):
-        results = at_once([lambda: api("POST", "/v1/tenants", {"domain": "x"},
+        results = parallel(*[lambda: api("POST", "/v1/tenants", {"domain": "x"},
                                        source="127.0.3.3", timeout=30)] * 100)
         self.assertIn(429, [r.status for r in results])
         r = api("POST", "/v1/tenants", signup_body(), source="127.0.3.4")
