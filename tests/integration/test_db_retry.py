@@ -147,7 +147,9 @@ class TestDeadlockRetry(unittest.TestCase):
                 if root_sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
                                   "WHERE trx_state = 'LOCK WAIT'") != "0":
                     break
-                time.sleep(0.02)
+                # InnoDB refreshes this table only when it was not read for
+                # 0.1 s: a faster poll would read a stale copy for ever
+                time.sleep(0.15)
             else:
                 self.fail("the service never waited for the user's row")
             # now the session asks for the tenant the service holds: a cycle
