@@ -1,6 +1,5 @@
 #include "api/idempotency.h"
 
-#include "core/log.h"
 #include "core/problem.h"
 #include "db/db.h"
 #include "http/http.h"
