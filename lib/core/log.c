@@ -23,11 +23,6 @@ int log_set_level(const char *name)
 	return -1;
 }
 
-int log_enabled(enum log_level level)
-{
-	return level >= min_level;
-}
-
 /* A line being built; room is kept for the closing "}\n". */
 struct line {
 	char buf[LINE_MAX_BYTES];

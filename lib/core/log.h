@@ -10,8 +10,6 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Minimum level written; set once at start ("debug", "info", ...).
  * Returns -1 for an unknown name. */
 int log_set_level(const char *name);
-/* True when a line of this level would be written. */
-int log_enabled(enum log_level level);
 
 enum log_kind { LOG_STR, LOG_INT, LOG_MILLIS };
 
