@@ -12,7 +12,11 @@
 #include "db/schema.h"
 #include "domain/purge.h"
 #include "domain/tenant.h"
+#include "mail/sender.h"
+#include "mail/template.h"
+#include "mail/transport.h"
 
+#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct db_stmt_def version_table = {0, "schema_version_create",
 						 "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -237,12 +242,51 @@ out:
 	return rc;
 }
 
+/* Delivers the outbox's due mail until none is left, as one more sender
+ * beside the service's threads (they never send a mail twice). */
+static int mail_send(const struct config *cfg, const char *claimer_name)
+{
+	struct db *db = db_new(cfg, 1);
+	struct problem p = {0};
+	struct mail_pass pass, total = {0, 0, 0, 0, 0};
+	struct mail_transport *t = NULL;
+	char claimer[64], err[256];
+	int rc = 1;
+	snprintf(claimer, sizeof claimer, "admin:%ld:%.40s", (long)getpid(),
+		 claimer_name ? claimer_name : "");
+	if (mail_templates_load(cfg->mail_templates, err, sizeof err) != 0 ||
+	    (t = mail_transport_new(cfg, err, sizeof err)) == NULL) {
+		fprintf(stderr, "twotier-admin: %s\n", err);
+		goto out;
+	}
+	do {
+		problem_clear(&p);
+		if (mail_send_due(db, t, cfg, claimer, 10, NULL, &pass, &p) != 0) {
+			fprintf(stderr, "twotier-admin: %s\n", p.detail);
+			goto out;
+		}
+		total.claimed += pass.claimed;
+		total.sent += pass.sent;
+		total.retried += pass.retried;
+		total.failed += pass.failed;
+	} while (pass.claimed > 0);
+	printf("mail: %zu sent, %zu to retry, %zu failed\n", total.sent, total.retried,
+	       total.failed);
+	rc = 0;
+out:
+	mail_transport_free(t);
+	problem_clear(&p);
+	db_free(db);
+	return rc;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: twotier-admin -c CONFIG migrate\n"
 			"       twotier-admin -c CONFIG create-operator --email ADDRESS "
 			"[--password-file FILE]\n"
 			"       twotier-admin -c CONFIG purge\n"
+			"       twotier-admin -c CONFIG mail-send [--name NAME]\n"
 			"(without --password-file the password is read from standard input)\n");
 }
 
@@ -252,10 +296,11 @@ int main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"email", required_argument, NULL, 'e'},
 	    {"password-file", required_argument, NULL, 'p'},
+	    {"name", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
-	const char *conf = NULL, *email = NULL, *pwfile = NULL;
+	const char *conf = NULL, *email = NULL, *pwfile = NULL, *name = NULL;
 	char err[512];
 	int opt, rc;
 	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -263,6 +308,7 @@ int main(int argc, char **argv)
 		case 'c': conf = optarg; break;
 		case 'e': email = optarg; break;
 		case 'p': pwfile = optarg; break;
+		case 'n': name = optarg; break;
 		default: usage(); return 2;
 		}
 	}
@@ -276,7 +322,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		return 2;
 	}
-	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0)
+	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
 	xalloc_init_cjson();
 	if (strcmp(argv[optind], "migrate") == 0) {
@@ -285,10 +332,14 @@ int main(int argc, char **argv)
 		rc = create_operator(&cfg, email, pwfile);
 	} else if (strcmp(argv[optind], "purge") == 0) {
 		rc = purge(&cfg);
+	} else if (strcmp(argv[optind], "mail-send") == 0) {
+		rc = mail_send(&cfg, name);
 	} else {
 		usage();
 		rc = 2;
 	}
+	mail_templates_free();
+	curl_global_cleanup();
 	mysql_library_end();
 	return rc;
 }

@@ -10,9 +10,12 @@
 #include "core/metrics.h"
 #include "core/xalloc.h"
 #include "dispatch.h"
+#include "mail/template.h"
+#include "mailer.h"
 #include "purger.h"
 #include "db/db.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <mysql.h>
@@ -280,7 +283,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level); /* config_load accepts only known levels */
-	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
+	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0 ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_msg(LOG_ERROR, "library initialisation failed");
 		return 1;
 	}
@@ -305,6 +309,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		app.keys[app.n_keys++] = &external_key;
+	}
+	if (mail_templates_load(cfg.mail_templates, err, sizeof err) != 0) {
+		log_msg(LOG_ERROR, "%s: mail_templates: %s", conf, err);
+		goto out;
 	}
 	if (password_hash("no user has this password", app.dummy_hash) != 0) {
 		log_msg(LOG_ERROR, "cannot compute a password hash");
@@ -346,6 +354,10 @@ int main(int argc, char **argv)
 	}
 	if (purger_start(&cfg) != 0) {
 		log_msg(LOG_ERROR, "cannot start the purge thread: %s", strerror(errno));
+		goto out;
+	}
+	if (mailer_start(&cfg, err, sizeof err) != 0) {
+		log_msg(LOG_ERROR, "cannot start the mail sender: %s", err);
 		goto out;
 	}
 	threads = xcalloc((size_t)cfg.threads, sizeof *threads);
@@ -390,6 +402,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopped");
 	rc = 0;
 out:
+	mailer_stop();
 	purger_stop();
 	password_pool_stop();
 	if (listen_fd >= 0)
@@ -400,6 +413,8 @@ out:
 	free(route_labels);
 	jwt_key_free(&own_key);
 	jwt_key_free(&external_key);
+	mail_templates_free();
+	curl_global_cleanup();
 	mysql_library_end();
 	return rc;
 usage:

@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "core/xalloc.h"
 #include "http/json.h"
+#include "mail/outbox.h"
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -150,6 +151,12 @@ int ctx_page(struct ctx *c, long *limit, char after[40])
 
 int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id)
 {
+	return ctx_list_query(c, items, total, limit, last_id, NULL);
+}
+
+int ctx_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
+		   const char *query)
+{
 	cJSON *doc = cJSON_CreateObject();
 	int n = cJSON_GetArraySize(items);
 	cJSON_AddItemToObject(doc, "items", items);
@@ -161,7 +168,8 @@ int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *la
 		char cursor[64], next[512];
 		sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)last_id,
 				  strlen(last_id), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		snprintf(next, sizeof next, "%s?limit=%ld&cursor=%s", c->req->path, limit, cursor);
+		snprintf(next, sizeof next, "%s?%s%slimit=%ld&cursor=%s", c->req->path,
+			 query ? query : "", query ? "&" : "", limit, cursor);
 		cJSON_AddStringToObject(links, "next", next);
 	}
 	return ctx_json(c, 200, doc);
@@ -488,6 +496,8 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 		rc = precheck(&c, allow, sizeof allow) != 0 ? -1 : run_handler(&c);
 	if (rc != 0)
 		render_problem(&c);
+	/* every transaction of the request has ended: mail it queued may go */
+	outbox_committed();
 	if (config_origin_allowed(app->cfg, req->origin)) {
 		response_header(res, "Access-Control-Allow-Origin", req->origin);
 		response_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);

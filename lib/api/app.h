@@ -84,5 +84,9 @@ int ctx_page(struct ctx *c, long *limit, char after[40]);
 /* 200 with a list page {items, totalCount, links: {next}}; next is set
  * when the page is full (more may follow after last_id). Takes items. */
 int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);
+/* The same for a filtered list: query ("status=failed", or NULL) goes
+ * into the next link, so the next page keeps the filter. */
+int ctx_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
+		   const char *query);
 
 #endif

@@ -24,6 +24,22 @@ int handle_api_tokens_list(struct ctx *c);
 int handle_api_token_create(struct ctx *c);
 int handle_api_token_revoke(struct ctx *c);
 int handle_audit_events_list(struct ctx *c);
+int handle_enrollment_create(struct ctx *c);
+int handle_enrollment_get(struct ctx *c);
+int handle_email_verification(struct ctx *c);
+int handle_enrollment_resend(struct ctx *c);
+int handle_operator_enrollments_list(struct ctx *c);
+int handle_operator_enrollment_decide(struct ctx *c);
+int handle_legal_profile_get(struct ctx *c);
+int handle_legal_profile_put(struct ctx *c);
+int handle_support_profile_get(struct ctx *c);
+int handle_support_profile_put(struct ctx *c);
+int handle_organization_profile_get(struct ctx *c);
+int handle_mpn_profile_get(struct ctx *c);
+int handle_mpn_identifier_create(struct ctx *c);
+int handle_mpn_association_put(struct ctx *c);
+int handle_operator_mail_list(struct ctx *c);
+int handle_operator_mail_retry(struct ctx *c);
 
 /* Field checks of a new user (sign-up's admin, POST /v1/users): adds a
  * field error, named prefix + field, for each bad value. */
@@ -31,6 +47,22 @@ struct problem;
 void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
 		  const char *first, const char *last);
 
+/* The profiles' fields (profiles.c), read from obj into out; each bad
+ * one is a field error named prefix + its path. */
+struct legal_profile;
+struct support_profile;
+void read_legal_profile(struct problem *p, const char *prefix, const cJSON *obj,
+			struct legal_profile *out);
+void read_support_profile(struct problem *p, const char *prefix, const cJSON *obj,
+			  struct support_profile *out);
+
+extern const struct json_field legal_profile_schema[];
+extern const struct json_field support_profile_schema[];
+extern const struct json_field enrollment_create_schema[];
+extern const struct json_field email_verification_schema[];
+extern const struct json_field enrollment_decision_schema[];
+extern const struct json_field mpn_identifier_schema[];
+extern const struct json_field mpn_association_schema[];
 extern const struct json_field tenant_create_schema[];
 extern const struct json_field signin_schema[];
 extern const struct json_field user_create_schema[];

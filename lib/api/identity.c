@@ -56,8 +56,11 @@ int handle_me(struct ctx *c)
 	cJSON_AddStringToObject(doc, "userId", who->user_id);
 	cJSON_AddStringToObject(doc, "tenantId", who->tenant_id);
 	cJSON_AddItemToObject(doc, "roles", roles_to_json(who->roles));
-	/* Partner programme membership arrives with enrolment. */
-	cJSON_AddArrayToObject(doc, "partnerTypes");
+	cJSON *types = cJSON_AddArrayToObject(doc, "partnerTypes");
+	if (who->partner_types & PARTNER_INDIRECT_RESELLER)
+		cJSON_AddItemToArray(types, cJSON_CreateString("indirect_reseller"));
+	if (who->partner_types & PARTNER_INDIRECT_PROVIDER)
+		cJSON_AddItemToArray(types, cJSON_CreateString("indirect_provider"));
 	if (who->kind == PRINCIPAL_TOKEN) {
 		cJSON_AddStringToObject(doc, "tokenId", who->token_id);
 		cJSON_AddItemToObject(doc, "tokenScopes", scopes_to_json(who->scopes));

@@ -9,6 +9,8 @@
 #define AUTH ACCESS_AUTH
 #define GA   ROLE_GLOBAL_ADMIN
 #define AA   ROLE_ADMIN_AGENT
+#define OP   ROLE_OPERATOR
+#define PRO  SCOPE_PROFILES_READ
 #define BODY ROUTE_BODY
 #define DB   ROUTE_DB
 #define IDEM ROUTE_IDEMPOTENT
@@ -37,6 +39,36 @@ const struct route app_routes[] = {
      handle_api_token_revoke},
     {"GET", "/v1/audit-events", "audit_events.list", AUTH, AA, 0, DB, NULL,
      handle_audit_events_list},
+    {"POST", "/v1/enrollments", "enrollments.create", AUTH, GA, 0, BODY | DB | IDEM,
+     enrollment_create_schema, handle_enrollment_create},
+    {"GET", "/v1/enrollment", "enrollment.get", AUTH, 0, PRO, DB, NULL, handle_enrollment_get},
+    {"POST", "/v1/email-verifications", "email_verifications.create", ANY, 0, 0, BODY | DB,
+     email_verification_schema, handle_email_verification},
+    {"POST", "/v1/enrollment/email-verification/resend", "enrollment.verification_resend", AUTH, GA,
+     0, DB, NULL, handle_enrollment_resend},
+    {"GET", "/v1/profiles/legalbusiness", "profiles.legalbusiness.get", AUTH, 0, PRO, DB, NULL,
+     handle_legal_profile_get},
+    {"PUT", "/v1/profiles/legalbusiness", "profiles.legalbusiness.put", AUTH, GA, 0, BODY | DB,
+     legal_profile_schema, handle_legal_profile_put},
+    {"GET", "/v1/profiles/support", "profiles.support.get", AUTH, 0, PRO, DB, NULL,
+     handle_support_profile_get},
+    {"PUT", "/v1/profiles/support", "profiles.support.put", AUTH, GA, 0, BODY | DB,
+     support_profile_schema, handle_support_profile_put},
+    {"GET", "/v1/profiles/organization", "profiles.organization.get", AUTH, 0, PRO, DB, NULL,
+     handle_organization_profile_get},
+    {"GET", "/v1/profiles/mpn", "profiles.mpn.get", AUTH, 0, PRO, DB, NULL, handle_mpn_profile_get},
+    {"POST", "/v1/profiles/mpn/identifiers", "profiles.mpn.identifiers.create", AUTH, GA, 0,
+     BODY | DB | IDEM, mpn_identifier_schema, handle_mpn_identifier_create},
+    {"PUT", "/v1/profiles/mpn/association", "profiles.mpn.association.put", AUTH, GA, 0, BODY | DB,
+     mpn_association_schema, handle_mpn_association_put},
+    {"GET", "/v1/operator/enrollments", "operator.enrollments.list", AUTH, OP, 0, DB, NULL,
+     handle_operator_enrollments_list},
+    {"POST", "/v1/operator/enrollments/{id}/decisions", "operator.enrollments.decide", AUTH, OP, 0,
+     BODY | DB | IDEM, enrollment_decision_schema, handle_operator_enrollment_decide},
+    {"GET", "/v1/operator/mail", "operator.mail.list", AUTH, OP, 0, DB, NULL,
+     handle_operator_mail_list},
+    {"POST", "/v1/operator/mail/{id}/retry", "operator.mail.retry", AUTH, OP, 0, DB, NULL,
+     handle_operator_mail_retry},
 };
 
 const size_t app_n_routes = sizeof app_routes / sizeof app_routes[0];

@@ -134,23 +134,45 @@ void api_token_generate(char token[API_TOKEN_LEN + 1], char hash_hex[65])
 	api_token_hash(token, hash_hex);
 }
 
+void link_token_generate(char token[LINK_TOKEN_LEN + 1], char hash_hex[65])
+{
+	unsigned char raw[32];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(token, LINK_TOKEN_LEN + 1, raw, sizeof raw,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	api_token_hash(token, hash_hex);
+}
+
 const struct db_stmt_def stmt_user_auth_by_id = {
     STMT_user_auth_by_id, "user_auth_by_id",
-    "SELECT id, tenant_id, disabled, roles FROM users WHERE id = ?", 1, 4};
+    "SELECT u.id, u.tenant_id, u.disabled, u.roles, e.status FROM users u "
+    "LEFT JOIN enrollments e ON e.tenant_id = u.tenant_id WHERE u.id = ?",
+    1, 5};
 
 const struct db_stmt_def stmt_user_auth_by_external = {
     STMT_user_auth_by_external, "user_auth_by_external",
-    "SELECT id, tenant_id, disabled, roles FROM users "
-    "WHERE external_issuer = ? AND external_subject = ?",
-    2, 4};
+    "SELECT u.id, u.tenant_id, u.disabled, u.roles, e.status FROM users u "
+    "LEFT JOIN enrollments e ON e.tenant_id = u.tenant_id "
+    "WHERE u.external_issuer = ? AND u.external_subject = ?",
+    2, 5};
 
 const struct db_stmt_def stmt_api_token_by_hash = {
     STMT_api_token_by_hash, "api_token_by_hash",
-    "SELECT id, tenant_id, created_by, scopes, token_hash, "
-    "expires_at <= UTC_TIMESTAMP(6), revoked_at IS NOT NULL, "
-    "last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND "
-    "FROM api_tokens WHERE token_hash = ?",
-    1, 8};
+    "SELECT t.id, t.tenant_id, t.created_by, t.scopes, t.token_hash, "
+    "t.expires_at <= UTC_TIMESTAMP(6), t.revoked_at IS NOT NULL, "
+    "t.last_used_at IS NULL OR t.last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND, "
+    "e.status FROM api_tokens t LEFT JOIN enrollments e ON e.tenant_id = t.tenant_id "
+    "WHERE t.token_hash = ?",
+    1, 9};
+
+/* The tenant's memberships of the programme, from its enrolment status. */
+static unsigned partner_types_of(const char *enrollment_status)
+{
+	return enrollment_status != NULL && strcmp(enrollment_status, "approved") == 0
+		   ? PARTNER_INDIRECT_RESELLER
+		   : 0;
+}
 
 /* last_used_at is kept to the minute so a busy token costs no write per
  * request. */
@@ -191,6 +213,7 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 			db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
 			db_cell_copy(&rows, 0, 2, out->user_id, sizeof out->user_id);
 			out->scopes = scopes_from_csv(db_cell(&rows, 0, 3));
+			out->partner_types = partner_types_of(db_cell(&rows, 0, 8));
 			if (strcmp(db_cell(&rows, 0, 7), "1") == 0) {
 				struct db_arg t[] = {db_str(out->token_id)};
 				rc = db_exec(db, STMT_api_token_touch, t, NULL, NULL);
@@ -218,6 +241,7 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 		db_cell_copy(&rows, 0, 0, out->user_id, sizeof out->user_id);
 		db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
 		out->roles = roles_from_csv(db_cell(&rows, 0, 3));
+		out->partner_types = partner_types_of(db_cell(&rows, 0, 4));
 	}
 out:
 	db_rows_free(&rows);

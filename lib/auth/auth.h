@@ -58,6 +58,9 @@ void scopes_to_csv(unsigned scopes, char *out, size_t outsz);
 struct cJSON *roles_to_json(unsigned roles);
 struct cJSON *scopes_to_json(unsigned scopes);
 
+/* A tenant's memberships of the programme (SPEC §1, "partner"). */
+enum partner_type { PARTNER_INDIRECT_RESELLER = 1u << 0, PARTNER_INDIRECT_PROVIDER = 1u << 1 };
+
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_TOKEN };
 
 struct principal {
@@ -67,6 +70,7 @@ struct principal {
 	char token_id[UUID_STR]; /* tokens only */
 	unsigned roles;		 /* users only */
 	unsigned scopes;	 /* tokens only */
+	unsigned partner_types;	 /* of the tenant: enum partner_type bits */
 };
 
 /* Resolves an Authorization header value (NULL: anonymous). keys are the
@@ -83,5 +87,11 @@ int auth_resolve(struct db *db, const struct jwt_key *const *keys, size_t n_keys
 /* Makes a new token and the hex SHA-256 under which it is stored. */
 void api_token_generate(char token[API_TOKEN_LEN + 1], char hash_hex[65]);
 void api_token_hash(const char *token, char hash_hex[65]);
+
+/* Single-use links (mail verification, invitations): 43 base64url
+ * characters (32 random bytes from the OS), kept only as the hex SHA-256
+ * that api_token_hash gives. */
+#define LINK_TOKEN_LEN 43
+void link_token_generate(char token[LINK_TOKEN_LEN + 1], char hash_hex[65]);
 
 #endif

@@ -6,6 +6,10 @@
 #define TWOTIER_SQL_DIR "/usr/local/share/twotier/sql"
 #endif
 
+#ifndef TWOTIER_MAIL_TEMPLATES
+#define TWOTIER_MAIL_TEMPLATES "/usr/local/share/twotier/mail"
+#endif
+
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -44,7 +48,23 @@ static const struct key {
     STR(db_name),
     STR(sql_dir),
     {"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL},
+    STR(public_base_url),
+    STRC(mail_transport, "file|smtp"),
     STR(mail_dir),
+    STR(mail_from),
+    STR(mail_templates),
+    {"mail_sender", KEY_BOOL, offsetof(struct config, mail_sender), 0, 0, 0, NULL},
+    {"mail_poll_ms", KEY_INT, offsetof(struct config, mail_poll_ms), 0, 10, 60000, NULL},
+    {"mail_max_attempts", KEY_INT, offsetof(struct config, mail_max_attempts), 0, 1, 100, NULL},
+    {"mail_retry_base", KEY_INT, offsetof(struct config, mail_retry_base), 0, 1, 86400, NULL},
+    {"mail_retry_max", KEY_INT, offsetof(struct config, mail_retry_max), 0, 1, 604800, NULL},
+    {"mail_lease", KEY_INT, offsetof(struct config, mail_lease), 0, 5, 86400, NULL},
+    STR(smtp_url),
+    STRC(smtp_starttls, "off|try|required"),
+    {"smtp_timeout", KEY_INT, offsetof(struct config, smtp_timeout), 0, 1, 600, NULL},
+    STR(smtp_user),
+    STR(smtp_password),
+    STR(webmail_domains),
     {"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
     {"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
     STRC(log_level, "debug|info|warn|error"),
@@ -80,7 +100,24 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->db_name, sizeof cfg->db_name, "twotier");
 	snprintf(cfg->sql_dir, sizeof cfg->sql_dir, "%s", TWOTIER_SQL_DIR);
 	cfg->body_limit = 64 * 1024;
+	snprintf(cfg->public_base_url, sizeof cfg->public_base_url, "https://localhost");
+	snprintf(cfg->mail_transport, sizeof cfg->mail_transport, "file");
 	snprintf(cfg->mail_dir, sizeof cfg->mail_dir, "/var/spool/twotier/mail");
+	snprintf(cfg->mail_from, sizeof cfg->mail_from, "twotier <no-reply@localhost>");
+	snprintf(cfg->mail_templates, sizeof cfg->mail_templates, "%s", TWOTIER_MAIL_TEMPLATES);
+	cfg->mail_sender = true;
+	cfg->mail_poll_ms = 1000;
+	cfg->mail_max_attempts = 8;
+	cfg->mail_retry_base = 30;
+	cfg->mail_retry_max = 3600;
+	cfg->mail_lease = 120;
+	snprintf(cfg->smtp_url, sizeof cfg->smtp_url, "smtp://127.0.0.1:25");
+	snprintf(cfg->smtp_starttls, sizeof cfg->smtp_starttls, "try");
+	cfg->smtp_timeout = 30;
+	/* SPEC §3's list; "name.*" covers the country variants (util.h) */
+	snprintf(cfg->webmail_domains, sizeof cfg->webmail_domains,
+		 "gmail.com, googlemail.com, yahoo.*, ymail.com, icloud.com, me.com, mac.com, "
+		 "aol.com, outlook.*, hotmail.*, live.*, msn.com");
 	cfg->signup_open = true;
 	cfg->shutdown_timeout = 5;
 	snprintf(cfg->log_level, sizeof cfg->log_level, "info");
@@ -281,6 +318,11 @@ int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *),
 	    {"TWOTIER_JWT_SECRET", "jwt_secret"},
 	    {"TWOTIER_JWT_PRIVATE_KEY_FILE", "jwt_private_key"},
 	    {"TWOTIER_JWT_PUBLIC_KEY_FILE", "jwt_public_key"},
+	    {"TWOTIER_MAIL_TRANSPORT", "mail_transport"},
+	    {"TWOTIER_SMTP_URL", "smtp_url"},
+	    {"TWOTIER_SMTP_STARTTLS", "smtp_starttls"},
+	    {"TWOTIER_SMTP_USER", "smtp_user"},
+	    {"TWOTIER_SMTP_PASSWORD", "smtp_password"},
 	};
 	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
 		const char *value = getenv_fn(overrides[i].env);

@@ -25,7 +25,26 @@ struct config {
 	char db_name[CONFIG_STR];
 	char sql_dir[CONFIG_STR];
 	long body_limit; /* bytes */
+	/* links in mails: {public_base_url}/verify-email?token=... */
+	char public_base_url[CONFIG_STR];
+	/* mail (SPEC §6): the outbox's sender and its transport */
+	char mail_transport[8]; /* "file" | "smtp" */
 	char mail_dir[CONFIG_STR];
+	char mail_from[CONFIG_STR];	 /* "Name <address>" or an address */
+	char mail_templates[CONFIG_STR]; /* folder of <language>/<name>.txt */
+	bool mail_sender;		 /* this process runs a sender thread */
+	int mail_poll_ms;		 /* the sender looks for due mail this often */
+	int mail_max_attempts;		 /* then the mail is failed */
+	int mail_retry_base;		 /* seconds before the 2nd attempt; doubles each time */
+	int mail_retry_max;		 /* seconds, the longest wait between attempts */
+	int mail_lease;			 /* seconds a claimed mail stays with its sender */
+	char smtp_url[CONFIG_STR];	 /* smtp://host:port (or smtps://) */
+	char smtp_starttls[12];		 /* "off" | "try" | "required" */
+	int smtp_timeout;		 /* seconds, connect and whole transfer */
+	char smtp_user[CONFIG_STR];
+	char smtp_password[CONFIG_STR];
+	/* primary contacts at these mail services are refused (SPEC §3) */
+	char webmail_domains[1024];
 	bool signup_open;
 	int shutdown_timeout; /* seconds */
 	char log_level[16];
@@ -61,7 +80,9 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 
 /* Applies TWOTIER_DB_PASSWORD, TWOTIER_DB_HOST, TWOTIER_DB_USER,
  * TWOTIER_DB_SOCKET, TWOTIER_DB_NAME, TWOTIER_JWT_SECRET,
- * TWOTIER_JWT_PRIVATE_KEY_FILE, TWOTIER_JWT_PUBLIC_KEY_FILE from the environment (env lookup is
+ * TWOTIER_JWT_PRIVATE_KEY_FILE, TWOTIER_JWT_PUBLIC_KEY_FILE,
+ * TWOTIER_MAIL_TRANSPORT, TWOTIER_SMTP_URL, TWOTIER_SMTP_STARTTLS,
+ * TWOTIER_SMTP_USER, TWOTIER_SMTP_PASSWORD from the environment (env lookup is
  * given so tests can pass their own). Returns 0, or -1 with err set when a
  * value does not fit. */
 int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *), char *err,

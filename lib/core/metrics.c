@@ -18,6 +18,7 @@ static size_t n_routes;
 static uint64_t requests[METRICS_MAX_ROUTES + 1][N_STATUS];
 static uint64_t bucket_counts[N_BUCKETS + 1]; /* last = +Inf */
 static uint64_t duration_us_sum;
+static uint64_t mail_sent, mail_retry, mail_failed, mail_pending_now, mail_failed_now;
 static uint64_t db_reconnects, db_retries, db_errors, password_busy, connections;
 
 static void add(uint64_t *counter, uint64_t n)
@@ -71,6 +72,23 @@ void metrics_password_busy(void)
 void metrics_connections(long open)
 {
 	__atomic_store_n(&connections, (uint64_t)(open > 0 ? open : 0), __ATOMIC_RELAXED);
+}
+
+void metrics_mail_delivery(const char *result)
+{
+	if (strcmp(result, "sent") == 0)
+		add(&mail_sent, 1);
+	else if (strcmp(result, "retry") == 0)
+		add(&mail_retry, 1);
+	else
+		add(&mail_failed, 1);
+}
+
+void metrics_mail_backlog(long pending, long failed)
+{
+	__atomic_store_n(&mail_pending_now, (uint64_t)(pending > 0 ? pending : 0),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&mail_failed_now, (uint64_t)(failed > 0 ? failed : 0), __ATOMIC_RELAXED);
 }
 
 struct buf {
@@ -154,6 +172,20 @@ char *metrics_render(size_t *len)
 	    (unsigned long long)get(&db_reconnects), (unsigned long long)get(&db_retries),
 	    (unsigned long long)get(&db_errors), (unsigned long long)get(&password_busy),
 	    (unsigned long long)get(&connections));
+	put(&b,
+	    "# HELP twotier_mail_deliveries_total Mail delivery attempts by outcome.\n"
+	    "# TYPE twotier_mail_deliveries_total counter\n"
+	    "twotier_mail_deliveries_total{result=\"sent\"} %llu\n"
+	    "twotier_mail_deliveries_total{result=\"retry\"} %llu\n"
+	    "twotier_mail_deliveries_total{result=\"failed\"} %llu\n"
+	    "# HELP twotier_mail_outbox Mails in the outbox by status, as the sender last "
+	    "counted.\n"
+	    "# TYPE twotier_mail_outbox gauge\n"
+	    "twotier_mail_outbox{status=\"pending\"} %llu\n"
+	    "twotier_mail_outbox{status=\"failed\"} %llu\n",
+	    (unsigned long long)get(&mail_sent), (unsigned long long)get(&mail_retry),
+	    (unsigned long long)get(&mail_failed), (unsigned long long)get(&mail_pending_now),
+	    (unsigned long long)get(&mail_failed_now));
 	if (len != NULL)
 		*len = b.len;
 	return b.s;

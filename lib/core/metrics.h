@@ -20,6 +20,11 @@ void metrics_password_busy(void);
 /* The FastCGI connections open now (kept ones included). */
 void metrics_connections(long open);
 
+/* A mail delivery attempt's outcome: "sent", "retry" or "failed". */
+void metrics_mail_delivery(const char *result);
+/* The outbox's backlog as a sender last counted it. */
+void metrics_mail_backlog(long pending, long failed);
+
 /* Renders Prometheus text exposition; caller frees. */
 char *metrics_render(size_t *len);
 

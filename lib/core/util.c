@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 void uuid_v7(char out[UUID_STR])
@@ -55,6 +56,20 @@ void time_now(char sql[TIME_STR], char api[TIME_STR])
 		base[10] = 'T';
 		snprintf(api, TIME_STR, "%.19s.%06dZ", base, micros);
 	}
+}
+
+void time_sql_after(double seconds, char sql[TIME_STR])
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[24];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	long long us =
+	    (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000 + (long long)(seconds * 1e6);
+	time_t secs = (time_t)(us / 1000000LL);
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(sql, TIME_STR, "%.19s.%06d", base, (int)(us % 1000000LL));
 }
 
 void time_sql_to_api(const char *sql, char api[TIME_STR])
@@ -136,4 +151,138 @@ bool valid_text(const char *s, size_t min, size_t max)
 			blank = false;
 	}
 	return min == 0 || !blank;
+}
+
+/* ISO 3166-1 alpha-2, the codes assigned today. */
+static const char iso_countries[] =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ "
+    "BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM "
+    "DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS "
+    "GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN "
+    "KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ "
+    "MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
+    "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
+    "SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
+    "VN VU WF WS YE YT ZA ZM ZW";
+
+bool valid_iso_country(const char *s)
+{
+	if (s == NULL || strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z')
+		return false;
+	for (const char *p = iso_countries; *p != '\0'; p += 3)
+		if (p[0] == s[0] && p[1] == s[1])
+			return true;
+	return false;
+}
+
+bool valid_phone(const char *s, char *out)
+{
+	size_t digits = 0;
+	char buf[17];
+	if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
+		return false;
+	buf[0] = '+';
+	for (const char *p = s + 1; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (++digits > 15)
+				return false;
+			buf[digits] = *p;
+		} else if ((*p == ' ' || *p == '-') && p[-1] >= '0' && p[-1] <= '9' &&
+			   p[1] >= '0' && p[1] <= '9') {
+			continue;
+		} else {
+			return false;
+		}
+	}
+	if (digits < 7)
+		return false;
+	buf[digits + 1] = '\0';
+	if (out != NULL)
+		memcpy(out, buf, digits + 2);
+	return true;
+}
+
+bool valid_https_url(const char *s, size_t max)
+{
+	static const char scheme[] = "https://";
+	char host[254];
+	size_t n = s ? strlen(s) : 0;
+	if (n > max || strncmp(s ? s : "", scheme, sizeof scheme - 1) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7F)
+			return false;
+	const char *h = s + sizeof scheme - 1;
+	size_t hn = strcspn(h, ":/?#");
+	if (hn == 0 || hn >= sizeof host)
+		return false;
+	for (size_t i = 0; i < hn; i++)
+		host[i] = (char)tolower((unsigned char)h[i]);
+	host[hn] = '\0';
+	if (h[hn] == ':') {
+		const char *port = h + hn + 1;
+		size_t pn = strspn(port, "0123456789");
+		if (pn == 0 || pn > 5 ||
+		    (port[pn] != '\0' && port[pn] != '/' && port[pn] != '?' && port[pn] != '#'))
+			return false;
+	}
+	return valid_hostname(host);
+}
+
+/* True when the label [s, s+n) is one of a country variant's second-level
+ * labels (the "co" of yahoo.co.uk). */
+static bool second_level_label(const char *s, size_t n)
+{
+	static const char *const labels[] = {"co", "com", "net", "org", "ne",
+					     "or", "ac",  "gov", "edu"};
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		if (strlen(labels[i]) == n && strncmp(labels[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Does host (lower case) end, at a label boundary, with entry [e, e+n)? */
+static bool domain_matches(const char *host, const char *e, size_t n)
+{
+	size_t hn = strlen(host);
+	bool wildcard = n > 2 && e[n - 2] == '.' && e[n - 1] == '*';
+	if (!wildcard) {
+		return hn >= n && strncasecmp(host + hn - n, e, n) == 0 &&
+		       (hn == n || host[hn - n - 1] == '.');
+	}
+	size_t name = n - 1; /* "yahoo." */
+	for (const char *h = host; h != NULL; h = strchr(h, '.'), h = h ? h + 1 : NULL) {
+		if (strncasecmp(h, e, name) != 0)
+			continue;
+		const char *rest = h + name; /* "co.uk" */
+		const char *dot = strchr(rest, '.');
+		if (*rest != '\0' && dot == NULL)
+			return true;
+		if (dot != NULL && dot > rest && strchr(dot + 1, '.') == NULL && dot[1] != '\0' &&
+		    second_level_label(rest, (size_t)(dot - rest)))
+			return true;
+	}
+	return false;
+}
+
+bool email_domain_listed(const char *email, const char *domains)
+{
+	char host[256];
+	const char *at = email ? strrchr(email, '@') : NULL;
+	if (at == NULL || strlen(at + 1) >= sizeof host || domains == NULL)
+		return false;
+	size_t hn = strlen(at + 1);
+	for (size_t i = 0; i <= hn; i++)
+		host[i] = (char)tolower((unsigned char)at[1 + i]);
+	while (hn > 0 && host[hn - 1] == '.')
+		host[--hn] = '\0'; /* "gmail.com." is gmail.com */
+	for (const char *p = domains; *p != '\0';) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, " ,");
+		if (len > 0 && domain_matches(host, p, len))
+			return true;
+		p += len;
+	}
+	return false;
 }

@@ -16,6 +16,8 @@ bool uuid_valid(const char *s);
  * as the RFC 3339 form the API shows. */
 #define TIME_STR 32
 void time_now(char sql[TIME_STR], char api[TIME_STR]);
+/* Now plus seconds (may be negative), as time_now's sql form. */
+void time_sql_after(double seconds, char sql[TIME_STR]);
 /* "YYYY-MM-DD HH:MM:SS[.ffffff]" → "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
 void time_sql_to_api(const char *sql, char api[TIME_STR]);
 
@@ -26,5 +28,20 @@ bool valid_hostname(const char *s);
 bool valid_email(const char *s);
 /* Text of min..max bytes with no control characters and not only blanks. */
 bool valid_text(const char *s, size_t min, size_t max);
+
+/* An ISO 3166-1 alpha-2 code in upper case ("DE"), assigned today. */
+bool valid_iso_country(const char *s);
+/* An E.164-like phone number: "+", then 7 to 15 digits, the first not 0,
+ * with single spaces or hyphens allowed between digits. With out (at least
+ * 17 bytes) the number is written there as "+" and its digits only. */
+bool valid_phone(const char *s, char *out);
+/* An https URL of a valid host name, printable ASCII, at most max bytes. */
+bool valid_https_url(const char *s, size_t max);
+/* True when the host of mail address email (any case) is one of the
+ * comma-separated domains, or a sub-domain of one. An entry "name.*" stands
+ * for name's country variants: name followed by a top-level label
+ * (hotmail.fr) or by one of co, com, net, org, ne, or, ac, gov, edu and a
+ * top-level label (yahoo.co.uk, outlook.com.br). */
+bool email_domain_listed(const char *email, const char *domains);
 
 #endif

@@ -41,7 +41,56 @@
 	X(api_token_get)                                                                           \
 	X(user_set_external)                                                                       \
 	X(purge_idempotency_keys)                                                                  \
-	X(purge_signin_failures)
+	X(purge_signin_failures)                                                                   \
+	X(outbox_insert)                                                                           \
+	X(outbox_list)                                                                             \
+	X(outbox_count)                                                                            \
+	X(outbox_list_all)                                                                         \
+	X(outbox_count_all)                                                                        \
+	X(outbox_get)                                                                              \
+	X(outbox_requeue)                                                                          \
+	X(outbox_backlog)                                                                          \
+	X(outbox_due)                                                                              \
+	X(outbox_claim)                                                                            \
+	X(outbox_sent)                                                                             \
+	X(outbox_later)                                                                            \
+	X(outbox_release)                                                                          \
+	X(enrollment_insert)                                                                       \
+	X(legal_insert)                                                                            \
+	X(support_insert)                                                                          \
+	X(tenant_set_csp_country)                                                                  \
+	X(country_region)                                                                          \
+	X(transition_insert)                                                                       \
+	X(verification_insert)                                                                     \
+	X(verification_by_hash)                                                                    \
+	X(verification_use)                                                                        \
+	X(verification_resends)                                                                    \
+	X(verification_replace)                                                                    \
+	X(enrollment_set_status)                                                                   \
+	X(enrollment_set_verified)                                                                 \
+	X(enrollment_lock_tenant)                                                                  \
+	X(enrollment_lock_id)                                                                      \
+	X(user_grant_admin_agent)                                                                  \
+	X(enrollment_by_tenant)                                                                    \
+	X(enrollment_by_id)                                                                        \
+	X(enrollment_list)                                                                         \
+	X(enrollment_count)                                                                        \
+	X(enrollment_list_all)                                                                     \
+	X(enrollment_count_all)                                                                    \
+	X(legal_get)                                                                               \
+	X(legal_lock)                                                                              \
+	X(legal_update)                                                                            \
+	X(support_get)                                                                             \
+	X(support_lock)                                                                            \
+	X(support_update)                                                                          \
+	X(enrollment_status_of)                                                                    \
+	X(organization_get)                                                                        \
+	X(mpn_insert)                                                                              \
+	X(mpn_list)                                                                                \
+	X(mpn_get)                                                                                 \
+	X(tenant_csp_country_lock)                                                                 \
+	X(mpn_unassociate)                                                                         \
+	X(mpn_associate)
 
 enum stmt_id {
 #define STMT_ENUM(name) STMT_##name,

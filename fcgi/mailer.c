@@ -1,0 +1,125 @@
+#include "mailer.h"
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/problem.h"
+#include "db/db.h"
+#include "mail/outbox.h"
+#include "mail/sender.h"
+#include "mail/transport.h"
+
+#include <errno.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAILER_BATCH 10
+/* how often the backlog gauge is counted while nothing happens */
+#define BACKLOG_EVERY 5
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t thread;
+static bool running, woken;
+static volatile bool stopping;
+static struct mail_transport *transport;
+static char claimer[64];
+
+static void mailer_wake(void)
+{
+	pthread_mutex_lock(&lock);
+	woken = true;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}
+
+static void count_backlog(struct db *db)
+{
+	long pending, failed;
+	struct problem p = {0};
+	if (outbox_backlog(db, &pending, &failed, &p) == 0)
+		metrics_mail_backlog(pending, failed);
+	problem_clear(&p);
+}
+
+static void *mailer_main(void *arg)
+{
+	const struct config *cfg = arg;
+	struct db *db = db_new(cfg, 1);
+	time_t counted = 0;
+	for (;;) {
+		struct mail_pass pass;
+		struct problem p = {0};
+		int rc =
+		    mail_send_due(db, transport, cfg, claimer, MAILER_BATCH, &stopping, &pass, &p);
+		if (rc != 0)
+			log_msg(LOG_WARN, "mail sender: %s; trying again later", p.detail);
+		problem_clear(&p);
+		if (pass.claimed > 0 || time(NULL) - counted >= BACKLOG_EVERY) {
+			count_backlog(db);
+			counted = time(NULL);
+		}
+		/* a full batch: there may be more due at once */
+		if (rc == 0 && pass.claimed == MAILER_BATCH && !stopping)
+			continue;
+		pthread_mutex_lock(&lock);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)cfg->mail_poll_ms % 1000 * 1000000L;
+		until.tv_sec += cfg->mail_poll_ms / 1000 + until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!stopping && !woken &&
+		       pthread_cond_timedwait(&wake, &lock, &until) != ETIMEDOUT)
+			;
+		woken = false;
+		bool stop = stopping;
+		pthread_mutex_unlock(&lock);
+		if (stop)
+			break;
+	}
+	db_free(db);
+	mysql_thread_end();
+	return NULL;
+}
+
+int mailer_start(const struct config *cfg, char *err, unsigned long errsz)
+{
+	char host[48] = "host";
+	if (!cfg->mail_sender)
+		return 0;
+	transport = mail_transport_new(cfg, err, errsz);
+	if (transport == NULL)
+		return -1;
+	gethostname(host, sizeof host - 1);
+	snprintf(claimer, sizeof claimer, "%.40s:%ld", host, (long)getpid());
+	int rc = pthread_create(&thread, NULL, mailer_main, (void *)cfg);
+	if (rc != 0) {
+		snprintf(err, errsz, "cannot start the mail thread: %s", strerror(rc));
+		mail_transport_free(transport);
+		transport = NULL;
+		return -1;
+	}
+	outbox_set_wake(mailer_wake);
+	running = true;
+	return 0;
+}
+
+void mailer_stop(void)
+{
+	if (!running)
+		return;
+	outbox_set_wake(NULL);
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	mail_transport_free(transport);
+	transport = NULL;
+	running = false;
+}

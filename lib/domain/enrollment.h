@@ -1,0 +1,105 @@
+/* Enrolment as an indirect reseller (SPEC §3): the enrolment and its
+ * states, the primary contact's verification by mail, the operator's
+ * review. Every change of status is written as a transition (who, when,
+ * from, to, why), audited, and mails the primary contact, all in the
+ * transaction of the change. */
+#ifndef TWOTIER_ENROLLMENT_H
+#define TWOTIER_ENROLLMENT_H
+
+#include <stdbool.h>
+
+#include "core/util.h"
+#include "domain/audit.h"
+
+struct db;
+struct problem;
+
+struct legal_profile {
+	char company_name[201], address_line1[201], address_line2[201], city[101], state[101],
+	    postal_code[21], country[3], phone_number[17];
+	unsigned long version;
+	char updated_at[TIME_STR];
+};
+
+struct support_profile {
+	char email[255], telephone[17], website[2001];
+	unsigned long version;
+	char updated_at[TIME_STR];
+};
+
+struct primary_contact {
+	char first_name[101], last_name[101], email[255], phone_number[17], language[3];
+};
+
+struct enrollment {
+	char id[UUID_STR], tenant_id[UUID_STR], tenant_domain[254], company_name[201];
+	char status[32], csp_country[3], csp_region[65];
+	char email_verified_at[TIME_STR]; /* "" until verified */
+	char created_at[TIME_STR], updated_at[TIME_STR];
+	struct primary_contact contact;
+	bool mpn_associated;	   /* the tenant has an associated MPN ID */
+	bool admin_agent_assigned; /* the enrolling global admin is an admin agent */
+};
+
+/* What the mails' links point at: {public_base_url}/verify-email?token=. */
+struct enrollment_links {
+	const char *public_base_url;
+};
+
+/* Enrols the actor's tenant (the actor is its global admin): the enrolment
+ * in pending_email_verification, both profiles, the CSP country, the
+ * admin_agent role for the actor if it lacks it, a verification token and
+ * its mail. Returns 0 with *out, or -1 with p set: 409 already enrolled,
+ * 422 country_not_in_program, 503. */
+int enrollment_submit(struct db *db, const struct actor *a, const struct legal_profile *legal,
+		      const struct primary_contact *contact, const struct support_profile *support,
+		      const struct enrollment_links *links, struct enrollment *out,
+		      struct problem *p);
+
+/* The tenant's enrolment. Returns 0, or -1 with p set: 404 not_enrolled. */
+int enrollment_get(struct db *db, const char *tenant_id, struct enrollment *out, struct problem *p);
+
+/* Confirms the primary contact with the mailed token: the enrolment moves
+ * to in_review. Returns 0 with *out, or -1 with p set: one 404 for a
+ * used, replaced, expired or unknown token alike. */
+int enrollment_verify_email(struct db *db, const char *token, const char *request_id,
+			    const char *client_addr, struct enrollment *out, struct problem *p);
+
+/* A new verification mail; the token before it stops working. At most
+ * ENROLLMENT_RESENDS_PER_DAY in 24 hours. Returns 0 with the new token's
+ * expiry, or -1 with p set: 404 not enrolled, 409 already verified, 429
+ * (retry_after set). */
+#define ENROLLMENT_RESENDS_PER_DAY 5
+int enrollment_resend_verification(struct db *db, const struct actor *a,
+				   const struct enrollment_links *links, char expires_at[TIME_STR],
+				   struct problem *p);
+
+enum enrollment_decision { DECISION_APPROVE, DECISION_REJECT, DECISION_REQUEST_INFO };
+
+struct enrollment_transition {
+	char id[UUID_STR], enrollment_id[UUID_STR], from_status[32], to_status[32];
+	char created_at[TIME_STR];
+};
+
+/* An operator's decision on an enrolment in review. reason may be NULL
+ * for an approval only. Returns 0 with *out, or -1 with p set: 404
+ * unknown enrolment, 409 not in review (naming its status), 503. */
+int enrollment_decide(struct db *db, const struct actor *operator_, const char *enrollment_id,
+		      enum enrollment_decision d, const char *reason,
+		      struct enrollment_transition *out, struct problem *p);
+
+/* A page of enrolments in id order after `after`, of one status (NULL:
+ * all). *items allocated (free). Returns 0 or -1 with p set. */
+int enrollment_list(struct db *db, const char *status, const char *after, long limit,
+		    struct enrollment **items, size_t *n, long *total, struct problem *p);
+
+/* True for one of the five states (SPEC §3). */
+bool enrollment_status_valid(const char *s);
+
+/* Inside a transaction that changed a profile of a tenant whose enrolment
+ * waits for more information: returns it to in_review (transition, audit,
+ * mail). Does nothing in any other state. */
+enum db_status enrollment_profile_updated(struct db *db, const struct actor *a,
+					  const char *tenant_id, const char *at);
+
+#endif
