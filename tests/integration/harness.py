@@ -29,10 +29,15 @@ import secrets
 import subprocess
 import threading
 import time
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from types import SimpleNamespace
 
 PROBLEM_TYPE_BASE = "https://twotier.example/problems/"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NGINX_REQUEST_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+PASSWORD = "correct horse battery staple"
 API_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 
@@ -319,6 +324,85 @@ def signup(domain=None, **kw):
     return api("POST", "/v1/tenants", body=body), body
 
 
+# ------------------------------------------- tenants, users and tokens
+
+def bearer(token, **extra):
+    h = {"Authorization": "Bearer " + token}
+    h.update(extra)
+    return h
+
+
+def sign_in(username, password):
+    return api("POST", "/v1/auth/token", body={"username": username, "password": password})
+
+
+def access_token(username, password):
+    r = sign_in(username, password)
+    if r.status != 200:
+        raise AssertionError("sign-in of %s failed: %r" % (username, r))
+    return r.body["accessToken"]
+
+
+def new_tenant():
+    """Signs up a tenant and signs its admin in."""
+    r, body = signup()
+    if r.status != 201:
+        raise AssertionError("sign-up failed: %r" % (r,))
+    t = SimpleNamespace(id=r.body["id"], admin_id=r.body["admin"]["id"], domain=body["domain"],
+                        email=body["admin"]["email"], password=body["admin"]["password"],
+                        signup_rid=r.headers.get("x-request-id"))
+    t.token = access_token(t.email, t.password)
+    t.auth = bearer(t.token)
+    return t
+
+
+def user_body(tenant, roles, email=None, password=PASSWORD, **extra):
+    b = {"email": email or "u%s@%s" % (secrets.token_hex(5), tenant.domain),
+         "password": password, "firstName": "Grace", "lastName": "Hopper", "roles": roles}
+    b.update(extra)
+    return b
+
+
+def create_user(tenant, roles, headers=None, **kw):
+    """POST /v1/users as the tenant's admin; returns (Response, body)."""
+    body = user_body(tenant, roles, **kw)
+    h = dict(tenant.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/users", body=body, headers=h), body
+
+
+def new_user(tenant, roles, **kw):
+    """A user of the tenant (201 checked): SimpleNamespace(id, email, password)."""
+    r, body = create_user(tenant, roles, **kw)
+    if r.status != 201:
+        raise AssertionError("user creation failed: %r" % (r,))
+    return SimpleNamespace(id=r.body["id"], email=body["email"], password=body["password"],
+                           etag=r.body["etag"])
+
+
+def api_time(dt):
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def future(days=30):
+    return api_time(datetime.now(timezone.utc) + timedelta(days=days))
+
+
+def create_api_token(tenant, scopes=("profiles:read",), name="billing system", expires=None,
+                     headers=None):
+    h = dict(tenant.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/api-tokens", headers=h,
+               body={"name": name, "scopes": list(scopes), "expiresAt": expires or future()})
+
+
+def new_api_token(tenant, scopes=("profiles:read",)):
+    r = create_api_token(tenant, scopes)
+    if r.status != 201:
+        raise AssertionError("API token creation failed: %r" % (r,))
+    return r.body
+
+
 # ---------------------------------------------------------------- database
 
 def sql_quote(value):
@@ -440,6 +524,63 @@ def wait_log(pred, since=0, timeout=5.0):
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.05)
+
+
+# ------------------------------------------------------------------- mail
+
+def mail_dir():
+    return env("TWOTIER_MAIL_DIR")
+
+
+class Mail(collections.namedtuple("Mail", "path message subject body")):
+    """A delivered .eml: its parsed message, decoded subject and body text."""
+
+    def header(self, name):
+        return self.message.get(name)
+
+
+def read_mail(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    msg = message_from_bytes(raw)
+    subject = str(make_header(decode_header(msg.get("Subject", ""))))
+    body = msg.get_payload(decode=True).decode("utf-8")
+    return Mail(path, msg, subject, body)
+
+
+def mails_to(address):
+    """Every delivered mail (mail_dir/*.eml) to ADDRESS, oldest first."""
+    out = []
+    for name in sorted(os.listdir(mail_dir())):
+        if not name.endswith(".eml"):
+            continue
+        m = read_mail(os.path.join(mail_dir(), name))
+        if m.message.get("To") == address:
+            out.append(m)
+    return out
+
+
+def wait_mails(address, count=1, timeout=15.0):
+    """Waits until COUNT mails to ADDRESS are delivered; returns them all
+    (raises AssertionError after TIMEOUT seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = mails_to(address)
+        if len(got) >= count:
+            return got
+        if time.monotonic() >= deadline:
+            raise AssertionError("%d mail(s) to %s within %.0f s, expected %d: %r"
+                                 % (len(got), address, timeout, count,
+                                    [m.subject for m in got]))
+        time.sleep(0.05)
+
+
+def link_token(mail, path):
+    """The token of the link to PATH (e.g. "/verify-email") in MAIL."""
+    m = re.search(re.escape(path) + r"\?(?:[^\s]*&)?token=([A-Za-z0-9_-]+)", mail.body)
+    if m is None:
+        raise AssertionError("no %s link in mail %r" % (path, mail.body))
+    return m.group(1)
 
 
 def metric_value(text, name):

@@ -21,15 +21,15 @@ import time
 import unittest
 import uuid
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
-from harness import (API_TIME_RE, UUID_RE, api, assert_problem, env, fcgi_log_file,
-                     field_errors, log_offset, parallel, root_sql_value, signup, signup_body, sql,
-                     sql_quote, sql_value, unique_domain, wait_log)
+from harness import (API_TIME_RE, PASSWORD, UUID_RE, access_token, api, api_time,
+                     assert_problem, bearer, create_api_token, create_user, env, fcgi_log_file,
+                     field_errors, future, log_offset, new_api_token, new_tenant, new_user,
+                     parallel, root_sql_value, sign_in, signup, signup_body, sql, sql_quote,
+                     sql_value, unique_domain, user_body, wait_log)
 
 OUR_ISSUER = "twotier-local"
 AUDIENCE = "twotier-api"
-PASSWORD = "correct horse battery staple"
 ALLOWED_ORIGIN = "http://localhost:3000"
 SCOPES = ["profiles:read", "relationships:read", "relationships:write", "customers:read",
           "customers:write", "agreements:read"]
@@ -134,12 +134,6 @@ def claims_for(user_id, tenant_id, **over):
     return {k: v for k, v in c.items() if v is not DROP}
 
 
-def bearer(token, **extra):
-    h = {"Authorization": "Bearer " + token}
-    h.update(extra)
-    return h
-
-
 def public_key_point():
     """(x, y) of our ES256 public key, 32 bytes each."""
     p = subprocess.run(["openssl", "pkey", "-pubin", "-in", env("TWOTIER_JWT_PUBLIC_KEY_FILE"),
@@ -168,77 +162,6 @@ def es256_verifies(token):
 def rid(prefix):
     """A fresh client request id."""
     return "%s-%s" % (prefix, secrets.token_hex(8))
-
-
-def sign_in(username, password):
-    return api("POST", "/v1/auth/token", body={"username": username, "password": password})
-
-
-def access_token(username, password):
-    r = sign_in(username, password)
-    if r.status != 200:
-        raise AssertionError("sign-in of %s failed: %r" % (username, r))
-    return r.body["accessToken"]
-
-
-def new_tenant():
-    """Signs up a tenant and signs its admin in."""
-    r, body = signup()
-    if r.status != 201:
-        raise AssertionError("sign-up failed: %r" % (r,))
-    t = SimpleNamespace(id=r.body["id"], admin_id=r.body["admin"]["id"], domain=body["domain"],
-                        email=body["admin"]["email"], password=body["admin"]["password"],
-                        signup_rid=r.headers.get("x-request-id"))
-    t.token = access_token(t.email, t.password)
-    t.auth = bearer(t.token)
-    return t
-
-
-def user_body(tenant, roles, email=None, password=PASSWORD, **extra):
-    b = {"email": email or "u%s@%s" % (secrets.token_hex(5), tenant.domain),
-         "password": password, "firstName": "Grace", "lastName": "Hopper", "roles": roles}
-    b.update(extra)
-    return b
-
-
-def create_user(tenant, roles, headers=None, **kw):
-    """POST /v1/users as the tenant's admin; returns (Response, body)."""
-    body = user_body(tenant, roles, **kw)
-    h = dict(tenant.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/users", body=body, headers=h), body
-
-
-def new_user(tenant, roles, **kw):
-    """A user of the tenant (201 checked): SimpleNamespace(id, email, password)."""
-    r, body = create_user(tenant, roles, **kw)
-    if r.status != 201:
-        raise AssertionError("user creation failed: %r" % (r,))
-    return SimpleNamespace(id=r.body["id"], email=body["email"], password=body["password"],
-                           etag=r.body["etag"])
-
-
-def api_time(dt):
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def future(days=30):
-    return api_time(datetime.now(timezone.utc) + timedelta(days=days))
-
-
-def create_api_token(tenant, scopes=("profiles:read",), name="billing system", expires=None,
-                     headers=None):
-    h = dict(tenant.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/api-tokens", headers=h,
-               body={"name": name, "scopes": list(scopes), "expiresAt": expires or future()})
-
-
-def new_api_token(tenant, scopes=("profiles:read",)):
-    r = create_api_token(tenant, scopes)
-    if r.status != 201:
-        raise AssertionError("API token creation failed: %r" % (r,))
-    return r.body
 
 
 def user_row(user_id):
