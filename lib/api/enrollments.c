@@ -216,7 +216,7 @@ int handle_operator_enrollments_list(struct ctx *c)
 	struct enrollment *items = NULL;
 	size_t n = 0;
 	long limit, total = 0;
-	char after[40], status[40];
+	char after[40], status[40] = "";
 	int r = request_query_param(c->req, "status", status, sizeof status);
 	if (r < 0 || (r > 0 && !enrollment_status_valid(status)))
 		return problem_add_field(&c->problem, "status", "invalid",

@@ -46,7 +46,7 @@ int handle_operator_mail_list(struct ctx *c)
 	struct outbox_row *items = NULL;
 	size_t n = 0;
 	long limit, total = 0;
-	char after[40], status[16], query[32];
+	char after[40], status[16] = "", query[32];
 	int r = request_query_param(c->req, "status", status, sizeof status);
 	if (r < 0 || (r > 0 && !status_valid(status)))
 		return problem_add_field(&c->problem, "status", "invalid",

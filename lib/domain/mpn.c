@@ -67,11 +67,25 @@ static enum db_status add_run(struct db *db, void *arg, struct problem *p)
 	struct add_work *w = arg;
 	struct mpn_identifier *m = w->m;
 	const struct actor *a = w->a;
+	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
+	struct db_arg c[] = {db_str(m->country)};
+	enum db_status rc = db_exec(db, STMT_country_region, c, &rows, NULL);
+	size_t known = rows.n_rows;
+	db_rows_free(&rows);
+	if (rc != DB_OK)
+		return rc;
+	if (known == 0) {
+		problem_set(p, PROBLEM_RULE_REFUSED,
+			    "country %s is not in the programme's CSP regions (GET /v1/regions)",
+			    m->country);
+		snprintf(p->code, sizeof p->code, "country_not_in_program");
+		return DB_REFUSED;
+	}
 	time_now(at, m->created_at);
 	struct db_arg i[] = {db_str(a->tenant_id), db_str(m->mpn_id), db_str(m->country),
 			     db_str(m->location_name), db_str(at)};
-	enum db_status rc = db_exec(db, STMT_mpn_insert, i, NULL, NULL);
+	rc = db_exec(db, STMT_mpn_insert, i, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT, "this work account lists MPN ID %s already",
 			    m->mpn_id);

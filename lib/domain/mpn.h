@@ -20,7 +20,7 @@ struct mpn_identifier {
 int mpn_id_valid(const char *s);
 
 /* Adds an ID to the actor's tenant. Returns 0 with created_at set, or -1
- * with p set: 409 mpn_id_exists, 503. */
+ * with p set: 409 mpn_id_exists, 422 country_not_in_program, 503. */
 int mpn_identifier_add(struct db *db, const struct actor *a, struct mpn_identifier *in,
 		       struct problem *p);
 

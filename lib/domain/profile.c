@@ -206,9 +206,16 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 			rc = DB_REFUSED;
 			goto out;
 		}
+		/* the associated MPN ID was of the old country: it no longer
+		 * qualifies (SPEC §3 step 5) */
 		struct db_arg tc[] = {db_str(in->country), db_str(w->a->tenant_id)};
-		rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL);
-		if (rc != DB_OK)
+		unsigned long long dropped = 0;
+		if ((rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK ||
+		    (rc = db_exec(db, STMT_mpn_unassociate, t, NULL, &dropped)) != DB_OK)
+			goto out;
+		time_now(at, NULL);
+		if (dropped > 0 && (rc = audit_record(db, w->a, "mpn.unassociate", "tenant",
+						      w->a->tenant_id, at)) != DB_OK)
 			goto out;
 	}
 	time_now(at, in->updated_at);

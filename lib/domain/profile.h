@@ -15,7 +15,8 @@ int support_profile_get(struct db *db, const char *tenant_id, struct support_pro
 
 /* Replaces the actor's tenant's profile if it is at version (0: any).
  * A new legal country becomes the CSP country (it must be in the programme,
- * and cannot change once the enrolment is approved). An enrolment waiting
+ * and cannot change once the enrolment is approved) and ends the MPN
+ * association, whose ID was of the old country. An enrolment waiting
  * for more information returns to review. On success *in holds the new
  * version and time. Returns 0, or -1 with p set: 404 not_enrolled, 412
  * stale version, 422 country_not_in_program or csp_country_locked. */

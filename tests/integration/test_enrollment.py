@@ -120,6 +120,12 @@ def transitions(t):
                "ORDER BY id" % sql_quote(t.enrollment_id))
 
 
+def not_in_programme():
+    """A valid ISO 3166-1 country that no CSP region holds."""
+    present = {c for (c,) in sql("SELECT code FROM countries")}
+    return next(c for c in ("KP", "IR", "SY", "CU", "AQ", "BV", "HM") if c not in present)
+
+
 def steps(enrollment):
     return {s["step"]: s["done"] for s in enrollment["checklist"]}
 
@@ -341,8 +347,7 @@ class TestEnrolmentInput(unittest.TestCase):
         self.assertEqual(enrollment_rows(self.t.id), 0)
 
     def test_country_not_in_the_programme(self):
-        present = {c for (c,) in sql("SELECT code FROM countries")}
-        country = next(c for c in ("KP", "IR", "SY", "CU", "AQ", "BV", "HM") if c not in present)
+        country = not_in_programme()
         p = self.refused(enrollment_body(self.t.domain, country=country), 422, "rule-refused")
         self.assertEqual(p["code"], "country_not_in_program")
         self.assertIn(country, p["detail"])
@@ -684,9 +689,7 @@ class TestProfiles(unittest.TestCase):
         e = api("GET", "/v1/enrollment", headers=t.auth).body
         self.assertEqual((e["cspCountry"], e["cspRegion"]), ("FR", "europe"))
         assert_problem(self.put(t, "legalbusiness", body, '"v1"'), 412, "precondition-failed")
-        body["address"]["country"] = next(
-            c for c in ("KP", "IR", "SY", "CU", "AQ")
-            if c not in {x for (x,) in sql("SELECT code FROM countries")})
+        body["address"]["country"] = not_in_programme()
         p = assert_problem(self.put(t, "legalbusiness", body, '"v2"'), 422, "rule-refused")
         self.assertEqual(p["code"], "country_not_in_program")
         body["address"]["country"] = "DE"
@@ -776,6 +779,23 @@ class TestMpn(unittest.TestCase):
                              % sql_quote(t.id)), [[de2]])
         self.assertEqual(self.associate(t, de2).status, 200)
 
+    def test_a_new_csp_country_ends_the_association(self):
+        t = enrolled_tenant()
+        mpn = self.fresh_id()
+        self.assertEqual(self.add(t, mpn).status, 201)
+        self.assertEqual(self.associate(t, mpn).status, 200)
+        r = api("GET", "/v1/profiles/legalbusiness", headers=t.auth)
+        body = {k: r.body[k] for k in ("companyName", "address", "phoneNumber")}
+        body["address"] = {k: v for k, v in body["address"].items() if v is not None}
+        body["address"]["country"] = "FR"
+        r = api("PUT", "/v1/profiles/legalbusiness", body=body,
+                headers=dict(t.auth, **{"If-Match": r.headers["etag"]}))
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(api("GET", "/v1/profiles/mpn", headers=t.auth).body["associatedMpnId"])
+        self.assertFalse(steps(api("GET", "/v1/enrollment", headers=t.auth).body)["mpnAssociated"])
+        p = assert_problem(self.associate(t, mpn), 422, "rule-refused")
+        self.assertEqual(p["code"], "mpn_country_mismatch")
+
     def test_an_id_is_associated_with_one_tenant(self):
         a, b = enrolled_tenant(), enrolled_tenant()
         shared = self.fresh_id()
@@ -802,6 +822,8 @@ class TestMpn(unittest.TestCase):
                 self.assertIn("mpnId", field_errors(p))
         p = assert_problem(self.add(t, self.fresh_id(), "XX"), 400, "validation-failed")
         self.assertIn("country", field_errors(p))
+        p = assert_problem(self.add(t, self.fresh_id(), not_in_programme()), 422, "rule-refused")
+        self.assertEqual(p["code"], "country_not_in_program")
         p = assert_problem(api("POST", "/v1/profiles/mpn/identifiers", headers=t.auth,
                                body={"mpnId": 1234567, "country": "DE", "locationName": "B"}),
                            400, None)
