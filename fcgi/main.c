@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/xalloc.h"
 #include "dispatch.h"
+#include "mail/message.h"
 #include "mail/template.h"
 #include "mailer.h"
 #include "purger.h"
@@ -309,6 +310,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		app.keys[app.n_keys++] = &external_key;
+	}
+	char from[CONFIG_STR];
+	if (mail_address_of(cfg.mail_from, from, sizeof from) != 0) {
+		log_msg(LOG_ERROR, "%s: mail_from: no address in '%s'", conf, cfg.mail_from);
+		goto out;
 	}
 	if (mail_templates_load(cfg.mail_templates, err, sizeof err) != 0) {
 		log_msg(LOG_ERROR, "%s: mail_templates: %s", conf, err);

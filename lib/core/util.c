@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -163,7 +164,7 @@ static const char iso_countries[] =
     "MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
     "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
     "SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
-    "VN VU WF WS YE YT ZA ZM ZW";
+    "VN VU WF WS YE YT ZA ZM ZW ";
 
 bool valid_iso_country(const char *s)
 {
@@ -222,7 +223,8 @@ bool valid_https_url(const char *s, size_t max)
 	if (h[hn] == ':') {
 		const char *port = h + hn + 1;
 		size_t pn = strspn(port, "0123456789");
-		if (pn == 0 || pn > 5 ||
+		long number = pn > 0 && pn <= 5 ? strtol(port, NULL, 10) : 0;
+		if (number < 1 || number > 65535 ||
 		    (port[pn] != '\0' && port[pn] != '/' && port[pn] != '?' && port[pn] != '#'))
 			return false;
 	}

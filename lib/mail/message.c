@@ -71,12 +71,13 @@ static void put_subject(struct buf *b, const char *subject)
 	const char *p = subject;
 	int first = 1;
 	while (*p != '\0') {
-		/* 45 bytes of text make 60 of base64; with "=?UTF-8?B?" and "?="
-		 * a word is 72 bytes */
+		/* 39 bytes of text make 52 of base64; with "=?UTF-8?B?" and "?="
+		 * a word is 64 bytes, so that even the first line, after
+		 * "Subject: ", stays within RFC 2047's 76 */
 		size_t take = 0;
 		while (p[take] != '\0') {
 			size_t c = utf8_len((unsigned char)p[take]);
-			if (take + c > 45)
+			if (take + c > 39 || strnlen(p + take, c) < c)
 				break;
 			take += c;
 		}
@@ -103,6 +104,8 @@ static void put_body(struct buf *b, const char *body)
 	for (const char *p = body; *p != '\0'; p++) {
 		if (*p == '\n')
 			put(&crlf, "\r\n", 2);
+		else if (*p == '\r')
+			continue; /* a line ends in LF; CRLF is ours to write */
 		else
 			put(&crlf, p, 1);
 	}
@@ -125,7 +128,9 @@ int mail_address_of(const char *from, char *out, size_t outsz)
 	const char *gt = lt ? strchr(lt, '>') : NULL;
 	const char *s = from;
 	size_t n = from ? strlen(from) : 0;
-	if (lt != NULL && gt != NULL) {
+	if (lt != NULL && gt == NULL)
+		return -1;
+	if (lt != NULL) {
 		s = lt + 1;
 		n = (size_t)(gt - s);
 	}

@@ -55,7 +55,7 @@ static char *read_file(const char *path, char *err, size_t errsz)
 		if (len + 1 == cap) {
 			cap *= 2;
 			if (cap > 256 * 1024) {
-				snprintf(err, errsz, "%s: larger than 128 KiB", path);
+				snprintf(err, errsz, "%s: larger than 256 KiB", path);
 				free(text);
 				text = NULL;
 				goto out;

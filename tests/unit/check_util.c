@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -269,6 +270,361 @@ START_TEST(text_rejects_controls_and_blanks)
 }
 END_TEST
 
+START_TEST(time_after_orders)
+{
+	char before[TIME_STR], now[TIME_STR], soon[TIME_STR], later[TIME_STR], past[TIME_STR];
+	time_sql_after(-3600, past);
+	time_sql_after(-0.25, before);
+	time_now(now, NULL);
+	time_sql_after(0.25, soon);
+	time_sql_after(86400, later);
+	const char *all[] = {past, before, now, soon, later};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		expect_layout(all[i], "9999-99-99 99:99:99.999999");
+	for (size_t i = 1; i < sizeof all / sizeof all[0]; i++)
+		ck_assert_msg(strcmp(all[i - 1], all[i]) < 0, "'%s' !< '%s'", all[i - 1], all[i]);
+}
+END_TEST
+
+/* Seconds since the epoch of a "YYYY-MM-DD HH:MM:SS.ffffff" string (UTC). */
+static double sql_seconds(const char *sql)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *rest = strptime(sql, "%Y-%m-%d %H:%M:%S", &tm);
+	ck_assert_msg(rest != NULL && rest[0] == '.', "'%s' does not parse", sql);
+	return (double)timegm(&tm) + strtod(rest, NULL);
+}
+
+START_TEST(time_after_offsets)
+{
+	const double offsets[] = {0, 1.5, -1.5, 59.999999, -86400 * 30.0, 86400 * 365.0, -0.000001};
+	for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		char now[TIME_STR], then[TIME_STR];
+		time_now(now, NULL);
+		time_sql_after(offsets[i], then);
+		expect_layout(then, "9999-99-99 99:99:99.999999");
+		double d = sql_seconds(then) - sql_seconds(now);
+		ck_assert_msg(d > offsets[i] - 1 && d < offsets[i] + 1, "%s - %s = %f, not %f",
+			      then, now, d, offsets[i]);
+	}
+}
+END_TEST
+
+/* ---- countries, phones, URLs, mail domains ---- */
+
+START_TEST(country_ok)
+{
+	const char *ok[] = {"DE", "AD", "ZW", "US", "GB", "RU", "FR", "SS", "AX", "BQ"};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		ck_assert_msg(valid_iso_country(ok[i]), "'%s' refused", ok[i]);
+}
+END_TEST
+
+START_TEST(country_rejects)
+{
+	const char *bad[] = {
+	    "de",  "De", "dE", "XX", "ZZ", "AA",  "UK", /* reserved, not assigned */
+	    "EU",  "XK", "AN",				/* withdrawn */
+	    "DEU", "D",	 "",   "D1", "12", "DE ", " DE", "D-", "\xc3\x84T", "D\x7f"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!valid_iso_country(bad[i]), "'%s' accepted", bad[i]);
+	ck_assert(!valid_iso_country(NULL));
+}
+END_TEST
+
+/* ISO 3166-1 assigns 249 codes today. */
+START_TEST(country_count)
+{
+	int n = 0;
+	char code[3] = "AA";
+	for (code[0] = 'A'; code[0] <= 'Z'; code[0]++)
+		for (code[1] = 'A'; code[1] <= 'Z'; code[1]++)
+			n += valid_iso_country(code);
+	ck_assert_int_eq(n, 249);
+}
+END_TEST
+
+START_TEST(phone_ok_and_normalised)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"+49 30 1234567", "+49301234567"},
+	    {"+49301234567", "+49301234567"},
+	    {"+1-202-555-0143", "+12025550143"},
+	    {"+44 20-7946 0958", "+442079460958"},
+	    {"+1234567", "+1234567"},		      /* 7 digits */
+	    {"+123456789012345", "+123456789012345"}, /* 15 digits */
+	    {"+1 2 3 4 5 6 7 8 9 0 1 2 3 4 5", "+123456789012345"},
+	    {"+9 000 000", "+9000000"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[17]; /* the documented minimum, so ASan sees an overrun */
+		memset(out, '#', sizeof out);
+		ck_assert_msg(valid_phone(cases[i].in, out), "'%s' refused", cases[i].in);
+		ck_assert_str_eq(out, cases[i].out);
+		ck_assert(valid_phone(cases[i].in, NULL));
+	}
+}
+END_TEST
+
+START_TEST(phone_rejects)
+{
+	const char *bad[] = {
+	    "49301234567",   /* no plus */
+	    "0049301234567", /* no plus */
+	    "+049301234567", /* 0 after the plus */
+	    "+0",
+	    "+",
+	    "",
+	    "+123456",		      /* 6 digits */
+	    "+1234567890123456",      /* 16 digits */
+	    "+1 234 567 890 123 456", /* 16 digits with spaces */
+	    "+49  30 1234567",	      /* double space */
+	    "+49 - 30 1234567",
+	    "+49--301234567",
+	    "+49 30 1234567 ", /* trailing separator */
+	    "+49 30 1234567-",
+	    "+ 49 30 1234567", /* separator after the plus */
+	    "+-49301234567",
+	    " +49301234567",
+	    "++49301234567",
+	    "+49 30 123456a",
+	    "+49 30 CALL-NOW",
+	    "+49(30)1234567",
+	    "+49.30.1234567",
+	    "+49/30/1234567",
+	    "+49\t30\t1234567",
+	    "+49 30 1234567\n",
+	    "+49 30\xc2\xa0"
+	    "1234567", /* no-break space */
+	    "+\xd9\xa4\xd9\xa9"
+	    "1234567", /* Arabic-Indic digits */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char out[17];
+		memset(out, '#', sizeof out);
+		ck_assert_msg(!valid_phone(bad[i], out), "'%s' accepted", bad[i]);
+		for (size_t k = 0; k < sizeof out; k++)
+			ck_assert_msg(out[k] == '#', "'%s' refused but out was written", bad[i]);
+	}
+	ck_assert(!valid_phone(NULL, NULL));
+	char out[17] = "";
+	ck_assert(!valid_phone(NULL, out));
+}
+END_TEST
+
+START_TEST(https_url_ok)
+{
+	const char *ok[] = {
+	    "https://example.com",
+	    "https://example.com/",
+	    "https://www.example.co.uk/path/to?q=1&r=a%20b#frag",
+	    "https://Example.COM/Path",
+	    "https://example.com:8443",
+	    "https://example.com:443/x",
+	    "https://example.com?x=1",
+	    "https://example.com#top",
+	    "https://xn--bcher-kva.example/",
+	    "https://a-b.c0.example.com/~user/",
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		ck_assert_msg(valid_https_url(ok[i], 2000), "'%s' refused", ok[i]);
+}
+END_TEST
+
+START_TEST(https_url_rejects)
+{
+	const char *bad[] = {
+	    "",
+	    "http://example.com",
+	    "ftp://example.com",
+	    "example.com",
+	    "//example.com",
+	    "https:/example.com",
+	    "https://",
+	    "https:///path",
+	    "https://:443",
+	    "https://?q",
+	    "https://-bad.com",
+	    "https://bad-.com",
+	    "https://ex_ample.com",
+	    "https://example..com",
+	    "https://.example.com",
+	    "https://localhost",
+	    "https://localhost/x",
+	    "https://1.2.3.4/",
+	    "https://[::1]/",
+	    "https://user@example.com",
+	    "https://user:pw@example.com",
+	    "https://example.com:",
+	    "https://example.com:/x",
+	    "https://example.com:abc",
+	    "https://example.com:123456",
+	    "https://example.com:80x",
+	    "https://exa mple.com",
+	    "https://example.com/a b",
+	    " https://example.com",
+	    "https://example.com ",
+	    "https://example.com/\t",
+	    "https://example.com/\r\nX-Injected: 1",
+	    "https://example.com/\x7f",
+	    "https://example.com/\x1b[31m",
+	    "https://b\xc3\xbc"
+	    "cher.de/",
+	    "https://example.com\\@evil.com",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!valid_https_url(bad[i], 2000), "'%s' accepted", bad[i]);
+	ck_assert(!valid_https_url(NULL, 2000));
+	ck_assert(!valid_https_url(NULL, 0));
+}
+END_TEST
+
+START_TEST(https_url_max_length)
+{
+	char url[2100];
+	size_t n = 2000;
+	strcpy(url, "https://example.com/");
+	memset(url + strlen(url), 'a', n - strlen(url));
+	url[n] = '\0';
+	ck_assert(valid_https_url(url, n));
+	ck_assert(!valid_https_url(url, n - 1));
+	url[n] = 'a';
+	url[n + 1] = '\0';
+	ck_assert(!valid_https_url(url, n));
+	ck_assert(!valid_https_url("https://example.com", 0));
+	ck_assert(valid_https_url("https://example.com", 19));
+	ck_assert(!valid_https_url("https://example.com", 18));
+}
+END_TEST
+
+START_TEST(https_url_long_host)
+{
+	char url[600];
+	size_t lens[] = {63, 63, 63, 60};
+	char host[400];
+	labels(host, sizeof host, lens, 4); /* 252 bytes: a valid host */
+	snprintf(url, sizeof url, "https://%s/", host);
+	ck_assert(valid_https_url(url, 2000));
+	size_t longer[] = {63, 63, 63, 63, 63};
+	labels(host, sizeof host, longer, 5); /* 319 bytes */
+	snprintf(url, sizeof url, "https://%s/", host);
+	ck_assert(!valid_https_url(url, 2000));
+	size_t long_label[] = {64, 3};
+	labels(host, sizeof host, long_label, 2);
+	snprintf(url, sizeof url, "https://%s", host);
+	ck_assert(!valid_https_url(url, 2000));
+}
+END_TEST
+
+#define WEBMAIL                                                                                    \
+	"gmail.com, googlemail.com, yahoo.*, ymail.com, icloud.com, me.com, mac.com, aol.com, "    \
+	"outlook.*, hotmail.*, live.*, msn.com"
+
+START_TEST(webmail_listed)
+{
+	const char *listed[] = {
+	    "a@gmail.com",	   "A@GMAIL.COM",
+	    "a@mail.gmail.com",	   "a@yahoo.co.uk",
+	    "a@yahoo.com",	   "a@hotmail.fr",
+	    "a@live.de",	   "a@outlook.com.br",
+	    "a@eu.yahoo.co.uk",	   "a@msn.com",
+	    "a@GoogleMail.Com",	   "a@ymail.com",
+	    "a@icloud.com",	   "a@me.com",
+	    "a@mac.com",	   "a@aol.com",
+	    "a@outlook.com",	   "a@hotmail.co.jp",
+	    "a@live.co.uk",	   "a@YAHOO.CO.UK",
+	    "a@gmail.com.",	   "a@yahoo.co.uk.",
+	    "a@x.y.z.hotmail.com", "first.last+tag@gmail.com",
+	    "a@b@gmail.com",
+	};
+	for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++)
+		ck_assert_msg(email_domain_listed(listed[i], WEBMAIL), "'%s' not listed",
+			      listed[i]);
+}
+END_TEST
+
+START_TEST(webmail_not_listed)
+{
+	const char *not_listed[] = {
+	    "a@contoso.com",
+	    "a@notgmail.com",
+	    "a@gmail.com.evil.org",
+	    "a@live.acme.com",
+	    "a@yahoo.co.uk.evil.com",
+	    "a@myyahoo.com",
+	    "a@gmail.co",
+	    "a@gmail",
+	    "a@mail.com",
+	    "a@gmail-com.org",
+	    "a@gmailxcom",
+	    "a@yahoo",
+	    "a@yahoo.",
+	    "a@yahoo..uk",
+	    "a@xlive.com",
+	    "a@live-x.com",
+	    "a@hotmail.foo.bar",
+	    "a@mac.com.au",
+	    "a@me.company.com",
+	    "gmail.com",
+	    "a.gmail.com",
+	    "a@",
+	    "",
+	    "gmail.com@contoso.com",
+	};
+	for (size_t i = 0; i < sizeof not_listed / sizeof not_listed[0]; i++)
+		ck_assert_msg(!email_domain_listed(not_listed[i], WEBMAIL), "'%s' listed",
+			      not_listed[i]);
+	ck_assert(!email_domain_listed(NULL, WEBMAIL));
+}
+END_TEST
+
+START_TEST(webmail_lists)
+{
+	ck_assert(!email_domain_listed("a@gmail.com", NULL));
+	ck_assert(!email_domain_listed("a@gmail.com", ""));
+	ck_assert(!email_domain_listed("a@gmail.com", " , ,, "));
+	ck_assert(email_domain_listed("a@gmail.com", "gmail.com"));
+	ck_assert(email_domain_listed("a@gmail.com", ",,gmail.com,,"));
+	ck_assert(email_domain_listed("a@gmail.com", "GMAIL.COM"));
+	ck_assert(email_domain_listed("a@sub.example.org", "contoso.com,example.org"));
+	ck_assert(!email_domain_listed("a@badexample.org", "example.org"));
+	ck_assert(!email_domain_listed("a@example.org", "sub.example.org"));
+	ck_assert(!email_domain_listed("a@gmail.com", "*"));
+	ck_assert(!email_domain_listed("a@gmail.com", ".*"));
+	ck_assert(!email_domain_listed("a@gmail.com", "*.*"));
+	ck_assert(email_domain_listed("a@web.de", "web.*"));
+	ck_assert(!email_domain_listed("a@web.de", "web.de.*"));
+}
+END_TEST
+
+START_TEST(webmail_hostile_hosts)
+{
+	char email[1200];
+	/* a host longer than any buffer */
+	strcpy(email, "a@");
+	memset(email + 2, 'g', 1000);
+	strcpy(email + 1002, ".gmail.com");
+	ck_assert(!email_domain_listed(email, WEBMAIL));
+	/* 256 bytes of host: just past the buffer */
+	strcpy(email, "a@");
+	memset(email + 2, 'g', 256 - strlen(".gmail.com"));
+	strcpy(email + 2 + 256 - strlen(".gmail.com"), ".gmail.com");
+	ck_assert_uint_eq(strlen(email + 2), 256);
+	ck_assert(!email_domain_listed(email, WEBMAIL));
+	/* 255 bytes fit */
+	memmove(email + 2, email + 3, strlen(email + 3) + 1);
+	ck_assert_uint_eq(strlen(email + 2), 255);
+	ck_assert(email_domain_listed(email, WEBMAIL));
+	/* only dots */
+	ck_assert(!email_domain_listed("a@....", WEBMAIL));
+	ck_assert(!email_domain_listed("a@.", WEBMAIL));
+	ck_assert(!email_domain_listed("@", WEBMAIL));
+}
+END_TEST
+
 /* ---- request id ---- */
 
 static void expect_hex32(const char *id)
@@ -444,12 +800,23 @@ START_TEST(query_zero_buffer)
 }
 END_TEST
 
+/* Bug found: the country list had no blank after its last code, so a code
+ * not in it ("XX") stepped over the list's NUL and read on past it. */
+START_TEST(country_unknown_stays_in_list)
+{
+	ck_assert(!valid_iso_country("XX"));
+	ck_assert(!valid_iso_country("ZX"));
+	ck_assert(valid_iso_country("ZW"));
+}
+END_TEST
+
 /* Bugs found once, fixed, kept fixed. */
 static TCase *util_regressions(void)
 {
 	TCase *tc = tcase_create("regressions");
 	tcase_add_test(tc, sql_to_api_pads_short_fraction);
 	tcase_add_test(tc, query_zero_buffer);
+	tcase_add_test(tc, country_unknown_stays_in_list);
 	return tc;
 }
 
@@ -466,6 +833,8 @@ Suite *util_suite(void)
 	tcase_add_test(times, time_now_formats);
 	tcase_add_test(times, sql_to_api);
 	tcase_add_test(times, sql_to_api_short_or_null);
+	tcase_add_test(times, time_after_orders);
+	tcase_add_test(times, time_after_offsets);
 	suite_add_tcase(s, times);
 
 	TCase *checks = tcase_create("validation");
@@ -475,6 +844,19 @@ Suite *util_suite(void)
 	tcase_add_test(checks, email_rejects);
 	tcase_add_test(checks, text_bounds);
 	tcase_add_test(checks, text_rejects_controls_and_blanks);
+	tcase_add_test(checks, country_ok);
+	tcase_add_test(checks, country_rejects);
+	tcase_add_test(checks, country_count);
+	tcase_add_test(checks, phone_ok_and_normalised);
+	tcase_add_test(checks, phone_rejects);
+	tcase_add_test(checks, https_url_ok);
+	tcase_add_test(checks, https_url_rejects);
+	tcase_add_test(checks, https_url_max_length);
+	tcase_add_test(checks, https_url_long_host);
+	tcase_add_test(checks, webmail_listed);
+	tcase_add_test(checks, webmail_not_listed);
+	tcase_add_test(checks, webmail_lists);
+	tcase_add_test(checks, webmail_hostile_hosts);
 	suite_add_tcase(s, checks);
 
 	TCase *http = tcase_create("request");

@@ -12,5 +12,6 @@ Suite *jwt_suite(void);
 Suite *auth_suite(void);
 Suite *log_suite(void);
 Suite *password_suite(void);
+Suite *mail_suite(void);
 
 #endif
