@@ -385,6 +385,33 @@ class TestEnrolmentAccess(unittest.TestCase):
         self.assertIn("global admin signed in interactively", p["detail"])
         self.assertEqual(enrollment_rows(t.id), 0)
 
+    def test_every_global_admin_route_refuses_tokens_and_other_roles(self):
+        t = enrolled_tenant()
+        tok = new_api_token(t, ["profiles:read", "relationships:write", "customers:write"])
+        u = new_user(t, ["admin_agent", "sales_agent"])
+        agent = bearer(access_token(u.email, u.password))
+        routes = [("POST", "/v1/enrollments", enrollment_body(t.domain)),
+                  ("POST", "/v1/enrollment/email-verification/resend", None),
+                  ("PUT", "/v1/profiles/legalbusiness",
+                   enrollment_body(t.domain)["legalBusinessProfile"]),
+                  ("PUT", "/v1/profiles/support", enrollment_body(t.domain)["supportProfile"]),
+                  ("POST", "/v1/profiles/mpn/identifiers",
+                   {"mpnId": "123456", "country": "DE", "locationName": "Berlin"}),
+                  ("PUT", "/v1/profiles/mpn/association", {"mpnId": "123456"})]
+        for method, path, body in routes:
+            with self.subTest(path=path):
+                h = dict(bearer(tok["token"]), **{"If-Match": "*"})
+                p = assert_problem(api(method, path, body=body, headers=h), 403, "forbidden")
+                self.assertIn("global admin signed in interactively", p["detail"])
+                h = dict(agent, **{"If-Match": "*"})
+                p = assert_problem(api(method, path, body=body, headers=h), 403, "forbidden")
+                self.assertIn("global_admin", p["detail"])
+        self.assertEqual(sql_value("SELECT version FROM legal_profiles WHERE tenant_id = %s"
+                                   % sql_quote(t.id)), "1")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM mpn_identifiers WHERE tenant_id = %s"
+                                   % sql_quote(t.id)), "0")
+        self.assertEqual(len(wait_mails(t.contact, 1)), 1)
+
     def test_other_roles_refused(self):
         t = new_tenant()
         for roles in (["admin_agent"], ["sales_agent"], ["billing_admin", "helpdesk_agent"]):
