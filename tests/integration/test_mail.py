@@ -309,6 +309,18 @@ class TestSmtp(unittest.TestCase):
         wait_outbox(t.id, lambda rows: rows[0][1] == "sent")
         self.assertEqual(len(self.sink.mails_to(t.contact)), 1)
 
+    def test_the_last_attempt_fails_the_mail(self):
+        self.sink.stop()
+        (mid,) = queue_mails(1, "last")
+        # one attempt short of mail_max_attempts (8)
+        sql("UPDATE mail_outbox SET attempts = 7 WHERE id = %s" % sql_quote(mid))
+        deadline = time.monotonic() + 20
+        while statuses([mid])[mid][0] != "failed":
+            self.assertLess(time.monotonic(), deadline, statuses([mid]))
+            time.sleep(0.1)
+        self.assertEqual(statuses([mid])[mid], ("failed", 8))
+        self.sink.start()
+
     def test_server_down_is_retried(self):
         self.sink.stop()
         t = enrolled_tenant()
