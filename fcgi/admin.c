@@ -170,30 +170,84 @@ static int read_password(const char *file, char *buf, size_t bufsz)
 	return 0;
 }
 
-static int create_operator(const struct config *cfg, const char *email, const char *file)
+struct tenant_args {
+	const char *domain, *name, *email;
+};
+
+/* Reads, checks and hashes the password of a new account. */
+static int new_password(const char *file, char hash[PASSWORD_HASH_MAX])
 {
-	char password[PASSWORD_MAX + 2], hash[PASSWORD_HASH_MAX], err[512];
+	char password[PASSWORD_MAX + 2];
+	int rc = -1;
+	if (read_password(file, password, sizeof password) != 0)
+		fprintf(stderr, "twotier-admin: no password on %s\n",
+			file ? file : "standard input");
+	else if (strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX)
+		fprintf(stderr, "twotier-admin: the password must be %d to %d characters\n",
+			PASSWORD_MIN, PASSWORD_MAX);
+	else if (password_hash(password, hash) != 0)
+		fprintf(stderr, "twotier-admin: cannot hash the password\n");
+	else
+		rc = 0;
+	sodium_memzero(password, sizeof password);
+	return rc;
+}
+
+/* A verified work account made directly, as the one who runs the service
+ * vouches for its domain: the demo account of scripts/up, an account
+ * moved from elsewhere. An existing domain or address changes nothing. */
+static int create_tenant(const struct config *cfg, const struct tenant_args *t, const char *file)
+{
+	char hash[PASSWORD_HASH_MAX], err[512], email[256];
+	struct problem p = {0};
+	struct tenant_created out;
+	struct db *db = db_new(cfg, 1);
+	int rc = 1;
+	if (t->domain == NULL || !valid_hostname(t->domain) || t->name == NULL ||
+	    !valid_text(t->name, 1, 200) || t->email == NULL || !email_canonical(t->email, email) ||
+	    strcmp(strrchr(email, '@') + 1, t->domain) != 0) {
+		fprintf(stderr, "twotier-admin: create-tenant needs --domain DOMAIN --name NAME "
+				"--email ADDRESS (at DOMAIN)\n");
+		goto out;
+	}
+	if (new_password(file, hash) != 0)
+		goto out;
+	if (db_connect(db, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "twotier-admin: %s\n", err);
+		goto out;
+	}
+	struct tenant_signup in = {t->domain, t->name, email,		hash,
+				   "Global",  "Admin", "twotier-admin", "local"};
+	if (tenant_create(db, &in, &out, &p) == 0) {
+		printf("work account %s created: tenant %s, global admin %s\n", t->domain,
+		       out.tenant_id, email);
+		rc = 0;
+	} else if (p.kind == PROBLEM_CONFLICT) {
+		printf("%s; nothing changed\n", p.detail);
+		rc = 0;
+	} else {
+		fprintf(stderr, "twotier-admin: %s\n", p.detail);
+	}
+out:
+	sodium_memzero(hash, sizeof hash);
+	problem_clear(&p);
+	db_free(db);
+	return rc;
+}
+
+static int create_operator(const struct config *cfg, const char *given, const char *file)
+{
+	char hash[PASSWORD_HASH_MAX], err[512], email[256];
 	struct problem p = {0};
 	struct db *db = db_new(cfg, 1);
 	int rc = 1;
-	if (email == NULL || !valid_email(email)) {
+	hash[0] = '\0';
+	if (given == NULL || !email_canonical(given, email)) {
 		fprintf(stderr, "twotier-admin: create-operator needs --email ADDRESS\n");
 		goto out;
 	}
-	if (read_password(file, password, sizeof password) != 0) {
-		fprintf(stderr, "twotier-admin: no password on %s\n",
-			file ? file : "standard input");
+	if (new_password(file, hash) != 0)
 		goto out;
-	}
-	if (strlen(password) < PASSWORD_MIN || strlen(password) > PASSWORD_MAX) {
-		fprintf(stderr, "twotier-admin: the password must be %d to %d characters\n",
-			PASSWORD_MIN, PASSWORD_MAX);
-		goto out;
-	}
-	if (password_hash(password, hash) != 0) {
-		fprintf(stderr, "twotier-admin: cannot hash the password\n");
-		goto out;
-	}
 	if (db_connect(db, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
@@ -210,7 +264,7 @@ static int create_operator(const struct config *cfg, const char *email, const ch
 	default: fprintf(stderr, "twotier-admin: %s\n", p.detail);
 	}
 out:
-	sodium_memzero(password, sizeof password);
+	sodium_memzero(hash, sizeof hash);
 	problem_clear(&p);
 	db_free(db);
 	return rc;
@@ -233,8 +287,9 @@ static int purge(const struct config *cfg)
 		fprintf(stderr, "twotier-admin: %s\n", p.detail);
 		goto out;
 	}
-	printf("purged %llu idempotency keys, %llu sign-in failure counters\n", n.idempotency_keys,
-	       n.signin_failures);
+	printf(
+	    "purged %llu idempotency keys, %llu sign-in failure counters, %llu pending sign-ups\n",
+	    n.idempotency_keys, n.signin_failures, n.pending_signups);
 	rc = 0;
 out:
 	problem_clear(&p);
@@ -285,6 +340,8 @@ static void usage(void)
 	fprintf(stderr, "usage: twotier-admin -c CONFIG migrate\n"
 			"       twotier-admin -c CONFIG create-operator --email ADDRESS "
 			"[--password-file FILE]\n"
+			"       twotier-admin -c CONFIG create-tenant --domain DOMAIN --name NAME "
+			"--email ADDRESS [--password-file FILE]\n"
 			"       twotier-admin -c CONFIG purge\n"
 			"       twotier-admin -c CONFIG mail-send [--name NAME]\n"
 			"(without --password-file the password is read from standard input)\n");
@@ -297,10 +354,11 @@ int main(int argc, char **argv)
 	    {"email", required_argument, NULL, 'e'},
 	    {"password-file", required_argument, NULL, 'p'},
 	    {"name", required_argument, NULL, 'n'},
+	    {"domain", required_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
-	const char *conf = NULL, *email = NULL, *pwfile = NULL, *name = NULL;
+	const char *conf = NULL, *email = NULL, *pwfile = NULL, *name = NULL, *domain = NULL;
 	char err[512];
 	int opt, rc;
 	while ((opt = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -309,6 +367,7 @@ int main(int argc, char **argv)
 		case 'e': email = optarg; break;
 		case 'p': pwfile = optarg; break;
 		case 'n': name = optarg; break;
+		case 'd': domain = optarg; break;
 		default: usage(); return 2;
 		}
 	}
@@ -330,6 +389,9 @@ int main(int argc, char **argv)
 		rc = migrate(&cfg);
 	} else if (strcmp(argv[optind], "create-operator") == 0) {
 		rc = create_operator(&cfg, email, pwfile);
+	} else if (strcmp(argv[optind], "create-tenant") == 0) {
+		struct tenant_args t = {domain, name, email};
+		rc = create_tenant(&cfg, &t, pwfile);
 	} else if (strcmp(argv[optind], "purge") == 0) {
 		rc = purge(&cfg);
 	} else if (strcmp(argv[optind], "mail-send") == 0) {

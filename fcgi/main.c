@@ -312,6 +312,12 @@ int main(int argc, char **argv)
 		app.keys[app.n_keys++] = &external_key;
 	}
 	char from[CONFIG_STR];
+	/* a lease renewed before each delivery must outlast one */
+	if (cfg.mail_sender && cfg.mail_lease <= cfg.smtp_timeout) {
+		log_msg(LOG_ERROR, "%s: mail_lease (%d s) must be longer than smtp_timeout (%d s)",
+			conf, cfg.mail_lease, cfg.smtp_timeout);
+		goto out;
+	}
 	if (mail_address_of(cfg.mail_from, from, sizeof from) != 0) {
 		log_msg(LOG_ERROR, "%s: mail_from: no address in '%s'", conf, cfg.mail_from);
 		goto out;

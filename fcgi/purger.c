@@ -23,10 +23,11 @@ static void purge_once(struct db *db)
 	struct problem p = {0};
 	if (purge_run(db, &n, &p) != 0) {
 		log_msg(LOG_WARN, "purge: %s; trying again later", p.detail);
-	} else if (n.idempotency_keys + n.signin_failures > 0) {
+	} else if (n.idempotency_keys + n.signin_failures + n.pending_signups > 0) {
 		struct log_field f[] = {LOG_I("idempotencyKeys", (long long)n.idempotency_keys),
-					LOG_I("signinFailures", (long long)n.signin_failures)};
-		log_fields(LOG_INFO, "purged", f, 2);
+					LOG_I("signinFailures", (long long)n.signin_failures),
+					LOG_I("pendingSignups", (long long)n.pending_signups)};
+		log_fields(LOG_INFO, "purged", f, 3);
 	}
 	problem_clear(&p);
 }

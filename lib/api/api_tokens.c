@@ -37,6 +37,10 @@ static cJSON *token_json(const struct api_token_view *t)
 		cJSON_AddNullToObject(o, "revokedAt");
 	cJSON_AddStringToObject(o, "createdAt", t->created_at);
 	cJSON_AddStringToObject(o, "createdBy", t->created_by);
+	if (t->suspended_reason != NULL)
+		cJSON_AddStringToObject(o, "suspendedReason", t->suspended_reason);
+	else
+		cJSON_AddNullToObject(o, "suspendedReason");
 	return o;
 }
 

@@ -135,7 +135,9 @@ int ctx_page(struct ctx *c, long *limit, char after[40])
 		unsigned char bin[64];
 		size_t n = 0;
 		const char *end = NULL;
-		if (sodium_base642bin(bin, sizeof bin - 1, buf, strlen(buf), NULL, &n, &end,
+		/* the alphabet first: libsodium reads bytes 0x80-0xFF as '_' */
+		if (!valid_base64url(buf, strlen(buf)) ||
+		    sodium_base642bin(bin, sizeof bin - 1, buf, strlen(buf), NULL, &n, &end,
 				      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 		    *end != '\0' || n != 36)
 			return problem_add_field(&c->problem, "cursor", "invalid",
@@ -262,7 +264,7 @@ static int authorize(struct ctx *c)
 				   "this request needs a bearer token");
 	}
 	if (who->kind == PRINCIPAL_TOKEN) {
-		if (route->scope == 0 && (route->roles & ROLE_GLOBAL_ADMIN))
+		if (route->scope == 0 && route->roles == ROLE_GLOBAL_ADMIN)
 			return problem_set(&c->problem, PROBLEM_FORBIDDEN,
 					   "this is reserved for a global admin signed in "
 					   "interactively; API tokens cannot do it");

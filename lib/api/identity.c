@@ -3,7 +3,7 @@
 #include "api/handlers.h"
 #include "auth/auth.h"
 #include "auth/jwt_token.h"
-#include "auth/signin.h"
+#include "domain/signin.h"
 #include "core/config.h"
 
 #include <stdlib.h>
@@ -31,8 +31,10 @@ int handle_signin(struct ctx *c)
 	char jti[40];
 	const char *username = json_str(c->body, "username");
 	const char *password = json_str(c->body, "password");
-	if (signin_check(c->worker->db, username, password, c->app->dummy_hash, &user,
-			 &c->problem) != 0)
+	struct signin_attempt in = {username, password,
+				    c->req->remote_addr ? c->req->remote_addr : "",
+				    c->req->request_id, c->app->dummy_hash};
+	if (signin_check(c->worker->db, &in, &user, &c->problem) != 0)
 		return -1;
 	cJSON *roles = roles_to_json(user.roles);
 	char *token = jwt_issue(c->app->keys[0], user.user_id, user.tenant_id, roles,

@@ -8,7 +8,8 @@
 #define ANY  ACCESS_ANYONE
 #define AUTH ACCESS_AUTH
 #define GA   ROLE_GLOBAL_ADMIN
-#define AA   ROLE_ADMIN_AGENT
+/* a global admin rules its tenant: whatever an admin agent may, it may */
+#define AA   (ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT)
 #define OP   ROLE_OPERATOR
 #define PRO  SCOPE_PROFILES_READ
 #define BODY ROUTE_BODY
@@ -24,6 +25,8 @@ const struct route app_routes[] = {
     {"GET", "/v1/regions", "regions.list", ANY, 0, 0, DB, NULL, handle_regions_list},
     {"POST", "/v1/tenants", "tenants.create", ANY, 0, 0, BODY | DB | IDEM, tenant_create_schema,
      handle_tenant_create},
+    {"POST", "/v1/signup-verifications", "signup_verifications.create", ANY, 0, 0, BODY | DB,
+     signup_verification_schema, handle_signup_verification},
     {"POST", "/v1/auth/token", "auth.token", ANY, 0, 0, BODY | DB, signin_schema, handle_signin},
     {"GET", "/v1/me", "me", AUTH, 0, SCOPE_ALL, DB, NULL, handle_me},
     {"GET", "/v1/users", "users.list", AUTH, AA, 0, DB, NULL, handle_users_list},

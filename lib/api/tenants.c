@@ -24,8 +24,10 @@ const struct json_field tenant_create_schema[] = {
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
-/* 201 tenant; 400 invalid fields; 403 sign-up closed; 409 domain or
- * e-mail taken; 503 (every password slot busy, or the database). */
+/* 202 {status, email, expiresAt}: the same whether or not the domain or
+ * address is taken; 400 invalid fields (the address must be at the
+ * domain); 403 sign-up closed; 503 (every password slot busy, or the
+ * database). */
 int handle_tenant_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
@@ -36,10 +38,10 @@ int handle_tenant_create(struct ctx *c)
 	const char *password = json_str(admin, "password");
 	const char *first = json_str(admin, "firstName");
 	const char *last = json_str(admin, "lastName");
-	char hash[PASSWORD_HASH_MAX];
-	struct tenant_created out;
+	char hash[PASSWORD_HASH_MAX], canonical[256], expires_at[TIME_STR];
 	int rc = -1;
 
+	hash[0] = '\0';
 	if (!c->app->cfg->signup_open)
 		return problem_set(p, PROBLEM_FORBIDDEN, "sign-up is closed on this service");
 	if (!valid_hostname(domain))
@@ -49,25 +51,50 @@ int handle_tenant_create(struct ctx *c)
 		problem_add_field(p, "displayName", "invalid",
 				  "must be 1 to 200 printable characters");
 	check_person(p, "admin.", email, password, first, last);
-	/* everything that can refuse it before the password is hashed */
-	if (p->kind != PROBLEM_NONE || tenant_signup_check(c->worker->db, domain, email, p) != 0 ||
-	    password_hash_bounded(password, hash, p) != 0)
+	/* the link goes to a mailbox of the domain: who reads it owns it */
+	if (p->kind == PROBLEM_NONE && email_canonical(email, canonical) &&
+	    strcmp(strrchr(canonical, '@') + 1, domain) != 0)
+		problem_add_field(p, "admin.email", "not_at_domain",
+				  "must be an address at the domain (name@%s)", domain);
+	if (p->kind != PROBLEM_NONE || password_hash_bounded(password, hash, p) != 0)
 		goto out;
-	struct tenant_signup in = {domain,
-				   display_name,
-				   email,
-				   hash,
-				   first,
-				   last,
-				   c->req->request_id,
-				   c->req->remote_addr};
-	if (tenant_create(c->worker->db, &in, &out, p) != 0)
+	struct tenant_signup in = {domain, display_name, canonical,	     hash,
+				   first,  last,	 c->req->request_id, c->req->remote_addr};
+	if (signup_request(c->worker->db, &in, c->app->cfg->public_base_url, expires_at, p) != 0)
 		goto out;
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "status", "verification_sent");
+	cJSON_AddStringToObject(doc, "email", canonical);
+	cJSON_AddStringToObject(doc, "expiresAt", expires_at);
+	rc = ctx_json(c, 202, doc);
+out:
+	sodium_memzero(hash, sizeof hash);
+	return rc;
+}
 
+const struct json_field signup_verification_schema[] = {
+    {"token", JSON_STRING, true, 128, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* 201 the tenant and its global admin; 400; 404 signup_link_invalid; 409
+ * the domain or address was taken meanwhile; 503. */
+int handle_signup_verification(struct ctx *c)
+{
+	struct tenant_created out;
+	char domain[254], email[255];
+	const char *token = json_str(c->body, "token");
+	if (!valid_text(token, 1, 128))
+		return problem_add_field(&c->problem, "token", "invalid",
+					 "must be the token of the mailed link");
+	if (signup_verify(c->worker->db, token, c->req->request_id,
+			  c->req->remote_addr ? c->req->remote_addr : "", &out, domain, email,
+			  &c->problem) != 0)
+		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "id", out.tenant_id);
 	cJSON_AddStringToObject(doc, "domain", domain);
-	cJSON_AddStringToObject(doc, "displayName", display_name);
+	cJSON_AddStringToObject(doc, "displayName", out.display_name);
 	cJSON_AddStringToObject(doc, "createdAt", out.created_at);
 	cJSON *a = cJSON_AddObjectToObject(doc, "admin");
 	cJSON_AddStringToObject(a, "id", out.user_id);
@@ -75,8 +102,5 @@ int handle_tenant_create(struct ctx *c)
 	cJSON *roles = cJSON_AddArrayToObject(a, "roles");
 	cJSON_AddItemToArray(roles, cJSON_CreateString("global_admin"));
 	cJSON_AddItemToArray(roles, cJSON_CreateString("admin_agent"));
-	rc = ctx_json(c, 201, doc);
-out:
-	sodium_memzero(hash, sizeof hash);
-	return rc;
+	return ctx_json(c, 201, doc);
 }

@@ -4,6 +4,7 @@
 #include "auth/auth.h"
 #include "auth/jwt_token.h"
 #include "auth/password.h"
+#include "core/config.h"
 #include "domain/user.h"
 
 #include <sodium.h>
@@ -39,6 +40,9 @@ void check_person(struct problem *p, const char *prefix, const char *email, cons
 	if (strlen(password) < PASSWORD_MIN)
 		problem_add_field(p, FIELD("password"), "too_short",
 				  "must be at least %d characters", PASSWORD_MIN);
+	else if (text_blank(password))
+		problem_add_field(p, FIELD("password"), "invalid",
+				  "must contain something other than blanks");
 	if (!valid_text(first, 1, 100))
 		problem_add_field(p, FIELD("firstName"), "invalid",
 				  "must be 1 to 100 printable characters");
@@ -140,7 +144,9 @@ int handle_user_create(struct ctx *c)
 	char hash[PASSWORD_HASH_MAX];
 	struct user_view u;
 	int rc = -1;
+	char canonical[256];
 	check_person(p, "", email, password, first, last);
+	email_canonical(email, canonical);
 	if (external != NULL && !valid_text(external, 1, 255))
 		problem_add_field(p, "externalSubject", "invalid",
 				  "must be 1 to 255 printable characters");
@@ -154,7 +160,8 @@ int handle_user_create(struct ctx *c)
 	if (password_hash_bounded(password, hash, p) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	struct user_new in = {email, hash, first, last, roles, issuer, external};
+	struct user_new in = {canonical, hash,	 first,	   last,
+			      roles,	 issuer, external, c->app->cfg->platform_email_domains};
 	if (user_create(c->worker->db, &a, &in, &u, p) == 0)
 		rc = respond_user(c, 201, &u);
 	sodium_memzero(hash, sizeof hash);

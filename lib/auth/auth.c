@@ -162,9 +162,11 @@ const struct db_stmt_def stmt_api_token_by_hash = {
     "SELECT t.id, t.tenant_id, t.created_by, t.scopes, t.token_hash, "
     "t.expires_at <= UTC_TIMESTAMP(6), t.revoked_at IS NOT NULL, "
     "t.last_used_at IS NULL OR t.last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND, "
-    "e.status FROM api_tokens t LEFT JOIN enrollments e ON e.tenant_id = t.tenant_id "
-    "WHERE t.token_hash = ?",
-    1, 9};
+    "e.status, u.disabled, FIND_IN_SET('admin_agent', u.roles) + "
+    "FIND_IN_SET('global_admin', u.roles) FROM api_tokens t "
+    "JOIN users u ON u.id = t.created_by "
+    "LEFT JOIN enrollments e ON e.tenant_id = t.tenant_id WHERE t.token_hash = ?",
+    1, 11};
 
 /* The tenant's memberships of the programme, from its enrolment status. */
 static unsigned partner_types_of(const char *enrollment_status)
@@ -207,6 +209,12 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 			w->refusal = "the API token has been revoked";
 		} else if (strcmp(db_cell(&rows, 0, 5), "1") == 0) {
 			w->refusal = "the API token has expired";
+		} else if (strcmp(db_cell(&rows, 0, 9), "0") != 0) {
+			/* a token acts for its creator: it works while its creator
+			 * could make it again */
+			w->refusal = "the API token's creator is disabled";
+		} else if (strcmp(db_cell(&rows, 0, 10), "0") == 0) {
+			w->refusal = "the API token's creator is no longer an admin agent";
 		} else {
 			out->kind = PRINCIPAL_TOKEN;
 			db_cell_copy(&rows, 0, 0, out->token_id, sizeof out->token_id);

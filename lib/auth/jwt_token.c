@@ -218,13 +218,17 @@ void jwt_key_free(struct jwt_key *k)
 }
 
 /* Decodes one base64url segment (no padding) into a NUL-terminated
- * buffer; NULL when it is not strict base64url. */
+ * buffer; NULL when it is not strict base64url. The alphabet is checked
+ * here: libsodium 1.0.18 reads every byte 0x80-0xFF as '_', so that one
+ * token would have many spellings. */
 static unsigned char *segment(const char *s, size_t len, size_t *out_len)
 {
-	unsigned char *bin = xmalloc(len + 1);
+	unsigned char *bin = NULL;
 	const char *end = NULL;
-	if (len == 0 ||
-	    sodium_base642bin(bin, len, s, len, NULL, out_len, &end,
+	if (!valid_base64url(s, len))
+		return NULL;
+	bin = xmalloc(len + 1);
+	if (sodium_base642bin(bin, len, s, len, NULL, out_len, &end,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    end != s + len) {
 		free(bin);
@@ -245,6 +249,31 @@ static bool has_duplicate_member(const cJSON *obj)
 	return false;
 }
 
+/* True when the JSON text s (n bytes) has no NUL, raw or escaped as
+ * \u0000, and no raw control character where JSON forbids it. cJSON reads
+ * \u0000 as a real NUL, so every C string after it is cut there (an
+ * issuer's sub "alice\u0000x" would read as "alice"), and it takes raw
+ * control characters in strings and as whitespace. Escapes are walked
+ * pairwise so that an escaped backslash is not misread. */
+static bool json_text_clean(const unsigned char *s, size_t n)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x20) {
+			if (in_string || (s[i] != '\t' && s[i] != '\n' && s[i] != '\r'))
+				return false;
+		} else if (s[i] == '"') {
+			in_string = !in_string;
+		} else if (s[i] == '\\' && in_string && i + 1 < n) {
+			if (n - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
+				return false;
+			if (s[i + 1] >= 0x20)
+				i++;
+		}
+	}
+	return true;
+}
+
 static cJSON *segment_json(const char *s, size_t len)
 {
 	size_t n;
@@ -252,7 +281,7 @@ static cJSON *segment_json(const char *s, size_t len)
 	cJSON *doc = NULL;
 	if (bin == NULL)
 		return NULL;
-	if (memchr(bin, '\0', n) == NULL)
+	if (json_text_clean(bin, n))
 		doc = cJSON_ParseWithLengthOpts((const char *)bin, n + 1, NULL, 1);
 	free(bin);
 	if (doc != NULL && (!cJSON_IsObject(doc) || has_duplicate_member(doc))) {
@@ -260,6 +289,53 @@ static cJSON *segment_json(const char *s, size_t len)
 		doc = NULL;
 	}
 	return doc;
+}
+
+/* P-256's group order n, big-endian. */
+static const unsigned char p256_order[32] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+
+/* ECDSA is malleable: when (r, s) verifies, so does (r, n - s). Only the
+ * low form, s <= n/2, is accepted (and jwt_issue makes only that one), so
+ * that a signed token has one spelling. s is 32 bytes, big-endian. True
+ * when s is low; false otherwise, and then, with low_out, n - s is written
+ * there. */
+static bool p256_low_s(const unsigned char s[32], unsigned char low_out[32])
+{
+	BIGNUM *n = BN_bin2bn(p256_order, sizeof p256_order, NULL);
+	BIGNUM *half = BN_new(), *v = BN_bin2bn(s, 32, NULL);
+	bool low = false;
+	if (n == NULL || half == NULL || v == NULL || !BN_rshift1(half, n))
+		goto out;
+	low = BN_cmp(v, half) <= 0;
+	if (!low && low_out != NULL && BN_cmp(v, n) < 0 && BN_sub(v, n, v))
+		BN_bn2binpad(v, low_out, 32);
+out:
+	BN_free(n);
+	BN_free(half);
+	BN_free(v);
+	return low;
+}
+
+/* A token made by libjwt carries whichever s OpenSSL drew: turn a high
+ * one into its low twin, in place (the signature segment keeps its
+ * length). */
+static void es256_make_low_s(char *token)
+{
+	char *sig64 = strrchr(token, '.');
+	unsigned char sig[64], low[32];
+	size_t n = 0;
+	if (sig64 == NULL ||
+	    sodium_base642bin(sig, sizeof sig, sig64 + 1, strlen(sig64 + 1), NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    n != sizeof sig)
+		return;
+	memcpy(low, sig + 32, sizeof low); /* kept should the arithmetic fail */
+	if (p256_low_s(sig + 32, low))
+		return;
+	memcpy(sig + 32, low, sizeof low);
+	b64url(sig, sizeof sig, sig64 + 1, strlen(sig64 + 1) + 1);
 }
 
 static bool signature_ok(const struct jwt_key *k, const char *input, size_t input_len,
@@ -280,7 +356,7 @@ static bool signature_ok(const struct jwt_key *k, const char *input, size_t inpu
 	size_t verify_len = sig_len;
 	if (k->alg == JWT_ES256) {
 		/* JOSE carries r || s; OpenSSL wants DER. */
-		if (sig_len != 64)
+		if (sig_len != 64 || !p256_low_s(sig + 32, NULL))
 			return false;
 		ECDSA_SIG *es = ECDSA_SIG_new();
 		BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
@@ -488,6 +564,8 @@ char *jwt_issue(const struct jwt_key *k, const char *sub, const char *tid, const
 	encoded = jwt_encode_str(jwt);
 	if (encoded != NULL)
 		result = xstrdup(encoded);
+	if (result != NULL && k->alg == JWT_ES256)
+		es256_make_low_s(result);
 out:
 	free(encoded);
 	free(grants);

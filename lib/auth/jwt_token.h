@@ -68,13 +68,18 @@ const char *jwt_result_text(enum jwt_result r);
 /* Verifies token against the first of keys whose issuer equals the
  * token's iss (keys[0] when none matches, so that the issuer check
  * fails). now is the current Unix time. On JWT_VALID *out holds the
- * claims and *which the index of the key used. */
+ * claims and *which the index of the key used. A token has one spelling:
+ * each segment strict base64url (A-Z a-z 0-9 - _, no padding, no unused
+ * bits set), header and claims JSON without a NUL (raw or \u0000) or a
+ * raw control character (JWT_MALFORMED), an ES256 signature r || s with
+ * s <= n/2 (the high twin (r, n - s) is JWT_BAD_SIGNATURE), for every
+ * issuer. */
 enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, const char *token,
 			   long long now, struct jwt_claims *out, size_t *which);
 
 /* Signs a token for sub/tid with roles (a JSON array, borrowed) valid for
- * ttl seconds from now. Returns the token (caller frees) or NULL. jti
- * receives the token id. */
+ * ttl seconds from now (an ES256 signature always in its low-s form).
+ * Returns the token (caller frees) or NULL. jti receives the token id. */
 char *jwt_issue(const struct jwt_key *k, const char *sub, const char *tid, const cJSON *roles,
 		long ttl, long long now, char jti[40]);
 

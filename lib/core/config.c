@@ -65,6 +65,7 @@ static const struct key {
     STR(smtp_user),
     STR(smtp_password),
     STR(webmail_domains),
+    STR(platform_email_domains),
     {"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
     {"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
     STRC(log_level, "debug|info|warn|error"),

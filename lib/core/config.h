@@ -43,6 +43,9 @@ struct config {
 	int smtp_timeout;		 /* seconds, connect and whole transfer */
 	char smtp_user[CONFIG_STR];
 	char smtp_password[CONFIG_STR];
+	/* the platform tenant's users may have addresses at these domains
+	 * (comma-separated, sub-domains included), not only at its own */
+	char platform_email_domains[1024];
 	/* primary contacts at these mail services are refused (SPEC §3) */
 	char webmail_domains[1024];
 	bool signup_open;

@@ -138,20 +138,112 @@ bool valid_email(const char *s)
 	return valid_hostname(host);
 }
 
+/* The code point of the UTF-8 sequence at s[*i] (of n bytes), *i moved past
+ * it; -1, *i moved one byte on, for a malformed, overlong or surrogate
+ * sequence. */
+static long utf8_next(const unsigned char *s, size_t n, size_t *i)
+{
+	unsigned char c = s[*i];
+	size_t need;
+	long cp;
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	} else if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		cp = c & 0x07;
+	} else {
+		(*i)++;
+		return -1;
+	}
+	if (n - *i <= need) {
+		(*i)++;
+		return -1;
+	}
+	for (size_t k = 1; k <= need; k++) {
+		if ((s[*i + k] & 0xC0) != 0x80) {
+			(*i)++;
+			return -1;
+		}
+		cp = (cp << 6) | (s[*i + k] & 0x3F);
+	}
+	if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF)) {
+		(*i)++;
+		return -1;
+	}
+	*i += need + 1;
+	return cp;
+}
+
+/* Characters that show nothing: Unicode's White_Space (ASCII's too) and
+ * the invisible ones (zero-width space, non-joiner and joiner, the
+ * direction marks, word joiner and invisible operators, U+FEFF, the
+ * Mongolian vowel separator, the combining grapheme joiner, the Hangul
+ * fillers). */
+static bool blank_cp(long cp)
+{
+	static const long blanks[][2] = {
+	    {0x09, 0x0D},     {0x20, 0x20},	{0x85, 0x85},	  {0xA0, 0xA0},
+	    {0x34F, 0x34F},   {0x61C, 0x61C},	{0x115F, 0x1160}, {0x1680, 0x1680},
+	    {0x180E, 0x180E}, {0x2000, 0x200F}, {0x2028, 0x2029}, {0x202F, 0x202F},
+	    {0x205F, 0x2064}, {0x206A, 0x206F}, {0x3000, 0x3000}, {0x3164, 0x3164},
+	    {0xFEFF, 0xFEFF}, {0xFFA0, 0xFFA0},
+	};
+	for (size_t i = 0; i < sizeof blanks / sizeof blanks[0]; i++)
+		if (cp >= blanks[i][0] && cp <= blanks[i][1])
+			return true;
+	return false;
+}
+
+bool text_blank(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
+	for (size_t i = 0; i < n;)
+		if (!blank_cp(utf8_next(u, n, &i)))
+			return false;
+	return true;
+}
+
 bool valid_text(const char *s, size_t min, size_t max)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t n = s ? strlen(s) : 0;
 	bool blank = true;
 	if (s == NULL || n < min || n > max)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7F)
+	for (size_t i = 0; i < n;) {
+		long cp = utf8_next(u, n, &i);
+		/* malformed; C0, DEL and C1 controls; U+FEFF (a byte order mark
+		 * or a zero-width no-break space); the bidirectional embeddings,
+		 * overrides and isolates that reorder what follows them */
+		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFEFF ||
+		    (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
 			return false;
-		if (c != ' ')
+		if (!blank_cp(cp))
 			blank = false;
 	}
 	return min == 0 || !blank;
+}
+
+bool valid_base64url(const char *s, size_t len)
+{
+	if (s == NULL || len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
 }
 
 /* ISO 3166-1 alpha-2, the codes assigned today. */
@@ -287,4 +379,15 @@ bool email_domain_listed(const char *email, const char *domains)
 		p += len;
 	}
 	return false;
+}
+
+bool email_canonical(const char *in, char *out)
+{
+	size_t n = in ? strlen(in) : 0;
+	if (n > 254)
+		n = 254;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[n] = '\0';
+	return in != NULL && strlen(in) <= 254 && valid_email(out);
 }

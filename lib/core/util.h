@@ -26,8 +26,20 @@ bool valid_hostname(const char *s);
 /* A plausible mail address: local@host, at most 254 bytes, host a valid
  * host name (case-insensitive). */
 bool valid_email(const char *s);
-/* Text of min..max bytes with no control characters and not only blanks. */
+/* Text (UTF-8) of min..max bytes, well-formed, with no control character
+ * (C0, DEL, C1), no U+FEFF and no bidirectional embedding, override or
+ * isolate (U+202A-U+202E, U+2066-U+2069), and, when min > 0, not only
+ * blanks (text_blank). */
 bool valid_text(const char *s, size_t min, size_t max);
+/* True when s (UTF-8; NULL and "" included) holds nothing but blanks:
+ * whitespace, ASCII or Unicode (U+00A0, U+2000-U+200A, U+3000, ...), and
+ * invisible characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, Hangul
+ * fillers, ...). A malformed byte is not a blank. */
+bool text_blank(const char *s);
+/* True when s[0..len) is not empty and only of the base64url alphabet
+ * (A-Z a-z 0-9 - _), without padding. libsodium 1.0.18's decoder also
+ * reads bytes 0x80-0xFF as '_': check with this first. */
+bool valid_base64url(const char *s, size_t len);
 
 /* An ISO 3166-1 alpha-2 code in upper case ("DE"), assigned today. */
 bool valid_iso_country(const char *s);
@@ -43,5 +55,11 @@ bool valid_https_url(const char *s, size_t max);
  * (hotmail.fr) or by one of co, com, net, org, ne, or, ac, gov, edu and a
  * top-level label (yahoo.co.uk, outlook.com.br). */
 bool email_domain_listed(const char *email, const char *domains);
+
+/* The one spelling of a sign-in name: in lower-cased into out (at least
+ * 255 bytes). True when in is a valid address in ASCII (valid_email) with
+ * nothing around it; false, with out still the lower-cased text, for
+ * anything else (a blank, an invisible or a non-ASCII character). */
+bool email_canonical(const char *in, char *out);
 
 #endif

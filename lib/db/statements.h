@@ -8,7 +8,6 @@
 	X(schema_version)                                                                          \
 	X(regions_list)                                                                            \
 	X(tenant_insert)                                                                           \
-	X(tenant_domain_taken)                                                                     \
 	X(user_insert)                                                                             \
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \
@@ -26,6 +25,8 @@
 	X(signin_user)                                                                             \
 	X(signin_failure)                                                                          \
 	X(signin_clear)                                                                            \
+	X(signin_account_failures)                                                                 \
+	X(signin_account_failure)                                                                  \
 	X(audit_list)                                                                              \
 	X(audit_count)                                                                             \
 	X(user_list)                                                                               \
@@ -42,6 +43,8 @@
 	X(user_set_external)                                                                       \
 	X(purge_idempotency_keys)                                                                  \
 	X(purge_signin_failures)                                                                   \
+	X(purge_signin_account_failures)                                                           \
+	X(purge_pending_signups)                                                                   \
 	X(outbox_insert)                                                                           \
 	X(outbox_list)                                                                             \
 	X(outbox_count)                                                                            \
@@ -51,10 +54,15 @@
 	X(outbox_requeue)                                                                          \
 	X(outbox_backlog)                                                                          \
 	X(outbox_due)                                                                              \
+	X(outbox_due_lapsed)                                                                       \
+	X(outbox_renew)                                                                            \
 	X(outbox_claim)                                                                            \
 	X(outbox_sent)                                                                             \
 	X(outbox_later)                                                                            \
 	X(outbox_release)                                                                          \
+	X(pending_signup_insert)                                                                   \
+	X(pending_signup_by_hash)                                                                  \
+	X(pending_signup_use)                                                                      \
 	X(enrollment_insert)                                                                       \
 	X(legal_insert)                                                                            \
 	X(support_insert)                                                                          \

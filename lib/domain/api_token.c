@@ -16,14 +16,19 @@ const struct db_stmt_def stmt_api_token_insert = {
     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     8, 0};
 
+/* with whether its creator can still stand behind it (auth.c refuses the
+ * token while it cannot) */
 #define TOKEN_COLUMNS                                                                              \
-	"id, name, scopes, expires_at, last_used_at, revoked_at, created_at, created_by"
+	"t.id, t.name, t.scopes, t.expires_at, t.last_used_at, t.revoked_at, t.created_at, "       \
+	"t.created_by, u.disabled, FIND_IN_SET('admin_agent', u.roles) + "                         \
+	"FIND_IN_SET('global_admin', u.roles) FROM api_tokens t JOIN users u ON u.id = "           \
+	"t.created_by "
 
-const struct db_stmt_def stmt_api_token_list = {
-    STMT_api_token_list, "api_token_list",
-    "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND (? = '' OR id > ?) "
-    "ORDER BY id LIMIT ?",
-    4, 8};
+const struct db_stmt_def stmt_api_token_list = {STMT_api_token_list, "api_token_list",
+						"SELECT " TOKEN_COLUMNS
+						"WHERE t.tenant_id = ? AND (? = '' OR t.id > ?) "
+						"ORDER BY t.id LIMIT ?",
+						4, 10};
 
 const struct db_stmt_def stmt_api_token_count = {
     STMT_api_token_count, "api_token_count", "SELECT COUNT(*) FROM api_tokens WHERE tenant_id = ?",
@@ -31,7 +36,7 @@ const struct db_stmt_def stmt_api_token_count = {
 
 const struct db_stmt_def stmt_api_token_get = {
     STMT_api_token_get, "api_token_get",
-    "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE tenant_id = ? AND id = ? FOR UPDATE", 2, 8};
+    "SELECT " TOKEN_COLUMNS "WHERE t.tenant_id = ? AND t.id = ? FOR UPDATE", 2, 10};
 
 const struct db_stmt_def stmt_api_token_revoke = {
     STMT_api_token_revoke, "api_token_revoke",
@@ -50,6 +55,10 @@ static void view_from_row(const struct db_rows *rows, size_t i, struct api_token
 		time_sql_to_api(db_cell(rows, i, 5), v->revoked_at);
 	time_sql_to_api(db_cell(rows, i, 6), v->created_at);
 	db_cell_copy(rows, i, 7, v->created_by, sizeof v->created_by);
+	if (strcmp(db_cell(rows, i, 8), "0") != 0)
+		v->suspended_reason = "its creator is disabled";
+	else if (strcmp(db_cell(rows, i, 9), "0") == 0)
+		v->suspended_reason = "its creator is no longer an admin agent or a global admin";
 }
 
 struct create_work {

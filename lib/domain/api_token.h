@@ -23,6 +23,9 @@ struct api_token_view {
 	char revoked_at[TIME_STR];   /* "" when active */
 	char created_at[TIME_STR];
 	char created_by[UUID_STR];
+	/* why the token does not work while its creator cannot stand behind
+	 * it (a static text), or NULL */
+	const char *suspended_reason;
 };
 
 /* Creates a token for the actor's tenant. expires_sql is a DATETIME(6)

@@ -22,12 +22,26 @@ const struct db_stmt_def stmt_purge_signin_failures = {
     "LIMIT ?",
     1, 0};
 
+const struct db_stmt_def stmt_purge_signin_account_failures = {
+    STMT_purge_signin_account_failures, "purge_signin_account_failures",
+    "DELETE FROM signin_account_failures WHERE window_start < UTC_TIMESTAMP(6) - INTERVAL 900 "
+    "SECOND ORDER BY window_start LIMIT ?",
+    1, 0};
+
+/* a sign-up nobody verified within its 72 hours, or one verified already */
+const struct db_stmt_def stmt_purge_pending_signups = {
+    STMT_purge_pending_signups, "purge_pending_signups",
+    "DELETE FROM pending_signups WHERE expires_at < UTC_TIMESTAMP(6) ORDER BY expires_at LIMIT ?",
+    1, 0};
+
 static const struct {
 	enum stmt_id stmt;
 	size_t count; /* offset in struct purge_counts */
 } purges[] = {
     {STMT_purge_idempotency_keys, offsetof(struct purge_counts, idempotency_keys)},
     {STMT_purge_signin_failures, offsetof(struct purge_counts, signin_failures)},
+    {STMT_purge_signin_account_failures, offsetof(struct purge_counts, signin_failures)},
+    {STMT_purge_pending_signups, offsetof(struct purge_counts, pending_signups)},
 };
 
 struct batch_work {

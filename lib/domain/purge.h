@@ -1,5 +1,6 @@
 /* The periodic purge of rows whose time is over: idempotency keys after
- * 24 h, sign-in failure counters whose window and lock have passed (and,
+ * 24 h, sign-in failure counters whose window and lock have passed,
+ * sign-ups past their 72 hours (and,
  * as later issues add them, verification and invitation tokens, delivered
  * mail). One table of statements, each deleting a small batch in its own
  * short statement, repeated until a batch comes back short: no lock is held
@@ -17,7 +18,8 @@ struct problem;
 /* What one pass deleted, by table. */
 struct purge_counts {
 	unsigned long long idempotency_keys;
-	unsigned long long signin_failures;
+	unsigned long long signin_failures; /* per address and per account */
+	unsigned long long pending_signups;
 };
 
 /* One pass over every table. Returns 0, or -1 with p set (503) when the

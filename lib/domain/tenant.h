@@ -1,4 +1,5 @@
-/* Work accounts: a tenant and its first user, its global admin. */
+/* Work accounts: a tenant and its first user, its global admin, created
+ * once the admin follows the link mailed to its address at the domain. */
 #ifndef TWOTIER_TENANT_H
 #define TWOTIER_TENANT_H
 
@@ -20,15 +21,31 @@ struct tenant_signup {
 };
 
 struct tenant_created {
+	char display_name[201];
 	char tenant_id[UUID_STR];
 	char user_id[UUID_STR];
 	char created_at[TIME_STR]; /* RFC 3339 */
 };
 
-/* What a sign-up can be refused for before its password is hashed: 409
- * when the domain or the e-mail is taken (tenant_create checks again, in
- * its transaction). Returns 0, or -1 with p set (409, 503). */
-int tenant_signup_check(struct db *db, const char *domain, const char *email, struct problem *p);
+/* A sign-up link lives 72 hours. */
+#define SIGNUP_TTL_SECONDS (72 * 3600)
+
+/* Starts a sign-up: a pending sign-up and the mail of its single-use link
+ * {public_base_url}/verify-signup?token=... to the admin address. Nothing
+ * is reserved and nothing checked against existing accounts, so that the
+ * answer is the same whether or not the domain or address is taken.
+ * Returns 0 with the link's expiry, or -1 with p set (503). */
+int signup_request(struct db *db, const struct tenant_signup *in, const char *public_base_url,
+		   char expires_at[TIME_STR], struct problem *p);
+
+/* Follows a sign-up link: creates the tenant and its global admin
+ * (tenant_create) and uses the link up. domain and email receive the
+ * sign-up's. Returns 0, or -1 with p set: 404 signup_link_invalid
+ * (unknown, used or expired: one answer), 409 when the domain or address
+ * was taken meanwhile (another sign-up of the domain was verified first),
+ * 503. */
+int signup_verify(struct db *db, const char *token, const char *request_id, const char *client_addr,
+		  struct tenant_created *out, char domain[254], char email[255], struct problem *p);
 
 /* Creates the tenant, its first user with roles global_admin and
  * admin_agent, and the audit event, in one transaction. Returns 0, or -1

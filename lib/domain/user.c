@@ -49,8 +49,8 @@ const struct db_stmt_def stmt_user_get = {
 /* User changes of one tenant are serialised on its row, so that two admins
  * cannot each remove one of the last two global admins. */
 const struct db_stmt_def stmt_tenant_lock = {
-    STMT_tenant_lock, "tenant_lock", "SELECT is_platform FROM tenants WHERE id = ? FOR UPDATE", 1,
-    1};
+    STMT_tenant_lock, "tenant_lock",
+    "SELECT is_platform, domain FROM tenants WHERE id = ? FOR UPDATE", 1, 2};
 
 const struct db_stmt_def stmt_user_update = {
     STMT_user_update, "user_update",
@@ -138,14 +138,18 @@ int user_get(struct db *db, const char *tenant_id, const char *id, struct user_v
 	return db_run(db, get_run, &w, p);
 }
 
-/* Locks the tenant; *platform tells whether it is the operator's. */
-static enum db_status lock_tenant(struct db *db, const char *tenant_id, bool *platform)
+/* Locks the tenant; *platform tells whether it is the operator's, domain
+ * (may be NULL) receives its domain. */
+static enum db_status lock_tenant(struct db *db, const char *tenant_id, bool *platform,
+				  char domain[254])
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg t[] = {db_str(tenant_id)};
 	enum db_status rc = db_exec(db, STMT_tenant_lock, t, &rows, NULL);
 	if (rc == DB_OK)
 		*platform = rows.n_rows > 0 && strcmp(db_cell(&rows, 0, 0), "1") == 0;
+	if (rc == DB_OK && domain != NULL)
+		db_cell_copy(&rows, 0, 1, domain, 254);
 	db_rows_free(&rows);
 	return rc;
 }
@@ -158,14 +162,23 @@ static enum db_status operator_refused(struct problem *p)
 	return DB_REFUSED;
 }
 
-/* An admin agent may not make anyone (itself included) a global admin,
- * take the role away, or disable or enable a global admin: only a global
- * admin may. */
+/* An admin agent may not make anyone (itself included) a global admin, nor
+ * change a global admin's roles or state: only a global admin may. */
 static enum db_status global_admin_refused(struct problem *p)
 {
 	problem_set(
 	    p, PROBLEM_FORBIDDEN,
-	    "only a global admin may grant or remove global_admin or disable a global admin");
+	    "only a global admin may make a global admin or change a global admin's roles or "
+	    "state");
+	return DB_REFUSED;
+}
+
+/* One text for a taken address and a taken external subject, which says
+ * nothing of where either is registered. */
+static enum db_status identity_taken(struct problem *p)
+{
+	problem_set(p, PROBLEM_CONFLICT,
+		    "a user with this e-mail address or external subject cannot be created");
 	return DB_REFUSED;
 }
 
@@ -178,11 +191,21 @@ struct create_work {
 static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 {
 	struct create_work *w = arg;
-	char id[UUID_STR], at[TIME_STR];
+	char id[UUID_STR], at[TIME_STR], domain[254];
 	bool platform = false;
-	enum db_status rc = lock_tenant(db, w->a->tenant_id, &platform);
+	enum db_status rc = lock_tenant(db, w->a->tenant_id, &platform, domain);
 	if (rc != DB_OK)
 		return rc;
+	/* sign-in names are unique across tenants: an address at another
+	 * tenant's domain would take it from that tenant */
+	const char *host = strrchr(w->in->email, '@') + 1;
+	if (strcmp(host, domain) != 0 &&
+	    !(platform && email_domain_listed(w->in->email, w->in->platform_domains))) {
+		problem_set(p, PROBLEM_RULE_REFUSED,
+			    "a user's address must be at the work account's domain (%s)", domain);
+		snprintf(p->code, sizeof p->code, "email_not_at_domain");
+		return DB_REFUSED;
+	}
 	if ((w->in->roles & ROLE_OPERATOR) && !platform)
 		return operator_refused(p);
 	if ((w->in->roles & ROLE_GLOBAL_ADMIN) && !(w->a->roles & ROLE_GLOBAL_ADMIN))
@@ -199,17 +222,14 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			     at};
 	rc = user_insert(db, &u);
 	if (rc == DB_DUPLICATE) {
-		problem_set(p, PROBLEM_CONFLICT, "a user with this e-mail address already exists");
-		return DB_REFUSED;
+		return identity_taken(p);
 	}
 	if (rc == DB_OK && w->in->external_subject != NULL) {
 		struct db_arg e[] = {db_str(w->in->external_issuer),
 				     db_str(w->in->external_subject), db_str(id)};
 		rc = db_exec(db, STMT_user_set_external, e, NULL, NULL);
 		if (rc == DB_DUPLICATE) {
-			problem_set(p, PROBLEM_CONFLICT,
-				    "another user already has this external subject");
-			return DB_REFUSED;
+			return identity_taken(p);
 		}
 	}
 	if (rc == DB_OK)
@@ -243,7 +263,7 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 	char at[TIME_STR];
 	bool platform = false;
 	unsigned long long affected = 0;
-	enum db_status rc = lock_tenant(db, w->a->tenant_id, &platform);
+	enum db_status rc = lock_tenant(db, w->a->tenant_id, &platform, NULL);
 	if (rc == DB_OK)
 		rc = read_user(db, w->a->tenant_id, w->id, &before, p);
 	if (rc != DB_OK)
@@ -258,8 +278,9 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 	bool disabled = w->set_disabled ? w->disabled : before.disabled;
 	if ((roles & ROLE_OPERATOR) && !(before.roles & ROLE_OPERATOR) && !platform)
 		return operator_refused(p);
-	bool touches_admin = ((roles ^ before.roles) & ROLE_GLOBAL_ADMIN) ||
-			     ((before.roles & ROLE_GLOBAL_ADMIN) && disabled != before.disabled);
+	/* a global admin's roles and state are its peers' alone to change,
+	 * and only a global admin makes another */
+	bool touches_admin = (before.roles | roles) & ROLE_GLOBAL_ADMIN;
 	if (touches_admin && !(w->a->roles & ROLE_GLOBAL_ADMIN))
 		return global_admin_refused(p);
 	bool was_admin = (before.roles & ROLE_GLOBAL_ADMIN) && !before.disabled;

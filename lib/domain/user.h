@@ -44,21 +44,27 @@ int user_get(struct db *db, const char *tenant_id, const char *id, struct user_v
 	     struct problem *p);
 
 struct user_new {
-	const char *email, *password_hash, *first_name, *last_name;
+	const char *email; /* canonical (email_canonical) */
+	const char *password_hash, *first_name, *last_name;
 	unsigned roles;
 	/* an external identity provider's subject for this user, or NULL */
 	const char *external_issuer, *external_subject;
+	/* the platform tenant's users may also have addresses at these
+	 * (comma-separated, email_domain_listed) */
+	const char *platform_domains;
 };
 /* 201 semantics: 403 when an actor who is not a global admin grants
- * global_admin; 409 when the e-mail or external subject is taken; 422 for
- * 'operator' outside the platform tenant. */
+ * global_admin; 409 when the e-mail or external subject is taken (one
+ * text for both); 422 email_not_at_domain unless the address is at the
+ * tenant's domain, 422 for 'operator' outside the platform tenant. */
 int user_create(struct db *db, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p);
 
 /* Changes roles (when set_roles) and/or disabled (when set_disabled) if
  * the user is at version (0: any). 403 when an actor who is not a global
- * admin grants or removes global_admin; 404; 412 stale version; 422 when
- * it would leave the tenant without an active global admin. */
+ * admin grants global_admin or changes a global admin's roles or state;
+ * 404; 412 stale version; 422 when it would leave the tenant without an
+ * active global admin. */
 int user_update(struct db *db, const struct actor *a, const char *id, unsigned long version,
 		bool set_roles, unsigned roles, bool set_disabled, bool disabled,
 		struct user_view *out, struct problem *p);

@@ -64,6 +64,30 @@ static bool has_escaped_nul(const char *s, size_t len)
 	return false;
 }
 
+/* JSON forbids raw control characters (U+0000-U+001F) inside strings and
+ * allows only tab, line feed and carriage return (with space) between
+ * tokens; cJSON takes any of them in a string and every byte up to space
+ * as whitespace. Returns the offset of the first one out of place, or len
+ * when there is none. In valid JSON a quote outside a string opens one and
+ * a backslash only appears inside one, so the walk knows where it is. */
+static size_t raw_control_at(const char *s, size_t len)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20) {
+			if (in_string || (c != '\t' && c != '\n' && c != '\r'))
+				return i;
+		} else if (c == '"') {
+			in_string = !in_string;
+		} else if (c == '\\' && in_string && i + 1 < len &&
+			   (unsigned char)s[i + 1] >= 0x20) {
+			i++; /* the escaped character; a control after it is caught above */
+		}
+	}
+	return len;
+}
+
 static const char *kind_name(enum json_kind kind)
 {
 	switch (kind) {
@@ -180,9 +204,18 @@ int json_read(const char *body, size_t len, const struct json_field *schema, cJS
 	if (!json_utf8_valid(body, len))
 		return problem_set(p, PROBLEM_MALFORMED_JSON,
 				   "the request body is not valid UTF-8");
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
+		return problem_set(p, PROBLEM_MALFORMED_JSON,
+				   "the body starts with a byte order mark (U+FEFF)");
 	if (has_escaped_nul(body, len))
 		return problem_set(p, PROBLEM_MALFORMED_JSON,
 				   "the body contains an escaped NUL (\\u0000)");
+	size_t ctl = raw_control_at(body, len);
+	if (ctl < len)
+		return problem_set(p, PROBLEM_MALFORMED_JSON,
+				   "the body contains a raw control character (byte %zu); "
+				   "JSON strings must escape it",
+				   ctl);
 	doc = cJSON_ParseWithLengthOpts(body, len + 1, &end, 1);
 	if (doc == NULL) {
 		size_t at = (end != NULL && end >= body) ? (size_t)(end - body) : 0;

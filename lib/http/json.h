@@ -33,7 +33,10 @@ struct json_field {
  * against schema. On success *out is the document (caller deletes) and 0
  * is returned. On failure p is set (PROBLEM_MALFORMED_JSON or
  * PROBLEM_VALIDATION with every field error) and -1 is returned. A NULL
- * body is malformed. Thread-safe (never uses cJSON_GetErrorPtr). */
+ * body is malformed, and so is one that is not UTF-8, starts with a byte
+ * order mark, holds \u0000, or holds a raw control character (U+0000-
+ * U+001F) inside a string or, other than tab, LF and CR, between tokens.
+ * Thread-safe (never uses cJSON_GetErrorPtr). */
 int json_read(const char *body, size_t len, const struct json_field *schema, cJSON **out,
 	      struct problem *p);
 

@@ -11,8 +11,8 @@ const struct db_stmt_def stmt_outbox_insert = {
     STMT_outbox_insert, "outbox_insert",
     "INSERT INTO mail_outbox (id, tenant_id, template, language, recipient, subject, body, "
     "status, attempts, next_attempt_at, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-    9, 0};
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, UTC_TIMESTAMP(6), ?)",
+    8, 0};
 
 #define OUTBOX_COLUMNS                                                                             \
 	"id, tenant_id, template, recipient, subject, status, attempts, next_attempt_at, "         \
@@ -44,9 +44,10 @@ const struct db_stmt_def stmt_outbox_get = {
 
 const struct db_stmt_def stmt_outbox_requeue = {
     STMT_outbox_requeue, "outbox_requeue",
-    "UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
-    "claimed_by = NULL, version = version + 1 WHERE id = ? AND status = 'failed'",
-    2, 0};
+    "UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = "
+    "UTC_TIMESTAMP(6), claimed_by = NULL, version = version + 1 WHERE id = ? AND status = "
+    "'failed'",
+    1, 0};
 
 const struct db_stmt_def stmt_outbox_backlog = {
     STMT_outbox_backlog, "outbox_backlog",
@@ -81,10 +82,14 @@ enum db_status outbox_enqueue(struct db *db, const struct outbox_mail *m)
 		goto out;
 	uuid_v7(id);
 	time_now(at, NULL);
-	struct db_arg a[] = {
-	    db_str(id),	  db_str(m->tenant_id), db_str(mail_template_name(m->template)),
-	    db_str(lang), db_str(m->recipient), db_str(subject),
-	    db_str(body), db_str(at),		db_str(at)};
+	struct db_arg a[] = {db_str(id),
+			     db_str(m->tenant_id),
+			     db_str(mail_template_name(m->template)),
+			     db_str(lang),
+			     db_str(m->recipient),
+			     db_str(subject),
+			     db_str(body),
+			     db_str(at)};
 	rc = db_exec(db, STMT_outbox_insert, a, NULL, NULL);
 	if (rc == DB_OK)
 		queued++;
@@ -154,7 +159,6 @@ static enum db_status retry_run(struct db *db, void *arg, struct problem *p)
 {
 	struct retry_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
-	char now[TIME_STR];
 	struct db_arg id[] = {db_str(w->id)};
 	free(w->out->subject);
 	w->out->subject = NULL;
@@ -173,8 +177,7 @@ static enum db_status retry_run(struct db *db, void *arg, struct problem *p)
 		rc = DB_REFUSED;
 		goto out;
 	}
-	time_now(now, NULL);
-	struct db_arg a[] = {db_str(now), db_str(w->id)};
+	struct db_arg a[] = {db_str(w->id)};
 	rc = db_exec(db, STMT_outbox_requeue, a, NULL, NULL);
 	if (rc != DB_OK)
 		goto out;

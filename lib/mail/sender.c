@@ -19,41 +19,62 @@
 #include <time.h>
 
 /* Due mail, oldest due first; rows another sender holds locked are
- * skipped, not waited for. 'sending' rows are due when their lease ran
- * out (their sender died or hung). */
+ * skipped, not waited for. One statement a status, so that each reads its
+ * index in order and locks only what it returns. 'sending' rows are due
+ * when their lease ran out (their sender died or hung). Every time is the
+ * database's, so that hosts whose clocks differ agree on leases. */
 const struct db_stmt_def stmt_outbox_due = {
     STMT_outbox_due, "outbox_due",
     "SELECT id, recipient, subject, body, attempts FROM mail_outbox "
-    "WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? "
+    "WHERE status = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(6) "
     "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
-    2, 5};
+    1, 5};
+
+const struct db_stmt_def stmt_outbox_due_lapsed = {
+    STMT_outbox_due_lapsed, "outbox_due_lapsed",
+    "SELECT id, recipient, subject, body, attempts FROM mail_outbox "
+    "WHERE status = 'sending' AND next_attempt_at <= UTC_TIMESTAMP(6) "
+    "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
+    1, 5};
 
 const struct db_stmt_def stmt_outbox_claim = {
     STMT_outbox_claim, "outbox_claim",
     "UPDATE mail_outbox SET status = 'sending', claimed_by = ?, attempts = attempts + 1, "
-    "next_attempt_at = ? WHERE id = ?",
+    "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
     3, 0};
 
-/* The outcome, only while the claim is still ours (a lease that ran out
- * and was claimed again belongs to the other sender now). */
-const struct db_stmt_def stmt_outbox_sent = {
-    STMT_outbox_sent, "outbox_sent",
-    "UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, claimed_by = NULL "
+/* Before each delivery: the lease is made whole again, while the claim is
+ * still ours; a mail whose lease ran out meanwhile (another sender took
+ * it) is not delivered. */
+const struct db_stmt_def stmt_outbox_renew = {
+    STMT_outbox_renew, "outbox_renew",
+    "UPDATE mail_outbox SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
     3, 0};
 
+/* The outcome, only while the claim is still ours. A sent mail's body is
+ * blanked: it may hold a link's token, which is kept nowhere else but as
+ * a hash (a failed one keeps its body, for the operator's retry). */
+const struct db_stmt_def stmt_outbox_sent = {
+    STMT_outbox_sent, "outbox_sent",
+    "UPDATE mail_outbox SET status = 'sent', sent_at = UTC_TIMESTAMP(6), body = '', "
+    "last_error = NULL, claimed_by = NULL WHERE id = ? AND claimed_by = ? AND status = 'sending'",
+    2, 0};
+
 const struct db_stmt_def stmt_outbox_later = {
     STMT_outbox_later, "outbox_later",
-    "UPDATE mail_outbox SET status = ?, next_attempt_at = ?, last_error = ?, claimed_by = NULL "
+    "UPDATE mail_outbox SET status = ?, next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? "
+    "MICROSECOND, last_error = ?, claimed_by = NULL "
     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
     5, 0};
 
 /* handing back a claim undelivered: the attempt did not happen */
 const struct db_stmt_def stmt_outbox_release = {
     STMT_outbox_release, "outbox_release",
-    "UPDATE mail_outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, "
-    "claimed_by = NULL WHERE id = ? AND claimed_by = ? AND status = 'sending'",
-    3, 0};
+    "UPDATE mail_outbox SET status = 'pending', attempts = attempts - 1, "
+    "next_attempt_at = UTC_TIMESTAMP(6), claimed_by = NULL "
+    "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
+    2, 0};
 
 double mail_backoff(int attempt, int base, int max)
 {
@@ -88,20 +109,15 @@ static void claimed_clear(struct claim_work *w)
 	w->n = 0;
 }
 
-static enum db_status claim_run(struct db *db, void *arg, struct problem *p)
+static enum db_status claim_from(struct db *db, struct claim_work *w, enum stmt_id due)
 {
-	struct claim_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
-	char now[TIME_STR], lease[TIME_STR];
-	claimed_clear(w);
-	time_now(now, NULL);
-	time_sql_after(w->cfg->mail_lease, lease);
-	struct db_arg a[] = {db_str(now), db_int((long long)w->batch)};
-	enum db_status rc = db_exec(db, STMT_outbox_due, a, &rows, NULL);
+	struct db_arg a[] = {db_int((long long)(w->batch - w->n))};
+	enum db_status rc = db_exec(db, due, a, &rows, NULL);
 	for (size_t i = 0; rc == DB_OK && i < rows.n_rows; i++) {
 		struct claimed *c = &w->items[w->n];
 		db_cell_copy(&rows, i, 0, c->id, sizeof c->id);
-		struct db_arg u[] = {db_str(w->claimer), db_str(lease), db_str(c->id)};
+		struct db_arg u[] = {db_str(w->claimer), db_int(w->cfg->mail_lease), db_str(c->id)};
 		rc = db_exec(db, STMT_outbox_claim, u, NULL, NULL);
 		if (rc != DB_OK)
 			break;
@@ -115,15 +131,26 @@ static enum db_status claim_run(struct db *db, void *arg, struct problem *p)
 	return rc;
 }
 
+static enum db_status claim_run(struct db *db, void *arg, struct problem *p)
+{
+	struct claim_work *w = arg;
+	claimed_clear(w);
+	enum db_status rc = claim_from(db, w, STMT_outbox_due);
+	if (rc == DB_OK && w->n < w->batch)
+		rc = claim_from(db, w, STMT_outbox_due_lapsed);
+	return rc;
+}
+
 struct mark_work {
 	enum stmt_id stmt;
 	struct db_arg args[5];
+	unsigned long long affected;
 };
 
 static enum db_status mark_run(struct db *db, void *arg, struct problem *p)
 {
 	struct mark_work *w = arg;
-	return db_exec(db, w->stmt, w->args, NULL, NULL);
+	return db_exec(db, w->stmt, w->args, NULL, &w->affected);
 }
 
 static const char *result_name(enum mail_result r)
@@ -171,9 +198,16 @@ static enum mail_result deliver(struct mail_transport *t, const struct config *c
 }
 
 int mail_send_due(struct db *db, struct mail_transport *t, const struct config *cfg,
-		  const char *claimer, size_t batch, const volatile bool *stop,
+		  const char *sender, size_t batch, const volatile bool *stop,
 		  struct mail_pass *out, struct problem *p)
 {
+	char claimer[64], nonce[17];
+	unsigned char raw[8];
+	/* a name for this claim alone: two senders that share a name (one
+	 * host name and pid in two containers) still never hold one mail */
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(nonce, sizeof nonce, raw, sizeof raw);
+	snprintf(claimer, sizeof claimer, "%.46s/%s", sender, nonce);
 	struct claim_work w = {cfg, claimer, batch, NULL, 0};
 	int rc = -1;
 	memset(out, 0, sizeof *out);
@@ -183,48 +217,57 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 	out->claimed = w.n;
 	for (size_t i = 0; i < w.n; i++) {
 		const struct claimed *c = &w.items[i];
-		char err[256], now[TIME_STR], when[TIME_STR];
+		char err[256];
 		struct mark_work mw;
 		memset(&mw, 0, sizeof mw);
-		time_now(now, NULL);
 		if (stop != NULL && *stop) {
 			mw.stmt = STMT_outbox_release;
-			mw.args[0] = db_str(now);
-			mw.args[1] = db_str(c->id);
-			mw.args[2] = db_str(claimer);
+			mw.args[0] = db_str(c->id);
+			mw.args[1] = db_str(claimer);
 			out->released++;
+			problem_clear(p);
+			if (db_run(db, mark_run, &mw, p) != 0)
+				goto out;
+			continue;
+		}
+		mw.stmt = STMT_outbox_renew;
+		mw.args[0] = db_int(cfg->mail_lease);
+		mw.args[1] = db_str(c->id);
+		mw.args[2] = db_str(claimer);
+		problem_clear(p);
+		if (db_run(db, mark_run, &mw, p) != 0)
+			goto out;
+		if (mw.affected == 0)
+			continue; /* no longer ours */
+		enum mail_result r = deliver(t, cfg, c, err, sizeof err);
+		if (r == MAIL_RETRY && c->attempt >= cfg->mail_max_attempts)
+			r = MAIL_FAILED;
+		metrics_mail_delivery(result_name(r));
+		struct log_field f[] = {LOG_S("mail", c->id), LOG_S("result", result_name(r)),
+					LOG_I("attempt", c->attempt),
+					LOG_S("error", err[0] ? err : NULL)};
+		log_fields(r == MAIL_SENT ? LOG_INFO : LOG_WARN, "mail", f, 4);
+		memset(&mw, 0, sizeof mw);
+		if (r == MAIL_SENT) {
+			mw.stmt = STMT_outbox_sent;
+			mw.args[0] = db_str(c->id);
+			mw.args[1] = db_str(claimer);
+			out->sent++;
 		} else {
-			enum mail_result r = deliver(t, cfg, c, err, sizeof err);
-			if (r == MAIL_RETRY && c->attempt >= cfg->mail_max_attempts)
-				r = MAIL_FAILED;
-			metrics_mail_delivery(result_name(r));
-			struct log_field f[] = {
-			    LOG_S("mail", c->id), LOG_S("result", result_name(r)),
-			    LOG_I("attempt", c->attempt), LOG_S("error", err[0] ? err : NULL)};
-			log_fields(r == MAIL_SENT ? LOG_INFO : LOG_WARN, "mail", f, 4);
-			if (r == MAIL_SENT) {
-				mw.stmt = STMT_outbox_sent;
-				mw.args[0] = db_str(now);
-				mw.args[1] = db_str(c->id);
-				mw.args[2] = db_str(claimer);
-				out->sent++;
-			} else {
-				time_sql_after(r == MAIL_RETRY
-						   ? mail_backoff(c->attempt, cfg->mail_retry_base,
-								  cfg->mail_retry_max)
-						   : 0,
-					       when);
-				mw.stmt = STMT_outbox_later;
-				mw.args[0] = db_str(r == MAIL_RETRY ? "pending" : "failed");
-				mw.args[1] = db_str(when);
-				mw.args[2] = db_str(err);
-				mw.args[3] = db_str(c->id);
-				mw.args[4] = db_str(claimer);
-				if (r == MAIL_RETRY)
-					out->retried++;
-				else
-					out->failed++;
-			}
+			double wait = r == MAIL_RETRY
+					  ? mail_backoff(c->attempt, cfg->mail_retry_base,
+							 cfg->mail_retry_max)
+					  : 0;
+			mw.stmt = STMT_outbox_later;
+			mw.args[0] = db_str(r == MAIL_RETRY ? "pending" : "failed");
+			mw.args[1] = db_int((long long)(wait * 1e6));
+			mw.args[2] = db_str(err);
+			mw.args[3] = db_str(c->id);
+			mw.args[4] = db_str(claimer);
+			if (r == MAIL_RETRY)
+				out->retried++;
+			else
+				out->failed++;
 		}
 		problem_clear(p);
 		if (db_run(db, mark_run, &mw, p) != 0)

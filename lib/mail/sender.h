@@ -18,15 +18,17 @@ struct mail_pass {
 	size_t claimed, sent, retried, failed, released;
 };
 
-/* One pass: claims up to `batch` due mails as `claimer` (a name unique to
- * this sender), delivers each, and marks it sent, due again later (with
+/* One pass: claims up to `batch` due mails in the name of `sender` (its
+ * host and process; a random part is added for each claim), renews each
+ * mail's lease just before delivering it (a mail whose lease ran out is
+ * someone else's now, and left alone), delivers each, and marks it sent, due again later (with
  * exponential back-off and jitter) or failed (a 5xx answer, or the last
  * attempt). When *stop becomes true between two mails, the rest of the
  * claim is handed back undelivered. Returns 0 with *out, or -1 with p set
  * (the database failed; what was delivered stays marked as far as it
  * could be). */
 int mail_send_due(struct db *db, struct mail_transport *t, const struct config *cfg,
-		  const char *claimer, size_t batch, const volatile bool *stop,
+		  const char *sender, size_t batch, const volatile bool *stop,
 		  struct mail_pass *out, struct problem *p);
 
 /* Seconds to wait before attempt number `attempt` + 1 (attempt >= 1):

@@ -8,6 +8,7 @@
 
 /* Every mail the service sends; each must exist in every language. */
 #define MAIL_TEMPLATES(X)                                                                          \
+	X(MAIL_SIGNUP_VERIFY, "signup_verify")                                                     \
 	X(MAIL_VERIFY_EMAIL, "verify_email")                                                       \
 	X(MAIL_ENROLLMENT_IN_REVIEW, "enrollment_in_review")                                       \
 	X(MAIL_ENROLLMENT_APPROVED, "enrollment_approved")                                         \

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,16 +55,20 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-/* <mail_dir>/.<id>.tmp, flushed to disk, then renamed to <id>.eml: the
- * same id written twice (a sender that died after writing) leaves one
- * file. */
+/* <mail_dir>/.<id>.<random>.tmp (this writer's alone), flushed to disk,
+ * then renamed to <id>.eml and the folder flushed: a reader never sees half
+ * a mail, and a mail marked sent is on disk. The same id written twice (a
+ * sender that died after writing) leaves one file. */
 static enum mail_result file_send(struct mail_transport *t, const char *id, const char *text,
 				  size_t len, char *err, size_t errsz)
 {
-	char tmp[600], final[600];
-	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", t->cfg->mail_dir, id);
+	char tmp[600], final[600], nonce[17];
+	unsigned char raw[8];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(nonce, sizeof nonce, raw, sizeof raw);
+	snprintf(tmp, sizeof tmp, "%s/.%s.%s.tmp", t->cfg->mail_dir, id, nonce);
 	snprintf(final, sizeof final, "%s/%s.eml", t->cfg->mail_dir, id);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		snprintf(err, errsz, "cannot create a file in mail_dir: %s", strerror(errno));
 		return MAIL_RETRY;
@@ -75,11 +80,18 @@ static enum mail_result file_send(struct mail_transport *t, const char *id, cons
 		saved = errno;
 	}
 	if (bad || rename(tmp, final) != 0) {
-		snprintf(err, errsz, "cannot write the mail file: %s",
-			 strerror(bad ? saved : errno));
+		snprintf(err, errsz, "cannot write the mail file: %s", strerror(bad ? saved : errno));
 		unlink(tmp);
 		return MAIL_RETRY;
 	}
+	int dir = open(t->cfg->mail_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0 || fsync(dir) != 0) {
+		snprintf(err, errsz, "cannot flush mail_dir: %s", strerror(errno));
+		if (dir >= 0)
+			close(dir);
+		return MAIL_RETRY;
+	}
+	close(dir);
 	return MAIL_SENT;
 }
 

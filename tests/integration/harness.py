@@ -318,10 +318,33 @@ def signup_body(domain=None, email=None, password="correct horse battery staple"
     }
 
 
-def signup(domain=None, **kw):
-    """POST /v1/tenants with a valid body; returns (Response, request body)."""
+def signup_request(domain=None, **kw):
+    """POST /v1/tenants with a valid body (202: a link is mailed); returns
+    (Response, request body)."""
     body = signup_body(domain, **kw)
     return api("POST", "/v1/tenants", body=body), body
+
+
+def signup_link(email, count=1):
+    """The token of the COUNT-th sign-up link mailed to EMAIL."""
+    mails = [m for m in wait_mails(email, count) if "/verify-signup" in m.body]
+    return link_token(mails[count - 1], "/verify-signup")
+
+
+def verify_signup(token):
+    return api("POST", "/v1/signup-verifications", body={"token": token})
+
+
+def signup(domain=None, **kw):
+    """A whole sign-up: POST /v1/tenants, the mailed link, then POST
+    /v1/signup-verifications; returns (the verification's Response, 201
+    with the tenant, and the sign-up's request body)."""
+    r, body = signup_request(domain, **kw)
+    if r.status != 202:
+        return r, body
+    email = body["admin"]["email"].lower()
+    before = len([m for m in mails_to(email) if "/verify-signup" in m.body])
+    return verify_signup(signup_link(email, before + 1)), body
 
 
 # ------------------------------------------- tenants, users and tokens

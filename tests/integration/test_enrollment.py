@@ -45,9 +45,10 @@ def enroll(t, body=None, headers=None):
     return api("POST", "/v1/enrollments", body=body or enrollment_body(t.domain), headers=h)
 
 
-def enrolled_tenant(language=None):
-    """A signed-up tenant that has enrolled (201 checked)."""
-    t = new_tenant()
+def enrolled_tenant(language=None, tenant=None):
+    """A signed-up tenant (TENANT, or a new one) that has enrolled (201
+    checked)."""
+    t = tenant or new_tenant()
     body = enrollment_body(t.domain, language=language)
     r = enroll(t, body)
     if r.status != 201:

@@ -6,8 +6,8 @@ SIGTERM).  Black-box: through nginx, the database and the log only."""
 import csv
 import http.client
 import json
+import secrets
 import os
-import re
 import signal
 import tempfile
 import threading
@@ -15,12 +15,12 @@ import time
 import unittest
 
 from harness import (API_TIME_RE, NGINX_REQUEST_ID_RE, UUID_RE, api, assert_problem, env,
-                     fcgi_pid, field_errors, log_lines, log_offset, metric_value, pid_running,
-                     port, run_binary, shared_file, signup, signup_body, sql, sql_quote,
-                     sql_value, stack, table_counts, test_dir, unique_domain, wait_log,
-                     wait_ready)
+                     fcgi_pid, field_errors, log_lines, log_offset, mails_to, metric_value,
+                     parallel, pid_running, port, run_binary, shared_file, signup, signup_body,
+                     signup_link, signup_request, sql, sql_quote, sql_value, stack, table_counts,
+                     test_dir, unique_domain, verify_signup, wait_log, wait_mails, wait_ready)
 
-IDENTITY_TABLES = ("tenants", "users", "audit_events")
+IDENTITY_TABLES = ("tenants", "users", "audit_events", "pending_signups", "mail_outbox")
 
 
 def busy_threads(pid):
@@ -44,6 +44,11 @@ def busy_threads(pid):
 
 def tenant_count(domain):
     return int(sql_value("SELECT COUNT(*) FROM tenants WHERE domain = %s" % sql_quote(domain)))
+
+
+def pending_count(domain):
+    return int(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain = %s"
+                         % sql_quote(domain)))
 
 
 # ====================================================================
@@ -182,8 +187,8 @@ class TestBodies(unittest.TestCase):
         body = signup_body()
         r = api("POST", "/v1/tenants", body=body,
                 headers={"Content-Type": "application/json; charset=utf-8"})
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(tenant_count(body["domain"]), 1)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(pending_count(body["domain"]), 1)
 
     def test_malformed_json_400(self):
         for raw in (b'{"domain": ', b"{'domain': 'x'}", b'{"a":1,}', b"nope", b'{"a":1} {"b":2}'):
@@ -263,8 +268,8 @@ class TestBodies(unittest.TestCase):
 
         body = signup_body()
         status, raw = post_chunked(json.dumps(body).encode())
-        self.assertEqual(status, 201, raw)
-        self.assertEqual(tenant_count(body["domain"]), 1)
+        self.assertEqual(status, 202, raw)
+        self.assertEqual(pending_count(body["domain"]), 1)
         status, raw = post_chunked(b"{" + b" " * 70000 + b"}")
         self.assertEqual(status, 413, raw)
         self.assertEqual(json.loads(raw)["type"], "https://twotier.example/problems/payload-too-large")
@@ -327,14 +332,32 @@ class TestBodies(unittest.TestCase):
 class TestSignUp(unittest.TestCase):
     """POST /v1/tenants."""
 
-    def test_signup_creates_tenant_admin_roles_audit(self):
+    def test_signup_mails_a_link_that_creates_the_tenant(self):
         domain = unique_domain()
         body = signup_body(domain, display_name="M\u00fcller & S\u00f6hne \u2603")
         password = body["admin"]["password"]
+        before = table_counts("tenants", "users")
         r = api("POST", "/v1/tenants", body=body)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(set(r.body), {"status", "email", "expiresAt"})
+        self.assertEqual((r.body["status"], r.body["email"]),
+                         ("verification_sent", body["admin"]["email"]))
+        self.assertRegex(r.body["expiresAt"], API_TIME_RE)
+        self.assertNotIn(password, r.raw.decode("utf-8"))
+        # nothing exists, nothing is reserved, until the link is followed
+        self.assertEqual(table_counts("tenants", "users"), before)
+        self.assertEqual(pending_count(domain), 1)
+        token = signup_link(body["admin"]["email"])
+        self.assertGreaterEqual(len(token), 43)
+        self.assertNotIn(token, sql_value("SELECT token_hash FROM pending_signups WHERE domain = %s"
+                                          % sql_quote(domain)))
+        mail = wait_mails(body["admin"]["email"], 1)[0]
+        self.assertIn(domain, mail.subject)
+        self.assertNotIn(password, mail.body)
+
+        r = verify_signup(token)
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.headers.get("content-type", "").split(";")[0], "application/json")
-        self.assertNotIn(password, r.raw.decode("utf-8"))
         t = r.body
         self.assertRegex(t.get("id", ""), UUID_RE)
         self.assertEqual(t["domain"], domain)
@@ -344,21 +367,16 @@ class TestSignUp(unittest.TestCase):
         self.assertEqual(t["admin"]["email"], body["admin"]["email"])
         self.assertEqual(t["admin"]["roles"], ["global_admin", "admin_agent"])
         self.assertNotIn("password", t["admin"])
-        self.assertNotIn("passwordHash", t["admin"])
         rid = r.headers.get("x-request-id")
-        self.assertTrue(rid)
-
         tid, uid = t["id"], t["admin"]["id"]
         self.assertEqual(sql("SELECT domain, display_name, is_platform FROM tenants WHERE id = %s"
                              % sql_quote(tid)), [[domain, body["displayName"], "0"]])
         rows = sql("SELECT tenant_id, email, password_hash, first_name, last_name, disabled "
                    "FROM users WHERE id = %s" % sql_quote(uid))
-        self.assertEqual(len(rows), 1, rows)
         tenant_id, email, pwhash, first, last, disabled = rows[0]
         self.assertEqual((tenant_id, email, first, last, disabled),
                          (tid, body["admin"]["email"], "Ada", "Lovelace", "0"))
         self.assertTrue(pwhash.startswith("$argon2id$"), pwhash)
-        self.assertNotIn(password, pwhash)
         roles = sorted(sql_value("SELECT roles FROM users WHERE id = %s"
                                  % sql_quote(uid)).split(","))
         self.assertEqual(roles, ["admin_agent", "global_admin"])
@@ -366,75 +384,87 @@ class TestSignUp(unittest.TestCase):
                     "client_addr FROM audit_events WHERE tenant_id = %s" % sql_quote(tid))
         self.assertEqual(audit, [[tid, "anonymous", "tenant.create", "tenant", tid, rid,
                                   "127.0.0.1"]])
+        # the admin signs in with the password of the sign-up
+        r = api("POST", "/v1/auth/token", body={"username": email, "password": password})
+        self.assertEqual(r.status, 200, r)
+        # the link works once
+        p = assert_problem(verify_signup(token), 404, "not-found")
+        self.assertEqual(p["code"], "signup_link_invalid")
 
-    def test_same_domain_again_409(self):
+    def test_the_answer_is_the_same_whether_or_not_it_is_taken(self):
         r, body = signup()
         self.assertEqual(r.status, 201, r)
-        before = table_counts(*IDENTITY_TABLES)
-        again = signup_body(body["domain"])          # same domain, new e-mail
-        again["admin"]["email"] = "other@" + unique_domain()
-        r2 = api("POST", "/v1/tenants", body=again)
-        assert_problem(r2, 409, "conflict")
-        self.assertEqual(table_counts(*IDENTITY_TABLES), before)
-        self.assertEqual(int(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                       % sql_quote(again["admin"]["email"]))), 0)
+        fresh = signup_body()
+        taken_domain = signup_body(body["domain"], email="other@" + body["domain"])
+        taken_email = signup_body(body["domain"], email=body["admin"]["email"])
+        answers = [api("POST", "/v1/tenants", body=b) for b in (fresh, taken_domain, taken_email)]
+        self.assertEqual([a.status for a in answers], [202, 202, 202], answers)
+        shapes = [{k: v for k, v in a.body.items() if k not in ("email", "expiresAt")}
+                  for a in answers]
+        self.assertEqual(shapes[0], shapes[1])
+        self.assertEqual(shapes[0], shapes[2])
+        # whoever holds the mailbox learns it at the link
+        for b in (taken_domain, taken_email):
+            before = len([m for m in mails_to(b["admin"]["email"]) if "/verify-signup" in m.body])
+            r = verify_signup(signup_link(b["admin"]["email"], before + 1))
+            assert_problem(r, 409, "conflict")
+        self.assertEqual(tenant_count(body["domain"]), 1)
 
-    def test_same_email_again_409_and_rolled_back(self):
-        r, body = signup()
-        self.assertEqual(r.status, 201, r)
-        before = table_counts(*IDENTITY_TABLES)
-        other = unique_domain()
-        r2 = api("POST", "/v1/tenants", body=signup_body(other, email=body["admin"]["email"]))
-        assert_problem(r2, 409, "conflict")
-        # the tenant row of the refused sign-up must not survive
-        self.assertEqual(tenant_count(other), 0)
-        self.assertEqual(table_counts(*IDENTITY_TABLES), before)
-
-    def parallel_signups(self, bodies):
-        results = [None] * len(bodies)
-        barrier = threading.Barrier(len(bodies))
-
-        def go(i):
-            barrier.wait()
-            try:
-                results[i] = api("POST", "/v1/tenants", body=bodies[i])
-            except Exception as e:
-                results[i] = e
-        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(bodies))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        for r in results:
-            self.assertNotIsInstance(r, Exception, results)
-        return results
-
-    def test_concurrent_signups_same_domain(self):
+    def test_the_admin_address_must_be_at_the_domain(self):
         domain = unique_domain()
-        bodies = [signup_body(domain, email="a%d@%s" % (i, unique_domain())) for i in range(4)]
-        results = self.parallel_signups(bodies)
-        statuses = sorted(r.status for r in results)
-        self.assertEqual(statuses, [201, 409, 409, 409], results)
+        for email in ("admin@" + unique_domain(), "admin@sub." + domain, "admin@gmail.com"):
+            with self.subTest(email=email):
+                b = assert_problem(api("POST", "/v1/tenants", body=signup_body(domain, email=email)),
+                                   400, "validation-failed")
+                self.assertEqual(field_errors(b), {"admin.email": "not_at_domain"})
+        self.assertEqual(pending_count(domain), 0)
+        # any spelling of the address is stored in its one form
+        r = api("POST", "/v1/tenants", body=signup_body(domain, email="Admin@" + domain.upper()))
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.body["email"], "admin@" + domain)
+
+    def test_pending_sign_ups_race_and_the_first_verified_wins(self):
+        domain = unique_domain()
+        tokens = []
+        for i in range(3):
+            email = "a%d@%s" % (i, domain)
+            r = api("POST", "/v1/tenants", body=signup_body(domain, email=email))
+            self.assertEqual(r.status, 202, r)
+            tokens.append(signup_link(email))
+        self.assertEqual(pending_count(domain), 3)
+        results = parallel(*[lambda t=t: verify_signup(t) for t in tokens[:2]])
+        self.assertEqual(sorted(r.status for r in results), [201, 409], results)
         for r in results:
             if r.status == 409:
                 assert_problem(r, 409, "conflict")
+        assert_problem(verify_signup(tokens[2]), 409, "conflict")
         self.assertEqual(tenant_count(domain), 1)
         tid = sql_value("SELECT id FROM tenants WHERE domain = %s" % sql_quote(domain))
         self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE tenant_id = %s"
                                    % sql_quote(tid)), "1")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s"
-                                   % sql_quote(tid)), "1")
 
-    def test_concurrent_signups_same_email(self):
-        email = "shared@" + unique_domain()
-        bodies = [signup_body(email=email) for _ in range(4)]
-        results = self.parallel_signups(bodies)
-        statuses = sorted(r.status for r in results)
-        self.assertEqual(statuses, [201, 409, 409, 409], results)
-        created = sum(tenant_count(b["domain"]) for b in bodies)
-        self.assertEqual(created, 1, "tenants of refused sign-ups survived")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(email)), "1")
+    def test_one_link_followed_at_once_creates_one_tenant(self):
+        body = signup_body()
+        self.assertEqual(api("POST", "/v1/tenants", body=body).status, 202)
+        token = signup_link(body["admin"]["email"])
+        results = parallel(*[lambda: verify_signup(token) for _ in range(6)])
+        self.assertEqual(sorted(r.status for r in results), [201] + [404] * 5, results)
+        self.assertEqual(tenant_count(body["domain"]), 1)
+
+    def test_a_pending_sign_up_expires(self):
+        body = signup_body()
+        self.assertEqual(api("POST", "/v1/tenants", body=body).status, 202)
+        token = signup_link(body["admin"]["email"])
+        sql("UPDATE pending_signups SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
+            "WHERE domain = %s" % sql_quote(body["domain"]))
+        p = assert_problem(verify_signup(token), 404, "not-found")
+        self.assertEqual(p["code"], "signup_link_invalid")
+        forged = assert_problem(verify_signup(secrets.token_urlsafe(32)), 404, "not-found")
+        self.assertEqual({k: v for k, v in p.items() if k != "requestId"},
+                         {k: v for k, v in forged.items() if k != "requestId"})
+        self.assertEqual(tenant_count(body["domain"]), 0)
+        for bad in ({}, {"token": ""}, {"token": 1}, {"token": "x", "more": 1}):
+            assert_problem(api("POST", "/v1/signup-verifications", body=bad), 400, None)
 
     def test_invalid_fields_400_nothing_written(self):
         cases = [
@@ -607,13 +637,13 @@ class TestRequestId(unittest.TestCase):
 
     def test_log_has_no_password(self):
         since = log_offset()
-        r, body = signup()
-        self.assertEqual(r.status, 201, r)
+        r, body = signup_request()
+        self.assertEqual(r.status, 202, r)
         rid = r.headers["x-request-id"]
         line = wait_log(lambda l: l.get("requestId") == rid, since)
         self.assertIsNotNone(line)
         self.assertEqual((line["route"], line["status"], line["method"]),
-                         ("tenants.create", 201, "POST"))
+                         ("tenants.create", 202, "POST"))
         with open(os.path.join(test_dir(), "log", "twotier-fcgi.log"), "rb") as f:
             f.seek(since)
             self.assertNotIn(body["admin"]["password"].encode(), f.read())
@@ -905,13 +935,13 @@ class TestFaults(unittest.TestCase):
             for i, r in enumerate(results):
                 self.assertNotIsInstance(r, Exception, "request %d: %r" % (i, r))
                 statuses.append(r.status)
-                self.assertIn(r.status, (201, 503), "request %d: %r" % (i, r))
-                if r.status == 201:
+                self.assertIn(r.status, (202, 503), "request %d: %r" % (i, r))
+                if r.status == 202:
                     # answered, so committed
-                    self.assertEqual(tenant_count(bodies[i]["domain"]), 1)
+                    self.assertEqual(pending_count(bodies[i]["domain"]), 1)
                 else:
                     assert_problem(r, 503, "service-unavailable", from_app=False)
-            self.assertIn(201, statuses, "no request in flight completed: %r" % statuses)
+            self.assertIn(202, statuses, "no request in flight completed: %r" % statuses)
             self.assertNotIn(502, statuses)
 
             lines = log_lines(since)
@@ -919,13 +949,13 @@ class TestFaults(unittest.TestCase):
             self.assertIn("stopped", msgs, msgs)
             stop_at = msgs.index("stopped")
             done = [l for l in lines[:stop_at] if l.get("route") == "tenants.create"
-                    and l.get("status") == 201]
-            self.assertEqual(len(done), statuses.count(201), lines)
+                    and l.get("status") == 202]
+            self.assertEqual(len(done), statuses.count(202), lines)
             # at least one request was still running when the signal came
             term_at = [i for i, m in enumerate(msgs) if str(m).startswith("signal ")]
             self.assertTrue(term_at, msgs)
             drained = [l for l in lines[term_at[0]:stop_at] if l.get("route") == "tenants.create"
-                       and l.get("status") == 201]
+                       and l.get("status") == 202]
             self.assertTrue(drained, "no request finished between the signal and 'stopped': %r"
                             % msgs)
 

@@ -249,6 +249,8 @@ class TestSmtp(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        # work accounts first: their sign-up links go to mail_dir
+        cls.tenants = [new_tenant() for _ in range(5)]
         cls.sink = SmtpSink(free_port())
         cls.sink.start()
         restart_service({"TWOTIER_MAIL_TRANSPORT": "smtp", "TWOTIER_SMTP_STARTTLS": "off",
@@ -261,7 +263,7 @@ class TestSmtp(unittest.TestCase):
 
     def test_delivery(self):
         self.sink.start()
-        t = enrolled_tenant()
+        t = enrolled_tenant(tenant=self.tenants.pop())
         rows = wait_outbox(t.id, lambda rows: rows[0][1] == "sent")
         self.assertEqual(rows[0][2], "1")
         got = self.sink.mails_to(t.contact)
@@ -274,7 +276,7 @@ class TestSmtp(unittest.TestCase):
 
     def test_4xx_is_retried_and_delivered_later(self):
         self.sink.start("-r", "RCPT")
-        t = enrolled_tenant()
+        t = enrolled_tenant(tenant=self.tenants.pop())
         rows = wait_outbox(t.id, lambda rows: int(rows[0][2]) >= 1 and rows[0][1] == "pending"
                            and rows[0][3] != "")
         self.assertIn("450", rows[0][3])
@@ -285,7 +287,7 @@ class TestSmtp(unittest.TestCase):
 
     def test_5xx_fails_at_once_and_the_operator_sees_it(self):
         self.sink.start("-f", "RCPT")
-        t = enrolled_tenant()
+        t = enrolled_tenant(tenant=self.tenants.pop())
         rows = wait_outbox(t.id, lambda rows: rows[0][1] == "failed")
         self.assertEqual(rows[0][2], "1")
         self.assertIn("500", rows[0][3])
@@ -323,7 +325,7 @@ class TestSmtp(unittest.TestCase):
 
     def test_server_down_is_retried(self):
         self.sink.stop()
-        t = enrolled_tenant()
+        t = enrolled_tenant(tenant=self.tenants.pop())
         rows = wait_outbox(t.id, lambda rows: int(rows[0][2]) >= 2 and rows[0][1] == "pending")
         self.assertIn("smtp:", rows[0][3])
         self.sink.start()

@@ -117,4 +117,4 @@ class TestSignupClosed(unittest.TestCase):
             stack("fcgi-stop")
             stack("fcgi-start")
             wait_ready()
-        self.assertEqual(api("POST", "/v1/tenants", body=signup_body()).status, 201)
+        self.assertEqual(api("POST", "/v1/tenants", body=signup_body()).status, 202)

@@ -412,11 +412,81 @@ START_TEST(escaped_nul_is_refused)
 }
 END_TEST
 
+/* cJSON skips a leading UTF-8 byte order mark; JSON over HTTP has none
+ * (RFC 8259 §8.1), and a body that starts with one is refused. */
+START_TEST(bom_refused)
+{
+	MALFORMED("\xEF\xBB\xBF{\"name\":\"a\"}");
+	MALFORMED("\xEF\xBB\xBF");
+	struct problem p;
+	cJSON *doc = NULL;
+	memset(&p, 0, sizeof p);
+	static const char body[] = "\xEF\xBB\xBF{\"name\":\"a\"}";
+	ck_assert_int_eq(json_read(body, sizeof body - 1, schema, &doc, &p), -1);
+	ck_assert_ptr_nonnull(strstr(p.detail, "byte order mark"));
+	problem_clear(&p);
+	/* after whitespace it is not JSON at all */
+	MALFORMED(" \xEF\xBB\xBF{\"name\":\"a\"}");
+	/* U+FEFF inside a string is JSON (text fields refuse it: valid_text) */
+	struct run r = read_body("{\"name\":\"\xEF\xBB\xBF\"}");
+	ck_assert_int_eq(r.rc, 0);
+	done(&r);
+}
+END_TEST
+
+/* JSON forbids raw U+0000-U+001F inside strings; cJSON takes them. Between
+ * tokens only tab, line feed and carriage return (and space) are
+ * whitespace; cJSON takes every byte up to space. */
+START_TEST(raw_controls_refused)
+{
+	MALFORMED("{\"name\":\"a\tb\"}");
+	MALFORMED("{\"name\":\"a\nb\"}");
+	MALFORMED("{\"name\":\"a\rb\"}");
+	MALFORMED("{\"name\":\"\x01\"}");
+	MALFORMED("{\"name\":\"a\x1f\"}");
+	MALFORMED("{\"name\":\"\x1b[31m\"}");
+	MALFORMED("{\"na\tme\":\"a\"}"); /* a key is a string too */
+	MALFORMED("{\"name\":\"a\",\"tags\":[\"x\ny\"]}");
+	MALFORMED("{\"name\":\"a\\\"\t\"}"); /* after an escaped quote, still in the string */
+	MALFORMED("{\"name\":\"a\\\t\"}");   /* a raw tab is no escape either */
+	MALFORMED("\x0c{\"name\":\"a\"}");   /* form feed, vertical tab, others: not */
+	MALFORMED("{\"name\":\x0b\"a\"}");   /* whitespace in JSON */
+	MALFORMED("{\"name\":\"a\"}\x01");
+	MALFORMED_BYTES("{\"name\":\"a\"}\0");
+	struct problem p;
+	cJSON *doc = NULL;
+	memset(&p, 0, sizeof p);
+	ck_assert_int_eq(json_read("{\"name\":\"a\tb\"}", 14, schema, &doc, &p), -1);
+	ck_assert_ptr_nonnull(strstr(p.detail, "control character (byte 10)"));
+	problem_clear(&p);
+
+	/* tab, line feed and carriage return between tokens are fine */
+	struct run r = read_body("{\t\"name\"\r\n:\n\"a\"\t}\n");
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(json_str(r.doc, "name"), "a");
+	done(&r);
+	/* escaped forms are fine, and a quote or backslash escaped does not
+	 * end the string early */
+	r = read_body(
+	    "{\"name\":\"\\t\\n\\r\",\"note\":\"\\\\\\\"\\u001f\\u0001\",\"tags\":[\"\\\\\"]}");
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_str_eq(json_str(r.doc, "name"), "\t\n\r");
+	ck_assert_str_eq(json_str(r.doc, "note"), "\\\"\x1f\x01");
+	done(&r);
+	/* DEL and C1 controls are not JSON's business (text fields: valid_text) */
+	r = read_body("{\"name\":\"\x7f\xc2\x85\"}");
+	ck_assert_int_eq(r.rc, 0);
+	done(&r);
+}
+END_TEST
+
 /* Bugs found once, fixed, kept fixed. */
 static TCase *json_regressions(void)
 {
 	TCase *tc = tcase_create("regressions");
 	tcase_add_test(tc, escaped_nul_is_refused);
+	tcase_add_test(tc, bom_refused);
+	tcase_add_test(tc, raw_controls_refused);
 	return tc;
 }
 

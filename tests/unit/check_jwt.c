@@ -9,12 +9,16 @@
 #include <cjson/cJSON.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +120,42 @@ static char *b64s(const char *s)
 	return b64(s, strlen(s));
 }
 
-/* The JWS signature of input with pkey: r || s (64 bytes) for EC, the
- * PKCS#1 v1.5 signature for RSA. Returns its length. */
+/* P-256's order n, from OpenSSL's curve (the code under test has its own
+ * copy); the caller frees it. */
+static BIGNUM *p256_order(void)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	ck_assert_ptr_nonnull(g);
+	BIGNUM *n = BN_dup(EC_GROUP_get0_order(g));
+	EC_GROUP_free(g);
+	ck_assert_ptr_nonnull(n);
+	return n;
+}
+
+/* Whether the s of an r || s signature is low (s <= n/2). */
+static bool s_is_low(const unsigned char sig[64])
+{
+	BIGNUM *n = p256_order(), *s = BN_bin2bn(sig + 32, 32, NULL);
+	ck_assert(s != NULL && BN_rshift1(n, n));
+	bool low = BN_cmp(s, n) <= 0;
+	BN_free(n);
+	BN_free(s);
+	return low;
+}
+
+/* Replaces the s of an r || s signature by n - s: the other signature
+ * ECDSA accepts for the same message and key. */
+static void flip_s(unsigned char sig[64])
+{
+	BIGNUM *n = p256_order(), *s = BN_bin2bn(sig + 32, 32, NULL);
+	ck_assert(s != NULL && BN_sub(s, n, s) && BN_bn2binpad(s, sig + 32, 32) == 32);
+	BN_free(n);
+	BN_free(s);
+}
+
+/* The JWS signature of input with pkey: r || s (64 bytes, s low, as a
+ * canonical signer makes it) for EC, the PKCS#1 v1.5 signature for RSA.
+ * Returns its length. */
 static size_t sign_pkey(EVP_PKEY *pkey, const char *input, unsigned char out[512])
 {
 	unsigned char der[512];
@@ -141,6 +179,8 @@ static size_t sign_pkey(EVP_PKEY *pkey, const char *input, unsigned char out[512
 	ok = BN_bn2binpad(r, out, 32) == 32 && BN_bn2binpad(s, out + 32, 32) == 32;
 	ECDSA_SIG_free(sig);
 	ck_assert(ok);
+	if (!s_is_low(out))
+		flip_s(out);
 	return 64;
 }
 
@@ -1483,6 +1523,212 @@ START_TEST(key_pair_mismatch_refused)
 }
 END_TEST
 
+/* ---- one spelling per token (issue 7, finding 8) ---- */
+
+/* Whether OpenSSL itself (no JOSE rule on top) accepts the r || s
+ * signature sig of input under pkey. */
+static bool ecdsa_accepts(EVP_PKEY *pkey, const char *input, const unsigned char sig[64])
+{
+	ECDSA_SIG *e = ECDSA_SIG_new();
+	ck_assert_ptr_nonnull(e);
+	ck_assert(ECDSA_SIG_set0(e, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL)));
+	unsigned char *der = NULL;
+	int der_len = i2d_ECDSA_SIG(e, &der);
+	ECDSA_SIG_free(e);
+	ck_assert_int_gt(der_len, 0);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+		  EVP_DigestVerify(ctx, der, (size_t)der_len, (const unsigned char *)input,
+				   strlen(input)) == 1;
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return ok;
+}
+
+/* ECDSA is malleable: with (r, s), (r, n - s) verifies too. Only the low
+ * form is accepted, for our issuer and for an external one. */
+START_TEST(es256_high_s_twin_refused)
+{
+	const struct jwt_key *keys[] = {&es, &ext};
+	struct jwt_claims c;
+	size_t which;
+	for (int i = 0; i < 16; i++) {
+		EVP_PKEY *pkey = i % 2 ? ext_pkey : ec_pkey;
+		char *payload = xasprintf(i % 2 ? "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" EXT_AUD
+						  "\",\"sub\":\"ext-%d\",\"exp\":1700000900}"
+						: "{" CLAIMS ",\"n\":%d,\"exp\":1700000900}",
+					  i);
+		char *in = signing_input(HDR_ES, payload);
+		unsigned char sig[512];
+		ck_assert_uint_eq(sign_pkey(pkey, in, sig), 64);
+		ck_assert(s_is_low(sig));
+		char *low = with_sig(in, sig, 64);
+		flip_s(sig);
+		ck_assert(!s_is_low(sig));
+		ck_assert_msg(ecdsa_accepts(pkey, in, sig), "the twin is a valid ECDSA signature");
+		char *high = with_sig(in, sig, 64);
+		EXPECT(jwt_verify(keys, 2, low, NOW, &c, &which), JWT_VALID);
+		/* twice: a refusal is not cached as a success */
+		EXPECT(jwt_verify(keys, 2, high, NOW, &c, &which), JWT_BAD_SIGNATURE);
+		EXPECT(jwt_verify(keys, 2, high, NOW, &c, &which), JWT_BAD_SIGNATURE);
+		free(payload);
+		free(in);
+		free(low);
+		free(high);
+	}
+}
+END_TEST
+
+/* libjwt signs with whichever s OpenSSL draws (high half the time):
+ * jwt_issue hands out only the low form, so every token it makes verifies. */
+START_TEST(es256_issued_tokens_are_low_s)
+{
+	cJSON *roles = roles_array();
+	for (int i = 0; i < 48; i++) {
+		char jti[40];
+		char *t = jwt_issue(&es, "user-1", "tenant-1", roles, 900, NOW, jti);
+		ck_assert_ptr_nonnull(t);
+		const char *sig64 = strrchr(t, '.') + 1;
+		unsigned char sig[64];
+		size_t n = 0;
+		ck_assert_uint_eq(strlen(sig64), 86);
+		ck_assert_int_eq(sodium_base642bin(sig, sizeof sig, sig64, 86, NULL, &n, NULL,
+						   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+				 0);
+		ck_assert_uint_eq(n, 64);
+		ck_assert_msg(s_is_low(sig), "token %d has a high s", i);
+		EXPECT(verify_at(&es, t, NOW, NULL), JWT_VALID);
+		free(t);
+	}
+	cJSON_Delete(roles);
+}
+END_TEST
+
+/* The first '_' in [from, to) of t, or SIZE_MAX. */
+static size_t underscore_in(const char *t, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (t[i] == '_')
+			return i;
+	return SIZE_MAX;
+}
+
+/* libsodium 1.0.18's URL-safe decoder reads every byte 0x80-0xFF as '_':
+ * each such spelling of a segment is refused, in each of the three. */
+START_TEST(segment_high_bytes_refused)
+{
+	/* "???" encodes with a '_' at any alignment; signatures are drawn
+	 * again until one has a '_' too */
+	char *t = NULL;
+	size_t d1 = 0, d2 = 0, at[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+	for (int i = 0; i < 200 && (at[0] == SIZE_MAX || at[1] == SIZE_MAX || at[2] == SIZE_MAX);
+	     i++) {
+		char *header = xasprintf("{\"alg\":\"ES256\",\"kid\":\"%.*s???\"}", i % 3, "xx");
+		char *payload = xasprintf("{" CLAIMS ",\"p\":\"%.*s???\",\"exp\":1700000900}",
+					  (i / 3) % 3, "xx");
+		free(t);
+		t = token_pkey(header, payload, ec_pkey);
+		free(header);
+		free(payload);
+		d1 = (size_t)(strchr(t, '.') - t);
+		d2 = (size_t)(strrchr(t, '.') - t);
+		at[0] = underscore_in(t, 0, d1);
+		at[1] = underscore_in(t, d1 + 1, d2);
+		at[2] = underscore_in(t, d2 + 1, strlen(t));
+	}
+	ck_assert_msg(at[0] != SIZE_MAX && at[1] != SIZE_MAX && at[2] != SIZE_MAX,
+		      "no token with a '_' in every segment");
+	EXPECT(verify_at(&es, t, NOW, NULL), JWT_VALID);
+	static const unsigned char high[] = {0x80, 0x9F, 0xBF, 0xC3, 0xDF, 0xFF};
+	for (size_t seg = 0; seg < 3; seg++) {
+		for (size_t h = 0; h < sizeof high; h++) {
+			char *bad = poke(t, at[seg], (char)high[h]);
+			ck_assert_msg(verify_at(&es, bad, NOW, NULL) == JWT_MALFORMED,
+				      "segment %zu with 0x%02X for '_' not refused", seg,
+				      (unsigned)high[h]);
+			free(bad);
+		}
+	}
+	/* and the same token with its '_' (from the cache, then not) */
+	EXPECT(verify_at(&es, t, NOW, NULL), JWT_VALID);
+	free(t);
+}
+END_TEST
+
+/* cJSON reads \u0000 as a NUL, cutting the string there: "user-1\u0000x"
+ * would be read as "user-1". Refused anywhere, and from any issuer. */
+START_TEST(escaped_nul_refused)
+{
+	const struct jwt_key *keys[] = {&es, &ext};
+	struct jwt_claims c;
+	size_t which;
+	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+				"\",\"sub\":\"user-1\\u0000admin\",\"exp\":1700000900}"),
+	       JWT_MALFORMED);
+	EXPECT(es_check(HDR_ES, "{" CLAIMS ",\"exp\":1700000900,\"x\\u0000\":1}"), JWT_MALFORMED);
+	EXPECT(es_check(HDR_ES, "{" CLAIMS ",\"exp\":1700000900,\"x\":[\"\\u0000\"]}"),
+	       JWT_MALFORMED);
+	EXPECT(es_check("{\"alg\":\"ES256\",\"kid\":\"a\\u0000b\"}", PAYLOAD_OK), JWT_MALFORMED);
+	EXPECT(es_check("{\"alg\":\"ES256\\u0000x\"}", PAYLOAD_OK), JWT_MALFORMED);
+	/* the external issuer's subject */
+	char *t = token_pkey(HDR_ES,
+			     "{\"iss\":\"" EXT_ISS "\",\"aud\":\"" EXT_AUD
+			     "\",\"sub\":\"ext-user\\u0000other\",\"exp\":1700000900}",
+			     ext_pkey);
+	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_MALFORMED);
+	free(t);
+	/* an escaped backslash followed by "u0000" is six characters, not a NUL */
+	t = token_pkey(HDR_ES,
+		       "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+		       "\",\"sub\":\"a\\\\u0000\",\"exp\":1700000900}",
+		       ec_pkey);
+	EXPECT(verify_at(&es, t, NOW, &c), JWT_VALID);
+	ck_assert_str_eq(c.sub, "a\\u0000");
+	free(t);
+	/* other escapes are read as they were */
+	t = token_pkey(HDR_ES,
+		       "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+		       "\",\"sub\":\"user\\u0041\\u00e9\\\"\",\"exp\":1700000900}",
+		       ec_pkey);
+	EXPECT(verify_at(&es, t, NOW, &c), JWT_VALID);
+	ck_assert_str_eq(c.sub, "userA\xc3\xa9\"");
+	free(t);
+}
+END_TEST
+
+/* JSON forbids raw control characters in strings (cJSON takes them), and
+ * between tokens allows only tab, line feed and carriage return. */
+START_TEST(raw_controls_in_claims_refused)
+{
+	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+				"\",\"sub\":\"user\t1\",\"exp\":1700000900}"),
+	       JWT_MALFORMED);
+	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+				"\",\"sub\":\"user\n1\",\"exp\":1700000900}"),
+	       JWT_MALFORMED);
+	EXPECT(es_check(HDR_ES, "{\"iss\":\"" ISS "\",\"aud\":\"" AUD
+				"\",\"sub\":\"user\x1b[1\",\"exp\":1700000900}"),
+	       JWT_MALFORMED);
+	EXPECT(es_check("{\"alg\":\"ES256\",\"kid\":\"\x01\"}", PAYLOAD_OK), JWT_MALFORMED);
+	EXPECT(es_check(HDR_ES, "\x0c" PAYLOAD_OK), JWT_MALFORMED);
+	EXPECT(es_check(HDR_ES, "{\x01" CLAIMS ",\"exp\":1700000900}"), JWT_MALFORMED);
+	/* tab, line feed and carriage return between tokens are fine */
+	EXPECT(es_check(HDR_ES, "{\t" CLAIMS ",\r\n\"exp\":1700000900}"), JWT_VALID);
+}
+END_TEST
+
+static TCase *jwt_one_spelling(void)
+{
+	TCase *tc = tcase_create("one spelling");
+	tcase_add_unchecked_fixture(tc, keys_setup, keys_teardown);
+	tcase_add_test(tc, es256_high_s_twin_refused);
+	tcase_add_test(tc, es256_issued_tokens_are_low_s);
+	tcase_add_test(tc, segment_high_bytes_refused);
+	tcase_add_test(tc, escaped_nul_refused);
+	tcase_add_test(tc, raw_controls_in_claims_refused);
+	return tc;
+}
+
 static TCase *jwt_regressions(void)
 {
 	TCase *tc = tcase_create("regressions");
@@ -1567,5 +1813,6 @@ Suite *jwt_suite(void)
 	tcase_add_test(cost, verify_cost);
 	suite_add_tcase(s, cost);
 	suite_add_tcase(s, jwt_regressions());
+	suite_add_tcase(s, jwt_one_spelling());
 	return s;
 }

@@ -1,6 +1,12 @@
+#include "api/app.h"
+#include "api/handlers.h"
+#include "core/problem.h"
 #include "core/util.h"
+#include "core/xalloc.h"
 #include "http/http.h"
 #include "suites.h"
+
+#include <sodium.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -267,6 +273,129 @@ START_TEST(text_rejects_controls_and_blanks)
 	ck_assert(!valid_text("a\x7f", 1, 10));
 	ck_assert(!valid_text(" ", 1, 10));
 	ck_assert(!valid_text("     ", 1, 10));
+}
+END_TEST
+
+/* Names of invisible characters only, or holding a bidirectional override
+ * ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf"), are refused (issue 7,
+ * finding 9); so are U+FEFF and C1 controls anywhere. */
+#define ZWSP "\xe2\x80\x8b" /* U+200B zero-width space */
+#define ZWNJ "\xe2\x80\x8c" /* U+200C */
+#define ZWJ  "\xe2\x80\x8d" /* U+200D */
+#define WJ   "\xe2\x81\xa0" /* U+2060 word joiner */
+#define BOM  "\xef\xbb\xbf" /* U+FEFF */
+#define NBSP "\xc2\xa0"	    /* U+00A0 */
+#define IDSP "\xe3\x80\x80" /* U+3000 ideographic space */
+#define RLO  "\xe2\x80\xae" /* U+202E right-to-left override */
+
+START_TEST(text_refuses_invisible_only)
+{
+	ck_assert(!valid_text(ZWSP, 1, 10));
+	ck_assert(!valid_text(ZWSP ZWSP ZWSP, 1, 10));
+	ck_assert(!valid_text(ZWNJ ZWJ WJ, 1, 10));
+	ck_assert(!valid_text(NBSP, 1, 10));
+	ck_assert(!valid_text(IDSP IDSP, 1, 10));
+	ck_assert(!valid_text(" " ZWSP " " NBSP " " IDSP, 1, 20));
+	ck_assert(!valid_text("\xe2\x80\x83\xe2\x80\x8a", 1, 10)); /* em space, hair space */
+	ck_assert(!valid_text("\xe2\x80\x8e\xe2\x80\x8f", 1, 10)); /* LRM, RLM */
+	ck_assert(!valid_text("\xe3\x85\xa4", 1, 10));		   /* Hangul filler */
+	ck_assert(!valid_text("\xe1\xa0\x8e", 1, 10));		   /* Mongolian vowel sep. */
+	/* an optional field may stay blank, as with spaces */
+	ck_assert(valid_text(ZWSP, 0, 10));
+	ck_assert(valid_text(" ", 0, 10));
+	/* something visible among them is fine */
+	ck_assert(valid_text(ZWSP "a" ZWSP, 1, 10));
+	ck_assert(valid_text("Ada" NBSP "Lovelace", 1, 20));
+	ck_assert(valid_text("\xf0\x9f\x91\xa8" ZWJ "\xf0\x9f\x91\xa9", 1, 20)); /* emoji ZWJ */
+	ck_assert(valid_text("Jos\xc3\xa9", 1, 10));
+	ck_assert(valid_text("\xd8\xb9\xd9\x85\xd8\xb1", 1, 10)); /* Arabic */
+	ck_assert(valid_text("\xe5\x90\x8d\xe5\x89\x8d", 1, 10)); /* CJK */
+	ck_assert(valid_text("\xf0\x9f\x98\x80", 1, 10));	  /* 4 bytes */
+}
+END_TEST
+
+START_TEST(text_refuses_bidi_bom_c1)
+{
+	ck_assert(!valid_text(RLO, 1, 10));
+	ck_assert(!valid_text("invoice" RLO "fdp.exe", 1, 20));
+	ck_assert(!valid_text("a\xe2\x80\xaa", 1, 10)); /* U+202A LRE */
+	ck_assert(!valid_text("a\xe2\x80\xab", 1, 10)); /* U+202B RLE */
+	ck_assert(!valid_text("a\xe2\x80\xac", 1, 10)); /* U+202C PDF */
+	ck_assert(!valid_text("a\xe2\x80\xad", 1, 10)); /* U+202D LRO */
+	ck_assert(!valid_text("a\xe2\x81\xa6", 1, 10)); /* U+2066 LRI */
+	ck_assert(!valid_text("a\xe2\x81\xa7", 1, 10)); /* U+2067 RLI */
+	ck_assert(!valid_text("a\xe2\x81\xa8", 1, 10)); /* U+2068 FSI */
+	ck_assert(!valid_text("a\xe2\x81\xa9", 1, 10)); /* U+2069 PDI */
+	/* just outside the ranges */
+	ck_assert(valid_text("a\xe2\x80\xa9", 1, 10)); /* U+2029 (a blank) */
+	ck_assert(valid_text("a\xe2\x80\xaf", 1, 10)); /* U+202F narrow nbsp */
+	ck_assert(valid_text("a\xe2\x81\xa5", 1, 10)); /* U+2065 */
+	ck_assert(valid_text("a\xe2\x81\xaa", 1, 10)); /* U+206A */
+	/* U+FEFF anywhere, even among visible text, and even when optional */
+	ck_assert(!valid_text(BOM "Ada", 1, 10));
+	ck_assert(!valid_text("A" BOM "da", 1, 10));
+	ck_assert(!valid_text(BOM, 0, 10));
+	/* C1 controls U+0080-U+009F; U+00A0 and U+00A1 are not */
+	ck_assert(!valid_text("a\xc2\x80", 1, 10));
+	ck_assert(!valid_text("a\xc2\x85", 1, 10));
+	ck_assert(!valid_text("a\xc2\x9b[31m", 1, 10));
+	ck_assert(!valid_text("a\xc2\x9f", 1, 10));
+	ck_assert(!valid_text("\xc2\x85", 0, 10));
+	ck_assert(valid_text("a\xc2\xa1", 1, 10));
+	/* ASCII controls still */
+	ck_assert(!valid_text("a\x01", 1, 10));
+	ck_assert(!valid_text("a\x1f", 1, 10));
+	ck_assert(!valid_text("\t", 0, 10));
+	/* malformed UTF-8: a stray continuation, a lone lead byte, an
+	 * overlong '/', a surrogate, beyond U+10FFFF */
+	ck_assert(!valid_text("a\x80", 1, 10));
+	ck_assert(!valid_text("a\xc3", 1, 10));
+	ck_assert(!valid_text("\xc0\xaf", 1, 10));
+	ck_assert(!valid_text("\xe0\x80\xaf", 1, 10));
+	ck_assert(!valid_text("\xed\xa0\x80", 1, 10));
+	ck_assert(!valid_text("\xf4\x90\x80\x80", 1, 10));
+	ck_assert(!valid_text("\xff", 1, 10));
+	ck_assert(!valid_text("a\xe2\x80", 1, 10)); /* cut short */
+}
+END_TEST
+
+START_TEST(text_blank_counts_every_blank)
+{
+	ck_assert(text_blank(NULL));
+	ck_assert(text_blank(""));
+	ck_assert(text_blank("            ")); /* the 12-space password */
+	ck_assert(text_blank(" \t\n\v\f\r"));
+	ck_assert(text_blank(NBSP IDSP ZWSP ZWNJ ZWJ WJ BOM));
+	ck_assert(text_blank("\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xa8\xe2\x80\xa9\xe2\x81\x9f"));
+	ck_assert(text_blank("\xe1\x9a\x80\xc2\x85")); /* U+1680, U+0085 */
+	ck_assert(!text_blank("a"));
+	ck_assert(!text_blank("            a"));
+	ck_assert(!text_blank(ZWSP "." ZWSP));
+	ck_assert(!text_blank("\xff"));	     /* a malformed byte is not a blank */
+	ck_assert(!text_blank(" \xe2\x80")); /* nor a cut sequence */
+	ck_assert(!text_blank(RLO));	     /* refused by valid_text, but not blank */
+}
+END_TEST
+
+START_TEST(base64url_alphabet)
+{
+	ck_assert(valid_base64url(
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 64));
+	ck_assert(valid_base64url("ab=", 2)); /* only len bytes are looked at */
+	ck_assert(!valid_base64url("ab=", 3));
+	ck_assert(!valid_base64url("", 0));
+	ck_assert(!valid_base64url(NULL, 0));
+	ck_assert(!valid_base64url(NULL, 4));
+	static const char *const bad[] = {"ab+c", "ab/c", "ab c", "ab.c", "ab\nc", "ab~c", "ab%5F"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!valid_base64url(bad[i], strlen(bad[i])), "%s", bad[i]);
+	/* libsodium 1.0.18 reads each of these as '_' */
+	for (int c = 0x80; c <= 0xFF; c++) {
+		char s[5] = {'a', 'b', (char)c, 'c', '\0'};
+		ck_assert_msg(!valid_base64url(s, 4), "0x%02X", (unsigned)c);
+	}
+	char nul[4] = {'a', '\0', 'b', 'c'};
+	ck_assert(!valid_base64url(nul, 4));
 }
 END_TEST
 
@@ -800,6 +929,110 @@ START_TEST(query_zero_buffer)
 }
 END_TEST
 
+/* ---- the callers of these checks (lib/api) ---- */
+
+/* The one field error of p: its field and code; NULL when there is none. */
+static const char *field_error(const struct problem *p, const char *member)
+{
+	if (p->kind != PROBLEM_VALIDATION || cJSON_GetArraySize(p->errors) != 1)
+		return NULL;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(p->errors, 0), member);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ctx_page with the query string query: 0 and after, or -1 and the
+ * problem's field. */
+static int page(const char *query, char after[40], struct problem *p)
+{
+	struct request req = {0};
+	struct ctx c = {0};
+	long limit = 0;
+	req.query = query;
+	c.req = &req;
+	int rc = ctx_page(&c, &limit, after);
+	*p = c.problem;
+	return rc;
+}
+
+/* A list cursor is strict base64url (issue 7): libsodium 1.0.18 reads
+ * bytes 0x80-0xFF as '_'. (A UUID's encoding has no '_', and uuid_valid
+ * refused what those bytes decode to; the alphabet is now checked first.) */
+START_TEST(cursor_strict_base64url)
+{
+	char id[UUID_STR], cursor[64], after[40], *query;
+	uuid_v7(id);
+	sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)id, strlen(id),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	ck_assert_uint_eq(strlen(cursor), 48);
+	const char *u = cursor + 20;
+	struct problem p;
+	query = xasprintf("cursor=%s", cursor);
+	ck_assert_int_eq(page(query, after, &p), 0);
+	ck_assert_str_eq(after, id);
+	problem_clear(&p);
+	free(query);
+	static const char *const spellings[] = {"%80", "%BF", "%DF", "%FF", "%2B",
+						"%2F", "%3D", "%20", "%2E"};
+	for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+		query =
+		    xasprintf("cursor=%.*s%s%s", (int)(u - cursor), cursor, spellings[i], u + 1);
+		ck_assert_msg(page(query, after, &p) == -1, "%s accepted", query);
+		ck_assert_str_eq(field_error(&p, "field"), "cursor");
+		ck_assert_str_eq(field_error(&p, "code"), "invalid");
+		problem_clear(&p);
+		free(query);
+	}
+	/* padded, or with a byte more */
+	query = xasprintf("cursor=%s%%3D%%3D", cursor);
+	ck_assert_int_eq(page(query, after, &p), -1);
+	problem_clear(&p);
+	free(query);
+}
+END_TEST
+
+/* check_person (users and sign-up): a password of blanks only is refused
+ * (issue 7, finding 9), whatever its length. */
+START_TEST(person_password_not_only_blanks)
+{
+	static const char *const blank[] = {
+	    "            ",	 "\t\t\t\t\t\t\t\t\t\t\t\t", NBSP NBSP NBSP NBSP NBSP NBSP,
+	    IDSP IDSP IDSP IDSP, ZWSP ZWSP ZWSP ZWSP,	     "      " NBSP "   " IDSP};
+	for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
+		struct problem p = {0};
+		check_person(&p, "admin.", "ada@contoso.com", blank[i], "Ada", "Admin");
+		ck_assert_msg(field_error(&p, "field") != NULL, "password %zu accepted", i);
+		ck_assert_str_eq(field_error(&p, "field"), "admin.password");
+		ck_assert_str_eq(field_error(&p, "code"), "invalid");
+		ck_assert_str_eq(field_error(&p, "message"),
+				 "must contain something other than blanks");
+		problem_clear(&p);
+	}
+	/* too short stays too short (one error, not two) */
+	struct problem p = {0};
+	check_person(&p, "", "ada@contoso.com", "   ", "Ada", "Admin");
+	ck_assert_str_eq(field_error(&p, "code"), "too_short");
+	problem_clear(&p);
+	/* blanks around something are a password */
+	static const char *const fine[] = {"           .", " a long passphrase ",
+					   "correct horse battery staple"};
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		memset(&p, 0, sizeof p);
+		check_person(&p, "", "ada@contoso.com", fine[i], "Ada", "Admin");
+		ck_assert_msg(p.kind == PROBLEM_NONE, "'%s' refused", fine[i]);
+		problem_clear(&p);
+	}
+	/* and names of invisible characters only, or with an override */
+	memset(&p, 0, sizeof p);
+	check_person(&p, "", "ada@contoso.com", "a long passphrase", ZWSP ZWSP, "Admin");
+	ck_assert_str_eq(field_error(&p, "field"), "firstName");
+	problem_clear(&p);
+	memset(&p, 0, sizeof p);
+	check_person(&p, "", "ada@contoso.com", "a long passphrase", "Ada", "nimdA" RLO);
+	ck_assert_str_eq(field_error(&p, "field"), "lastName");
+	problem_clear(&p);
+}
+END_TEST
+
 /* Bug found: the country list had no blank after its last code, so a code
  * not in it ("XX") stepped over the list's NUL and read on past it. */
 START_TEST(country_unknown_stays_in_list)
@@ -817,6 +1050,8 @@ static TCase *util_regressions(void)
 	tcase_add_test(tc, sql_to_api_pads_short_fraction);
 	tcase_add_test(tc, query_zero_buffer);
 	tcase_add_test(tc, country_unknown_stays_in_list);
+	tcase_add_test(tc, cursor_strict_base64url);
+	tcase_add_test(tc, person_password_not_only_blanks);
 	return tc;
 }
 
@@ -844,6 +1079,10 @@ Suite *util_suite(void)
 	tcase_add_test(checks, email_rejects);
 	tcase_add_test(checks, text_bounds);
 	tcase_add_test(checks, text_rejects_controls_and_blanks);
+	tcase_add_test(checks, text_refuses_invisible_only);
+	tcase_add_test(checks, text_refuses_bidi_bom_c1);
+	tcase_add_test(checks, text_blank_counts_every_blank);
+	tcase_add_test(checks, base64url_alphabet);
 	tcase_add_test(checks, country_ok);
 	tcase_add_test(checks, country_rejects);
 	tcase_add_test(checks, country_count);
