@@ -15,7 +15,7 @@ import time
 import unittest
 
 from harness import (API_TIME_RE, NGINX_REQUEST_ID_RE, UUID_RE, api, assert_problem, env,
-                     fcgi_pid, field_errors, log_lines, log_offset, mails_to, metric_value,
+                     fcgi_pid, field_errors, log_lines, log_offset, metric_value,
                      parallel, pid_running, port, run_binary, shared_file, signup, signup_body,
                      signup_link, signup_request, sql, sql_quote, sql_value, stack, table_counts,
                      test_dir, unique_domain, verify_signup, wait_log, wait_mails, wait_ready)
@@ -404,10 +404,10 @@ class TestSignUp(unittest.TestCase):
         self.assertEqual(shapes[0], shapes[1])
         self.assertEqual(shapes[0], shapes[2])
         # whoever holds the mailbox learns it at the link
-        for b in (taken_domain, taken_email):
-            before = len([m for m in mails_to(b["admin"]["email"]) if "/verify-signup" in m.body])
-            r = verify_signup(signup_link(b["admin"]["email"], before + 1))
-            assert_problem(r, 409, "conflict")
+        r = verify_signup(signup_link(taken_domain["admin"]["email"]))
+        assert_problem(r, 409, "conflict")
+        r = verify_signup(signup_link(taken_email["admin"]["email"], 2))
+        assert_problem(r, 409, "conflict")
         self.assertEqual(tenant_count(body["domain"]), 1)
 
     def test_the_admin_address_must_be_at_the_domain(self):
