@@ -312,9 +312,10 @@ int main(int argc, char **argv)
 		app.keys[app.n_keys++] = &external_key;
 	}
 	char from[CONFIG_STR];
-	/* a lease renewed before each delivery must outlast one */
-	if (cfg.mail_sender && cfg.mail_lease <= cfg.smtp_timeout) {
-		log_msg(LOG_ERROR, "%s: mail_lease (%d s) must be longer than smtp_timeout (%d s)",
+	/* the sender renews a lease once half of it is gone: the other half
+	 * must outlast a delivery */
+	if (cfg.mail_sender && cfg.mail_lease < 2 * cfg.smtp_timeout) {
+		log_msg(LOG_ERROR, "%s: mail_lease (%d s) must be at least twice smtp_timeout (%d s)",
 			conf, cfg.mail_lease, cfg.smtp_timeout);
 		goto out;
 	}

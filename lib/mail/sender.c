@@ -76,6 +76,13 @@ const struct db_stmt_def stmt_outbox_release = {
     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
     2, 0};
 
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 double mail_backoff(int attempt, int base, int max)
 {
 	double d = (double)base * pow(2.0, attempt > 1 ? attempt - 1 : 0);
@@ -212,6 +219,8 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 	int rc = -1;
 	memset(out, 0, sizeof *out);
 	w.items = xcalloc(batch, sizeof *w.items);
+	struct timespec claimed_at;
+	clock_gettime(CLOCK_MONOTONIC, &claimed_at);
 	if (db_run(db, claim_run, &w, p) != 0)
 		goto out;
 	out->claimed = w.n;
@@ -230,15 +239,22 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 				goto out;
 			continue;
 		}
-		mw.stmt = STMT_outbox_renew;
-		mw.args[0] = db_int(cfg->mail_lease);
-		mw.args[1] = db_str(c->id);
-		mw.args[2] = db_str(claimer);
-		problem_clear(p);
-		if (db_run(db, mark_run, &mw, p) != 0)
-			goto out;
-		if (mw.affected == 0)
-			continue; /* no longer ours */
+		/* half the lease gone: renew it before this delivery, so that
+		 * what is left of it (at least mail_lease / 2 >= smtp_timeout)
+		 * outlasts the delivery; a mail whose lease ran out is no
+		 * longer ours */
+		if (seconds_since(&claimed_at) > cfg->mail_lease / 2.0) {
+			mw.stmt = STMT_outbox_renew;
+			mw.args[0] = db_int(cfg->mail_lease);
+			mw.args[1] = db_str(c->id);
+			mw.args[2] = db_str(claimer);
+			problem_clear(p);
+			if (db_run(db, mark_run, &mw, p) != 0)
+				goto out;
+			if (mw.affected == 0)
+				continue;
+			clock_gettime(CLOCK_MONOTONIC, &claimed_at);
+		}
 		enum mail_result r = deliver(t, cfg, c, err, sizeof err);
 		if (r == MAIL_RETRY && c->attempt >= cfg->mail_max_attempts)
 			r = MAIL_FAILED;
