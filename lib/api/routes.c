@@ -8,8 +8,10 @@
 #define ANY  ACCESS_ANYONE
 #define AUTH ACCESS_AUTH
 #define GA   ROLE_GLOBAL_ADMIN
-/* a global admin rules its tenant: whatever an admin agent may, it may */
-#define AA   (ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT)
+/* a global admin rules its tenant: whatever an admin agent may, it may
+ * (no parentheses: tests/openapi reads this table, and it only sits
+ * between two commas) */
+#define AA   ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT
 #define OP   ROLE_OPERATOR
 #define PRO  SCOPE_PROFILES_READ
 #define BODY ROUTE_BODY
