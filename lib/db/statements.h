@@ -71,6 +71,7 @@
 	X(transition_insert)                                                                       \
 	X(verification_insert)                                                                     \
 	X(verification_by_hash)                                                                    \
+	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \
 	X(verification_replace)                                                                    \

@@ -60,6 +60,12 @@ const struct db_stmt_def stmt_verification_by_hash = {
     "FROM email_verifications v WHERE v.token_hash = ? FOR UPDATE",
     2, 4};
 
+/* which enrolment a token is of, without a lock: the enrolment is locked
+ * first, then the token (the order of resend, and of every change) */
+const struct db_stmt_def stmt_verification_find = {
+    STMT_verification_find, "verification_find",
+    "SELECT enrollment_id FROM email_verifications WHERE token_hash = ?", 1, 1};
+
 const struct db_stmt_def stmt_verification_use = {
     STMT_verification_use, "verification_use",
     "UPDATE email_verifications SET used_at = ? WHERE id = ?", 2, 0};
@@ -428,24 +434,29 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	char now[TIME_STR], vid[UUID_STR], eid[UUID_STR];
 	bool found;
 	time_now(now, NULL);
-	struct db_arg a[] = {db_str(now), db_str(w->hash)};
-	enum db_status rc = db_exec(db, STMT_verification_by_hash, a, &rows, NULL);
+	struct db_arg h[] = {db_str(w->hash)};
+	enum db_status rc = db_exec(db, STMT_verification_find, h, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
-	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 2), "0") != 0 ||
-	    strcmp(db_cell(&rows, 0, 3), "0") != 0) {
+	if (rows.n_rows == 0) {
+		rc = link_invalid(p);
+		goto out;
+	}
+	db_cell_copy(&rows, 0, 0, eid, sizeof eid);
+	db_rows_free(&rows);
+	rc = lock_enrollment(db, STMT_enrollment_lock_id, eid, &l, &found);
+	if (rc != DB_OK)
+		goto out;
+	struct db_arg a[] = {db_str(now), db_str(w->hash)};
+	rc = db_exec(db, STMT_verification_by_hash, a, &rows, NULL);
+	if (rc != DB_OK)
+		goto out;
+	if (!found || strcmp(l.status, "pending_email_verification") != 0 || rows.n_rows == 0 ||
+	    strcmp(db_cell(&rows, 0, 2), "0") != 0 || strcmp(db_cell(&rows, 0, 3), "0") != 0) {
 		rc = link_invalid(p);
 		goto out;
 	}
 	db_cell_copy(&rows, 0, 0, vid, sizeof vid);
-	db_cell_copy(&rows, 0, 1, eid, sizeof eid);
-	rc = lock_enrollment(db, STMT_enrollment_lock_id, eid, &l, &found);
-	if (rc != DB_OK)
-		goto out;
-	if (!found || strcmp(l.status, "pending_email_verification") != 0) {
-		rc = link_invalid(p);
-		goto out;
-	}
 	struct db_arg u[] = {db_str(now), db_str(vid)};
 	struct db_arg s[] = {db_str(now), db_str(now), db_str(eid)};
 	/* the token is the proof: the change has no user behind it */

@@ -39,9 +39,12 @@ const struct db_stmt_def stmt_support_update = {
     "version = version + 1 WHERE tenant_id = ?",
     5, 0};
 
+/* Every change of a profile locks the enrolment first, as a change of its
+ * status does (enrollment.c): one order of locks, so they never deadlock,
+ * and the status read here cannot change before the commit. */
 const struct db_stmt_def stmt_enrollment_status_of = {
     STMT_enrollment_status_of, "enrollment_status_of",
-    "SELECT status FROM enrollments WHERE tenant_id = ?", 1, 1};
+    "SELECT status FROM enrollments WHERE tenant_id = ? FOR UPDATE", 1, 1};
 
 const struct db_stmt_def stmt_organization_get = {
     STMT_organization_get, "organization_get",
@@ -173,17 +176,19 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
-	enum db_status rc =
-	    lock_current(db, STMT_legal_lock, w, &rows, legal_read_any, &cur, &cur.version, p);
+	char status[32] = "";
+	enum db_status rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
+	if (rc != DB_OK)
+		goto out;
+	db_cell_copy(&rows, 0, 0, status, sizeof status);
+	db_rows_free(&rows);
+	rc = lock_current(db, STMT_legal_lock, w, &rows, legal_read_any, &cur, &cur.version, p);
 	if (rc != DB_OK)
 		goto out;
 	if (strcmp(cur.country, in->country) != 0) {
 		db_rows_free(&rows);
-		rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
-		if (rc != DB_OK)
-			goto out;
 		/* the CSP country is the programme's contract with the reseller */
-		if (rows.n_rows > 0 && strcmp(db_cell(&rows, 0, 0), "approved") == 0) {
+		if (strcmp(status, "approved") == 0) {
 			problem_set(p, PROBLEM_RULE_REFUSED,
 				    "the CSP country (%s) cannot change once the enrolment is "
 				    "approved",
@@ -253,8 +258,12 @@ static enum db_status support_put_run(struct db *db, void *arg, struct problem *
 	struct support_profile *in = w->in, cur = {0};
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
-	enum db_status rc =
-	    lock_current(db, STMT_support_lock, w, &rows, support_read_any, &cur, &cur.version, p);
+	struct db_arg t[] = {db_str(w->a->tenant_id)};
+	enum db_status rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
+	if (rc != DB_OK)
+		goto out;
+	db_rows_free(&rows);
+	rc = lock_current(db, STMT_support_lock, w, &rows, support_read_any, &cur, &cur.version, p);
 	if (rc != DB_OK)
 		goto out;
 	time_now(at, in->updated_at);
