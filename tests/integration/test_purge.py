@@ -75,3 +75,32 @@ class TestPurge(unittest.TestCase):
         line = wait_log(lambda l: l.get("msg") == "purged", since)
         self.assertIsNotNone(line)
         self.assertIsInstance(line.get("idempotencyKeys"), int)
+
+
+class TestPurgeSignups(unittest.TestCase):
+
+    def test_expired_sign_ups_and_account_counters_go(self):
+        p = secrets.token_hex(4)
+        for i, hours in enumerate((-1, -100, 50)):
+            sql("INSERT INTO pending_signups (id, domain, display_name, email, password_hash, "
+                "first_name, last_name, token_hash, created_at, expires_at) VALUES "
+                "(UUID(), %s, 'P', %s, 'x', 'P', 'Q', SHA2(%s, 256), UTC_TIMESTAMP(6), "
+                "UTC_TIMESTAMP(6) + INTERVAL %d HOUR)"
+                % (sql_quote("%s-%d.example.com" % (p, i)), sql_quote("a@%s-%d.example.com" % (p, i)),
+                   sql_quote(p + str(i)), hours))
+        sql("INSERT INTO signin_account_failures (account_hash, failures, window_start) VALUES "
+            "(SHA2(%s, 256), 7, UTC_TIMESTAMP(6) - INTERVAL 16 MINUTE), "
+            "(SHA2(%s, 256), 7, UTC_TIMESTAMP(6))" % (sql_quote(p + "old"), sql_quote(p + "new")))
+
+        def left(table, where):
+            return int(sql_value("SELECT COUNT(*) FROM %s WHERE %s" % (table, where)))
+        r = run_binary([env("TWOTIER_ADMIN_BIN"), "-c", env("TWOTIER_CONF"), "purge"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"\d+ pending sign-ups")
+        self.assertEqual(left("pending_signups", "domain LIKE %s" % sql_quote(p + "-%")), 1)
+        self.assertEqual(left("pending_signups", "domain = %s" % sql_quote(p + "-2.example.com")),
+                         1)
+        self.assertEqual(left("signin_account_failures", "account_hash = SHA2(%s, 256)"
+                              % sql_quote(p + "old")), 0)
+        self.assertEqual(left("signin_account_failures", "account_hash = SHA2(%s, 256)"
+                              % sql_quote(p + "new")), 1)
