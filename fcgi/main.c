@@ -76,6 +76,7 @@ static void request_read(FCGX_Request *fr, struct request *req, char **body)
 	req->idempotency_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", fr->envp);
 	req->cors_request_method = FCGX_GetParam("HTTP_ACCESS_CONTROL_REQUEST_METHOD", fr->envp);
 	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	req->forwarded_for = FCGX_GetParam("HTTP_X_FORWARDED_FOR", fr->envp);
 	request_id_choose(req, FCGX_GetParam("HTTP_X_REQUEST_ID", fr->envp),
 			  FCGX_GetParam("REQUEST_ID", fr->envp));
 
@@ -315,8 +316,9 @@ int main(int argc, char **argv)
 	/* the sender renews a lease once half of it is gone: the other half
 	 * must outlast a delivery */
 	if (cfg.mail_sender && cfg.mail_lease < 2 * cfg.smtp_timeout) {
-		log_msg(LOG_ERROR, "%s: mail_lease (%d s) must be at least twice smtp_timeout (%d s)",
-			conf, cfg.mail_lease, cfg.smtp_timeout);
+		log_msg(LOG_ERROR,
+			"%s: mail_lease (%d s) must be at least twice smtp_timeout (%d s)", conf,
+			cfg.mail_lease, cfg.smtp_timeout);
 		goto out;
 	}
 	if (mail_address_of(cfg.mail_from, from, sizeof from) != 0) {

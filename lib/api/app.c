@@ -10,6 +10,7 @@
 #include "http/json.h"
 #include "mail/outbox.h"
 
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -69,12 +70,8 @@ const char *ctx_actor_id(const struct ctx *c)
 
 struct actor ctx_actor(const struct ctx *c)
 {
-	struct actor a = {ctx_actor_type(c),
-			  ctx_actor_id(c),
-			  c->principal.tenant_id,
-			  c->req->request_id,
-			  c->req->remote_addr ? c->req->remote_addr : "",
-			  c->principal.roles};
+	struct actor a = {ctx_actor_type(c),  ctx_actor_id(c), c->principal.tenant_id,
+			  c->req->request_id, c->client_addr,  c->principal.roles};
 	return a;
 }
 
@@ -449,8 +446,7 @@ static int run_handler(struct ctx *c)
 		snprintf(principal, sizeof principal, "t:%s", c->principal.token_id);
 		break;
 	case PRINCIPAL_NONE:
-		snprintf(principal, sizeof principal, "a:%.64s",
-			 req->remote_addr ? req->remote_addr : "");
+		snprintf(principal, sizeof principal, "a:%.64s", c->client_addr);
 		break;
 	}
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -479,6 +475,57 @@ static int run_handler(struct ctx *c)
 	return 0;
 }
 
+/* True when addr is one of the comma-separated list. */
+static int address_listed(const char *list, const char *addr, size_t n)
+{
+	while (n > 0 && *list != '\0') {
+		while (*list == ' ' || *list == ',')
+			list++;
+		size_t len = strcspn(list, " ,");
+		if (len == n && strncmp(list, addr, n) == 0)
+			return 1;
+		list += len;
+	}
+	return 0;
+}
+
+/* REMOTE_ADDR, unless it is a trusted proxy: then the nearest address of
+ * X-Forwarded-For (read from the right) that is not one, if it is an IP
+ * address. */
+static void client_addr_choose(const struct config *cfg, const struct request *req, char out[46])
+{
+	const char *remote = req->remote_addr ? req->remote_addr : "";
+	snprintf(out, 46, "%s", remote);
+	if (req->forwarded_for == NULL ||
+	    !address_listed(cfg->trusted_proxies, remote, strlen(remote)))
+		return;
+	const char *end = req->forwarded_for + strlen(req->forwarded_for);
+	while (end > req->forwarded_for) {
+		const char *start = end;
+		while (start > req->forwarded_for && start[-1] != ',')
+			start--;
+		const char *a = start, *b = end;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		char addr[46];
+		unsigned char bin[16];
+		size_t n = (size_t)(b - a);
+		if (n == 0 || n >= sizeof addr)
+			return;
+		memcpy(addr, a, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+			return;
+		if (!address_listed(cfg->trusted_proxies, addr, n)) {
+			memcpy(out, addr, n + 1);
+			return;
+		}
+		end = start > req->forwarded_for ? start - 1 : start;
+	}
+}
+
 void app_handle(const struct app *app, struct worker *w, const struct request *req,
 		struct response *res)
 {
@@ -492,6 +539,7 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 	c.worker = w;
 	c.req = req;
 	c.res = res;
+	client_addr_choose(app->cfg, req, c.client_addr);
 	if (req->method != NULL && strcmp(req->method, "OPTIONS") == 0)
 		rc = preflight(&c, allow, sizeof allow);
 	else

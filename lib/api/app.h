@@ -42,7 +42,10 @@ struct ctx {
 	struct response *res;
 	struct route_match match;
 	struct principal principal;
-	cJSON *body;		/* validated body (owned) or NULL */
+	cJSON *body; /* validated body (owned) or NULL */
+	/* the client's address: REMOTE_ADDR, or from a trusted proxy the
+	 * nearest untrusted address of X-Forwarded-For */
+	char client_addr[46];
 	struct problem problem; /* set by a handler that returns -1 */
 	/* a top-level field of the response shown once and never stored,
 	 * not even for an idempotent replay (which shows it as null) */

@@ -100,6 +100,37 @@ static const struct {
     {"providerAuthorized", "authorize an indirect provider once the enrolment is approved"},
 };
 
+#define N_STEPS (sizeof checklist_steps / sizeof checklist_steps[0])
+
+/* Whether each step of checklist_steps is done. */
+static void steps_done(const struct enrollment *e, bool done[N_STEPS])
+{
+	done[0] = e->email_verified_at[0] != '\0';
+	done[1] = strcmp(e->status, "approved") == 0;
+	done[2] = e->mpn_associated;
+	done[3] = e->agreement_version[0] != '\0';
+	done[4] = e->admin_agent_assigned;
+	done[5] = false; /* the providers issue */
+}
+
+static cJSON *checklist_json(const struct enrollment *e)
+{
+	bool done[N_STEPS];
+	cJSON *list = cJSON_CreateArray();
+	steps_done(e, done);
+	for (size_t i = 0; i < N_STEPS; i++) {
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "step", checklist_steps[i].step);
+		cJSON_AddBoolToObject(s, "done", done[i]);
+		if (done[i])
+			cJSON_AddNullToObject(s, "next");
+		else
+			cJSON_AddStringToObject(s, "next", checklist_steps[i].next);
+		cJSON_AddItemToArray(list, s);
+	}
+	return list;
+}
+
 static cJSON *enrollment_json(const struct enrollment *e)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -119,23 +150,7 @@ static cJSON *enrollment_json(const struct enrollment *e)
 		cJSON_AddStringToObject(o, "emailVerifiedAt", e->email_verified_at);
 	else
 		cJSON_AddNullToObject(o, "emailVerifiedAt");
-	bool done[] = {e->email_verified_at[0] != '\0',
-		       strcmp(e->status, "approved") == 0,
-		       e->mpn_associated,
-		       false,
-		       e->admin_agent_assigned,
-		       false};
-	cJSON *list = cJSON_AddArrayToObject(o, "checklist");
-	for (size_t i = 0; i < sizeof checklist_steps / sizeof checklist_steps[0]; i++) {
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "step", checklist_steps[i].step);
-		cJSON_AddBoolToObject(s, "done", done[i]);
-		if (done[i])
-			cJSON_AddNullToObject(s, "next");
-		else
-			cJSON_AddStringToObject(s, "next", checklist_steps[i].next);
-		cJSON_AddItemToArray(list, s);
-	}
+	cJSON_AddItemToObject(o, "checklist", checklist_json(e));
 	cJSON_AddStringToObject(o, "createdAt", e->created_at);
 	cJSON_AddStringToObject(o, "updatedAt", e->updated_at);
 	return o;
@@ -176,6 +191,58 @@ int handle_enrollment_get(struct ctx *c)
 	return ctx_json(c, 200, enrollment_json(&e));
 }
 
+/* 200 what the CSP overview page shows: the enrolment's status, the
+ * programme status, the checklist and its next step, and once the current
+ * agreement is signed its banner; 401; 403; 503. */
+int handle_overview(struct ctx *c)
+{
+	struct enrollment e;
+	cJSON *doc = cJSON_CreateObject();
+	if (enrollment_get(c->worker->db, c->principal.tenant_id, &e, &c->problem) != 0) {
+		cJSON_Delete(doc);
+		if (c->problem.kind != PROBLEM_NOT_FOUND)
+			return -1;
+		/* not enrolled: the overview says so, and what to do */
+		problem_clear(&c->problem);
+		doc = cJSON_CreateObject();
+		cJSON_AddNullToObject(doc, "enrollmentStatus");
+		cJSON_AddStringToObject(doc, "programStatus", "pending");
+		cJSON_AddArrayToObject(doc, "checklist");
+		cJSON *next = cJSON_AddObjectToObject(doc, "nextStep");
+		cJSON_AddStringToObject(next, "step", "enrollment");
+		cJSON_AddStringToObject(next, "next",
+					"enrol as an indirect reseller (POST /v1/enrollments)");
+		cJSON_AddNullToObject(doc, "banner");
+		return ctx_json(c, 200, doc);
+	}
+	bool done[N_STEPS];
+	steps_done(&e, done);
+	cJSON_AddStringToObject(doc, "enrollmentStatus", e.status);
+	cJSON_AddStringToObject(doc, "programStatus", program_status(e.status, done[3]));
+	cJSON_AddStringToObject(doc, "companyName", e.company_name);
+	cJSON_AddItemToObject(doc, "checklist", checklist_json(&e));
+	size_t first = N_STEPS;
+	for (size_t i = 0; i < N_STEPS && first == N_STEPS; i++)
+		if (!done[i])
+			first = i;
+	if (first < N_STEPS) {
+		cJSON *next = cJSON_AddObjectToObject(doc, "nextStep");
+		cJSON_AddStringToObject(next, "step", checklist_steps[first].step);
+		cJSON_AddStringToObject(next, "next", checklist_steps[first].next);
+	} else {
+		cJSON_AddNullToObject(doc, "nextStep");
+	}
+	if (done[3]) {
+		cJSON *banner = cJSON_AddObjectToObject(doc, "banner");
+		cJSON_AddStringToObject(banner, "kind", "agreement_accepted");
+		cJSON_AddStringToObject(banner, "version", e.agreement_version);
+		cJSON_AddStringToObject(banner, "signedAt", e.agreement_signed_at);
+	} else {
+		cJSON_AddNullToObject(doc, "banner");
+	}
+	return ctx_json(c, 200, doc);
+}
+
 /* 200 {enrollmentId, status}; 400; 404 verification_link_invalid; 503. */
 int handle_email_verification(struct ctx *c)
 {
@@ -184,8 +251,7 @@ int handle_email_verification(struct ctx *c)
 	if (!valid_text(token, 1, 128))
 		return problem_add_field(&c->problem, "token", "invalid",
 					 "must be the token of the mailed link");
-	if (enrollment_verify_email(c->worker->db, token, c->req->request_id,
-				    c->req->remote_addr ? c->req->remote_addr : "", &e,
+	if (enrollment_verify_email(c->worker->db, token, c->req->request_id, c->client_addr, &e,
 				    &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();

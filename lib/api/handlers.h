@@ -41,6 +41,15 @@ int handle_mpn_identifier_create(struct ctx *c);
 int handle_mpn_association_put(struct ctx *c);
 int handle_operator_mail_list(struct ctx *c);
 int handle_operator_mail_retry(struct ctx *c);
+int handle_overview(struct ctx *c);
+int handle_agreement_template_create(struct ctx *c);
+int handle_agreement_templates_list(struct ctx *c);
+int handle_agreement_accept(struct ctx *c);
+int handle_agreements_list(struct ctx *c);
+
+/* SPEC §8's programStatus: pending, qualified (approved, the current
+ * agreement unsigned), active (approved and signed), rejected. */
+const char *program_status(const char *enrollment_status, bool agreement_signed);
 
 /* Field checks of a new user (sign-up's admin, POST /v1/users): adds a
  * field error, named prefix + field, for each bad value. */
@@ -64,6 +73,8 @@ extern const struct json_field email_verification_schema[];
 extern const struct json_field enrollment_decision_schema[];
 extern const struct json_field mpn_identifier_schema[];
 extern const struct json_field mpn_association_schema[];
+extern const struct json_field agreement_template_schema[];
+extern const struct json_field agreement_accept_schema[];
 extern const struct json_field tenant_create_schema[];
 extern const struct json_field signup_verification_schema[];
 extern const struct json_field signin_schema[];

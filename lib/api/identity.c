@@ -31,9 +31,8 @@ int handle_signin(struct ctx *c)
 	char jti[40];
 	const char *username = json_str(c->body, "username");
 	const char *password = json_str(c->body, "password");
-	struct signin_attempt in = {username, password,
-				    c->req->remote_addr ? c->req->remote_addr : "",
-				    c->req->request_id, c->app->dummy_hash};
+	struct signin_attempt in = {username, password, c->client_addr, c->req->request_id,
+				    c->app->dummy_hash};
 	if (signin_check(c->worker->db, &in, &user, &c->problem) != 0)
 		return -1;
 	cJSON *roles = roles_to_json(user.roles);

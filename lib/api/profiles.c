@@ -219,12 +219,10 @@ int handle_support_profile_put(struct ctx *c)
 	return respond_versioned(c, support_profile_json(&s), s.version, s.updated_at);
 }
 
-/* SPEC §8: pending, qualified (approved, agreement unsigned), active,
- * rejected. The agreement arrives with its own issue: never signed yet. */
-static const char *program_status(const char *enrollment_status)
+const char *program_status(const char *enrollment_status, bool agreement_signed)
 {
 	if (strcmp(enrollment_status, "approved") == 0)
-		return "qualified";
+		return agreement_signed ? "active" : "qualified";
 	if (strcmp(enrollment_status, "rejected") == 0)
 		return "rejected";
 	return "pending";
@@ -254,12 +252,19 @@ int handle_organization_profile_get(struct ctx *c)
 		cJSON_AddStringToObject(info, "enrollmentStatus", o.enrollment_status);
 	else
 		cJSON_AddNullToObject(info, "enrollmentStatus");
-	cJSON_AddStringToObject(info, "programStatus", program_status(o.enrollment_status));
+	cJSON_AddStringToObject(info, "programStatus",
+				program_status(o.enrollment_status, o.agreement_signed));
 	cJSON *agreement = cJSON_AddObjectToObject(info, "agreement");
-	cJSON_AddBoolToObject(agreement, "signed", 0);
-	cJSON_AddNullToObject(agreement, "version");
-	cJSON_AddNullToObject(agreement, "signedBy");
-	cJSON_AddNullToObject(agreement, "signedAt");
+	cJSON_AddBoolToObject(agreement, "signed", o.agreement_signed);
+	if (o.agreement_signed) {
+		cJSON_AddStringToObject(agreement, "version", o.agreement_version);
+		cJSON_AddStringToObject(agreement, "signedBy", o.agreement_signed_by);
+		cJSON_AddStringToObject(agreement, "signedAt", o.agreement_signed_at);
+	} else {
+		cJSON_AddNullToObject(agreement, "version");
+		cJSON_AddNullToObject(agreement, "signedBy");
+		cJSON_AddNullToObject(agreement, "signedAt");
+	}
 	return ctx_json(c, 200, doc);
 }
 

@@ -59,7 +59,7 @@ int handle_tenant_create(struct ctx *c)
 	if (p->kind != PROBLEM_NONE || password_hash_bounded(password, hash, p) != 0)
 		goto out;
 	struct tenant_signup in = {domain, display_name, canonical,	     hash,
-				   first,  last,	 c->req->request_id, c->req->remote_addr};
+				   first,  last,	 c->req->request_id, c->client_addr};
 	if (signup_request(c->worker->db, &in, c->app->cfg->public_base_url, expires_at, p) != 0)
 		goto out;
 	cJSON *doc = cJSON_CreateObject();
@@ -87,9 +87,8 @@ int handle_signup_verification(struct ctx *c)
 	if (!valid_text(token, 1, 128))
 		return problem_add_field(&c->problem, "token", "invalid",
 					 "must be the token of the mailed link");
-	if (signup_verify(c->worker->db, token, c->req->request_id,
-			  c->req->remote_addr ? c->req->remote_addr : "", &out, domain, email,
-			  &c->problem) != 0)
+	if (signup_verify(c->worker->db, token, c->req->request_id, c->client_addr, &out, domain,
+			  email, &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "id", out.tenant_id);

@@ -81,6 +81,7 @@ static const struct key {
     STRC(ext_alg, "ES256|RS256"),
     STR(ext_public_key),
     STR(cors_origins),
+    STR(trusted_proxies),
 #undef STR
 #undef STRC
 };

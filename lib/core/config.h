@@ -64,6 +64,10 @@ struct config {
 	char ext_audience[CONFIG_STR];
 	char ext_alg[16];
 	char ext_public_key[CONFIG_STR];
+	/* addresses of proxies in front of nginx whose X-Forwarded-For is
+	 * believed (comma separated); from any other, REMOTE_ADDR is the
+	 * client */
+	char trusted_proxies[1024];
 	/* front ends on other origins, comma separated */
 	char cors_origins[1024];
 };

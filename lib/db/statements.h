@@ -71,6 +71,13 @@
 	X(transition_insert)                                                                       \
 	X(verification_insert)                                                                     \
 	X(verification_by_hash)                                                                    \
+	X(template_insert)                                                                         \
+	X(template_get)                                                                            \
+	X(template_current_of)                                                                     \
+	X(templates_current)                                                                       \
+	X(acceptance_insert)                                                                       \
+	X(acceptance_list)                                                                         \
+	X(acceptance_count)                                                                        \
 	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \

@@ -4,6 +4,7 @@
 #include "core/problem.h"
 #include "core/xalloc.h"
 #include "db/db.h"
+#include "domain/agreement.h"
 #include "mail/outbox.h"
 
 #include <sodium.h>
@@ -115,13 +116,17 @@ const struct db_stmt_def stmt_user_grant_admin_agent = {
 	"e.id, e.tenant_id, t.domain, l.company_name, e.status, t.csp_country, c.region_code, "    \
 	"e.email_verified_at, e.created_at, e.updated_at, e.contact_first_name, "                  \
 	"e.contact_last_name, e.contact_email, e.contact_phone, e.contact_language, "              \
-	"m.mpn_id IS NOT NULL, FIND_IN_SET('admin_agent', u.roles) > 0 "                           \
+	"m.mpn_id IS NOT NULL, FIND_IN_SET('admin_agent', u.roles) > 0, cur.version, "             \
+	"acc.accepted_at, acc.user_id "                                                            \
 	"FROM enrollments e JOIN tenants t ON t.id = e.tenant_id "                                 \
 	"LEFT JOIN legal_profiles l ON l.tenant_id = e.tenant_id "                                 \
 	"LEFT JOIN countries c ON c.code = t.csp_country "                                         \
 	"LEFT JOIN mpn_associations m ON m.tenant_id = e.tenant_id "                               \
-	"LEFT JOIN users u ON u.id = e.created_by "
-#define VIEW_N 17
+	"LEFT JOIN users u ON u.id = e.created_by "                                                \
+	"LEFT JOIN agreement_templates cur ON cur.id = " AGREEMENT_CURRENT_SQL " "                 \
+	"LEFT JOIN agreement_acceptances acc ON acc.tenant_id = e.tenant_id "                      \
+	"AND acc.template_id = cur.id "
+#define VIEW_N 20
 
 const struct db_stmt_def stmt_enrollment_by_tenant = {
     STMT_enrollment_by_tenant, "enrollment_by_tenant",
@@ -184,6 +189,11 @@ static void view_read(const struct db_rows *rows, size_t i, struct enrollment *e
 	db_cell_copy(rows, i, 14, e->contact.language, sizeof e->contact.language);
 	e->mpn_associated = db_cell(rows, i, 15) && strcmp(db_cell(rows, i, 15), "1") == 0;
 	e->admin_agent_assigned = db_cell(rows, i, 16) && strcmp(db_cell(rows, i, 16), "1") == 0;
+	if (db_cell(rows, i, 18) != NULL) {
+		db_cell_copy(rows, i, 17, e->agreement_version, sizeof e->agreement_version);
+		time_sql_to_api(db_cell(rows, i, 18), e->agreement_signed_at);
+		db_cell_copy(rows, i, 19, e->agreement_signed_by, sizeof e->agreement_signed_by);
+	}
 }
 
 static enum db_status not_enrolled(struct problem *p)

@@ -39,6 +39,8 @@ struct enrollment {
 	struct primary_contact contact;
 	bool mpn_associated;	   /* the tenant has an associated MPN ID */
 	bool admin_agent_assigned; /* the enrolling global admin is an admin agent */
+	/* the current partner agreement, when the tenant signed it ("" if not) */
+	char agreement_version[33], agreement_signed_at[TIME_STR], agreement_signed_by[UUID_STR];
 };
 
 /* What the mails' links point at: {public_base_url}/verify-email?token=. */

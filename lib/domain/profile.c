@@ -2,6 +2,7 @@
 
 #include "core/problem.h"
 #include "db/db.h"
+#include "domain/agreement.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,14 @@ const struct db_stmt_def stmt_enrollment_status_of = {
 const struct db_stmt_def stmt_organization_get = {
     STMT_organization_get, "organization_get",
     "SELECT t.id, t.domain, t.display_name, l.company_name, t.csp_country, c.region_code, "
-    "e.status FROM tenants t LEFT JOIN legal_profiles l ON l.tenant_id = t.id "
+    "e.status, acc.accepted_at IS NOT NULL, cur.version, acc.accepted_at, acc.user_id "
+    "FROM tenants t LEFT JOIN legal_profiles l ON l.tenant_id = t.id "
     "LEFT JOIN countries c ON c.code = t.csp_country "
-    "LEFT JOIN enrollments e ON e.tenant_id = t.id WHERE t.id = ?",
-    1, 7};
+    "LEFT JOIN enrollments e ON e.tenant_id = t.id "
+    "LEFT JOIN agreement_templates cur ON cur.id = " AGREEMENT_CURRENT_SQL " "
+    "LEFT JOIN agreement_acceptances acc ON acc.tenant_id = t.id AND acc.template_id = cur.id "
+    "WHERE t.id = ?",
+    1, 11};
 
 static enum db_status not_enrolled(struct problem *p)
 {
@@ -311,6 +316,14 @@ static enum db_status org_run(struct db *db, void *arg, struct problem *p)
 		db_cell_copy(&rows, 0, 4, o->csp_country, sizeof o->csp_country);
 		db_cell_copy(&rows, 0, 5, o->csp_region, sizeof o->csp_region);
 		db_cell_copy(&rows, 0, 6, o->enrollment_status, sizeof o->enrollment_status);
+		o->agreement_signed = strcmp(db_cell(&rows, 0, 7), "1") == 0;
+		if (o->agreement_signed) {
+			db_cell_copy(&rows, 0, 8, o->agreement_version,
+				     sizeof o->agreement_version);
+			time_sql_to_api(db_cell(&rows, 0, 9), o->agreement_signed_at);
+			db_cell_copy(&rows, 0, 10, o->agreement_signed_by,
+				     sizeof o->agreement_signed_by);
+		}
 	}
 	db_rows_free(&rows);
 	return rc;

@@ -29,6 +29,9 @@ struct organization_profile {
 	char tenant_id[UUID_STR], domain[254], display_name[201], company_name[201];
 	char csp_country[3], csp_region[65];
 	char enrollment_status[32]; /* "" when not enrolled */
+	/* the current version of the partner agreement, if the tenant signed it */
+	bool agreement_signed;
+	char agreement_version[33], agreement_signed_at[TIME_STR], agreement_signed_by[UUID_STR];
 };
 
 /* The organization profile. Returns 0 or -1 with p set (503). */

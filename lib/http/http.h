@@ -24,6 +24,7 @@ struct request {
 	const char *idempotency_key;
 	const char *cors_request_method; /* Access-Control-Request-Method */
 	const char *remote_addr;
+	const char *forwarded_for; /* X-Forwarded-For, believed only from a trusted proxy */
 	char request_id[REQUEST_ID_MAX + 1];
 };
 
