@@ -3,6 +3,6 @@
 #ifndef TWOTIER_SCHEMA_H
 #define TWOTIER_SCHEMA_H
 
-#define TWOTIER_SCHEMA_VERSION 7
+#define TWOTIER_SCHEMA_VERSION 8
 
 #endif

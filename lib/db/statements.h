@@ -78,6 +78,18 @@
 	X(acceptance_insert)                                                                       \
 	X(acceptance_list)                                                                         \
 	X(acceptance_count)                                                                        \
+	X(provider_tenant)                                                                         \
+	X(provider_insert)                                                                         \
+	X(provider_lock)                                                                           \
+	X(provider_touch)                                                                          \
+	X(region_known)                                                                            \
+	X(provider_regions_clear)                                                                  \
+	X(provider_region_add)                                                                     \
+	X(provider_admins_join)                                                                    \
+	X(provider_get)                                                                            \
+	X(tenant_region)                                                                           \
+	X(provider_find)                                                                           \
+	X(provider_find_count)                                                                     \
 	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \

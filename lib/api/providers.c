@@ -1,0 +1,142 @@
+/* Indirect providers: the operator's onboarding (/v1/operator/providers)
+ * and a reseller's "find a provider" (GET /v1/providers). */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "domain/provider.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct json_field provider_create_schema[] = {
+    {"tenantId", JSON_STRING, true, 64, NULL},
+    {"regions", JSON_STRING_ARRAY, true, PROVIDER_REGIONS_MAX, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+const struct json_field provider_regions_schema[] = {
+    {"regions", JSON_STRING_ARRAY, true, PROVIDER_REGIONS_MAX, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* The body's regions into out (borrowed from the body); at least one. */
+static size_t read_regions(struct ctx *c, const char *out[PROVIDER_REGIONS_MAX])
+{
+	size_t n = 0;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(c->body, "regions");
+	for (const cJSON *r = a ? a->child : NULL; r != NULL && n < PROVIDER_REGIONS_MAX;
+	     r = r->next)
+		out[n++] = r->valuestring;
+	if (n == 0)
+		problem_add_field(&c->problem, "regions", "required",
+				  "name at least one CSP region (GET /v1/regions)");
+	return n;
+}
+
+static cJSON *provider_json(const struct provider *v, bool operator_view)
+{
+	char etag[32];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", v->tenant_id);
+	cJSON_AddStringToObject(o, "name", v->name);
+	cJSON_AddStringToObject(o, "domain", v->domain);
+	cJSON *regions = cJSON_AddArrayToObject(o, "regions");
+	for (size_t i = 0; i < v->n_regions; i++)
+		cJSON_AddItemToArray(regions, cJSON_CreateString(v->regions[i]));
+	if (v->support_email[0]) {
+		cJSON *s = cJSON_AddObjectToObject(o, "supportContact");
+		cJSON_AddStringToObject(s, "email", v->support_email);
+		cJSON_AddStringToObject(s, "telephone", v->support_telephone);
+		cJSON_AddStringToObject(s, "website", v->support_website);
+	} else {
+		cJSON_AddNullToObject(o, "supportContact");
+	}
+	if (operator_view) {
+		etag_format(v->version, etag);
+		cJSON_AddStringToObject(o, "createdAt", v->created_at);
+		cJSON_AddStringToObject(o, "updatedAt", v->updated_at);
+		cJSON_AddStringToObject(o, "etag", etag);
+	}
+	return o;
+}
+
+static int respond_provider(struct ctx *c, int status, const struct provider *v)
+{
+	char etag[32];
+	etag_format(v->version, etag);
+	response_header(c->res, "ETag", etag);
+	return ctx_json(c, status, provider_json(v, true));
+}
+
+/* 201 provider with ETag; 400; 401; 403; 404 tenant_unknown; 409
+ * already_provider; 422 unknown_region, platform_tenant; 503. */
+int handle_operator_provider_create(struct ctx *c)
+{
+	const char *regions[PROVIDER_REGIONS_MAX];
+	struct provider v;
+	const char *tenant_id = json_str(c->body, "tenantId");
+	size_t n = read_regions(c, regions);
+	if (!uuid_valid(tenant_id))
+		problem_add_field(&c->problem, "tenantId", "invalid",
+				  "must be a work account's id");
+	if (c->problem.kind != PROBLEM_NONE)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (provider_create(c->worker->db, &a, tenant_id, regions, n, &v, &c->problem) != 0)
+		return -1;
+	return respond_provider(c, 201, &v);
+}
+
+/* 200 provider with ETag; 400; 401; 403; 404 not_provider; 412; 422
+ * unknown_region; 428; 503. */
+int handle_operator_provider_regions(struct ctx *c)
+{
+	const char *regions[PROVIDER_REGIONS_MAX];
+	struct provider v;
+	unsigned long version;
+	const char *id = ctx_capture(c, 0);
+	size_t n = read_regions(c, regions);
+	if (c->problem.kind != PROBLEM_NONE)
+		return -1;
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND,
+				   "no indirect provider with this id");
+	if (ctx_if_match(c, &version) != 0)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (provider_set_regions(c->worker->db, &a, id, version, regions, n, &v, &c->problem) != 0)
+		return -1;
+	return respond_provider(c, 200, &v);
+}
+
+/* 200 page of providers in the caller's region; 400 bad q, limit or
+ * cursor; 401; 403; 422 enrollment_required; 503. */
+int handle_providers_find(struct ctx *c)
+{
+	struct provider *items = NULL;
+	size_t n = 0;
+	long limit, total = 0;
+	char after[40], q[128] = "", query[160];
+	int r = request_query_param(c->req, "q", q, sizeof q);
+	if (r < 0 || (r > 0 && !valid_text(q, 1, 100)))
+		return problem_add_field(&c->problem, "q", "invalid",
+					 "must be 1 to 100 printable characters of a name");
+	if (ctx_page(c, &limit, after) != 0 ||
+	    provider_find(c->worker->db, c->principal.tenant_id, q, after, limit, &items, &n,
+			  &total, &c->problem) != 0)
+		return -1;
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, provider_json(&items[i], false));
+	/* the next link keeps the filter; a name is query-escaped by the
+	 * client already, so it is passed on as the client sent it */
+	char raw[128] = "";
+	const char *qs = strstr(c->req->query ? c->req->query : "", "q=");
+	if (r > 0 && qs != NULL)
+		snprintf(raw, sizeof raw, "%.*s", (int)strcspn(qs, "&"), qs);
+	snprintf(query, sizeof query, "%s", raw);
+	r = ctx_list_query(c, list, total, limit, n ? items[n - 1].tenant_id : NULL,
+			   raw[0] ? query : NULL);
+	free(items);
+	return r;
+}
