@@ -110,7 +110,7 @@ static void steps_done(const struct enrollment *e, bool done[N_STEPS])
 	done[2] = e->mpn_associated;
 	done[3] = e->agreement_version[0] != '\0';
 	done[4] = e->admin_agent_assigned;
-	done[5] = false; /* the providers issue */
+	done[5] = e->provider_authorized;
 }
 
 static cJSON *checklist_json(const struct enrollment *e)

@@ -3,6 +3,6 @@
 #ifndef TWOTIER_SCHEMA_H
 #define TWOTIER_SCHEMA_H
 
-#define TWOTIER_SCHEMA_VERSION 8
+#define TWOTIER_SCHEMA_VERSION 9
 
 #endif

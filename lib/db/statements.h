@@ -90,6 +90,25 @@
 	X(tenant_region)                                                                           \
 	X(provider_find)                                                                           \
 	X(provider_find_count)                                                                     \
+	X(invitation_insert)                                                                       \
+	X(provider_of)                                                                             \
+	X(invitation_get)                                                                          \
+	X(invitation_lock)                                                                         \
+	X(invitation_list)                                                                         \
+	X(invitation_count)                                                                        \
+	X(invitation_set_state)                                                                    \
+	X(reseller_of)                                                                             \
+	X(provider_in_region)                                                                      \
+	X(relationship_insert)                                                                     \
+	X(relationship_get)                                                                        \
+	X(relationship_lock)                                                                       \
+	X(relationship_list_providers)                                                             \
+	X(relationship_count_providers)                                                            \
+	X(relationship_list_resellers)                                                             \
+	X(relationship_count_resellers)                                                            \
+	X(relationship_remove_access)                                                              \
+	X(relationship_end)                                                                        \
+	X(relationship_contacts)                                                                   \
 	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \

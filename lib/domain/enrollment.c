@@ -117,7 +117,8 @@ const struct db_stmt_def stmt_user_grant_admin_agent = {
 	"e.email_verified_at, e.created_at, e.updated_at, e.contact_first_name, "                  \
 	"e.contact_last_name, e.contact_email, e.contact_phone, e.contact_language, "              \
 	"m.mpn_id IS NOT NULL, FIND_IN_SET('admin_agent', u.roles) > 0, cur.version, "             \
-	"acc.accepted_at, acc.user_id "                                                            \
+	"acc.accepted_at, acc.user_id, EXISTS (SELECT 1 FROM relationships r WHERE "               \
+	"r.reseller_tenant_id = e.tenant_id AND r.state = 'active') "                              \
 	"FROM enrollments e JOIN tenants t ON t.id = e.tenant_id "                                 \
 	"LEFT JOIN legal_profiles l ON l.tenant_id = e.tenant_id "                                 \
 	"LEFT JOIN countries c ON c.code = t.csp_country "                                         \
@@ -126,7 +127,7 @@ const struct db_stmt_def stmt_user_grant_admin_agent = {
 	"LEFT JOIN agreement_templates cur ON cur.id = " AGREEMENT_CURRENT_SQL " "                 \
 	"LEFT JOIN agreement_acceptances acc ON acc.tenant_id = e.tenant_id "                      \
 	"AND acc.template_id = cur.id "
-#define VIEW_N 20
+#define VIEW_N 21
 
 const struct db_stmt_def stmt_enrollment_by_tenant = {
     STMT_enrollment_by_tenant, "enrollment_by_tenant",
@@ -194,6 +195,7 @@ static void view_read(const struct db_rows *rows, size_t i, struct enrollment *e
 		time_sql_to_api(db_cell(rows, i, 18), e->agreement_signed_at);
 		db_cell_copy(rows, i, 19, e->agreement_signed_by, sizeof e->agreement_signed_by);
 	}
+	e->provider_authorized = db_cell(rows, i, 20) && strcmp(db_cell(rows, i, 20), "1") == 0;
 }
 
 static enum db_status not_enrolled(struct problem *p)

@@ -41,6 +41,7 @@ struct enrollment {
 	bool admin_agent_assigned; /* the enrolling global admin is an admin agent */
 	/* the current partner agreement, when the tenant signed it ("" if not) */
 	char agreement_version[33], agreement_signed_at[TIME_STR], agreement_signed_by[UUID_STR];
+	bool provider_authorized; /* an active relationship with a provider */
 };
 
 /* What the mails' links point at: {public_base_url}/verify-email?token=. */

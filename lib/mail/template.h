@@ -13,7 +13,10 @@
 	X(MAIL_ENROLLMENT_IN_REVIEW, "enrollment_in_review")                                       \
 	X(MAIL_ENROLLMENT_APPROVED, "enrollment_approved")                                         \
 	X(MAIL_ENROLLMENT_REJECTED, "enrollment_rejected")                                         \
-	X(MAIL_ENROLLMENT_MORE_INFO, "enrollment_more_info_requested")
+	X(MAIL_ENROLLMENT_MORE_INFO, "enrollment_more_info_requested")                             \
+	X(MAIL_RELATIONSHIP_INVITATION, "relationship_invitation")                                 \
+	X(MAIL_RELATIONSHIP_ACCESS_REMOVED, "relationship_access_removed")                         \
+	X(MAIL_RELATIONSHIP_ENDED, "relationship_ended")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

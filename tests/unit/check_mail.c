@@ -506,8 +506,10 @@ START_TEST(shipped_templates_render)
 			ck_assert_msg(strstr(subject, "Acme GmbH") != NULL ||
 					  strstr(subject, "acme.example") != NULL,
 				      "%s/%s: '%s'", langs[l], template_names[t], subject);
-			ck_assert_msg(strstr(body, "Ann") != NULL, "%s/%s: no first name", langs[l],
-				      template_names[t]);
+			/* a relationship's mail goes to a work account, not a person */
+			ck_assert_msg(strstr(body, "Ann") != NULL ||
+					  strncmp(template_names[t], "relationship", 12) == 0,
+				      "%s/%s: no first name", langs[l], template_names[t]);
 			ck_assert(json_utf8_valid(subject, strlen(subject)));
 			ck_assert(json_utf8_valid(body, strlen(body)));
 			if (l == 1)

@@ -1,0 +1,298 @@
+/* Provider-reseller relationships: invitations, consent, the two lists,
+ * removal of admin access, and the end. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "core/config.h"
+#include "domain/relationship.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct json_field access_fields[] = {
+    {"roles", JSON_STRING_ARRAY, false, 4, NULL},
+    {"endsAt", JSON_STRING, false, 40, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+const struct json_field invitation_create_schema[] = {
+    {"resellerEmail", JSON_STRING, true, 254, NULL},
+    {"message", JSON_STRING, false, 1000, NULL},
+    {"adminAccess", JSON_OBJECT, false, 0, access_fields},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+const struct json_field invitation_authorize_schema[] = {
+    {"token", JSON_STRING, true, 128, NULL},
+    {"consent", JSON_BOOL, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+static cJSON *party_json(const struct party *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "tenantId", v->tenant_id);
+	cJSON_AddStringToObject(o, "name", v->name);
+	cJSON_AddStringToObject(o, "domain", v->domain);
+	return o;
+}
+
+static cJSON *invitation_json(const struct invitation *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", v->id);
+	cJSON_AddItemToObject(o, "provider", party_json(&v->provider));
+	cJSON_AddStringToObject(o, "resellerEmail", v->reseller_email);
+	if (v->message[0])
+		cJSON_AddStringToObject(o, "message", v->message);
+	else
+		cJSON_AddNullToObject(o, "message");
+	cJSON *a = cJSON_AddObjectToObject(o, "adminAccess");
+	cJSON_AddItemToObject(a, "roles", roles_to_json(v->access_roles));
+	cJSON_AddStringToObject(a, "endsAt", v->access_ends_at);
+	cJSON_AddStringToObject(o, "state", v->state);
+	cJSON_AddStringToObject(o, "expiresAt", v->expires_at);
+	cJSON_AddStringToObject(o, "createdAt", v->created_at);
+	if (v->relationship_id[0])
+		cJSON_AddStringToObject(o, "relationshipId", v->relationship_id);
+	else
+		cJSON_AddNullToObject(o, "relationshipId");
+	return o;
+}
+
+static void add_time_or_null(cJSON *o, const char *name, const char *value)
+{
+	if (value[0])
+		cJSON_AddStringToObject(o, name, value);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *relationship_json(const struct relationship *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", v->id);
+	cJSON_AddItemToObject(o, "provider", party_json(&v->provider));
+	cJSON_AddItemToObject(o, "reseller", party_json(&v->reseller));
+	cJSON_AddStringToObject(o, "state", v->state);
+	cJSON *a = cJSON_AddObjectToObject(o, "adminAccess");
+	cJSON_AddStringToObject(a, "status", v->admin_access);
+	cJSON_AddItemToObject(a, "roles", roles_to_json(v->access_roles));
+	cJSON_AddStringToObject(a, "endsAt", v->access_ends_at);
+	cJSON_AddStringToObject(a, "since", v->access_changed_at);
+	cJSON_AddStringToObject(a, "by", v->access_changed_by);
+	cJSON_AddStringToObject(o, "createdAt", v->created_at);
+	cJSON_AddStringToObject(o, "createdBy", v->created_by);
+	add_time_or_null(o, "endedAt", v->ended_at);
+	add_time_or_null(o, "endedBy", v->ended_by);
+	return o;
+}
+
+/* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (fraction allowed) into a DATETIME
+ * text, and whole days from now. Returns 0 or -1. */
+static int parse_time(const char *s, char sql[TIME_STR], double *days)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (end == NULL)
+		return -1;
+	if (*end == '.')
+		end += 1 + strspn(end + 1, "0123456789");
+	if (strcmp(end, "Z") != 0)
+		return -1;
+	time_t t = timegm(&tm);
+	strftime(sql, TIME_STR, "%Y-%m-%d %H:%M:%S", &tm);
+	*days = difftime(t, time(NULL)) / 86400.0;
+	return 0;
+}
+
+/* 201 invitation; 400; 401; 403 (not an admin agent of a provider, or a
+ * token without relationships:write); 422 role_not_delegable; 503. */
+int handle_invitation_create(struct ctx *c)
+{
+	struct problem *p = &c->problem;
+	struct invitation out;
+	char email[256], ends[TIME_STR];
+	const char *message = json_str(c->body, "message");
+	const cJSON *access = json_obj(c->body, "adminAccess");
+	const cJSON *roles_json = cJSON_GetObjectItemCaseSensitive(access, "roles");
+	const char *ends_at = json_str(access, "endsAt");
+	unsigned roles = 0;
+	int i = 0;
+	if (!email_canonical(json_str(c->body, "resellerEmail"), email))
+		problem_add_field(p, "resellerEmail", "invalid", "must be an e-mail address");
+	if (message != NULL && !valid_text(message, 1, 1000))
+		problem_add_field(p, "message", "invalid",
+				  "must be 1 to 1000 printable characters of plain text");
+	for (const cJSON *r = roles_json ? roles_json->child : NULL; r != NULL; r = r->next, i++) {
+		char field[32];
+		unsigned bit = role_bit(r->valuestring);
+		snprintf(field, sizeof field, "adminAccess.roles[%d]", i);
+		if (bit == ROLE_GLOBAL_ADMIN || bit == ROLE_OPERATOR)
+			problem_add_field(p, field, "role_not_delegable",
+					  "global_admin and operator are never delegated");
+		else if (bit == 0)
+			problem_add_field(p, field, "unknown_role", "is not a role");
+		roles |= bit;
+	}
+	if (roles_json != NULL && i == 0)
+		problem_add_field(p, "adminAccess.roles", "required", "name at least one role");
+	if (roles == 0)
+		roles = ROLE_ADMIN_AGENT; /* the default the programme asks for */
+	double days = ACCESS_DAYS_MAX;
+	if (ends_at != NULL) {
+		if (parse_time(ends_at, ends, &days) != 0)
+			problem_add_field(p, "adminAccess.endsAt", "invalid",
+					  "must be an RFC 3339 UTC time such as "
+					  "2027-06-30T00:00:00Z");
+		else if (days <= 0 || days > ACCESS_DAYS_MAX)
+			problem_add_field(p, "adminAccess.endsAt", "out_of_range",
+					  "must be in the future and within %d days",
+					  ACCESS_DAYS_MAX);
+	} else {
+		time_sql_after(ACCESS_DAYS_MAX * 86400.0, ends);
+	}
+	if (p->kind != PROBLEM_NONE)
+		return -1;
+	struct actor a = ctx_actor(c);
+	struct invitation_new in = {email, message, roles, ends, c->app->cfg->public_base_url};
+	if (invitation_create(c->worker->db, &a, &in, &out, p) != 0)
+		return -1;
+	return ctx_json(c, 201, invitation_json(&out));
+}
+
+/* 200 page of invitations sent or received; 400; 401; 403; 503. */
+int handle_invitations_list(struct ctx *c)
+{
+	struct invitation *items = NULL;
+	size_t n = 0;
+	long limit, total = 0;
+	char after[40];
+	if (ctx_page(c, &limit, after) != 0 ||
+	    invitation_list(c->worker->db, c->principal.tenant_id, after, limit, &items, &n, &total,
+			    &c->problem) != 0)
+		return -1;
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = invitation_json(&items[i]);
+		cJSON_AddStringToObject(
+		    o, "direction",
+		    strcmp(items[i].provider.tenant_id, c->principal.tenant_id) == 0 ? "sent"
+										     : "received");
+		cJSON_AddItemToArray(list, o);
+	}
+	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	free(items);
+	return rc;
+}
+
+/* 204 withdrawn (also when it was); 401; 403; 404; 409 invitation_accepted;
+ * 503. */
+int handle_invitation_withdraw(struct ctx *c)
+{
+	const char *id = ctx_capture(c, 0);
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no invitation %s", id);
+	struct actor a = ctx_actor(c);
+	if (invitation_withdraw(c->worker->db, &a, id, &c->problem) != 0)
+		return -1;
+	return ctx_no_content(c);
+}
+
+/* 201 relationship; 400; 401; 403 (not a GA, or a token); 404; 409 used,
+ * withdrawn, relationship_exists; 410 expired; 422 consent_required,
+ * enrollment_not_approved, region_not_authorized; 503. */
+int handle_invitation_authorize(struct ctx *c)
+{
+	struct relationship out;
+	const char *id = ctx_capture(c, 0);
+	const char *token = json_str(c->body, "token");
+	const cJSON *consent = cJSON_GetObjectItemCaseSensitive(c->body, "consent");
+	if (!valid_text(token, 1, 128))
+		return problem_add_field(&c->problem, "token", "invalid",
+					 "must be the token of the mailed link");
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no invitation %s", id);
+	/* the guide's checkbox: nothing but true is consent */
+	if (!cJSON_IsTrue(consent)) {
+		problem_set(&c->problem, PROBLEM_RULE_REFUSED,
+			    "authorizing a provider needs explicit consent: \"consent\": true");
+		snprintf(c->problem.code, sizeof c->problem.code, "consent_required");
+		return -1;
+	}
+	struct actor a = ctx_actor(c);
+	if (invitation_authorize(c->worker->db, &a, id, token, &out, &c->problem) != 0)
+		return -1;
+	return ctx_json(c, 201, relationship_json(&out));
+}
+
+/* 200 page of the tenant's providers or resellers; 400; 401; 403; 503. */
+int handle_relationships_list(struct ctx *c)
+{
+	struct relationship *items = NULL;
+	size_t n = 0;
+	long limit, total = 0;
+	char after[40], type[32] = "";
+	int r = request_query_param(c->req, "type", type, sizeof type);
+	enum relationship_side side;
+	if (r > 0 && strcmp(type, "indirectProviders") == 0)
+		side = SIDE_PROVIDERS;
+	else if (r > 0 && strcmp(type, "indirectResellers") == 0)
+		side = SIDE_RESELLERS;
+	else
+		return problem_add_field(&c->problem, "type", "invalid",
+					 "must be indirectProviders or indirectResellers");
+	if (ctx_page(c, &limit, after) != 0 ||
+	    relationship_list(c->worker->db, c->principal.tenant_id, side, after, limit, &items, &n,
+			      &total, &c->problem) != 0)
+		return -1;
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, relationship_json(&items[i]));
+	char query[48];
+	snprintf(query, sizeof query, "type=%s", type);
+	int rc = ctx_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
+	free(items);
+	return rc;
+}
+
+/* 200 relationship; 401; 403; 404 (also another pair's); 503. */
+int handle_relationship_get(struct ctx *c)
+{
+	struct relationship out;
+	const char *id = ctx_capture(c, 0);
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
+	if (relationship_get(c->worker->db, c->principal.tenant_id, id, &out, &c->problem) != 0)
+		return -1;
+	char etag[32];
+	etag_format(out.version, etag);
+	response_header(c->res, "ETag", etag);
+	return ctx_json(c, 200, relationship_json(&out));
+}
+
+/* 204 (also when done already); 401; 403; 404; 503. */
+int handle_relationship_access_remove(struct ctx *c)
+{
+	const char *id = ctx_capture(c, 0);
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
+	struct actor a = ctx_actor(c);
+	if (relationship_remove_access(c->worker->db, &a, id, &c->problem) != 0)
+		return -1;
+	return ctx_no_content(c);
+}
+
+/* 204 (also when ended already); 401; 403; 404; 503. */
+int handle_relationship_end(struct ctx *c)
+{
+	const char *id = ctx_capture(c, 0);
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
+	struct actor a = ctx_actor(c);
+	if (relationship_end(c->worker->db, &a, id, &c->problem) != 0)
+		return -1;
+	return ctx_no_content(c);
+}

@@ -1,0 +1,322 @@
+"""Provider-reseller relationships (SPEC §5, issue 10): the invitation mail,
+consent, the guide's two lists, removal of admin access and the end.
+Through nginx, real MariaDB and the .eml files."""
+
+import secrets
+import time
+import unittest
+from datetime import datetime, timedelta, timezone
+
+from harness import (access_token, api, assert_problem, bearer, field_errors, link_token,
+                     mails_to, new_api_token, new_tenant, new_user, parallel, sql, sql_quote,
+                     sql_value, wait_mails)
+from test_enrollment import approved_tenant, enrolled_tenant, verified_tenant
+from test_providers import new_provider
+
+
+def invite(provider, reseller_email, headers=None, **body):
+    b = {"resellerEmail": reseller_email}
+    b.update(body)
+    h = dict(provider.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/relationship-invitations", body=b, headers=h)
+
+
+def invitation_link(email, n=1, timeout=15.0):
+    """(invitation id, token) of the n-th invitation mailed to email."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mails = [m for m in mails_to(email) if "/authorize-provider" in m.body]
+        if len(mails) >= n or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(mails) >= n, "%d invitation(s) mailed to %s, expected %d" % (len(mails), email, n)
+    body = mails[n - 1].body
+    inv = body.split("invitation=")[1].split("&")[0]
+    return inv, link_token(mails[n - 1], "/authorize-provider")
+
+
+def authorize(reseller, inv, token, consent=True, headers=None):
+    body = {"token": token}
+    if consent is not None:
+        body["consent"] = consent
+    h = dict(reseller.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/relationship-invitations/%s/authorization" % inv, body=body,
+               headers=h)
+
+
+def pair(regions=("europe",)):
+    """A provider and an approved reseller (DE, europe) it has invited."""
+    provider = new_provider(regions)
+    reseller = approved_tenant()
+    r = invite(provider, reseller.email, message="Let us work together")
+    assert r.status == 201, r
+    inv, token = invitation_link(reseller.email)
+    assert inv == r.body["id"], (inv, r.body)
+    return provider, reseller, inv, token
+
+
+class TestInvitationAndConsent(unittest.TestCase):
+    def test_the_whole_flow(self):
+        provider = new_provider(["europe"])
+        reseller = approved_tenant()
+        r = invite(provider, reseller.email.upper(), message="Hello from your distributor")
+        self.assertEqual(r.status, 201, r)
+        inv = r.body
+        self.assertEqual(inv["state"], "pending")
+        self.assertEqual(inv["resellerEmail"], reseller.email)
+        self.assertEqual(inv["adminAccess"]["roles"], ["admin_agent"])
+        ends = datetime.fromisoformat(inv["adminAccess"]["endsAt"].replace("Z", "+00:00"))
+        self.assertAlmostEqual((ends - datetime.now(timezone.utc)).days, 729, delta=1)
+        self.assertEqual(inv["provider"]["tenantId"], provider.id)
+        inv_id, token = invitation_link(reseller.email)
+        mail = [m for m in mails_to(reseller.email) if "/authorize-provider" in m.body][0]
+        self.assertIn("/authorize-provider?invitation=%s&token=" % inv["id"], mail.body)
+        self.assertIn("Hello from your distributor", mail.body)
+        self.assertNotIn(token, sql_value("SELECT token_hash FROM relationship_invitations "
+                                          "WHERE id = %s" % sql_quote(inv_id)))
+        sent = api("GET", "/v1/relationship-invitations", headers=provider.auth).body["items"]
+        self.assertEqual([(i["id"], i["direction"]) for i in sent], [(inv_id, "sent")])
+        got = api("GET", "/v1/relationship-invitations", headers=reseller.auth).body["items"]
+        self.assertEqual([(i["id"], i["direction"]) for i in got], [(inv_id, "received")])
+        self.assertNotIn("token", str(got))
+
+        r = authorize(reseller, inv_id, token)
+        self.assertEqual(r.status, 201, r)
+        rel = r.body
+        self.assertEqual((rel["state"], rel["adminAccess"]["status"]), ("active", "granted"))
+        self.assertEqual(rel["adminAccess"]["roles"], ["admin_agent"])
+        self.assertEqual(rel["adminAccess"]["by"], reseller.admin_id)
+        self.assertEqual((rel["provider"]["tenantId"], rel["reseller"]["tenantId"]),
+                         (provider.id, reseller.id))
+        # on both lists
+        r = api("GET", "/v1/relationships?type=indirectProviders", headers=reseller.auth)
+        self.assertEqual([i["id"] for i in r.body["items"]], [rel["id"]])
+        r = api("GET", "/v1/relationships?type=indirectResellers", headers=provider.auth)
+        self.assertEqual([i["id"] for i in r.body["items"]], [rel["id"]])
+        self.assertEqual(api("GET", "/v1/relationships?type=indirectResellers",
+                             headers=reseller.auth).body["items"], [])
+        for t in (provider, reseller):
+            r = api("GET", "/v1/relationships/" + rel["id"], headers=t.auth)
+            self.assertEqual((r.status, r.body["id"]), (200, rel["id"]))
+        steps = {s["step"]: s["done"] for s in
+                 api("GET", "/v1/enrollment", headers=reseller.auth).body["checklist"]}
+        self.assertTrue(steps["providerAuthorized"])
+        self.assertEqual(api("GET", "/v1/relationship-invitations", headers=reseller.auth)
+                         .body["items"][0]["state"], "accepted")
+        for tenant in (provider, reseller):
+            self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s "
+                                       "AND action = 'relationship.create' AND target_id = %s"
+                                       % (sql_quote(tenant.id), sql_quote(rel["id"]))), "1")
+        # used
+        p = assert_problem(authorize(reseller, inv_id, token), 409, "conflict")
+        self.assertEqual(p["code"], "invitation_accepted")
+        # a provider and a reseller have one active relationship at most
+        self.assertEqual(invite(provider, reseller.email).status, 201)
+        inv2, token2 = invitation_link(reseller.email, 2)
+        p = assert_problem(authorize(reseller, inv2, token2), 409, "conflict")
+        self.assertEqual(p["code"], "relationship_exists")
+
+    def test_consent_must_be_true(self):
+        provider, reseller, inv, token = pair()
+        for consent in (False, None):
+            with self.subTest(consent=consent):
+                p = assert_problem(authorize(reseller, inv, token, consent), 422, "rule-refused")
+                self.assertEqual(p["code"], "consent_required")
+        p = assert_problem(authorize(reseller, inv, token, "yes"), 400, "validation-failed")
+        self.assertEqual(field_errors(p).get("consent"), "wrong_type")
+        self.assertEqual(sql_value("SELECT state FROM relationship_invitations WHERE id = %s"
+                                   % sql_quote(inv)), "pending")
+
+    def test_refusals(self):
+        provider, reseller, inv, token = pair()
+        # a wrong token, another tenant: one 404
+        assert_problem(authorize(reseller, inv, secrets.token_urlsafe(32)), 404, "not-found")
+        stranger = approved_tenant()
+        assert_problem(authorize(stranger, inv, token), 404, "not-found")
+        assert_problem(authorize(reseller, "01a2340c-0000-7000-8000-000000000000", token), 404,
+                       "not-found")
+        # who may consent
+        tok = new_api_token(reseller, ["relationships:write", "relationships:read"])
+        p = assert_problem(authorize(reseller, inv, token,
+                                     headers={"Authorization": "Bearer " + tok["token"]}),
+                           403, "forbidden")
+        self.assertIn("global admin signed in interactively", p["detail"])
+        u = new_user(reseller, ["admin_agent"])
+        assert_problem(authorize(reseller, inv, token, headers={
+            "Authorization": "Bearer " + access_token(u.email, u.password)}), 403, "forbidden")
+        # expired: 410
+        sql("UPDATE relationship_invitations SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
+            "SECOND WHERE id = %s" % sql_quote(inv))
+        p = assert_problem(authorize(reseller, inv, token), 410, "gone")
+        self.assertEqual(p["code"], "invitation_expired")
+        self.assertEqual(api("GET", "/v1/relationship-invitations", headers=reseller.auth)
+                         .body["items"][0]["state"], "expired")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE reseller_tenant_id = "
+                                   "%s" % sql_quote(reseller.id)), "0")
+
+    def test_the_reseller_must_be_approved_and_in_a_region_of_the_provider(self):
+        provider = new_provider(["europe"])
+        for t, step in ((enrolled_tenant(), "emailVerified"), (verified_tenant(), "reviewApproved")):
+            with self.subTest(step=step):
+                self.assertEqual(invite(provider, t.email).status, 201)
+                inv, token = invitation_link(t.email)
+                p = assert_problem(authorize(t, inv, token), 422, "rule-refused")
+                self.assertEqual(p["code"], "enrollment_not_approved")
+                self.assertIn(step, p["detail"])
+        asia = new_provider(["asia-and-pacific"])
+        reseller = approved_tenant()
+        self.assertEqual(invite(asia, reseller.email).status, 201)
+        inv, token = invitation_link(reseller.email)
+        p = assert_problem(authorize(reseller, inv, token), 422, "rule-refused")
+        self.assertEqual(p["code"], "region_not_authorized")
+        self.assertIn("europe", p["detail"])
+
+    def test_fifty_at_once_make_one(self):
+        provider, reseller, inv, token = pair()
+        results = parallel(*[lambda: authorize(reseller, inv, token) for _ in range(50)])
+        statuses = [getattr(r, "status", r) for r in results]
+        self.assertEqual(statuses.count(201), 1, statuses)
+        self.assertEqual(set(statuses) - {201}, {409}, statuses)
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE reseller_tenant_id = "
+                                   "%s" % sql_quote(reseller.id)), "1")
+
+    def test_invitation_input_and_who_invites(self):
+        provider = new_provider()
+        reseller = approved_tenant()
+        for body, field in (({"resellerEmail": "nope"}, "resellerEmail"),
+                            ({"resellerEmail": reseller.email, "message": "\u202eevil"},
+                             "message"),
+                            ({"resellerEmail": reseller.email,
+                              "adminAccess": {"roles": ["global_admin"]}},
+                             "adminAccess.roles[0]"),
+                            ({"resellerEmail": reseller.email,
+                              "adminAccess": {"roles": ["wizard"]}}, "adminAccess.roles[0]"),
+                            ({"resellerEmail": reseller.email,
+                              "adminAccess": {"endsAt": "2099-01-01T00:00:00Z"}},
+                             "adminAccess.endsAt"),
+                            ({"resellerEmail": reseller.email,
+                              "adminAccess": {"endsAt": "yesterday"}}, "adminAccess.endsAt")):
+            with self.subTest(field=field):
+                r = api("POST", "/v1/relationship-invitations", body=body, headers=provider.auth)
+                self.assertIn(field, field_errors(assert_problem(r, 400, "validation-failed")))
+        ends = (datetime.now(timezone.utc) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        r = invite(provider, reseller.email,
+                   adminAccess={"roles": ["sales_agent", "helpdesk_agent"], "endsAt": ends})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(sorted(r.body["adminAccess"]["roles"]), ["helpdesk_agent", "sales_agent"])
+        self.assertEqual(r.body["adminAccess"]["endsAt"][:19], ends[:19])
+        tok = new_api_token(provider, ["relationships:write"])
+        self.assertEqual(invite(provider, reseller.email,
+                                headers={"Authorization": "Bearer " + tok["token"]}).status, 201)
+        no = new_api_token(provider, ["relationships:read"])
+        assert_problem(invite(provider, reseller.email,
+                              headers={"Authorization": "Bearer " + no["token"]}), 403,
+                       "forbidden")
+        # not a provider
+        other = new_tenant()
+        p = assert_problem(invite(other, reseller.email), 403, "forbidden")
+        self.assertEqual(p["code"], "not_provider")
+        sales = new_user(provider, ["sales_agent"])
+        assert_problem(invite(provider, reseller.email, headers={
+            "Authorization": "Bearer " + access_token(sales.email, sales.password)}), 403,
+            "forbidden")
+
+    def test_withdraw(self):
+        provider, reseller, inv, token = pair()
+        stranger = new_provider()
+        assert_problem(api("DELETE", "/v1/relationship-invitations/" + inv,
+                           headers=stranger.auth), 404, "not-found")
+        assert_problem(api("DELETE", "/v1/relationship-invitations/" + inv,
+                           headers=reseller.auth), 404, "not-found")
+        for _ in range(2):
+            r = api("DELETE", "/v1/relationship-invitations/" + inv, headers=provider.auth)
+            self.assertEqual(r.status, 204, r)
+        p = assert_problem(authorize(reseller, inv, token), 409, "conflict")
+        self.assertEqual(p["code"], "invitation_withdrawn")
+        # an accepted one cannot be withdrawn
+        provider2, reseller2, inv2, token2 = pair()
+        self.assertEqual(authorize(reseller2, inv2, token2).status, 201)
+        p = assert_problem(api("DELETE", "/v1/relationship-invitations/" + inv2,
+                               headers=provider2.auth), 409, "conflict")
+        self.assertEqual(p["code"], "invitation_accepted")
+
+
+class TestRelationships(unittest.TestCase):
+    def related(self):
+        provider, reseller, inv, token = pair()
+        r = authorize(reseller, inv, token)
+        assert r.status == 201, r
+        return provider, reseller, r.body["id"]
+
+    def test_another_pair_sees_nothing(self):
+        provider, reseller, rid = self.related()
+        third = new_provider()
+        assert_problem(api("GET", "/v1/relationships/" + rid, headers=third.auth), 404,
+                       "not-found")
+        other = approved_tenant()
+        assert_problem(api("GET", "/v1/relationships/" + rid, headers=other.auth), 404,
+                       "not-found")
+        self.assertEqual(api("GET", "/v1/relationship-invitations",
+                             headers=other.auth).body["items"], [])
+        assert_problem(api("DELETE", "/v1/relationships/" + rid, headers=other.auth), 404,
+                       "not-found")
+        assert_problem(api("GET", "/v1/relationships", headers=reseller.auth), 400,
+                       "validation-failed")
+        tok = new_api_token(reseller, ["relationships:read"])
+        self.assertEqual(api("GET", "/v1/relationships/" + rid,
+                             headers=bearer(tok["token"])).status, 200)
+
+    def test_remove_admin_access_keeps_the_relationship(self):
+        provider, reseller, rid = self.related()
+        assert_problem(api("DELETE", "/v1/relationships/%s/admin-access" % rid,
+                           headers=provider.auth), 403, "forbidden")
+        u = new_user(reseller, ["admin_agent"])
+        assert_problem(api("DELETE", "/v1/relationships/%s/admin-access" % rid, headers=bearer(
+            access_token(u.email, u.password))), 403, "forbidden")
+        for _ in range(2):
+            r = api("DELETE", "/v1/relationships/%s/admin-access" % rid, headers=reseller.auth)
+            self.assertEqual(r.status, 204, r)
+        r = api("GET", "/v1/relationships/" + rid, headers=provider.auth).body
+        self.assertEqual((r["state"], r["adminAccess"]["status"]), ("active", "removed"))
+        self.assertEqual(r["adminAccess"]["by"], reseller.admin_id)
+        mails = wait_mails(provider.email, 1)
+        self.assertTrue(any("Admin access" in m.subject for m in mails),
+                        [m.subject for m in mails])
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE target_id = %s AND "
+                                   "action = 'relationship.admin_access.remove'"
+                                   % sql_quote(rid)), "2")
+
+    def test_either_side_ends_it(self):
+        provider, reseller, rid = self.related()
+        sales = new_user(provider, ["sales_agent"])
+        assert_problem(api("DELETE", "/v1/relationships/" + rid, headers=bearer(
+            access_token(sales.email, sales.password))), 403, "forbidden")
+        agent = new_user(provider, ["admin_agent"])
+        auth = bearer(access_token(agent.email, agent.password))
+        for _ in range(2):
+            r = api("DELETE", "/v1/relationships/" + rid, headers=auth)
+            self.assertEqual(r.status, 204, r)
+        r = api("GET", "/v1/relationships/" + rid, headers=reseller.auth).body
+        self.assertEqual(r["state"], "ended")
+        self.assertEqual(r["endedBy"], agent.id)
+        contact = sql_value("SELECT contact_email FROM enrollments WHERE tenant_id = %s"
+                            % sql_quote(reseller.id))
+        self.assertTrue(any("ended" in m.subject for m in wait_mails(contact, 1)))
+        steps = {s["step"]: s["done"] for s in
+                 api("GET", "/v1/enrollment", headers=reseller.auth).body["checklist"]}
+        self.assertFalse(steps["providerAuthorized"])
+        # a new consent makes a new relationship
+        self.assertEqual(invite(provider, reseller.email).status, 201)
+        inv, token = invitation_link(reseller.email, 2)
+        r = authorize(reseller, inv, token)
+        self.assertEqual(r.status, 201, r)
+        self.assertNotEqual(r.body["id"], rid)
+        rows = sql("SELECT state FROM relationships WHERE reseller_tenant_id = %s ORDER BY id"
+                   % sql_quote(reseller.id))
+        self.assertEqual(rows, [["ended"], ["active"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
