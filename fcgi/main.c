@@ -77,6 +77,7 @@ static void request_read(FCGX_Request *fr, struct request *req, char **body)
 	req->cors_request_method = FCGX_GetParam("HTTP_ACCESS_CONTROL_REQUEST_METHOD", fr->envp);
 	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	req->forwarded_for = FCGX_GetParam("HTTP_X_FORWARDED_FOR", fr->envp);
+	req->on_behalf_of = FCGX_GetParam("HTTP_ON_BEHALF_OF_TENANT", fr->envp);
 	request_id_choose(req, FCGX_GetParam("HTTP_X_REQUEST_ID", fr->envp),
 			  FCGX_GetParam("REQUEST_ID", fr->envp));
 

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/xalloc.h"
+#include "domain/relationship.h"
 #include "http/json.h"
 #include "mail/outbox.h"
 
@@ -238,6 +239,44 @@ static const char *role_list(unsigned roles, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* Delegated admin access (SPEC §5), one check for every route that admits
+ * it: the caller, a provider's admin agent signed in, acts in the tenant
+ * that On-Behalf-Of-Tenant names while their relationship is active with
+ * admin access granted and not past its end, with the roles the consent
+ * granted. 400, 403 (naming why), 503. */
+static int delegate(struct ctx *c)
+{
+	struct principal *who = &c->principal;
+	const char *tenant = c->req->on_behalf_of;
+	char relationship[UUID_STR];
+	unsigned roles;
+	if (!(c->match.route->flags & ROUTE_DELEGABLE))
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "this route does not admit delegated access "
+				   "(On-Behalf-Of-Tenant)");
+	if (!uuid_valid(tenant))
+		return problem_add_field(&c->problem, "On-Behalf-Of-Tenant", "invalid",
+					 "must be the id of a reseller's work account");
+	if (who->kind != PRINCIPAL_USER)
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "delegated access is for a provider's admin agents signed in; "
+				   "API tokens cannot act in another work account");
+	if (!(who->roles & (ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT)))
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "delegated access is for a provider's admin agents");
+	if (strcmp(tenant, who->tenant_id) == 0)
+		return 0; /* its own: nothing to delegate */
+	if (relationship_delegation(c->worker->db, who->tenant_id, tenant, relationship, &roles,
+				    &c->problem) != 0)
+		return -1;
+	memcpy(c->delegated_from, who->tenant_id, UUID_STR);
+	memcpy(c->delegation, relationship, UUID_STR);
+	memcpy(who->tenant_id, tenant, UUID_STR);
+	who->roles = roles;
+	who->partner_types = 0;
+	return 0;
+}
+
 /* Authentication (401) and the route's roles or scope (403). */
 static int authorize(struct ctx *c)
 {
@@ -260,6 +299,8 @@ static int authorize(struct ctx *c)
 		return problem_set(&c->problem, PROBLEM_UNAUTHENTICATED,
 				   "this request needs a bearer token");
 	}
+	if (c->req->on_behalf_of != NULL && delegate(c) != 0)
+		return -1;
 	if (who->kind == PRINCIPAL_TOKEN) {
 		if (route->scope == 0 && route->roles == ROLE_GLOBAL_ADMIN)
 			return problem_set(&c->problem, PROBLEM_FORBIDDEN,
@@ -331,12 +372,16 @@ static void log_request(const struct ctx *c, double seconds)
 	    LOG_S("actorType", who ? ctx_actor_type(c) : NULL),
 	    LOG_S("actor", who ? ctx_actor_id(c) : NULL),
 	    LOG_S("tenant", who ? c->principal.tenant_id : NULL),
+	    LOG_S("delegatedFrom", c->delegated_from[0] ? c->delegated_from : NULL),
+	    LOG_S("relationship", c->delegation[0] ? c->delegation : NULL),
 	};
 	log_fields(c->res->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f,
 		   sizeof f / sizeof f[0]);
 }
 
-#define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id"
+#define CORS_ALLOW_HEADERS                                                                         \
+	"Authorization, Content-Type, If-Match, Idempotency-Key, On-Behalf-Of-Tenant, "            \
+	"X-Request-Id"
 #define CORS_EXPOSE_HEADERS "ETag, Location, Retry-After, X-Request-Id, Idempotent-Replayed"
 
 /* True when method is one of the comma-separated list. */

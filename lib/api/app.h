@@ -46,6 +46,10 @@ struct ctx {
 	/* the client's address: REMOTE_ADDR, or from a trusted proxy the
 	 * nearest untrusted address of X-Forwarded-For */
 	char client_addr[46];
+	/* a delegated request (On-Behalf-Of-Tenant): the caller's own tenant
+	 * and the relationship that admits it; "" otherwise. The principal
+	 * then holds the reseller's tenant and the delegated roles. */
+	char delegated_from[UUID_STR], delegation[UUID_STR];
 	struct problem problem; /* set by a handler that returns -1 */
 	/* a top-level field of the response shown once and never stored,
 	 * not even for an idempotent replay (which shows it as null) */

@@ -273,6 +273,50 @@ int handle_relationship_get(struct ctx *c)
 	return ctx_json(c, 200, relationship_json(&out));
 }
 
+const struct json_field access_narrow_schema[] = {
+    {"roles", JSON_STRING_ARRAY, true, 4, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* 200 relationship with ETag; 400; 401; 403; 404; 409 not granted; 412;
+ * 422 roles_not_narrower; 428; 503. */
+int handle_relationship_access_narrow(struct ctx *c)
+{
+	struct relationship out;
+	unsigned long version;
+	unsigned roles = 0;
+	int i = 0;
+	const char *id = ctx_capture(c, 0);
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(c->body, "roles");
+	for (const cJSON *r = list ? list->child : NULL; r != NULL; r = r->next, i++) {
+		char field[24];
+		unsigned bit = role_bit(r->valuestring);
+		snprintf(field, sizeof field, "roles[%d]", i);
+		if (bit == 0 || bit == ROLE_GLOBAL_ADMIN || bit == ROLE_OPERATOR)
+			problem_add_field(&c->problem, field, "invalid",
+					  "must be a delegable role");
+		roles |= bit;
+	}
+	if (i == 0)
+		problem_add_field(&c->problem, "roles", "required",
+				  "name the roles to keep; to take them all, DELETE the admin "
+				  "access");
+	if (c->problem.kind != PROBLEM_NONE)
+		return -1;
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
+	if (ctx_if_match(c, &version) != 0)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (relationship_narrow_access(c->worker->db, &a, id, version, roles, &out, &c->problem) !=
+	    0)
+		return -1;
+	char etag[32];
+	etag_format(out.version, etag);
+	response_header(c->res, "ETag", etag);
+	return ctx_json(c, 200, relationship_json(&out));
+}
+
 /* 204 (also when done already); 401; 403; 404; 503. */
 int handle_relationship_access_remove(struct ctx *c)
 {

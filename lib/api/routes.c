@@ -17,6 +17,7 @@
 #define BODY ROUTE_BODY
 #define DB   ROUTE_DB
 #define IDEM ROUTE_IDEMPOTENT
+#define DLG  ROUTE_DELEGABLE
 
 const struct route app_routes[] = {
     /* method, pattern, name, access, roles, scope, flags, body schema, handler */
@@ -31,10 +32,10 @@ const struct route app_routes[] = {
      signup_verification_schema, handle_signup_verification},
     {"POST", "/v1/auth/token", "auth.token", ANY, 0, 0, BODY | DB, signin_schema, handle_signin},
     {"GET", "/v1/me", "me", AUTH, 0, SCOPE_ALL, DB, NULL, handle_me},
-    {"GET", "/v1/users", "users.list", AUTH, AA, 0, DB, NULL, handle_users_list},
+    {"GET", "/v1/users", "users.list", AUTH, AA, 0, DB | DLG, NULL, handle_users_list},
     {"POST", "/v1/users", "users.create", AUTH, AA, 0, BODY | DB | IDEM, user_create_schema,
      handle_user_create},
-    {"GET", "/v1/users/{id}", "users.get", AUTH, AA, 0, DB, NULL, handle_user_get},
+    {"GET", "/v1/users/{id}", "users.get", AUTH, AA, 0, DB | DLG, NULL, handle_user_get},
     {"PATCH", "/v1/users/{id}", "users.update", AUTH, AA, 0, BODY | DB, user_update_schema,
      handle_user_update},
     {"GET", "/v1/api-tokens", "api_tokens.list", AUTH, AA, 0, DB, NULL, handle_api_tokens_list},
@@ -51,15 +52,15 @@ const struct route app_routes[] = {
      email_verification_schema, handle_email_verification},
     {"POST", "/v1/enrollment/email-verification/resend", "enrollment.verification_resend", AUTH, GA,
      0, DB, NULL, handle_enrollment_resend},
-    {"GET", "/v1/profiles/legalbusiness", "profiles.legalbusiness.get", AUTH, 0, PRO, DB, NULL,
-     handle_legal_profile_get},
+    {"GET", "/v1/profiles/legalbusiness", "profiles.legalbusiness.get", AUTH, 0, PRO, DB | DLG,
+     NULL, handle_legal_profile_get},
     {"PUT", "/v1/profiles/legalbusiness", "profiles.legalbusiness.put", AUTH, GA, 0, BODY | DB,
      legal_profile_schema, handle_legal_profile_put},
-    {"GET", "/v1/profiles/support", "profiles.support.get", AUTH, 0, PRO, DB, NULL,
+    {"GET", "/v1/profiles/support", "profiles.support.get", AUTH, 0, PRO, DB | DLG, NULL,
      handle_support_profile_get},
     {"PUT", "/v1/profiles/support", "profiles.support.put", AUTH, GA, 0, BODY | DB,
      support_profile_schema, handle_support_profile_put},
-    {"GET", "/v1/profiles/organization", "profiles.organization.get", AUTH, 0, PRO, DB, NULL,
+    {"GET", "/v1/profiles/organization", "profiles.organization.get", AUTH, 0, PRO, DB | DLG, NULL,
      handle_organization_profile_get},
     {"GET", "/v1/profiles/mpn", "profiles.mpn.get", AUTH, 0, PRO, DB, NULL, handle_mpn_profile_get},
     {"POST", "/v1/profiles/mpn/identifiers", "profiles.mpn.identifiers.create", AUTH, GA, 0,
@@ -100,6 +101,8 @@ const struct route app_routes[] = {
      handle_relationships_list},
     {"GET", "/v1/relationships/{id}", "relationships.get", AUTH, 0, SCOPE_RELATIONSHIPS_READ, DB,
      NULL, handle_relationship_get},
+    {"PATCH", "/v1/relationships/{id}/admin-access", "relationships.admin_access.narrow", AUTH, GA,
+     0, BODY | DB, access_narrow_schema, handle_relationship_access_narrow},
     {"DELETE", "/v1/relationships/{id}/admin-access", "relationships.admin_access.remove", AUTH, GA,
      0, DB, NULL, handle_relationship_access_remove},
     {"DELETE", "/v1/relationships/{id}", "relationships.end", AUTH, AA, 0, DB, NULL,

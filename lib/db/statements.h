@@ -109,6 +109,9 @@
 	X(relationship_remove_access)                                                              \
 	X(relationship_end)                                                                        \
 	X(relationship_contacts)                                                                   \
+	X(delegation)                                                                              \
+	X(relationship_narrow)                                                                     \
+	X(relationship_access_lock)                                                                \
 	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \

@@ -156,6 +156,26 @@ const struct db_stmt_def stmt_relationship_contacts = {
     "LEFT JOIN enrollments e ON e.tenant_id = r.reseller_tenant_id WHERE r.id = ?",
     1, 2};
 
+/* the newest relationship of the pair, the active one first */
+const struct db_stmt_def stmt_delegation = {
+    STMT_delegation, "delegation",
+    "SELECT id, state, admin_access, access_roles, access_ends_at <= UTC_TIMESTAMP(6), "
+    "access_ends_at FROM relationships WHERE provider_tenant_id = ? AND reseller_tenant_id = ? "
+    "ORDER BY active DESC, id DESC LIMIT 1",
+    2, 6};
+
+const struct db_stmt_def stmt_relationship_narrow = {
+    STMT_relationship_narrow, "relationship_narrow",
+    "UPDATE relationships SET access_roles = ?, access_changed_at = ?, access_changed_by = ?, "
+    "version = version + 1 WHERE id = ?",
+    4, 0};
+
+const struct db_stmt_def stmt_relationship_access_lock = {
+    STMT_relationship_access_lock, "relationship_access_lock",
+    "SELECT reseller_tenant_id, state, admin_access, access_roles, version FROM relationships "
+    "WHERE id = ? AND (provider_tenant_id = ? OR reseller_tenant_id = ?) FOR UPDATE",
+    3, 5};
+
 static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
 			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
@@ -635,4 +655,122 @@ int relationship_end(struct db *db, const struct actor *a, const char *id, struc
 {
 	struct change_work w = {a, id, true};
 	return db_run(db, change_run, &w, p);
+}
+
+struct delegation_work {
+	const char *provider, *reseller;
+	char *relationship_id;
+	unsigned *roles;
+};
+
+static enum db_status delegation_read(struct db *db, void *arg, struct problem *p)
+{
+	struct delegation_work *w = arg;
+	struct db_rows rows = {0, 0, NULL};
+	struct db_arg a[] = {db_str(w->provider), db_str(w->reseller)};
+	enum db_status rc = db_exec(db, STMT_delegation, a, &rows, NULL);
+	if (rc != DB_OK)
+		goto out;
+	if (rows.n_rows == 0) {
+		rc = refuse(p, PROBLEM_FORBIDDEN, "no_relationship",
+			    "delegated access needs an active relationship with this reseller, "
+			    "authorized by its global admin");
+	} else if (strcmp(db_cell(&rows, 0, 1), "active") != 0) {
+		rc = refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
+			    "the relationship with this reseller has ended");
+	} else if (strcmp(db_cell(&rows, 0, 2), "granted") != 0) {
+		rc = refuse(p, PROBLEM_FORBIDDEN, "admin_access_removed",
+			    "the reseller has removed the admin access of this relationship");
+	} else if (strcmp(db_cell(&rows, 0, 4), "0") != 0) {
+		rc = refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
+			    "the admin access of this relationship ended at %.26s",
+			    db_cell(&rows, 0, 5));
+	} else {
+		db_cell_copy(&rows, 0, 0, w->relationship_id, UUID_STR);
+		*w->roles = roles_from_csv(db_cell(&rows, 0, 3));
+	}
+out:
+	db_rows_free(&rows);
+	return rc;
+}
+
+int relationship_delegation(struct db *db, const char *provider_tenant_id,
+			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
+			    unsigned *roles, struct problem *p)
+{
+	struct delegation_work w = {provider_tenant_id, reseller_tenant_id, relationship_id, roles};
+	relationship_id[0] = '\0';
+	*roles = 0;
+	return db_read(db, delegation_read, &w, p);
+}
+
+struct narrow_work {
+	const struct actor *a;
+	const char *id;
+	unsigned long version;
+	unsigned roles;
+	struct relationship *out;
+};
+
+static enum db_status narrow_run(struct db *db, void *arg, struct problem *p)
+{
+	struct narrow_work *w = arg;
+	struct db_rows rows = {0, 0, NULL};
+	char at[TIME_STR], csv[ROLES_CSV_MAX];
+	struct db_arg g[] = {db_str(w->id), db_str(w->a->tenant_id), db_str(w->a->tenant_id)};
+	enum db_status rc = db_exec(db, STMT_relationship_access_lock, g, &rows, NULL);
+	if (rc != DB_OK)
+		goto out;
+	if (rows.n_rows == 0) {
+		rc = refuse(p, PROBLEM_NOT_FOUND, NULL, "no relationship %s of this work account",
+			    w->id);
+		goto out;
+	}
+	if (strcmp(db_cell(&rows, 0, 0), w->a->tenant_id) != 0) {
+		rc = refuse(p, PROBLEM_FORBIDDEN, NULL,
+			    "only the reseller changes the provider's admin access");
+		goto out;
+	}
+	if (w->version != 0 && strtoul(db_cell(&rows, 0, 4), NULL, 10) != w->version) {
+		problem_set(p, PROBLEM_PRECONDITION_FAILED,
+			    "the relationship has changed since it was read; read it again for "
+			    "its ETag");
+		rc = DB_REFUSED;
+		goto out;
+	}
+	if (strcmp(db_cell(&rows, 0, 1), "active") != 0 ||
+	    strcmp(db_cell(&rows, 0, 2), "granted") != 0) {
+		rc = refuse(p, PROBLEM_CONFLICT, "admin_access_not_granted",
+			    "the relationship is %s with admin access %s: nothing to narrow",
+			    db_cell(&rows, 0, 1), db_cell(&rows, 0, 2));
+		goto out;
+	}
+	unsigned now = roles_from_csv(db_cell(&rows, 0, 3));
+	/* consent granted these roles: more needs a new consent */
+	if ((w->roles & ~now) != 0) {
+		rc = refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
+			    "admin access can only be narrowed; widening it needs a new "
+			    "invitation and consent");
+		goto out;
+	}
+	time_now(at, NULL);
+	roles_to_csv(w->roles, csv, sizeof csv);
+	struct db_arg u[] = {db_str(csv), db_str(at), db_str(w->a->id), db_str(w->id)};
+	if ((rc = db_exec(db, STMT_relationship_narrow, u, NULL, NULL)) != DB_OK ||
+	    (rc = audit_record(db, w->a, "relationship.admin_access.narrow", "relationship", w->id,
+			       at)) != DB_OK)
+		goto out;
+	rc = relationship_read_one(db, w->a->tenant_id, w->id, w->out, p);
+out:
+	db_rows_free(&rows);
+	return rc;
+}
+
+int relationship_narrow_access(struct db *db, const struct actor *a, const char *id,
+			       unsigned long version, unsigned roles, struct relationship *out,
+			       struct problem *p)
+{
+	struct narrow_work w = {a, id, version, roles, out};
+	memset(out, 0, sizeof *out);
+	return db_run(db, narrow_run, &w, p);
 }

@@ -92,4 +92,20 @@ int relationship_remove_access(struct db *db, const struct actor *a, const char 
 			       struct problem *p);
 int relationship_end(struct db *db, const struct actor *a, const char *id, struct problem *p);
 
+/* Delegated admin access (SPEC §5): whether the provider tenant may act in
+ * the reseller tenant right now. Returns 0 with the relationship's id and
+ * the roles it grants, or -1 with p set: 403 naming why not (no
+ * relationship, ended, access removed, access past its end date), 503. */
+int relationship_delegation(struct db *db, const char *provider_tenant_id,
+			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
+			    unsigned *roles, struct problem *p);
+
+/* The reseller's global admin narrows the roles of the provider's admin
+ * access (never widens them) if the relationship is at version (0: any).
+ * Returns 0 with out, or -1 with p set: 403, 404, 409 access not granted,
+ * 412, 422 roles_not_narrower, 503. */
+int relationship_narrow_access(struct db *db, const struct actor *a, const char *id,
+			       unsigned long version, unsigned roles, struct relationship *out,
+			       struct problem *p);
+
 #endif

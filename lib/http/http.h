@@ -25,6 +25,7 @@ struct request {
 	const char *cors_request_method; /* Access-Control-Request-Method */
 	const char *remote_addr;
 	const char *forwarded_for; /* X-Forwarded-For, believed only from a trusted proxy */
+	const char *on_behalf_of;  /* On-Behalf-Of-Tenant: delegated admin access */
 	char request_id[REQUEST_ID_MAX + 1];
 };
 

@@ -22,6 +22,8 @@ enum route_flags {
 	ROUTE_BODY = 1 << 0,	   /* takes a JSON body */
 	ROUTE_DB = 1 << 1,	   /* needs the database */
 	ROUTE_IDEMPOTENT = 1 << 2, /* a creating POST: honours Idempotency-Key */
+	ROUTE_DELEGABLE = 1 << 3,  /* a provider's admin agent may call it in a reseller's
+				    * tenant (On-Behalf-Of-Tenant) */
 };
 
 struct route {

@@ -1,0 +1,162 @@
+"""Delegated admin access (SPEC §5, issue 10 part 3): what consent grants,
+through one central check: a provider's admin agent acts in the reseller's
+work account on the routes that admit it, with the roles the consent
+granted, until access is removed, the relationship ends or its end date
+passes, each time on the very next request."""
+
+import unittest
+from datetime import datetime, timedelta, timezone
+
+from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
+                     new_user, sql, sql_quote)
+from test_enrollment import approved_tenant
+from test_providers import new_provider
+from test_relationships import authorize, invitation_link, invite
+
+DELEGABLE = ["/v1/profiles/organization", "/v1/profiles/legalbusiness", "/v1/profiles/support",
+             "/v1/users"]
+
+
+def related(roles=None):
+    provider = new_provider()
+    reseller = approved_tenant()
+    body = {"adminAccess": {"roles": roles}} if roles else {}
+    r = invite(provider, reseller.email, **body)
+    assert r.status == 201, r
+    inv, token = invitation_link(reseller.email)
+    r = authorize(reseller, inv, token)
+    assert r.status == 201, r
+    return provider, reseller, r.body
+
+
+def as_(provider, reseller, auth=None):
+    h = dict(auth or provider.auth)
+    h["On-Behalf-Of-Tenant"] = reseller.id
+    return h
+
+
+class TestDelegatedAccess(unittest.TestCase):
+    def test_before_consent_nothing(self):
+        provider = new_provider()
+        reseller = approved_tenant()
+        for path in DELEGABLE:
+            p = assert_problem(api("GET", path, headers=as_(provider, reseller)), 403,
+                               "forbidden")
+            self.assertEqual(p["code"], "no_relationship")
+
+    def test_while_it_stands(self):
+        provider, reseller, rel = related()
+        h = as_(provider, reseller)
+        r = api("GET", "/v1/profiles/organization", headers=h)
+        self.assertEqual((r.status, r.body["id"]), (200, reseller.id))
+        self.assertEqual(api("GET", "/v1/profiles/legalbusiness", headers=h).status, 200)
+        self.assertEqual(api("GET", "/v1/profiles/support", headers=h).status, 200)
+        users = api("GET", "/v1/users", headers=h).body["items"]
+        self.assertEqual({u["tenantId"] for u in users}, {reseller.id})
+        self.assertIn(reseller.admin_id, [u["id"] for u in users])
+        self.assertEqual(api("GET", "/v1/users/" + reseller.admin_id, headers=h).status, 200)
+        # the provider's own users are not the reseller's
+        assert_problem(api("GET", "/v1/users/" + provider.admin_id, headers=h), 404,
+                       "not-found")
+        # a route that does not admit it
+        for method, path, body in (("GET", "/v1/api-tokens", None),
+                                   ("GET", "/v1/audit-events", None),
+                                   ("POST", "/v1/users", {"email": "x@" + reseller.domain,
+                                                          "password": "p" * 12,
+                                                          "firstName": "A", "lastName": "B",
+                                                          "roles": ["sales_agent"]})):
+            with self.subTest(path=path):
+                p = assert_problem(api(method, path, body=body, headers=h), 403, "forbidden")
+                self.assertIn("does not admit delegated access", p["detail"])
+        # not for tokens, nor other roles of the provider
+        tok = new_api_token(provider, ["profiles:read"])
+        p = assert_problem(api("GET", "/v1/profiles/organization",
+                               headers=as_(provider, reseller, bearer(tok["token"]))), 403,
+                           "forbidden")
+        self.assertIn("API tokens", p["detail"])
+        sales = new_user(provider, ["sales_agent"])
+        assert_problem(api("GET", "/v1/profiles/organization", headers=as_(
+            provider, reseller, bearer(access_token(sales.email, sales.password)))), 403,
+            "forbidden")
+        # and only for the reseller of the relationship
+        other = approved_tenant()
+        p = assert_problem(api("GET", "/v1/users", headers=as_(provider, other)), 403,
+                           "forbidden")
+        self.assertEqual(p["code"], "no_relationship")
+        r = api("GET", "/v1/users", headers=dict(provider.auth, **{"On-Behalf-Of-Tenant": "x"}))
+        self.assertIn("On-Behalf-Of-Tenant",
+                      field_errors(assert_problem(r, 400, "validation-failed")))
+
+    def test_the_granted_roles_only(self):
+        provider, reseller, rel = related(["sales_agent"])
+        h = as_(provider, reseller)
+        self.assertEqual(api("GET", "/v1/profiles/organization", headers=h).status, 200)
+        p = assert_problem(api("GET", "/v1/users", headers=h), 403, "forbidden")
+        self.assertIn("admin_agent", p["detail"])
+
+    def test_removed_ended_or_past_its_end_stops_at_once(self):
+        for how in ("removed", "ended", "expired"):
+            with self.subTest(how=how):
+                provider, reseller, rel = related()
+                h = as_(provider, reseller)
+                self.assertEqual(api("GET", "/v1/users", headers=h).status, 200)
+                if how == "removed":
+                    api("DELETE", "/v1/relationships/%s/admin-access" % rel["id"],
+                        headers=reseller.auth)
+                    code = "admin_access_removed"
+                elif how == "ended":
+                    api("DELETE", "/v1/relationships/" + rel["id"], headers=reseller.auth)
+                    code = "relationship_ended"
+                else:
+                    sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
+                        "SECOND WHERE id = %s" % sql_quote(rel["id"]))
+                    code = "admin_access_expired"
+                for path in DELEGABLE:
+                    p = assert_problem(api("GET", path, headers=h), 403, "forbidden")
+                    self.assertEqual(p["code"], code)
+
+    def test_the_reseller_narrows_never_widens(self):
+        provider, reseller, rel = related(["admin_agent", "sales_agent"])
+        url = "/v1/relationships/%s/admin-access" % rel["id"]
+        etag = api("GET", "/v1/relationships/" + rel["id"], headers=reseller.auth).headers["etag"]
+        assert_problem(api("PATCH", url, body={"roles": ["sales_agent"]}, headers=reseller.auth),
+                       428, "precondition-required")
+        assert_problem(api("PATCH", url, body={"roles": ["sales_agent"]},
+                           headers=dict(reseller.auth, **{"If-Match": '"v99"'})), 412,
+                       "precondition-failed")
+        p = assert_problem(api("PATCH", url, body={"roles": ["helpdesk_agent"]},
+                               headers=dict(reseller.auth, **{"If-Match": etag})), 422,
+                           "rule-refused")
+        self.assertEqual(p["code"], "roles_not_narrower")
+        assert_problem(api("PATCH", url, body={"roles": ["global_admin"]},
+                           headers=dict(reseller.auth, **{"If-Match": etag})), 400,
+                       "validation-failed")
+        assert_problem(api("PATCH", url, body={"roles": ["sales_agent"]},
+                           headers=dict(provider.auth, **{"If-Match": "*"})), 403, "forbidden")
+        r = api("PATCH", url, body={"roles": ["sales_agent"]},
+                headers=dict(reseller.auth, **{"If-Match": etag}))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["adminAccess"]["roles"], ["sales_agent"])
+        h = as_(provider, reseller)
+        assert_problem(api("GET", "/v1/users", headers=h), 403, "forbidden")
+        self.assertEqual(api("GET", "/v1/profiles/organization", headers=h).status, 200)
+        # and back is a widening
+        p = assert_problem(api("PATCH", url, body={"roles": ["admin_agent", "sales_agent"]},
+                               headers=dict(reseller.auth, **{"If-Match": "*"})), 422,
+                           "rule-refused")
+        self.assertEqual(p["code"], "roles_not_narrower")
+
+    def test_an_end_date_of_the_invitation_is_kept(self):
+        ends = (datetime.now(timezone.utc) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        provider = new_provider()
+        reseller = approved_tenant()
+        self.assertEqual(invite(provider, reseller.email,
+                                adminAccess={"endsAt": ends}).status, 201)
+        inv, token = invitation_link(reseller.email)
+        rel = authorize(reseller, inv, token).body
+        self.assertEqual(rel["adminAccess"]["endsAt"][:19], ends[:19])
+        self.assertEqual(api("GET", "/v1/users", headers=as_(provider, reseller)).status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
