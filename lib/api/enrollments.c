@@ -4,6 +4,7 @@
 #include "api/handlers.h"
 #include "core/config.h"
 #include "domain/enrollment.h"
+#include "domain/relationship.h"
 #include "mail/template.h"
 
 #include <stdio.h>
@@ -213,6 +214,7 @@ int handle_overview(struct ctx *c)
 		cJSON_AddStringToObject(next, "next",
 					"enrol as an indirect reseller (POST /v1/enrollments)");
 		cJSON_AddNullToObject(doc, "banner");
+		cJSON_AddArrayToObject(doc, "providers");
 		return ctx_json(c, 200, doc);
 	}
 	bool done[N_STEPS];
@@ -232,6 +234,27 @@ int handle_overview(struct ctx *c)
 	} else {
 		cJSON_AddNullToObject(doc, "nextStep");
 	}
+	/* the reseller's indirect providers, as its relationships page shows */
+	struct relationship *rels = NULL;
+	size_t n_rels = 0;
+	long total = 0;
+	if (relationship_list(c->worker->db, c->principal.tenant_id, SIDE_PROVIDERS, "", 200, &rels,
+			      &n_rels, &total, &c->problem) != 0) {
+		cJSON_Delete(doc);
+		return -1;
+	}
+	cJSON *providers = cJSON_AddArrayToObject(doc, "providers");
+	for (size_t i = 0; i < n_rels; i++) {
+		if (strcmp(rels[i].state, "active") != 0)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "relationshipId", rels[i].id);
+		cJSON_AddStringToObject(o, "tenantId", rels[i].provider.tenant_id);
+		cJSON_AddStringToObject(o, "name", rels[i].provider.name);
+		cJSON_AddStringToObject(o, "adminAccess", rels[i].admin_access);
+		cJSON_AddItemToArray(providers, o);
+	}
+	free(rels);
 	if (done[3]) {
 		cJSON *banner = cJSON_AddObjectToObject(doc, "banner");
 		cJSON_AddStringToObject(banner, "kind", "agreement_accepted");

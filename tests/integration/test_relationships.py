@@ -103,6 +103,9 @@ class TestInvitationAndConsent(unittest.TestCase):
         steps = {s["step"]: s["done"] for s in
                  api("GET", "/v1/enrollment", headers=reseller.auth).body["checklist"]}
         self.assertTrue(steps["providerAuthorized"])
+        overview = api("GET", "/v1/overview", headers=reseller.auth).body
+        self.assertEqual([(p["relationshipId"], p["tenantId"], p["adminAccess"])
+                          for p in overview["providers"]], [(rel["id"], provider.id, "granted")])
         self.assertEqual(api("GET", "/v1/relationship-invitations", headers=reseller.auth)
                          .body["items"][0]["state"], "accepted")
         for tenant in (provider, reseller):
