@@ -108,8 +108,9 @@ static int parse_time(const char *s, char sql[TIME_STR], double *days)
 	return 0;
 }
 
-/* 201 invitation; 400; 401; 403 (not an admin agent of a provider, or a
- * token without relationships:write); 422 role_not_delegable; 503. */
+/* 201 invitation; 400 (a role not delegable: field code
+ * role_not_delegable); 401; 403 (not an admin agent of a provider, or a
+ * token without relationships:write); 503. */
 int handle_invitation_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
@@ -201,9 +202,10 @@ int handle_invitation_withdraw(struct ctx *c)
 	return ctx_no_content(c);
 }
 
-/* 201 relationship; 400; 401; 403 (not a GA, or a token); 404; 409 used,
- * withdrawn, relationship_exists; 410 expired; 422 consent_required,
- * enrollment_not_approved, region_not_authorized; 503. */
+/* 201 relationship; 400; 401; 403 (not a GA, or a token); 404; 409
+ * invitation_accepted, invitation_withdrawn, relationship_exists; 410
+ * invitation_expired; 422 consent_required, enrollment_not_approved,
+ * region_not_authorized; 503. */
 int handle_invitation_authorize(struct ctx *c)
 {
 	struct relationship out;
