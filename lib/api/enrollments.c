@@ -18,8 +18,9 @@ static const struct json_field contact_fields[] = {
 };
 
 const struct json_field enrollment_create_schema[] = {
-    {"legalBusinessProfile", JSON_OBJECT, true, 0, legal_profile_schema},
-    {"primaryContact", JSON_OBJECT, true, 0, contact_fields},
+    /* an indirect provider may leave both out (enrollment.h) */
+    {"legalBusinessProfile", JSON_OBJECT, false, 0, legal_profile_schema},
+    {"primaryContact", JSON_OBJECT, false, 0, contact_fields},
     {"supportProfile", JSON_OBJECT, true, 0, support_profile_schema},
     {NULL, JSON_STRING, false, 0, NULL},
 };
@@ -165,9 +166,12 @@ int handle_enrollment_create(struct ctx *c)
 	struct primary_contact contact;
 	struct support_profile support;
 	struct enrollment e;
-	read_legal_profile(&c->problem, "legalBusinessProfile.",
-			   json_obj(c->body, "legalBusinessProfile"), &legal);
-	read_contact(c, json_obj(c->body, "primaryContact"), &contact);
+	const cJSON *legal_json = json_obj(c->body, "legalBusinessProfile");
+	const cJSON *contact_json = json_obj(c->body, "primaryContact");
+	if (legal_json != NULL)
+		read_legal_profile(&c->problem, "legalBusinessProfile.", legal_json, &legal);
+	if (contact_json != NULL)
+		read_contact(c, contact_json, &contact);
 	read_support_profile(&c->problem, "supportProfile.", json_obj(c->body, "supportProfile"),
 			     &support);
 	if (c->problem.kind != PROBLEM_NONE) {
@@ -176,7 +180,8 @@ int handle_enrollment_create(struct ctx *c)
 	}
 	struct actor a = ctx_actor(c);
 	struct enrollment_links links = {c->app->cfg->public_base_url};
-	if (enrollment_submit(c->worker->db, &a, &legal, &contact, &support, &links, &e,
+	if (enrollment_submit(c->worker->db, &a, legal_json ? &legal : NULL,
+			      contact_json ? &contact : NULL, &support, &links, &e,
 			      &c->problem) != 0)
 		return -1;
 	response_header(c->res, "Location", "/v1/enrollment");

@@ -11,6 +11,7 @@
 const struct json_field provider_create_schema[] = {
     {"tenantId", JSON_STRING, true, 64, NULL},
     {"regions", JSON_STRING_ARRAY, true, PROVIDER_REGIONS_MAX, NULL},
+    {"legalBusinessProfile", JSON_OBJECT, false, 0, legal_profile_schema},
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
@@ -69,20 +70,26 @@ static int respond_provider(struct ctx *c, int status, const struct provider *v)
 }
 
 /* 201 provider with ETag; 400; 401; 403; 404 tenant_unknown; 409
- * already_provider; 422 unknown_region, platform_tenant; 503. */
+ * already_provider, legal_profile_exists; 422 unknown_region,
+ * platform_tenant, country_not_in_program; 503. */
 int handle_operator_provider_create(struct ctx *c)
 {
 	const char *regions[PROVIDER_REGIONS_MAX];
 	struct provider v;
+	struct legal_profile legal;
 	const char *tenant_id = json_str(c->body, "tenantId");
+	const cJSON *legal_json = json_obj(c->body, "legalBusinessProfile");
 	size_t n = read_regions(c, regions);
+	if (legal_json != NULL)
+		read_legal_profile(&c->problem, "legalBusinessProfile.", legal_json, &legal);
 	if (!uuid_valid(tenant_id))
 		problem_add_field(&c->problem, "tenantId", "invalid",
 				  "must be a work account's id");
 	if (c->problem.kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (provider_create(c->worker->db, &a, tenant_id, regions, n, &v, &c->problem) != 0)
+	if (provider_create(c->worker->db, &a, tenant_id, regions, n, legal_json ? &legal : NULL,
+			    &v, &c->problem) != 0)
 		return -1;
 	return respond_provider(c, 201, &v);
 }

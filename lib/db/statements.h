@@ -112,6 +112,7 @@
 	X(delegation)                                                                              \
 	X(relationship_narrow)                                                                     \
 	X(relationship_access_lock)                                                                \
+	X(provider_enrolment_basis)                                                                \
 	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \

@@ -18,9 +18,19 @@
 const struct db_stmt_def stmt_enrollment_insert = {
     STMT_enrollment_insert, "enrollment_insert",
     "INSERT INTO enrollments (id, tenant_id, status, contact_first_name, contact_last_name, "
-    "contact_email, contact_phone, contact_language, created_by, created_at, updated_at) "
-    "VALUES (?, ?, 'pending_email_verification', ?, ?, ?, ?, ?, ?, ?, ?)",
-    10, 0};
+    "contact_email, contact_phone, contact_language, email_verified_at, created_by, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    12, 0};
+
+/* A provider's own record (its legal profile, given at onboarding) and the
+ * enrolling global admin: what a provider that enrols as a reseller gives
+ * no more ("already enrolled in CSP"). */
+const struct db_stmt_def stmt_provider_enrolment_basis = {
+    STMT_provider_enrolment_basis, "provider_enrolment_basis",
+    "SELECT l.company_name, l.country, l.phone_number, u.first_name, u.last_name, u.email "
+    "FROM providers p JOIN legal_profiles l ON l.tenant_id = p.tenant_id "
+    "JOIN users u ON u.id = ? AND u.tenant_id = p.tenant_id WHERE p.tenant_id = ?",
+    2, 6};
 
 const struct db_stmt_def stmt_legal_insert = {
     STMT_legal_insert, "legal_insert",
@@ -351,11 +361,54 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 	const struct legal_profile *lp = w->legal;
 	const struct primary_contact *pc = w->contact;
 	const struct support_profile *sp = w->support;
+	struct legal_profile provider_legal;
+	struct primary_contact provider_contact;
+	struct db_rows rows = {0, 0, NULL};
 	struct locked l;
 	char at[TIME_STR];
 	unsigned long long granted = 0;
-	enum db_status rc = country_in_program(db, lp->country, p);
-	if (rc != DB_OK)
+	bool provider = false;
+	enum db_status rc = DB_OK;
+	if (lp == NULL || pc == NULL) {
+		struct db_arg b[] = {db_str(a->id), db_str(a->tenant_id)};
+		rc = db_exec(db, STMT_provider_enrolment_basis, b, &rows, NULL);
+		provider = rc == DB_OK && rows.n_rows > 0;
+		if (provider) {
+			memset(&provider_legal, 0, sizeof provider_legal);
+			memset(&provider_contact, 0, sizeof provider_contact);
+			db_cell_copy(&rows, 0, 0, provider_legal.company_name,
+				     sizeof provider_legal.company_name);
+			db_cell_copy(&rows, 0, 1, provider_legal.country,
+				     sizeof provider_legal.country);
+			db_cell_copy(&rows, 0, 2, provider_legal.phone_number,
+				     sizeof provider_legal.phone_number);
+			db_cell_copy(&rows, 0, 3, provider_contact.first_name,
+				     sizeof provider_contact.first_name);
+			db_cell_copy(&rows, 0, 4, provider_contact.last_name,
+				     sizeof provider_contact.last_name);
+			db_cell_copy(&rows, 0, 5, provider_contact.email,
+				     sizeof provider_contact.email);
+			snprintf(provider_contact.phone_number,
+				 sizeof provider_contact.phone_number, "%s",
+				 provider_legal.phone_number);
+			snprintf(provider_contact.language, sizeof provider_contact.language, "en");
+			lp = lp ? lp : &provider_legal;
+			pc = pc ? pc : &provider_contact;
+		}
+		db_rows_free(&rows);
+		if (rc != DB_OK)
+			return rc;
+		if (!provider) {
+			/* only an indirect provider with a legal profile may leave these out */
+			if (w->legal == NULL)
+				problem_add_field(p, "legalBusinessProfile", "required",
+						  "is required");
+			if (w->contact == NULL)
+				problem_add_field(p, "primaryContact", "required", "is required");
+			return DB_REFUSED;
+		}
+	}
+	if ((rc = country_in_program(db, lp->country, p)) != DB_OK)
 		return rc;
 	time_now(at, NULL);
 	memset(&l, 0, sizeof l);
@@ -365,13 +418,18 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 	snprintf(l.email, sizeof l.email, "%s", pc->email);
 	snprintf(l.language, sizeof l.language, "%s", pc->language);
 	snprintf(l.company_name, sizeof l.company_name, "%s", lp->company_name);
+	/* a provider's contact is its global admin, whose mailbox its
+	 * sign-up proved: its enrolment goes to review at once */
+	const char *status = provider ? "in_review" : "pending_email_verification";
 	struct db_arg e[] = {db_str(l.id),
 			     db_str(a->tenant_id),
+			     db_str(status),
 			     db_str(pc->first_name),
 			     db_str(pc->last_name),
 			     db_str(pc->email),
 			     db_str(pc->phone_number),
 			     db_str(pc->language),
+			     db_str(provider ? at : NULL),
 			     db_str(a->id),
 			     db_str(at),
 			     db_str(at)};
@@ -394,9 +452,11 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 			      db_str(sp->website), db_str(at)};
 	struct db_arg tc[] = {db_str(lp->country), db_str(a->tenant_id)};
 	struct db_arg ga[] = {db_str(at), db_str(a->id)};
-	if ((rc = db_exec(db, STMT_legal_insert, lg, NULL, NULL)) != DB_OK ||
+	/* a provider's legal profile and CSP country are its record's already */
+	if ((!provider &&
+	     ((rc = db_exec(db, STMT_legal_insert, lg, NULL, NULL)) != DB_OK ||
+	      (rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK)) ||
 	    (rc = db_exec(db, STMT_support_insert, sg, NULL, NULL)) != DB_OK ||
-	    (rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK ||
 	    (rc = db_exec(db, STMT_user_grant_admin_agent, ga, NULL, &granted)) != DB_OK)
 		return rc;
 	/* SPEC §1: an enrolling global admin is put in the admin agent group */
@@ -405,9 +465,13 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 		return rc;
 	struct locked fresh = l;
 	fresh.status[0] = '\0'; /* the first transition comes from nothing */
-	if ((rc = transition_write(db, a, &fresh, "pending_email_verification", NULL,
-				   MAIL_TEMPLATE__COUNT, at, NULL)) != DB_OK ||
-	    (rc = verification_issue(db, &l, false, w->links, at, NULL)) != DB_OK)
+	if (provider)
+		rc = transition_write(db, a, &fresh, "in_review", "already enrolled in CSP",
+				      MAIL_ENROLLMENT_IN_REVIEW, at, NULL);
+	else if ((rc = transition_write(db, a, &fresh, "pending_email_verification", NULL,
+					MAIL_TEMPLATE__COUNT, at, NULL)) == DB_OK)
+		rc = verification_issue(db, &l, false, w->links, at, NULL);
+	if (rc != DB_OK)
 		return rc;
 	struct view_work v = {STMT_enrollment_by_id, l.id, w->out};
 	return view_run(db, &v, p);

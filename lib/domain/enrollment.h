@@ -52,8 +52,12 @@ struct enrollment_links {
 /* Enrols the actor's tenant (the actor is its global admin): the enrolment
  * in pending_email_verification, both profiles, the CSP country, the
  * admin_agent role for the actor if it lacks it, a verification token and
- * its mail. Returns 0 with *out, or -1 with p set: 409 already enrolled,
- * 422 country_not_in_program, 503. */
+ * its mail. An indirect provider whose record holds a legal profile may
+ * give legal and contact as NULL: its legal profile and CSP country are
+ * its record's, its contact the actor, and the enrolment goes to review at
+ * once. Returns 0 with *out, or -1 with p set: 400 (legal or contact
+ * missing for another tenant), 409 already enrolled, 422
+ * country_not_in_program, 503. */
 int enrollment_submit(struct db *db, const struct actor *a, const struct legal_profile *legal,
 		      const struct primary_contact *contact, const struct support_profile *support,
 		      const struct enrollment_links *links, struct enrollment *out,

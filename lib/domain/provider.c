@@ -153,8 +153,44 @@ struct create_work {
 	const char *const *regions;
 	size_t n;
 	unsigned long version;
+	const struct legal_profile *legal;
 	struct provider *out;
 };
+
+/* The provider's legal profile, given at onboarding, and its CSP country. */
+static enum db_status legal_write(struct db *db, const char *tenant_id,
+				  const struct legal_profile *lp, const char *at, struct problem *p)
+{
+	struct db_rows rows = {0, 0, NULL};
+	struct db_arg c[] = {db_str(lp->country)};
+	enum db_status rc = db_exec(db, STMT_country_region, c, &rows, NULL);
+	size_t known = rows.n_rows;
+	db_rows_free(&rows);
+	if (rc != DB_OK)
+		return rc;
+	if (known == 0) {
+		char detail[160];
+		snprintf(detail, sizeof detail,
+			 "country %s is not in the programme's CSP regions (GET /v1/regions)",
+			 lp->country);
+		return refuse(p, PROBLEM_RULE_REFUSED, "country_not_in_program", detail);
+	}
+	struct db_arg lg[] = {
+	    db_str(tenant_id),	       db_str(lp->company_name),
+	    db_str(lp->address_line1), db_str(lp->address_line2[0] ? lp->address_line2 : NULL),
+	    db_str(lp->city),	       db_str(lp->state[0] ? lp->state : NULL),
+	    db_str(lp->postal_code),   db_str(lp->country),
+	    db_str(lp->phone_number),  db_str(at)};
+	struct db_arg tc[] = {db_str(lp->country), db_str(tenant_id)};
+	rc = db_exec(db, STMT_legal_insert, lg, NULL, NULL);
+	if (rc == DB_DUPLICATE)
+		return refuse(p, PROBLEM_CONFLICT, "legal_profile_exists",
+			      "the work account has a legal profile already; leave "
+			      "legalBusinessProfile out");
+	if (rc == DB_OK)
+		rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL);
+	return rc;
+}
 
 static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 {
@@ -189,6 +225,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 				"provider.create", "tenant",	      w->tenant_id,
 				w->a->request_id,  w->a->client_addr, at};
 	if (rc != DB_OK || (rc = regions_write(db, w->tenant_id, w->regions, w->n, p)) != DB_OK ||
+	    (w->legal != NULL && (rc = legal_write(db, w->tenant_id, w->legal, at, p)) != DB_OK) ||
 	    (rc = db_exec(db, STMT_provider_admins_join, j, NULL, &joined)) != DB_OK ||
 	    (rc = audit_write(db, &e)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "provider.create", "tenant", w->tenant_id, at)) != DB_OK)
@@ -205,9 +242,10 @@ out:
 }
 
 int provider_create(struct db *db, const struct actor *operator_, const char *tenant_id,
-		    const char *const *regions, size_t n, struct provider *out, struct problem *p)
+		    const char *const *regions, size_t n, const struct legal_profile *legal,
+		    struct provider *out, struct problem *p)
 {
-	struct create_work w = {operator_, tenant_id, regions, n, 0, out};
+	struct create_work w = {operator_, tenant_id, regions, n, 0, legal, out};
 	memset(out, 0, sizeof *out);
 	return db_run(db, create_run, &w, p);
 }
@@ -253,7 +291,7 @@ int provider_set_regions(struct db *db, const struct actor *operator_, const cha
 			 unsigned long version, const char *const *regions, size_t n,
 			 struct provider *out, struct problem *p)
 {
-	struct create_work w = {operator_, tenant_id, regions, n, version, out};
+	struct create_work w = {operator_, tenant_id, regions, n, version, NULL, out};
 	memset(out, 0, sizeof *out);
 	return db_run(db, regions_run, &w, p);
 }

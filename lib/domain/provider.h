@@ -7,6 +7,7 @@
 
 #include "core/util.h"
 #include "domain/audit.h"
+#include "domain/enrollment.h"
 
 struct db;
 struct problem;
@@ -23,11 +24,16 @@ struct provider {
 };
 
 /* Makes the tenant an indirect provider in regions (n of them; each a
- * region code): its global admins join its admin agent group. Returns 0
- * with out, or -1 with p set: 404 no such tenant, 409 already_provider, 422
- * unknown_region (naming it) or platform_tenant, 503. */
+ * region code): its global admins join its admin agent group. legal (may
+ * be NULL) becomes the tenant's legal profile and its country the CSP
+ * country, for a tenant that has none: with it, the provider enrols as a
+ * reseller with its support profile alone. Returns 0 with out, or -1 with
+ * p set: 404 no such tenant, 409 already_provider or legal_profile_exists,
+ * 422 unknown_region (naming it), platform_tenant or
+ * country_not_in_program, 503. */
 int provider_create(struct db *db, const struct actor *operator_, const char *tenant_id,
-		    const char *const *regions, size_t n, struct provider *out, struct problem *p);
+		    const char *const *regions, size_t n, const struct legal_profile *legal,
+		    struct provider *out, struct problem *p);
 
 /* Replaces a provider's regions if it is at version (0: any). Returns 0
  * with out, or -1 with p set: 404, 412, 422 unknown_region, 503. */

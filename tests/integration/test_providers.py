@@ -6,8 +6,8 @@ import secrets
 import unittest
 
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
-                     new_tenant, new_user, sql, sql_quote, sql_value)
-from test_enrollment import approved_tenant, operator_auth
+                     new_tenant, new_user, sql, sql_quote, sql_value, wait_mails)
+from test_enrollment import approved_tenant, enrollment_body, not_in_programme, operator_auth
 
 
 def make_provider(t, regions=("europe",), headers=None):
@@ -179,3 +179,76 @@ class TestFindAProvider(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestProviderEnrols(unittest.TestCase):
+    """A tenant that is already an indirect provider enrols with its
+    support profile alone ("already enrolled in CSP")."""
+
+    def support(self, t):
+        return {"email": "help@" + t.domain, "telephone": "+49 30 4444444",
+                "website": "https://" + t.domain}
+
+    def legal(self, country="DE"):
+        return enrollment_body("x.example", country=country)["legalBusinessProfile"]
+
+    def test_support_profile_alone(self):
+        t = new_tenant()
+        r = api("POST", "/v1/operator/providers",
+                body={"tenantId": t.id, "regions": ["europe"], "legalBusinessProfile": self.legal()},
+                headers=operator_auth())
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.body["name"], "Contoso GmbH")
+        r = api("POST", "/v1/enrollments", body={"supportProfile": self.support(t)},
+                headers=t.auth)
+        self.assertEqual(r.status, 201, r)
+        e = r.body
+        self.assertEqual((e["status"], e["cspCountry"], e["companyName"]),
+                         ("in_review", "DE", "Contoso GmbH"))
+        self.assertEqual(e["primaryContact"]["email"], t.email)
+        self.assertIsNotNone(e["emailVerifiedAt"])
+        self.assertEqual(sql("SELECT IFNULL(from_status, ''), to_status, reason FROM "
+                             "enrollment_transitions WHERE enrollment_id = %s"
+                             % sql_quote(e["id"])), [["", "in_review", "already enrolled in CSP"]])
+        self.assertTrue(any("review" in m.subject for m in wait_mails(t.email, 2)))
+        r = api("GET", "/v1/profiles/support", headers=t.auth)
+        self.assertEqual(r.body["email"], "help@" + t.domain)
+        r = api("POST", "/v1/operator/enrollments/%s/decisions" % e["id"],
+                body={"decision": "approve"}, headers=operator_auth())
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(sorted(api("GET", "/v1/me", headers=t.auth).body["partnerTypes"]),
+                         ["indirect_provider", "indirect_reseller"])
+
+    def test_others_give_everything(self):
+        for with_provider in (False, True):
+            with self.subTest(provider=with_provider):
+                t = new_provider() if with_provider else new_tenant()
+                r = api("POST", "/v1/enrollments", body={"supportProfile": self.support(t)},
+                        headers=t.auth)
+                p = assert_problem(r, 400, "validation-failed")
+                self.assertEqual(field_errors(p), {"legalBusinessProfile": "required",
+                                                   "primaryContact": "required"})
+                self.assertEqual(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s"
+                                           % sql_quote(t.id)), "0")
+
+    def test_legal_profile_at_onboarding_checked(self):
+        t = approved_tenant()
+        r = api("POST", "/v1/operator/providers",
+                body={"tenantId": t.id, "regions": ["europe"], "legalBusinessProfile": self.legal()},
+                headers=operator_auth())
+        self.assertEqual(assert_problem(r, 409, "conflict")["code"], "legal_profile_exists")
+        t2 = new_tenant()
+        bad = self.legal()
+        bad["phoneNumber"] = "x"
+        r = api("POST", "/v1/operator/providers",
+                body={"tenantId": t2.id, "regions": ["europe"], "legalBusinessProfile": bad},
+                headers=operator_auth())
+        self.assertIn("legalBusinessProfile.phoneNumber",
+                      field_errors(assert_problem(r, 400, "validation-failed")))
+        r = api("POST", "/v1/operator/providers",
+                body={"tenantId": t2.id, "regions": ["europe"],
+                      "legalBusinessProfile": self.legal(not_in_programme())},
+                headers=operator_auth())
+        self.assertEqual(assert_problem(r, 422, "rule-refused")["code"], "country_not_in_program")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s"
+                                   % sql_quote(t2.id)), "0")
