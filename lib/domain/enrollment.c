@@ -370,8 +370,11 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 	bool provider = false;
 	enum db_status rc = DB_OK;
 	if (lp == NULL || pc == NULL) {
+		/* the support profile alone, or everything: half of it leaves an
+		 * unverified contact or a profile the record would override */
 		struct db_arg b[] = {db_str(a->id), db_str(a->tenant_id)};
-		rc = db_exec(db, STMT_provider_enrolment_basis, b, &rows, NULL);
+		if (lp == NULL && pc == NULL)
+			rc = db_exec(db, STMT_provider_enrolment_basis, b, &rows, NULL);
 		provider = rc == DB_OK && rows.n_rows > 0;
 		if (provider) {
 			memset(&provider_legal, 0, sizeof provider_legal);

@@ -231,6 +231,21 @@ class TestProviderEnrols(unittest.TestCase):
                 self.assertEqual(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s"
                                            % sql_quote(t.id)), "0")
 
+    def test_a_provider_gives_the_support_profile_alone_or_everything(self):
+        t = new_tenant()
+        self.assertEqual(api("POST", "/v1/operator/providers",
+                             body={"tenantId": t.id, "regions": ["europe"],
+                                   "legalBusinessProfile": self.legal()},
+                             headers=operator_auth()).status, 201)
+        body = enrollment_body(t.domain)
+        for keep in ("legalBusinessProfile", "primaryContact"):
+            with self.subTest(keep=keep):
+                half = {"supportProfile": self.support(t), keep: body[keep]}
+                p = assert_problem(api("POST", "/v1/enrollments", body=half, headers=t.auth),
+                                   400, "validation-failed")
+                self.assertEqual(set(field_errors(p)),
+                                 {"legalBusinessProfile", "primaryContact"} - {keep})
+
     def test_legal_profile_at_onboarding_checked(self):
         t = approved_tenant()
         r = api("POST", "/v1/operator/providers",
