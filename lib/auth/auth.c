@@ -146,40 +146,40 @@ void link_token_generate(char token[LINK_TOKEN_LEN + 1], char hash_hex[65])
 
 const struct db_stmt_def stmt_user_auth_by_id = {
     STMT_user_auth_by_id, "user_auth_by_id",
-    "SELECT u.id, u.tenant_id, u.disabled, u.roles, e.status, pr.tenant_id IS NOT NULL "
-    "FROM users u LEFT JOIN enrollments e ON e.tenant_id = u.tenant_id "
-    "LEFT JOIN providers pr ON pr.tenant_id = u.tenant_id WHERE u.id = ?",
-    1, 6};
+    "SELECT u.id, u.tenant_id, u.disabled, u.roles, t.partner_types FROM users u "
+    "JOIN tenants t ON t.id = u.tenant_id WHERE u.id = ?",
+    1, 5};
 
 const struct db_stmt_def stmt_user_auth_by_external = {
     STMT_user_auth_by_external, "user_auth_by_external",
-    "SELECT u.id, u.tenant_id, u.disabled, u.roles, e.status, pr.tenant_id IS NOT NULL "
-    "FROM users u LEFT JOIN enrollments e ON e.tenant_id = u.tenant_id "
-    "LEFT JOIN providers pr ON pr.tenant_id = u.tenant_id "
+    "SELECT u.id, u.tenant_id, u.disabled, u.roles, t.partner_types FROM users u "
+    "JOIN tenants t ON t.id = u.tenant_id "
     "WHERE u.external_issuer = ? AND u.external_subject = ?",
-    2, 6};
+    2, 5};
 
 const struct db_stmt_def stmt_api_token_by_hash = {
     STMT_api_token_by_hash, "api_token_by_hash",
     "SELECT t.id, t.tenant_id, t.created_by, t.scopes, t.token_hash, "
     "t.expires_at <= UTC_TIMESTAMP(6), t.revoked_at IS NOT NULL, "
     "t.last_used_at IS NULL OR t.last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND, "
-    "e.status, u.disabled, FIND_IN_SET('admin_agent', u.roles) + "
-    "FIND_IN_SET('global_admin', u.roles), pr.tenant_id IS NOT NULL FROM api_tokens t "
-    "JOIN users u ON u.id = t.created_by "
-    "LEFT JOIN enrollments e ON e.tenant_id = t.tenant_id "
-    "LEFT JOIN providers pr ON pr.tenant_id = t.tenant_id WHERE t.token_hash = ?",
-    1, 12};
+    "tn.partner_types, u.disabled, FIND_IN_SET('admin_agent', u.roles) + "
+    "FIND_IN_SET('global_admin', u.roles) FROM api_tokens t "
+    "JOIN users u ON u.id = t.created_by JOIN tenants tn ON tn.id = t.tenant_id "
+    "WHERE t.token_hash = ?",
+    1, 11};
 
-/* The tenant's memberships of the programme: an approved enrolment, a
- * provider record. */
-static unsigned partner_types_of(const char *enrollment_status, const char *provider)
+/* The tenant's memberships of the programme, from its row's SET. */
+static unsigned partner_types_of(const char *csv)
 {
 	unsigned types = 0;
-	if (enrollment_status != NULL && strcmp(enrollment_status, "approved") == 0)
-		types |= PARTNER_INDIRECT_RESELLER;
-	if (provider != NULL && strcmp(provider, "1") == 0)
-		types |= PARTNER_INDIRECT_PROVIDER;
+	for (const char *p = csv; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		if (n == 17 && strncmp(p, "indirect_reseller", n) == 0)
+			types |= PARTNER_INDIRECT_RESELLER;
+		else if (n == 17 && strncmp(p, "indirect_provider", n) == 0)
+			types |= PARTNER_INDIRECT_PROVIDER;
+		p += n + (p[n] == ',');
+	}
 	return types;
 }
 
@@ -228,8 +228,7 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 			db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
 			db_cell_copy(&rows, 0, 2, out->user_id, sizeof out->user_id);
 			out->scopes = scopes_from_csv(db_cell(&rows, 0, 3));
-			out->partner_types =
-			    partner_types_of(db_cell(&rows, 0, 8), db_cell(&rows, 0, 11));
+			out->partner_types = partner_types_of(db_cell(&rows, 0, 8));
 			if (strcmp(db_cell(&rows, 0, 7), "1") == 0) {
 				struct db_arg t[] = {db_str(out->token_id)};
 				rc = db_exec(db, STMT_api_token_touch, t, NULL, NULL);
@@ -257,7 +256,7 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 		db_cell_copy(&rows, 0, 0, out->user_id, sizeof out->user_id);
 		db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
 		out->roles = roles_from_csv(db_cell(&rows, 0, 3));
-		out->partner_types = partner_types_of(db_cell(&rows, 0, 4), db_cell(&rows, 0, 5));
+		out->partner_types = partner_types_of(db_cell(&rows, 0, 4));
 	}
 out:
 	db_rows_free(&rows);

@@ -113,6 +113,7 @@
 	X(relationship_narrow)                                                                     \
 	X(relationship_access_lock)                                                                \
 	X(provider_enrolment_basis)                                                                \
+	X(tenant_add_partner_type)                                                                 \
 	X(verification_find)                                                                       \
 	X(verification_use)                                                                        \
 	X(verification_resends)                                                                    \

@@ -97,6 +97,13 @@ const struct db_stmt_def stmt_enrollment_set_status = {
     STMT_enrollment_set_status, "enrollment_set_status",
     "UPDATE enrollments SET status = ?, updated_at = ? WHERE id = ? AND status = ?", 4, 0};
 
+/* a membership of the programme, on the tenant's row (sql/0010) */
+const struct db_stmt_def stmt_tenant_add_partner_type = {
+    STMT_tenant_add_partner_type, "tenant_add_partner_type",
+    "UPDATE tenants SET partner_types = CONCAT_WS(',', NULLIF(partner_types, ''), ?) "
+    "WHERE id = ? AND NOT FIND_IN_SET(?, partner_types)",
+    3, 0};
+
 const struct db_stmt_def stmt_enrollment_set_verified = {
     STMT_enrollment_set_verified, "enrollment_set_verified",
     "UPDATE enrollments SET status = 'in_review', email_verified_at = ?, updated_at = ? "
@@ -667,6 +674,11 @@ static enum db_status decide_run(struct db *db, void *arg, struct problem *p)
 	time_now(now, NULL);
 	struct db_arg s[] = {db_str(to), db_str(now), db_str(l.id), db_str("in_review")};
 	if ((rc = db_exec(db, STMT_enrollment_set_status, s, NULL, &changed)) != DB_OK)
+		return rc;
+	struct db_arg pt[] = {db_str("indirect_reseller"), db_str(l.tenant_id),
+			      db_str("indirect_reseller")};
+	if (w->d == DECISION_APPROVE &&
+	    (rc = db_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK)
 		return rc;
 	if ((rc = transition_write(db, w->a, &l, to, w->reason, decisions[w->d].mail, now,
 				   w->out->id)) != DB_OK)

@@ -221,12 +221,15 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg j[] = {db_str(at), db_str(w->tenant_id)};
+	struct db_arg pt[] = {db_str("indirect_provider"), db_str(w->tenant_id),
+			      db_str("indirect_provider")};
 	struct audit_entry e = {w->tenant_id,	   w->a->type,	      w->a->id,
 				"provider.create", "tenant",	      w->tenant_id,
 				w->a->request_id,  w->a->client_addr, at};
 	if (rc != DB_OK || (rc = regions_write(db, w->tenant_id, w->regions, w->n, p)) != DB_OK ||
 	    (w->legal != NULL && (rc = legal_write(db, w->tenant_id, w->legal, at, p)) != DB_OK) ||
 	    (rc = db_exec(db, STMT_provider_admins_join, j, NULL, &joined)) != DB_OK ||
+	    (rc = db_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK ||
 	    (rc = audit_write(db, &e)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "provider.create", "tenant", w->tenant_id, at)) != DB_OK)
 		goto out;
