@@ -534,6 +534,18 @@ static int address_listed(const char *list, const char *addr, size_t n)
 	return 0;
 }
 
+/* Rewrites an IP address in its one text form (inet_ntop's: lower-case,
+ * shortest IPv6). False when it is none. */
+static bool address_canonical(char addr[46])
+{
+	unsigned char bin[16];
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		return inet_ntop(AF_INET, bin, addr, 46) != NULL;
+	if (inet_pton(AF_INET6, addr, bin) == 1)
+		return inet_ntop(AF_INET6, bin, addr, 46) != NULL;
+	return false;
+}
+
 /* REMOTE_ADDR, unless it is a trusted proxy: then the nearest address of
  * X-Forwarded-For (read from the right) that is not one, if it is an IP
  * address. */
@@ -555,14 +567,26 @@ static void client_addr_choose(const struct config *cfg, const struct request *r
 		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
 			b--;
 		char addr[46];
-		unsigned char bin[16];
+		/* "[2001:db8::1]:443" and "192.0.2.1:4711" name an address too */
+		if (a < b && *a == '[') {
+			const char *close = memchr(a, ']', (size_t)(b - a));
+			if (close != NULL) {
+				a++;
+				b = close;
+			}
+		} else {
+			const char *colon = memchr(a, ':', (size_t)(b - a));
+			if (colon != NULL && memchr(colon + 1, ':', (size_t)(b - colon - 1)) == NULL)
+				b = colon;
+		}
 		size_t n = (size_t)(b - a);
 		if (n == 0 || n >= sizeof addr)
 			return;
 		memcpy(addr, a, n);
 		addr[n] = '\0';
-		if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+		if (!address_canonical(addr))
 			return;
+		n = strlen(addr);
 		if (!address_listed(cfg->trusted_proxies, addr, n)) {
 			memcpy(out, addr, n + 1);
 			return;

@@ -158,7 +158,8 @@ int handle_invitation_create(struct ctx *c)
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
-	struct invitation_new in = {email, message, roles, ends, c->app->cfg->public_base_url};
+	struct invitation_new in = {
+	    email, message, roles, ends, c->app->cfg->public_base_url, c->app->cfg->invitation_ttl};
 	if (invitation_create(c->worker->db, &a, &in, &out, p) != 0)
 		return -1;
 	return ctx_json(c, 201, invitation_json(&out));

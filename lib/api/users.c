@@ -30,6 +30,14 @@ const struct json_field user_update_schema[] = {
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
+static bool ascii_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7E)
+			return false;
+	return true;
+}
+
 void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
 		  const char *first, const char *last)
 {
@@ -147,7 +155,8 @@ int handle_user_create(struct ctx *c)
 	char canonical[256];
 	check_person(p, "", email, password, first, last);
 	email_canonical(email, canonical);
-	if (external != NULL && !valid_text(external, 1, 255))
+	/* printable ASCII only: the column's, compared byte for byte */
+	if (external != NULL && (!valid_text(external, 1, 255) || !ascii_printable(external)))
 		problem_add_field(p, "externalSubject", "invalid",
 				  "must be 1 to 255 printable characters");
 	if (p->kind != PROBLEM_NONE)

@@ -82,6 +82,7 @@ static const struct key {
     STR(ext_public_key),
     STR(cors_origins),
     STR(trusted_proxies),
+    {"invitation_ttl", KEY_INT, offsetof(struct config, invitation_ttl), 0, 3600, 90 * 86400, NULL},
 #undef STR
 #undef STRC
 };
@@ -113,6 +114,7 @@ void config_defaults(struct config *cfg)
 	cfg->mail_retry_base = 30;
 	cfg->mail_retry_max = 3600;
 	cfg->mail_lease = 120;
+	cfg->invitation_ttl = 14 * 86400;
 	snprintf(cfg->smtp_url, sizeof cfg->smtp_url, "smtp://127.0.0.1:25");
 	snprintf(cfg->smtp_starttls, sizeof cfg->smtp_starttls, "try");
 	cfg->smtp_timeout = 30;

@@ -64,6 +64,7 @@ struct config {
 	char ext_audience[CONFIG_STR];
 	char ext_alg[16];
 	char ext_public_key[CONFIG_STR];
+	int invitation_ttl; /* seconds a provider's invitation can be accepted */
 	/* addresses of proxies in front of nginx whose X-Forwarded-For is
 	 * believed (comma separated); from any other, REMOTE_ADDR is the
 	 * client */

@@ -137,7 +137,8 @@ const struct db_stmt_def stmt_relationship_count_resellers = {
 const struct db_stmt_def stmt_relationship_remove_access = {
     STMT_relationship_remove_access, "relationship_remove_access",
     "UPDATE relationships SET admin_access = 'removed', access_changed_at = ?, "
-    "access_changed_by = ?, version = version + 1 WHERE id = ? AND admin_access = 'granted'",
+    "access_changed_by = ?, version = version + 1 WHERE id = ? AND admin_access = 'granted' "
+    "AND state = 'active'",
     3, 0};
 
 const struct db_stmt_def stmt_relationship_end = {
@@ -150,9 +151,11 @@ const struct db_stmt_def stmt_relationship_end = {
  * invited; the reseller's, its primary contact */
 const struct db_stmt_def stmt_relationship_contacts = {
     STMT_relationship_contacts, "relationship_contacts",
-    "SELECT u.email, e.contact_email FROM relationships r "
+    "SELECT COALESCE(u.email, tu.email), e.contact_email FROM relationships r "
     "JOIN relationship_invitations i ON i.id = r.invitation_id "
-    "JOIN users u ON u.id = i.created_by "
+    "LEFT JOIN users u ON u.id = i.created_by "
+    "LEFT JOIN api_tokens tk ON tk.id = i.created_by "
+    "LEFT JOIN users tu ON tu.id = tk.created_by "
     "LEFT JOIN enrollments e ON e.tenant_id = r.reseller_tenant_id WHERE r.id = ?",
     1, 2};
 
@@ -261,12 +264,17 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	db_cell_copy(&rows, 0, 0, provider_name, sizeof provider_name);
+	const char *domain = strrchr(w->in->reseller_email, '@') + 1;
+	if (strcmp(db_cell(&rows, 0, 1), domain) == 0) {
+		rc = refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
+			    "a provider cannot invite its own work account");
+		goto out;
+	}
 	uuid_v7(id);
 	time_now(at, NULL);
-	time_sql_after(INVITATION_TTL_SECONDS, until);
+	time_sql_after(w->in->ttl_seconds, until);
 	link_token_generate(token, hash);
 	roles_to_csv(w->in->access_roles, roles, sizeof roles);
-	const char *domain = strrchr(w->in->reseller_email, '@') + 1;
 	struct db_arg a[] = {db_str(id),
 			     db_str(w->a->tenant_id),
 			     db_str(w->in->reseller_email),
@@ -422,8 +430,12 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	char rid[UUID_STR], at[TIME_STR], provider[UUID_STR], roles[ROLES_CSV_MAX], ends[TIME_STR];
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
 	struct db_arg g[] = {db_str(w->id)};
-	/* the reseller first, then the invitation: one order of locks */
-	enum db_status rc = db_exec(db, STMT_reseller_of, t, &me, NULL);
+	/* the reseller's enrolment first, then the invitation: the order of
+	 * locks of every change of an enrolment */
+	enum db_status rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
+	db_rows_free(&rows);
+	if (rc == DB_OK)
+		rc = db_exec(db, STMT_reseller_of, t, &me, NULL);
 	if (rc == DB_OK)
 		rc = db_exec(db, STMT_invitation_lock, g, &inv, NULL);
 	if (rc != DB_OK)
@@ -447,6 +459,14 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	if (strcmp(state, "expired") == 0) {
 		rc = refuse(p, PROBLEM_GONE, "invitation_expired",
 			    "the invitation expired; ask the provider for a new one");
+		goto out;
+	}
+	char now[TIME_STR];
+	time_now(now, NULL);
+	if (strcmp(db_cell(&inv, 0, 7), now) <= 0) {
+		rc = refuse(p, PROBLEM_RULE_REFUSED, "access_already_ended",
+			    "the admin access this invitation asks for ended already; ask the "
+			    "provider for a new invitation");
 		goto out;
 	}
 	const char *status = db_cell(&me, 0, 1);

@@ -15,9 +15,8 @@
 struct db;
 struct problem;
 
-/* an invitation lives 14 days; delegated access at most 730 */
-#define INVITATION_TTL_SECONDS (14 * 86400)
-#define ACCESS_DAYS_MAX	       730
+/* delegated access lasts at most 730 days */
+#define ACCESS_DAYS_MAX 730
 
 struct party {
 	char tenant_id[UUID_STR], name[201], domain[254];
@@ -38,10 +37,11 @@ struct invitation_new {
 	unsigned access_roles;
 	const char *access_ends_at; /* DATETIME(6) text */
 	const char *public_base_url;
+	int ttl_seconds; /* the invitation's life (invitation_ttl) */
 };
 
 /* The actor's tenant (a provider) invites the reseller at email. Returns 0
- * with out, or -1 with p set: 403 not_provider, 503. */
+ * with out, or -1 with p set: 403 not_provider, 422 own_domain, 503. */
 int invitation_create(struct db *db, const struct actor *a, const struct invitation_new *in,
 		      struct invitation *out, struct problem *p);
 
@@ -67,7 +67,8 @@ struct relationship {
 /* The actor (the reseller's global admin) consents to invitation id with
  * its token. Returns 0 with out, or -1 with p set: 404 (unknown, not
  * addressed to the actor's domain, or a wrong token), 409 used or
- * withdrawn, 410 expired, 422 enrollment_not_approved, region_not_authorized,
+ * withdrawn, 410 expired, 422 access_already_ended, enrollment_not_approved,
+ * region_not_authorized,
  * 409 relationship_exists, 503. */
 int invitation_authorize(struct db *db, const struct actor *a, const char *id, const char *token,
 			 struct relationship *out, struct problem *p);

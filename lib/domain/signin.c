@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "domain/audit.h"
 
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -70,6 +71,25 @@ static void sha256_hex(const char *a, const char *b, char out[65])
 	sodium_bin2hex(out, 65, digest, sizeof digest);
 }
 
+/* The part of a client address that is one client's: an IPv6 address is
+ * counted by its /64 (one subscriber's network: a single host has all of
+ * it), an IPv4-mapped one as its IPv4 address. */
+static void address_key(const char *addr, char out[64])
+{
+	unsigned char bin[16];
+	snprintf(out, 64, "%s", addr);
+	if (inet_pton(AF_INET6, addr, bin) != 1)
+		return;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (memcmp(bin, mapped, sizeof mapped) == 0) {
+		inet_ntop(AF_INET, bin + 12, out, 64);
+		return;
+	}
+	memset(bin + 8, 0, 8);
+	inet_ntop(AF_INET6, bin, out, 64);
+	strncat(out, "/64", 64 - strlen(out) - 1);
+}
+
 struct lookup_work {
 	const struct signin_attempt *in;
 	const char *canonical; /* the name's one spelling, or NULL if it has none */
@@ -112,7 +132,9 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 	if (w->found)
 		snprintf(account, sizeof account, "user:%s", w->out->user_id);
 	sha256_hex(w->found ? account : "name:", w->found ? NULL : w->lowered, w->account_hash);
-	sha256_hex(w->account_hash, w->in->client_addr, w->pair_hash);
+	char where[64];
+	address_key(w->in->client_addr, where);
+	sha256_hex(w->account_hash, where, w->pair_hash);
 
 	struct db_arg pair[] = {db_str(w->pair_hash)};
 	struct db_arg acct[] = {db_str(w->account_hash)};

@@ -5,7 +5,8 @@
  *    its one canonical form (lower-case ASCII, nothing around it), compared
  *    byte for byte; a name that resolves to no account is counted under its
  *    own lower-cased text, so that no answer tells which names are real;
- *  - failures are counted per (account, client address): SIGNIN_MAX_FAILURES
+ *  - failures are counted per (account, client address; an IPv6 address by
+ *    its /64, which one host holds whole): SIGNIN_MAX_FAILURES
  *    in SIGNIN_WINDOW_SECONDS lock that address out of that account for
  *    SIGNIN_LOCK_SECONDS (429), and the owner signs in from any other;
  *  - failures are also counted per account across addresses: past

@@ -257,6 +257,33 @@ class TestAcceptance(unittest.TestCase):
         assert_problem(api("GET", "/v1/agreements", headers=bearer(no["token"])), 403,
                        "forbidden")
 
+    def test_every_forwarded_line_and_address_forms(self):
+        import http.client
+        from harness import port
+        cases = ((("198.51.100.1", "203.0.113.9"), "203.0.113.9"),
+                 (("203.0.113.10:4711",), "203.0.113.10"),
+                 (("[2001:DB8::1]:443",), "2001:db8::1"))
+        for lines, want in cases:
+            with self.subTest(lines=lines):
+                t = approved_tenant()
+                conn = http.client.HTTPConnection("127.0.0.1", port(), timeout=30,
+                                                  source_address=("127.0.0.9", 0))
+                body = ('{"type": "%s", "signer": {"firstName": "S", "lastName": "T", '
+                        '"email": "s@t.example", "phoneNumber": "+49 30 1234567"}}' % TYPE)
+                conn.putrequest("POST", "/v1/agreements")
+                conn.putheader("Authorization", t.auth["Authorization"])
+                conn.putheader("Content-Type", "application/json")
+                conn.putheader("Content-Length", str(len(body)))
+                for line in lines:
+                    conn.putheader("X-Forwarded-For", line)
+                conn.endheaders(body.encode())
+                r = conn.getresponse()
+                import json
+                doc = json.loads(r.read())
+                conn.close()
+                self.assertEqual(r.status, 201, doc)
+                self.assertEqual(doc["clientAddress"], want)
+
     def test_client_address_from_a_trusted_proxy(self):
         t = approved_tenant()
         h = {"X-Forwarded-For": "203.0.113.9, 127.0.0.9"}

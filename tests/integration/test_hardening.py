@@ -173,6 +173,20 @@ class TestLockouts(unittest.TestCase):
         self.assertEqual(sign_in(u.email, u.password, "127.0.10.201").status, 200)
         self.assertEqual(sign_in(u.email, u.password).status, 200)
 
+    def test_an_ipv6_network_is_one_address(self):
+        t = new_tenant()
+        u = new_user(t, ["sales_agent"])
+
+        def via(addr, password):
+            return api("POST", "/v1/auth/token", source="127.0.0.9",
+                       body={"username": u.email, "password": password},
+                       headers={"X-Forwarded-For": addr})
+        for i in range(10):
+            self.assertEqual(via("2001:db8:77::%x" % (i + 1), WRONG).status, 401)
+        assert_problem(via("2001:db8:77::ffff", u.password), 429, "too-many-requests")
+        assert_problem(via("2001:db8:77:0:1:2:3:4", u.password), 429, "too-many-requests")
+        self.assertEqual(via("2001:db8:78::1", u.password).status, 200)
+
     def test_unknown_names_lock_like_known_ones(self):
         name = "nobody-%s@%s" % (secrets.token_hex(4), unique_domain())
         r = lock_out(name, source="127.0.11.1")
@@ -191,6 +205,12 @@ class TestIdentitiesDoNotLeak(unittest.TestCase):
         r2, _ = create_user(t, ["sales_agent"], externalSubject=sub)
         p2 = assert_problem(r2, 409, "conflict")
         self.assertEqual(p1["detail"], p2["detail"])
+
+    def test_an_external_subject_is_ascii(self):
+        t = new_tenant()
+        r, _ = create_user(t, ["sales_agent"], externalSubject="caf\u00e9-1")
+        self.assertIn("externalSubject", field_errors(assert_problem(r, 400,
+                                                                     "validation-failed")))
 
     def test_users_only_at_the_tenant_domain(self):
         a, b = new_tenant(), new_tenant()

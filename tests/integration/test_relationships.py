@@ -226,6 +226,18 @@ class TestInvitationAndConsent(unittest.TestCase):
             "Authorization": "Bearer " + access_token(sales.email, sales.password)}), 403,
             "forbidden")
 
+    def test_own_domain_and_ended_access_refused(self):
+        provider = new_provider()
+        p = assert_problem(invite(provider, "someone@" + provider.domain), 422, "rule-refused")
+        self.assertEqual(p["code"], "own_domain")
+        reseller = approved_tenant()
+        self.assertEqual(invite(provider, reseller.email).status, 201)
+        inv, token = invitation_link(reseller.email)
+        sql("UPDATE relationship_invitations SET access_ends_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
+            "SECOND WHERE id = %s" % sql_quote(inv))
+        p = assert_problem(authorize(reseller, inv, token), 422, "rule-refused")
+        self.assertEqual(p["code"], "access_already_ended")
+
     def test_withdraw(self):
         provider, reseller, inv, token = pair()
         stranger = new_provider()
@@ -290,6 +302,23 @@ class TestRelationships(unittest.TestCase):
         self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE target_id = %s AND "
                                    "action = 'relationship.admin_access.remove'"
                                    % sql_quote(rid)), "2")
+
+    def test_an_invitation_by_token_still_mails_its_creator(self):
+        provider = new_provider()
+        reseller = approved_tenant()
+        tok = new_api_token(provider, ["relationships:write"])
+        r = invite(provider, reseller.email, headers={"Authorization": "Bearer " + tok["token"]})
+        self.assertEqual(r.status, 201, r)
+        inv, token = invitation_link(reseller.email)
+        rid = authorize(reseller, inv, token).body["id"]
+        self.assertEqual(api("DELETE", "/v1/relationships/" + rid, headers=reseller.auth).status,
+                         204)
+        self.assertTrue(any("ended" in m.subject for m in wait_mails(provider.email, 2)))
+        # removing access after the end changes nothing
+        self.assertEqual(api("DELETE", "/v1/relationships/%s/admin-access" % rid,
+                             headers=reseller.auth).status, 204)
+        r = api("GET", "/v1/relationships/" + rid, headers=reseller.auth).body
+        self.assertEqual((r["state"], r["adminAccess"]["status"]), ("ended", "granted"))
 
     def test_either_side_ends_it(self):
         provider, reseller, rid = self.related()
