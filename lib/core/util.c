@@ -138,10 +138,7 @@ bool valid_email(const char *s)
 	return valid_hostname(host);
 }
 
-/* The code point of the UTF-8 sequence at s[*i] (of n bytes), *i moved past
- * it; -1, *i moved one byte on, for a malformed, overlong or surrogate
- * sequence. */
-static long utf8_next(const unsigned char *s, size_t n, size_t *i)
+long utf8_next(const unsigned char *s, size_t n, size_t *i)
 {
 	unsigned char c = s[*i];
 	size_t need;

@@ -26,6 +26,11 @@ bool valid_hostname(const char *s);
 /* A plausible mail address: local@host, at most 254 bytes, host a valid
  * host name (case-insensitive). */
 bool valid_email(const char *s);
+/* The code point of the UTF-8 sequence at s[*i] (of n bytes), *i moved past
+ * it; -1, *i moved one byte on, for a malformed, overlong or surrogate
+ * sequence. */
+long utf8_next(const unsigned char *s, size_t n, size_t *i);
+
 /* Text (UTF-8) of min..max bytes, well-formed, with no control character
  * (C0, DEL, C1), no U+FEFF and no bidirectional embedding, override or
  * isolate (U+202A-U+202E, U+2066-U+2069), and, when min > 0, not only

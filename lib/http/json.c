@@ -1,5 +1,7 @@
 #include "http/json.h"
 
+#include "core/util.h"
+
 #include "core/problem.h"
 #include "core/xalloc.h"
 
@@ -14,37 +16,9 @@ bool json_utf8_valid(const char *s, size_t len)
 	if (s == NULL)
 		return false;
 	while (i < len) {
-		unsigned char c = u[i];
-		size_t need;
-		unsigned cp;
-		if (c == 0)
+		long cp = utf8_next(u, len, &i);
+		if (cp <= 0) /* malformed, or a NUL */
 			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			need = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= need)
-			return false;
-		for (size_t k = 1; k <= need; k++) {
-			if ((u[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (u[i + k] & 0x3F);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += need + 1;
 	}
 	return true;
 }
