@@ -10,6 +10,7 @@
 #include <mysqld_error.h>
 #include <errmsg.h>
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,4 +550,18 @@ int db_schema_version(struct db *db, long *version, struct problem *p)
 {
 	*version = 0;
 	return db_read(db, schema_version_read, version, p);
+}
+
+enum db_status db_refuse(struct problem *p, enum problem_kind kind, const char *code,
+			 const char *fmt, ...)
+{
+	char detail[sizeof p->detail];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	problem_set(p, kind, "%s", detail);
+	if (code != NULL)
+		snprintf(p->code, sizeof p->code, "%s", code);
+	return DB_REFUSED;
 }

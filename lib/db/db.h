@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/problem.h"
 #include "db/statements.h"
 
 struct config;
-struct problem;
 
 /* A statement: its text lives next to the function that runs it; the
  * registry in statements.c lists them all so each connection prepares
@@ -135,6 +135,12 @@ struct db_page {
 	long total;
 };
 int db_page_read(struct db *db, struct db_page *pg, struct problem *p);
+
+/* A domain rule's refusal: sets p (kind, the detail from fmt, code as its
+ * machine-readable reason, or none when NULL) and returns DB_REFUSED, for
+ * work functions to return. */
+enum db_status db_refuse(struct problem *p, enum problem_kind kind, const char *code,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The newest migration applied (0 before any). Returns 0, or -1 with p
  * set (503). */

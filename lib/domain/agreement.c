@@ -4,7 +4,6 @@
 #include "core/xalloc.h"
 #include "db/db.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,21 +79,6 @@ static void template_read(const struct db_rows *rows, size_t i, struct agreement
 	t->current = db_cell(rows, i, 7) != NULL && strcmp(db_cell(rows, i, 7), "1") == 0;
 }
 
-static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
-			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
-			     const char *fmt, ...)
-{
-	char detail[sizeof p->detail];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	problem_set(p, kind, "%s", detail);
-	snprintf(p->code, sizeof p->code, "%s", code);
-	return DB_REFUSED;
-}
-
 struct publish_work {
 	const struct actor *a;
 	const struct agreement_template *in;
@@ -118,8 +102,9 @@ static enum db_status publish_run(struct db *db, void *arg, struct problem *p)
 			     db_str(at)};
 	enum db_status rc = db_exec(db, STMT_template_insert, a, NULL, NULL);
 	if (rc == DB_DUPLICATE)
-		return refuse(p, PROBLEM_CONFLICT, "template_version_exists",
-			      "version %s of %s is published already", w->in->version, w->in->type);
+		return db_refuse(p, PROBLEM_CONFLICT, "template_version_exists",
+				 "version %s of %s is published already", w->in->version,
+				 w->in->type);
 	if (rc != DB_OK)
 		return rc;
 	if ((rc = audit_record(db, w->a, "agreement_template.publish", "agreement_template", id,
@@ -203,7 +188,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	const char *status = rows.n_rows > 0 ? db_cell(&rows, 0, 0) : NULL;
 	if (status == NULL || strcmp(status, "approved") != 0) {
-		rc = refuse(
+		rc = db_refuse(
 		    p, PROBLEM_RULE_REFUSED, "enrollment_not_approved",
 		    "only an approved reseller signs the agreement: the enrolment is %s, and "
 		    "the step %s is not done",
@@ -221,23 +206,24 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = w->template_id != NULL ? refuse(p, PROBLEM_RULE_REFUSED, "template_unknown",
-						     "no agreement template %s", w->template_id)
-					    : refuse(p, PROBLEM_RULE_REFUSED, "no_current_template",
-						     "no version of %s is in effect yet", w->type);
+		rc = w->template_id != NULL
+			 ? db_refuse(p, PROBLEM_RULE_REFUSED, "template_unknown",
+				     "no agreement template %s", w->template_id)
+			 : db_refuse(p, PROBLEM_RULE_REFUSED, "no_current_template",
+				     "no version of %s is in effect yet", w->type);
 		goto out;
 	}
 	template_read(&rows, 0, &t);
 	if (w->type != NULL && strcmp(t.type, w->type) != 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "template_type_mismatch",
-			    "the template is of type %s, not %s", t.type, w->type);
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "template_type_mismatch",
+			       "the template is of type %s, not %s", t.type, w->type);
 		goto out;
 	}
 	if (!t.current) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "template_not_current",
-			    "version %s of %s is not the current one; sign the current version "
-			    "(GET /v1/agreement-templates)",
-			    t.version, t.type);
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "template_not_current",
+			       "version %s of %s is not the current one; sign the current version "
+			       "(GET /v1/agreement-templates)",
+			       t.version, t.type);
 		goto out;
 	}
 	uuid_v7(out->id);
@@ -261,9 +247,9 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 			       db_str(at)};
 	rc = db_exec(db, STMT_acceptance_insert, ins, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
-		rc = refuse(p, PROBLEM_CONFLICT, "already_signed",
-			    "this work account has signed version %s of %s already", t.version,
-			    t.type);
+		rc = db_refuse(p, PROBLEM_CONFLICT, "already_signed",
+			       "this work account has signed version %s of %s already", t.version,
+			       t.type);
 		goto out;
 	}
 	if (rc == DB_OK)

@@ -143,14 +143,6 @@ struct associate_work {
 	struct mpn_identifier *out;
 };
 
-static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
-			     const char *detail)
-{
-	problem_set(p, kind, "%s", detail);
-	snprintf(p->code, sizeof p->code, "%s", code);
-	return DB_REFUSED;
-}
-
 static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 {
 	struct associate_work *w = arg;
@@ -162,9 +154,9 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || db_cell(&rows, 0, 0) == NULL) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "not_enrolled",
-			    "the work account has no CSP country yet: enrol first "
-			    "(POST /v1/enrollments)");
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "not_enrolled", "%s",
+			       "the work account has no CSP country yet: enrol first "
+			       "(POST /v1/enrollments)");
 		goto out;
 	}
 	db_cell_copy(&rows, 0, 0, csp, sizeof csp);
@@ -178,7 +170,7 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 			 "MPN ID %s is not among the work account's IDs; add it first "
 			 "(POST /v1/profiles/mpn/identifiers)",
 			 w->mpn_id);
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "mpn_id_unknown", detail);
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "mpn_id_unknown", "%s", detail);
 		goto out;
 	}
 	identifier_read(&rows, 0, w->out);
@@ -187,7 +179,7 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 			 "MPN ID %s is registered in %s, but the CSP country is %s; they must be "
 			 "the same",
 			 w->mpn_id, w->out->country, csp);
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "mpn_country_mismatch", detail);
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "mpn_country_mismatch", "%s", detail);
 		goto out;
 	}
 	time_now(at, NULL);
@@ -198,7 +190,7 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 	if (rc == DB_DUPLICATE) {
 		snprintf(detail, sizeof detail, "MPN ID %s is associated with another work account",
 			 w->mpn_id);
-		rc = refuse(p, PROBLEM_CONFLICT, "mpn_id_taken", detail);
+		rc = db_refuse(p, PROBLEM_CONFLICT, "mpn_id_taken", "%s", detail);
 		goto out;
 	}
 	if (rc == DB_OK)

@@ -102,14 +102,6 @@ static void provider_read(const struct db_rows *rows, size_t i, struct provider 
 	v->version = strtoul(db_cell(rows, i, 9) ? db_cell(rows, i, 9) : "0", NULL, 10);
 }
 
-static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
-			     const char *detail)
-{
-	problem_set(p, kind, "%s", detail);
-	snprintf(p->code, sizeof p->code, "%s", code);
-	return DB_REFUSED;
-}
-
 /* Replaces the tenant's regions with the n given, each known. */
 static enum db_status regions_write(struct db *db, const char *tenant_id,
 				    const char *const *regions, size_t n, struct problem *p)
@@ -125,7 +117,7 @@ static enum db_status regions_write(struct db *db, const char *tenant_id,
 			snprintf(detail, sizeof detail,
 				 "%.64s is not a CSP region of the programme (GET /v1/regions)",
 				 regions[i]);
-			rc = refuse(p, PROBLEM_RULE_REFUSED, "unknown_region", detail);
+			rc = db_refuse(p, PROBLEM_RULE_REFUSED, "unknown_region", "%s", detail);
 		}
 		db_rows_free(&rows);
 		if (rc != DB_OK)
@@ -173,7 +165,7 @@ static enum db_status legal_write(struct db *db, const char *tenant_id,
 		snprintf(detail, sizeof detail,
 			 "country %s is not in the programme's CSP regions (GET /v1/regions)",
 			 lp->country);
-		return refuse(p, PROBLEM_RULE_REFUSED, "country_not_in_program", detail);
+		return db_refuse(p, PROBLEM_RULE_REFUSED, "country_not_in_program", "%s", detail);
 	}
 	struct db_arg lg[] = {
 	    db_str(tenant_id),	       db_str(lp->company_name),
@@ -184,9 +176,9 @@ static enum db_status legal_write(struct db *db, const char *tenant_id,
 	struct db_arg tc[] = {db_str(lp->country), db_str(tenant_id)};
 	rc = db_exec(db, STMT_legal_insert, lg, NULL, NULL);
 	if (rc == DB_DUPLICATE)
-		return refuse(p, PROBLEM_CONFLICT, "legal_profile_exists",
-			      "the work account has a legal profile already; leave "
-			      "legalBusinessProfile out");
+		return db_refuse(p, PROBLEM_CONFLICT, "legal_profile_exists", "%s",
+				 "the work account has a legal profile already; leave "
+				 "legalBusinessProfile out");
 	if (rc == DB_OK)
 		rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL);
 	return rc;
@@ -203,21 +195,22 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = refuse(p, PROBLEM_NOT_FOUND, "tenant_unknown", "no work account with this id");
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, "tenant_unknown", "%s",
+			       "no work account with this id");
 		goto out;
 	}
 	if (strcmp(db_cell(&rows, 0, 0), "0") != 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "platform_tenant",
-			    "the operator's own tenant cannot be an indirect provider");
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "platform_tenant", "%s",
+			       "the operator's own tenant cannot be an indirect provider");
 		goto out;
 	}
 	time_now(at, NULL);
 	struct db_arg ins[] = {db_str(w->tenant_id), db_str(w->a->id), db_str(at), db_str(at)};
 	rc = db_exec(db, STMT_provider_insert, ins, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
-		rc = refuse(p, PROBLEM_CONFLICT, "already_provider",
-			    "this work account is an indirect provider already; "
-			    "PUT /v1/operator/providers/{id}/regions changes its regions");
+		rc = db_refuse(p, PROBLEM_CONFLICT, "already_provider", "%s",
+			       "this work account is an indirect provider already; "
+			       "PUT /v1/operator/providers/{id}/regions changes its regions");
 		goto out;
 	}
 	struct db_arg j[] = {db_str(at), db_str(w->tenant_id)};
@@ -263,8 +256,8 @@ static enum db_status regions_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = refuse(p, PROBLEM_NOT_FOUND, "not_provider",
-			    "no indirect provider with this id");
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, "not_provider", "%s",
+			       "no indirect provider with this id");
 		goto out;
 	}
 	if (w->version != 0 && strtoul(db_cell(&rows, 0, 0), NULL, 10) != w->version) {
@@ -353,9 +346,9 @@ int provider_find(struct db *db, const char *tenant_id, const char *q, const cha
 	if (db_read(db, find_run, &w, p) != 0)
 		return -1;
 	if (!w.enrolled) {
-		refuse(p, PROBLEM_RULE_REFUSED, "enrollment_required",
-		       "a reseller finds providers in the region of its CSP country, which its "
-		       "enrolment gives: enrol first (POST /v1/enrollments)");
+		db_refuse(p, PROBLEM_RULE_REFUSED, "enrollment_required", "%s",
+			  "a reseller finds providers in the region of its CSP country, which its "
+			  "enrolment gives: enrol first (POST /v1/enrollments)");
 		return -1;
 	}
 	*items = xcalloc(w.rows.n_rows, sizeof **items);

@@ -7,7 +7,6 @@
 #include "mail/outbox.h"
 
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,22 +178,6 @@ const struct db_stmt_def stmt_relationship_access_lock = {
     "WHERE id = ? AND (provider_tenant_id = ? OR reseller_tenant_id = ?) FOR UPDATE",
     3, 5};
 
-static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
-			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static enum db_status refuse(struct problem *p, enum problem_kind kind, const char *code,
-			     const char *fmt, ...)
-{
-	char detail[sizeof p->detail];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	problem_set(p, kind, "%s", detail);
-	if (code != NULL)
-		snprintf(p->code, sizeof p->code, "%s", code);
-	return DB_REFUSED;
-}
-
 static void api_time(const struct db_rows *rows, size_t i, size_t col, char out[TIME_STR])
 {
 	out[0] = '\0';
@@ -259,15 +242,15 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, "not_provider",
-			    "only an indirect provider invites resellers");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "not_provider",
+			       "only an indirect provider invites resellers");
 		goto out;
 	}
 	db_cell_copy(&rows, 0, 0, provider_name, sizeof provider_name);
 	const char *domain = strrchr(w->in->reseller_email, '@') + 1;
 	if (strcmp(db_cell(&rows, 0, 1), domain) == 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
-			    "a provider cannot invite its own work account");
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
+			       "a provider cannot invite its own work account");
 		goto out;
 	}
 	uuid_v7(id);
@@ -375,13 +358,14 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 1), w->a->tenant_id) != 0) {
-		rc = refuse(p, PROBLEM_NOT_FOUND, NULL, "no invitation %s of this provider", w->id);
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL, "no invitation %s of this provider",
+			       w->id);
 		goto out;
 	}
 	const char *state = db_cell(&rows, 0, 8);
 	if (strcmp(state, "accepted") == 0) {
-		rc = refuse(p, PROBLEM_CONFLICT, "invitation_accepted",
-			    "the invitation was accepted: end the relationship instead");
+		rc = db_refuse(p, PROBLEM_CONFLICT, "invitation_accepted",
+			       "the invitation was accepted: end the relationship instead");
 		goto out;
 	}
 	if (strcmp(state, "withdrawn") == 0)
@@ -409,8 +393,8 @@ static enum db_status relationship_read_one(struct db *db, const char *tenant_id
 	struct db_arg g[] = {db_str(id), db_str(tenant_id), db_str(tenant_id)};
 	enum db_status rc = db_exec(db, STMT_relationship_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0)
-		rc = refuse(p, PROBLEM_NOT_FOUND, NULL, "no relationship %s of this work account",
-			    id);
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
+			       "no relationship %s of this work account", id);
 	else if (rc == DB_OK)
 		relationship_read(&rows, 0, out);
 	db_rows_free(&rows);
@@ -444,39 +428,40 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	if (inv.n_rows == 0 || me.n_rows == 0 ||
 	    strcmp(db_cell(&inv, 0, 13), db_cell(&me, 0, 0)) != 0 ||
 	    sodium_memcmp(db_cell(&inv, 0, 12), w->hash, 64) != 0) {
-		rc = refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
-			    "no invitation %s with this token for this work account", w->id);
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
+			       "no invitation %s with this token for this work account", w->id);
 		goto out;
 	}
 	const char *state = db_cell(&inv, 0, 8);
 	if (strcmp(state, "accepted") == 0 || strcmp(state, "withdrawn") == 0) {
-		rc = refuse(p, PROBLEM_CONFLICT,
-			    strcmp(state, "accepted") == 0 ? "invitation_accepted"
-							   : "invitation_withdrawn",
-			    "the invitation is %s", state);
+		rc = db_refuse(p, PROBLEM_CONFLICT,
+			       strcmp(state, "accepted") == 0 ? "invitation_accepted"
+							      : "invitation_withdrawn",
+			       "the invitation is %s", state);
 		goto out;
 	}
 	if (strcmp(state, "expired") == 0) {
-		rc = refuse(p, PROBLEM_GONE, "invitation_expired",
-			    "the invitation expired; ask the provider for a new one");
+		rc = db_refuse(p, PROBLEM_GONE, "invitation_expired",
+			       "the invitation expired; ask the provider for a new one");
 		goto out;
 	}
 	char now[TIME_STR];
 	time_now(now, NULL);
 	if (strcmp(db_cell(&inv, 0, 7), now) <= 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "access_already_ended",
-			    "the admin access this invitation asks for ended already; ask the "
-			    "provider for a new invitation");
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "access_already_ended",
+			       "the admin access this invitation asks for ended already; ask the "
+			       "provider for a new invitation");
 		goto out;
 	}
 	const char *status = db_cell(&me, 0, 1);
 	if (status == NULL || strcmp(status, "approved") != 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "enrollment_not_approved",
-			    "only an approved reseller authorizes a provider: the step %s is not "
-			    "done",
-			    status == NULL ? "enrolment (POST /v1/enrollments)"
-			    : strcmp(status, "pending_email_verification") == 0 ? "emailVerified"
-										: "reviewApproved");
+		rc = db_refuse(
+		    p, PROBLEM_RULE_REFUSED, "enrollment_not_approved",
+		    "only an approved reseller authorizes a provider: the step %s is not "
+		    "done",
+		    status == NULL ? "enrolment (POST /v1/enrollments)"
+		    : strcmp(status, "pending_email_verification") == 0 ? "emailVerified"
+									: "reviewApproved");
 		goto out;
 	}
 	db_cell_copy(&inv, 0, 1, provider, sizeof provider);
@@ -484,9 +469,9 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	if ((rc = db_exec(db, STMT_provider_in_region, r, &rows, NULL)) != DB_OK)
 		goto out;
 	if (strcmp(db_cell(&rows, 0, 0), "0") == 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
-			    "%.100s is not authorized in the reseller's region %.64s",
-			    db_cell(&inv, 0, 2), db_cell(&me, 0, 2));
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
+			       "%.100s is not authorized in the reseller's region %.64s",
+			       db_cell(&inv, 0, 2), db_cell(&me, 0, 2));
 		goto out;
 	}
 	uuid_v7(rid);
@@ -499,8 +484,9 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 			       db_str(w->a->id)};
 	rc = db_exec(db, STMT_relationship_insert, ins, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
-		rc = refuse(p, PROBLEM_CONFLICT, "relationship_exists",
-			    "this provider and this reseller have an active relationship already");
+		rc = db_refuse(
+		    p, PROBLEM_CONFLICT, "relationship_exists",
+		    "this provider and this reseller have an active relationship already");
 		goto out;
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(rid), db_str(w->id)};
@@ -599,8 +585,8 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = refuse(p, PROBLEM_NOT_FOUND, NULL, "no relationship %s of this work account",
-			    w->id);
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
+			       "no relationship %s of this work account", w->id);
 		goto out;
 	}
 	db_cell_copy(&rows, 0, 0, provider, sizeof provider);
@@ -609,13 +595,13 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 	/* SPEC §1: the reseller's side is its global admin's; a provider's
 	 * admin agent (or global admin) may end, never remove access */
 	if (is_reseller && !(w->a->roles & ROLE_GLOBAL_ADMIN)) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, NULL,
-			    "this is reserved for the reseller's global admin");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, NULL,
+			       "this is reserved for the reseller's global admin");
 		goto out;
 	}
 	if (!is_reseller && !w->end) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, NULL,
-			    "only the reseller removes the provider's admin access");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, NULL,
+			       "only the reseller removes the provider's admin access");
 		goto out;
 	}
 	time_now(at, NULL);
@@ -692,19 +678,19 @@ static enum db_status delegation_read(struct db *db, void *arg, struct problem *
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, "no_relationship",
-			    "delegated access needs an active relationship with this reseller, "
-			    "authorized by its global admin");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "no_relationship",
+			       "delegated access needs an active relationship with this reseller, "
+			       "authorized by its global admin");
 	} else if (strcmp(db_cell(&rows, 0, 1), "active") != 0) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
-			    "the relationship with this reseller has ended");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
+			       "the relationship with this reseller has ended");
 	} else if (strcmp(db_cell(&rows, 0, 2), "granted") != 0) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, "admin_access_removed",
-			    "the reseller has removed the admin access of this relationship");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "admin_access_removed",
+			       "the reseller has removed the admin access of this relationship");
 	} else if (strcmp(db_cell(&rows, 0, 4), "0") != 0) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
-			    "the admin access of this relationship ended at %.26s",
-			    db_cell(&rows, 0, 5));
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
+			       "the admin access of this relationship ended at %.26s",
+			       db_cell(&rows, 0, 5));
 	} else {
 		db_cell_copy(&rows, 0, 0, w->relationship_id, UUID_STR);
 		*w->roles = roles_from_csv(db_cell(&rows, 0, 3));
@@ -742,13 +728,13 @@ static enum db_status narrow_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
-		rc = refuse(p, PROBLEM_NOT_FOUND, NULL, "no relationship %s of this work account",
-			    w->id);
+		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
+			       "no relationship %s of this work account", w->id);
 		goto out;
 	}
 	if (strcmp(db_cell(&rows, 0, 0), w->a->tenant_id) != 0) {
-		rc = refuse(p, PROBLEM_FORBIDDEN, NULL,
-			    "only the reseller changes the provider's admin access");
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, NULL,
+			       "only the reseller changes the provider's admin access");
 		goto out;
 	}
 	if (w->version != 0 && strtoul(db_cell(&rows, 0, 4), NULL, 10) != w->version) {
@@ -760,17 +746,17 @@ static enum db_status narrow_run(struct db *db, void *arg, struct problem *p)
 	}
 	if (strcmp(db_cell(&rows, 0, 1), "active") != 0 ||
 	    strcmp(db_cell(&rows, 0, 2), "granted") != 0) {
-		rc = refuse(p, PROBLEM_CONFLICT, "admin_access_not_granted",
-			    "the relationship is %s with admin access %s: nothing to narrow",
-			    db_cell(&rows, 0, 1), db_cell(&rows, 0, 2));
+		rc = db_refuse(p, PROBLEM_CONFLICT, "admin_access_not_granted",
+			       "the relationship is %s with admin access %s: nothing to narrow",
+			       db_cell(&rows, 0, 1), db_cell(&rows, 0, 2));
 		goto out;
 	}
 	unsigned now = roles_from_csv(db_cell(&rows, 0, 3));
 	/* consent granted these roles: more needs a new consent */
 	if ((w->roles & ~now) != 0) {
-		rc = refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
-			    "admin access can only be narrowed; widening it needs a new "
-			    "invitation and consent");
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
+			       "admin access can only be narrowed; widening it needs a new "
+			       "invitation and consent");
 		goto out;
 	}
 	time_now(at, NULL);
