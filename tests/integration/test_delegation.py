@@ -133,6 +133,9 @@ class TestDelegatedAccess(unittest.TestCase):
                        "validation-failed")
         assert_problem(api("PATCH", url, body={"roles": ["sales_agent"]},
                            headers=dict(provider.auth, **{"If-Match": "*"})), 403, "forbidden")
+        other = approved_tenant()
+        assert_problem(api("PATCH", url, body={"roles": ["sales_agent"]},
+                           headers=dict(other.auth, **{"If-Match": "*"})), 404, "not-found")
         r = api("PATCH", url, body={"roles": ["sales_agent"]},
                 headers=dict(reseller.auth, **{"If-Match": etag}))
         self.assertEqual(r.status, 200, r)
