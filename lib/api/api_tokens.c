@@ -15,7 +15,7 @@
 
 const struct json_field api_token_create_schema[] = {
     {"name", JSON_STRING, true, 100, NULL},
-    {"scopes", JSON_STRING_ARRAY, true, 6, NULL},
+    {"scopes", JSON_STRING_ARRAY, true, 8, NULL},
     {"expiresAt", JSON_STRING, true, 40, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };

@@ -71,8 +71,14 @@ const char *ctx_actor_id(const struct ctx *c)
 
 struct actor ctx_actor(const struct ctx *c)
 {
-	struct actor a = {ctx_actor_type(c),  ctx_actor_id(c), c->principal.tenant_id,
-			  c->req->request_id, c->client_addr,  c->principal.roles};
+	struct actor a = {ctx_actor_type(c),
+			  ctx_actor_id(c),
+			  c->principal.tenant_id,
+			  c->req->request_id,
+			  c->client_addr,
+			  c->principal.roles,
+			  c->delegated_from[0] ? c->delegated_from : NULL,
+			  c->delegation[0] ? c->delegation : NULL};
 	return a;
 }
 
@@ -576,7 +582,8 @@ static void client_addr_choose(const struct config *cfg, const struct request *r
 			}
 		} else {
 			const char *colon = memchr(a, ':', (size_t)(b - a));
-			if (colon != NULL && memchr(colon + 1, ':', (size_t)(b - colon - 1)) == NULL)
+			if (colon != NULL &&
+			    memchr(colon + 1, ':', (size_t)(b - colon - 1)) == NULL)
 				b = colon;
 		}
 		size_t n = (size_t)(b - a);

@@ -34,6 +34,14 @@ int handle_audit_events_list(struct ctx *c)
 		cJSON_AddStringToObject(o, "requestId", e->request_id);
 		cJSON_AddStringToObject(o, "clientAddress", e->client_addr);
 		cJSON_AddStringToObject(o, "createdAt", e->at);
+		if (e->relationship_id[0]) {
+			cJSON *d = cJSON_AddObjectToObject(o, "delegation");
+			cJSON_AddStringToObject(d, "relationshipId", e->relationship_id);
+			cJSON_AddStringToObject(d, "actorTenantId", e->actor_tenant_id);
+			cJSON_AddStringToObject(d, "tenantId", e->subject_tenant_id);
+		} else {
+			cJSON_AddNullToObject(o, "delegation");
+		}
 		cJSON_AddItemToArray(list, o);
 	}
 	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);

@@ -4,9 +4,17 @@
 #ifndef TWOTIER_HANDLERS_H
 #define TWOTIER_HANDLERS_H
 
+#include <cjson/cJSON.h>
+
 #include "http/json.h"
 
 struct ctx;
+struct party;
+
+/* Shared renderings: a party of a relationship {tenantId, name, domain};
+ * a time, or null when "". */
+cJSON *party_json(const struct party *v);
+void add_time_or_null(cJSON *o, const char *name, const char *value);
 
 int handle_healthz(struct ctx *c);
 int handle_readyz(struct ctx *c);
@@ -54,6 +62,20 @@ int handle_relationship_get(struct ctx *c);
 int handle_relationship_access_remove(struct ctx *c);
 int handle_relationship_access_narrow(struct ctx *c);
 int handle_relationship_end(struct ctx *c);
+int handle_relationship_customers(struct ctx *c);
+int handle_customer_invitation_create(struct ctx *c);
+int handle_customer_invitations_list(struct ctx *c);
+int handle_customer_invitation_withdraw(struct ctx *c);
+int handle_customer_invitation_accept(struct ctx *c);
+int handle_customer_relationships_list(struct ctx *c);
+int handle_customer_relationship_end(struct ctx *c);
+int handle_customers_list(struct ctx *c);
+int handle_customer_get(struct ctx *c);
+int handle_offers_list(struct ctx *c);
+int handle_order_create(struct ctx *c);
+int handle_orders_list(struct ctx *c);
+int handle_subscriptions_list(struct ctx *c);
+int handle_subscription_update(struct ctx *c);
 int handle_agreement_template_create(struct ctx *c);
 int handle_agreement_templates_list(struct ctx *c);
 int handle_agreement_accept(struct ctx *c);
@@ -98,5 +120,9 @@ extern const struct json_field signin_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
 extern const struct json_field api_token_create_schema[];
+extern const struct json_field customer_invitation_schema[];
+extern const struct json_field customer_acceptance_schema[];
+extern const struct json_field order_create_schema[];
+extern const struct json_field subscription_update_schema[];
 
 #endif

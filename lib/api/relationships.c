@@ -29,7 +29,7 @@ const struct json_field invitation_authorize_schema[] = {
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
-static cJSON *party_json(const struct party *v)
+cJSON *party_json(const struct party *v)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "tenantId", v->tenant_id);
@@ -61,7 +61,7 @@ static cJSON *invitation_json(const struct invitation *v)
 	return o;
 }
 
-static void add_time_or_null(cJSON *o, const char *name, const char *value)
+void add_time_or_null(cJSON *o, const char *name, const char *value)
 {
 	if (value[0])
 		cJSON_AddStringToObject(o, name, value);

@@ -11,7 +11,9 @@
 /* a global admin rules its tenant: whatever an admin agent may, it may
  * (no parentheses: tests/openapi reads this table, and it only sits
  * between two commas) */
-#define AA   ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT
+#define AA ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT
+/* SPEC §1: who invites and views customers */
+#define CUS  ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT | ROLE_SALES_AGENT
 #define OP   ROLE_OPERATOR
 #define PRO  SCOPE_PROFILES_READ
 #define BODY ROUTE_BODY
@@ -107,6 +109,34 @@ const struct route app_routes[] = {
      0, DB, NULL, handle_relationship_access_remove},
     {"DELETE", "/v1/relationships/{id}", "relationships.end", AUTH, AA, 0, DB, NULL,
      handle_relationship_end},
+    {"GET", "/v1/relationships/{id}/customers", "relationships.customers", AUTH, CUS,
+     SCOPE_CUSTOMERS_READ, DB | DLG, NULL, handle_relationship_customers},
+    {"POST", "/v1/relationships/{id}/customer-invitations", "customer_invitations.create", AUTH,
+     CUS, SCOPE_CUSTOMERS_WRITE, BODY | DB | IDEM | DLG, customer_invitation_schema,
+     handle_customer_invitation_create},
+    {"GET", "/v1/relationships/{id}/customer-invitations", "customer_invitations.list", AUTH, CUS,
+     SCOPE_CUSTOMERS_READ, DB | DLG, NULL, handle_customer_invitations_list},
+    {"DELETE", "/v1/customer-invitations/{id}", "customer_invitations.withdraw", AUTH, CUS,
+     SCOPE_CUSTOMERS_WRITE, DB | DLG, NULL, handle_customer_invitation_withdraw},
+    {"POST", "/v1/customer-invitations/{id}/acceptance", "customer_invitations.accept", AUTH, GA, 0,
+     BODY | DB, customer_acceptance_schema, handle_customer_invitation_accept},
+    {"GET", "/v1/customer-relationships", "customer_relationships.list", AUTH, 0,
+     SCOPE_RELATIONSHIPS_READ, DB, NULL, handle_customer_relationships_list},
+    {"DELETE", "/v1/customer-relationships/{id}", "customer_relationships.end", AUTH, GA, 0, DB,
+     NULL, handle_customer_relationship_end},
+    {"GET", "/v1/customers", "customers.list", AUTH, CUS, SCOPE_CUSTOMERS_READ, DB | DLG, NULL,
+     handle_customers_list},
+    {"GET", "/v1/customers/{id}", "customers.get", AUTH, CUS, SCOPE_CUSTOMERS_READ, DB | DLG, NULL,
+     handle_customer_get},
+    {"GET", "/v1/offers", "offers.list", AUTH, 0, SCOPE_ALL, DB, NULL, handle_offers_list},
+    {"POST", "/v1/customers/{id}/orders", "orders.create", AUTH, AA, SCOPE_ORDERS_WRITE,
+     BODY | DB | IDEM, order_create_schema, handle_order_create},
+    {"GET", "/v1/customers/{id}/orders", "orders.list", AUTH, 0, SCOPE_ORDERS_READ, DB, NULL,
+     handle_orders_list},
+    {"GET", "/v1/customers/{id}/subscriptions", "subscriptions.list", AUTH, 0, SCOPE_ORDERS_READ,
+     DB, NULL, handle_subscriptions_list},
+    {"PATCH", "/v1/customers/{id}/subscriptions/{sid}", "subscriptions.update", AUTH, AA,
+     SCOPE_ORDERS_WRITE, BODY | DB, subscription_update_schema, handle_subscription_update},
     {"GET", "/v1/operator/mail", "operator.mail.list", AUTH, OP, 0, DB, NULL,
      handle_operator_mail_list},
     {"POST", "/v1/operator/mail/{id}/retry", "operator.mail.retry", AUTH, OP, 0, DB, NULL,

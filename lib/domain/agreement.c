@@ -302,3 +302,23 @@ int agreement_list(struct db *db, const char *tenant_id, const char *after, long
 	db_rows_free(&pg.rows);
 	return 0;
 }
+
+const struct db_stmt_def stmt_agreement_signed = {
+    STMT_agreement_signed, "agreement_signed",
+    "SELECT COUNT(*) FROM agreement_acceptances WHERE tenant_id = ? AND template_id = "
+    "" AGREEMENT_CURRENT_SQL,
+    1, 1};
+
+enum db_status agreement_require_signed(struct db *db, const char *reseller_tenant_id,
+					struct problem *p)
+{
+	struct db_rows rows = {0, 0, NULL};
+	struct db_arg a[] = {db_str(reseller_tenant_id)};
+	enum db_status rc = db_exec(db, STMT_agreement_signed, a, &rows, NULL);
+	if (rc == DB_OK && strcmp(db_cell(&rows, 0, 0), "0") == 0)
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "reseller_agreement_not_signed",
+			       "the reseller has not signed the current version of the partner "
+			       "agreement (POST /v1/agreements)");
+	db_rows_free(&rows);
+	return rc;
+}

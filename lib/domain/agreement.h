@@ -67,4 +67,11 @@ int agreement_accept(struct db *db, const struct actor *a, const char *template_
 int agreement_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct agreement_acceptance **items, size_t *n, long *total, struct problem *p);
 
+/* Inside a transaction's work: whether the reseller has accepted the
+ * current version of the programme's agreement (SPEC §4: before it invites
+ * customers or has orders placed for it). DB_OK, or DB_REFUSED with p set
+ * (422 reseller_agreement_not_signed), or a db_exec status. */
+enum db_status agreement_require_signed(struct db *db, const char *reseller_tenant_id,
+					 struct problem *p);
+
 #endif

@@ -10,11 +10,16 @@
 const struct db_stmt_def stmt_audit_insert = {
     STMT_audit_insert, "audit_insert",
     "INSERT INTO audit_events (id, tenant_id, actor_type, actor_id, action, target_type, "
-    "target_id, request_id, client_addr, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    10, 0};
+    "target_id, request_id, client_addr, created_at, relationship_id, actor_tenant_id, "
+    "subject_tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    13, 0};
 
-enum db_status audit_write(struct db *db, const struct audit_entry *e)
+/* e with a delegated change's relationship, actor's tenant and changed
+ * tenant (all NULL for any other) */
+static enum db_status audit_insert(struct db *db, const struct audit_entry *e,
+				   const struct actor *delegated)
 {
+	const char *via = delegated ? delegated->delegated_from : NULL;
 	char id[UUID_STR];
 	uuid_v7(id);
 	struct db_arg args[] = {
@@ -28,24 +33,43 @@ enum db_status audit_write(struct db *db, const struct audit_entry *e)
 	    db_str(e->request_id ? e->request_id : ""),
 	    db_str(e->client_addr ? e->client_addr : ""),
 	    db_str(e->at),
+	    db_str(via ? delegated->relationship_id : NULL),
+	    db_str(via),
+	    db_str(via ? delegated->tenant_id : NULL),
 	};
 	return db_exec(db, STMT_audit_insert, args, NULL, NULL);
+}
+
+enum db_status audit_write(struct db *db, const struct audit_entry *e)
+{
+	return audit_insert(db, e, NULL);
+}
+
+enum db_status audit_record_in(struct db *db, const struct actor *a, const char *tenant_id,
+			       const char *action, const char *target_type, const char *target_id,
+			       const char *at)
+{
+	struct audit_entry e = {tenant_id, a->type,	  a->id,	  action, target_type,
+				target_id, a->request_id, a->client_addr, at};
+	return audit_insert(db, &e, a);
 }
 
 enum db_status audit_record(struct db *db, const struct actor *a, const char *action,
 			    const char *target_type, const char *target_id, const char *at)
 {
-	struct audit_entry e = {a->tenant_id, a->type,	     a->id,	     action, target_type,
-				target_id,    a->request_id, a->client_addr, at};
-	return audit_write(db, &e);
+	enum db_status rc =
+	    audit_record_in(db, a, a->tenant_id, action, target_type, target_id, at);
+	if (rc == DB_OK && a->delegated_from != NULL)
+		rc = audit_record_in(db, a, a->delegated_from, action, target_type, target_id, at);
+	return rc;
 }
 
 const struct db_stmt_def stmt_audit_list = {
     STMT_audit_list, "audit_list",
     "SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, client_addr, "
-    "created_at FROM audit_events WHERE tenant_id = ? AND (? = '' OR id < ?) "
-    "ORDER BY id DESC LIMIT ?",
-    4, 9};
+    "created_at, relationship_id, actor_tenant_id, subject_tenant_id FROM audit_events "
+    "WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?",
+    4, 12};
 
 const struct db_stmt_def stmt_audit_count = {
     STMT_audit_count, "audit_count", "SELECT COUNT(*) FROM audit_events WHERE tenant_id = ?", 1, 1};
@@ -61,6 +85,9 @@ static void event_from_row(const struct db_rows *rows, size_t i, struct audit_ev
 	db_cell_copy(rows, i, 6, e->request_id, sizeof e->request_id);
 	db_cell_copy(rows, i, 7, e->client_addr, sizeof e->client_addr);
 	time_sql_to_api(db_cell(rows, i, 8), e->at);
+	db_cell_copy(rows, i, 9, e->relationship_id, sizeof e->relationship_id);
+	db_cell_copy(rows, i, 10, e->actor_tenant_id, sizeof e->actor_tenant_id);
+	db_cell_copy(rows, i, 11, e->subject_tenant_id, sizeof e->subject_tenant_id);
 }
 
 int audit_list(struct db *db, const char *tenant_id, const char *before, long limit,

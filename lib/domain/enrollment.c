@@ -296,9 +296,7 @@ static enum db_status transition_write(struct db *db, const struct actor *a, con
 		memcpy(id_out, id, UUID_STR);
 	char action[64];
 	snprintf(action, sizeof action, "enrollment.%s", to);
-	struct audit_entry e = {l->tenant_id, a->type,	     a->id,	     action, "enrollment",
-				l->id,	      a->request_id, a->client_addr, at};
-	rc = audit_write(db, &e);
+	rc = audit_record_in(db, a, l->tenant_id, action, "enrollment", l->id, at);
 	if (rc != DB_OK || mail == MAIL_TEMPLATE__COUNT)
 		return rc;
 	struct mail_var vars[] = {{"first_name", l->first_name},
@@ -546,7 +544,8 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg u[] = {db_str(now), db_str(vid)};
 	struct db_arg s[] = {db_str(now), db_str(now), db_str(eid)};
 	/* the token is the proof: the change has no user behind it */
-	struct actor anon = {"anonymous", NULL, l.tenant_id, w->request_id, w->client_addr, 0};
+	struct actor anon = {"anonymous",    NULL, l.tenant_id, w->request_id,
+			     w->client_addr, 0,	   NULL,	NULL};
 	if ((rc = db_exec(db, STMT_verification_use, u, NULL, NULL)) != DB_OK ||
 	    (rc = db_exec(db, STMT_enrollment_set_verified, s, NULL, NULL)) != DB_OK ||
 	    (rc = transition_write(db, &anon, &l, "in_review", NULL, MAIL_ENROLLMENT_IN_REVIEW, now,

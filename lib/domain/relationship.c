@@ -490,19 +490,11 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(rid), db_str(w->id)};
-	struct audit_entry e = {provider,
-				w->a->type,
-				w->a->id,
-				"relationship.create",
-				"relationship",
-				rid,
-				w->a->request_id,
-				w->a->client_addr,
-				at};
 	if (rc != DB_OK || (rc = db_exec(db, STMT_invitation_set_state, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "relationship.create", "relationship", rid, at)) !=
 		DB_OK ||
-	    (rc = audit_write(db, &e)) != DB_OK)
+	    (rc = audit_record_in(db, w->a, provider, "relationship.create", "relationship", rid,
+				  at)) != DB_OK)
 		goto out;
 	rc = relationship_read_one(db, w->a->tenant_id, rid, w->out, p);
 out:
@@ -611,17 +603,9 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK || changed == 0)
 		goto out; /* done already: idempotent */
 	const char *action = w->end ? "relationship.end" : "relationship.admin_access.remove";
-	struct audit_entry e = {is_reseller ? provider : reseller,
-				w->a->type,
-				w->a->id,
-				action,
-				"relationship",
-				w->id,
-				w->a->request_id,
-				w->a->client_addr,
-				at};
 	if ((rc = audit_record(db, w->a, action, "relationship", w->id, at)) != DB_OK ||
-	    (rc = audit_write(db, &e)) != DB_OK)
+	    (rc = audit_record_in(db, w->a, is_reseller ? provider : reseller, action,
+				  "relationship", w->id, at)) != DB_OK)
 		goto out;
 	/* the other side hears of it */
 	struct db_arg c[] = {db_str(w->id)};

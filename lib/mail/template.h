@@ -16,7 +16,8 @@
 	X(MAIL_ENROLLMENT_MORE_INFO, "enrollment_more_info_requested")                             \
 	X(MAIL_RELATIONSHIP_INVITATION, "relationship_invitation")                                 \
 	X(MAIL_RELATIONSHIP_ACCESS_REMOVED, "relationship_access_removed")                         \
-	X(MAIL_RELATIONSHIP_ENDED, "relationship_ended")
+	X(MAIL_RELATIONSHIP_ENDED, "relationship_ended")                                           \
+	X(MAIL_CUSTOMER_INVITATION, "customer_invitation")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

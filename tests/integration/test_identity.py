@@ -32,7 +32,7 @@ OUR_ISSUER = "twotier-local"
 AUDIENCE = "twotier-api"
 ALLOWED_ORIGIN = "http://localhost:3000"
 SCOPES = ["profiles:read", "relationships:read", "relationships:write", "customers:read",
-          "customers:write", "agreements:read"]
+          "customers:write", "agreements:read", "orders:read", "orders:write"]
 DROP = object()   # claims_for(...): leave this claim out
 
 

@@ -23,7 +23,7 @@ static const struct named_bit all_scopes[] = {AUTH_SCOPES(ROW)};
 
 #define ALL_SCOPES_CSV                                                                             \
 	"profiles:read,relationships:read,relationships:write,customers:read,customers:write,"     \
-	"agreements:read"
+	"agreements:read,orders:read,orders:write"
 
 /* ---- names and bits ---- */
 
@@ -63,7 +63,7 @@ END_TEST
 
 START_TEST(scope_bit_every_name)
 {
-	ck_assert_uint_eq(N_SCOPES, 6);
+	ck_assert_uint_eq(N_SCOPES, 8);
 	unsigned seen = 0;
 	for (size_t i = 0; i < N_SCOPES; i++) {
 		ck_assert_uint_eq(scope_bit(all_scopes[i].name), all_scopes[i].bit);
@@ -234,7 +234,8 @@ START_TEST(roles_to_json_order)
 					 "\"helpdesk_agent\",\"billing_admin\",\"operator\"]");
 	expect_json(scopes_to_json(SCOPE_ALL),
 		    "[\"profiles:read\",\"relationships:read\",\"relationships:write\","
-		    "\"customers:read\",\"customers:write\",\"agreements:read\"]");
+		    "\"customers:read\",\"customers:write\",\"agreements:read\",\"orders:read\","
+		    "\"orders:write\"]");
 	expect_json(scopes_to_json(SCOPE_CUSTOMERS_WRITE | SCOPE_PROFILES_READ),
 		    "[\"profiles:read\",\"customers:write\"]");
 	expect_json(scopes_to_json(0), "[]");

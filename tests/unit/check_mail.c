@@ -492,12 +492,13 @@ START_TEST(shipped_templates_render)
 	    {"link", "https://partners.example.com/verify?token=abc"},
 	    {"reason", "The tax number does not match the company."},
 	    {"domain", "acme.example"},
+	    {"provider_name", "Distri AG"},
 	};
 	for (size_t l = 0; l < 2; l++) {
 		for (int t = 0; t < MAIL_TEMPLATE__COUNT; t++) {
 			char *subject, *body, *text;
 			size_t len;
-			render_ok((enum mail_template)t, langs[l], vars, 5, &subject, &body);
+			render_ok((enum mail_template)t, langs[l], vars, 6, &subject, &body);
 			ck_assert_msg(strlen(subject) > 0, "%s/%s: empty subject", langs[l],
 				      template_names[t]);
 			ck_assert_msg(strstr(subject, "{{") == NULL && strstr(body, "{{") == NULL,
@@ -506,9 +507,11 @@ START_TEST(shipped_templates_render)
 			ck_assert_msg(strstr(subject, "Acme GmbH") != NULL ||
 					  strstr(subject, "acme.example") != NULL,
 				      "%s/%s: '%s'", langs[l], template_names[t], subject);
-			/* a relationship's mail goes to a work account, not a person */
+			/* a relationship's or an invitation's mail goes to a work
+			 * account, not a person */
 			ck_assert_msg(strstr(body, "Ann") != NULL ||
-					  strncmp(template_names[t], "relationship", 12) == 0,
+					  strncmp(template_names[t], "relationship", 12) == 0 ||
+					  strcmp(template_names[t], "customer_invitation") == 0,
 				      "%s/%s: no first name", langs[l], template_names[t]);
 			ck_assert(json_utf8_valid(subject, strlen(subject)));
 			ck_assert(json_utf8_valid(body, strlen(body)));
@@ -555,6 +558,8 @@ START_TEST(shipped_templates_need_their_vars)
 		render_fails(MAIL_VERIFY_EMAIL, langs[l], names_only, 2);	 /* no link */
 		render_fails(MAIL_ENROLLMENT_REJECTED, langs[l], names_only, 2); /* no reason */
 		render_fails(MAIL_ENROLLMENT_IN_REVIEW, langs[l], names_only, 1);
+		/* no provider_name, no link */
+		render_fails(MAIL_CUSTOMER_INVITATION, langs[l], names_only, 2);
 	}
 	mail_templates_free();
 }
