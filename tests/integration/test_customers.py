@@ -390,6 +390,28 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(audit_count(customer.id, "customer_invitation.accept", inv), 1)
 
 
+class TestCrashBetweenTheTwoRelationships(unittest.TestCase):
+    """The process dies after the reseller's relationship is written, before
+    the provider's: the transaction never commits, so neither stands."""
+    RUN_LAST = True
+
+    def test_neither_stands(self):
+        from test_mail import restart_service
+        provider, reseller, rel, customer, inv, token = invited()
+        restart_service({"TWOTIER_FAULT": "customer.between_relationships"})
+        try:
+            r = accept_invitation(customer, inv, token)
+            self.assertGreaterEqual(r.status, 500, r)
+        finally:
+            restart_service()
+        self.assertEqual(customer_rows(customer.id), [])
+        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s"
+                                   % sql_quote(inv)), "pending")
+        r = accept_invitation(customer, inv, token)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(len(customer_rows(customer.id)), 2)
+
+
 class TestCustomerRelationships(unittest.TestCase):
     def test_the_customer_ends_one(self):
         provider, reseller, rel, customer = shared_customer()
