@@ -119,7 +119,7 @@ const struct route app_routes[] = {
     {"DELETE", "/v1/customer-invitations/{id}", "customer_invitations.withdraw", AUTH, CUS,
      SCOPE_CUSTOMERS_WRITE, DB | DLG, NULL, handle_customer_invitation_withdraw},
     {"POST", "/v1/customer-invitations/{id}/acceptance", "customer_invitations.accept", AUTH, GA, 0,
-     BODY | DB, customer_acceptance_schema, handle_customer_invitation_accept},
+     BODY | DB | IDEM, customer_acceptance_schema, handle_customer_invitation_accept},
     {"GET", "/v1/customer-relationships", "customer_relationships.list", AUTH, 0,
      SCOPE_RELATIONSHIPS_READ, DB, NULL, handle_customer_relationships_list},
     {"DELETE", "/v1/customer-relationships/{id}", "customer_relationships.end", AUTH, GA, 0, DB,

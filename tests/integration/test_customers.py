@@ -380,6 +380,29 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(accept_invitation(customer, inv, token).status, 201)
         self.assertEqual(len(customer_rows(customer.id)), 2)
 
+    def test_a_replayed_acceptance(self):
+        provider, reseller, rel, customer, inv, token = invited()
+        key = {"Idempotency-Key": secrets.token_hex(8)}
+        r1 = accept_invitation(customer, inv, token, key)
+        r2 = accept_invitation(customer, inv, token, key)
+        self.assertEqual((r1.status, r2.status), (201, 201))
+        self.assertEqual(r1.body, r2.body)
+        self.assertEqual(len(customer_rows(customer.id)), 2)
+
+    def test_withdrawal_races_acceptance(self):
+        provider, reseller, rel, customer, inv, token = invited()
+        took, withdrew = parallel(lambda: accept_invitation(customer, inv, token),
+                                  lambda: api("DELETE", "/v1/customer-invitations/" + inv,
+                                              headers=reseller.auth))
+        self.assertIn((took.status, withdrew.status), ((201, 409), (409, 204)))
+        state = sql_value("SELECT state FROM customer_invitations WHERE id = %s"
+                          % sql_quote(inv))
+        if took.status == 201:
+            self.assertEqual((state, len(customer_rows(customer.id))), ("accepted", 2))
+        else:
+            self.assertEqual(took.body["code"], "invitation_withdrawn")
+            self.assertEqual((state, customer_rows(customer.id)), ("withdrawn", []))
+
     def test_fifty_concurrent_acceptances(self):
         provider, reseller, rel, customer, inv, token = invited()
         results = parallel(*[lambda: accept_invitation(customer, inv, token)] * 50)
@@ -428,10 +451,12 @@ class TestCustomerRelationships(unittest.TestCase):
         for t in (provider, reseller):
             assert_problem(api("DELETE", "/v1/customer-relationships/" + to_provider,
                                headers=t.auth), 404, "not-found")
-        for _ in range(2):
-            r = api("DELETE", "/v1/customer-relationships/" + to_provider,
-                    headers=customer.auth)
-            self.assertEqual(r.status, 204, r)
+        # two at once, then once more: each 204, ended once
+        results = parallel(*[lambda: api("DELETE", "/v1/customer-relationships/" + to_provider,
+                                         headers=customer.auth)] * 2)
+        self.assertEqual([r.status for r in results], [204, 204])
+        r = api("DELETE", "/v1/customer-relationships/" + to_provider, headers=customer.auth)
+        self.assertEqual(r.status, 204, r)
         for t in (customer, provider):
             self.assertEqual(audit_count(t.id, "customer_relationship.end", to_provider), 1)
         items = api("GET", "/v1/customer-relationships", headers=customer.auth).body["items"]
