@@ -13,6 +13,7 @@
 	X(platform_tenant)                                                                         \
 	X(platform_tenant_insert)                                                                  \
 	X(audit_insert)                                                                            \
+	X(audit_insert_three)                                                                      \
 	X(user_auth_by_id)                                                                         \
 	X(user_auth_by_external)                                                                   \
 	X(api_token_by_hash)                                                                       \
@@ -136,7 +137,7 @@
 	X(tenant_billing)                                                                          \
 	X(country_billing)                                                                         \
 	X(order_offer)                                                                             \
-	X(relationship_active_pair)                                                                \
+	X(order_relationships)                                                                     \
 	X(subscription_insert)                                                                     \
 	X(order_insert)                                                                            \
 	X(customer_known)                                                                          \

@@ -64,6 +64,47 @@ enum db_status audit_record(struct db *db, const struct actor *a, const char *ac
 	return rc;
 }
 
+#define AUDIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)"
+const struct db_stmt_def stmt_audit_insert_three = {
+    STMT_audit_insert_three, "audit_insert_three",
+    "INSERT INTO audit_events (id, tenant_id, actor_type, actor_id, action, target_type, "
+    "target_id, request_id, client_addr, created_at, relationship_id, actor_tenant_id, "
+    "subject_tenant_id) VALUES " AUDIT_ROW ", " AUDIT_ROW ", " AUDIT_ROW,
+    30, 0};
+
+enum db_status audit_record_three(struct db *db, const struct actor *a, const char *second,
+				  const char *third, const char *action, const char *target_type,
+				  const char *target_id, const char *at)
+{
+	const char *tenants[3] = {a->tenant_id, second, third};
+	char ids[3][UUID_STR];
+	struct db_arg args[30];
+	enum db_status rc;
+	/* a delegated actor's event goes to its own log as well */
+	if (a->delegated_from != NULL) {
+		if ((rc = audit_record(db, a, action, target_type, target_id, at)) == DB_OK &&
+		    (rc = audit_record_in(db, a, second, action, target_type, target_id, at)) ==
+			DB_OK)
+			rc = audit_record_in(db, a, third, action, target_type, target_id, at);
+		return rc;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		struct db_arg *r = &args[i * 10];
+		uuid_v7(ids[i]);
+		r[0] = db_str(ids[i]);
+		r[1] = db_str(tenants[i]);
+		r[2] = db_str(a->type);
+		r[3] = db_str(a->id);
+		r[4] = db_str(action);
+		r[5] = db_str(target_type);
+		r[6] = db_str(target_id);
+		r[7] = db_str(a->request_id ? a->request_id : "");
+		r[8] = db_str(a->client_addr ? a->client_addr : "");
+		r[9] = db_str(at);
+	}
+	return db_exec(db, STMT_audit_insert_three, args, NULL, NULL);
+}
+
 const struct db_stmt_def stmt_audit_list = {
     STMT_audit_list, "audit_list",
     "SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, client_addr, "

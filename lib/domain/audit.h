@@ -41,8 +41,15 @@ enum db_status audit_record(struct db *db, const struct actor *a, const char *ac
 /* The same event in another tenant's log, for a change that touches it (a
  * provider's, a customer's); a delegated actor's delegation is kept. */
 enum db_status audit_record_in(struct db *db, const struct actor *a, const char *tenant_id,
-			       const char *action, const char *target_type,
-			       const char *target_id, const char *at);
+			       const char *action, const char *target_type, const char *target_id,
+			       const char *at);
+
+/* The event in the actor's log and in the logs of two more tenants the
+ * change touches (an order: the reseller's and the customer's), in one
+ * round trip. */
+enum db_status audit_record_three(struct db *db, const struct actor *a, const char *second,
+				  const char *third, const char *action, const char *target_type,
+				  const char *target_id, const char *at);
 
 struct audit_event {
 	char id[40], actor_type[16], actor_id[40], action[65], target_type[65], target_id[40],

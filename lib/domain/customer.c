@@ -598,12 +598,8 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(a->tenant_id), db_str(w->id)};
 	if ((rc = db_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_record(db, a, "customer_invitation.accept", "customer_invitation", w->id,
-			       at)) != DB_OK ||
-	    (rc = audit_record_in(db, a, reseller, "customer_invitation.accept",
-				  "customer_invitation", w->id, at)) != DB_OK ||
-	    (rc = audit_record_in(db, a, provider, "customer_invitation.accept",
-				  "customer_invitation", w->id, at)) != DB_OK)
+	    (rc = audit_record_three(db, a, reseller, provider, "customer_invitation.accept",
+				     "customer_invitation", w->id, at)) != DB_OK)
 		goto out;
 	if ((rc = invitation_read_one(db, w->id, &w->out->invitation)) == DB_OK &&
 	    (rc = relationship_read_one(db, reseller_cr, &w->out->reseller)) == DB_OK)

@@ -35,13 +35,20 @@ const struct db_stmt_def stmt_order_offer = {
     "op.currency = c.currency WHERE o.id = ?",
     2, 4};
 
-/* read-locked: the relationship's end waits for the order that relies on
- * it, and the next order sees it ended */
-const struct db_stmt_def stmt_relationship_active_pair = {
-    STMT_relationship_active_pair, "relationship_active_pair",
-    "SELECT id FROM relationships WHERE provider_tenant_id = ? AND reseller_tenant_id = ? AND "
-    "active = 1 LOCK IN SHARE MODE",
-    2, 1};
+/* The three relationships an order relies on, in one round trip: the
+ * provider's and the reseller's with the customer, and the pair's (NULL
+ * where none is active). Read-locked: an end waits for the orders relying
+ * on it, and the next order sees it ended. */
+const struct db_stmt_def stmt_order_relationships = {
+    STMT_order_relationships, "order_relationships",
+    "SELECT cp.id, r.id, cr.id FROM (SELECT 1) one "
+    "LEFT JOIN customer_relationships cp ON cp.customer_tenant_id = ? AND "
+    "cp.partner_tenant_id = ? AND cp.active = 1 "
+    "LEFT JOIN relationships r ON r.provider_tenant_id = ? AND r.reseller_tenant_id = ? AND "
+    "r.active = 1 "
+    "LEFT JOIN customer_relationships cr ON cr.customer_tenant_id = ? AND "
+    "cr.partner_tenant_id = ? AND cr.active = 1 LOCK IN SHARE MODE",
+    6, 3};
 
 const struct db_stmt_def stmt_subscription_insert = {
     STMT_subscription_insert, "subscription_insert",
@@ -224,47 +231,35 @@ int offer_list(struct db *db, const char *tenant_id, const char *country, struct
 }
 
 /* The rule of SPEC §5, in the transaction of the order it admits: the
- * provider's relationship with the customer, the customer's with the
- * reseller, the provider's active relationship with the reseller (its id
- * into relationship), and the reseller's signature of the current
- * agreement. Each is read-locked where a row stands for it. */
+ * provider's relationship with the customer, its active relationship with
+ * the reseller (its id into relationship), the customer's with the
+ * reseller, and the reseller's signature of the current agreement. */
 static enum db_status order_allowed(struct db *db, const char *provider, const char *customer,
 				    const char *reseller, char relationship[UUID_STR],
 				    struct problem *p)
 {
 	struct db_rows rows = {0, 0, NULL};
-	struct db_arg cp[] = {db_str(customer), db_str(provider)};
-	struct db_arg cr[] = {db_str(customer), db_str(reseller)};
-	struct db_arg pr[] = {db_str(provider), db_str(reseller)};
-	enum db_status rc = db_exec(db, STMT_customer_relationship_active, cp, &rows, NULL);
+	struct db_arg a[] = {db_str(customer), db_str(provider), db_str(provider),
+			     db_str(reseller), db_str(customer), db_str(reseller)};
+	enum db_status rc = db_exec(db, STMT_order_relationships, a, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
-	if (rows.n_rows == 0) {
+	if (db_cell(&rows, 0, 0) == NULL) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "no_customer_relationship",
 			       "the provider has no reseller relationship with customer %s",
 			       customer);
-		goto out;
-	}
-	db_rows_free(&rows);
-	if ((rc = db_exec(db, STMT_relationship_active_pair, pr, &rows, NULL)) != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
+	} else if (db_cell(&rows, 0, 1) == NULL) {
 		rc =
 		    db_refuse(p, PROBLEM_RULE_REFUSED, "relationship_not_active",
 			      "the provider has no active relationship with reseller %s", reseller);
-		goto out;
-	}
-	db_cell_copy(&rows, 0, 0, relationship, UUID_STR);
-	db_rows_free(&rows);
-	if ((rc = db_exec(db, STMT_customer_relationship_active, cr, &rows, NULL)) != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
+	} else if (db_cell(&rows, 0, 2) == NULL) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "not_reseller_customer",
 			       "customer %s has no relationship with reseller %s", customer,
 			       reseller);
-		goto out;
+	} else {
+		db_cell_copy(&rows, 0, 1, relationship, UUID_STR);
+		rc = agreement_require_signed(db, reseller, p);
 	}
-	rc = agreement_require_signed(db, reseller, p);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -304,11 +299,8 @@ static enum db_status order_write(struct db *db, const struct actor *a, const st
 	const char *action = strcmp(o->kind, "new") == 0 ? "order.create" : "subscription.quantity";
 	enum db_status rc = db_exec(db, STMT_order_insert, ins, NULL, NULL);
 	if (rc == DB_OK)
-		rc = audit_record(db, a, action, "order", o->id, at);
-	if (rc == DB_OK)
-		rc = audit_record_in(db, a, o->reseller_tenant_id, action, "order", o->id, at);
-	if (rc == DB_OK)
-		rc = audit_record_in(db, a, o->customer_id, action, "order", o->id, at);
+		rc = audit_record_three(db, a, o->reseller_tenant_id, o->customer_id, action,
+					"order", o->id, at);
 	return rc;
 }
 

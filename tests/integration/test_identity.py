@@ -1753,7 +1753,8 @@ class TestAuditEvents(unittest.TestCase):
         self.assertEqual([e["action"] for e in items], [w[0] for w in want])
         for e, (action, actor, target, request_id) in zip(items, want):
             self.assertEqual(set(e), {"id", "actor", "action", "target", "requestId",
-                                      "clientAddress", "createdAt"}, e)
+                                      "clientAddress", "createdAt", "delegation"}, e)
+            self.assertIsNone(e["delegation"], e)  # none of these was delegated
             self.assertRegex(e["id"], UUID_RE)
             self.assertEqual(e["actor"], actor, e)
             self.assertEqual(e["target"], target, e)
