@@ -69,16 +69,17 @@ const char *ctx_actor_id(const struct ctx *c)
 	return NULL;
 }
 
+const char *ctx_delegated_from(const struct ctx *c)
+{
+	return c->delegated_from[0] ? c->delegated_from : NULL;
+}
+
 struct actor ctx_actor(const struct ctx *c)
 {
-	struct actor a = {ctx_actor_type(c),
-			  ctx_actor_id(c),
-			  c->principal.tenant_id,
-			  c->req->request_id,
-			  c->client_addr,
-			  c->principal.roles,
-			  c->delegated_from[0] ? c->delegated_from : NULL,
-			  c->delegation[0] ? c->delegation : NULL};
+	struct actor a = {ctx_actor_type(c),	  ctx_actor_id(c),
+			  c->principal.tenant_id, c->req->request_id,
+			  c->client_addr,	  c->principal.roles,
+			  ctx_delegated_from(c),  c->delegation[0] ? c->delegation : NULL};
 	return a;
 }
 

@@ -74,6 +74,9 @@ const char *ctx_capture(const struct ctx *c, size_t i);
 const char *ctx_actor_type(const struct ctx *c);
 const char *ctx_actor_id(const struct ctx *c);
 
+/* A delegated request's own tenant (the provider's), or NULL. */
+const char *ctx_delegated_from(const struct ctx *c);
+
 /* The principal as the actor of a change (borrowed from c). */
 struct actor ctx_actor(const struct ctx *c);
 

@@ -133,8 +133,8 @@ int handle_customer_invitations_list(struct ctx *c)
 	if (!uuid_valid(id))
 		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
 	if (ctx_page(c, &limit, after) != 0 ||
-	    customer_invitation_list(c->worker->db, c->principal.tenant_id, id, after, limit,
-				     &items, &n, &total, &c->problem) != 0)
+	    customer_invitation_list(c->worker->db, c->principal.tenant_id, ctx_delegated_from(c),
+				     id, after, limit, &items, &n, &total, &c->problem) != 0)
 		return -1;
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
@@ -223,8 +223,8 @@ static int customers_page(struct ctx *c, const char *relationship, const char *q
 	long limit, total = 0;
 	char after[40];
 	if (ctx_page(c, &limit, after) != 0 ||
-	    customer_list(c->worker->db, c->principal.tenant_id, relationship, after, limit, &items,
-			  &n, &total, &c->problem) != 0)
+	    customer_list(c->worker->db, c->principal.tenant_id, ctx_delegated_from(c),
+			  relationship, after, limit, &items, &n, &total, &c->problem) != 0)
 		return -1;
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)

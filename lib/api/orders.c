@@ -134,7 +134,8 @@ static int order_input(struct ctx *c, const char *customer, long long *quantity)
 /* 201 order; 400; 401; 403 (not a provider's admin agent, a token without
  * orders:write); 404; 422 unknown_offer, no_customer_relationship,
  * relationship_not_active, not_reseller_customer,
- * reseller_agreement_not_signed, quantity_out_of_range; 503. */
+ * reseller_agreement_not_signed, quantity_out_of_range, offer_not_priced;
+ * 503. */
 int handle_order_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;

@@ -115,6 +115,7 @@
 	X(relationship_access_lock)                                                                \
 	X(agreement_signed)                                                                        \
 	X(customer_pair_lock)                                                                      \
+	X(customer_pair_names)                                                                     \
 	X(customer_invitation_insert)                                                              \
 	X(customer_invitation_get)                                                                 \
 	X(customer_invitation_list)                                                                \
@@ -147,6 +148,7 @@
 	X(subscription_count)                                                                      \
 	X(subscription_get)                                                                        \
 	X(subscription_lock)                                                                       \
+	X(offer_bounds)                                                                            \
 	X(subscription_update)                                                                     \
 	X(provider_enrolment_basis)                                                                \
 	X(tenant_add_partner_type)                                                                 \

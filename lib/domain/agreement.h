@@ -72,6 +72,6 @@ int agreement_list(struct db *db, const char *tenant_id, const char *after, long
  * customers or has orders placed for it). DB_OK, or DB_REFUSED with p set
  * (422 reseller_agreement_not_signed), or a db_exec status. */
 enum db_status agreement_require_signed(struct db *db, const char *reseller_tenant_id,
-					 struct problem *p);
+					struct problem *p);
 
 #endif

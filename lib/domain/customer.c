@@ -16,23 +16,25 @@
 /* name: the legal name if it has one, else the work account's */
 #define NAME(t, l) "COALESCE(" l ".company_name, " t ".display_name)"
 
-/* the pair of a relationship of the tenant (either side), read-locked so
- * that its end waits for the change that relies on it */
+/* a relationship of the tenant (either side), read-locked alone: its end
+ * waits for the change that relies on it, and nothing else does */
 const struct db_stmt_def stmt_customer_pair_lock = {
     STMT_customer_pair_lock, "customer_pair_lock",
-    "SELECT r.provider_tenant_id, r.reseller_tenant_id, r.state, c.region_code, " NAME(
-	"rt", "rl") ", rt.domain, " NAME("pt",
-					 "pl") ", pt.domain FROM relationships r "
-					       "JOIN tenants rt ON rt.id = r.reseller_tenant_id "
-					       "LEFT JOIN legal_profiles rl ON rl.tenant_id = "
-					       "rt.id "
-					       "LEFT JOIN countries c ON c.code = rt.csp_country "
-					       "JOIN tenants pt ON pt.id = r.provider_tenant_id "
-					       "LEFT JOIN legal_profiles pl ON pl.tenant_id = "
-					       "pt.id "
-					       "WHERE r.id = ? AND (r.provider_tenant_id = ? OR "
-					       "r.reseller_tenant_id = ?) LOCK IN SHARE MODE",
-    3, 8};
+    "SELECT provider_tenant_id, reseller_tenant_id, state FROM relationships WHERE id = ? AND "
+    "(provider_tenant_id = ? OR reseller_tenant_id = ?) LOCK IN SHARE MODE",
+    3, 3};
+
+/* the pair's names, domains and the reseller's region (a plain read) */
+const struct db_stmt_def stmt_customer_pair_names = {
+    STMT_customer_pair_names, "customer_pair_names",
+    "SELECT c.region_code, " NAME("rt", "rl") ", rt.domain, " NAME(
+	"pt", "pl") ", pt.domain FROM relationships r "
+		    "JOIN tenants rt ON rt.id = r.reseller_tenant_id "
+		    "LEFT JOIN legal_profiles rl ON rl.tenant_id = rt.id "
+		    "LEFT JOIN countries c ON c.code = rt.csp_country "
+		    "JOIN tenants pt ON pt.id = r.provider_tenant_id "
+		    "LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id WHERE r.id = ?",
+    1, 5};
 
 const struct db_stmt_def stmt_customer_invitation_insert = {
     STMT_customer_invitation_insert, "customer_invitation_insert",
@@ -291,12 +293,14 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			       "the relationship %s has ended", w->in->relationship_id);
 		goto out;
 	}
-	if ((rc = agreement_require_signed(db, a->tenant_id, p)) != DB_OK)
-		goto out;
+	struct db_arg n[] = {db_str(w->in->relationship_id)};
 	struct db_arg c[] = {db_str(w->in->country)};
-	if ((rc = db_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
+	db_rows_free(&pair);
+	if ((rc = agreement_require_signed(db, a->tenant_id, p)) != DB_OK ||
+	    (rc = db_exec(db, STMT_customer_pair_names, n, &pair, NULL)) != DB_OK ||
+	    (rc = db_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
 		goto out;
-	const char *region = db_cell(&pair, 0, 3);
+	const char *region = db_cell(&pair, 0, 0);
 	if (rows.n_rows == 0 || region == NULL || strcmp(db_cell(&rows, 0, 0), region) != 0) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "country_not_in_region",
 			       "%s is not in the reseller's CSP region %.64s", w->in->country,
@@ -304,8 +308,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	const char *domain = strrchr(w->in->customer_email, '@') + 1;
-	if (strcmp(domain, db_cell(&pair, 0, 5)) == 0 ||
-	    strcmp(domain, db_cell(&pair, 0, 7)) == 0) {
+	if (strcmp(domain, db_cell(&pair, 0, 2)) == 0 ||
+	    strcmp(domain, db_cell(&pair, 0, 4)) == 0) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
 			       "a customer is another work account than the reseller's and the "
 			       "provider's");
@@ -332,8 +336,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	snprintf(link, sizeof link, "%s/accept-customer-invitation?invitation=%s&token=%s",
 		 w->in->public_base_url, id, token);
-	struct mail_var vars[] = {{"company_name", db_cell(&pair, 0, 4)},
-				  {"provider_name", db_cell(&pair, 0, 6)},
+	struct mail_var vars[] = {{"company_name", db_cell(&pair, 0, 1)},
+				  {"provider_name", db_cell(&pair, 0, 3)},
 				  {"link", link}};
 	struct outbox_mail m = {a->tenant_id,
 				MAIL_CUSTOMER_INVITATION,
@@ -369,7 +373,8 @@ int customer_invitation_create(struct db *db, const struct actor *a,
 
 struct sides_work {
 	const char *tenant_id, *relationship_id;
-	char other[UUID_STR]; /* the relationship's other side */
+	const char *delegated_from; /* a delegated caller's own tenant, or NULL */
+	char other[UUID_STR];	    /* the relationship's other side */
 };
 
 static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
@@ -382,6 +387,12 @@ static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
 	if (rc == DB_OK && rows.n_rows == 0)
 		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
 			       "no relationship %s of this work account", w->relationship_id);
+	/* a provider acting for the reseller sees what goes through its own
+	 * relationship, not the reseller's with other providers */
+	else if (rc == DB_OK && w->delegated_from != NULL &&
+		 strcmp(db_cell(&rows, 0, 0), w->delegated_from) != 0)
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "other_relationship",
+			       "delegated access admits the provider's own relationship only");
 	else if (rc == DB_OK)
 		db_cell_copy(&rows, 0, strcmp(db_cell(&rows, 0, 0), w->tenant_id) == 0 ? 1 : 0,
 			     w->other, sizeof w->other);
@@ -389,11 +400,12 @@ static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
 	return rc;
 }
 
-int customer_invitation_list(struct db *db, const char *tenant_id, const char *relationship_id,
-			     const char *after, long limit, struct customer_invitation **items,
-			     size_t *n, long *total, struct problem *p)
+int customer_invitation_list(struct db *db, const char *tenant_id, const char *delegated_from,
+			     const char *relationship_id, const char *after, long limit,
+			     struct customer_invitation **items, size_t *n, long *total,
+			     struct problem *p)
 {
-	struct sides_work s = {tenant_id, relationship_id, ""};
+	struct sides_work s = {tenant_id, relationship_id, delegated_from, ""};
 	struct db_page pg = {STMT_customer_invitation_list,
 			     STMT_customer_invitation_count,
 			     relationship_id,
@@ -424,7 +436,7 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 {
 	struct withdraw_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
-	char at[TIME_STR];
+	char at[TIME_STR], provider[UUID_STR];
 	struct db_arg g[] = {db_str(w->id)};
 	enum db_status rc = db_exec(db, STMT_customer_invitation_lock, g, &rows, NULL);
 	if (rc != DB_OK)
@@ -432,6 +444,12 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 4), w->a->tenant_id) != 0) {
 		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
 			       "no customer invitation %s of this work account", w->id);
+		goto out;
+	}
+	db_cell_copy(&rows, 0, 5, provider, sizeof provider);
+	if (w->a->delegated_from != NULL && strcmp(w->a->delegated_from, provider) != 0) {
+		rc = db_refuse(p, PROBLEM_FORBIDDEN, "other_relationship",
+			       "delegated access admits the provider's own invitations only");
 		goto out;
 	}
 	const char *state = db_cell(&rows, 0, 0);
@@ -447,6 +465,10 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	if ((rc = db_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) == DB_OK)
 		rc = audit_record(db, w->a, "customer_invitation.withdraw", "customer_invitation",
 				  w->id, at);
+	/* the provider's log has it already when its admin withdrew it */
+	if (rc == DB_OK && w->a->delegated_from == NULL)
+		rc = audit_record_in(db, w->a, provider, "customer_invitation.withdraw",
+				     "customer_invitation", w->id, at);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -500,10 +522,18 @@ static enum db_status relationship_make(struct db *db, const struct actor *a, co
 			       db_str(at)};
 	rc = db_exec(db, STMT_customer_relationship_insert, ins, NULL, NULL);
 	*made = rc == DB_OK;
-	/* another invitation's acceptance made it meanwhile: run again, and
-	 * find it standing */
-	if (rc == DB_DUPLICATE)
-		rc = DB_RETRY;
+	/* another invitation's acceptance made it meanwhile and committed (the
+	 * insert waited for it): the locking read sees it now */
+	if (rc == DB_DUPLICATE) {
+		db_rows_free(&rows);
+		rc = db_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
+	}
+	if (*made == false && rc == DB_OK) {
+		if (rows.n_rows > 0)
+			db_cell_copy(&rows, 0, 0, id, UUID_STR);
+		else
+			rc = DB_RETRY; /* ended again since: run the whole work again */
+	}
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -714,11 +744,11 @@ static enum db_status customers_read(struct db *db, void *arg, struct problem *p
 	return rc;
 }
 
-int customer_list(struct db *db, const char *partner_tenant_id, const char *relationship_id,
-		  const char *after, long limit, struct customer **items, size_t *n, long *total,
-		  struct problem *p)
+int customer_list(struct db *db, const char *partner_tenant_id, const char *delegated_from,
+		  const char *relationship_id, const char *after, long limit,
+		  struct customer **items, size_t *n, long *total, struct problem *p)
 {
-	struct sides_work s = {partner_tenant_id, relationship_id, ""};
+	struct sides_work s = {partner_tenant_id, relationship_id, delegated_from, ""};
 	struct list_work w = {partner_tenant_id, after, NULL, limit, {0, 0, NULL}, 0};
 	*items = NULL;
 	*n = 0;
@@ -728,8 +758,10 @@ int customer_list(struct db *db, const char *partner_tenant_id, const char *rela
 			return -1;
 		w.other = s.other;
 	}
-	if (db_read(db, customers_read, &w, p) != 0)
+	if (db_read(db, customers_read, &w, p) != 0) {
+		db_rows_free(&w.rows); /* the list, when the count failed */
 		return -1;
+	}
 	*items = xcalloc(w.rows.n_rows, sizeof **items);
 	for (size_t i = 0; i < w.rows.n_rows; i++)
 		customer_read(&w.rows, i, &(*items)[i]);

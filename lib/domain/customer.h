@@ -37,20 +37,27 @@ struct customer_invitation_new {
 /* The actor (the reseller's, or its provider's through delegated access)
  * invites a customer through relationship in->relationship_id. Returns 0
  * with out, or -1 with p set: 403 delegation_required (the provider
- * itself), 404, 422 relationship_not_active, reseller_agreement_not_signed,
+ * itself), other_relationship (a delegated provider naming another
+ * provider's relationship), 404, 422 relationship_not_active,
+ * reseller_agreement_not_signed,
  * country_not_in_region, own_domain; 503. */
 int customer_invitation_create(struct db *db, const struct actor *a,
 			       const struct customer_invitation_new *in,
 			       struct customer_invitation *out, struct problem *p);
 
 /* A page of the invitations sent through a relationship of the tenant
- * (either side), by id. 404 when the relationship is not the tenant's. */
-int customer_invitation_list(struct db *db, const char *tenant_id, const char *relationship_id,
-			     const char *after, long limit, struct customer_invitation **items,
-			     size_t *n, long *total, struct problem *p);
+ * (either side), by id. 404 when the relationship is not the tenant's; for
+ * a provider acting for the reseller (delegated_from, else NULL) 403
+ * other_relationship when it is not its own. */
+int customer_invitation_list(struct db *db, const char *tenant_id, const char *delegated_from,
+			     const char *relationship_id, const char *after, long limit,
+			     struct customer_invitation **items, size_t *n, long *total,
+			     struct problem *p);
 
 /* Withdraws an invitation the actor's tenant (the reseller) sent
- * (idempotent). Returns 0, or -1 with p set: 404, 409 invitation_accepted. */
+ * (idempotent; a delegated provider only its own relationship's). Returns
+ * 0, or -1 with p set: 403 other_relationship, 404, 409
+ * invitation_accepted. */
 int customer_invitation_withdraw(struct db *db, const struct actor *a, const char *id,
 				 struct problem *p);
 
@@ -101,10 +108,11 @@ struct customer {
 /* A page of the partner's customers with an active relationship, by
  * customer id; with relationship_id (else NULL) only those it shares with
  * the other side of that relationship of the partner (404 if not the
- * partner's). */
-int customer_list(struct db *db, const char *partner_tenant_id, const char *relationship_id,
-		  const char *after, long limit, struct customer **items, size_t *n, long *total,
-		  struct problem *p);
+ * partner's; 403 other_relationship for a delegated provider's
+ * (delegated_from, else NULL) request naming another's). */
+int customer_list(struct db *db, const char *partner_tenant_id, const char *delegated_from,
+		  const char *relationship_id, const char *after, long limit,
+		  struct customer **items, size_t *n, long *total, struct problem *p);
 
 /* One customer of the partner (any relationship it had with it). 404
  * otherwise. */

@@ -112,12 +112,17 @@ const struct db_stmt_def stmt_subscription_get = {STMT_subscription_get, "subscr
 						  "SELECT " SUBSCRIPTION_COLUMNS "WHERE s.id = ?",
 						  1, SUBSCRIPTION_N};
 
+/* the subscription alone: locking it must not lock its offer's row, which
+ * every order of that offer reads */
 const struct db_stmt_def stmt_subscription_lock = {
     STMT_subscription_lock, "subscription_lock",
     "SELECT s.provider_tenant_id, s.reseller_tenant_id, s.offer_id, s.quantity, s.version, "
-    "s.currency, s.unit_price, f.min_quantity, f.max_quantity FROM subscriptions s "
-    "JOIN offers f ON f.id = s.offer_id " VISIBLE("s") "AND s.id = ? FOR UPDATE",
-    5, 9};
+    "s.currency, s.unit_price FROM subscriptions s " VISIBLE("s") "AND s.id = ? FOR UPDATE",
+    5, 7};
+
+const struct db_stmt_def stmt_offer_bounds = {
+    STMT_offer_bounds, "offer_bounds", "SELECT min_quantity, max_quantity FROM offers WHERE id = ?",
+    1, 2};
 
 const struct db_stmt_def stmt_subscription_update = {
     STMT_subscription_update, "subscription_update",
@@ -423,8 +428,10 @@ int order_list(struct db *db, const char *tenant_id, const char *customer_id, co
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_read(db, page_read, &w, p) != 0)
+	if (db_read(db, page_read, &w, p) != 0) {
+		db_rows_free(&w.rows); /* the list, when the count failed */
 		return -1;
+	}
 	*items = xcalloc(w.rows.n_rows, sizeof **items);
 	for (size_t i = 0; i < w.rows.n_rows; i++)
 		order_read(&w.rows, i, &(*items)[i]);
@@ -449,8 +456,10 @@ int subscription_list(struct db *db, const char *tenant_id, const char *customer
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_read(db, page_read, &w, p) != 0)
+	if (db_read(db, page_read, &w, p) != 0) {
+		db_rows_free(&w.rows); /* the list, when the count failed */
 		return -1;
+	}
 	*items = xcalloc(w.rows.n_rows, sizeof **items);
 	for (size_t i = 0; i < w.rows.n_rows; i++)
 		subscription_read(&w.rows, i, &(*items)[i]);
@@ -472,7 +481,7 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 {
 	struct quantity_work *w = arg;
 	const char *t = w->a->tenant_id;
-	struct db_rows rows = {0, 0, NULL};
+	struct db_rows rows = {0, 0, NULL}, bounds = {0, 0, NULL};
 	struct order o;
 	char at[TIME_STR], quantity[24];
 	struct db_arg g[] = {db_str(w->customer_id), db_str(t), db_str(t), db_str(t),
@@ -500,9 +509,12 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	db_cell_copy(&rows, 0, 1, o.reseller_tenant_id, sizeof o.reseller_tenant_id);
+	db_cell_copy(&rows, 0, 2, o.offer_id, sizeof o.offer_id);
+	struct db_arg f[] = {db_str(o.offer_id)};
 	if ((rc = order_allowed(db, t, w->customer_id, o.reseller_tenant_id, o.relationship_id,
 				p)) != DB_OK ||
-	    (rc = quantity_check(w->quantity, cell_ulong(&rows, 0, 7), cell_ulong(&rows, 0, 8),
+	    (rc = db_exec(db, STMT_offer_bounds, f, &bounds, NULL)) != DB_OK ||
+	    (rc = quantity_check(w->quantity, cell_ulong(&bounds, 0, 0), cell_ulong(&bounds, 0, 1),
 				 p)) != DB_OK)
 		goto out;
 	o.previous_quantity = cell_ulong(&rows, 0, 3);
@@ -513,7 +525,6 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 		memcpy(o.customer_id, w->customer_id, UUID_STR);
 		memcpy(o.provider_tenant_id, t, UUID_STR);
 		memcpy(o.subscription_id, w->id, UUID_STR);
-		db_cell_copy(&rows, 0, 2, o.offer_id, sizeof o.offer_id);
 		snprintf(o.kind, sizeof o.kind, "quantity_change");
 		db_cell_copy(&rows, 0, 5, o.currency, sizeof o.currency);
 		db_cell_copy(&rows, 0, 6, o.unit_price, sizeof o.unit_price);
@@ -530,6 +541,7 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 		subscription_read(&rows, 0, w->out);
 out:
 	db_rows_free(&rows);
+	db_rows_free(&bounds);
 	return rc;
 }
 

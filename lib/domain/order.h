@@ -45,9 +45,12 @@ struct order_new {
 };
 
 /* The actor (a provider's admin agent or billing system) orders for a
- * customer. Returns 0 with out, or -1 with p set: 422 unknown_offer,
- * no_customer_relationship, relationship_not_active,
- * reseller_agreement_not_signed, quantity_out_of_range; 503. */
+ * customer. Beside the three conditions of SPEC §5 the customer must be
+ * the reseller's too (a provider serving it for another reseller does not
+ * order it for this one). Returns 0 with out, or -1 with p set: 422
+ * unknown_offer, no_customer_relationship, relationship_not_active,
+ * not_reseller_customer, reseller_agreement_not_signed,
+ * quantity_out_of_range, offer_not_priced; 503. */
 int order_create(struct db *db, const struct actor *a, const struct order_new *in,
 		 struct order *out, struct problem *p);
 

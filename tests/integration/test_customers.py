@@ -289,6 +289,37 @@ class TestCustomerInvitation(unittest.TestCase):
         self.assertEqual(int(sql_value("SELECT COUNT(*) FROM customer_invitations WHERE "
                                        "relationship_id = %s" % sql_quote(rel))), 3)
 
+    def test_delegated_access_is_the_providers_own_relationship(self):
+        provider, reseller, rel = partners()
+        # the reseller's relationship with a second provider
+        from test_providers import new_provider
+        from test_relationships import authorize, invitation_link, invite
+        other = new_provider()
+        self.assertEqual(invite(other, reseller.email).status, 201)
+        i, t = invitation_link(reseller.email, 2)
+        rel2 = authorize(reseller, i, t).body["id"]
+        inv2 = invite_customer(reseller, rel2, "a@fabrikam.example").body["id"]
+        as_provider = as_(provider, reseller)
+        for r in (invite_customer(reseller, rel2, "b@fabrikam.example", auth=as_provider),
+                  api("GET", "/v1/relationships/%s/customer-invitations" % rel2,
+                      headers=as_provider),
+                  api("GET", "/v1/relationships/%s/customers" % rel2, headers=as_provider),
+                  api("GET", "/v1/customers?relationship=" + rel2, headers=as_provider),
+                  api("DELETE", "/v1/customer-invitations/" + inv2, headers=as_provider)):
+            with self.subTest(r=r):
+                p = assert_problem(r, 403, "forbidden")
+                self.assertEqual(p["code"], "other_relationship")
+        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s"
+                                   % sql_quote(inv2)), "pending")
+        # its own relationship's, it may
+        inv = invite_customer(reseller, rel, "c@fabrikam.example", auth=as_provider).body["id"]
+        got = api("GET", "/v1/relationships/%s/customer-invitations" % rel, headers=as_provider)
+        self.assertEqual([x["id"] for x in got.body["items"]], [inv])
+        self.assertEqual(api("DELETE", "/v1/customer-invitations/" + inv,
+                             headers=as_provider).status, 204)
+        for t in (reseller, provider):
+            self.assertEqual(audit_count(t.id, "customer_invitation.withdraw", inv), 1)
+
     def test_replayed_invitation(self):
         provider, reseller, rel = partners()
         customer = new_tenant()
@@ -316,7 +347,8 @@ class TestCustomerInvitation(unittest.TestCase):
         for _ in range(2):
             r = api("DELETE", "/v1/customer-invitations/" + inv, headers=reseller.auth)
             self.assertEqual(r.status, 204, r)
-        self.assertEqual(audit_count(reseller.id, "customer_invitation.withdraw", inv), 1)
+        for t in (reseller, provider):
+            self.assertEqual(audit_count(t.id, "customer_invitation.withdraw", inv), 1)
         p = assert_problem(accept_invitation(customer, inv, token), 409, "conflict")
         self.assertEqual(p["code"], "invitation_withdrawn")
         self.assertEqual(customer_rows(customer.id), [])
@@ -346,6 +378,10 @@ class TestAcceptance(unittest.TestCase):
         r = api("POST", "/v1/customer-invitations/%s/acceptance" % inv, body={"token": 7},
                 headers=customer.auth)
         assert_problem(r, 400, "validation-failed")
+        r = api("POST", "/v1/customer-invitations/%s/acceptance" % inv,
+                raw=b'{"token": "' + b"x" * 70000 + b'"}',
+                headers=dict(customer.auth, **{"Content-Type": "application/json"}))
+        self.assertEqual(r.status, 413, r)
         self.assertEqual(customer_rows(customer.id), [])
         # expired
         sql("UPDATE customer_invitations SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
@@ -480,6 +516,23 @@ class TestCustomerRelationships(unittest.TestCase):
         # the customer's partners are its own
         self.assertEqual(api("GET", "/v1/customer-relationships",
                              headers=stranger.auth).body["items"], [])
+
+    def test_pages_of_customers(self):
+        provider, reseller, rel, first = shared_customer()
+        _, _, _, second, inv, token = invited(provider, reseller, rel)
+        self.assertEqual(accept_invitation(second, inv, token).status, 201)
+        for path in ("/v1/customers?limit=1", "/v1/customers?limit=1&relationship=" + rel,
+                     "/v1/relationships/%s/customers?limit=1" % rel):
+            with self.subTest(path=path):
+                seen = []
+                while path:
+                    r = api("GET", path, headers=provider.auth)
+                    self.assertEqual((r.status, r.body["totalCount"]), (200, 2), r)
+                    seen += [c["id"] for c in r.body["items"]]
+                    path = r.body["links"]["next"]
+                    if "relationship=" in (path or "") or "relationships/" in (path or ""):
+                        self.assertIn(rel, path)
+                self.assertEqual(seen, sorted([first.id, second.id]))
 
     def test_who_may_view_customers(self):
         provider, reseller, rel, customer = shared_customer()

@@ -271,6 +271,14 @@ class TestOrders(unittest.TestCase):
             p = assert_problem(set_quantity(provider, customer, sid, q), 422, "rule-refused")
             self.assertEqual(p["code"], "quantity_out_of_range")
         assert_problem(set_quantity(provider, customer, sid, "9"), 400, "validation-failed")
+        r = api("PATCH", "/v1/customers/%s/subscriptions/%s" % (customer.id, sid), body={},
+                headers=dict(provider.auth, **{"If-Match": "*"}))
+        self.assertIn("quantity", field_errors(assert_problem(r, 400, "validation-failed")))
+        r = api("PATCH", "/v1/customers/%s/subscriptions/%s" % (customer.id, sid),
+                raw=b'{"quantity": 1, "x": "' + b"x" * 70000 + b'"}',
+                headers=dict(provider.auth, **{"If-Match": "*",
+                                               "Content-Type": "application/json"}))
+        self.assertEqual(r.status, 413, r)
         # the reseller and the customer read, never change
         for t in (reseller, customer):
             assert_problem(set_quantity(provider, customer, sid, 9, auth=t.auth), 403,
@@ -321,6 +329,20 @@ class TestOrders(unittest.TestCase):
         self.assertEqual(len(ids), 1, [r.status for r in results])
         self.assertTrue(all(r.status in (201, 409) for r in results), results)
         self.assertEqual(order_count(customer), 11)
+
+    def test_two_changes_with_one_etag(self):
+        provider, reseller, rel, customer = shared_customer()
+        r = order(provider, customer, reseller)
+        sid = r.body["subscriptionId"]
+        etag = api("GET", "/v1/customers/%s/subscriptions" % customer.id,
+                   headers=provider.auth).body["items"][0]["etag"]
+        results = parallel(lambda: set_quantity(provider, customer, sid, 7, etag),
+                           lambda: set_quantity(provider, customer, sid, 9, etag))
+        self.assertEqual(sorted(r.status for r in results), [200, 412], results)
+        won = [r for r in results if r.status == 200][0].body["quantity"]
+        self.assertEqual(sql_value("SELECT quantity FROM subscriptions WHERE id = %s"
+                                   % sql_quote(sid)), str(won))
+        self.assertEqual(order_count(customer), 2)
 
     def test_an_order_races_the_end_of_the_relationship(self):
         provider, reseller, rel, customer = shared_customer()
