@@ -39,6 +39,7 @@ CREATE TABLE customer_invitations (
   PRIMARY KEY (id),
   UNIQUE KEY uq_customer_invitations_token (token_hash),
   KEY ix_customer_invitations_relationship (relationship_id, id),
+  KEY ix_customer_invitations_domain (customer_domain, id),
   CONSTRAINT fk_customer_invitations_relationship FOREIGN KEY (relationship_id)
     REFERENCES relationships (id),
   CONSTRAINT fk_customer_invitations_country FOREIGN KEY (country) REFERENCES countries (code)

@@ -144,6 +144,26 @@ int handle_customer_invitations_list(struct ctx *c)
 	return rc;
 }
 
+/* 200 page of the customer invitations addressed to the caller's domain;
+ * 400; 401; 403; 503. */
+int handle_customer_invitations_received(struct ctx *c)
+{
+	struct customer_invitation *items = NULL;
+	size_t n = 0;
+	long limit, total = 0;
+	char after[40];
+	if (ctx_page(c, &limit, after) != 0 ||
+	    customer_invitation_received(c->worker->db, c->principal.tenant_id, after, limit,
+					 &items, &n, &total, &c->problem) != 0)
+		return -1;
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, invitation_json(&items[i]));
+	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	free(items);
+	return rc;
+}
+
 /* 204 withdrawn (also when it was); 401; 403; 404; 409 invitation_accepted;
  * 503. */
 int handle_customer_invitation_withdraw(struct ctx *c)

@@ -65,6 +65,7 @@ int handle_relationship_end(struct ctx *c);
 int handle_relationship_customers(struct ctx *c);
 int handle_customer_invitation_create(struct ctx *c);
 int handle_customer_invitations_list(struct ctx *c);
+int handle_customer_invitations_received(struct ctx *c);
 int handle_customer_invitation_withdraw(struct ctx *c);
 int handle_customer_invitation_accept(struct ctx *c);
 int handle_customer_relationships_list(struct ctx *c);

@@ -116,6 +116,8 @@ const struct route app_routes[] = {
      handle_customer_invitation_create},
     {"GET", "/v1/relationships/{id}/customer-invitations", "customer_invitations.list", AUTH, CUS,
      SCOPE_CUSTOMERS_READ, DB | DLG, NULL, handle_customer_invitations_list},
+    {"GET", "/v1/customer-invitations", "customer_invitations.received", AUTH, 0,
+     SCOPE_RELATIONSHIPS_READ, DB, NULL, handle_customer_invitations_received},
     {"DELETE", "/v1/customer-invitations/{id}", "customer_invitations.withdraw", AUTH, CUS,
      SCOPE_CUSTOMERS_WRITE, DB | DLG, NULL, handle_customer_invitation_withdraw},
     {"POST", "/v1/customer-invitations/{id}/acceptance", "customer_invitations.accept", AUTH, GA, 0,

@@ -120,6 +120,8 @@
 	X(customer_invitation_get)                                                                 \
 	X(customer_invitation_list)                                                                \
 	X(customer_invitation_count)                                                               \
+	X(customer_invitation_received)                                                            \
+	X(customer_invitation_received_count)                                                      \
 	X(customer_invitation_lock)                                                                \
 	X(customer_invitation_set_state)                                                           \
 	X(relationship_sides)                                                                      \

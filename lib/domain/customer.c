@@ -78,6 +78,19 @@ const struct db_stmt_def stmt_customer_invitation_count = {
     STMT_customer_invitation_count, "customer_invitation_count",
     "SELECT COUNT(*) FROM customer_invitations WHERE relationship_id = ?", 1, 1};
 
+/* addressed to the tenant's domain */
+const struct db_stmt_def stmt_customer_invitation_received = {
+    STMT_customer_invitation_received, "customer_invitation_received",
+    "SELECT " CUSTOMER_INVITATION_COLUMNS "WHERE i.customer_domain = (SELECT domain FROM tenants "
+    "WHERE id = ?) AND (? = '' OR i.id > ?) ORDER BY i.id LIMIT ?",
+    4, CUSTOMER_INVITATION_N};
+
+const struct db_stmt_def stmt_customer_invitation_received_count = {
+    STMT_customer_invitation_received_count, "customer_invitation_received_count",
+    "SELECT COUNT(*) FROM customer_invitations WHERE customer_domain = (SELECT domain FROM "
+    "tenants WHERE id = ?)",
+    1, 1};
+
 /* the invitation alone: locking it must not lock the tenants it names */
 const struct db_stmt_def stmt_customer_invitation_lock = {
     STMT_customer_invitation_lock, "customer_invitation_lock",
@@ -400,6 +413,38 @@ static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
 	return rc;
 }
 
+/* One page of invitations by pg's statements. */
+static int invitation_page(struct db *db, struct db_page *pg, struct customer_invitation **items,
+			   size_t *n, long *total, struct problem *p)
+{
+	if (db_page_read(db, pg, p) != 0)
+		return -1;
+	*items = xcalloc(pg->rows.n_rows, sizeof **items);
+	for (size_t i = 0; i < pg->rows.n_rows; i++)
+		invitation_read(&pg->rows, i, &(*items)[i]);
+	*n = pg->rows.n_rows;
+	*total = pg->total;
+	db_rows_free(&pg->rows);
+	return 0;
+}
+
+int customer_invitation_received(struct db *db, const char *tenant_id, const char *after,
+				 long limit, struct customer_invitation **items, size_t *n,
+				 long *total, struct problem *p)
+{
+	struct db_page pg = {STMT_customer_invitation_received,
+			     STMT_customer_invitation_received_count,
+			     tenant_id,
+			     after,
+			     limit,
+			     {0, 0, NULL},
+			     0};
+	*items = NULL;
+	*n = 0;
+	*total = 0;
+	return invitation_page(db, &pg, items, n, total, p);
+}
+
 int customer_invitation_list(struct db *db, const char *tenant_id, const char *delegated_from,
 			     const char *relationship_id, const char *after, long limit,
 			     struct customer_invitation **items, size_t *n, long *total,
@@ -416,15 +461,9 @@ int customer_invitation_list(struct db *db, const char *tenant_id, const char *d
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_read(db, sides_read, &s, p) != 0 || db_page_read(db, &pg, p) != 0)
+	if (db_read(db, sides_read, &s, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		invitation_read(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
-	*total = pg.total;
-	db_rows_free(&pg.rows);
-	return 0;
+	return invitation_page(db, &pg, items, n, total, p);
 }
 
 struct withdraw_work {

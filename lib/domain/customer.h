@@ -54,6 +54,12 @@ int customer_invitation_list(struct db *db, const char *tenant_id, const char *d
 			     struct customer_invitation **items, size_t *n, long *total,
 			     struct problem *p);
 
+/* A page of the invitations addressed to the tenant's domain (the
+ * customer's, to review before its global admin accepts one), by id. */
+int customer_invitation_received(struct db *db, const char *tenant_id, const char *after,
+				 long limit, struct customer_invitation **items, size_t *n,
+				 long *total, struct problem *p);
+
 /* Withdraws an invitation the actor's tenant (the reseller) sent
  * (idempotent; a delegated provider only its own relationship's). Returns
  * 0, or -1 with p set: 403 other_relationship, 404, 409

@@ -123,6 +123,15 @@ class TestCustomerInvitation(unittest.TestCase):
             self.assertNotIn(token, str(got.body))
         for t in (reseller, provider):
             self.assertEqual(audit_count(t.id, "customer_invitation.create", inv_id), 1)
+        # the customer reviews what it received before it accepts
+        got = api("GET", "/v1/customer-invitations", headers=customer.auth)
+        self.assertEqual(got.status, 200, got)
+        self.assertEqual([(i["id"], i["state"], i["reseller"]["tenantId"],
+                           i["provider"]["tenantId"]) for i in got.body["items"]],
+                         [(inv_id, "pending", reseller.id, provider.id)])
+        self.assertNotIn(token, str(got.body))
+        self.assertEqual(api("GET", "/v1/customer-invitations",
+                             headers=reseller.auth).body["items"], [])
 
         r = accept_invitation(customer, inv_id, token)
         self.assertEqual(r.status, 201, r)
