@@ -121,20 +121,22 @@ int handle_customer_invitation_create(struct ctx *c)
 	return ctx_json(c, 201, invitation_json(&out));
 }
 
-/* 200 page of the relationship's customer invitations; 400; 401; 403; 404;
- * 503. */
-int handle_customer_invitations_list(struct ctx *c)
+/* A page of the invitations sent through relationship, or (NULL) those
+ * the caller's tenant received. */
+static int invitations_page(struct ctx *c, const char *relationship)
 {
 	struct customer_invitation *items = NULL;
 	size_t n = 0;
 	long limit, total = 0;
 	char after[40];
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
-	if (ctx_page(c, &limit, after) != 0 ||
-	    customer_invitation_list(c->worker->db, c->principal.tenant_id, ctx_delegated_from(c),
-				     id, after, limit, &items, &n, &total, &c->problem) != 0)
+	if (ctx_page(c, &limit, after) != 0)
+		return -1;
+	if ((relationship
+		 ? customer_invitation_list(c->worker->db, c->principal.tenant_id,
+					    ctx_delegated_from(c), relationship, after, limit,
+					    &items, &n, &total, &c->problem)
+		 : customer_invitation_received(c->worker->db, c->principal.tenant_id, after, limit,
+						&items, &n, &total, &c->problem)) != 0)
 		return -1;
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
@@ -144,24 +146,21 @@ int handle_customer_invitations_list(struct ctx *c)
 	return rc;
 }
 
+/* 200 page of the relationship's customer invitations; 400; 401; 403; 404;
+ * 503. */
+int handle_customer_invitations_list(struct ctx *c)
+{
+	const char *id = ctx_capture(c, 0);
+	if (!uuid_valid(id))
+		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
+	return invitations_page(c, id);
+}
+
 /* 200 page of the customer invitations addressed to the caller's domain;
  * 400; 401; 403; 503. */
 int handle_customer_invitations_received(struct ctx *c)
 {
-	struct customer_invitation *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0 ||
-	    customer_invitation_received(c->worker->db, c->principal.tenant_id, after, limit,
-					 &items, &n, &total, &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, invitation_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	return invitations_page(c, NULL);
 }
 
 /* 204 withdrawn (also when it was); 401; 403; 404; 409 invitation_accepted;
