@@ -26,14 +26,17 @@ const struct db_stmt_def stmt_country_billing = {
     STMT_country_billing, "country_billing",
     "SELECT region_code, currency FROM countries WHERE code = ?", 1, 2};
 
-/* the offer's bounds and its price where the reseller bills */
+/* the offer's bounds and its price where the customer is billed: its
+ * country as the reseller knows it (its region, its currency) */
 const struct db_stmt_def stmt_order_offer = {
     STMT_order_offer, "order_offer",
     "SELECT o.min_quantity, o.max_quantity, op.currency, op.unit_price FROM offers o "
-    "LEFT JOIN tenants t ON t.id = ? LEFT JOIN countries c ON c.code = t.csp_country "
+    "LEFT JOIN customer_relationships cr ON cr.customer_tenant_id = ? AND "
+    "cr.partner_tenant_id = ? AND cr.active = 1 "
+    "LEFT JOIN countries c ON c.code = cr.country "
     "LEFT JOIN offer_prices op ON op.offer_id = o.id AND op.region_code = c.region_code AND "
     "op.currency = c.currency WHERE o.id = ?",
-    2, 4};
+    3, 4};
 
 /* The three relationships an order relies on, in one round trip: the
  * provider's and the reseller's with the customer, and the pair's (NULL
@@ -321,7 +324,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	struct order *o = w->out;
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR], quantity[24];
-	struct db_arg f[] = {db_str(w->in->reseller_tenant_id), db_str(w->in->offer_id)};
+	struct db_arg f[] = {db_str(w->in->customer_id), db_str(w->in->reseller_tenant_id),
+			     db_str(w->in->offer_id)};
 	memset(o, 0, sizeof *o);
 	enum db_status rc = db_exec(db, STMT_order_offer, f, &rows, NULL);
 	if (rc != DB_OK)
@@ -336,11 +340,12 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	    (rc = quantity_check(w->in->quantity, cell_ulong(&rows, 0, 0), cell_ulong(&rows, 0, 1),
 				 p)) != DB_OK)
 		goto out;
-	/* an approved reseller has a CSP country, and every offer a price in
-	 * every region's currencies */
+	/* every country of the programme has a region and a currency, and
+	 * every offer a price in each */
 	if (db_cell(&rows, 0, 3) == NULL) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "offer_not_priced",
-			       "offer %s has no price where the reseller bills", w->in->offer_id);
+			       "offer %s has no price where the customer is billed",
+			       w->in->offer_id);
 		goto out;
 	}
 	time_now(at, NULL);

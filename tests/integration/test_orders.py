@@ -13,7 +13,8 @@ import unittest
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
                      new_tenant, new_user, parallel, shared_file, sql, sql_quote, sql_value)
 from test_agreement import TYPE, accept, publish
-from test_customers import shared_customer, signed
+from test_customers import (accept_invitation, customer_link, invite_customer, partners,
+                            shared_customer, signed)
 from test_enrollment import approved_tenant
 
 MAIL = "0193a000-0000-7000-8000-000000000001"      # Business Mail, 1..300
@@ -140,6 +141,20 @@ class TestOrders(unittest.TestCase):
                     "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = %s AND "
                     "target_id = %s" % (sql_quote(t.id), sql_quote(action), sql_quote(oid)))),
                     1)
+
+    def test_priced_in_the_customers_currency(self):
+        # a German reseller's Swiss customer is billed in francs
+        provider, reseller, rel = partners()
+        customer = new_tenant()
+        self.assertEqual(invite_customer(reseller, rel, customer.email, country="CH").status, 201)
+        inv, token = customer_link(customer.email)
+        self.assertEqual(accept_invitation(customer, inv, token).status, 201)
+        r = order(provider, customer, reseller, quantity=2)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.body["price"], {"currency": "CHF", "unitPrice": "3.52"})
+        sub = api("GET", "/v1/customers/%s/subscriptions" % customer.id,
+                  headers=customer.auth).body["items"][0]
+        self.assertEqual(sub["price"], {"currency": "CHF", "unitPrice": "3.52"})
 
     def test_each_refusal_names_its_condition(self):
         provider, reseller, rel, customer = shared_customer()
