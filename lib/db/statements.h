@@ -139,8 +139,7 @@
 	X(offer_list)                                                                              \
 	X(tenant_billing)                                                                          \
 	X(country_billing)                                                                         \
-	X(order_offer)                                                                             \
-	X(order_relationships)                                                                     \
+	X(order_terms)                                                                             \
 	X(subscription_insert)                                                                     \
 	X(order_insert)                                                                            \
 	X(customer_known)                                                                          \
@@ -150,7 +149,6 @@
 	X(subscription_count)                                                                      \
 	X(subscription_get)                                                                        \
 	X(subscription_lock)                                                                       \
-	X(offer_bounds)                                                                            \
 	X(subscription_update)                                                                     \
 	X(provider_enrolment_basis)                                                                \
 	X(tenant_add_partner_type)                                                                 \

@@ -26,32 +26,26 @@ const struct db_stmt_def stmt_country_billing = {
     STMT_country_billing, "country_billing",
     "SELECT region_code, currency FROM countries WHERE code = ?", 1, 2};
 
-/* the offer's bounds and its price where the customer is billed: its
- * country as the reseller knows it (its region, its currency) */
-const struct db_stmt_def stmt_order_offer = {
-    STMT_order_offer, "order_offer",
-    "SELECT o.min_quantity, o.max_quantity, op.currency, op.unit_price FROM offers o "
-    "LEFT JOIN customer_relationships cr ON cr.customer_tenant_id = ? AND "
-    "cr.partner_tenant_id = ? AND cr.active = 1 "
-    "LEFT JOIN countries c ON c.code = cr.country "
-    "LEFT JOIN offer_prices op ON op.offer_id = o.id AND op.region_code = c.region_code AND "
-    "op.currency = c.currency WHERE o.id = ?",
-    3, 4};
-
-/* The three relationships an order relies on, in one round trip: the
- * provider's and the reseller's with the customer, and the pair's (NULL
- * where none is active). Read-locked: an end waits for the orders relying
- * on it, and the next order sees it ended. */
-const struct db_stmt_def stmt_order_relationships = {
-    STMT_order_relationships, "order_relationships",
-    "SELECT cp.id, r.id, cr.id FROM (SELECT 1) one "
+/* What an order relies on, in one round trip: the offer (its bounds, and
+ * its price where the customer is billed: its country as the reseller
+ * knows it), the provider's and the reseller's relationships with the
+ * customer and the pair's own (NULL where none is active). Read-locked: an
+ * end waits for the orders relying on it, and the next order sees it
+ * ended; the other rows it reads are reference data, never written. */
+const struct db_stmt_def stmt_order_terms = {
+    STMT_order_terms, "order_terms",
+    "SELECT o.min_quantity, o.max_quantity, op.currency, op.unit_price, cp.id, r.id, cr.id "
+    "FROM offers o "
     "LEFT JOIN customer_relationships cp ON cp.customer_tenant_id = ? AND "
     "cp.partner_tenant_id = ? AND cp.active = 1 "
     "LEFT JOIN relationships r ON r.provider_tenant_id = ? AND r.reseller_tenant_id = ? AND "
     "r.active = 1 "
     "LEFT JOIN customer_relationships cr ON cr.customer_tenant_id = ? AND "
-    "cr.partner_tenant_id = ? AND cr.active = 1 LOCK IN SHARE MODE",
-    6, 3};
+    "cr.partner_tenant_id = ? AND cr.active = 1 "
+    "LEFT JOIN countries c ON c.code = cr.country "
+    "LEFT JOIN offer_prices op ON op.offer_id = o.id AND op.region_code = c.region_code AND "
+    "op.currency = c.currency WHERE o.id = ? LOCK IN SHARE MODE",
+    7, 7};
 
 const struct db_stmt_def stmt_subscription_insert = {
     STMT_subscription_insert, "subscription_insert",
@@ -122,10 +116,6 @@ const struct db_stmt_def stmt_subscription_lock = {
     "SELECT s.provider_tenant_id, s.reseller_tenant_id, s.offer_id, s.quantity, s.version, "
     "s.currency, s.unit_price FROM subscriptions s " VISIBLE("s") "AND s.id = ? FOR UPDATE",
     5, 7};
-
-const struct db_stmt_def stmt_offer_bounds = {
-    STMT_offer_bounds, "offer_bounds", "SELECT min_quantity, max_quantity FROM offers WHERE id = ?",
-    1, 2};
 
 const struct db_stmt_def stmt_subscription_update = {
     STMT_subscription_update, "subscription_update",
@@ -238,48 +228,61 @@ int offer_list(struct db *db, const char *tenant_id, const char *country, struct
 	return 0;
 }
 
+/* What an order may rely on: the offer's price where the customer is
+ * billed ("" if none) and the relationship of the pair. */
+struct order_terms {
+	char relationship_id[UUID_STR], currency[4], unit_price[24];
+};
+
 /* The rule of SPEC §5, in the transaction of the order it admits: the
- * provider's relationship with the customer, its active relationship with
- * the reseller (its id into relationship), the customer's with the
- * reseller, and the reseller's signature of the current agreement. */
-static enum db_status order_allowed(struct db *db, const char *provider, const char *customer,
-				    const char *reseller, char relationship[UUID_STR],
-				    struct problem *p)
+ * offer, the provider's relationship with the customer, its active
+ * relationship with the reseller, the customer's with the reseller, the
+ * reseller's signature of the current agreement, and the quantity within
+ * the offer's bounds. */
+static enum db_status order_check(struct db *db, const char *provider, const char *customer,
+				  const char *reseller, const char *offer, long long quantity,
+				  struct order_terms *t, struct problem *p)
 {
 	struct db_rows rows = {0, 0, NULL};
-	struct db_arg a[] = {db_str(customer), db_str(provider), db_str(provider),
-			     db_str(reseller), db_str(customer), db_str(reseller)};
-	enum db_status rc = db_exec(db, STMT_order_relationships, a, &rows, NULL);
+	struct db_arg a[] = {db_str(customer), db_str(provider), db_str(provider), db_str(reseller),
+			     db_str(customer), db_str(reseller), db_str(offer)};
+	unsigned long min, max;
+	memset(t, 0, sizeof *t);
+	enum db_status rc = db_exec(db, STMT_order_terms, a, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
-	if (db_cell(&rows, 0, 0) == NULL) {
+	if (rows.n_rows == 0) {
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "unknown_offer",
+			       "no offer %s (GET /v1/offers lists them)", offer);
+		goto out;
+	}
+	min = cell_ulong(&rows, 0, 0);
+	max = cell_ulong(&rows, 0, 1);
+	if (db_cell(&rows, 0, 4) == NULL) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "no_customer_relationship",
 			       "the provider has no reseller relationship with customer %s",
 			       customer);
-	} else if (db_cell(&rows, 0, 1) == NULL) {
+	} else if (db_cell(&rows, 0, 5) == NULL) {
 		rc =
 		    db_refuse(p, PROBLEM_RULE_REFUSED, "relationship_not_active",
 			      "the provider has no active relationship with reseller %s", reseller);
-	} else if (db_cell(&rows, 0, 2) == NULL) {
+	} else if (db_cell(&rows, 0, 6) == NULL) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "not_reseller_customer",
 			       "customer %s has no relationship with reseller %s", customer,
 			       reseller);
-	} else {
-		db_cell_copy(&rows, 0, 1, relationship, UUID_STR);
-		rc = agreement_require_signed(db, reseller, p);
+	} else if ((rc = agreement_require_signed(db, reseller, p)) == DB_OK &&
+		   (quantity < (long long)min || quantity > (long long)max)) {
+		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "quantity_out_of_range",
+			       "the quantity of this offer is %lu to %lu", min, max);
+	}
+	if (rc == DB_OK) {
+		db_cell_copy(&rows, 0, 5, t->relationship_id, sizeof t->relationship_id);
+		db_cell_copy(&rows, 0, 2, t->currency, sizeof t->currency);
+		db_cell_copy(&rows, 0, 3, t->unit_price, sizeof t->unit_price);
 	}
 out:
 	db_rows_free(&rows);
 	return rc;
-}
-
-static enum db_status quantity_check(long long quantity, unsigned long min, unsigned long max,
-				     struct problem *p)
-{
-	if (quantity >= (long long)min && quantity <= (long long)max)
-		return DB_OK;
-	return db_refuse(p, PROBLEM_RULE_REFUSED, "quantity_out_of_range",
-			 "the quantity of this offer is %lu to %lu", min, max);
 }
 
 /* The order row of a new subscription or a change at `at` (DATETIME
@@ -322,27 +325,17 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 {
 	struct create_work *w = arg;
 	struct order *o = w->out;
-	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR], quantity[24];
-	struct db_arg f[] = {db_str(w->in->customer_id), db_str(w->in->reseller_tenant_id),
-			     db_str(w->in->offer_id)};
+	struct order_terms t;
 	memset(o, 0, sizeof *o);
-	enum db_status rc = db_exec(db, STMT_order_offer, f, &rows, NULL);
+	enum db_status rc =
+	    order_check(db, w->a->tenant_id, w->in->customer_id, w->in->reseller_tenant_id,
+			w->in->offer_id, w->in->quantity, &t, p);
 	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "unknown_offer",
-			       "no offer %s (GET /v1/offers lists them)", w->in->offer_id);
-		goto out;
-	}
-	if ((rc = order_allowed(db, w->a->tenant_id, w->in->customer_id, w->in->reseller_tenant_id,
-				o->relationship_id, p)) != DB_OK ||
-	    (rc = quantity_check(w->in->quantity, cell_ulong(&rows, 0, 0), cell_ulong(&rows, 0, 1),
-				 p)) != DB_OK)
 		goto out;
 	/* every country of the programme has a region and a currency, and
 	 * every offer a price in each */
-	if (db_cell(&rows, 0, 3) == NULL) {
+	if (t.unit_price[0] == '\0') {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "offer_not_priced",
 			       "offer %s has no price where the customer is billed",
 			       w->in->offer_id);
@@ -357,8 +350,9 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	memcpy(o->offer_id, w->in->offer_id, UUID_STR);
 	snprintf(o->kind, sizeof o->kind, "new");
 	o->quantity = (unsigned long)w->in->quantity;
-	db_cell_copy(&rows, 0, 2, o->currency, sizeof o->currency);
-	db_cell_copy(&rows, 0, 3, o->unit_price, sizeof o->unit_price);
+	memcpy(o->relationship_id, t.relationship_id, UUID_STR);
+	memcpy(o->currency, t.currency, sizeof o->currency);
+	memcpy(o->unit_price, t.unit_price, sizeof o->unit_price);
 	snprintf(o->created_by, sizeof o->created_by, "%s", w->a->id);
 	time_sql_to_api(at, o->created_at);
 	snprintf(quantity, sizeof quantity, "%lu", o->quantity);
@@ -376,7 +370,6 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	if ((rc = db_exec(db, STMT_subscription_insert, s, NULL, NULL)) == DB_OK)
 		rc = order_write(db, w->a, o, at);
 out:
-	db_rows_free(&rows);
 	return rc;
 }
 
@@ -486,7 +479,8 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 {
 	struct quantity_work *w = arg;
 	const char *t = w->a->tenant_id;
-	struct db_rows rows = {0, 0, NULL}, bounds = {0, 0, NULL};
+	struct db_rows rows = {0, 0, NULL};
+	struct order_terms terms;
 	struct order o;
 	char at[TIME_STR], quantity[24];
 	struct db_arg g[] = {db_str(w->customer_id), db_str(t), db_str(t), db_str(t),
@@ -515,13 +509,11 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 	}
 	db_cell_copy(&rows, 0, 1, o.reseller_tenant_id, sizeof o.reseller_tenant_id);
 	db_cell_copy(&rows, 0, 2, o.offer_id, sizeof o.offer_id);
-	struct db_arg f[] = {db_str(o.offer_id)};
-	if ((rc = order_allowed(db, t, w->customer_id, o.reseller_tenant_id, o.relationship_id,
-				p)) != DB_OK ||
-	    (rc = db_exec(db, STMT_offer_bounds, f, &bounds, NULL)) != DB_OK ||
-	    (rc = quantity_check(w->quantity, cell_ulong(&bounds, 0, 0), cell_ulong(&bounds, 0, 1),
-				 p)) != DB_OK)
+	/* the subscription keeps the price it was made with */
+	if ((rc = order_check(db, t, w->customer_id, o.reseller_tenant_id, o.offer_id, w->quantity,
+			      &terms, p)) != DB_OK)
 		goto out;
+	memcpy(o.relationship_id, terms.relationship_id, UUID_STR);
 	o.previous_quantity = cell_ulong(&rows, 0, 3);
 	o.quantity = (unsigned long)w->quantity;
 	if (o.quantity != o.previous_quantity) {
@@ -546,7 +538,6 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 		subscription_read(&rows, 0, w->out);
 out:
 	db_rows_free(&rows);
-	db_rows_free(&bounds);
 	return rc;
 }
 
