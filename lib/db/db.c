@@ -62,6 +62,16 @@ void db_rows_free(struct db_rows *rows)
 	memset(rows, 0, sizeof *rows);
 }
 
+void *db_rows_items(struct db_rows *rows, size_t size, db_row_reader read, size_t *n)
+{
+	char *items = xcalloc(rows->n_rows, size);
+	for (size_t i = 0; i < rows->n_rows; i++)
+		read(rows, i, items + i * size);
+	*n = rows->n_rows;
+	db_rows_free(rows);
+	return items;
+}
+
 struct db *db_new(const struct config *cfg, int prepare)
 {
 	struct db *db = xcalloc(1, sizeof *db);

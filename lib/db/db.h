@@ -71,6 +71,12 @@ const char *db_cell(const struct db_rows *rows, size_t row, size_t col);
 void db_cell_copy(const struct db_rows *rows, size_t row, size_t col, char *buf, size_t bufsz);
 void db_rows_free(struct db_rows *rows);
 
+/* Reads row `row` of rows into item (a resource's struct). */
+typedef void (*db_row_reader)(const struct db_rows *rows, size_t row, void *item);
+/* The rows as an array of items of size bytes, each filled by read; *n
+ * is their count. Frees rows; the array is the caller's (free). */
+void *db_rows_items(struct db_rows *rows, size_t size, db_row_reader read, size_t *n);
+
 struct db;
 
 /* A disconnected handle for cfg (borrowed; must outlive it). With

@@ -64,8 +64,9 @@ const struct db_stmt_def stmt_acceptance_count = {
     STMT_acceptance_count, "acceptance_count",
     "SELECT COUNT(*) FROM agreement_acceptances WHERE tenant_id = ?", 1, 1};
 
-static void template_read(const struct db_rows *rows, size_t i, struct agreement_template *t)
+static void template_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct agreement_template *t = item;
 	char at[TIME_STR];
 	memset(t, 0, sizeof *t);
 	db_cell_copy(rows, i, 0, t->id, sizeof t->id);
@@ -148,11 +149,7 @@ int agreement_templates_current(struct db *db, const char *type, struct agreemen
 	*n = 0;
 	if (db_read(db, current_read, &w, p) != 0)
 		return -1;
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		template_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
-	db_rows_free(&w.rows);
+	*items = db_rows_items(&w.rows, sizeof **items, template_read, n);
 	return 0;
 }
 
@@ -269,6 +266,24 @@ int agreement_accept(struct db *db, const struct actor *a, const char *template_
 	return db_run(db, accept_run, &w, p);
 }
 
+static void acceptance_read(const struct db_rows *rows, size_t i, void *item)
+{
+	struct agreement_acceptance *a = item;
+	char at[TIME_STR];
+	db_cell_copy(rows, i, 0, a->id, sizeof a->id);
+	db_cell_copy(rows, i, 1, a->template_id, sizeof a->template_id);
+	db_cell_copy(rows, i, 2, a->type, sizeof a->type);
+	db_cell_copy(rows, i, 3, a->version, sizeof a->version);
+	db_cell_copy(rows, i, 4, a->user_id, sizeof a->user_id);
+	db_cell_copy(rows, i, 5, a->client_addr, sizeof a->client_addr);
+	db_cell_copy(rows, i, 6, at, sizeof at);
+	time_sql_to_api(at, a->accepted_at);
+	db_cell_copy(rows, i, 7, a->signer.first_name, sizeof a->signer.first_name);
+	db_cell_copy(rows, i, 8, a->signer.last_name, sizeof a->signer.last_name);
+	db_cell_copy(rows, i, 9, a->signer.email, sizeof a->signer.email);
+	db_cell_copy(rows, i, 10, a->signer.phone_number, sizeof a->signer.phone_number);
+}
+
 int agreement_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct agreement_acceptance **items, size_t *n, long *total, struct problem *p)
 {
@@ -279,27 +294,8 @@ int agreement_list(struct db *db, const char *tenant_id, const char *after, long
 	*total = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++) {
-		struct agreement_acceptance *a = &(*items)[i];
-		char at[TIME_STR];
-		db_cell_copy(&pg.rows, i, 0, a->id, sizeof a->id);
-		db_cell_copy(&pg.rows, i, 1, a->template_id, sizeof a->template_id);
-		db_cell_copy(&pg.rows, i, 2, a->type, sizeof a->type);
-		db_cell_copy(&pg.rows, i, 3, a->version, sizeof a->version);
-		db_cell_copy(&pg.rows, i, 4, a->user_id, sizeof a->user_id);
-		db_cell_copy(&pg.rows, i, 5, a->client_addr, sizeof a->client_addr);
-		db_cell_copy(&pg.rows, i, 6, at, sizeof at);
-		time_sql_to_api(at, a->accepted_at);
-		db_cell_copy(&pg.rows, i, 7, a->signer.first_name, sizeof a->signer.first_name);
-		db_cell_copy(&pg.rows, i, 8, a->signer.last_name, sizeof a->signer.last_name);
-		db_cell_copy(&pg.rows, i, 9, a->signer.email, sizeof a->signer.email);
-		db_cell_copy(&pg.rows, i, 10, a->signer.phone_number,
-			     sizeof a->signer.phone_number);
-	}
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, acceptance_read, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 

@@ -42,8 +42,9 @@ const struct db_stmt_def stmt_api_token_revoke = {
     STMT_api_token_revoke, "api_token_revoke",
     "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", 2, 0};
 
-static void view_from_row(const struct db_rows *rows, size_t i, struct api_token_view *v)
+static void view_from_row(const struct db_rows *rows, size_t i, void *item)
 {
+	struct api_token_view *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->name, sizeof v->name);
@@ -116,12 +117,8 @@ int api_token_list(struct db *db, const char *tenant_id, const char *after, long
 	*n = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		view_from_row(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, view_from_row, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 

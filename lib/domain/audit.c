@@ -115,8 +115,9 @@ const struct db_stmt_def stmt_audit_list = {
 const struct db_stmt_def stmt_audit_count = {
     STMT_audit_count, "audit_count", "SELECT COUNT(*) FROM audit_events WHERE tenant_id = ?", 1, 1};
 
-static void event_from_row(const struct db_rows *rows, size_t i, struct audit_event *e)
+static void event_from_row(const struct db_rows *rows, size_t i, void *item)
 {
+	struct audit_event *e = item;
 	db_cell_copy(rows, i, 0, e->id, sizeof e->id);
 	db_cell_copy(rows, i, 1, e->actor_type, sizeof e->actor_type);
 	db_cell_copy(rows, i, 2, e->actor_id, sizeof e->actor_id);
@@ -140,11 +141,7 @@ int audit_list(struct db *db, const char *tenant_id, const char *before, long li
 	*n = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		event_from_row(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, event_from_row, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }

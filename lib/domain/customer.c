@@ -207,8 +207,9 @@ static void party_read(const struct db_rows *rows, size_t i, size_t col, struct 
 	db_cell_copy(rows, i, col + 2, v->domain, sizeof v->domain);
 }
 
-static void invitation_read(const struct db_rows *rows, size_t i, struct customer_invitation *v)
+static void invitation_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct customer_invitation *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->relationship_id, sizeof v->relationship_id);
@@ -225,8 +226,9 @@ static void invitation_read(const struct db_rows *rows, size_t i, struct custome
 	db_cell_copy(rows, i, 16, v->customer_tenant_id, sizeof v->customer_tenant_id);
 }
 
-static void relationship_read(const struct db_rows *rows, size_t i, struct customer_relationship *v)
+static void relationship_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct customer_relationship *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->customer_tenant_id, sizeof v->customer_tenant_id);
@@ -242,8 +244,9 @@ static void relationship_read(const struct db_rows *rows, size_t i, struct custo
 	v->version = strtoul(db_cell(rows, i, 13) ? db_cell(rows, i, 13) : "0", NULL, 10);
 }
 
-static void customer_read(const struct db_rows *rows, size_t i, struct customer *v)
+static void customer_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct customer *v = item;
 	memset(v, 0, sizeof *v);
 	relationship_read(rows, i, &v->relationship);
 	memcpy(v->id, v->relationship.customer_tenant_id, UUID_STR);
@@ -419,12 +422,8 @@ static int invitation_page(struct db *db, struct db_page *pg, struct customer_in
 {
 	if (db_page_read(db, pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg->rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg->rows.n_rows; i++)
-		invitation_read(&pg->rows, i, &(*items)[i]);
-	*n = pg->rows.n_rows;
+	*items = db_rows_items(&pg->rows, sizeof **items, invitation_read, n);
 	*total = pg->total;
-	db_rows_free(&pg->rows);
 	return 0;
 }
 
@@ -707,12 +706,8 @@ int customer_relationship_list(struct db *db, const char *customer_tenant_id, co
 	*total = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		relationship_read(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, relationship_read, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 
@@ -801,12 +796,8 @@ int customer_list(struct db *db, const char *partner_tenant_id, const char *dele
 		db_rows_free(&w.rows); /* the list, when the count failed */
 		return -1;
 	}
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		customer_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
+	*items = db_rows_items(&w.rows, sizeof **items, customer_read, n);
 	*total = w.total;
-	db_rows_free(&w.rows);
 	return 0;
 }
 

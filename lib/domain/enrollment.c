@@ -183,8 +183,9 @@ bool enrollment_status_valid(const char *s)
 	return false;
 }
 
-static void view_read(const struct db_rows *rows, size_t i, struct enrollment *e)
+static void view_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct enrollment *e = item;
 	char t[TIME_STR];
 	memset(e, 0, sizeof *e);
 	db_cell_copy(rows, i, 0, e->id, sizeof e->id);
@@ -716,12 +717,8 @@ int enrollment_list(struct db *db, const char *status, const char *after, long l
 	*total = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		view_read(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, view_read, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 

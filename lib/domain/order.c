@@ -135,8 +135,9 @@ static void api_time(const struct db_rows *rows, size_t i, size_t col, char out[
 		time_sql_to_api(db_cell(rows, i, col), out);
 }
 
-static void offer_read(const struct db_rows *rows, size_t i, struct offer *v)
+static void offer_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct offer *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->name, sizeof v->name);
@@ -148,8 +149,9 @@ static void offer_read(const struct db_rows *rows, size_t i, struct offer *v)
 	db_cell_copy(rows, i, 7, v->unit_price, sizeof v->unit_price);
 }
 
-static void order_read(const struct db_rows *rows, size_t i, struct order *v)
+static void order_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct order *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->customer_id, sizeof v->customer_id);
@@ -167,8 +169,9 @@ static void order_read(const struct db_rows *rows, size_t i, struct order *v)
 	api_time(rows, i, 13, v->created_at);
 }
 
-static void subscription_read(const struct db_rows *rows, size_t i, struct subscription *v)
+static void subscription_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct subscription *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->customer_id, sizeof v->customer_id);
@@ -220,11 +223,7 @@ int offer_list(struct db *db, const char *tenant_id, const char *country, struct
 	*n = 0;
 	if (db_read(db, offers_read, &w, p) != 0)
 		return -1;
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		offer_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
-	db_rows_free(&w.rows);
+	*items = db_rows_items(&w.rows, sizeof **items, offer_read, n);
 	return 0;
 }
 
@@ -430,12 +429,8 @@ int order_list(struct db *db, const char *tenant_id, const char *customer_id, co
 		db_rows_free(&w.rows); /* the list, when the count failed */
 		return -1;
 	}
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		order_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
+	*items = db_rows_items(&w.rows, sizeof **items, order_read, n);
 	*total = w.total;
-	db_rows_free(&w.rows);
 	return 0;
 }
 
@@ -458,12 +453,8 @@ int subscription_list(struct db *db, const char *tenant_id, const char *customer
 		db_rows_free(&w.rows); /* the list, when the count failed */
 		return -1;
 	}
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		subscription_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
+	*items = db_rows_items(&w.rows, sizeof **items, subscription_read, n);
 	*total = w.total;
-	db_rows_free(&w.rows);
 	return 0;
 }
 

@@ -79,8 +79,9 @@ const struct db_stmt_def stmt_provider_find_count = {
     "WHERE COALESCE(l.company_name, t.display_name) LIKE ?",
     2, 1};
 
-static void provider_read(const struct db_rows *rows, size_t i, struct provider *v)
+static void provider_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct provider *v = item;
 	char t[TIME_STR];
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->tenant_id, sizeof v->tenant_id);
@@ -351,11 +352,7 @@ int provider_find(struct db *db, const char *tenant_id, const char *q, const cha
 			  "enrolment gives: enrol first (POST /v1/enrollments)");
 		return -1;
 	}
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		provider_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
+	*items = db_rows_items(&w.rows, sizeof **items, provider_read, n);
 	*total = w.total;
-	db_rows_free(&w.rows);
 	return 0;
 }

@@ -18,6 +18,15 @@ static enum db_status regions_read(struct db *db, void *arg, struct problem *p)
 	return db_exec(db, STMT_regions_list, NULL, rows, NULL);
 }
 
+static void region_read(const struct db_rows *rows, size_t i, void *item)
+{
+	struct region_country *rc = item;
+	db_cell_copy(rows, i, 0, rc->region_code, sizeof rc->region_code);
+	db_cell_copy(rows, i, 1, rc->region_name, sizeof rc->region_name);
+	db_cell_copy(rows, i, 2, rc->country, sizeof rc->country);
+	db_cell_copy(rows, i, 3, rc->currency, sizeof rc->currency);
+}
+
 int region_list(struct db *db, struct region_country **items, size_t *n, struct problem *p)
 {
 	struct db_rows rows = {0, 0, NULL};
@@ -25,15 +34,6 @@ int region_list(struct db *db, struct region_country **items, size_t *n, struct 
 	*n = 0;
 	if (db_read(db, regions_read, &rows, p) != 0)
 		return -1;
-	*items = xcalloc(rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < rows.n_rows; i++) {
-		struct region_country *rc = &(*items)[i];
-		db_cell_copy(&rows, i, 0, rc->region_code, sizeof rc->region_code);
-		db_cell_copy(&rows, i, 1, rc->region_name, sizeof rc->region_name);
-		db_cell_copy(&rows, i, 2, rc->country, sizeof rc->country);
-		db_cell_copy(&rows, i, 3, rc->currency, sizeof rc->currency);
-	}
-	*n = rows.n_rows;
-	db_rows_free(&rows);
+	*items = db_rows_items(&rows, sizeof **items, region_read, n);
 	return 0;
 }

@@ -185,8 +185,9 @@ static void api_time(const struct db_rows *rows, size_t i, size_t col, char out[
 		time_sql_to_api(db_cell(rows, i, col), out);
 }
 
-static void invitation_read(const struct db_rows *rows, size_t i, struct invitation *v)
+static void invitation_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct invitation *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->provider.tenant_id, sizeof v->provider.tenant_id);
@@ -202,8 +203,9 @@ static void invitation_read(const struct db_rows *rows, size_t i, struct invitat
 	db_cell_copy(rows, i, 11, v->relationship_id, sizeof v->relationship_id);
 }
 
-static void relationship_read(const struct db_rows *rows, size_t i, struct relationship *v)
+static void relationship_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct relationship *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->provider.tenant_id, sizeof v->provider.tenant_id);
@@ -334,12 +336,8 @@ int invitation_list(struct db *db, const char *tenant_id, const char *after, lon
 	*total = 0;
 	if (db_read(db, invitations_read, &w, p) != 0)
 		return -1;
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++)
-		invitation_read(&w.rows, i, &(*items)[i]);
-	*n = w.rows.n_rows;
+	*items = db_rows_items(&w.rows, sizeof **items, invitation_read, n);
 	*total = w.total;
-	db_rows_free(&w.rows);
 	return 0;
 }
 
@@ -532,12 +530,8 @@ int relationship_list(struct db *db, const char *tenant_id, enum relationship_si
 	*total = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		relationship_read(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, relationship_read, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 

@@ -68,8 +68,9 @@ const struct db_stmt_def stmt_user_set_external = {
     STMT_user_set_external, "user_set_external",
     "UPDATE users SET external_issuer = ?, external_subject = ? WHERE id = ?", 3, 0};
 
-static void view_from_row(const struct db_rows *rows, size_t i, struct user_view *v)
+static void view_from_row(const struct db_rows *rows, size_t i, void *item)
 {
+	struct user_view *v = item;
 	memset(v, 0, sizeof *v);
 	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
 	db_cell_copy(rows, i, 1, v->tenant_id, sizeof v->tenant_id);
@@ -92,12 +93,8 @@ int user_list(struct db *db, const char *tenant_id, const char *after, long limi
 	*n = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		view_from_row(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, view_from_row, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 

@@ -99,8 +99,9 @@ out:
 	return rc;
 }
 
-static void row_read(const struct db_rows *rows, size_t i, struct outbox_row *r)
+static void row_read(const struct db_rows *rows, size_t i, void *item)
 {
+	struct outbox_row *r = item;
 	char t[TIME_STR];
 	db_cell_copy(rows, i, 0, r->id, sizeof r->id);
 	db_cell_copy(rows, i, 1, r->tenant_id, sizeof r->tenant_id);
@@ -141,12 +142,8 @@ int outbox_list(struct db *db, const char *status, const char *after, long limit
 	*total = 0;
 	if (db_page_read(db, &pg, p) != 0)
 		return -1;
-	*items = xcalloc(pg.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < pg.rows.n_rows; i++)
-		row_read(&pg.rows, i, &(*items)[i]);
-	*n = pg.rows.n_rows;
+	*items = db_rows_items(&pg.rows, sizeof **items, row_read, n);
 	*total = pg.total;
-	db_rows_free(&pg.rows);
 	return 0;
 }
 
