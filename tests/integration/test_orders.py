@@ -378,5 +378,96 @@ class TestOrders(unittest.TestCase):
         self.assertEqual(p["code"], "relationship_not_active")
 
 
+class TestEveryCustomerRoute(unittest.TestCase):
+    """The refusals every new list and one-resource route shares, route by
+    route: a bad page, a malformed id, a token without the scope, a role
+    that may not, and another tenant."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.provider, cls.reseller, cls.rel, cls.customer = shared_customer()
+        r = order(cls.provider, cls.customer, cls.reseller)
+        assert r.status == 201, r
+        cls.sid = r.body["subscriptionId"]
+        inv = api("GET", "/v1/relationships/%s/customer-invitations" % cls.rel,
+                  headers=cls.reseller.auth).body["items"][0]["id"]
+        cls.inv = inv
+        cls.stranger = approved_tenant()
+
+    def lists(self):
+        """(path, caller, the scope it needs, roles it needs or None)"""
+        c, rel = self.customer.id, self.rel
+        return [("/v1/relationships/%s/customers" % rel, self.reseller, "customers:read", True),
+                ("/v1/relationships/%s/customer-invitations" % rel, self.reseller,
+                 "customers:read", True),
+                ("/v1/customer-invitations", self.customer, "relationships:read", False),
+                ("/v1/customer-relationships", self.customer, "relationships:read", False),
+                ("/v1/customers", self.provider, "customers:read", True),
+                ("/v1/customers/%s/orders" % c, self.provider, "orders:read", False),
+                ("/v1/customers/%s/subscriptions" % c, self.reseller, "orders:read", False)]
+
+    def test_bad_pages(self):
+        for path, caller, _, _ in self.lists():
+            for query in ("limit=0", "limit=201", "limit=abc", "cursor=abc"):
+                with self.subTest(path=path, query=query):
+                    sep = "&" if "?" in path else "?"
+                    p = assert_problem(api("GET", path + sep + query, headers=caller.auth), 400,
+                                       None)
+                    self.assertIn(query.split("=")[0], field_errors(p))
+
+    def test_tokens_need_the_scope_and_roles_are_checked(self):
+        for path, caller, scope, roles in self.lists():
+            with self.subTest(path=path):
+                other = "profiles:read" if scope != "profiles:read" else "orders:read"
+                tok = new_api_token(caller, [other])
+                assert_problem(api("GET", path, headers=bearer(tok["token"])), 403, "forbidden")
+                tok = new_api_token(caller, [scope])
+                self.assertEqual(api("GET", path, headers=bearer(tok["token"])).status, 200)
+                helpdesk = new_user(caller, ["helpdesk_agent"])
+                r = api("GET", path, headers=bearer(access_token(helpdesk.email,
+                                                                 helpdesk.password)))
+                if roles:
+                    assert_problem(r, 403, "forbidden")
+                else:
+                    self.assertEqual(r.status, 200, r)
+
+    def test_malformed_and_another_tenants_ids(self):
+        c, rel, bad = self.customer.id, self.rel, "not-a-uuid"
+        paths = [("GET", "/v1/relationships/%s/customers"), ("GET", "/v1/customers/%s"),
+                 ("GET", "/v1/relationships/%s/customer-invitations"),
+                 ("DELETE", "/v1/customer-invitations/%s"),
+                 ("DELETE", "/v1/customer-relationships/%s"),
+                 ("GET", "/v1/customers/%s/orders"), ("GET", "/v1/customers/%s/subscriptions")]
+        for method, path in paths:
+            with self.subTest(path=path):
+                assert_problem(api(method, path % bad, headers=self.reseller.auth), 404,
+                               "not-found")
+        # another tenant's ids: the stranger is an approved reseller with
+        # the roles, as a global admin
+        owned = [("GET", "/v1/relationships/%s/customers" % rel),
+                 ("GET", "/v1/relationships/%s/customer-invitations" % rel),
+                 ("GET", "/v1/customers/" + c), ("DELETE", "/v1/customer-invitations/" + self.inv),
+                 ("GET", "/v1/customers/%s/orders" % c),
+                 ("GET", "/v1/customers/%s/subscriptions" % c)]
+        for method, path in owned:
+            with self.subTest(path=path):
+                assert_problem(api(method, path, headers=self.stranger.auth), 404, "not-found")
+        items = api("GET", "/v1/customer-relationships", headers=self.customer.auth).body["items"]
+        assert_problem(api("DELETE", "/v1/customer-relationships/" + items[0]["id"],
+                           headers=self.stranger.auth), 404, "not-found")
+        self.assertEqual(len(sql("SELECT id FROM customer_relationships WHERE "
+                                 "customer_tenant_id = %s AND state = 'active'"
+                                 % sql_quote(c))), 2)
+
+    def test_withdrawal_needs_the_scope_and_the_role(self):
+        tok = new_api_token(self.reseller, ["customers:read"])
+        assert_problem(api("DELETE", "/v1/customer-invitations/" + self.inv,
+                           headers=bearer(tok["token"])), 403, "forbidden")
+        helpdesk = new_user(self.reseller, ["helpdesk_agent"])
+        assert_problem(api("DELETE", "/v1/customer-invitations/" + self.inv,
+                           headers=bearer(access_token(helpdesk.email, helpdesk.password))),
+                       403, "forbidden")
+
+
 if __name__ == "__main__":
     unittest.main()
