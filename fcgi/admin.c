@@ -27,20 +27,26 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct db_stmt_def version_table = {0, "schema_version_create",
-						 "CREATE TABLE IF NOT EXISTS schema_version ("
-						 " version INT UNSIGNED NOT NULL PRIMARY KEY,"
-						 " name VARCHAR(255) NOT NULL,"
-						 " applied_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
-						 0, 0};
-static const struct db_stmt_def versions_applied = {
-    0, "schema_versions", "SELECT version FROM schema_version ORDER BY version", 0, 1};
-static const struct db_stmt_def version_record = {
-    0, "schema_version_insert",
-    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))", 2, 0};
+DB_STATEMENT_ONCE(version_table,
+		  "CREATE TABLE IF NOT EXISTS schema_version ("
+		  " version INT UNSIGNED NOT NULL PRIMARY KEY,"
+		  " name VARCHAR(255) NOT NULL,"
+		  " applied_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
+		  DB_NO_PARAMS, DB_NO_ROW);
+
+struct version_row {
+	long long version;
+};
+#define VERSION_FIELDS(F, T) F(T, version, DB_INT)
+DB_STATEMENT_ONCE(versions_applied, "SELECT version FROM schema_version ORDER BY version",
+		  DB_NO_PARAMS, DB_ROW(struct version_row, VERSION_FIELDS));
+DB_STATEMENT_ONCE(version_record,
+		  "INSERT INTO schema_version (version, name, applied_at) "
+		  "VALUES (?, ?, UTC_TIMESTAMP(6))",
+		  DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
 /* Two migrate runs at once would apply a file twice. */
-static const struct db_stmt_def migrate_lock = {0, "migrate_lock",
-						"SELECT GET_LOCK('twotier.migrate', 60)", 0, 1};
+DB_STATEMENT_ONCE(migrate_lock, "SELECT COALESCE(GET_LOCK('twotier.migrate', 60), 0) AS n",
+		  DB_NO_PARAMS, DB_ROW_COUNT);
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -79,22 +85,24 @@ static char *read_file(const char *path, size_t *len)
 static int migrate(const struct config *cfg)
 {
 	struct dirent **files = NULL;
-	struct db_rows applied = {0, 0, NULL}, lock = {0, 0, NULL};
+	struct version_row *applied = NULL;
+	struct db_count *lock = NULL;
+	size_t n_applied = 0, n_lock = 0;
 	char err[1024];
 	int n = -1, rc = 1, count = 0;
-	struct db *db = db_new(cfg, 0), *check = NULL;
+	struct db *db = db_new(cfg, false), *check = NULL;
 
 	if (db_connect(db, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
 	}
-	if (db_exec_once(db, &migrate_lock, NULL, &lock) != DB_OK || db_cell(&lock, 0, 0) == NULL ||
-	    strcmp(db_cell(&lock, 0, 0), "1") != 0) {
+	if (db_exec_once(db, &migrate_lock, NULL, (void **)&lock, &n_lock) != DB_OK ||
+	    n_lock != 1 || lock[0].n != 1) {
 		fprintf(stderr, "twotier-admin: another migration holds the lock\n");
 		goto out;
 	}
-	if (db_exec_once(db, &version_table, NULL, NULL) != DB_OK ||
-	    db_exec_once(db, &versions_applied, NULL, &applied) != DB_OK) {
+	if (db_exec_once(db, &version_table, NULL, NULL, NULL) != DB_OK ||
+	    db_exec_once(db, &versions_applied, NULL, (void **)&applied, &n_applied) != DB_OK) {
 		fprintf(stderr, "twotier-admin: cannot read schema_version\n");
 		goto out;
 	}
@@ -107,8 +115,8 @@ static int migrate(const struct config *cfg)
 		const char *name = files[i]->d_name;
 		long version = strtol(name, NULL, 10);
 		int done = 0;
-		for (size_t r = 0; r < applied.n_rows; r++)
-			if (strtol(db_cell(&applied, r, 0), NULL, 10) == version)
+		for (size_t r = 0; r < n_applied; r++)
+			if (applied[r].version == version)
 				done = 1;
 		if (done)
 			continue;
@@ -126,8 +134,8 @@ static int migrate(const struct config *cfg)
 			fprintf(stderr, "twotier-admin: %s failed: %s\n", name, err);
 			goto out;
 		}
-		struct db_arg args[] = {db_int(version), db_str(name)};
-		if (db_exec_once(db, &version_record, args, NULL) != DB_OK) {
+		struct db_arg args[] = {db_int(version), db_text(name)};
+		if (db_exec_once(db, &version_record, args, NULL, NULL) != DB_OK) {
 			fprintf(stderr, "twotier-admin: cannot record %s\n", name);
 			goto out;
 		}
@@ -135,7 +143,7 @@ static int migrate(const struct config *cfg)
 		count++;
 	}
 	/* The schema must now take every statement of this build. */
-	check = db_new(cfg, 1);
+	check = db_new(cfg, true);
 	if (db_connect(check, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "twotier-admin: after migrating: %s\n", err);
 		goto out;
@@ -147,8 +155,8 @@ out:
 	for (int i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
-	db_rows_free(&applied);
-	db_rows_free(&lock);
+	free(applied);
+	free(lock);
 	db_free(check);
 	db_free(db);
 	return rc;

@@ -1,6 +1,5 @@
 #include "api/app.h"
 
-#include "api/idempotency.h"
 #include "auth/auth.h"
 #include "core/config.h"
 #include "core/fault.h"
@@ -9,7 +8,7 @@
 #include "core/xalloc.h"
 #include "domain/relationship.h"
 #include "http/json.h"
-#include "mail/outbox.h"
+#include "domain/idempotency.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -436,69 +435,26 @@ static int idempotency_key_valid(const char *key)
 	return n > 0;
 }
 
-/* One attempt of an idempotent request, as one transaction: the key's
- * claim, the handler (whose domain functions join this transaction), the
- * response stored with the key. It may run again after a deadlock, so it
- * starts each attempt from the response as it was before the first. */
-struct idem_txn {
-	struct ctx *c;
-	const char *principal, *key, *hash;
-	size_t n_headers; /* the response's headers before the first attempt */
-	bool answered;	  /* a 5xx the handler answered: rolled back, and sent */
+/* An idempotent request's key: who sent it, the key, and the hash of what
+ * it asked (method, path, body). */
+struct idem_key {
+	char principal[80], hash[65];
+	const char *key;
 };
 
-static enum db_status idem_work(struct db *db, void *arg, struct problem *p)
-{
-	struct idem_txn *t = arg;
-	struct ctx *c = t->c;
-	enum idem_state state;
-	response_rewind(c->res, t->n_headers);
-	problem_clear(&c->problem);
-	c->secret_field = NULL;
-	t->answered = false;
-	enum db_status rc = idem_claim(db, t->principal, t->key, t->hash, c->res, &state, p);
-	if (rc != DB_OK || state == IDEM_REPLAY)
-		return rc;
-	if (c->match.route->handler(c) != 0) {
-		/* a statement failed for the whole transaction: retry it, or
-		 * give it up, as a whole */
-		if (db_failure(db) != DB_OK)
-			return db_failure(db);
-		render_problem(c);
-	}
-	if (c->res->status >= 500) {
-		/* not kept: rolled back, so that the client may try again */
-		t->answered = true;
-		problem_set(p, PROBLEM_UNAVAILABLE, "not kept");
-		return DB_REFUSED;
-	}
-	rc = idem_store(db, t->principal, t->key, c->res, c->secret_field);
-	if (rc == DB_OK)
-		fault_point("idem.before_commit");
-	return rc;
-}
-
-/* Runs the handler, through the idempotency record when the route
- * creates and the client sent a key. */
-static int run_handler(struct ctx *c)
+static void idem_key_make(const struct ctx *c, struct idem_key *k)
 {
 	const struct request *req = c->req;
-	char principal[80], hash[65];
 	unsigned char digest[32];
-	if (!(c->match.route->flags & ROUTE_IDEMPOTENT) || req->idempotency_key == NULL)
-		return c->match.route->handler(c);
-	if (!idempotency_key_valid(req->idempotency_key))
-		return problem_add_field(&c->problem, "Idempotency-Key", "invalid",
-					 "must be 1 to 255 visible ASCII characters");
 	switch (c->principal.kind) {
 	case PRINCIPAL_USER:
-		snprintf(principal, sizeof principal, "u:%s", c->principal.user_id);
+		snprintf(k->principal, sizeof k->principal, "u:%s", c->principal.user_id);
 		break;
 	case PRINCIPAL_TOKEN:
-		snprintf(principal, sizeof principal, "t:%s", c->principal.token_id);
+		snprintf(k->principal, sizeof k->principal, "t:%s", c->principal.token_id);
 		break;
 	case PRINCIPAL_NONE:
-		snprintf(principal, sizeof principal, "a:%.64s", c->client_addr);
+		snprintf(k->principal, sizeof k->principal, "a:%.64s", c->client_addr);
 		break;
 	}
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -508,23 +464,151 @@ static int run_handler(struct ctx *c)
 	EVP_DigestUpdate(md, req->body ? req->body : "", req->body_len);
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
-	sodium_bin2hex(hash, sizeof hash, digest, sizeof digest);
-	struct idem_txn t = {c, principal, req->idempotency_key, hash, c->res->n_headers, false};
-	struct problem outer = {0};
-	int rc = db_run(c->worker->db, idem_work, &t, &outer);
-	if (rc == 0)
-		fault_point("idem.after_commit");
-	if (rc != 0 && !t.answered) {
-		/* the claim refused it (409, 422), or the database failed: the
-		 * handler's response, if any, did not commit and is not sent */
-		response_rewind(c->res, t.n_headers);
+	sodium_bin2hex(k->hash, sizeof k->hash, digest, sizeof digest);
+	k->key = req->idempotency_key;
+}
+
+static const char *header_of(const struct response *res, const char *name)
+{
+	for (size_t i = 0; i < res->n_headers; i++)
+		if (strcasecmp(res->headers[i].name, name) == 0)
+			return res->headers[i].value;
+	return NULL;
+}
+
+/* Claims the request's key in the open transaction; a key used before
+ * puts its first response into c->res. 0 new, 1 replayed, -1 refused (p
+ * says why). */
+static int idem_begin(struct ctx *c, const struct idem_key *k, struct problem *p)
+{
+	struct idem_response stored;
+	enum idem_state state;
+	if (idem_claim(&c->txn, k->principal, k->key, k->hash, &state, &stored, p) != 0)
+		return -1;
+	if (state == IDEM_NEW)
+		return 0;
+	const char *body = stored.body ? stored.body : "";
+	response_body(c->res, (int)stored.status, NULL, body, strlen(body));
+	/* content_type is a static string in a response; map the stored one */
+	c->res->content_type = !stored.content_type[0] ? NULL
+			       : strcmp(stored.content_type, "application/problem+json") == 0
+				   ? "application/problem+json"
+				   : "application/json";
+	if (stored.etag[0])
+		response_header(c->res, "ETag", stored.etag);
+	if (stored.location[0])
+		response_header(c->res, "Location", stored.location);
+	response_header(c->res, "Idempotent-Replayed", "true");
+	idem_response_clear(&stored);
+	return 1;
+}
+
+/* Keeps the response with the key, in the open transaction. The field
+ * that a response shows once (c->secret_field) is kept as null, even for
+ * a replay. Returns 0, or -1 when the transaction failed. */
+static int idem_finish(struct ctx *c, const struct idem_key *k)
+{
+	const struct response *res = c->res;
+	struct idem_response r = {0};
+	const char *etag = header_of(res, "ETag"), *location = header_of(res, "Location");
+	cJSON *doc =
+	    c->secret_field && res->body ? cJSON_ParseWithLength(res->body, res->body_len) : NULL;
+	r.status = res->status;
+	snprintf(r.content_type, sizeof r.content_type, "%s",
+		 res->content_type ? res->content_type : "");
+	snprintf(r.etag, sizeof r.etag, "%s", etag ? etag : "");
+	snprintf(r.location, sizeof r.location, "%s", location ? location : "");
+	if (cJSON_GetObjectItemCaseSensitive(doc, c->secret_field) != NULL) {
+		cJSON_ReplaceItemInObjectCaseSensitive(doc, c->secret_field, cJSON_CreateNull());
+		r.body = json_print(doc, NULL);
+	} else {
+		r.body = xstrdup(res->body ? res->body : "");
+	}
+	cJSON_Delete(doc);
+	int rc = idem_store(&c->txn, k->principal, k->key, &r);
+	idem_response_clear(&r);
+	return rc;
+}
+
+/* A refusal of an idempotent request is its first response too: the
+ * change rolled back, and the key is claimed anew to keep it with the
+ * rendered refusal. A twin that got there first is replayed instead. */
+static void idem_keep_refusal(struct ctx *c, const struct idem_key *k)
+{
+	struct problem p = {0};
+	int rc;
+	render_problem(c);
+	txn_open(&c->txn, c->worker->db, TXN_WRITE);
+	do {
+		problem_clear(&p);
+		rc = idem_begin(c, k, &p);
+		if (rc == 0)
+			rc = idem_finish(c, k);
+	} while (txn_end(&c->txn, rc >= 0, &p) == TXN_AGAIN);
+	problem_clear(&p); /* kept or not, the refusal is the answer */
+}
+
+/* Runs the handler in the request's transaction, which the pipeline
+ * owns: a read (GET) runs each statement on its own, anything else in
+ * one transaction, committed when the handler succeeds with a status
+ * below 500 and rolled back otherwise, and run again whole after a
+ * deadlock or a lost connection. On a creating route with an
+ * Idempotency-Key the key is claimed, and the response kept, in the same
+ * transaction. Returns the handler's 0, or -1 with c->problem set. */
+static int run_handler(struct ctx *c)
+{
+	const struct route *route = c->match.route;
+	const struct request *req = c->req;
+	bool idem = (route->flags & ROUTE_IDEMPOTENT) && req->idempotency_key != NULL;
+	bool write = strcmp(req->method, "GET") != 0;
+	size_t n_headers = c->res->n_headers;
+	struct idem_key k;
+	enum txn_outcome o;
+	bool ok, ran, failed;
+	int rc;
+	if (!(route->flags & ROUTE_DB))
+		return route->handler(c);
+	if (idem && !idempotency_key_valid(req->idempotency_key))
+		return problem_add_field(&c->problem, "Idempotency-Key", "invalid",
+					 "must be 1 to 255 visible ASCII characters");
+	if (idem)
+		idem_key_make(c, &k);
+	txn_open(&c->txn, c->worker->db, write ? TXN_WRITE : TXN_READ);
+	do {
+		response_rewind(c->res, n_headers);
 		problem_clear(&c->problem);
-		c->problem = outer;
+		c->secret_field = NULL;
+		ran = false;
+		rc = idem ? idem_begin(c, &k, &c->problem) : 0;
+		if (rc == 0) {
+			ran = true;
+			rc = route->handler(c);
+		}
+		ok = rc >= 0 && c->res->status < 500;
+		if (ok && ran && idem) {
+			ok = idem_finish(c, &k) == 0;
+			if (ok)
+				fault_point("idem.before_commit");
+		}
+		failed = txn_failure(&c->txn) != DB_OK;
+	} while ((o = txn_end(&c->txn, ok, &c->problem)) == TXN_AGAIN);
+	if (o == TXN_COMMITTED) {
+		if (idem)
+			fault_point("idem.after_commit");
+		return rc > 0 ? 0 : rc;
+	}
+	if (failed || ok) {
+		/* the database failed (c->problem says so): whatever the
+		 * handler wrote is not what happened */
+		response_rewind(c->res, n_headers);
 		return -1;
 	}
-	problem_clear(&outer);
-	problem_clear(&c->problem); /* rendered already; keep it out of a second render */
-	return 0;
+	if (rc == 0)
+		return 0; /* a 5xx the handler answered: rolled back, and sent */
+	if (!idem || !ran || problem_status(c->problem.kind) >= 500)
+		return -1;
+	idem_keep_refusal(c, &k);
+	return 0; /* rendered, and kept */
 }
 
 /* True when addr is one of the comma-separated list. */
@@ -623,8 +707,6 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 		rc = precheck(&c, allow, sizeof allow) != 0 ? -1 : run_handler(&c);
 	if (rc != 0)
 		render_problem(&c);
-	/* every transaction of the request has ended: mail it queued may go */
-	outbox_committed();
 	if (config_origin_allowed(app->cfg, req->origin)) {
 		response_header(res, "Access-Control-Allow-Origin", req->origin);
 		response_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);

@@ -10,6 +10,7 @@
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "core/problem.h"
+#include "db/db.h"
 #include "domain/audit.h"
 #include "http/http.h"
 #include "http/router.h"
@@ -51,6 +52,9 @@ struct ctx {
 	 * then holds the reseller's tenant and the delegated roles. */
 	char delegated_from[UUID_STR], delegation[UUID_STR];
 	struct problem problem; /* set by a handler that returns -1 */
+	/* the request's transaction, which the pipeline opens and ends
+	 * (run_handler): handlers pass it to the domain */
+	struct txn txn;
 	/* a top-level field of the response shown once and never stored,
 	 * not even for an idempotent replay (which shows it as null) */
 	const char *secret_field;

@@ -20,7 +20,7 @@ int handle_healthz(struct ctx *c)
 int handle_readyz(struct ctx *c)
 {
 	long version = 0;
-	if (db_schema_version(c->worker->db, &version, &c->problem) != 0)
+	if (db_schema_version(&c->txn, &version) != DB_OK)
 		return -1;
 	if (version != TWOTIER_SCHEMA_VERSION) {
 		c->problem.retry_after = 30;

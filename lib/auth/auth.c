@@ -206,7 +206,7 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 	w->refusal = NULL;
 	if (w->token_hash != NULL) {
 		struct db_arg a[] = {db_str(w->token_hash)};
-		rc = db_exec(db, STMT_api_token_by_hash, a, &rows, NULL);
+		rc = legacy_exec(db, STMT_api_token_by_hash, a, &rows, NULL);
 		if (rc != DB_OK)
 			goto out;
 		if (rows.n_rows == 0 ||
@@ -231,17 +231,17 @@ static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
 			out->partner_types = partner_types_of(db_cell(&rows, 0, 8));
 			if (strcmp(db_cell(&rows, 0, 7), "1") == 0) {
 				struct db_arg t[] = {db_str(out->token_id)};
-				rc = db_exec(db, STMT_api_token_touch, t, NULL, NULL);
+				rc = legacy_exec(db, STMT_api_token_touch, t, NULL, NULL);
 			}
 		}
 		goto out;
 	}
 	if (w->ext_issuer != NULL) {
 		struct db_arg a[] = {db_str(w->ext_issuer), db_str(w->claims->sub)};
-		rc = db_exec(db, STMT_user_auth_by_external, a, &rows, NULL);
+		rc = legacy_exec(db, STMT_user_auth_by_external, a, &rows, NULL);
 	} else {
 		struct db_arg a[] = {db_str(w->claims->sub)};
-		rc = db_exec(db, STMT_user_auth_by_id, a, &rows, NULL);
+		rc = legacy_exec(db, STMT_user_auth_by_id, a, &rows, NULL);
 	}
 	if (rc != DB_OK)
 		goto out;

@@ -41,6 +41,96 @@ bool uuid_valid(const char *s)
 	return true;
 }
 
+micros_t time_micros(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (micros_t)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+micros_t time_micros_after(double seconds)
+{
+	return time_micros() + (micros_t)(seconds * 1e6);
+}
+
+void time_split(micros_t t, struct tm *tm, long *micros)
+{
+	time_t secs = (time_t)(t / 1000000LL);
+	long frac = (long)(t % 1000000LL);
+	if (frac < 0) {
+		secs--;
+		frac += 1000000L;
+	}
+	gmtime_r(&secs, tm);
+	*micros = frac;
+}
+
+void time_api(micros_t t, char api[TIME_STR])
+{
+	struct tm tm;
+	char base[24];
+	long frac;
+	time_split(t, &tm, &frac);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(api, TIME_STR, "%.19s.%06ldZ", base, frac);
+}
+
+/* n decimal digits at s into *out. */
+static bool digits(const char *s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+bool time_parse_api(const char *s, micros_t *t)
+{
+	int year, mon, day, hour, min, sec, off_h = 0, off_m = 0, sign = 0;
+	long micros = 0;
+	struct tm tm;
+	if (s == NULL || strlen(s) < 20 || !digits(s, 4, &year) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mon) || s[7] != '-' || !digits(s + 8, 2, &day) || s[10] != 'T' ||
+	    !digits(s + 11, 2, &hour) || s[13] != ':' || !digits(s + 14, 2, &min) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
+		return false;
+	const char *p = s + 19;
+	if (*p == '.') {
+		int n = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, n++)
+			if (n < 6)
+				micros = micros * 10 + (*p - '0');
+		if (n == 0 || n > 6)
+			return false;
+		for (; n < 6; n++)
+			micros *= 10;
+	}
+	if (strcmp(p, "Z") != 0) {
+		if ((*p != '+' && *p != '-') || strlen(p) != 6 || !digits(p + 1, 2, &off_h) ||
+		    p[3] != ':' || !digits(p + 4, 2, &off_m) || off_h > 23 || off_m > 59)
+			return false;
+		sign = *p == '+' ? 1 : -1;
+	}
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	time_t secs = timegm(&tm);
+	/* timegm moves 30 February to 2 March: a date it moved did not exist */
+	if (tm.tm_year != year - 1900 || tm.tm_mon != mon - 1 || tm.tm_mday != day ||
+	    tm.tm_hour != hour || tm.tm_min != min || tm.tm_sec != sec)
+		return false;
+	secs -= sign * (off_h * 3600 + off_m * 60);
+	*t = (micros_t)secs * 1000000LL + micros;
+	return true;
+}
+
 void time_now(char sql[TIME_STR], char api[TIME_STR])
 {
 	struct timespec ts;

@@ -12,9 +12,23 @@ void uuid_v7(char out[UUID_STR]);
 /* True for a canonical lower-case UUID string. */
 bool uuid_valid(const char *s);
 
+/* A moment: microseconds since 1970-01-01 00:00:00 UTC. */
+typedef long long micros_t;
+/* Now, and now plus seconds (may be negative). */
+micros_t time_micros(void);
+micros_t time_micros_after(double seconds);
+/* The RFC 3339 form the API shows: "2026-12-02T17:38:58.123456Z". */
+#define TIME_STR 32
+void time_api(micros_t t, char api[TIME_STR]);
+/* t as a UTC calendar time and the microseconds of its second. */
+struct tm;
+void time_split(micros_t t, struct tm *tm, long *micros);
+/* Reads the API's form back (any fraction of up to 6 digits, "Z" or a
+ * numeric offset); false for anything else. */
+bool time_parse_api(const char *s, micros_t *t);
+
 /* Current UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (for DATETIME(6)) and
  * as the RFC 3339 form the API shows. */
-#define TIME_STR 32
 void time_now(char sql[TIME_STR], char api[TIME_STR]);
 /* Now plus seconds (may be negative), as time_now's sql form. */
 void time_sql_after(double seconds, char sql[TIME_STR]);

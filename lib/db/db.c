@@ -9,8 +9,8 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,72 +20,54 @@
 #define DB_MAX_COLUMNS	    32
 #define DB_DEADLOCK_RETRIES 3
 
+/* Every DB_STATEMENT of the program, wherever it is declared: the linker
+ * gathers them into one section. Weak, so that a program without any
+ * links too. */
+extern const struct db_stmt __start_twotier_stmts[] __attribute__((weak));
+extern const struct db_stmt __stop_twotier_stmts[] __attribute__((weak));
+
 struct db {
 	const struct config *cfg;
-	int prepare;
-	int connected_before; /* a later connect is a reconnect */
-	MYSQL *mysql;	      /* NULL while disconnected */
-	MYSQL_STMT *stmts[STMT__COUNT];
-	int depth;		 /* transactions open: 0 none, 1 db_run's, more nested */
-	enum db_status failure;	 /* why nested work ended the open transaction */
+	bool prepare;
+	bool connected_before; /* a later connect is a reconnect */
+	MYSQL *mysql;	       /* NULL while disconnected */
+	MYSQL_STMT **stmts;    /* one a DB_STATEMENT, by its place in the section */
+	MYSQL_STMT *legacy[STMT__COUNT];
+	struct txn *txn;	 /* the transaction open on this connection, or NULL */
 	unsigned int last_errno; /* of the last statement that failed */
 };
 
-const char *db_cell(const struct db_rows *rows, size_t row, size_t col)
+const struct db_stmt *db_statements_all(size_t *n)
 {
-	if (rows == NULL || row >= rows->n_rows || col >= rows->n_cols)
-		return NULL;
-	return rows->cells[row * rows->n_cols + col];
+	*n = __start_twotier_stmts == NULL ? 0
+					   : (size_t)(__stop_twotier_stmts - __start_twotier_stmts);
+	return __start_twotier_stmts;
 }
 
-void db_cell_copy(const struct db_rows *rows, size_t row, size_t col, char *buf, size_t bufsz)
+struct db *db_new(const struct config *cfg, bool prepare)
 {
-	const char *cell = db_cell(rows, row, col);
-	snprintf(buf, bufsz, "%s", cell ? cell : "");
-}
-
-void db_rows_free(struct db_rows *rows)
-{
-	if (rows == NULL)
-		return;
-	/* a row's cells share one block, which its first cell that is not
-	 * NULL starts (fetch_rows) */
-	for (size_t r = 0; r < rows->n_rows; r++) {
-		for (size_t c = 0; c < rows->n_cols; c++) {
-			if (rows->cells[r * rows->n_cols + c] != NULL) {
-				free(rows->cells[r * rows->n_cols + c]);
-				break;
-			}
-		}
-	}
-	free(rows->cells);
-	memset(rows, 0, sizeof *rows);
-}
-
-void *db_rows_items(struct db_rows *rows, size_t size, db_row_reader read, size_t *n)
-{
-	char *items = xcalloc(rows->n_rows, size);
-	for (size_t i = 0; i < rows->n_rows; i++)
-		read(rows, i, items + i * size);
-	*n = rows->n_rows;
-	db_rows_free(rows);
-	return items;
-}
-
-struct db *db_new(const struct config *cfg, int prepare)
-{
+	size_t n;
 	struct db *db = xcalloc(1, sizeof *db);
 	db->cfg = cfg;
 	db->prepare = prepare;
+	db_statements_all(&n);
+	db->stmts = xcalloc(n ? n : 1, sizeof *db->stmts);
 	return db;
 }
 
 static void db_disconnect(struct db *db)
 {
-	for (size_t i = 0; i < STMT__COUNT; i++) {
+	size_t n;
+	db_statements_all(&n);
+	for (size_t i = 0; i < n; i++) {
 		if (db->stmts[i] != NULL)
 			mysql_stmt_close(db->stmts[i]);
 		db->stmts[i] = NULL;
+	}
+	for (size_t i = 0; i < STMT__COUNT; i++) {
+		if (db->legacy[i] != NULL)
+			mysql_stmt_close(db->legacy[i]);
+		db->legacy[i] = NULL;
 	}
 	if (db->mysql != NULL)
 		mysql_close(db->mysql);
@@ -97,6 +79,7 @@ void db_free(struct db *db)
 	if (db == NULL)
 		return;
 	db_disconnect(db);
+	free(db->stmts);
 	free(db);
 }
 
@@ -120,11 +103,165 @@ static enum db_status classify(unsigned int err)
 	}
 }
 
+/* ---- checks at prepare ---- */
+
+static bool type_integer(enum enum_field_types t)
+{
+	switch (t) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+	case MYSQL_TYPE_BIT:
+	case MYSQL_TYPE_YEAR: return true;
+	default: return false;
+	}
+}
+
+static bool type_text(enum enum_field_types t)
+{
+	switch (t) {
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_VARCHAR:
+	case MYSQL_TYPE_BLOB:
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+	case MYSQL_TYPE_ENUM:
+	case MYSQL_TYPE_SET:
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL:
+	case MYSQL_TYPE_JSON: return true;
+	default: return false;
+	}
+}
+
+static bool type_time(enum enum_field_types t)
+{
+	return t == MYSQL_TYPE_DATETIME || t == MYSQL_TYPE_TIMESTAMP || t == MYSQL_TYPE_DATE;
+}
+
+/* A column's field as the SELECT must name it: a.b is a_b. */
+static void column_name(const char *field, char *out, size_t outsz)
+{
+	size_t i = 0;
+	for (; field[i] != '\0' && i + 1 < outsz; i++)
+		out[i] = field[i] == '.' ? '_' : field[i];
+	out[i] = '\0';
+}
+
+/* Whether a field of size bytes can hold a column of type. */
+static bool field_fits(const struct db_col *c)
+{
+	switch (c->type) {
+	case DB_INT: return c->size == 1 || c->size == 2 || c->size == 4 || c->size == 8;
+	case DB_TEXT: return c->size > 1;
+	case DB_TIME: return c->size >= TIME_STR;
+	case DB_MICROS: return c->size == sizeof(micros_t);
+	case DB_DUP: return c->size == sizeof(char *);
+	default: return false;
+	}
+}
+
+/* The declared columns of s against what the server says its SELECT
+ * gives: count, names and types. */
+static enum db_status check_columns(MYSQL_STMT *st, const struct db_stmt *s, char *err,
+				    size_t errsz)
+{
+	enum db_status rc = DB_OK;
+	MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+	if (meta == NULL)
+		return DB_OK; /* no result set: the count check said so */
+	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+	for (unsigned i = 0; i < s->n_cols; i++) {
+		const struct db_col *c = &s->cols[i];
+		char want[64];
+		enum enum_field_types t = fields[i].type;
+		bool ok = c->type == DB_INT			       ? type_integer(t)
+			  : c->type == DB_TIME || c->type == DB_MICROS ? type_time(t)
+								       : type_text(t);
+		column_name(c->name, want, sizeof want);
+		if (strcmp(fields[i].name, want) != 0) {
+			snprintf(err, errsz,
+				 "statement %s: column %u is `%s` where the code reads `%s`",
+				 s->name, i + 1, fields[i].name, want);
+			rc = DB_SCHEMA;
+			break;
+		}
+		if (!ok || !field_fits(c)) {
+			snprintf(err, errsz,
+				 "statement %s: column `%s` has SQL type %d, which its field "
+				 "(type %d, %zu bytes) cannot hold",
+				 s->name, want, (int)t, (int)c->type, c->size);
+			rc = DB_SCHEMA;
+			break;
+		}
+	}
+	mysql_free_result(meta);
+	return rc;
+}
+
+static MYSQL_STMT *prepare_one(struct db *db, const char *name, const char *sql, unsigned n_params,
+			       unsigned n_cols, enum db_status *rc, char *err, size_t errsz)
+{
+	MYSQL_STMT *st = mysql_stmt_init(db->mysql);
+	if (st == NULL)
+		abort();
+	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
+		unsigned int e = mysql_stmt_errno(st);
+		snprintf(err, errsz, "statement %s does not prepare: %s", name,
+			 mysql_stmt_error(st));
+		*rc = classify(e) == DB_LOST ? DB_LOST : DB_SCHEMA;
+	} else if (mysql_stmt_param_count(st) != n_params || mysql_stmt_field_count(st) != n_cols) {
+		snprintf(err, errsz,
+			 "statement %s has %lu parameters and %u columns; the code expects %u "
+			 "and %u",
+			 name, mysql_stmt_param_count(st), mysql_stmt_field_count(st), n_params,
+			 n_cols);
+		*rc = DB_SCHEMA;
+	} else {
+		*rc = DB_OK;
+	}
+	return st;
+}
+
+static enum db_status prepare_all(struct db *db, char *err, size_t errsz)
+{
+	size_t n;
+	enum db_status rc = DB_OK;
+	const struct db_stmt *all = db_statements_all(&n);
+	for (size_t i = 0; i < n && rc == DB_OK; i++) {
+		const struct db_stmt *s = &all[i];
+		if (s->n_params > DB_MAX_PARAMS || s->n_cols > DB_MAX_COLUMNS) {
+			snprintf(err, errsz, "statement %s has more than %d parameters or columns",
+				 s->name, DB_MAX_PARAMS);
+			return DB_SCHEMA;
+		}
+		db->stmts[i] =
+		    prepare_one(db, s->name, s->sql, s->n_params, s->n_cols, &rc, err, errsz);
+		if (rc == DB_OK)
+			rc = check_columns(db->stmts[i], s, err, errsz);
+	}
+	for (size_t i = 0; i < STMT__COUNT && rc == DB_OK; i++) {
+		const struct db_stmt_def *def = db_statements[i];
+		if (def == NULL || def->id != (enum stmt_id)i) {
+			snprintf(err, errsz, "statement registry slot %zu is wrong", i);
+			return DB_SCHEMA;
+		}
+		db->legacy[i] = prepare_one(db, def->name, def->sql, def->params, def->columns, &rc,
+					    err, errsz);
+	}
+	return rc;
+}
+
 enum db_status db_connect(struct db *db, char *err, size_t errsz)
 {
 	const struct config *cfg = db->cfg;
 	enum db_status rc = DB_LOST;
 	unsigned int timeout = 3, rw_timeout = 10;
+	my_bool report = 1;
 	if (db->mysql != NULL)
 		return DB_OK;
 	db->mysql = mysql_init(NULL);
@@ -133,6 +270,7 @@ enum db_status db_connect(struct db *db, char *err, size_t errsz)
 	mysql_options(db->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(db->mysql, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
 	mysql_options(db->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+	mysql_options(db->mysql, MYSQL_REPORT_DATA_TRUNCATION, &report);
 	mysql_options(db->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(db->mysql, MYSQL_INIT_COMMAND,
 		      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
@@ -142,52 +280,36 @@ enum db_status db_connect(struct db *db, char *err, size_t errsz)
 			       cfg->db_socket[0] ? cfg->db_socket : NULL,
 			       CLIENT_MULTI_STATEMENTS) == NULL) {
 		snprintf(err, errsz, "cannot connect to the database: %s", mysql_error(db->mysql));
-		rc = classify(mysql_errno(db->mysql)) == DB_LOST ? DB_LOST : DB_ERROR;
 		/* Access denied or an unknown database is as good as unreachable
 		 * for a request; the start-up check reports it as an error. */
+		rc = classify(mysql_errno(db->mysql)) == DB_LOST ? DB_LOST : DB_ERROR;
 		goto out;
 	}
-	for (size_t i = 0; db->prepare && i < STMT__COUNT; i++) {
-		const struct db_stmt_def *def = db_statements[i];
-		if (def == NULL || def->id != (enum stmt_id)i) {
-			snprintf(err, errsz, "statement registry slot %zu is wrong", i);
-			rc = DB_SCHEMA;
-			goto out;
-		}
-		MYSQL_STMT *st = mysql_stmt_init(db->mysql);
-		if (st == NULL)
-			abort();
-		db->stmts[i] = st;
-		if (mysql_stmt_prepare(st, def->sql, (unsigned long)strlen(def->sql)) != 0) {
-			unsigned int e = mysql_stmt_errno(st);
-			snprintf(err, errsz, "statement %s does not prepare: %s", def->name,
-				 mysql_stmt_error(st));
-			rc = classify(e) == DB_LOST ? DB_LOST : DB_SCHEMA;
-			goto out;
-		}
-		if (mysql_stmt_param_count(st) != def->params ||
-		    mysql_stmt_field_count(st) != def->columns) {
-			snprintf(
-			    err, errsz,
-			    "statement %s has %lu parameters and %u columns; the code expects %u "
-			    "and %u",
-			    def->name, mysql_stmt_param_count(st), mysql_stmt_field_count(st),
-			    def->params, def->columns);
-			rc = DB_SCHEMA;
-			goto out;
-		}
-	}
-	rc = DB_OK;
-	if (db->connected_before)
+	rc = db->prepare ? prepare_all(db, err, errsz) : DB_OK;
+	if (rc == DB_OK && db->connected_before)
 		metrics_db_reconnect();
-	db->connected_before = 1;
+	if (rc == DB_OK)
+		db->connected_before = true;
 out:
 	if (rc != DB_OK)
 		db_disconnect(db);
 	return rc;
 }
 
-static enum db_status stmt_failed(struct db *db, MYSQL_STMT *st, const struct db_stmt_def *def)
+/* ---- running a statement ---- */
+
+/* What one fetched row needs besides the caller's struct: the lengths,
+ * NULL flags, truncation flags, and scratch for the columns that are
+ * converted after the fetch. */
+struct fetch_state {
+	MYSQL_BIND bind[DB_MAX_COLUMNS];
+	unsigned long len[DB_MAX_COLUMNS];
+	my_bool null[DB_MAX_COLUMNS], error[DB_MAX_COLUMNS];
+	long long ints[DB_MAX_COLUMNS];
+	MYSQL_TIME times[DB_MAX_COLUMNS];
+};
+
+static enum db_status stmt_failed(struct db *db, MYSQL_STMT *st, const char *name)
 {
 	unsigned int e = mysql_stmt_errno(st);
 	enum db_status rc = classify(e);
@@ -195,143 +317,254 @@ static enum db_status stmt_failed(struct db *db, MYSQL_STMT *st, const struct db
 	if (rc == DB_LOST) {
 		db_disconnect(db);
 	} else if (rc == DB_ERROR) {
-		struct log_field f[] = {LOG_S("statement", def->name), LOG_I("errno", e),
+		struct log_field f[] = {LOG_S("statement", name), LOG_I("errno", e),
 					LOG_S("error", mysql_stmt_error(st))};
 		log_fields(LOG_ERROR, "statement failed", f, 3);
 	}
 	return rc;
 }
 
-static enum db_status fetch_rows(struct db *db, MYSQL_STMT *st, const struct db_stmt_def *def,
-				 struct db_rows *rows)
+static void time_to_mysql(micros_t t, MYSQL_TIME *out)
 {
-	MYSQL_BIND rb[DB_MAX_COLUMNS];
-	unsigned long lens[DB_MAX_COLUMNS];
-	my_bool nulls[DB_MAX_COLUMNS];
-	size_t cap = 0;
-	unsigned n = def->columns;
-	memset(rb, 0, sizeof rb);
-	for (unsigned c = 0; c < n; c++) {
-		rb[c].buffer_type = MYSQL_TYPE_STRING;
-		rb[c].length = &lens[c];
-		rb[c].is_null = &nulls[c];
-	}
-	if (mysql_stmt_bind_result(st, rb) != 0 || mysql_stmt_store_result(st) != 0)
-		return stmt_failed(db, st, def);
-	rows->n_cols = n;
-	for (;;) {
-		int f = mysql_stmt_fetch(st);
-		if (f == MYSQL_NO_DATA)
+	struct tm tm;
+	long frac;
+	time_split(t, &tm, &frac);
+	memset(out, 0, sizeof *out);
+	out->year = (unsigned)tm.tm_year + 1900;
+	out->month = (unsigned)tm.tm_mon + 1;
+	out->day = (unsigned)tm.tm_mday;
+	out->hour = (unsigned)tm.tm_hour;
+	out->minute = (unsigned)tm.tm_min;
+	out->second = (unsigned)tm.tm_sec;
+	out->second_part = (unsigned long)frac;
+	out->time_type = MYSQL_TIMESTAMP_DATETIME;
+}
+
+static micros_t time_from_mysql(const MYSQL_TIME *m)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = (int)m->year - 1900;
+	tm.tm_mon = (int)m->month - 1;
+	tm.tm_mday = (int)m->day;
+	tm.tm_hour = (int)m->hour;
+	tm.tm_min = (int)m->minute;
+	tm.tm_sec = (int)m->second;
+	return (micros_t)timegm(&tm) * 1000000LL + (micros_t)m->second_part;
+}
+
+/* Binds args to st after checking them against s's declared types. */
+static enum db_status bind_params(MYSQL_STMT *st, const struct db_stmt *s,
+				  const struct db_arg *args, MYSQL_TIME *times)
+{
+	MYSQL_BIND pb[DB_MAX_PARAMS];
+	if (s->n_params == 0)
+		return DB_OK;
+	memset(pb, 0, sizeof pb);
+	for (unsigned i = 0; i < s->n_params; i++) {
+		unsigned want = s->params[i] & ~(unsigned)DB_NULLABLE;
+		const struct db_arg *a = &args[i];
+		if (a->type == 0 && (s->params[i] & DB_NULLABLE)) {
+			pb[i].buffer_type = MYSQL_TYPE_NULL;
+			continue;
+		}
+		if (a->type != want) {
+			struct log_field f[] = {LOG_S("statement", s->name),
+						LOG_I("parameter", i + 1), LOG_I("declared", want),
+						LOG_I("given", a->type)};
+			log_fields(LOG_ERROR, "statement called with an argument of another type",
+				   f, 4);
+			return DB_SCHEMA;
+		}
+		switch (want) {
+		case DB_TEXT:
+			pb[i].buffer_type = MYSQL_TYPE_STRING;
+			pb[i].buffer = (void *)a->s;
+			pb[i].buffer_length = a->len;
 			break;
-		if (f == 1) {
-			enum db_status rc = stmt_failed(db, st, def);
-			if (db->mysql != NULL)
-				mysql_stmt_free_result(st);
-			return rc;
+		case DB_INT:
+			pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			pb[i].buffer = (void *)&a->i;
+			break;
+		case DB_TIME:
+			time_to_mysql(a->i, &times[i]);
+			pb[i].buffer_type = MYSQL_TYPE_DATETIME;
+			pb[i].buffer = &times[i];
+			break;
+		default: return DB_SCHEMA;
 		}
-		if (rows->n_rows == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows->cells = xrealloc(rows->cells, cap * n * sizeof *rows->cells);
-		}
-		char **row = rows->cells + rows->n_rows * n;
-		size_t size = 0;
-		for (unsigned c = 0; c < n; c++)
-			size += nulls[c] ? 0 : lens[c] + 1;
-		/* one allocation a row: the cells follow each other in it */
-		char *next = size > 0 ? xmalloc(size) : NULL;
-		for (unsigned c = 0; c < n; c++) {
-			row[c] = NULL;
-			if (nulls[c])
-				continue;
-			row[c] = next;
-			next += lens[c] + 1;
-			MYSQL_BIND one;
-			memset(&one, 0, sizeof one);
-			one.buffer_type = MYSQL_TYPE_STRING;
-			one.buffer = row[c];
-			one.buffer_length = lens[c] + 1;
-			if (mysql_stmt_fetch_column(st, &one, c, 0) != 0)
-				abort(); /* the length came from this very row */
-			row[c][lens[c]] = '\0';
-		}
-		rows->n_rows++;
 	}
-	mysql_stmt_free_result(st);
+	return mysql_stmt_bind_param(st, pb) == 0 ? DB_OK : DB_ERROR;
+}
+
+/* Points the result binds at row (a struct of s's row type) and the
+ * scratch of f. */
+static void bind_row(const struct db_stmt *s, struct fetch_state *f, char *row)
+{
+	memset(f->bind, 0, sizeof f->bind);
+	for (unsigned c = 0; c < s->n_cols; c++) {
+		const struct db_col *col = &s->cols[c];
+		MYSQL_BIND *b = &f->bind[c];
+		b->length = &f->len[c];
+		b->is_null = &f->null[c];
+		b->error = &f->error[c];
+		switch (col->type) {
+		case DB_INT:
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &f->ints[c];
+			break;
+		case DB_TEXT:
+			b->buffer_type = MYSQL_TYPE_STRING;
+			b->buffer = row + col->offset;
+			b->buffer_length = col->size;
+			break;
+		case DB_TIME:
+		case DB_MICROS:
+			b->buffer_type = MYSQL_TYPE_DATETIME;
+			b->buffer = &f->times[c];
+			break;
+		case DB_DUP:
+			/* its length first; the value by mysql_stmt_fetch_column */
+			b->buffer_type = MYSQL_TYPE_STRING;
+			b->buffer = NULL;
+			b->buffer_length = 0;
+			break;
+		default: break;
+		}
+	}
+}
+
+/* Completes a fetched row: terminators, conversions, the DB_DUP values.
+ * DB_ERROR when a value does not fit its field. */
+static enum db_status finish_row(MYSQL_STMT *st, const struct db_stmt *s, struct fetch_state *f,
+				 char *row)
+{
+	for (unsigned c = 0; c < s->n_cols; c++) {
+		const struct db_col *col = &s->cols[c];
+		char *field = row + col->offset;
+		long long v = f->null[c] ? 0 : f->ints[c];
+		switch (col->type) {
+		case DB_INT:
+			switch (col->size) {
+			case 1: *(int8_t *)field = (int8_t)v; break;
+			case 2: *(int16_t *)field = (int16_t)v; break;
+			case 4: *(int32_t *)field = (int32_t)v; break;
+			default: *(int64_t *)field = v; break;
+			}
+			break;
+		case DB_TEXT:
+			if (f->null[c]) {
+				field[0] = '\0';
+			} else if (f->len[c] >= col->size) {
+				struct log_field lf[] = {LOG_S("statement", s->name),
+							 LOG_S("column", col->name),
+							 LOG_I("length", (long long)f->len[c])};
+				log_fields(LOG_ERROR, "a value is longer than its field", lf, 3);
+				return DB_ERROR;
+			} else {
+				field[f->len[c]] = '\0';
+			}
+			break;
+		case DB_TIME:
+			if (f->null[c])
+				field[0] = '\0';
+			else
+				time_api(time_from_mysql(&f->times[c]), field);
+			break;
+		case DB_MICROS:
+			*(micros_t *)field = f->null[c] ? 0 : time_from_mysql(&f->times[c]);
+			break;
+		case DB_DUP: {
+			char *text = NULL;
+			if (!f->null[c]) {
+				MYSQL_BIND one;
+				memset(&one, 0, sizeof one);
+				text = xmalloc(f->len[c] + 1);
+				one.buffer_type = MYSQL_TYPE_STRING;
+				one.buffer = text;
+				one.buffer_length = f->len[c] + 1;
+				if (mysql_stmt_fetch_column(st, &one, c, 0) != 0)
+					abort(); /* the length came from this very row */
+				text[f->len[c]] = '\0';
+			}
+			memcpy(field, &text, sizeof text);
+			break;
+		}
+		default: break;
+		}
+	}
 	return DB_OK;
 }
 
-/* Binds args, executes st and fetches its rows. */
-static enum db_status run_stmt(struct db *db, MYSQL_STMT *st, const struct db_stmt_def *def,
-			       const struct db_arg *args, struct db_rows *rows,
-			       unsigned long long *affected)
+/* Binds args, executes st (the prepared s) and reads up to max rows into
+ * a new array (*items, *n; NULL items discards them). */
+static enum db_status execute(struct db *db, MYSQL_STMT *st, const struct db_stmt *s,
+			      const struct db_arg *args, unsigned long long *affected, void **items,
+			      size_t *n, size_t max)
 {
-	MYSQL_BIND pb[DB_MAX_PARAMS];
-	struct db_rows discard = {0, 0, NULL};
-	enum db_status rc;
-	if (def->params > DB_MAX_PARAMS || def->columns > DB_MAX_COLUMNS)
-		abort();
-	memset(pb, 0, sizeof pb);
-	for (unsigned i = 0; i < def->params; i++) {
-		switch (args[i].type) {
-		case DB_ARG_NULL: pb[i].buffer_type = MYSQL_TYPE_NULL; break;
-		case DB_ARG_STR:
-			pb[i].buffer_type = MYSQL_TYPE_STRING;
-			pb[i].buffer = (void *)args[i].s;
-			pb[i].buffer_length = args[i].len;
-			break;
-		case DB_ARG_INT:
-			pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			pb[i].buffer = (void *)&args[i].i;
-			break;
-		}
-	}
-	if (def->params > 0 && mysql_stmt_bind_param(st, pb) != 0)
-		return stmt_failed(db, st, def);
-	if (mysql_stmt_execute(st) != 0)
-		return stmt_failed(db, st, def);
-	if (affected != NULL)
-		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
-	if (def->columns == 0)
-		return DB_OK;
-	if (rows != NULL)
-		memset(rows, 0, sizeof *rows);
-	rc = fetch_rows(db, st, def, rows != NULL ? rows : &discard);
-	db_rows_free(&discard);
-	if (rc != DB_OK && rows != NULL)
-		db_rows_free(rows);
-	return rc;
-}
-
-enum db_status db_exec(struct db *db, enum stmt_id id, const struct db_arg *args,
-		       struct db_rows *rows, unsigned long long *affected)
-{
-	if (db->mysql == NULL)
-		return DB_LOST;
-	return run_stmt(db, db->stmts[id], db_statements[id], args, rows, affected);
-}
-
-enum db_status db_exec_once(struct db *db, const struct db_stmt_def *def, const struct db_arg *args,
-			    struct db_rows *rows)
-{
-	enum db_status rc;
-	if (db->mysql == NULL)
-		return DB_LOST;
-	MYSQL_STMT *st = mysql_stmt_init(db->mysql);
-	if (st == NULL)
-		abort();
-	if (mysql_stmt_prepare(st, def->sql, (unsigned long)strlen(def->sql)) != 0 ||
-	    mysql_stmt_param_count(st) != def->params ||
-	    mysql_stmt_field_count(st) != def->columns) {
-		rc = stmt_failed(db, st, def);
-		if (rc == DB_OK)
-			rc = DB_SCHEMA;
+	MYSQL_TIME ptimes[DB_MAX_PARAMS];
+	struct fetch_state *f = NULL;
+	size_t cap = 0, count = 0;
+	char *out = NULL;
+	enum db_status rc = bind_params(st, s, args, ptimes);
+	if (rc == DB_ERROR)
+		rc = stmt_failed(db, st, s->name);
+	if (rc != DB_OK)
+		goto out;
+	if (mysql_stmt_execute(st) != 0) {
+		rc = stmt_failed(db, st, s->name);
 		goto out;
 	}
-	rc = run_stmt(db, st, def, args, rows, NULL);
+	if (affected != NULL)
+		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
+	if (s->n_cols == 0)
+		goto out;
+	f = xmalloc(sizeof *f);
+	for (;;) {
+		if (count == cap) {
+			cap = cap ? cap * 2 : (max == 1 ? 1 : 8);
+			out = xrealloc(out, cap * s->row_size);
+		}
+		char *row = out + count * s->row_size;
+		memset(row, 0, s->row_size);
+		bind_row(s, f, row);
+		int got = mysql_stmt_bind_result(st, f->bind) != 0 ? 1 : mysql_stmt_fetch(st);
+		if (got == MYSQL_NO_DATA)
+			break;
+		if (got == 1) {
+			rc = stmt_failed(db, st, s->name);
+			break;
+		}
+		/* MYSQL_DATA_TRUNCATED: a DB_DUP column (read now) or a value
+		 * too long for its field (an error) */
+		rc = finish_row(st, s, f, row);
+		if (rc != DB_OK || ++count == max)
+			break;
+	}
+	/* discards the rows not read (db_one's) */
+	if (db->mysql != NULL)
+		mysql_stmt_free_result(st);
 out:
-	mysql_stmt_close(st);
+	free(f);
+	if (items != NULL && rc == DB_OK && count > 0) {
+		*items = out;
+		*n = count;
+	} else {
+		free(out);
+	}
 	return rc;
 }
+
+/* Runs s on its statement prepared at connect. */
+static enum db_status run(struct db *db, const struct db_stmt *s, const struct db_arg *args,
+			  unsigned long long *affected, void **items, size_t *n, size_t max)
+{
+	size_t all;
+	const struct db_stmt *base = db_statements_all(&all);
+	return execute(db, db->stmts[s - base], s, args, affected, items, n, max);
+}
+
+/* ---- transactions ---- */
 
 static enum db_status plain_query(struct db *db, const char *sql)
 {
@@ -348,142 +581,299 @@ static enum db_status plain_query(struct db *db, const char *sql)
 	return rc;
 }
 
+void txn_open(struct txn *t, struct db *db, enum txn_mode mode)
+{
+	/* one transaction at a time on a connection: a second would be a
+	 * nested one in disguise */
+	if (db->txn != NULL && db->txn != t)
+		abort();
+	memset(t, 0, sizeof *t);
+	t->db = db;
+	t->mode = mode;
+	t->failure = DB_OK;
+	db->txn = t;
+}
+
+struct db *txn_db(const struct txn *t)
+{
+	return t->db;
+}
+
+enum db_status txn_failure(const struct txn *t)
+{
+	return t->failure;
+}
+
+void txn_after_commit(struct txn *t, void (*fn)(void *), void *arg)
+{
+	for (size_t i = 0; i < t->n_hooks; i++)
+		if (t->hooks[i].fn == fn && t->hooks[i].arg == arg)
+			return;
+	if (t->n_hooks == TXN_HOOKS)
+		abort(); /* a new kind of hook: make room for it */
+	t->hooks[t->n_hooks].fn = fn;
+	t->hooks[t->n_hooks].arg = arg;
+	t->n_hooks++;
+}
+
+/* Marks t failed with rc (the first failure stands) and returns DB_FAILED. */
+static enum db_status txn_fail(struct txn *t, enum db_status rc)
+{
+	if (t->failure == DB_OK)
+		t->failure = rc;
+	return DB_FAILED;
+}
+
+/* Makes t ready for a statement: connected, and in a write transaction
+ * started. DB_OK or DB_FAILED. */
+static enum db_status txn_ready(struct txn *t)
+{
+	char err[512];
+	enum db_status rc;
+	if (t->failure != DB_OK)
+		return DB_FAILED;
+	if (t->db->mysql == NULL) {
+		rc = db_connect(t->db, err, sizeof err);
+		if (rc != DB_OK) {
+			log_msg(LOG_WARN, "%s", err);
+			/* unreachable, or not what this build expects: either way
+			 * the request cannot be served now */
+			return txn_fail(t, DB_LOST);
+		}
+	}
+	if (t->mode == TXN_WRITE && !t->started) {
+		rc = plain_query(t->db, "START TRANSACTION");
+		if (rc != DB_OK)
+			return txn_fail(t, rc);
+		t->started = true;
+	}
+	return DB_OK;
+}
+
+/* The outcome of one statement in t: a failure of the database ends the
+ * attempt; a duplicate key does not. */
+static enum db_status txn_status(struct txn *t, enum db_status rc)
+{
+	if (rc == DB_OK || rc == DB_DUPLICATE)
+		return rc;
+	return txn_fail(t, rc);
+}
+
+enum db_status db_exec(struct txn *t, const struct db_stmt *s, const struct db_arg *args,
+		       unsigned long long *affected)
+{
+	enum db_status rc = txn_ready(t);
+	if (rc != DB_OK)
+		return rc;
+	return txn_status(t, run(t->db, s, args, affected, NULL, NULL, 0));
+}
+
+enum db_status db_try_exec(struct txn *t, const struct db_stmt *s, const struct db_arg *args,
+			   unsigned long long *affected)
+{
+	enum db_status rc = txn_ready(t);
+	if (rc != DB_OK)
+		return rc;
+	rc = run(t->db, s, args, affected, NULL, NULL, 0);
+	/* a lock wait timeout undoes the statement, not the transaction
+	 * (innodb_rollback_on_timeout is off) */
+	if (rc == DB_RETRY && t->db->last_errno == ER_LOCK_WAIT_TIMEOUT)
+		return DB_BUSY;
+	return txn_status(t, rc);
+}
+
+enum db_status db_one(struct txn *t, const struct db_stmt *s, const struct db_arg *args, void *row)
+{
+	void *items = NULL;
+	size_t n = 0;
+	enum db_status rc = txn_ready(t);
+	memset(row, 0, s->row_size);
+	if (rc != DB_OK)
+		return rc;
+	rc = txn_status(t, run(t->db, s, args, NULL, &items, &n, 1));
+	if (rc == DB_OK && n == 0)
+		rc = DB_EMPTY;
+	if (n > 0)
+		memcpy(row, items, s->row_size);
+	free(items);
+	return rc;
+}
+
+enum db_status db_all(struct txn *t, const struct db_stmt *s, const struct db_arg *args,
+		      void **items, size_t *n)
+{
+	enum db_status rc = txn_ready(t);
+	*items = NULL;
+	*n = 0;
+	if (rc != DB_OK)
+		return rc;
+	return txn_status(t, run(t->db, s, args, NULL, items, n, SIZE_MAX));
+}
+
 static void backoff(int attempt)
 {
-	/* 10, 20, 40 ms and a little jitter, so two retrying peers part ways. */
+	/* 10, 20, 40 ms and a little jitter, so two retrying peers part ways */
 	struct timespec ts = {0, (long)((10L << attempt) + rand() % 5) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
-/* The problem a failed transaction answers with. */
-static int failure_problem(enum db_status rc, struct problem *p)
+/* Ready for another attempt, or for nothing more. */
+static void txn_reset(struct txn *t)
 {
-	switch (rc) {
-	case DB_RETRY:
-		p->retry_after = 1;
-		return problem_set(p, PROBLEM_UNAVAILABLE, "the database is busy; try again");
-	case DB_LOST:
-		p->retry_after = 5;
-		return problem_set(p, PROBLEM_UNAVAILABLE,
-				   "the database is unavailable; try again shortly");
-	default: /* DB_DUPLICATE included: a domain function should have mapped it */
-		return problem_set(p, PROBLEM_INTERNAL, "the request could not be completed");
-	}
+	t->started = false;
+	t->failure = DB_OK;
+	t->n_hooks = 0;
 }
 
-/* Gives a transaction up: counted, and answered with its problem. */
-static int give_up(enum db_status rc, struct problem *p)
+static void txn_close(struct txn *t)
+{
+	txn_reset(t);
+	if (t->db->txn == t)
+		t->db->txn = NULL;
+}
+
+static enum txn_outcome give_up(struct txn *t, struct problem *p, enum problem_kind kind,
+				int retry_after, const char *detail)
 {
 	metrics_db_error();
-	return failure_problem(rc, p);
-}
-
-/* Work inside a transaction that is already open (db_transaction's): it
- * joins it. A refusal undoes only what this work wrote (a savepoint); any
- * other failure ends the whole transaction, which is retried or given up
- * by whoever opened it (db_failure tells it why). */
-static int run_nested(struct db *db, db_work work, void *arg, struct problem *p, bool txn)
-{
-	char savepoint[32], undo[48];
-	enum db_status rc = DB_OK;
-	snprintf(savepoint, sizeof savepoint, "SAVEPOINT tt_%d", db->depth);
-	snprintf(undo, sizeof undo, "ROLLBACK TO SAVEPOINT tt_%d", db->depth);
-	if (txn)
-		rc = plain_query(db, savepoint);
-	if (rc == DB_OK) {
-		problem_clear(p);
-		db->depth++;
-		rc = work(db, arg, p);
-		db->depth--;
-		if (rc == DB_OK)
-			return 0;
-		if (rc == DB_REFUSED && (!txn || (rc = plain_query(db, undo)) == DB_OK))
-			return -1;
-	}
-	if (db->failure == DB_OK)
-		db->failure = rc;
 	problem_clear(p);
-	return failure_problem(rc, p); /* the outer transaction decides what happens */
+	p->retry_after = retry_after;
+	problem_set(p, kind, "%s", detail);
+	txn_close(t);
+	return TXN_ROLLED_BACK;
 }
 
-/* Runs work, in a transaction when txn; see db_run and db_read. */
-static int run_work(struct db *db, db_work work, void *arg, struct problem *p, bool txn)
+enum txn_outcome txn_end(struct txn *t, bool ok, struct problem *p)
 {
-	int deadlocks = 0, reconnects = 0;
-	char err[512];
-	if (db->depth > 0)
-		return run_nested(db, work, arg, p, txn);
-	for (;;) {
-		enum db_status rc;
-		if (db->mysql == NULL) {
-			rc = db_connect(db, err, sizeof err);
-			if (rc != DB_OK) {
-				log_msg(LOG_WARN, "%s", err);
-				return give_up(DB_LOST, p);
-			}
+	struct db *db = t->db;
+	enum db_status rc = t->failure;
+	if (rc == DB_OK && ok && t->started) {
+		rc = plain_query(db, "COMMIT");
+		/* the commit may or may not have happened: never run it twice */
+		if (rc == DB_LOST)
+			return give_up(t, p, PROBLEM_UNAVAILABLE, 5,
+				       "the database connection was lost");
+		/* Galera's certification fails at COMMIT as a deadlock: retried */
+	}
+	if (rc == DB_OK && ok) {
+		size_t n = t->n_hooks;
+		txn_close(t);
+		for (size_t i = 0; i < n; i++)
+			t->hooks[i].fn(t->hooks[i].arg);
+		return TXN_COMMITTED;
+	}
+	if (t->started && db->mysql != NULL)
+		plain_query(db, "ROLLBACK");
+	t->started = false;
+	switch (rc) {
+	case DB_OK: /* the work refused: its problem stands */ txn_close(t); return TXN_ROLLED_BACK;
+	case DB_RETRY:
+		if (t->deadlocks++ < DB_DEADLOCK_RETRIES) {
+			log_msg(LOG_WARN, "transaction aborted by %s (%u); retry %d of %d",
+				db->last_errno == ER_LOCK_DEADLOCK ? "a deadlock"
+								   : "a lock wait timeout",
+				db->last_errno, t->deadlocks, DB_DEADLOCK_RETRIES);
+			metrics_db_retry();
+			backoff(t->deadlocks);
+			txn_reset(t);
+			return TXN_AGAIN;
 		}
-		db->failure = DB_OK;
-		if (!txn) {
-			problem_clear(p);
-			rc = work(db, arg, p);
-			if (rc == DB_OK)
-				return 0;
-		} else if ((rc = plain_query(db, "START TRANSACTION")) == DB_OK) {
-			problem_clear(p);
-			db->depth = 1;
-			rc = work(db, arg, p);
-			db->depth = 0;
-			if (rc == DB_OK) {
-				rc = plain_query(db, "COMMIT");
-				if (rc == DB_OK)
-					return 0;
-				if (rc == DB_LOST) {
-					/* The commit may or may not have happened: do not
-					 * run the work a second time. */
-					metrics_db_error();
-					p->retry_after = 5;
-					return problem_set(p, PROBLEM_UNAVAILABLE,
-							   "the database connection was lost");
-				}
-			} else if (db->mysql != NULL) {
-				plain_query(db, "ROLLBACK");
-			}
+		return give_up(t, p, PROBLEM_UNAVAILABLE, 1, "the database is busy; try again");
+	case DB_LOST:
+		if (t->reconnects++ < 1) {
+			txn_reset(t);
+			return TXN_AGAIN;
 		}
-		switch (rc) {
-		case DB_REFUSED: return -1;
-		case DB_RETRY:
-			if (deadlocks++ < DB_DEADLOCK_RETRIES) {
-				log_msg(LOG_WARN, "transaction aborted by %s (%u); retry %d of %d",
-					db->last_errno == ER_LOCK_DEADLOCK ? "a deadlock"
-									   : "a lock wait timeout",
-					db->last_errno, deadlocks, DB_DEADLOCK_RETRIES);
-				metrics_db_retry();
-				backoff(deadlocks);
-				continue;
-			}
-			return give_up(rc, p);
-		case DB_LOST:
-			if (reconnects++ < 1)
-				continue;
-			return give_up(rc, p);
-		default: return give_up(rc, p);
-		}
+		return give_up(t, p, PROBLEM_UNAVAILABLE, 5,
+			       "the database is unavailable; try again shortly");
+	default: return give_up(t, p, PROBLEM_INTERNAL, 0, "the request could not be completed");
 	}
 }
 
-enum db_status db_failure(const struct db *db)
+int txn_commit_now(struct txn *t, struct problem *p)
 {
-	return db->failure;
+	enum db_status rc = t->failure;
+	if (rc == DB_OK && t->started)
+		rc = plain_query(t->db, "COMMIT");
+	if (rc != DB_OK) {
+		metrics_db_error();
+		problem_clear(p);
+		p->retry_after = 5;
+		txn_fail(t, rc);
+		return problem_set(p, PROBLEM_UNAVAILABLE, "the database is unavailable");
+	}
+	t->started = false;
+	for (size_t i = 0; i < t->n_hooks; i++)
+		t->hooks[i].fn(t->hooks[i].arg);
+	t->n_hooks = 0;
+	return 0;
 }
 
-int db_run(struct db *db, db_work work, void *arg, struct problem *p)
+/* ---- pages ---- */
+
+enum db_status db_page_read(struct txn *t, const struct db_page *pg, const struct db_arg *keys,
+			    const char *cursor, long limit, struct db_page_result *out)
 {
-	return run_work(db, work, arg, p, true);
+	struct db_arg args[DB_MAX_PARAMS];
+	struct db_count count;
+	enum db_status rc;
+	memset(out, 0, sizeof *out);
+	if (pg->n_keys + 2 > DB_MAX_PARAMS)
+		abort();
+	memcpy(args, keys, pg->n_keys * sizeof *args);
+	/* the first page starts before every id: "" sorts first, "~" after
+	 * every hexadecimal digit */
+	args[pg->n_keys] = db_text(cursor[0] ? cursor : pg->descending ? "~" : "");
+	args[pg->n_keys + 1] = db_int(limit);
+	rc = db_all(t, pg->list, args, &out->items, &out->n);
+	if (rc != DB_OK)
+		return rc;
+	args[pg->n_keys] = db_int(DB_COUNT_CAP + 1);
+	rc = db_one(t, pg->count, args, &count);
+	if (rc == DB_EMPTY)
+		count.n = 0;
+	else if (rc != DB_OK) {
+		db_page_free(pg, out);
+		return rc;
+	}
+	out->total_capped = count.n > DB_COUNT_CAP;
+	out->total = out->total_capped ? DB_COUNT_CAP : (long)count.n;
+	if (out->n > 0)
+		out->last_id = (const char *)out->items + (out->n - 1) * pg->list->row_size +
+			       pg->cursor_offset;
+	return DB_OK;
 }
 
-int db_read(struct db *db, db_work work, void *arg, struct problem *p)
+void db_page_free(const struct db_page *pg, struct db_page_result *r)
 {
-	return run_work(db, work, arg, p, false);
+	for (size_t i = 0; pg->item_free != NULL && i < r->n; i++)
+		pg->item_free((char *)r->items + i * pg->list->row_size);
+	free(r->items);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- outside transactions ---- */
+
+enum db_status db_exec_once(struct db *db, const struct db_stmt *s, const struct db_arg *args,
+			    void **items, size_t *n)
+{
+	enum db_status rc;
+	char err[512];
+	if (items != NULL) {
+		*items = NULL;
+		*n = 0;
+	}
+	if (db->mysql == NULL)
+		return DB_LOST;
+	MYSQL_STMT *st =
+	    prepare_one(db, s->name, s->sql, s->n_params, s->n_cols, &rc, err, sizeof err);
+	if (rc != DB_OK)
+		log_msg(LOG_ERROR, "%s", err);
+	else
+		rc = execute(db, st, s, args, NULL, items, n, SIZE_MAX);
+	if (db->mysql != NULL)
+		mysql_stmt_close(st);
+	return rc;
 }
 
 enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, size_t errsz)
@@ -513,53 +903,238 @@ enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, 
 	}
 }
 
-static enum db_status page_run(struct db *db, void *arg, struct problem *p)
+DB_STATEMENT(schema_version_get,
+	     "SELECT CAST(COALESCE(MAX(version), 0) AS SIGNED) AS n FROM schema_version",
+	     DB_NO_PARAMS, DB_ROW_COUNT);
+
+enum db_status db_schema_version(struct txn *t, long *version)
 {
-	struct db_page *pg = arg;
+	struct db_count row;
+	enum db_status rc = db_one(t, &schema_version_get, NULL, &row);
+	*version = rc == DB_OK ? (long)row.n : 0;
+	return rc == DB_EMPTY ? DB_OK : rc;
+}
+
+/* ---- legacy: the positional API, until every module has moved ---- */
+
+const char *db_cell(const struct db_rows *rows, size_t row, size_t col)
+{
+	if (rows == NULL || row >= rows->n_rows || col >= rows->n_cols)
+		return NULL;
+	return rows->cells[row * rows->n_cols + col];
+}
+
+void db_cell_copy(const struct db_rows *rows, size_t row, size_t col, char *buf, size_t bufsz)
+{
+	const char *cell = db_cell(rows, row, col);
+	snprintf(buf, bufsz, "%s", cell ? cell : "");
+}
+
+void db_rows_free(struct db_rows *rows)
+{
+	if (rows == NULL)
+		return;
+	for (size_t r = 0; r < rows->n_rows; r++) {
+		for (size_t c = 0; c < rows->n_cols; c++) {
+			if (rows->cells[r * rows->n_cols + c] != NULL) {
+				free(rows->cells[r * rows->n_cols + c]);
+				break;
+			}
+		}
+	}
+	free(rows->cells);
+	memset(rows, 0, sizeof *rows);
+}
+
+void *db_rows_items(struct db_rows *rows, size_t size, db_row_reader read, size_t *n)
+{
+	char *items = xcalloc(rows->n_rows, size);
+	for (size_t i = 0; i < rows->n_rows; i++)
+		read(rows, i, items + i * size);
+	*n = rows->n_rows;
+	db_rows_free(rows);
+	return items;
+}
+
+static enum db_status legacy_fetch(struct db *db, MYSQL_STMT *st, const struct db_stmt_def *def,
+				   struct db_rows *rows)
+{
+	MYSQL_BIND rb[DB_MAX_COLUMNS];
+	unsigned long lens[DB_MAX_COLUMNS];
+	my_bool nulls[DB_MAX_COLUMNS];
+	size_t cap = 0;
+	unsigned n = def->columns;
+	memset(rb, 0, sizeof rb);
+	for (unsigned c = 0; c < n; c++) {
+		rb[c].buffer_type = MYSQL_TYPE_STRING;
+		rb[c].length = &lens[c];
+		rb[c].is_null = &nulls[c];
+	}
+	if (mysql_stmt_bind_result(st, rb) != 0 || mysql_stmt_store_result(st) != 0)
+		return stmt_failed(db, st, def->name);
+	rows->n_cols = n;
+	for (;;) {
+		int f = mysql_stmt_fetch(st);
+		if (f == MYSQL_NO_DATA)
+			break;
+		if (f == 1) {
+			enum db_status rc = stmt_failed(db, st, def->name);
+			if (db->mysql != NULL)
+				mysql_stmt_free_result(st);
+			return rc;
+		}
+		if (rows->n_rows == cap) {
+			cap = cap ? cap * 2 : 16;
+			rows->cells = xrealloc(rows->cells, cap * n * sizeof *rows->cells);
+		}
+		char **row = rows->cells + rows->n_rows * n;
+		size_t size = 0;
+		for (unsigned c = 0; c < n; c++)
+			size += nulls[c] ? 0 : lens[c] + 1;
+		char *next = size > 0 ? xmalloc(size) : NULL;
+		for (unsigned c = 0; c < n; c++) {
+			row[c] = NULL;
+			if (nulls[c])
+				continue;
+			row[c] = next;
+			next += lens[c] + 1;
+			MYSQL_BIND one;
+			memset(&one, 0, sizeof one);
+			one.buffer_type = MYSQL_TYPE_STRING;
+			one.buffer = row[c];
+			one.buffer_length = lens[c] + 1;
+			if (mysql_stmt_fetch_column(st, &one, c, 0) != 0)
+				abort();
+			row[c][lens[c]] = '\0';
+		}
+		rows->n_rows++;
+	}
+	mysql_stmt_free_result(st);
+	return DB_OK;
+}
+
+enum db_status legacy_exec(struct db *db, enum stmt_id id, const struct db_arg *args,
+			   struct db_rows *rows, unsigned long long *affected)
+{
+	MYSQL_BIND pb[DB_MAX_PARAMS];
+	struct db_rows discard = {0, 0, NULL};
+	const struct db_stmt_def *def = db_statements[id];
+	enum db_status rc;
+	if (db->mysql == NULL)
+		return DB_LOST;
+	MYSQL_STMT *st = db->legacy[id];
+	memset(pb, 0, sizeof pb);
+	for (unsigned i = 0; i < def->params; i++) {
+		switch (args[i].type) {
+		case DB_TEXT:
+			pb[i].buffer_type = MYSQL_TYPE_STRING;
+			pb[i].buffer = (void *)args[i].s;
+			pb[i].buffer_length = args[i].len;
+			break;
+		case DB_INT:
+			pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			pb[i].buffer = (void *)&args[i].i;
+			break;
+		default: pb[i].buffer_type = MYSQL_TYPE_NULL; break;
+		}
+	}
+	if (def->params > 0 && mysql_stmt_bind_param(st, pb) != 0)
+		return stmt_failed(db, st, def->name);
+	if (mysql_stmt_execute(st) != 0)
+		return stmt_failed(db, st, def->name);
+	if (affected != NULL)
+		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
+	if (def->columns == 0)
+		return DB_OK;
+	if (rows != NULL)
+		memset(rows, 0, sizeof *rows);
+	rc = legacy_fetch(db, st, def, rows != NULL ? rows : &discard);
+	db_rows_free(&discard);
+	if (rc != DB_OK && rows != NULL)
+		db_rows_free(rows);
+	return rc;
+}
+
+struct txn *db_current_txn(struct db *db)
+{
+	return db->txn;
+}
+
+enum db_status db_failure(const struct db *db)
+{
+	return db->txn != NULL ? db->txn->failure : DB_OK;
+}
+
+/* Runs work in t: DB_OK → 0; a refusal → -1 with the work's p; a failure
+ * of the database marks t failed → -1 with p saying so. */
+static int legacy_join(struct txn *t, db_work work, void *arg, struct problem *p)
+{
+	enum db_status rc = txn_ready(t);
+	if (rc == DB_OK) {
+		problem_clear(p);
+		rc = work(t->db, arg, p);
+		if (rc == DB_OK)
+			return 0;
+		if (rc == DB_REFUSED)
+			return -1;
+		if (rc == DB_DUPLICATE)
+			rc = DB_ERROR; /* a work function should have mapped it */
+		txn_fail(t, rc);
+	}
+	problem_clear(p);
+	p->retry_after = 1;
+	return problem_set(p, PROBLEM_UNAVAILABLE, "the database failed");
+}
+
+static int legacy_run(struct db *db, db_work work, void *arg, struct problem *p, enum txn_mode mode)
+{
+	struct txn t;
+	int rc;
+	if (db->txn != NULL)
+		return legacy_join(db->txn, work, arg, p);
+	txn_open(&t, db, mode);
+	do
+		rc = legacy_join(&t, work, arg, p);
+	while (txn_end(&t, rc == 0, p) == TXN_AGAIN);
+	return rc;
+}
+
+int db_run(struct db *db, db_work work, void *arg, struct problem *p)
+{
+	return legacy_run(db, work, arg, p, TXN_WRITE);
+}
+
+int db_read(struct db *db, db_work work, void *arg, struct problem *p)
+{
+	return legacy_run(db, work, arg, p, TXN_READ);
+}
+
+static enum db_status legacy_page_run(struct db *db, void *arg, struct problem *p)
+{
+	struct legacy_page *pg = arg;
 	struct db_rows count = {0, 0, NULL};
 	struct db_arg a[] = {db_str(pg->tenant_id), db_str(pg->cursor), db_str(pg->cursor),
 			     db_int(pg->limit)};
 	struct db_arg t[] = {db_str(pg->tenant_id)};
+	(void)p;
 	db_rows_free(&pg->rows);
-	enum db_status rc = db_exec(db, pg->list, a, &pg->rows, NULL);
+	enum db_status rc = legacy_exec(db, pg->list, a, &pg->rows, NULL);
 	if (rc == DB_OK)
-		rc = db_exec(db, pg->count, t, &count, NULL);
+		rc = legacy_exec(db, pg->count, t, &count, NULL);
 	if (rc == DB_OK)
 		pg->total = atol(db_cell(&count, 0, 0));
 	db_rows_free(&count);
 	return rc;
 }
 
-int db_page_read(struct db *db, struct db_page *pg, struct problem *p)
+int legacy_page_read(struct db *db, struct legacy_page *pg, struct problem *p)
 {
 	memset(&pg->rows, 0, sizeof pg->rows);
 	pg->total = 0;
-	if (db_read(db, page_run, pg, p) == 0)
+	if (db_read(db, legacy_page_run, pg, p) == 0)
 		return 0;
 	db_rows_free(&pg->rows);
 	return -1;
-}
-
-const struct db_stmt_def stmt_schema_version = {
-    STMT_schema_version, "schema_version", "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-    0, 1};
-
-static enum db_status schema_version_read(struct db *db, void *arg, struct problem *p)
-{
-	long *version = arg;
-	struct db_rows rows;
-	enum db_status rc = db_exec(db, STMT_schema_version, NULL, &rows, NULL);
-	if (rc != DB_OK)
-		return rc;
-	*version = atol(db_cell(&rows, 0, 0) ? db_cell(&rows, 0, 0) : "0");
-	db_rows_free(&rows);
-	return DB_OK;
-}
-
-int db_schema_version(struct db *db, long *version, struct problem *p)
-{
-	*version = 0;
-	return db_read(db, schema_version_read, version, p);
 }
 
 enum db_status db_refuse(struct problem *p, enum problem_kind kind, const char *code,

@@ -5,7 +5,6 @@
 #define TWOTIER_STATEMENTS_H
 
 #define DB_STATEMENTS(X)                                                                           \
-	X(schema_version)                                                                          \
 	X(regions_list)                                                                            \
 	X(tenant_insert)                                                                           \
 	X(user_insert)                                                                             \
@@ -18,10 +17,6 @@
 	X(user_auth_by_external)                                                                   \
 	X(api_token_by_hash)                                                                       \
 	X(api_token_touch)                                                                         \
-	X(idem_get)                                                                                \
-	X(idem_insert)                                                                             \
-	X(idem_delete)                                                                             \
-	X(idem_store)                                                                              \
 	X(signin_locked)                                                                           \
 	X(signin_user)                                                                             \
 	X(signin_failure)                                                                          \

@@ -101,7 +101,7 @@ static enum db_status publish_run(struct db *db, void *arg, struct problem *p)
 			     db_str(w->in->effective_date),
 			     db_str(w->a->id),
 			     db_str(at)};
-	enum db_status rc = db_exec(db, STMT_template_insert, a, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_template_insert, a, NULL, NULL);
 	if (rc == DB_DUPLICATE)
 		return db_refuse(p, PROBLEM_CONFLICT, "template_version_exists",
 				 "version %s of %s is published already", w->in->version,
@@ -112,7 +112,7 @@ static enum db_status publish_run(struct db *db, void *arg, struct problem *p)
 			       at)) != DB_OK)
 		return rc;
 	struct db_arg g[] = {db_str(id)};
-	rc = db_exec(db, STMT_template_get, g, &rows, NULL);
+	rc = legacy_exec(db, STMT_template_get, g, &rows, NULL);
 	if (rc == DB_OK)
 		template_read(&rows, 0, w->out);
 	db_rows_free(&rows);
@@ -137,7 +137,7 @@ static enum db_status current_read(struct db *db, void *arg, struct problem *p)
 	struct current_work *w = arg;
 	struct db_arg a[] = {db_str(w->type)};
 	db_rows_free(&w->rows);
-	return db_exec(db, w->type ? STMT_template_current_of : STMT_templates_current,
+	return legacy_exec(db, w->type ? STMT_template_current_of : STMT_templates_current,
 		       w->type ? a : NULL, &w->rows, NULL);
 }
 
@@ -180,7 +180,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	char at[TIME_STR];
 	struct db_arg tenant[] = {db_str(w->a->tenant_id)};
 	/* the enrolment, locked: the order of locks of every change of it */
-	enum db_status rc = db_exec(db, STMT_enrollment_status_of, tenant, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_enrollment_status_of, tenant, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	const char *status = rows.n_rows > 0 ? db_cell(&rows, 0, 0) : NULL;
@@ -195,10 +195,10 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	db_rows_free(&rows);
 	if (w->template_id != NULL) {
 		struct db_arg g[] = {db_str(w->template_id)};
-		rc = db_exec(db, STMT_template_get, g, &rows, NULL);
+		rc = legacy_exec(db, STMT_template_get, g, &rows, NULL);
 	} else {
 		struct db_arg g[] = {db_str(w->type)};
-		rc = db_exec(db, STMT_template_current_of, g, &rows, NULL);
+		rc = legacy_exec(db, STMT_template_current_of, g, &rows, NULL);
 	}
 	if (rc != DB_OK)
 		goto out;
@@ -242,7 +242,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 			       db_str(w->a->client_addr),
 			       db_str(w->a->request_id),
 			       db_str(at)};
-	rc = db_exec(db, STMT_acceptance_insert, ins, NULL, NULL);
+	rc = legacy_exec(db, STMT_acceptance_insert, ins, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		rc = db_refuse(p, PROBLEM_CONFLICT, "already_signed",
 			       "this work account has signed version %s of %s already", t.version,
@@ -287,12 +287,12 @@ static void acceptance_read(const struct db_rows *rows, size_t i, void *item)
 int agreement_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct agreement_acceptance **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {
+	struct legacy_page pg = {
 	    STMT_acceptance_list, STMT_acceptance_count, tenant_id, after, limit, {0, 0, NULL}, 0};
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, acceptance_read, n);
 	*total = pg.total;
@@ -310,7 +310,7 @@ enum db_status agreement_require_signed(struct db *db, const char *reseller_tena
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(reseller_tenant_id)};
-	enum db_status rc = db_exec(db, STMT_agreement_signed, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_agreement_signed, a, &rows, NULL);
 	if (rc == DB_OK && strcmp(db_cell(&rows, 0, 0), "0") == 0)
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "reseller_agreement_not_signed",
 			       "the reseller has not signed the current version of the partner "

@@ -81,12 +81,12 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			     db_str(w->a->id),	 db_str(w->name),
 			     db_str(w->hash),	 db_str(csv),
 			     db_str(w->expires), db_str(at)};
-	enum db_status rc = db_exec(db, STMT_api_token_insert, a, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_api_token_insert, a, NULL, NULL);
 	if (rc == DB_OK)
 		rc = audit_record(db, w->a, "api_token.create", "api_token", w->out->id, at);
 	if (rc == DB_OK) {
 		struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->out->id)};
-		rc = db_exec(db, STMT_api_token_get, g, &rows, NULL);
+		rc = legacy_exec(db, STMT_api_token_get, g, &rows, NULL);
 		if (rc == DB_OK && rows.n_rows == 1)
 			view_from_row(&rows, 0, w->out);
 	}
@@ -111,11 +111,11 @@ int api_token_create(struct db *db, const struct actor *a, const char *name, uns
 int api_token_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct api_token_view **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {
+	struct legacy_page pg = {
 	    STMT_api_token_list, STMT_api_token_count, tenant_id, after, limit, {0, 0, NULL}, 0};
 	*items = NULL;
 	*n = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, view_from_row, n);
 	*total = pg.total;
@@ -134,7 +134,7 @@ static enum db_status revoke_run(struct db *db, void *arg, struct problem *p)
 	unsigned long long affected = 0;
 	char at[TIME_STR];
 	struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->id)};
-	enum db_status rc = db_exec(db, STMT_api_token_get, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_api_token_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0) {
 		problem_set(p, PROBLEM_NOT_FOUND, "no API token %s in this tenant", w->id);
 		rc = DB_REFUSED;
@@ -144,7 +144,7 @@ static enum db_status revoke_run(struct db *db, void *arg, struct problem *p)
 		return rc;
 	time_now(at, NULL);
 	struct db_arg r[] = {db_str(at), db_str(w->id)};
-	rc = db_exec(db, STMT_api_token_revoke, r, NULL, &affected);
+	rc = legacy_exec(db, STMT_api_token_revoke, r, NULL, &affected);
 	if (rc == DB_OK && affected > 0)
 		rc = audit_record(db, w->a, "api_token.revoke", "api_token", w->id, at);
 	return rc;

@@ -37,7 +37,7 @@ static enum db_status audit_insert(struct db *db, const struct audit_entry *e,
 	    db_str(via),
 	    db_str(via ? delegated->tenant_id : NULL),
 	};
-	return db_exec(db, STMT_audit_insert, args, NULL, NULL);
+	return legacy_exec(db, STMT_audit_insert, args, NULL, NULL);
 }
 
 enum db_status audit_write(struct db *db, const struct audit_entry *e)
@@ -102,7 +102,7 @@ enum db_status audit_record_three(struct db *db, const struct actor *a, const ch
 		r[8] = db_str(a->client_addr ? a->client_addr : "");
 		r[9] = db_str(at);
 	}
-	return db_exec(db, STMT_audit_insert_three, args, NULL, NULL);
+	return legacy_exec(db, STMT_audit_insert_three, args, NULL, NULL);
 }
 
 const struct db_stmt_def stmt_audit_list = {
@@ -135,11 +135,11 @@ static void event_from_row(const struct db_rows *rows, size_t i, void *item)
 int audit_list(struct db *db, const char *tenant_id, const char *before, long limit,
 	       struct audit_event **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {STMT_audit_list, STMT_audit_count, tenant_id, before,
+	struct legacy_page pg = {STMT_audit_list, STMT_audit_count, tenant_id, before,
 			     limit,	      {0, 0, NULL},	0};
 	*items = NULL;
 	*n = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, event_from_row, n);
 	*total = pg.total;

@@ -258,7 +258,7 @@ static enum db_status invitation_read_one(struct db *db, const char *id,
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg g[] = {db_str(id)};
-	enum db_status rc = db_exec(db, STMT_customer_invitation_get, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_invitation_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows > 0)
 		invitation_read(&rows, 0, out);
 	db_rows_free(&rows);
@@ -280,7 +280,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	char link[512], provider[UUID_STR];
 	struct db_arg r[] = {db_str(w->in->relationship_id), db_str(a->tenant_id),
 			     db_str(a->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_customer_pair_lock, r, &pair, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_pair_lock, r, &pair, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (pair.n_rows == 0) {
@@ -313,8 +313,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg c[] = {db_str(w->in->country)};
 	db_rows_free(&pair);
 	if ((rc = agreement_require_signed(db, a->tenant_id, p)) != DB_OK ||
-	    (rc = db_exec(db, STMT_customer_pair_names, n, &pair, NULL)) != DB_OK ||
-	    (rc = db_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
+	    (rc = legacy_exec(db, STMT_customer_pair_names, n, &pair, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
 		goto out;
 	const char *region = db_cell(&pair, 0, 0);
 	if (rows.n_rows == 0 || region == NULL || strcmp(db_cell(&rows, 0, 0), region) != 0) {
@@ -348,7 +348,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			       db_str(until),
 			       db_str(a->id),
 			       db_str(at)};
-	if ((rc = db_exec(db, STMT_customer_invitation_insert, ins, NULL, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_customer_invitation_insert, ins, NULL, NULL)) != DB_OK)
 		goto out;
 	snprintf(link, sizeof link, "%s/accept-customer-invitation?invitation=%s&token=%s",
 		 w->in->public_base_url, id, token);
@@ -399,7 +399,7 @@ static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(w->relationship_id), db_str(w->tenant_id),
 			     db_str(w->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_relationship_sides, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_relationship_sides, a, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0)
 		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
 			       "no relationship %s of this work account", w->relationship_id);
@@ -417,10 +417,10 @@ static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
 }
 
 /* One page of invitations by pg's statements. */
-static int invitation_page(struct db *db, struct db_page *pg, struct customer_invitation **items,
+static int invitation_page(struct db *db, struct legacy_page *pg, struct customer_invitation **items,
 			   size_t *n, long *total, struct problem *p)
 {
-	if (db_page_read(db, pg, p) != 0)
+	if (legacy_page_read(db, pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg->rows, sizeof **items, invitation_read, n);
 	*total = pg->total;
@@ -431,7 +431,7 @@ int customer_invitation_received(struct db *db, const char *tenant_id, const cha
 				 long limit, struct customer_invitation **items, size_t *n,
 				 long *total, struct problem *p)
 {
-	struct db_page pg = {STMT_customer_invitation_received,
+	struct legacy_page pg = {STMT_customer_invitation_received,
 			     STMT_customer_invitation_received_count,
 			     tenant_id,
 			     after,
@@ -450,7 +450,7 @@ int customer_invitation_list(struct db *db, const char *tenant_id, const char *d
 			     struct problem *p)
 {
 	struct sides_work s = {tenant_id, relationship_id, delegated_from, ""};
-	struct db_page pg = {STMT_customer_invitation_list,
+	struct legacy_page pg = {STMT_customer_invitation_list,
 			     STMT_customer_invitation_count,
 			     relationship_id,
 			     after,
@@ -476,7 +476,7 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR], provider[UUID_STR];
 	struct db_arg g[] = {db_str(w->id)};
-	enum db_status rc = db_exec(db, STMT_customer_invitation_lock, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_invitation_lock, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 4), w->a->tenant_id) != 0) {
@@ -500,7 +500,7 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 		goto out; /* idempotent */
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str("withdrawn"), db_str(at), db_str(NULL), db_str(w->id)};
-	if ((rc = db_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) == DB_OK)
+	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) == DB_OK)
 		rc = audit_record(db, w->a, "customer_invitation.withdraw", "customer_invitation",
 				  w->id, at);
 	/* the provider's log has it already when its admin withdrew it */
@@ -524,7 +524,7 @@ static enum db_status relationship_read_one(struct db *db, const char *id,
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg g[] = {db_str(id)};
-	enum db_status rc = db_exec(db, STMT_customer_relationship_get, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_relationship_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows > 0)
 		relationship_read(&rows, 0, out);
 	db_rows_free(&rows);
@@ -540,7 +540,7 @@ static enum db_status relationship_make(struct db *db, const struct actor *a, co
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg f[] = {db_str(a->tenant_id), db_str(partner)};
-	enum db_status rc = db_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
 	*made = false;
 	if (rc == DB_OK && rows.n_rows > 0) {
 		db_cell_copy(&rows, 0, 0, id, UUID_STR);
@@ -558,13 +558,13 @@ static enum db_status relationship_make(struct db *db, const struct actor *a, co
 			       db_str(invitation_id),
 			       db_str(a->id),
 			       db_str(at)};
-	rc = db_exec(db, STMT_customer_relationship_insert, ins, NULL, NULL);
+	rc = legacy_exec(db, STMT_customer_relationship_insert, ins, NULL, NULL);
 	*made = rc == DB_OK;
 	/* another invitation's acceptance made it meanwhile and committed (the
 	 * insert waited for it): the locking read sees it now */
 	if (rc == DB_DUPLICATE) {
 		db_rows_free(&rows);
-		rc = db_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
+		rc = legacy_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
 	}
 	if (*made == false && rc == DB_OK) {
 		if (rows.n_rows > 0)
@@ -593,9 +593,9 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	bool made_reseller = false, made_provider = false;
 	struct db_arg t[] = {db_str(a->tenant_id)};
 	struct db_arg g[] = {db_str(w->id)};
-	enum db_status rc = db_exec(db, STMT_tenant_domain, t, &me, NULL);
+	enum db_status rc = legacy_exec(db, STMT_tenant_domain, t, &me, NULL);
 	if (rc == DB_OK)
-		rc = db_exec(db, STMT_customer_invitation_lock, g, &inv, NULL);
+		rc = legacy_exec(db, STMT_customer_invitation_lock, g, &inv, NULL);
 	if (rc != DB_OK)
 		goto out;
 	/* unknown, another's, or a wrong token: one answer */
@@ -624,7 +624,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	db_cell_copy(&inv, 0, 4, reseller, sizeof reseller);
 	db_cell_copy(&inv, 0, 5, provider, sizeof provider);
 	struct db_arg r[] = {db_str(pair), db_str(reseller), db_str(reseller)};
-	if ((rc = db_exec(db, STMT_customer_pair_lock, r, &rows, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_customer_pair_lock, r, &rows, NULL)) != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 2), "active") != 0) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "relationship_not_active",
@@ -641,11 +641,11 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	/* the operator may have changed the provider's regions since */
 	db_rows_free(&rows);
 	struct db_arg c[] = {db_str(db_cell(&inv, 0, 7))};
-	if ((rc = db_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
 		goto out;
 	struct db_arg pr[] = {db_str(provider), db_str(db_cell(&rows, 0, 0))};
 	db_rows_free(&me);
-	if ((rc = db_exec(db, STMT_provider_in_region, pr, &me, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_provider_in_region, pr, &me, NULL)) != DB_OK)
 		goto out;
 	if (strcmp(db_cell(&me, 0, 0), "0") == 0) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
@@ -665,7 +665,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(a->tenant_id), db_str(w->id)};
-	if ((rc = db_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) != DB_OK ||
+	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_record_three(db, a, reseller, provider, "customer_invitation.accept",
 				     "customer_invitation", w->id, at)) != DB_OK)
 		goto out;
@@ -694,7 +694,7 @@ int customer_relationship_list(struct db *db, const char *customer_tenant_id, co
 			       long limit, struct customer_relationship **items, size_t *n,
 			       long *total, struct problem *p)
 {
-	struct db_page pg = {STMT_customer_relationship_list,
+	struct legacy_page pg = {STMT_customer_relationship_list,
 			     STMT_customer_relationship_count,
 			     customer_tenant_id,
 			     after,
@@ -704,7 +704,7 @@ int customer_relationship_list(struct db *db, const char *customer_tenant_id, co
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, relationship_read, n);
 	*total = pg.total;
@@ -723,7 +723,7 @@ static enum db_status end_run(struct db *db, void *arg, struct problem *p)
 	char at[TIME_STR], partner[UUID_STR];
 	unsigned long long changed = 0;
 	struct db_arg g[] = {db_str(w->id), db_str(w->a->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_customer_relationship_lock, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_relationship_lock, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -734,7 +734,7 @@ static enum db_status end_run(struct db *db, void *arg, struct problem *p)
 	db_cell_copy(&rows, 0, 0, partner, sizeof partner);
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str(at), db_str(w->a->id), db_str(w->id)};
-	rc = db_exec(db, STMT_customer_relationship_end, u, NULL, &changed);
+	rc = legacy_exec(db, STMT_customer_relationship_end, u, NULL, &changed);
 	if (rc != DB_OK || changed == 0)
 		goto out; /* ended already: idempotent */
 	if ((rc = audit_record(db, w->a, "customer_relationship.end", "customer_relationship",
@@ -769,9 +769,9 @@ static enum db_status customers_read(struct db *db, void *arg, struct problem *p
 	struct db_arg c[] = {db_str(w->tenant_id), db_str(w->other), db_str(w->other)};
 	(void)p;
 	db_rows_free(&w->rows);
-	enum db_status rc = db_exec(db, STMT_customer_list, l, &w->rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_list, l, &w->rows, NULL);
 	if (rc == DB_OK)
-		rc = db_exec(db, STMT_customer_count, c, &count, NULL);
+		rc = legacy_exec(db, STMT_customer_count, c, &count, NULL);
 	if (rc == DB_OK)
 		w->total = atol(db_cell(&count, 0, 0));
 	db_rows_free(&count);
@@ -811,7 +811,7 @@ static enum db_status customer_read_one(struct db *db, void *arg, struct problem
 	struct get_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg g[] = {db_str(w->tenant_id), db_str(w->id)};
-	enum db_status rc = db_exec(db, STMT_customer_get, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_customer_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0)
 		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL, "no customer %s of this work account",
 			       w->id);

@@ -236,7 +236,7 @@ static enum db_status view_run(struct db *db, void *arg, struct problem *p)
 	struct view_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(w->key)};
-	enum db_status rc = db_exec(db, w->stmt, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, w->stmt, a, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0)
 		rc = not_enrolled(p);
 	else if (rc == DB_OK)
@@ -262,7 +262,7 @@ static enum db_status lock_enrollment(struct db *db, enum stmt_id stmt, const ch
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(key)};
-	enum db_status rc = db_exec(db, stmt, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, stmt, a, &rows, NULL);
 	*found = rc == DB_OK && rows.n_rows > 0;
 	if (*found) {
 		db_cell_copy(&rows, 0, 0, l->id, sizeof l->id);
@@ -290,7 +290,7 @@ static enum db_status transition_write(struct db *db, const struct actor *a, con
 	    db_str(id),	    db_str(l->id),	   db_str(l->status[0] ? l->status : NULL),
 	    db_str(to),	    db_str(a->type),	   db_str(a->id),
 	    db_str(reason), db_str(a->request_id), db_str(at)};
-	enum db_status rc = db_exec(db, STMT_transition_insert, t, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_transition_insert, t, NULL, NULL);
 	if (rc != DB_OK)
 		return rc;
 	if (id_out != NULL)
@@ -318,7 +318,7 @@ static enum db_status verification_issue(struct db *db, const struct locked *l, 
 	time_sql_after(VERIFY_TTL_SECONDS, until);
 	struct db_arg v[] = {db_str(id),     db_str(l->id), db_str(hash),
 			     db_int(resend), db_str(at),    db_str(until)};
-	enum db_status rc = db_exec(db, STMT_verification_insert, v, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_verification_insert, v, NULL, NULL);
 	if (rc == DB_OK) {
 		snprintf(link, sizeof link, "%s/verify-email?token=%s", links->public_base_url,
 			 token);
@@ -348,7 +348,7 @@ static enum db_status country_in_program(struct db *db, const char *country, str
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg c[] = {db_str(country)};
-	enum db_status rc = db_exec(db, STMT_country_region, c, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_country_region, c, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0) {
 		problem_set(p, PROBLEM_RULE_REFUSED,
 			    "country %s is not in the programme's CSP regions (GET /v1/regions)",
@@ -380,7 +380,7 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 		 * unverified contact or a profile the record would override */
 		struct db_arg b[] = {db_str(a->id), db_str(a->tenant_id)};
 		if (lp == NULL && pc == NULL)
-			rc = db_exec(db, STMT_provider_enrolment_basis, b, &rows, NULL);
+			rc = legacy_exec(db, STMT_provider_enrolment_basis, b, &rows, NULL);
 		provider = rc == DB_OK && rows.n_rows > 0;
 		if (provider) {
 			memset(&provider_legal, 0, sizeof provider_legal);
@@ -442,7 +442,7 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 			     db_str(a->id),
 			     db_str(at),
 			     db_str(at)};
-	rc = db_exec(db, STMT_enrollment_insert, e, NULL, NULL);
+	rc = legacy_exec(db, STMT_enrollment_insert, e, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT,
 			    "this work account has enrolled already (GET /v1/enrollment)");
@@ -463,10 +463,10 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg ga[] = {db_str(at), db_str(a->id)};
 	/* a provider's legal profile and CSP country are its record's already */
 	if ((!provider &&
-	     ((rc = db_exec(db, STMT_legal_insert, lg, NULL, NULL)) != DB_OK ||
-	      (rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK)) ||
-	    (rc = db_exec(db, STMT_support_insert, sg, NULL, NULL)) != DB_OK ||
-	    (rc = db_exec(db, STMT_user_grant_admin_agent, ga, NULL, &granted)) != DB_OK)
+	     ((rc = legacy_exec(db, STMT_legal_insert, lg, NULL, NULL)) != DB_OK ||
+	      (rc = legacy_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK)) ||
+	    (rc = legacy_exec(db, STMT_support_insert, sg, NULL, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_user_grant_admin_agent, ga, NULL, &granted)) != DB_OK)
 		return rc;
 	/* SPEC §1: an enrolling global admin is put in the admin agent group */
 	if (granted > 0 &&
@@ -520,7 +520,7 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	bool found;
 	time_now(now, NULL);
 	struct db_arg h[] = {db_str(w->hash)};
-	enum db_status rc = db_exec(db, STMT_verification_find, h, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_verification_find, h, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -533,7 +533,7 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK)
 		goto out;
 	struct db_arg a[] = {db_str(now), db_str(w->hash)};
-	rc = db_exec(db, STMT_verification_by_hash, a, &rows, NULL);
+	rc = legacy_exec(db, STMT_verification_by_hash, a, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (!found || strcmp(l.status, "pending_email_verification") != 0 || rows.n_rows == 0 ||
@@ -547,8 +547,8 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	/* the token is the proof: the change has no user behind it */
 	struct actor anon = {"anonymous",    NULL, l.tenant_id, w->request_id,
 			     w->client_addr, 0,	   NULL,	NULL};
-	if ((rc = db_exec(db, STMT_verification_use, u, NULL, NULL)) != DB_OK ||
-	    (rc = db_exec(db, STMT_enrollment_set_verified, s, NULL, NULL)) != DB_OK ||
+	if ((rc = legacy_exec(db, STMT_verification_use, u, NULL, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_enrollment_set_verified, s, NULL, NULL)) != DB_OK ||
 	    (rc = transition_write(db, &anon, &l, "in_review", NULL, MAIL_ENROLLMENT_IN_REVIEW, now,
 				   NULL)) != DB_OK)
 		goto out;
@@ -600,7 +600,7 @@ static enum db_status resend_run(struct db *db, void *arg, struct problem *p)
 	time_now(now, NULL);
 	time_sql_after(-86400, day_ago);
 	struct db_arg c[] = {db_str(now), db_str(l.id), db_str(day_ago)};
-	rc = db_exec(db, STMT_verification_resends, c, &rows, NULL);
+	rc = legacy_exec(db, STMT_verification_resends, c, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (atol(db_cell(&rows, 0, 0)) >= ENROLLMENT_RESENDS_PER_DAY) {
@@ -614,7 +614,7 @@ static enum db_status resend_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg r[] = {db_str(now), db_str(l.id)};
-	if ((rc = db_exec(db, STMT_verification_replace, r, NULL, NULL)) != DB_OK ||
+	if ((rc = legacy_exec(db, STMT_verification_replace, r, NULL, NULL)) != DB_OK ||
 	    (rc = verification_issue(db, &l, true, w->links, now, w->expires_at)) != DB_OK)
 		goto out;
 	rc = audit_record(db, w->a, "enrollment.verification_resend", "enrollment", l.id, now);
@@ -673,12 +673,12 @@ static enum db_status decide_run(struct db *db, void *arg, struct problem *p)
 	const char *to = decisions[w->d].to;
 	time_now(now, NULL);
 	struct db_arg s[] = {db_str(to), db_str(now), db_str(l.id), db_str("in_review")};
-	if ((rc = db_exec(db, STMT_enrollment_set_status, s, NULL, &changed)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_enrollment_set_status, s, NULL, &changed)) != DB_OK)
 		return rc;
 	struct db_arg pt[] = {db_str("indirect_reseller"), db_str(l.tenant_id),
 			      db_str("indirect_reseller")};
 	if (w->d == DECISION_APPROVE &&
-	    (rc = db_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK)
+	    (rc = legacy_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK)
 		return rc;
 	if ((rc = transition_write(db, w->a, &l, to, w->reason, decisions[w->d].mail, now,
 				   w->out->id)) != DB_OK)
@@ -705,7 +705,7 @@ int enrollment_decide(struct db *db, const struct actor *operator_, const char *
 int enrollment_list(struct db *db, const char *status, const char *after, long limit,
 		    struct enrollment **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {status ? STMT_enrollment_list : STMT_enrollment_list_all,
+	struct legacy_page pg = {status ? STMT_enrollment_list : STMT_enrollment_list_all,
 			     status ? STMT_enrollment_count : STMT_enrollment_count_all,
 			     status ? status : "all",
 			     after,
@@ -715,7 +715,7 @@ int enrollment_list(struct db *db, const char *status, const char *after, long l
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, view_read, n);
 	*total = pg.total;
@@ -733,7 +733,7 @@ enum db_status enrollment_profile_updated(struct db *db, const struct actor *a,
 		return rc;
 	struct db_arg s[] = {db_str("in_review"), db_str(at), db_str(l.id),
 			     db_str("more_info_requested")};
-	if ((rc = db_exec(db, STMT_enrollment_set_status, s, NULL, &changed)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_enrollment_set_status, s, NULL, &changed)) != DB_OK)
 		return rc;
 	return transition_write(db, a, &l, "in_review", "the partner updated its profile",
 				MAIL_ENROLLMENT_IN_REVIEW, at, NULL);

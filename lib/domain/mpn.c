@@ -70,7 +70,7 @@ static enum db_status add_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
 	struct db_arg c[] = {db_str(m->country)};
-	enum db_status rc = db_exec(db, STMT_country_region, c, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_country_region, c, &rows, NULL);
 	size_t known = rows.n_rows;
 	db_rows_free(&rows);
 	if (rc != DB_OK)
@@ -85,7 +85,7 @@ static enum db_status add_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, m->created_at);
 	struct db_arg i[] = {db_str(a->tenant_id), db_str(m->mpn_id), db_str(m->country),
 			     db_str(m->location_name), db_str(at)};
-	rc = db_exec(db, STMT_mpn_insert, i, NULL, NULL);
+	rc = legacy_exec(db, STMT_mpn_insert, i, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		problem_set(p, PROBLEM_CONFLICT, "this work account lists MPN ID %s already",
 			    m->mpn_id);
@@ -114,7 +114,7 @@ static enum db_status list_run(struct db *db, void *arg, struct problem *p)
 	struct list_work *w = arg;
 	struct db_arg a[] = {db_str(w->tenant_id)};
 	db_rows_free(&w->rows);
-	return db_exec(db, STMT_mpn_list, a, &w->rows, NULL);
+	return legacy_exec(db, STMT_mpn_list, a, &w->rows, NULL);
 }
 
 int mpn_profile_get(struct db *db, const char *tenant_id, struct mpn_identifier **items, size_t *n,
@@ -150,7 +150,7 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 	char csp[3], at[TIME_STR], detail[200];
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
 	/* the tenant row, locked: two associations of one tenant queue here */
-	enum db_status rc = db_exec(db, STMT_tenant_csp_country_lock, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_tenant_csp_country_lock, t, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || db_cell(&rows, 0, 0) == NULL) {
@@ -162,7 +162,7 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 	db_cell_copy(&rows, 0, 0, csp, sizeof csp);
 	db_rows_free(&rows);
 	struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->mpn_id)};
-	rc = db_exec(db, STMT_mpn_get, g, &rows, NULL);
+	rc = legacy_exec(db, STMT_mpn_get, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -184,9 +184,9 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 	}
 	time_now(at, NULL);
 	struct db_arg i[] = {db_str(w->a->tenant_id), db_str(w->mpn_id), db_str(at)};
-	if ((rc = db_exec(db, STMT_mpn_unassociate, t, NULL, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_mpn_unassociate, t, NULL, NULL)) != DB_OK)
 		goto out;
-	rc = db_exec(db, STMT_mpn_associate, i, NULL, NULL);
+	rc = legacy_exec(db, STMT_mpn_associate, i, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		snprintf(detail, sizeof detail, "MPN ID %s is associated with another work account",
 			 w->mpn_id);

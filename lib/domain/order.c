@@ -200,7 +200,7 @@ static enum db_status offers_read(struct db *db, void *arg, struct problem *p)
 	struct db_arg t[] = {db_str(w->country ? w->country : w->tenant_id)};
 	db_rows_free(&w->rows);
 	enum db_status rc =
-	    db_exec(db, w->country ? STMT_country_billing : STMT_tenant_billing, t, &where, NULL);
+	    legacy_exec(db, w->country ? STMT_country_billing : STMT_tenant_billing, t, &where, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (w->country != NULL && where.n_rows == 0) {
@@ -209,7 +209,7 @@ static enum db_status offers_read(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg a[] = {db_str(db_cell(&where, 0, 0)), db_str(db_cell(&where, 0, 1))};
-	rc = db_exec(db, STMT_offer_list, a, &w->rows, NULL);
+	rc = legacy_exec(db, STMT_offer_list, a, &w->rows, NULL);
 out:
 	db_rows_free(&where);
 	return rc;
@@ -247,7 +247,7 @@ static enum db_status order_check(struct db *db, const char *provider, const cha
 			     db_str(customer), db_str(reseller), db_str(offer)};
 	unsigned long min, max;
 	memset(t, 0, sizeof *t);
-	enum db_status rc = db_exec(db, STMT_order_terms, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_order_terms, a, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -307,7 +307,7 @@ static enum db_status order_write(struct db *db, const struct actor *a, const st
 			       db_str(o->created_by),
 			       db_str(at)};
 	const char *action = strcmp(o->kind, "new") == 0 ? "order.create" : "subscription.quantity";
-	enum db_status rc = db_exec(db, STMT_order_insert, ins, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_order_insert, ins, NULL, NULL);
 	if (rc == DB_OK)
 		rc = audit_record_three(db, a, o->reseller_tenant_id, o->customer_id, action,
 					"order", o->id, at);
@@ -366,7 +366,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			     db_str(w->a->id),
 			     db_str(at),
 			     db_str(at)};
-	if ((rc = db_exec(db, STMT_subscription_insert, s, NULL, NULL)) == DB_OK)
+	if ((rc = legacy_exec(db, STMT_subscription_insert, s, NULL, NULL)) == DB_OK)
 		rc = order_write(db, w->a, o, at);
 out:
 	return rc;
@@ -398,7 +398,7 @@ static enum db_status page_read(struct db *db, void *arg, struct problem *p)
 	db_rows_free(&w->rows);
 	enum db_status rc = DB_OK;
 	if (strcmp(t, c) != 0) {
-		if ((rc = db_exec(db, STMT_customer_known, k, &rows, NULL)) != DB_OK)
+		if ((rc = legacy_exec(db, STMT_customer_known, k, &rows, NULL)) != DB_OK)
 			goto out;
 		if (strcmp(db_cell(&rows, 0, 0), "0") == 0) {
 			rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
@@ -408,8 +408,8 @@ static enum db_status page_read(struct db *db, void *arg, struct problem *p)
 		db_rows_free(&rows);
 	}
 	/* the count takes the first four of the list's arguments */
-	if ((rc = db_exec(db, w->list, l, &w->rows, NULL)) != DB_OK ||
-	    (rc = db_exec(db, w->count, l, &rows, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, w->list, l, &w->rows, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, w->count, l, &rows, NULL)) != DB_OK)
 		goto out;
 	w->total = atol(db_cell(&rows, 0, 0));
 out:
@@ -477,7 +477,7 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg g[] = {db_str(w->customer_id), db_str(t), db_str(t), db_str(t),
 			     db_str(w->id)};
 	memset(&o, 0, sizeof o);
-	enum db_status rc = db_exec(db, STMT_subscription_lock, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_subscription_lock, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -519,13 +519,13 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 		snprintf(o.created_by, sizeof o.created_by, "%s", w->a->id);
 		snprintf(quantity, sizeof quantity, "%lu", o.quantity);
 		struct db_arg u[] = {db_str(quantity), db_str(at), db_str(w->id)};
-		if ((rc = db_exec(db, STMT_subscription_update, u, NULL, NULL)) != DB_OK ||
+		if ((rc = legacy_exec(db, STMT_subscription_update, u, NULL, NULL)) != DB_OK ||
 		    (rc = order_write(db, w->a, &o, at)) != DB_OK)
 			goto out;
 	}
 	db_rows_free(&rows);
 	struct db_arg s[] = {db_str(w->id)};
-	if ((rc = db_exec(db, STMT_subscription_get, s, &rows, NULL)) == DB_OK && rows.n_rows > 0)
+	if ((rc = legacy_exec(db, STMT_subscription_get, s, &rows, NULL)) == DB_OK && rows.n_rows > 0)
 		subscription_read(&rows, 0, w->out);
 out:
 	db_rows_free(&rows);

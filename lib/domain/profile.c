@@ -107,7 +107,7 @@ static enum db_status get_run(struct db *db, void *arg, struct problem *p)
 	struct get_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(w->tenant_id)};
-	enum db_status rc = db_exec(db, w->stmt, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, w->stmt, a, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0)
 		rc = not_enrolled(p);
 	else if (rc == DB_OK)
@@ -163,7 +163,7 @@ static enum db_status lock_current(struct db *db, enum stmt_id stmt, const struc
 				   const unsigned long *cur_version, struct problem *p)
 {
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
-	enum db_status rc = db_exec(db, stmt, t, rows, NULL);
+	enum db_status rc = legacy_exec(db, stmt, t, rows, NULL);
 	if (rc != DB_OK)
 		return rc;
 	if (rows->n_rows == 0)
@@ -182,7 +182,7 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 	char at[TIME_STR];
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
 	char status[32] = "";
-	enum db_status rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	db_cell_copy(&rows, 0, 0, status, sizeof status);
@@ -204,7 +204,7 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 		}
 		db_rows_free(&rows);
 		struct db_arg c[] = {db_str(in->country)};
-		rc = db_exec(db, STMT_country_region, c, &rows, NULL);
+		rc = legacy_exec(db, STMT_country_region, c, &rows, NULL);
 		if (rc != DB_OK)
 			goto out;
 		if (rows.n_rows == 0) {
@@ -220,8 +220,8 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 		 * qualifies (SPEC §3 step 5) */
 		struct db_arg tc[] = {db_str(in->country), db_str(w->a->tenant_id)};
 		unsigned long long dropped = 0;
-		if ((rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK ||
-		    (rc = db_exec(db, STMT_mpn_unassociate, t, NULL, &dropped)) != DB_OK)
+		if ((rc = legacy_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL)) != DB_OK ||
+		    (rc = legacy_exec(db, STMT_mpn_unassociate, t, NULL, &dropped)) != DB_OK)
 			goto out;
 		time_now(at, NULL);
 		if (dropped > 0 && (rc = audit_record(db, w->a, "mpn.unassociate", "tenant",
@@ -239,7 +239,7 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 			     db_str(in->phone_number),
 			     db_str(at),
 			     db_str(w->a->tenant_id)};
-	if ((rc = db_exec(db, STMT_legal_update, u, NULL, NULL)) != DB_OK ||
+	if ((rc = legacy_exec(db, STMT_legal_update, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "profile.legalbusiness.update", "tenant", w->a->tenant_id,
 			       at)) != DB_OK ||
 	    (rc = enrollment_profile_updated(db, w->a, w->a->tenant_id, at)) != DB_OK)
@@ -264,7 +264,7 @@ static enum db_status support_put_run(struct db *db, void *arg, struct problem *
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	db_rows_free(&rows);
@@ -274,7 +274,7 @@ static enum db_status support_put_run(struct db *db, void *arg, struct problem *
 	time_now(at, in->updated_at);
 	struct db_arg u[] = {db_str(in->email), db_str(in->telephone), db_str(in->website),
 			     db_str(at), db_str(w->a->tenant_id)};
-	if ((rc = db_exec(db, STMT_support_update, u, NULL, NULL)) != DB_OK ||
+	if ((rc = legacy_exec(db, STMT_support_update, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "profile.support.update", "tenant", w->a->tenant_id,
 			       at)) != DB_OK ||
 	    (rc = enrollment_profile_updated(db, w->a, w->a->tenant_id, at)) != DB_OK)
@@ -304,7 +304,7 @@ static enum db_status org_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(w->tenant_id)};
 	memset(o, 0, sizeof *o);
-	enum db_status rc = db_exec(db, STMT_organization_get, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_organization_get, a, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0) {
 		problem_set(p, PROBLEM_NOT_FOUND, "no such work account");
 		rc = DB_REFUSED;

@@ -109,10 +109,10 @@ static enum db_status regions_write(struct db *db, const char *tenant_id,
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg t[] = {db_str(tenant_id)};
-	enum db_status rc = db_exec(db, STMT_provider_regions_clear, t, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_provider_regions_clear, t, NULL, NULL);
 	for (size_t i = 0; rc == DB_OK && i < n; i++) {
 		struct db_arg r[] = {db_str(regions[i])};
-		rc = db_exec(db, STMT_region_known, r, &rows, NULL);
+		rc = legacy_exec(db, STMT_region_known, r, &rows, NULL);
 		if (rc == DB_OK && rows.n_rows == 0) {
 			char detail[160];
 			snprintf(detail, sizeof detail,
@@ -124,7 +124,7 @@ static enum db_status regions_write(struct db *db, const char *tenant_id,
 		if (rc != DB_OK)
 			break;
 		struct db_arg a[] = {db_str(tenant_id), db_str(regions[i])};
-		rc = db_exec(db, STMT_provider_region_add, a, NULL, NULL);
+		rc = legacy_exec(db, STMT_provider_region_add, a, NULL, NULL);
 	}
 	return rc;
 }
@@ -133,7 +133,7 @@ static enum db_status provider_read_one(struct db *db, const char *tenant_id, st
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg g[] = {db_str(tenant_id)};
-	enum db_status rc = db_exec(db, STMT_provider_get, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_provider_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows > 0)
 		provider_read(&rows, 0, out);
 	db_rows_free(&rows);
@@ -156,7 +156,7 @@ static enum db_status legal_write(struct db *db, const char *tenant_id,
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg c[] = {db_str(lp->country)};
-	enum db_status rc = db_exec(db, STMT_country_region, c, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_country_region, c, &rows, NULL);
 	size_t known = rows.n_rows;
 	db_rows_free(&rows);
 	if (rc != DB_OK)
@@ -175,13 +175,13 @@ static enum db_status legal_write(struct db *db, const char *tenant_id,
 	    db_str(lp->postal_code),   db_str(lp->country),
 	    db_str(lp->phone_number),  db_str(at)};
 	struct db_arg tc[] = {db_str(lp->country), db_str(tenant_id)};
-	rc = db_exec(db, STMT_legal_insert, lg, NULL, NULL);
+	rc = legacy_exec(db, STMT_legal_insert, lg, NULL, NULL);
 	if (rc == DB_DUPLICATE)
 		return db_refuse(p, PROBLEM_CONFLICT, "legal_profile_exists", "%s",
 				 "the work account has a legal profile already; leave "
 				 "legalBusinessProfile out");
 	if (rc == DB_OK)
-		rc = db_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL);
+		rc = legacy_exec(db, STMT_tenant_set_csp_country, tc, NULL, NULL);
 	return rc;
 }
 
@@ -192,7 +192,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	char at[TIME_STR];
 	unsigned long long joined = 0;
 	struct db_arg t[] = {db_str(w->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_provider_tenant, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_provider_tenant, t, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -207,7 +207,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	}
 	time_now(at, NULL);
 	struct db_arg ins[] = {db_str(w->tenant_id), db_str(w->a->id), db_str(at), db_str(at)};
-	rc = db_exec(db, STMT_provider_insert, ins, NULL, NULL);
+	rc = legacy_exec(db, STMT_provider_insert, ins, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		rc = db_refuse(p, PROBLEM_CONFLICT, "already_provider", "%s",
 			       "this work account is an indirect provider already; "
@@ -222,8 +222,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 				w->a->request_id,  w->a->client_addr, at};
 	if (rc != DB_OK || (rc = regions_write(db, w->tenant_id, w->regions, w->n, p)) != DB_OK ||
 	    (w->legal != NULL && (rc = legal_write(db, w->tenant_id, w->legal, at, p)) != DB_OK) ||
-	    (rc = db_exec(db, STMT_provider_admins_join, j, NULL, &joined)) != DB_OK ||
-	    (rc = db_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_provider_admins_join, j, NULL, &joined)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK ||
 	    (rc = audit_write(db, &e)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "provider.create", "tenant", w->tenant_id, at)) != DB_OK)
 		goto out;
@@ -253,7 +253,7 @@ static enum db_status regions_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
 	struct db_arg t[] = {db_str(w->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_provider_lock, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_provider_lock, t, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -274,7 +274,7 @@ static enum db_status regions_run(struct db *db, void *arg, struct problem *p)
 				"provider.regions", "tenant",	       w->tenant_id,
 				w->a->request_id,   w->a->client_addr, at};
 	if ((rc = regions_write(db, w->tenant_id, w->regions, w->n, p)) != DB_OK ||
-	    (rc = db_exec(db, STMT_provider_touch, u, NULL, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_provider_touch, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_write(db, &e)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "provider.regions", "tenant", w->tenant_id, at)) != DB_OK)
 		goto out;
@@ -308,7 +308,7 @@ static enum db_status find_run(struct db *db, void *arg, struct problem *p)
 	char region[65];
 	struct db_arg t[] = {db_str(w->tenant_id)};
 	db_rows_free(&w->rows);
-	enum db_status rc = db_exec(db, STMT_tenant_region, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_tenant_region, t, &rows, NULL);
 	w->enrolled = rc == DB_OK && rows.n_rows > 0;
 	if (w->enrolled)
 		db_cell_copy(&rows, 0, 0, region, sizeof region);
@@ -318,8 +318,8 @@ static enum db_status find_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg f[] = {db_str(region), db_str(w->pattern), db_str(w->after), db_str(w->after),
 			     db_int(w->limit)};
 	struct db_arg c[] = {db_str(region), db_str(w->pattern)};
-	if ((rc = db_exec(db, STMT_provider_find, f, &w->rows, NULL)) != DB_OK ||
-	    (rc = db_exec(db, STMT_provider_find_count, c, &rows, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_provider_find, f, &w->rows, NULL)) != DB_OK ||
+	    (rc = legacy_exec(db, STMT_provider_find_count, c, &rows, NULL)) != DB_OK)
 		return rc;
 	w->total = atol(db_cell(&rows, 0, 0));
 	db_rows_free(&rows);

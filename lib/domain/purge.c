@@ -53,7 +53,7 @@ static enum db_status batch_run(struct db *db, void *arg, struct problem *p)
 {
 	struct batch_work *w = arg;
 	struct db_arg a[] = {db_int(PURGE_BATCH)};
-	return db_exec(db, w->stmt, a, NULL, &w->deleted);
+	return legacy_exec(db, w->stmt, a, NULL, &w->deleted);
 }
 
 int purge_run(struct db *db, struct purge_counts *out, struct problem *p)

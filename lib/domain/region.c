@@ -15,7 +15,7 @@ static enum db_status regions_read(struct db *db, void *arg, struct problem *p)
 {
 	struct db_rows *rows = arg;
 	db_rows_free(rows);
-	return db_exec(db, STMT_regions_list, NULL, rows, NULL);
+	return legacy_exec(db, STMT_regions_list, NULL, rows, NULL);
 }
 
 static void region_read(const struct db_rows *rows, size_t i, void *item)

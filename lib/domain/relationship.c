@@ -240,7 +240,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	char id[UUID_STR], at[TIME_STR], until[TIME_STR], token[LINK_TOKEN_LEN + 1], hash[65];
 	char link[512], roles[ROLES_CSV_MAX], provider_name[201];
 	struct db_arg t[] = {db_str(w->a->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_provider_of, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_provider_of, t, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -271,7 +271,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			     db_str(until),
 			     db_str(w->a->id),
 			     db_str(at)};
-	if ((rc = db_exec(db, STMT_invitation_insert, a, NULL, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_invitation_insert, a, NULL, NULL)) != DB_OK)
 		goto out;
 	snprintf(link, sizeof link, "%s/authorize-provider?invitation=%s&token=%s",
 		 w->in->public_base_url, id, token);
@@ -286,7 +286,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	db_rows_free(&rows);
 	struct db_arg g[] = {db_str(id)};
-	rc = db_exec(db, STMT_invitation_get, g, &rows, NULL);
+	rc = legacy_exec(db, STMT_invitation_get, g, &rows, NULL);
 	if (rc == DB_OK)
 		invitation_read(&rows, 0, w->out);
 out:
@@ -318,9 +318,9 @@ static enum db_status invitations_read(struct db *db, void *arg, struct problem 
 			     db_str(w->after), db_int(w->limit)};
 	struct db_arg c[] = {db_str(w->tenant_id), db_str(w->tenant_id)};
 	db_rows_free(&w->rows);
-	enum db_status rc = db_exec(db, STMT_invitation_list, l, &w->rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_invitation_list, l, &w->rows, NULL);
 	if (rc == DB_OK)
-		rc = db_exec(db, STMT_invitation_count, c, &count, NULL);
+		rc = legacy_exec(db, STMT_invitation_count, c, &count, NULL);
 	if (rc == DB_OK)
 		w->total = atol(db_cell(&count, 0, 0));
 	db_rows_free(&count);
@@ -352,7 +352,7 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR];
 	struct db_arg g[] = {db_str(w->id)};
-	enum db_status rc = db_exec(db, STMT_invitation_lock, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_invitation_lock, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 1), w->a->tenant_id) != 0) {
@@ -370,7 +370,7 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 		goto out; /* idempotent */
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str("withdrawn"), db_str(at), db_str(NULL), db_str(w->id)};
-	if ((rc = db_exec(db, STMT_invitation_set_state, u, NULL, NULL)) == DB_OK)
+	if ((rc = legacy_exec(db, STMT_invitation_set_state, u, NULL, NULL)) == DB_OK)
 		rc = audit_record(db, w->a, "relationship_invitation.withdraw",
 				  "relationship_invitation", w->id, at);
 out:
@@ -389,7 +389,7 @@ static enum db_status relationship_read_one(struct db *db, const char *tenant_id
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg g[] = {db_str(id), db_str(tenant_id), db_str(tenant_id)};
-	enum db_status rc = db_exec(db, STMT_relationship_get, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_relationship_get, g, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0)
 		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
 			       "no relationship %s of this work account", id);
@@ -414,12 +414,12 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg g[] = {db_str(w->id)};
 	/* the reseller's enrolment first, then the invitation: the order of
 	 * locks of every change of an enrolment */
-	enum db_status rc = db_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_enrollment_status_of, t, &rows, NULL);
 	db_rows_free(&rows);
 	if (rc == DB_OK)
-		rc = db_exec(db, STMT_reseller_of, t, &me, NULL);
+		rc = legacy_exec(db, STMT_reseller_of, t, &me, NULL);
 	if (rc == DB_OK)
-		rc = db_exec(db, STMT_invitation_lock, g, &inv, NULL);
+		rc = legacy_exec(db, STMT_invitation_lock, g, &inv, NULL);
 	if (rc != DB_OK)
 		goto out;
 	/* unknown, another's, or a wrong token: one answer */
@@ -464,7 +464,7 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	}
 	db_cell_copy(&inv, 0, 1, provider, sizeof provider);
 	struct db_arg r[] = {db_str(provider), db_str(db_cell(&me, 0, 2))};
-	if ((rc = db_exec(db, STMT_provider_in_region, r, &rows, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_provider_in_region, r, &rows, NULL)) != DB_OK)
 		goto out;
 	if (strcmp(db_cell(&rows, 0, 0), "0") == 0) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
@@ -480,7 +480,7 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 			       db_str(roles),	 db_str(ends),	   db_str(w->id),
 			       db_str(w->a->id), db_str(at),	   db_str(at),
 			       db_str(w->a->id)};
-	rc = db_exec(db, STMT_relationship_insert, ins, NULL, NULL);
+	rc = legacy_exec(db, STMT_relationship_insert, ins, NULL, NULL);
 	if (rc == DB_DUPLICATE) {
 		rc = db_refuse(
 		    p, PROBLEM_CONFLICT, "relationship_exists",
@@ -488,7 +488,7 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(rid), db_str(w->id)};
-	if (rc != DB_OK || (rc = db_exec(db, STMT_invitation_set_state, u, NULL, NULL)) != DB_OK ||
+	if (rc != DB_OK || (rc = legacy_exec(db, STMT_invitation_set_state, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "relationship.create", "relationship", rid, at)) !=
 		DB_OK ||
 	    (rc = audit_record_in(db, w->a, provider, "relationship.create", "relationship", rid,
@@ -516,7 +516,7 @@ int relationship_list(struct db *db, const char *tenant_id, enum relationship_si
 		      const char *after, long limit, struct relationship **items, size_t *n,
 		      long *total, struct problem *p)
 {
-	struct db_page pg = {side == SIDE_PROVIDERS ? STMT_relationship_list_providers
+	struct legacy_page pg = {side == SIDE_PROVIDERS ? STMT_relationship_list_providers
 						    : STMT_relationship_list_resellers,
 			     side == SIDE_PROVIDERS ? STMT_relationship_count_providers
 						    : STMT_relationship_count_resellers,
@@ -528,7 +528,7 @@ int relationship_list(struct db *db, const char *tenant_id, enum relationship_si
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, relationship_read, n);
 	*total = pg.total;
@@ -567,7 +567,7 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 	char at[TIME_STR], provider[UUID_STR], reseller[UUID_STR], other_name[201];
 	unsigned long long changed = 0;
 	struct db_arg g[] = {db_str(w->id), db_str(w->a->tenant_id), db_str(w->a->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_relationship_lock, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_relationship_lock, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -592,7 +592,7 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 	}
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str(at), db_str(w->a->id), db_str(w->id)};
-	rc = db_exec(db, w->end ? STMT_relationship_end : STMT_relationship_remove_access, u, NULL,
+	rc = legacy_exec(db, w->end ? STMT_relationship_end : STMT_relationship_remove_access, u, NULL,
 		     &changed);
 	if (rc != DB_OK || changed == 0)
 		goto out; /* done already: idempotent */
@@ -603,11 +603,11 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	/* the other side hears of it */
 	struct db_arg c[] = {db_str(w->id)};
-	if ((rc = db_exec(db, STMT_relationship_contacts, c, &who, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_relationship_contacts, c, &who, NULL)) != DB_OK)
 		goto out;
 	db_rows_free(&rows);
 	struct db_arg me[] = {db_str(is_reseller ? reseller : provider)};
-	if ((rc = db_exec(db, STMT_reseller_of, me, &rows, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_reseller_of, me, &rows, NULL)) != DB_OK)
 		goto out;
 	db_cell_copy(&rows, 0, 3, other_name, sizeof other_name);
 	const char *to = db_cell(&who, 0, is_reseller ? 0 : 1);
@@ -652,7 +652,7 @@ static enum db_status delegation_read(struct db *db, void *arg, struct problem *
 	struct delegation_work *w = arg;
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(w->provider), db_str(w->reseller)};
-	enum db_status rc = db_exec(db, STMT_delegation, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_delegation, a, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -702,7 +702,7 @@ static enum db_status narrow_run(struct db *db, void *arg, struct problem *p)
 	struct db_rows rows = {0, 0, NULL};
 	char at[TIME_STR], csv[ROLES_CSV_MAX];
 	struct db_arg g[] = {db_str(w->id), db_str(w->a->tenant_id), db_str(w->a->tenant_id)};
-	enum db_status rc = db_exec(db, STMT_relationship_access_lock, g, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_relationship_access_lock, g, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -740,7 +740,7 @@ static enum db_status narrow_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, NULL);
 	roles_to_csv(w->roles, csv, sizeof csv);
 	struct db_arg u[] = {db_str(csv), db_str(at), db_str(w->a->id), db_str(w->id)};
-	if ((rc = db_exec(db, STMT_relationship_narrow, u, NULL, NULL)) != DB_OK ||
+	if ((rc = legacy_exec(db, STMT_relationship_narrow, u, NULL, NULL)) != DB_OK ||
 	    (rc = audit_record(db, w->a, "relationship.admin_access.narrow", "relationship", w->id,
 			       at)) != DB_OK)
 		goto out;

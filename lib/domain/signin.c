@@ -115,7 +115,7 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 	memset(w->out, 0, sizeof *w->out);
 	if (w->canonical != NULL) {
 		struct db_arg u[] = {db_str(w->canonical)};
-		rc = db_exec(db, STMT_signin_user, u, &rows, NULL);
+		rc = legacy_exec(db, STMT_signin_user, u, &rows, NULL);
 		if (rc != DB_OK)
 			goto out;
 		if (rows.n_rows > 0) {
@@ -138,7 +138,7 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 
 	struct db_arg pair[] = {db_str(w->pair_hash)};
 	struct db_arg acct[] = {db_str(w->account_hash)};
-	rc = db_exec(db, STMT_signin_locked, pair, &rows, NULL);
+	rc = legacy_exec(db, STMT_signin_locked, pair, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	long pair_failures = rows.n_rows > 0 ? atol(db_cell(&rows, 0, 1)) : 0;
@@ -147,7 +147,7 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	db_rows_free(&rows);
-	rc = db_exec(db, STMT_signin_account_failures, acct, &rows, NULL);
+	rc = legacy_exec(db, STMT_signin_account_failures, acct, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	long account_failures = rows.n_rows > 0 ? atol(db_cell(&rows, 0, 0)) : 0;
@@ -162,9 +162,9 @@ static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
 	}
 	w->locks_now = pair_failures + 1 >= threshold;
 	struct db_arg f[] = {db_str(w->pair_hash), db_int(threshold), db_int(threshold)};
-	if ((rc = db_exec(db, STMT_signin_failure, f, NULL, NULL)) != DB_OK)
+	if ((rc = legacy_exec(db, STMT_signin_failure, f, NULL, NULL)) != DB_OK)
 		goto out;
-	rc = db_exec(db, STMT_signin_account_failure, acct, NULL, NULL);
+	rc = legacy_exec(db, STMT_signin_account_failure, acct, NULL, NULL);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -187,7 +187,7 @@ static enum db_status outcome_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, NULL);
 	if (o->ok) {
 		struct db_arg h[] = {db_str(w->pair_hash)};
-		rc = db_exec(db, STMT_signin_clear, h, NULL, NULL);
+		rc = legacy_exec(db, STMT_signin_clear, h, NULL, NULL);
 	}
 	if (rc != DB_OK || !w->found)
 		return rc;
@@ -225,7 +225,10 @@ int signin_check(struct db *db, const struct signin_attempt *in, struct signin_u
 	 * for want of one costs the name nothing. */
 	if (password_slot_take(p) != 0)
 		return -1;
-	if (db_run(db, lookup_run, &w, p) != 0)
+	/* the attempt is counted, and the count committed, before the
+	 * password is checked: a refusal below rolls back nothing of it, and
+	 * no transaction stays open while the hash is computed */
+	if (db_run(db, lookup_run, &w, p) != 0 || txn_commit_now(db_current_txn(db), p) != 0)
 		goto out;
 	if (w.locked_for > 0) {
 		p->retry_after = (int)w.locked_for;
@@ -236,7 +239,8 @@ int signin_check(struct db *db, const struct signin_attempt *in, struct signin_u
 	bool ok = password_slot_verify(in->password, w.found ? w.hash : in->dummy_hash) &&
 		  w.found && !w.disabled;
 	struct outcome_work o = {&w, ok};
-	if (db_run(db, outcome_run, &o, p) != 0)
+	/* a failure's audit stands although the request answers 401 */
+	if (db_run(db, outcome_run, &o, p) != 0 || txn_commit_now(db_current_txn(db), p) != 0)
 		goto out;
 	if (!ok) {
 		problem_set(p, PROBLEM_UNAUTHENTICATED, "the user name or password is wrong");

@@ -86,7 +86,7 @@ static enum db_status request_run(struct db *db, void *arg, struct problem *p)
 			     db_str(hash),
 			     db_str(at),
 			     db_str(until)};
-	enum db_status rc = db_exec(db, STMT_pending_signup_insert, a, NULL, NULL);
+	enum db_status rc = legacy_exec(db, STMT_pending_signup_insert, a, NULL, NULL);
 	if (rc == DB_OK) {
 		snprintf(link, sizeof link, "%s/verify-signup?token=%s", w->public_base_url, token);
 		struct mail_var vars[] = {
@@ -124,7 +124,7 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, out->created_at);
 	struct db_arg t[] = {db_str(out->tenant_id), db_str(in->domain), db_str(in->display_name),
 			     db_str(at)};
-	rc = db_exec(db, STMT_tenant_insert, t, NULL, NULL);
+	rc = legacy_exec(db, STMT_tenant_insert, t, NULL, NULL);
 	if (rc == DB_DUPLICATE)
 		return domain_taken(p, in->domain);
 	if (rc != DB_OK)
@@ -168,7 +168,7 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	char now[TIME_STR];
 	time_now(now, NULL);
 	struct db_arg a[] = {db_str(now), db_str(w->hash)};
-	enum db_status rc = db_exec(db, STMT_pending_signup_by_hash, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_pending_signup_by_hash, a, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 7), "0") != 0) {
@@ -196,7 +196,7 @@ static enum db_status verify_run(struct db *db, void *arg, struct problem *p)
 	if ((rc = signup_run(db, &s, p)) != DB_OK)
 		goto out;
 	struct db_arg u[] = {db_str(now), db_str(db_cell(&rows, 0, 0))};
-	rc = db_exec(db, STMT_pending_signup_use, u, NULL, NULL);
+	rc = legacy_exec(db, STMT_pending_signup_use, u, NULL, NULL);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -228,7 +228,7 @@ static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 
 	w->existed = 0;
 	struct db_arg e[] = {db_str(w->email)};
-	rc = db_exec(db, STMT_user_by_email, e, &rows, NULL);
+	rc = legacy_exec(db, STMT_user_by_email, e, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows > 0) {
@@ -237,7 +237,7 @@ static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 	}
 	db_rows_free(&rows);
 	time_now(at, NULL);
-	rc = db_exec(db, STMT_platform_tenant, NULL, &rows, NULL);
+	rc = legacy_exec(db, STMT_platform_tenant, NULL, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows > 0) {
@@ -246,7 +246,7 @@ static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 	} else {
 		uuid_v7(tenant_id);
 		struct db_arg t[] = {db_str(tenant_id), db_str(at)};
-		rc = db_exec(db, STMT_platform_tenant_insert, t, NULL, NULL);
+		rc = legacy_exec(db, STMT_platform_tenant_insert, t, NULL, NULL);
 		if (rc != DB_OK)
 			goto out;
 	}

@@ -24,7 +24,7 @@ int user_insert(struct db *db, const struct user_row *u)
 	    db_str(u->id),	   db_str(u->tenant_id), db_str(u->email), db_str(u->password_hash),
 	    db_str(u->first_name), db_str(u->last_name), db_str(roles),	   db_str(u->at),
 	    db_str(u->at)};
-	return db_exec(db, STMT_user_insert, args, NULL, NULL);
+	return legacy_exec(db, STMT_user_insert, args, NULL, NULL);
 }
 
 /* The roles are a SET on the user's row, so that the principal of every
@@ -87,11 +87,11 @@ static void view_from_row(const struct db_rows *rows, size_t i, void *item)
 int user_list(struct db *db, const char *tenant_id, const char *after, long limit,
 	      struct user_view **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {STMT_user_list, STMT_user_count, tenant_id, after,
+	struct legacy_page pg = {STMT_user_list, STMT_user_count, tenant_id, after,
 			     limit,	     {0, 0, NULL},    0};
 	*items = NULL;
 	*n = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, view_from_row, n);
 	*total = pg.total;
@@ -104,7 +104,7 @@ static enum db_status read_user(struct db *db, const char *tenant_id, const char
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_str(tenant_id), db_str(id)};
-	enum db_status rc = db_exec(db, STMT_user_get, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_user_get, a, &rows, NULL);
 	if (rc == DB_OK && rows.n_rows == 0) {
 		problem_set(p, PROBLEM_NOT_FOUND, "no user %s in this tenant", id);
 		rc = DB_REFUSED;
@@ -142,7 +142,7 @@ static enum db_status lock_tenant(struct db *db, const char *tenant_id, bool *pl
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg t[] = {db_str(tenant_id)};
-	enum db_status rc = db_exec(db, STMT_tenant_lock, t, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_tenant_lock, t, &rows, NULL);
 	if (rc == DB_OK)
 		*platform = rows.n_rows > 0 && strcmp(db_cell(&rows, 0, 0), "1") == 0;
 	if (rc == DB_OK && domain != NULL)
@@ -224,7 +224,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	if (rc == DB_OK && w->in->external_subject != NULL) {
 		struct db_arg e[] = {db_str(w->in->external_issuer),
 				     db_str(w->in->external_subject), db_str(id)};
-		rc = db_exec(db, STMT_user_set_external, e, NULL, NULL);
+		rc = legacy_exec(db, STMT_user_set_external, e, NULL, NULL);
 		if (rc == DB_DUPLICATE) {
 			return identity_taken(p);
 		}
@@ -284,7 +284,7 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 	bool is_admin = (roles & ROLE_GLOBAL_ADMIN) && !disabled;
 	if (was_admin && !is_admin) {
 		struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->id)};
-		rc = db_exec(db, STMT_global_admins_other, g, &rows, NULL);
+		rc = legacy_exec(db, STMT_global_admins_other, g, &rows, NULL);
 		long others = rc == DB_OK ? atol(db_cell(&rows, 0, 0)) : 0;
 		db_rows_free(&rows);
 		if (rc != DB_OK)
@@ -302,7 +302,7 @@ static enum db_status update_run(struct db *db, void *arg, struct problem *p)
 	roles_to_csv(roles, csv, sizeof csv);
 	struct db_arg u[] = {db_str(csv), db_int(disabled), db_str(at), db_str(w->id),
 			     db_int((long long)before.version)};
-	rc = db_exec(db, STMT_user_update, u, NULL, &affected);
+	rc = legacy_exec(db, STMT_user_update, u, NULL, &affected);
 	if (rc == DB_OK && affected == 0) {
 		problem_set(p, PROBLEM_PRECONDITION_FAILED,
 			    "the user has changed since you read it");

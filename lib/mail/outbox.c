@@ -56,18 +56,17 @@ const struct db_stmt_def stmt_outbox_backlog = {
     0, 2};
 
 static void (*wake_hook)(void);
-static __thread unsigned queued;
 
 void outbox_set_wake(void (*wake)(void))
 {
 	wake_hook = wake;
 }
 
-void outbox_committed(void)
+/* After the commit of a change that queued mail: the sender need not wait
+ * for its next poll. */
+static void wake_after_commit(void *unused)
 {
-	if (queued == 0)
-		return;
-	queued = 0;
+	(void)unused;
 	if (wake_hook != NULL)
 		wake_hook();
 }
@@ -90,9 +89,9 @@ enum db_status outbox_enqueue(struct db *db, const struct outbox_mail *m)
 			     db_str(subject),
 			     db_str(body),
 			     db_str(at)};
-	rc = db_exec(db, STMT_outbox_insert, a, NULL, NULL);
+	rc = legacy_exec(db, STMT_outbox_insert, a, NULL, NULL);
 	if (rc == DB_OK)
-		queued++;
+		txn_after_commit(db_current_txn(db), wake_after_commit, NULL);
 out:
 	free(subject);
 	free(body);
@@ -130,17 +129,17 @@ void outbox_rows_free(struct outbox_row *items, size_t n)
 int outbox_list(struct db *db, const char *status, const char *after, long limit,
 		struct outbox_row **items, size_t *n, long *total, struct problem *p)
 {
-	struct db_page pg = {status ? STMT_outbox_list : STMT_outbox_list_all,
-			     status ? STMT_outbox_count : STMT_outbox_count_all,
-			     status ? status : "all",
-			     after,
-			     limit,
-			     {0, 0, NULL},
-			     0};
+	struct legacy_page pg = {status ? STMT_outbox_list : STMT_outbox_list_all,
+				 status ? STMT_outbox_count : STMT_outbox_count_all,
+				 status ? status : "all",
+				 after,
+				 limit,
+				 {0, 0, NULL},
+				 0};
 	*items = NULL;
 	*n = 0;
 	*total = 0;
-	if (db_page_read(db, &pg, p) != 0)
+	if (legacy_page_read(db, &pg, p) != 0)
 		return -1;
 	*items = db_rows_items(&pg.rows, sizeof **items, row_read, n);
 	*total = pg.total;
@@ -159,7 +158,7 @@ static enum db_status retry_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg id[] = {db_str(w->id)};
 	free(w->out->subject);
 	w->out->subject = NULL;
-	enum db_status rc = db_exec(db, STMT_outbox_get, id, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_outbox_get, id, &rows, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (rows.n_rows == 0) {
@@ -175,14 +174,14 @@ static enum db_status retry_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	struct db_arg a[] = {db_str(w->id)};
-	rc = db_exec(db, STMT_outbox_requeue, a, NULL, NULL);
+	rc = legacy_exec(db, STMT_outbox_requeue, a, NULL, NULL);
 	if (rc != DB_OK)
 		goto out;
 	db_rows_free(&rows);
-	rc = db_exec(db, STMT_outbox_get, id, &rows, NULL);
+	rc = legacy_exec(db, STMT_outbox_get, id, &rows, NULL);
 	if (rc == DB_OK)
 		row_read(&rows, 0, w->out);
-	queued++;
+	txn_after_commit(db_current_txn(db), wake_after_commit, NULL);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -204,7 +203,7 @@ static enum db_status backlog_read(struct db *db, void *arg, struct problem *p)
 	struct backlog *b = arg;
 	struct db_rows rows = {0, 0, NULL};
 	b->pending = b->failed = 0;
-	enum db_status rc = db_exec(db, STMT_outbox_backlog, NULL, &rows, NULL);
+	enum db_status rc = legacy_exec(db, STMT_outbox_backlog, NULL, &rows, NULL);
 	for (size_t i = 0; rc == DB_OK && i < rows.n_rows; i++) {
 		long n = atol(db_cell(&rows, i, 1));
 		if (strcmp(db_cell(&rows, i, 0), "failed") == 0)

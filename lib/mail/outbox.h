@@ -28,12 +28,10 @@ struct outbox_mail {
  * the work of a db_run). DB_ERROR when it cannot be rendered. */
 enum db_status outbox_enqueue(struct db *db, const struct outbox_mail *m);
 
-/* Called by the request path once a request's transaction has ended: if
- * this thread queued mail since the last call, the hook set here (the
- * sender's wake-up) runs, so that a mail leaves at once rather than at the
- * next poll. A wake for a change that rolled back finds nothing due. */
+/* The sender's wake-up, which runs after the commit of every transaction
+ * that queued mail, so that a mail leaves at once rather than at the next
+ * poll. */
 void outbox_set_wake(void (*wake)(void));
-void outbox_committed(void);
 
 /* One row as the operator sees it. */
 struct outbox_row {

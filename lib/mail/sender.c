@@ -120,12 +120,12 @@ static enum db_status claim_from(struct db *db, struct claim_work *w, enum stmt_
 {
 	struct db_rows rows = {0, 0, NULL};
 	struct db_arg a[] = {db_int((long long)(w->batch - w->n))};
-	enum db_status rc = db_exec(db, due, a, &rows, NULL);
+	enum db_status rc = legacy_exec(db, due, a, &rows, NULL);
 	for (size_t i = 0; rc == DB_OK && i < rows.n_rows; i++) {
 		struct claimed *c = &w->items[w->n];
 		db_cell_copy(&rows, i, 0, c->id, sizeof c->id);
 		struct db_arg u[] = {db_str(w->claimer), db_int(w->cfg->mail_lease), db_str(c->id)};
-		rc = db_exec(db, STMT_outbox_claim, u, NULL, NULL);
+		rc = legacy_exec(db, STMT_outbox_claim, u, NULL, NULL);
 		if (rc != DB_OK)
 			break;
 		db_cell_copy(&rows, i, 1, c->recipient, sizeof c->recipient);
@@ -157,7 +157,7 @@ struct mark_work {
 static enum db_status mark_run(struct db *db, void *arg, struct problem *p)
 {
 	struct mark_work *w = arg;
-	return db_exec(db, w->stmt, w->args, NULL, &w->affected);
+	return legacy_exec(db, w->stmt, w->args, NULL, &w->affected);
 }
 
 static const char *result_name(enum mail_result r)
