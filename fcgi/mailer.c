@@ -40,9 +40,15 @@ static void mailer_wake(void)
 
 static void count_backlog(struct db *db)
 {
-	long pending, failed;
+	long pending = 0, failed = 0;
 	struct problem p = {0};
-	if (outbox_backlog(db, &pending, &failed, &p) == 0)
+	struct txn t;
+	int rc;
+	txn_open(&t, db, TXN_READ);
+	do
+		rc = outbox_backlog(&t, &pending, &failed);
+	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
+	if (rc == 0)
 		metrics_mail_backlog(pending, failed);
 	problem_clear(&p);
 }

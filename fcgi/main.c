@@ -100,37 +100,13 @@ static void request_read(FCGX_Request *fr, struct request *req, char **body)
 	drain(fr->in);
 }
 
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 428: return "Precondition Required";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return status >= 500 ? "Internal Server Error" : "OK";
-	}
-}
-
 /* libfcgi's own printf knows no %zu; the head is formatted here. */
 static void response_write(FCGX_Request *fr, const struct response *res)
 {
 	char head[4096];
 	size_t n = 0;
-	int w = snprintf(head, sizeof head, "Status: %d %s\r\n", res->status, reason(res->status));
+	int w =
+	    snprintf(head, sizeof head, "Status: %d %s\r\n", res->status, http_reason(res->status));
 	n += (size_t)w;
 	if (res->content_type != NULL && n < sizeof head)
 		n += (size_t)snprintf(head + n, sizeof head - n, "Content-Type: %s\r\n",

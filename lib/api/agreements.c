@@ -131,7 +131,7 @@ int handle_agreement_templates_list(struct ctx *c)
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, template_json(&items[i]));
 	free(items);
-	return ctx_list(c, list, (long)n, 200, NULL);
+	return legacy_list(c, list, (long)n, 200, NULL);
 }
 
 static cJSON *acceptance_json(const struct agreement_acceptance *a)
@@ -209,7 +209,7 @@ int handle_agreements_list(struct ctx *c)
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, acceptance_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }

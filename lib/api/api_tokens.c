@@ -165,7 +165,7 @@ int handle_api_tokens_list(struct ctx *c)
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, token_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }

@@ -114,73 +114,6 @@ int ctx_if_match(struct ctx *c, unsigned long *version)
 			   "If-Match does not name the current version of the resource");
 }
 
-int ctx_page(struct ctx *c, long *limit, char after[40])
-{
-	char buf[128];
-	int r;
-	*limit = 50;
-	after[0] = '\0';
-	r = request_query_param(c->req, "limit", buf, sizeof buf);
-	if (r < 0)
-		return problem_add_field(&c->problem, "limit", "invalid", "must be 1 to 200");
-	if (r > 0) {
-		char *end;
-		long n = strtol(buf, &end, 10);
-		if (end == buf || *end != '\0' || n < 1 || n > 200)
-			return problem_add_field(&c->problem, "limit", "invalid",
-						 "must be 1 to 200");
-		*limit = n;
-	}
-	r = request_query_param(c->req, "cursor", buf, sizeof buf);
-	if (r < 0)
-		return problem_add_field(&c->problem, "cursor", "invalid",
-					 "is not a cursor of this list");
-	if (r > 0) {
-		unsigned char bin[64];
-		size_t n = 0;
-		const char *end = NULL;
-		/* the alphabet first: libsodium reads bytes 0x80-0xFF as '_' */
-		if (!valid_base64url(buf, strlen(buf)) ||
-		    sodium_base642bin(bin, sizeof bin - 1, buf, strlen(buf), NULL, &n, &end,
-				      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-		    *end != '\0' || n != 36)
-			return problem_add_field(&c->problem, "cursor", "invalid",
-						 "is not a cursor of this list");
-		bin[n] = '\0';
-		if (!uuid_valid((const char *)bin))
-			return problem_add_field(&c->problem, "cursor", "invalid",
-						 "is not a cursor of this list");
-		memcpy(after, bin, n + 1);
-	}
-	return 0;
-}
-
-int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id)
-{
-	return ctx_list_query(c, items, total, limit, last_id, NULL);
-}
-
-int ctx_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
-		   const char *query)
-{
-	cJSON *doc = cJSON_CreateObject();
-	int n = cJSON_GetArraySize(items);
-	cJSON_AddItemToObject(doc, "items", items);
-	cJSON_AddNumberToObject(doc, "totalCount", (double)total);
-	cJSON *links = cJSON_AddObjectToObject(doc, "links");
-	if (n < limit || last_id == NULL) {
-		cJSON_AddNullToObject(links, "next");
-	} else {
-		char cursor[64], next[512];
-		sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)last_id,
-				  strlen(last_id), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		snprintf(next, sizeof next, "%s?%s%slimit=%ld&cursor=%s", c->req->path,
-			 query ? query : "", query ? "&" : "", limit, cursor);
-		cJSON_AddStringToObject(links, "next", next);
-	}
-	return ctx_json(c, 200, doc);
-}
-
 /* application/json, optionally with charset=utf-8 (any case, any blanks). */
 static int content_type_is_json(const char *ct)
 {
@@ -307,6 +240,16 @@ static int authorize(struct ctx *c)
 	}
 	if (c->req->on_behalf_of != NULL && delegate(c) != 0)
 		return -1;
+	if ((route->flags & ROUTE_PROVIDER) && !(who->partner_types & PARTNER_INDIRECT_PROVIDER)) {
+		snprintf(c->problem.code, sizeof c->problem.code, "not_provider");
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "this is for an indirect provider's work account");
+	}
+	if ((route->flags & ROUTE_RESELLER) && !(who->partner_types & PARTNER_INDIRECT_RESELLER)) {
+		snprintf(c->problem.code, sizeof c->problem.code, "not_reseller");
+		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
+				   "this is for an indirect reseller's work account");
+	}
 	if (who->kind == PRINCIPAL_TOKEN) {
 		if (route->scope == 0 && route->roles == ROLE_GLOBAL_ADMIN)
 			return problem_set(&c->problem, PROBLEM_FORBIDDEN,
@@ -707,6 +650,13 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 		rc = precheck(&c, allow, sizeof allow) != 0 ? -1 : run_handler(&c);
 	if (rc != 0)
 		render_problem(&c);
+	if (http_reason(res->status) == NULL) {
+		log_msg(LOG_ERROR, "a handler answered %d, which is not in HTTP_STATUSES",
+			res->status);
+		problem_clear(&c.problem);
+		problem_set(&c.problem, PROBLEM_INTERNAL, "the request could not be completed");
+		render_problem(&c);
+	}
 	if (config_origin_allowed(app->cfg, req->origin)) {
 		response_header(res, "Access-Control-Allow-Origin", req->origin);
 		response_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);

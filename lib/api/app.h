@@ -95,12 +95,24 @@ int ctx_if_match(struct ctx *c, unsigned long *version);
  * ?cursor= (base64url of the last id seen). Returns 0 with *limit and
  * after (a UUID, "" for the first page), or -1 with p set (400). */
 int ctx_page(struct ctx *c, long *limit, char after[40]);
-/* 200 with a list page {items, totalCount, links: {next}}; next is set
- * when the page is full (more may follow after last_id). Takes items. */
-int ctx_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);
-/* The same for a filtered list: query ("status=failed", or NULL) goes
- * into the next link, so the next page keeps the filter. */
-int ctx_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
-		   const char *query);
+
+/* Renders one item of a page (a struct of the page's row type) as the API
+ * shows it; the caller owns the result. */
+typedef cJSON *(*item_render)(const struct ctx *c, const void *item);
+
+/* Answers a GET of a list: the page that ?limit= and ?cursor= ask for of
+ * pg, with its keys (pg->n_keys of them) read in the request's
+ * transaction, as 200 {items, totalCount, totalCountCapped, links: {next}},
+ * each item rendered by render. query: the list's filter ("status=failed")
+ * kept in the next link, or NULL. Returns 0, or -1 with c->problem set
+ * (400 for a bad limit or cursor; the database's failure). */
+int ctx_list(struct ctx *c, const struct db_page *pg, const struct db_arg *keys, item_render render,
+	     const char *query);
+
+/* legacy: a page the handler read and rendered itself, until every list
+ * is a ctx_list */
+int legacy_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);
+int legacy_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
+		      const char *query);
 
 #endif

@@ -141,7 +141,7 @@ static int invitations_page(struct ctx *c, const char *relationship)
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, invitation_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }
@@ -215,7 +215,7 @@ int handle_customer_relationships_list(struct ctx *c)
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, customer_relationship_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }
@@ -248,7 +248,7 @@ static int customers_page(struct ctx *c, const char *relationship, const char *q
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, customer_json(&items[i]));
-	int rc = ctx_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
+	int rc = legacy_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
 	free(items);
 	return rc;
 }

@@ -328,7 +328,7 @@ int handle_operator_enrollments_list(struct ctx *c)
 	}
 	char query[64];
 	snprintf(query, sizeof query, "status=%s", status);
-	r = ctx_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, r > 0 ? query : NULL);
+	r = legacy_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, r > 0 ? query : NULL);
 	free(items);
 	return r;
 }

@@ -14,6 +14,8 @@ struct party;
 /* Shared renderings: a party of a relationship {tenantId, name, domain};
  * a time, or null when "". */
 cJSON *party_json(const struct party *v);
+/* An audit event as GET /v1/audit-events shows it (an item_render). */
+cJSON *audit_event_json(const struct ctx *c, const void *item);
 void add_time_or_null(cJSON *o, const char *name, const char *value);
 
 int handle_healthz(struct ctx *c);

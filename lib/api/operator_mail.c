@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *mail_json(const struct outbox_row *m)
+static cJSON *mail_json(const struct ctx *c, const void *item)
 {
+	const struct outbox_row *m = item;
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", m->id);
 	if (m->tenant_id[0])
 		cJSON_AddStringToObject(o, "tenantId", m->tenant_id);
@@ -43,40 +45,25 @@ static int status_valid(const char *s)
 /* 200 page of mails; 400 bad status, limit or cursor; 401; 403; 503. */
 int handle_operator_mail_list(struct ctx *c)
 {
-	struct outbox_row *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40], status[16] = "", query[32];
+	char status[16] = "", query[32];
 	int r = request_query_param(c->req, "status", status, sizeof status);
 	if (r < 0 || (r > 0 && !status_valid(status)))
 		return problem_add_field(&c->problem, "status", "invalid",
 					 "must be one of pending, sending, sent, failed");
-	if (ctx_page(c, &limit, after) != 0 ||
-	    outbox_list(c->worker->db, r > 0 ? status : NULL, after, limit, &items, &n, &total,
-			&c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, mail_json(&items[i]));
+	if (r == 0)
+		return ctx_list(c, &outbox_page, NULL, mail_json, NULL);
+	struct db_arg key[] = {db_text(status)};
 	snprintf(query, sizeof query, "status=%s", status);
-	int rc =
-	    ctx_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, r > 0 ? query : NULL);
-	outbox_rows_free(items, n);
-	return rc;
+	return ctx_list(c, &outbox_page_of_status, key, mail_json, query);
 }
 
 /* 202 the mail, pending again; 401; 403; 404; 409 mail_not_failed; 503. */
 int handle_operator_mail_retry(struct ctx *c)
 {
-	struct outbox_row m;
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no mail with this id");
-	if (outbox_retry(c->worker->db, id, &m, &c->problem) != 0) {
-		free(m.subject);
-		return -1;
-	}
-	int rc = ctx_json(c, 202, mail_json(&m));
-	free(m.subject);
+	struct outbox_row m = {0};
+	int rc = -1;
+	if (outbox_retry(&c->txn, ctx_capture(c, 0), &m, &c->problem) == 0)
+		rc = ctx_json(c, 202, mail_json(c, &m));
+	outbox_row_clear(&m);
 	return rc;
 }

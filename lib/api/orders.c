@@ -110,6 +110,7 @@ int handle_offers_list(struct ctx *c)
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, offer_json(&items[i]));
 	cJSON_AddNumberToObject(doc, "totalCount", (double)n);
+	cJSON_AddFalseToObject(doc, "totalCountCapped");
 	cJSON_AddNullToObject(cJSON_AddObjectToObject(doc, "links"), "next");
 	free(items);
 	return ctx_json(c, 200, doc);
@@ -177,7 +178,7 @@ int handle_orders_list(struct ctx *c)
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, order_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }
@@ -200,7 +201,7 @@ int handle_subscriptions_list(struct ctx *c)
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, subscription_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }

@@ -142,7 +142,7 @@ int handle_providers_find(struct ctx *c)
 	if (r > 0 && qs != NULL)
 		snprintf(raw, sizeof raw, "%.*s", (int)strcspn(qs, "&"), qs);
 	snprintf(query, sizeof query, "%s", raw);
-	r = ctx_list_query(c, list, total, limit, n ? items[n - 1].tenant_id : NULL,
+	r = legacy_list_query(c, list, total, limit, n ? items[n - 1].tenant_id : NULL,
 			   raw[0] ? query : NULL);
 	free(items);
 	return r;

@@ -185,7 +185,7 @@ int handle_invitations_list(struct ctx *c)
 										     : "received");
 		cJSON_AddItemToArray(list, o);
 	}
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
+	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
 	free(items);
 	return rc;
 }
@@ -256,7 +256,7 @@ int handle_relationships_list(struct ctx *c)
 		cJSON_AddItemToArray(list, relationship_json(&items[i]));
 	char query[48];
 	snprintf(query, sizeof query, "type=%s", type);
-	int rc = ctx_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
+	int rc = legacy_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
 	free(items);
 	return rc;
 }

@@ -60,10 +60,12 @@ void check_person(struct problem *p, const char *prefix, const char *email, cons
 #undef FIELD
 }
 
-static cJSON *user_json(const struct user_view *u)
+static cJSON *user_json(const struct ctx *c, const void *item)
 {
+	const struct user_view *u = item;
 	char etag[32];
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	etag_format(u->version, etag);
 	cJSON_AddStringToObject(o, "id", u->id);
 	cJSON_AddStringToObject(o, "tenantId", u->tenant_id);
@@ -88,7 +90,7 @@ static int respond_user(struct ctx *c, int status, const struct user_view *u)
 		snprintf(location, sizeof location, "/v1/users/%s", u->id);
 		response_header(c->res, "Location", location);
 	}
-	return ctx_json(c, status, user_json(u));
+	return ctx_json(c, status, user_json(c, u));
 }
 
 /* Reads a "roles" array into bits; each unknown name is a field error. */
@@ -111,28 +113,15 @@ static unsigned roles_field(struct ctx *c, const cJSON *array)
 /* 200 page of users; 400 bad limit/cursor; 401; 403; 503. */
 int handle_users_list(struct ctx *c)
 {
-	struct user_view *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0 ||
-	    user_list(c->worker->db, c->principal.tenant_id, after, limit, &items, &n, &total,
-		      &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, user_json(&items[i]));
-	int rc = ctx_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id)};
+	return ctx_list(c, &user_page, tenant, user_json, NULL);
 }
 
 /* 200 user with ETag; 401; 403; 404 (also another tenant's); 503. */
 int handle_user_get(struct ctx *c)
 {
 	struct user_view u;
-	if (user_get(c->worker->db, c->principal.tenant_id, ctx_capture(c, 0), &u, &c->problem) !=
-	    0)
+	if (user_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &u, &c->problem) != 0)
 		return -1;
 	return respond_user(c, 200, &u);
 }
@@ -171,7 +160,7 @@ int handle_user_create(struct ctx *c)
 	struct actor a = ctx_actor(c);
 	struct user_new in = {canonical, hash,	 first,	   last,
 			      roles,	 issuer, external, c->app->cfg->platform_email_domains};
-	if (user_create(c->worker->db, &a, &in, &u, p) == 0)
+	if (user_create(&c->txn, &a, &in, &u, p) == 0)
 		rc = respond_user(c, 201, &u);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
@@ -183,20 +172,19 @@ int handle_user_update(struct ctx *c)
 {
 	const cJSON *roles_json = cJSON_GetObjectItemCaseSensitive(c->body, "roles");
 	const cJSON *disabled = cJSON_GetObjectItemCaseSensitive(c->body, "disabled");
-	bool set_roles = cJSON_IsArray(roles_json), set_disabled = cJSON_IsBool(disabled);
-	unsigned long version;
+	struct user_change change = {0, cJSON_IsArray(roles_json), cJSON_IsBool(disabled), 0,
+				     cJSON_IsTrue(disabled)};
 	struct user_view u;
-	unsigned roles = roles_field(c, roles_json);
+	change.roles = roles_field(c, roles_json);
 	if (c->problem.kind != PROBLEM_NONE)
 		return -1;
-	if (!set_roles && !set_disabled)
+	if (!change.set_roles && !change.set_disabled)
 		return problem_add_field(&c->problem, "roles", "required",
 					 "give roles, disabled, or both");
-	if (ctx_if_match(c, &version) != 0)
+	if (ctx_if_match(c, &change.version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (user_update(c->worker->db, &a, ctx_capture(c, 0), version, set_roles, roles,
-			set_disabled, cJSON_IsTrue(disabled), &u, &c->problem) != 0)
+	if (user_update(&c->txn, &a, ctx_capture(c, 0), &change, &u, &c->problem) != 0)
 		return -1;
 	return respond_user(c, 200, &u);
 }

@@ -478,3 +478,11 @@ bool email_canonical(const char *in, char *out)
 	out[n] = '\0';
 	return in != NULL && strlen(in) <= 254 && valid_email(out);
 }
+
+micros_t time_sql_micros(const char *sql)
+{
+	char api[TIME_STR];
+	micros_t t = 0;
+	time_sql_to_api(sql, api);
+	return time_parse_api(api, &t) ? t : 0;
+}

@@ -34,6 +34,8 @@ void time_now(char sql[TIME_STR], char api[TIME_STR]);
 void time_sql_after(double seconds, char sql[TIME_STR]);
 /* "YYYY-MM-DD HH:MM:SS[.ffffff]" → "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
 void time_sql_to_api(const char *sql, char api[TIME_STR]);
+/* legacy: the same text as a moment, for code of before micros_t */
+micros_t time_sql_micros(const char *sql);
 
 /* A lower-case DNS host name of two or more labels. */
 bool valid_hostname(const char *s);

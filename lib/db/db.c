@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DB_MAX_PARAMS	    32
+#define DB_MAX_PARAMS	    64
 #define DB_MAX_COLUMNS	    32
 #define DB_DEADLOCK_RETRIES 3
 
@@ -235,10 +235,17 @@ static enum db_status prepare_all(struct db *db, char *err, size_t errsz)
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
 		const struct db_stmt *s = &all[i];
 		if (s->n_params > DB_MAX_PARAMS || s->n_cols > DB_MAX_COLUMNS) {
-			snprintf(err, errsz, "statement %s has more than %d parameters or columns",
-				 s->name, DB_MAX_PARAMS);
+			snprintf(err, errsz,
+				 "statement %s has more than %d parameters or %d columns", s->name,
+				 DB_MAX_PARAMS, DB_MAX_COLUMNS);
 			return DB_SCHEMA;
 		}
+		/* a name is what a log line and a schema error show: one each */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(all[j].name, s->name) == 0) {
+				snprintf(err, errsz, "two statements are named %s", s->name);
+				return DB_SCHEMA;
+			}
 		db->stmts[i] =
 		    prepare_one(db, s->name, s->sql, s->n_params, s->n_cols, &rc, err, errsz);
 		if (rc == DB_OK)
@@ -624,6 +631,11 @@ static enum db_status txn_fail(struct txn *t, enum db_status rc)
 	return DB_FAILED;
 }
 
+enum db_status txn_abort(struct txn *t)
+{
+	return txn_fail(t, DB_ERROR);
+}
+
 /* Makes t ready for a statement: connected, and in a write transaction
  * started. DB_OK or DB_FAILED. */
 static enum db_status txn_ready(struct txn *t)
@@ -820,7 +832,8 @@ enum db_status db_page_read(struct txn *t, const struct db_page *pg, const struc
 	memset(out, 0, sizeof *out);
 	if (pg->n_keys + 2 > DB_MAX_PARAMS)
 		abort();
-	memcpy(args, keys, pg->n_keys * sizeof *args);
+	if (pg->n_keys > 0)
+		memcpy(args, keys, pg->n_keys * sizeof *args);
 	/* the first page starts before every id: "" sorts first, "~" after
 	 * every hexadecimal digit */
 	args[pg->n_keys] = db_text(cursor[0] ? cursor : pg->descending ? "~" : "");

@@ -224,6 +224,11 @@ int txn_commit_now(struct txn *t, struct problem *p);
  * the mail sender's wake-up, say. The same fn and arg are kept once. */
 void txn_after_commit(struct txn *t, void (*fn)(void *), void *arg);
 
+/* Ends the attempt as failed for a reason of the program, not of the
+ * database (a mail that cannot be rendered): txn_end answers 500 and does
+ * not retry. Returns DB_FAILED, for the work to return. */
+enum db_status txn_abort(struct txn *t);
+
 /* DB_OK, or why the transaction failed. */
 enum db_status txn_failure(const struct txn *t);
 struct db *txn_db(const struct txn *t);

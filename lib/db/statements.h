@@ -7,12 +7,9 @@
 #define DB_STATEMENTS(X)                                                                           \
 	X(regions_list)                                                                            \
 	X(tenant_insert)                                                                           \
-	X(user_insert)                                                                             \
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \
 	X(platform_tenant_insert)                                                                  \
-	X(audit_insert)                                                                            \
-	X(audit_insert_three)                                                                      \
 	X(user_auth_by_id)                                                                         \
 	X(user_auth_by_external)                                                                   \
 	X(api_token_by_hash)                                                                       \
@@ -23,32 +20,15 @@
 	X(signin_clear)                                                                            \
 	X(signin_account_failures)                                                                 \
 	X(signin_account_failure)                                                                  \
-	X(audit_list)                                                                              \
-	X(audit_count)                                                                             \
-	X(user_list)                                                                               \
-	X(user_count)                                                                              \
-	X(user_get)                                                                                \
-	X(tenant_lock)                                                                             \
-	X(user_update)                                                                             \
-	X(global_admins_other)                                                                     \
 	X(api_token_insert)                                                                        \
 	X(api_token_list)                                                                          \
 	X(api_token_count)                                                                         \
 	X(api_token_revoke)                                                                        \
 	X(api_token_get)                                                                           \
-	X(user_set_external)                                                                       \
 	X(purge_idempotency_keys)                                                                  \
 	X(purge_signin_failures)                                                                   \
 	X(purge_signin_account_failures)                                                           \
 	X(purge_pending_signups)                                                                   \
-	X(outbox_insert)                                                                           \
-	X(outbox_list)                                                                             \
-	X(outbox_count)                                                                            \
-	X(outbox_list_all)                                                                         \
-	X(outbox_count_all)                                                                        \
-	X(outbox_get)                                                                              \
-	X(outbox_requeue)                                                                          \
-	X(outbox_backlog)                                                                          \
 	X(outbox_due)                                                                              \
 	X(outbox_due_lapsed)                                                                       \
 	X(outbox_renew)                                                                            \

@@ -108,7 +108,7 @@ static enum db_status publish_run(struct db *db, void *arg, struct problem *p)
 				 w->in->type);
 	if (rc != DB_OK)
 		return rc;
-	if ((rc = audit_record(db, w->a, "agreement_template.publish", "agreement_template", id,
+	if ((rc = legacy_audit_record(db, w->a, "agreement_template.publish", "agreement_template", id,
 			       at)) != DB_OK)
 		return rc;
 	struct db_arg g[] = {db_str(id)};
@@ -251,7 +251,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	}
 	if (rc == DB_OK)
 		rc =
-		    audit_record(db, w->a, "agreement.accept", "agreement_acceptance", out->id, at);
+		    legacy_audit_record(db, w->a, "agreement.accept", "agreement_acceptance", out->id, at);
 out:
 	db_rows_free(&rows);
 	return rc;

@@ -83,7 +83,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 			     db_str(w->expires), db_str(at)};
 	enum db_status rc = legacy_exec(db, STMT_api_token_insert, a, NULL, NULL);
 	if (rc == DB_OK)
-		rc = audit_record(db, w->a, "api_token.create", "api_token", w->out->id, at);
+		rc = legacy_audit_record(db, w->a, "api_token.create", "api_token", w->out->id, at);
 	if (rc == DB_OK) {
 		struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->out->id)};
 		rc = legacy_exec(db, STMT_api_token_get, g, &rows, NULL);
@@ -146,7 +146,7 @@ static enum db_status revoke_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg r[] = {db_str(at), db_str(w->id)};
 	rc = legacy_exec(db, STMT_api_token_revoke, r, NULL, &affected);
 	if (rc == DB_OK && affected > 0)
-		rc = audit_record(db, w->a, "api_token.revoke", "api_token", w->id, at);
+		rc = legacy_audit_record(db, w->a, "api_token.revoke", "api_token", w->id, at);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
 /* The audit log: written by the domain in the same transaction as the
- * change it records (SPEC §6). */
+ * change it records (SPEC §6), read by a tenant's admin agents. */
 #ifndef TWOTIER_AUDIT_H
 #define TWOTIER_AUDIT_H
 
@@ -15,10 +15,11 @@ struct audit_entry {
 	const char *target_id;
 	const char *request_id;
 	const char *client_addr;
-	const char *at; /* DATETIME(6) text */
+	micros_t at;
 };
 
-enum db_status audit_write(struct db *db, const struct audit_entry *e);
+/* Writes e in t. DB_OK or DB_FAILED. */
+enum db_status audit_write(struct txn *t, const struct audit_entry *e);
 
 /* Who made a change, for domain functions that write the audit log. */
 struct actor {
@@ -35,34 +36,48 @@ struct actor {
 };
 
 /* Writes an event for actor on its tenant; a delegated actor's event is
- * written in its own tenant's log as well, both naming the relationship. */
-enum db_status audit_record(struct db *db, const struct actor *a, const char *action,
-			    const char *target_type, const char *target_id, const char *at);
+ * written in its own tenant's log as well, both naming the relationship.
+ * DB_OK or DB_FAILED. */
+enum db_status audit_record(struct txn *t, const struct actor *a, const char *action,
+			    const char *target_type, const char *target_id, micros_t at);
 /* The same event in another tenant's log, for a change that touches it (a
  * provider's, a customer's); a delegated actor's delegation is kept. */
-enum db_status audit_record_in(struct db *db, const struct actor *a, const char *tenant_id,
+enum db_status audit_record_in(struct txn *t, const struct actor *a, const char *tenant_id,
 			       const char *action, const char *target_type, const char *target_id,
-			       const char *at);
-
+			       micros_t at);
 /* The event in the actor's log and in the logs of two more tenants the
  * change touches (an order: the reseller's and the customer's), in one
  * round trip. */
-enum db_status audit_record_three(struct db *db, const struct actor *a, const char *second,
+enum db_status audit_record_three(struct txn *t, const struct actor *a, const char *second,
 				  const char *third, const char *action, const char *target_type,
-				  const char *target_id, const char *at);
+				  const char *target_id, micros_t at);
 
 struct audit_event {
-	char id[40], actor_type[16], actor_id[40], action[65], target_type[65], target_id[40],
-	    request_id[65], client_addr[46], at[32];
+	char id[UUID_STR], actor_type[16], actor_id[UUID_STR], action[65], target_type[65],
+	    target_id[UUID_STR], request_id[65], client_addr[46], created_at[TIME_STR];
 	/* a delegated change's relationship, the actor's tenant and the tenant
 	 * changed; "" otherwise */
-	char relationship_id[40], actor_tenant_id[40], subject_tenant_id[40];
+	char relationship_id[UUID_STR], actor_tenant_id[UUID_STR], subject_tenant_id[UUID_STR];
 };
 
-/* A page of the tenant's log, newest first, before the id `before` ("" for
- * the first page). *items is allocated (caller frees). Returns 0 or -1
- * with p set (503). */
-int audit_list(struct db *db, const char *tenant_id, const char *before, long limit,
-	       struct audit_event **items, size_t *n, long *total, struct problem *p);
+/* Pages of struct audit_event of one tenant (key: the tenant's id), newest
+ * first. */
+extern const struct db_page audit_page;
+
+/* legacy: the same for work of the positional API, with its SQL time */
+struct legacy_audit_entry {
+	const char *tenant_id, *actor_type, *actor_id, *action, *target_type, *target_id,
+	    *request_id, *client_addr, *at;
+};
+enum db_status legacy_audit_write(struct db *db, const struct legacy_audit_entry *e);
+enum db_status legacy_audit_record(struct db *db, const struct actor *a, const char *action,
+				   const char *target_type, const char *target_id, const char *at);
+enum db_status legacy_audit_record_in(struct db *db, const struct actor *a, const char *tenant_id,
+				      const char *action, const char *target_type,
+				      const char *target_id, const char *at);
+enum db_status legacy_audit_record_three(struct db *db, const struct actor *a, const char *second,
+					 const char *third, const char *action,
+					 const char *target_type, const char *target_id,
+					 const char *at);
 
 #endif

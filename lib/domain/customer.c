@@ -361,13 +361,13 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 				w->in->customer_email,
 				vars,
 				3};
-	if ((rc = outbox_enqueue(db, &m)) != DB_OK ||
-	    (rc = audit_record(db, a, "customer_invitation.create", "customer_invitation", id,
+	if ((rc = legacy_outbox_enqueue(db, &m)) != DB_OK ||
+	    (rc = legacy_audit_record(db, a, "customer_invitation.create", "customer_invitation", id,
 			       at)) != DB_OK)
 		goto out;
 	/* the provider's log has it already when its admin sent it */
 	if (a->delegated_from == NULL &&
-	    (rc = audit_record_in(db, a, provider, "customer_invitation.create",
+	    (rc = legacy_audit_record_in(db, a, provider, "customer_invitation.create",
 				  "customer_invitation", id, at)) != DB_OK)
 		goto out;
 	rc = invitation_read_one(db, id, w->out);
@@ -501,11 +501,11 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str("withdrawn"), db_str(at), db_str(NULL), db_str(w->id)};
 	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) == DB_OK)
-		rc = audit_record(db, w->a, "customer_invitation.withdraw", "customer_invitation",
+		rc = legacy_audit_record(db, w->a, "customer_invitation.withdraw", "customer_invitation",
 				  w->id, at);
 	/* the provider's log has it already when its admin withdrew it */
 	if (rc == DB_OK && w->a->delegated_from == NULL)
-		rc = audit_record_in(db, w->a, provider, "customer_invitation.withdraw",
+		rc = legacy_audit_record_in(db, w->a, provider, "customer_invitation.withdraw",
 				     "customer_invitation", w->id, at);
 out:
 	db_rows_free(&rows);
@@ -666,7 +666,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(a->tenant_id), db_str(w->id)};
 	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_record_three(db, a, reseller, provider, "customer_invitation.accept",
+	    (rc = legacy_audit_record_three(db, a, reseller, provider, "customer_invitation.accept",
 				     "customer_invitation", w->id, at)) != DB_OK)
 		goto out;
 	if ((rc = invitation_read_one(db, w->id, &w->out->invitation)) == DB_OK &&
@@ -737,9 +737,9 @@ static enum db_status end_run(struct db *db, void *arg, struct problem *p)
 	rc = legacy_exec(db, STMT_customer_relationship_end, u, NULL, &changed);
 	if (rc != DB_OK || changed == 0)
 		goto out; /* ended already: idempotent */
-	if ((rc = audit_record(db, w->a, "customer_relationship.end", "customer_relationship",
+	if ((rc = legacy_audit_record(db, w->a, "customer_relationship.end", "customer_relationship",
 			       w->id, at)) == DB_OK)
-		rc = audit_record_in(db, w->a, partner, "customer_relationship.end",
+		rc = legacy_audit_record_in(db, w->a, partner, "customer_relationship.end",
 				     "customer_relationship", w->id, at);
 out:
 	db_rows_free(&rows);

@@ -297,14 +297,14 @@ static enum db_status transition_write(struct db *db, const struct actor *a, con
 		memcpy(id_out, id, UUID_STR);
 	char action[64];
 	snprintf(action, sizeof action, "enrollment.%s", to);
-	rc = audit_record_in(db, a, l->tenant_id, action, "enrollment", l->id, at);
+	rc = legacy_audit_record_in(db, a, l->tenant_id, action, "enrollment", l->id, at);
 	if (rc != DB_OK || mail == MAIL_TEMPLATE__COUNT)
 		return rc;
 	struct mail_var vars[] = {{"first_name", l->first_name},
 				  {"company_name", l->company_name},
 				  {"reason", reason ? reason : ""}};
 	struct outbox_mail m = {l->tenant_id, mail, l->language, l->email, vars, 3};
-	return outbox_enqueue(db, &m);
+	return legacy_outbox_enqueue(db, &m);
 }
 
 /* A fresh verification token for the enrolment and its mail. */
@@ -327,7 +327,7 @@ static enum db_status verification_issue(struct db *db, const struct locked *l, 
 					  {"link", link}};
 		struct outbox_mail m = {
 		    l->tenant_id, MAIL_VERIFY_EMAIL, l->language, l->email, vars, 3};
-		rc = outbox_enqueue(db, &m);
+		rc = legacy_outbox_enqueue(db, &m);
 	}
 	if (expires_at != NULL)
 		time_sql_to_api(until, expires_at);
@@ -470,7 +470,7 @@ static enum db_status submit_run(struct db *db, void *arg, struct problem *p)
 		return rc;
 	/* SPEC §1: an enrolling global admin is put in the admin agent group */
 	if (granted > 0 &&
-	    (rc = audit_record(db, a, "user.roles.grant_admin_agent", "user", a->id, at)) != DB_OK)
+	    (rc = legacy_audit_record(db, a, "user.roles.grant_admin_agent", "user", a->id, at)) != DB_OK)
 		return rc;
 	struct locked fresh = l;
 	fresh.status[0] = '\0'; /* the first transition comes from nothing */
@@ -617,7 +617,7 @@ static enum db_status resend_run(struct db *db, void *arg, struct problem *p)
 	if ((rc = legacy_exec(db, STMT_verification_replace, r, NULL, NULL)) != DB_OK ||
 	    (rc = verification_issue(db, &l, true, w->links, now, w->expires_at)) != DB_OK)
 		goto out;
-	rc = audit_record(db, w->a, "enrollment.verification_resend", "enrollment", l.id, now);
+	rc = legacy_audit_record(db, w->a, "enrollment.verification_resend", "enrollment", l.id, now);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -684,7 +684,7 @@ static enum db_status decide_run(struct db *db, void *arg, struct problem *p)
 				   w->out->id)) != DB_OK)
 		return rc;
 	/* the operator's own tenant keeps its record of the decision too */
-	if ((rc = audit_record(db, w->a, "enrollment.decide", "enrollment", l.id, now)) != DB_OK)
+	if ((rc = legacy_audit_record(db, w->a, "enrollment.decide", "enrollment", l.id, now)) != DB_OK)
 		return rc;
 	snprintf(w->out->enrollment_id, sizeof w->out->enrollment_id, "%s", l.id);
 	snprintf(w->out->from_status, sizeof w->out->from_status, "%s", l.status);

@@ -94,7 +94,7 @@ static enum db_status add_run(struct db *db, void *arg, struct problem *p)
 	}
 	if (rc != DB_OK)
 		return rc;
-	return audit_record(db, a, "mpn.identifier.add", "tenant", a->tenant_id, at);
+	return legacy_audit_record(db, a, "mpn.identifier.add", "tenant", a->tenant_id, at);
 }
 
 int mpn_identifier_add(struct db *db, const struct actor *a, struct mpn_identifier *in,
@@ -194,7 +194,7 @@ static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	if (rc == DB_OK)
-		rc = audit_record(db, w->a, "mpn.associate", "tenant", w->a->tenant_id, at);
+		rc = legacy_audit_record(db, w->a, "mpn.associate", "tenant", w->a->tenant_id, at);
 out:
 	db_rows_free(&rows);
 	return rc;

@@ -309,7 +309,7 @@ static enum db_status order_write(struct db *db, const struct actor *a, const st
 	const char *action = strcmp(o->kind, "new") == 0 ? "order.create" : "subscription.quantity";
 	enum db_status rc = legacy_exec(db, STMT_order_insert, ins, NULL, NULL);
 	if (rc == DB_OK)
-		rc = audit_record_three(db, a, o->reseller_tenant_id, o->customer_id, action,
+		rc = legacy_audit_record_three(db, a, o->reseller_tenant_id, o->customer_id, action,
 					"order", o->id, at);
 	return rc;
 }

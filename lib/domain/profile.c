@@ -224,7 +224,7 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 		    (rc = legacy_exec(db, STMT_mpn_unassociate, t, NULL, &dropped)) != DB_OK)
 			goto out;
 		time_now(at, NULL);
-		if (dropped > 0 && (rc = audit_record(db, w->a, "mpn.unassociate", "tenant",
+		if (dropped > 0 && (rc = legacy_audit_record(db, w->a, "mpn.unassociate", "tenant",
 						      w->a->tenant_id, at)) != DB_OK)
 			goto out;
 	}
@@ -240,7 +240,7 @@ static enum db_status legal_put_run(struct db *db, void *arg, struct problem *p)
 			     db_str(at),
 			     db_str(w->a->tenant_id)};
 	if ((rc = legacy_exec(db, STMT_legal_update, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "profile.legalbusiness.update", "tenant", w->a->tenant_id,
+	    (rc = legacy_audit_record(db, w->a, "profile.legalbusiness.update", "tenant", w->a->tenant_id,
 			       at)) != DB_OK ||
 	    (rc = enrollment_profile_updated(db, w->a, w->a->tenant_id, at)) != DB_OK)
 		goto out;
@@ -275,7 +275,7 @@ static enum db_status support_put_run(struct db *db, void *arg, struct problem *
 	struct db_arg u[] = {db_str(in->email), db_str(in->telephone), db_str(in->website),
 			     db_str(at), db_str(w->a->tenant_id)};
 	if ((rc = legacy_exec(db, STMT_support_update, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "profile.support.update", "tenant", w->a->tenant_id,
+	    (rc = legacy_audit_record(db, w->a, "profile.support.update", "tenant", w->a->tenant_id,
 			       at)) != DB_OK ||
 	    (rc = enrollment_profile_updated(db, w->a, w->a->tenant_id, at)) != DB_OK)
 		goto out;

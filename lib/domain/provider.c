@@ -217,19 +217,19 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg j[] = {db_str(at), db_str(w->tenant_id)};
 	struct db_arg pt[] = {db_str("indirect_provider"), db_str(w->tenant_id),
 			      db_str("indirect_provider")};
-	struct audit_entry e = {w->tenant_id,	   w->a->type,	      w->a->id,
+	struct legacy_audit_entry e = {w->tenant_id,	   w->a->type,	      w->a->id,
 				"provider.create", "tenant",	      w->tenant_id,
 				w->a->request_id,  w->a->client_addr, at};
 	if (rc != DB_OK || (rc = regions_write(db, w->tenant_id, w->regions, w->n, p)) != DB_OK ||
 	    (w->legal != NULL && (rc = legal_write(db, w->tenant_id, w->legal, at, p)) != DB_OK) ||
 	    (rc = legacy_exec(db, STMT_provider_admins_join, j, NULL, &joined)) != DB_OK ||
 	    (rc = legacy_exec(db, STMT_tenant_add_partner_type, pt, NULL, NULL)) != DB_OK ||
-	    (rc = audit_write(db, &e)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "provider.create", "tenant", w->tenant_id, at)) != DB_OK)
+	    (rc = legacy_audit_write(db, &e)) != DB_OK ||
+	    (rc = legacy_audit_record(db, w->a, "provider.create", "tenant", w->tenant_id, at)) != DB_OK)
 		goto out;
 	if (joined > 0) {
 		e.action = "user.roles.grant_admin_agent";
-		if ((rc = audit_write(db, &e)) != DB_OK)
+		if ((rc = legacy_audit_write(db, &e)) != DB_OK)
 			goto out;
 	}
 	rc = provider_read_one(db, w->tenant_id, w->out);
@@ -270,13 +270,13 @@ static enum db_status regions_run(struct db *db, void *arg, struct problem *p)
 	}
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str(at), db_str(w->tenant_id)};
-	struct audit_entry e = {w->tenant_id,	    w->a->type,	       w->a->id,
+	struct legacy_audit_entry e = {w->tenant_id,	    w->a->type,	       w->a->id,
 				"provider.regions", "tenant",	       w->tenant_id,
 				w->a->request_id,   w->a->client_addr, at};
 	if ((rc = regions_write(db, w->tenant_id, w->regions, w->n, p)) != DB_OK ||
 	    (rc = legacy_exec(db, STMT_provider_touch, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_write(db, &e)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "provider.regions", "tenant", w->tenant_id, at)) != DB_OK)
+	    (rc = legacy_audit_write(db, &e)) != DB_OK ||
+	    (rc = legacy_audit_record(db, w->a, "provider.regions", "tenant", w->tenant_id, at)) != DB_OK)
 		goto out;
 	rc = provider_read_one(db, w->tenant_id, w->out);
 out:

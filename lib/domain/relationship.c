@@ -280,8 +280,8 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 				  {"reason", w->in->message ? w->in->message : ""}};
 	struct outbox_mail m = {
 	    w->a->tenant_id, MAIL_RELATIONSHIP_INVITATION, "en", w->in->reseller_email, vars, 3};
-	if ((rc = outbox_enqueue(db, &m)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "relationship_invitation.create",
+	if ((rc = legacy_outbox_enqueue(db, &m)) != DB_OK ||
+	    (rc = legacy_audit_record(db, w->a, "relationship_invitation.create",
 			       "relationship_invitation", id, at)) != DB_OK)
 		goto out;
 	db_rows_free(&rows);
@@ -371,7 +371,7 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str("withdrawn"), db_str(at), db_str(NULL), db_str(w->id)};
 	if ((rc = legacy_exec(db, STMT_invitation_set_state, u, NULL, NULL)) == DB_OK)
-		rc = audit_record(db, w->a, "relationship_invitation.withdraw",
+		rc = legacy_audit_record(db, w->a, "relationship_invitation.withdraw",
 				  "relationship_invitation", w->id, at);
 out:
 	db_rows_free(&rows);
@@ -489,9 +489,9 @@ static enum db_status authorize_run(struct db *db, void *arg, struct problem *p)
 	}
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(rid), db_str(w->id)};
 	if (rc != DB_OK || (rc = legacy_exec(db, STMT_invitation_set_state, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "relationship.create", "relationship", rid, at)) !=
+	    (rc = legacy_audit_record(db, w->a, "relationship.create", "relationship", rid, at)) !=
 		DB_OK ||
-	    (rc = audit_record_in(db, w->a, provider, "relationship.create", "relationship", rid,
+	    (rc = legacy_audit_record_in(db, w->a, provider, "relationship.create", "relationship", rid,
 				  at)) != DB_OK)
 		goto out;
 	rc = relationship_read_one(db, w->a->tenant_id, rid, w->out, p);
@@ -597,8 +597,8 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 	if (rc != DB_OK || changed == 0)
 		goto out; /* done already: idempotent */
 	const char *action = w->end ? "relationship.end" : "relationship.admin_access.remove";
-	if ((rc = audit_record(db, w->a, action, "relationship", w->id, at)) != DB_OK ||
-	    (rc = audit_record_in(db, w->a, is_reseller ? provider : reseller, action,
+	if ((rc = legacy_audit_record(db, w->a, action, "relationship", w->id, at)) != DB_OK ||
+	    (rc = legacy_audit_record_in(db, w->a, is_reseller ? provider : reseller, action,
 				  "relationship", w->id, at)) != DB_OK)
 		goto out;
 	/* the other side hears of it */
@@ -620,7 +620,7 @@ static enum db_status change_run(struct db *db, void *arg, struct problem *p)
 					to,
 					vars,
 					1};
-		rc = outbox_enqueue(db, &m);
+		rc = legacy_outbox_enqueue(db, &m);
 	}
 out:
 	db_rows_free(&rows);
@@ -741,7 +741,7 @@ static enum db_status narrow_run(struct db *db, void *arg, struct problem *p)
 	roles_to_csv(w->roles, csv, sizeof csv);
 	struct db_arg u[] = {db_str(csv), db_str(at), db_str(w->a->id), db_str(w->id)};
 	if ((rc = legacy_exec(db, STMT_relationship_narrow, u, NULL, NULL)) != DB_OK ||
-	    (rc = audit_record(db, w->a, "relationship.admin_access.narrow", "relationship", w->id,
+	    (rc = legacy_audit_record(db, w->a, "relationship.admin_access.narrow", "relationship", w->id,
 			       at)) != DB_OK)
 		goto out;
 	rc = relationship_read_one(db, w->a->tenant_id, w->id, w->out, p);

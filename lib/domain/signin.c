@@ -191,7 +191,7 @@ static enum db_status outcome_run(struct db *db, void *arg, struct problem *p)
 	}
 	if (rc != DB_OK || !w->found)
 		return rc;
-	struct audit_entry e = {w->out->tenant_id,
+	struct legacy_audit_entry e = {w->out->tenant_id,
 				o->ok ? "user" : "anonymous",
 				o->ok ? w->out->user_id : NULL,
 				o->ok ? "signin.succeeded" : "signin.failed",
@@ -200,10 +200,10 @@ static enum db_status outcome_run(struct db *db, void *arg, struct problem *p)
 				in->request_id,
 				in->client_addr,
 				at};
-	rc = audit_write(db, &e);
+	rc = legacy_audit_write(db, &e);
 	if (rc == DB_OK && !o->ok && w->locks_now) {
 		e.action = "signin.locked_out";
-		rc = audit_write(db, &e);
+		rc = legacy_audit_write(db, &e);
 	}
 	return rc;
 }

@@ -92,7 +92,7 @@ static enum db_status request_run(struct db *db, void *arg, struct problem *p)
 		struct mail_var vars[] = {
 		    {"first_name", in->first_name}, {"domain", in->domain}, {"link", link}};
 		struct outbox_mail m = {NULL, MAIL_SIGNUP_VERIFY, "en", in->email, vars, 3};
-		rc = outbox_enqueue(db, &m);
+		rc = legacy_outbox_enqueue(db, &m);
 	}
 	sodium_memzero(token, sizeof token);
 	return rc;
@@ -136,16 +136,16 @@ static enum db_status signup_run(struct db *db, void *arg, struct problem *p)
 			     in->first_name,
 			     in->last_name,
 			     ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT,
-			     at};
-	rc = user_insert(db, &u);
+			     time_sql_micros(at)};
+	rc = user_insert(db_current_txn(db), &u);
 	if (rc == DB_DUPLICATE)
 		return email_taken(p);
 	if (rc != DB_OK)
 		return rc;
-	struct audit_entry e = {out->tenant_id,	 "anonymous",	  NULL,
-				"tenant.create", "tenant",	  out->tenant_id,
-				in->request_id,	 in->client_addr, at};
-	return audit_write(db, &e);
+	struct legacy_audit_entry e = {out->tenant_id,	"anonymous",	 NULL,
+				       "tenant.create", "tenant",	 out->tenant_id,
+				       in->request_id,	in->client_addr, at};
+	return legacy_audit_write(db, &e);
 }
 
 int tenant_create(struct db *db, const struct tenant_signup *in, struct tenant_created *out,
@@ -252,13 +252,14 @@ static enum db_status operator_run(struct db *db, void *arg, struct problem *p)
 	}
 	uuid_v7(user_id);
 	struct user_row u = {user_id,	  tenant_id,  w->email,	     w->hash,
-			     "Programme", "Operator", ROLE_OPERATOR, at};
-	rc = user_insert(db, &u);
+			     "Programme", "Operator", ROLE_OPERATOR, time_sql_micros(at)};
+	rc = user_insert(db_current_txn(db), &u);
 	if (rc != DB_OK)
 		goto out;
-	struct audit_entry a = {tenant_id,	 "system", NULL, "operator.create", "user", user_id,
-				"twotier-admin", "local",  at};
-	rc = audit_write(db, &a);
+	struct legacy_audit_entry a = {tenant_id,	  "system", NULL,
+				       "operator.create", "user",   user_id,
+				       "twotier-admin",	  "local",  at};
+	rc = legacy_audit_write(db, &a);
 out:
 	db_rows_free(&rows);
 	return rc;

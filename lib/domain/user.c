@@ -2,325 +2,209 @@
 
 #include "auth/auth.h"
 #include "core/problem.h"
-#include "core/xalloc.h"
-#include "db/db.h"
 #include "domain/audit.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-const struct db_stmt_def stmt_user_insert = {
-    STMT_user_insert, "user_insert",
+/* roles is a SET on the user's row, so that the principal of every request
+ * is one primary-key read with no join; its members are in the order of
+ * enum auth_role's bits, so that it binds and reads as a number. */
+DB_STATEMENT(
+    user_insert_row,
     "INSERT INTO users (id, tenant_id, email, password_hash, first_name, last_name, roles, "
     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    9, 0};
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TIME, DB_TIME),
+    DB_NO_ROW);
 
-int user_insert(struct db *db, const struct user_row *u)
+enum db_status user_insert(struct txn *t, const struct user_row *u)
 {
-	char roles[ROLES_CSV_MAX];
-	roles_to_csv(u->roles, roles, sizeof roles);
-	struct db_arg args[] = {
-	    db_str(u->id),	   db_str(u->tenant_id), db_str(u->email), db_str(u->password_hash),
-	    db_str(u->first_name), db_str(u->last_name), db_str(roles),	   db_str(u->at),
-	    db_str(u->at)};
-	return legacy_exec(db, STMT_user_insert, args, NULL, NULL);
+	struct db_arg args[] = {db_text(u->id),		db_text(u->tenant_id),
+				db_text(u->email),	db_text(u->password_hash),
+				db_text(u->first_name), db_text(u->last_name),
+				db_int(u->roles),	db_time(u->at),
+				db_time(u->at)};
+	return db_exec(t, &user_insert_row, args, NULL);
 }
 
-/* The roles are a SET on the user's row, so that the principal of every
- * request is one primary-key read with no join and no subquery. */
-#define USER_COLUMNS                                                                               \
-	"u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.disabled, u.version, "           \
-	"u.created_at, u.updated_at, u.roles"
+#define USER_SELECT                                                                                \
+	"SELECT u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.roles + 0 AS roles, "     \
+	"u.disabled, u.version, u.created_at, u.updated_at FROM users u "
+#define USER_FIELDS(F, T)                                                                          \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, email, DB_TEXT)                                                                       \
+	F(T, first_name, DB_TEXT)                                                                  \
+	F(T, last_name, DB_TEXT)                                                                   \
+	F(T, roles, DB_INT)                                                                        \
+	F(T, disabled, DB_INT)                                                                     \
+	F(T, version, DB_INT) F(T, created_at, DB_TIME) F(T, updated_at, DB_TIME)
 
-const struct db_stmt_def stmt_user_list = {
-    STMT_user_list, "user_list",
-    "SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ? AND (? = '' OR u.id > ?) "
-    "ORDER BY u.id LIMIT ?",
-    4, 10};
+DB_STATEMENT(user_list, USER_SELECT "WHERE u.tenant_id = ? AND u.id > ? ORDER BY u.id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct user_view, USER_FIELDS));
 
-const struct db_stmt_def stmt_user_count = {STMT_user_count, "user_count",
-					    "SELECT COUNT(*) FROM users WHERE tenant_id = ?", 1, 1};
+DB_STATEMENT(user_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE tenant_id = ? LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_user_get = {
-    STMT_user_get, "user_get",
-    "SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ? AND u.id = ?", 2, 10};
+const struct db_page user_page = {&user_list, &user_count, 1, false, offsetof(struct user_view, id),
+				  NULL};
+
+DB_STATEMENT(user_get_row, USER_SELECT "WHERE u.tenant_id = ? AND u.id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct user_view, USER_FIELDS));
 
 /* User changes of one tenant are serialised on its row, so that two admins
  * cannot each remove one of the last two global admins. */
-const struct db_stmt_def stmt_tenant_lock = {
-    STMT_tenant_lock, "tenant_lock",
-    "SELECT is_platform, domain FROM tenants WHERE id = ? FOR UPDATE", 1, 2};
-
-const struct db_stmt_def stmt_user_update = {
-    STMT_user_update, "user_update",
-    "UPDATE users SET roles = ?, disabled = ?, version = version + 1, updated_at = ? "
-    "WHERE id = ? AND version = ?",
-    5, 0};
-
-const struct db_stmt_def stmt_global_admins_other = {
-    STMT_global_admins_other, "global_admins_other",
-    "SELECT COUNT(*) FROM users WHERE tenant_id = ? AND disabled = 0 AND id <> ? "
-    "AND FIND_IN_SET('global_admin', roles) > 0",
-    2, 1};
-
-const struct db_stmt_def stmt_user_set_external = {
-    STMT_user_set_external, "user_set_external",
-    "UPDATE users SET external_issuer = ?, external_subject = ? WHERE id = ?", 3, 0};
-
-static void view_from_row(const struct db_rows *rows, size_t i, void *item)
-{
-	struct user_view *v = item;
-	memset(v, 0, sizeof *v);
-	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
-	db_cell_copy(rows, i, 1, v->tenant_id, sizeof v->tenant_id);
-	db_cell_copy(rows, i, 2, v->email, sizeof v->email);
-	db_cell_copy(rows, i, 3, v->first_name, sizeof v->first_name);
-	db_cell_copy(rows, i, 4, v->last_name, sizeof v->last_name);
-	v->disabled = strcmp(db_cell(rows, i, 5), "0") != 0;
-	v->version = strtoul(db_cell(rows, i, 6), NULL, 10);
-	time_sql_to_api(db_cell(rows, i, 7), v->created_at);
-	time_sql_to_api(db_cell(rows, i, 8), v->updated_at);
-	v->roles = roles_from_csv(db_cell(rows, i, 9));
-}
-
-int user_list(struct db *db, const char *tenant_id, const char *after, long limit,
-	      struct user_view **items, size_t *n, long *total, struct problem *p)
-{
-	struct legacy_page pg = {STMT_user_list, STMT_user_count, tenant_id, after,
-			     limit,	     {0, 0, NULL},    0};
-	*items = NULL;
-	*n = 0;
-	if (legacy_page_read(db, &pg, p) != 0)
-		return -1;
-	*items = db_rows_items(&pg.rows, sizeof **items, view_from_row, n);
-	*total = pg.total;
-	return 0;
-}
-
-/* Reads one user of the tenant into out; DB_REFUSED 404 when absent. */
-static enum db_status read_user(struct db *db, const char *tenant_id, const char *id,
-				struct user_view *out, struct problem *p)
-{
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg a[] = {db_str(tenant_id), db_str(id)};
-	enum db_status rc = legacy_exec(db, STMT_user_get, a, &rows, NULL);
-	if (rc == DB_OK && rows.n_rows == 0) {
-		problem_set(p, PROBLEM_NOT_FOUND, "no user %s in this tenant", id);
-		rc = DB_REFUSED;
-	} else if (rc == DB_OK) {
-		view_from_row(&rows, 0, out);
-	}
-	db_rows_free(&rows);
-	return rc;
-}
-
-struct get_work {
-	const char *tenant_id, *id;
-	struct user_view *out;
+struct tenant_lock_row {
+	bool is_platform;
+	char domain[254];
 };
+#define TENANT_LOCK_FIELDS(F, T) F(T, is_platform, DB_INT) F(T, domain, DB_TEXT)
+DB_STATEMENT(user_tenant_lock, "SELECT is_platform, domain FROM tenants WHERE id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_lock_row, TENANT_LOCK_FIELDS));
 
-static enum db_status get_run(struct db *db, void *arg, struct problem *p)
-{
-	struct get_work *w = arg;
-	return read_user(db, w->tenant_id, w->id, w->out, p);
-}
+DB_STATEMENT(user_update_row,
+	     "UPDATE users SET roles = ?, disabled = ?, version = version + 1, updated_at = ? "
+	     "WHERE id = ? AND version = ?",
+	     DB_PARAMS(DB_INT, DB_INT, DB_TIME, DB_TEXT, DB_INT), DB_NO_ROW);
 
-int user_get(struct db *db, const char *tenant_id, const char *id, struct user_view *out,
+DB_STATEMENT(user_global_admins_other,
+	     "SELECT COUNT(*) AS n FROM users WHERE tenant_id = ? AND disabled = 0 AND id <> ? "
+	     "AND FIND_IN_SET('global_admin', roles) > 0",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
+
+DB_STATEMENT(user_set_external,
+	     "UPDATE users SET external_issuer = ?, external_subject = ? WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+int user_get(struct txn *t, const char *tenant_id, const char *id, struct user_view *out,
 	     struct problem *p)
 {
-	struct get_work w = {tenant_id, id, out};
-	if (!uuid_valid(id))
-		return problem_set(p, PROBLEM_NOT_FOUND, "no user %s in this tenant", id);
-	return db_run(db, get_run, &w, p);
+	struct db_arg a[] = {db_text(tenant_id), db_text(id)};
+	switch (db_one(t, &user_get_row, a, out)) {
+	case DB_OK: return 0;
+	case DB_EMPTY: return problem_set(p, PROBLEM_NOT_FOUND, "no user %s in this tenant", id);
+	default: return -1;
+	}
 }
 
-/* Locks the tenant; *platform tells whether it is the operator's, domain
- * (may be NULL) receives its domain. */
-static enum db_status lock_tenant(struct db *db, const char *tenant_id, bool *platform,
-				  char domain[254])
+static int operator_refused(struct problem *p)
 {
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg t[] = {db_str(tenant_id)};
-	enum db_status rc = legacy_exec(db, STMT_tenant_lock, t, &rows, NULL);
-	if (rc == DB_OK)
-		*platform = rows.n_rows > 0 && strcmp(db_cell(&rows, 0, 0), "1") == 0;
-	if (rc == DB_OK && domain != NULL)
-		db_cell_copy(&rows, 0, 1, domain, 254);
-	db_rows_free(&rows);
-	return rc;
-}
-
-static enum db_status operator_refused(struct problem *p)
-{
-	problem_set(p, PROBLEM_RULE_REFUSED,
-		    "the operator role exists only on the platform tenant");
 	snprintf(p->code, sizeof p->code, "operator_role_refused");
-	return DB_REFUSED;
+	return problem_set(p, PROBLEM_RULE_REFUSED,
+			   "the operator role exists only on the platform tenant");
 }
 
 /* An admin agent may not make anyone (itself included) a global admin, nor
  * change a global admin's roles or state: only a global admin may. */
-static enum db_status global_admin_refused(struct problem *p)
+static int global_admin_refused(struct problem *p)
 {
-	problem_set(
+	return problem_set(
 	    p, PROBLEM_FORBIDDEN,
 	    "only a global admin may make a global admin or change a global admin's roles or "
 	    "state");
-	return DB_REFUSED;
 }
 
 /* One text for a taken address and a taken external subject, which says
  * nothing of where either is registered. */
-static enum db_status identity_taken(struct problem *p)
+static int identity_taken(struct problem *p)
 {
-	problem_set(p, PROBLEM_CONFLICT,
-		    "a user with this e-mail address or external subject cannot be created");
-	return DB_REFUSED;
+	return problem_set(p, PROBLEM_CONFLICT,
+			   "a user with this e-mail address or external subject cannot be created");
 }
 
-struct create_work {
-	const struct actor *a;
-	const struct user_new *in;
-	struct user_view *out;
-};
-
-static enum db_status create_run(struct db *db, void *arg, struct problem *p)
-{
-	struct create_work *w = arg;
-	char id[UUID_STR], at[TIME_STR], domain[254];
-	bool platform = false;
-	enum db_status rc = lock_tenant(db, w->a->tenant_id, &platform, domain);
-	if (rc != DB_OK)
-		return rc;
-	/* sign-in names are unique across tenants: an address at another
-	 * tenant's domain would take it from that tenant */
-	const char *host = strrchr(w->in->email, '@') + 1;
-	if (strcmp(host, domain) != 0 &&
-	    !(platform && email_domain_listed(w->in->email, w->in->platform_domains))) {
-		problem_set(p, PROBLEM_RULE_REFUSED,
-			    "a user's address must be at the work account's domain (%s)", domain);
-		snprintf(p->code, sizeof p->code, "email_not_at_domain");
-		return DB_REFUSED;
-	}
-	if ((w->in->roles & ROLE_OPERATOR) && !platform)
-		return operator_refused(p);
-	if ((w->in->roles & ROLE_GLOBAL_ADMIN) && !(w->a->roles & ROLE_GLOBAL_ADMIN))
-		return global_admin_refused(p);
-	uuid_v7(id);
-	time_now(at, NULL);
-	struct user_row u = {id,
-			     w->a->tenant_id,
-			     w->in->email,
-			     w->in->password_hash,
-			     w->in->first_name,
-			     w->in->last_name,
-			     w->in->roles,
-			     at};
-	rc = user_insert(db, &u);
-	if (rc == DB_DUPLICATE) {
-		return identity_taken(p);
-	}
-	if (rc == DB_OK && w->in->external_subject != NULL) {
-		struct db_arg e[] = {db_str(w->in->external_issuer),
-				     db_str(w->in->external_subject), db_str(id)};
-		rc = legacy_exec(db, STMT_user_set_external, e, NULL, NULL);
-		if (rc == DB_DUPLICATE) {
-			return identity_taken(p);
-		}
-	}
-	if (rc == DB_OK)
-		rc = audit_record(db, w->a, "user.create", "user", id, at);
-	if (rc == DB_OK)
-		rc = read_user(db, w->a->tenant_id, id, w->out, p);
-	return rc;
-}
-
-int user_create(struct db *db, const struct actor *a, const struct user_new *in,
+int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p)
 {
-	struct create_work w = {a, in, out};
-	return db_run(db, create_run, &w, p);
+	struct tenant_lock_row tenant;
+	struct db_arg tid[] = {db_text(a->tenant_id)};
+	char id[UUID_STR];
+	micros_t at = time_micros();
+	enum db_status rc;
+	if (db_one(t, &user_tenant_lock, tid, &tenant) != DB_OK)
+		return -1;
+	/* sign-in names are unique across tenants: an address at another
+	 * tenant's domain would take it from that tenant */
+	const char *host = strrchr(in->email, '@') + 1;
+	if (strcmp(host, tenant.domain) != 0 &&
+	    !(tenant.is_platform && email_domain_listed(in->email, in->platform_domains))) {
+		snprintf(p->code, sizeof p->code, "email_not_at_domain");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "a user's address must be at the work account's domain (%s)",
+				   tenant.domain);
+	}
+	if ((in->roles & ROLE_OPERATOR) && !tenant.is_platform)
+		return operator_refused(p);
+	if ((in->roles & ROLE_GLOBAL_ADMIN) && !(a->roles & ROLE_GLOBAL_ADMIN))
+		return global_admin_refused(p);
+	uuid_v7(id);
+	struct user_row u = {id,
+			     a->tenant_id,
+			     in->email,
+			     in->password_hash,
+			     in->first_name,
+			     in->last_name,
+			     in->roles,
+			     at};
+	rc = user_insert(t, &u);
+	if (rc == DB_OK && in->external_subject != NULL) {
+		struct db_arg e[] = {db_text(in->external_issuer), db_text(in->external_subject),
+				     db_text(id)};
+		rc = db_exec(t, &user_set_external, e, NULL);
+	}
+	if (rc == DB_DUPLICATE)
+		return identity_taken(p);
+	if (rc != DB_OK || audit_record(t, a, "user.create", "user", id, at) != DB_OK)
+		return -1;
+	return user_get(t, a->tenant_id, id, out, p);
 }
 
-struct update_work {
-	const struct actor *a;
-	const char *id;
-	unsigned long version;
-	bool set_roles, set_disabled, disabled;
-	unsigned roles;
-	struct user_view *out;
-};
-
-static enum db_status update_run(struct db *db, void *arg, struct problem *p)
+int user_update(struct txn *t, const struct actor *a, const char *id,
+		const struct user_change *change, struct user_view *out, struct problem *p)
 {
-	struct update_work *w = arg;
+	struct tenant_lock_row tenant;
 	struct user_view before;
-	struct db_rows rows = {0, 0, NULL};
-	char at[TIME_STR];
-	bool platform = false;
+	struct db_count others;
+	struct db_arg tid[] = {db_text(a->tenant_id)};
+	micros_t at = time_micros();
 	unsigned long long affected = 0;
-	enum db_status rc = lock_tenant(db, w->a->tenant_id, &platform, NULL);
-	if (rc == DB_OK)
-		rc = read_user(db, w->a->tenant_id, w->id, &before, p);
-	if (rc != DB_OK)
-		return rc;
-	if (w->version != 0 && before.version != w->version) {
-		problem_set(p, PROBLEM_PRECONDITION_FAILED,
-			    "the user has changed since you read it (now at \"v%lu\")",
-			    before.version);
-		return DB_REFUSED;
-	}
-	unsigned roles = w->set_roles ? w->roles : before.roles;
-	bool disabled = w->set_disabled ? w->disabled : before.disabled;
-	if ((roles & ROLE_OPERATOR) && !(before.roles & ROLE_OPERATOR) && !platform)
+	if (db_one(t, &user_tenant_lock, tid, &tenant) != DB_OK ||
+	    user_get(t, a->tenant_id, id, &before, p) != 0)
+		return -1;
+	if (change->version != 0 && before.version != change->version)
+		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
+				   "the user has changed since you read it (now at \"v%lu\")",
+				   before.version);
+	unsigned roles = change->set_roles ? change->roles : before.roles;
+	bool disabled = change->set_disabled ? change->disabled : before.disabled;
+	if ((roles & ROLE_OPERATOR) && !(before.roles & ROLE_OPERATOR) && !tenant.is_platform)
 		return operator_refused(p);
 	/* a global admin's roles and state are its peers' alone to change,
 	 * and only a global admin makes another */
 	bool touches_admin = (before.roles | roles) & ROLE_GLOBAL_ADMIN;
-	if (touches_admin && !(w->a->roles & ROLE_GLOBAL_ADMIN))
+	if (touches_admin && !(a->roles & ROLE_GLOBAL_ADMIN))
 		return global_admin_refused(p);
 	bool was_admin = (before.roles & ROLE_GLOBAL_ADMIN) && !before.disabled;
 	bool is_admin = (roles & ROLE_GLOBAL_ADMIN) && !disabled;
 	if (was_admin && !is_admin) {
-		struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->id)};
-		rc = legacy_exec(db, STMT_global_admins_other, g, &rows, NULL);
-		long others = rc == DB_OK ? atol(db_cell(&rows, 0, 0)) : 0;
-		db_rows_free(&rows);
-		if (rc != DB_OK)
-			return rc;
-		if (others == 0) {
-			problem_set(p, PROBLEM_RULE_REFUSED,
-				    "this is the tenant's last active global admin; it cannot be "
-				    "removed or disabled");
+		struct db_arg g[] = {db_text(a->tenant_id), db_text(id)};
+		if (db_one(t, &user_global_admins_other, g, &others) != DB_OK)
+			return -1;
+		if (others.n == 0) {
 			snprintf(p->code, sizeof p->code, "last_global_admin");
-			return DB_REFUSED;
+			return problem_set(p, PROBLEM_RULE_REFUSED,
+					   "this is the tenant's last active global admin; it "
+					   "cannot be removed or disabled");
 		}
 	}
-	time_now(at, NULL);
-	char csv[ROLES_CSV_MAX];
-	roles_to_csv(roles, csv, sizeof csv);
-	struct db_arg u[] = {db_str(csv), db_int(disabled), db_str(at), db_str(w->id),
+	struct db_arg u[] = {db_int(roles), db_int(disabled), db_time(at), db_text(id),
 			     db_int((long long)before.version)};
-	rc = legacy_exec(db, STMT_user_update, u, NULL, &affected);
-	if (rc == DB_OK && affected == 0) {
-		problem_set(p, PROBLEM_PRECONDITION_FAILED,
-			    "the user has changed since you read it");
-		return DB_REFUSED;
-	}
-	if (rc == DB_OK)
-		rc = audit_record(db, w->a, "user.update", "user", w->id, at);
-	if (rc == DB_OK)
-		rc = read_user(db, w->a->tenant_id, w->id, w->out, p);
-	return rc;
-}
-
-int user_update(struct db *db, const struct actor *a, const char *id, unsigned long version,
-		bool set_roles, unsigned roles, bool set_disabled, bool disabled,
-		struct user_view *out, struct problem *p)
-{
-	struct update_work w = {a, id, version, set_roles, set_disabled, disabled, roles, out};
-	if (!uuid_valid(id))
-		return problem_set(p, PROBLEM_NOT_FOUND, "no user %s in this tenant", id);
-	return db_run(db, update_run, &w, p);
+	if (db_exec(t, &user_update_row, u, &affected) != DB_OK)
+		return -1;
+	if (affected == 0)
+		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
+				   "the user has changed since you read it");
+	if (audit_record(t, a, "user.update", "user", id, at) != DB_OK)
+		return -1;
+	return user_get(t, a->tenant_id, id, out, p);
 }

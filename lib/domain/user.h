@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 #include "core/util.h"
+#include "db/db.h"
 
-struct db;
 struct problem;
 struct actor;
 
@@ -17,9 +17,9 @@ struct user_view {
 	char id[UUID_STR];
 	char tenant_id[UUID_STR];
 	char email[256];
-	char first_name[104];
-	char last_name[104];
-	unsigned roles;
+	char first_name[401];
+	char last_name[401];
+	unsigned roles; /* enum auth_role bits */
 	bool disabled;
 	unsigned long version;
 	char created_at[TIME_STR];
@@ -30,17 +30,18 @@ struct user_view {
 struct user_row {
 	const char *id, *tenant_id, *email, *password_hash, *first_name, *last_name;
 	unsigned roles; /* enum auth_role bits */
-	const char *at;
+	micros_t at;
 };
 
-/* Inserts a user with its roles inside the caller's transaction. Returns a
- * db_exec status; DB_DUPLICATE when the e-mail is taken. */
-int user_insert(struct db *db, const struct user_row *u);
+/* Inserts a user with its roles in t. DB_OK, DB_DUPLICATE when the e-mail
+ * is taken, DB_FAILED. */
+enum db_status user_insert(struct txn *t, const struct user_row *u);
 
-int user_list(struct db *db, const char *tenant_id, const char *after, long limit,
-	      struct user_view **items, size_t *n, long *total, struct problem *p);
-/* 404 unless the user is in tenant_id. */
-int user_get(struct db *db, const char *tenant_id, const char *id, struct user_view *out,
+/* Pages of struct user_view of one tenant (key: the tenant's id). */
+extern const struct db_page user_page;
+
+/* One user of tenant_id into out. Returns 0, or -1 with p set: 404. */
+int user_get(struct txn *t, const char *tenant_id, const char *id, struct user_view *out,
 	     struct problem *p);
 
 struct user_new {
@@ -53,20 +54,30 @@ struct user_new {
 	 * (comma-separated, email_domain_listed) */
 	const char *platform_domains;
 };
-/* 201 semantics: 403 when an actor who is not a global admin grants
- * global_admin; 409 when the e-mail or external subject is taken (one
- * text for both); 422 email_not_at_domain unless the address is at the
- * tenant's domain, 422 for 'operator' outside the platform tenant. */
-int user_create(struct db *db, const struct actor *a, const struct user_new *in,
+
+/* Adds a user to the actor's tenant. Returns 0 with out, or -1 with p
+ * set: 403 when an actor who is not a global admin grants global_admin;
+ * 409 when the e-mail or external subject is taken (one text for both);
+ * 422 email_not_at_domain unless the address is at the tenant's domain,
+ * 422 operator_role_refused outside the platform tenant. */
+int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p);
 
-/* Changes roles (when set_roles) and/or disabled (when set_disabled) if
- * the user is at version (0: any). 403 when an actor who is not a global
- * admin grants global_admin or changes a global admin's roles or state;
- * 404; 412 stale version; 422 when it would leave the tenant without an
- * active global admin. */
-int user_update(struct db *db, const struct actor *a, const char *id, unsigned long version,
-		bool set_roles, unsigned roles, bool set_disabled, bool disabled,
-		struct user_view *out, struct problem *p);
+/* What a change of a user sets: roles when set_roles, disabled when
+ * set_disabled, if the user is at version (0: any). */
+struct user_change {
+	unsigned long version;
+	bool set_roles, set_disabled;
+	unsigned roles;
+	bool disabled;
+};
+
+/* Changes user id of the actor's tenant. Returns 0 with out, or -1 with p
+ * set: 403 when an actor who is not a global admin grants global_admin or
+ * changes a global admin's roles or state; 404; 412 stale version; 422
+ * last_global_admin when it would leave the tenant without an active
+ * global admin, operator_role_refused. */
+int user_update(struct txn *t, const struct actor *a, const char *id,
+		const struct user_change *change, struct user_view *out, struct problem *p);
 
 #endif

@@ -120,3 +120,14 @@ int request_query_param(const struct request *req, const char *name, char *buf, 
 	}
 	return 0;
 }
+
+const char *http_reason(int status)
+{
+	switch (status) {
+#define HTTP_REASON(code, text)                                                                    \
+	case code: return text;
+		HTTP_STATUSES(HTTP_REASON)
+#undef HTTP_REASON
+	default: return NULL;
+	}
+}

@@ -7,6 +7,33 @@
 
 #define REQUEST_ID_MAX 64
 
+/* Every status the service sends, with its reason phrase (RFC 9110): a
+ * response of any other status is answered as a 500 (app_handle), so that
+ * a status nobody listed never reaches a client. */
+#define HTTP_STATUSES(X)                                                                           \
+	X(200, "OK")                                                                               \
+	X(201, "Created")                                                                          \
+	X(202, "Accepted")                                                                         \
+	X(204, "No Content")                                                                       \
+	X(400, "Bad Request")                                                                      \
+	X(401, "Unauthorized")                                                                     \
+	X(403, "Forbidden")                                                                        \
+	X(404, "Not Found")                                                                        \
+	X(405, "Method Not Allowed")                                                               \
+	X(409, "Conflict")                                                                         \
+	X(410, "Gone")                                                                             \
+	X(412, "Precondition Failed")                                                              \
+	X(413, "Content Too Large")                                                                \
+	X(415, "Unsupported Media Type")                                                           \
+	X(422, "Unprocessable Content")                                                            \
+	X(428, "Precondition Required")                                                            \
+	X(429, "Too Many Requests")                                                                \
+	X(500, "Internal Server Error")                                                            \
+	X(503, "Service Unavailable")
+
+/* The reason phrase of a listed status; NULL for any other. */
+const char *http_reason(int status);
+
 /* All strings are borrowed from the adapter and live until the response
  * is written; absent headers are NULL. body is NUL-terminated (body_len
  * bytes before the NUL) or NULL when there is none. */

@@ -1,10 +1,28 @@
 #include "http/router.h"
 
+#include "core/util.h"
+
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+/* Whether the segment path[0..len) is of the kind the placeholder
+ * {name:kind} that starts at pattern names ({name} takes any). */
+static bool kind_match(const char *pattern, const char *close, const char *path, size_t len)
+{
+	const char *colon = memchr(pattern, ':', (size_t)(close - pattern));
+	char segment[ROUTE_CAPTURE_MAX + 1];
+	if (colon == NULL)
+		return true;
+	memcpy(segment, path, len);
+	segment[len] = '\0';
+	if ((size_t)(close - colon - 1) == 4 && strncmp(colon + 1, "uuid", 4) == 0)
+		return uuid_valid(segment);
+	return false; /* a kind the router does not know matches nothing */
+}
+
 /* Matches one pattern; fills captures. A capture is a whole segment of
- * 1..ROUTE_CAPTURE_MAX bytes. */
+ * 1..ROUTE_CAPTURE_MAX bytes, of its placeholder's kind. */
 static int pattern_match(const char *pattern, const char *path, struct route_match *m)
 {
 	size_t n_captures = 0;
@@ -13,7 +31,8 @@ static int pattern_match(const char *pattern, const char *path, struct route_mat
 			const char *close = strchr(pattern, '}');
 			size_t len = strcspn(path, "/");
 			if (close == NULL || len == 0 || len > ROUTE_CAPTURE_MAX ||
-			    n_captures == ROUTE_MAX_CAPTURES)
+			    n_captures == ROUTE_MAX_CAPTURES ||
+			    !kind_match(pattern, close, path, len))
 				return 0;
 			if (m != NULL) {
 				memcpy(m->captures[n_captures], path, len);

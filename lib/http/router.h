@@ -20,16 +20,21 @@ enum route_access {
 
 enum route_flags {
 	ROUTE_BODY = 1 << 0,	   /* takes a JSON body */
-	ROUTE_DB = 1 << 1,	   /* needs the database */
+	ROUTE_DB = 1 << 1,	   /* needs the database: runs in the request's transaction */
 	ROUTE_IDEMPOTENT = 1 << 2, /* a creating POST: honours Idempotency-Key */
 	ROUTE_DELEGABLE = 1 << 3,  /* a provider's admin agent may call it in a reseller's
 				    * tenant (On-Behalf-Of-Tenant) */
+	ROUTE_PROVIDER = 1 << 4,   /* the caller's tenant must be an indirect provider */
+	ROUTE_RESELLER = 1 << 5,   /* the caller's tenant must be an indirect reseller */
 };
 
 struct route {
 	const char *method;
-	const char *pattern; /* "/v1/users/{id}": a {name} matches one non-empty segment */
-	const char *name;    /* stable label for logs and metrics */
+	/* "/v1/users/{id:uuid}": a {name} matches one non-empty segment, a
+	 * {name:uuid} only a canonical (lower-case) UUID; a segment of the
+	 * wrong kind is a path of no resource (404) */
+	const char *pattern;
+	const char *name; /* stable label for logs and metrics */
 	enum route_access access;
 	unsigned roles; /* enum auth_role bits */
 	unsigned scope; /* enum auth_scope bit */

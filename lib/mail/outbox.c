@@ -1,59 +1,75 @@
 #include "mail/outbox.h"
 
+#include "core/log.h"
 #include "core/problem.h"
-#include "core/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const struct db_stmt_def stmt_outbox_insert = {
-    STMT_outbox_insert, "outbox_insert",
-    "INSERT INTO mail_outbox (id, tenant_id, template, language, recipient, subject, body, "
-    "status, attempts, next_attempt_at, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, UTC_TIMESTAMP(6), ?)",
-    8, 0};
+DB_STATEMENT(outbox_insert,
+	     "INSERT INTO mail_outbox (id, tenant_id, template, language, recipient, subject, "
+	     "body, status, attempts, next_attempt_at, created_at) "
+	     "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, UTC_TIMESTAMP(6), ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT | DB_NULLABLE, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT,
+		       DB_TIME),
+	     DB_NO_ROW);
 
-#define OUTBOX_COLUMNS                                                                             \
-	"id, tenant_id, template, recipient, subject, status, attempts, next_attempt_at, "         \
-	"created_at, sent_at, last_error"
+#define OUTBOX_SELECT                                                                              \
+	"SELECT id, tenant_id, template, recipient, subject, status, attempts, next_attempt_at, "  \
+	"created_at, sent_at, last_error FROM mail_outbox "
+#define OUTBOX_FIELDS(F, T)                                                                        \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, template, DB_TEXT)                                                                    \
+	F(T, recipient, DB_TEXT)                                                                   \
+	F(T, subject, DB_DUP)                                                                      \
+	F(T, status, DB_TEXT)                                                                      \
+	F(T, attempts, DB_INT)                                                                     \
+	F(T, next_attempt_at, DB_TIME)                                                             \
+	F(T, created_at, DB_TIME) F(T, sent_at, DB_TIME) F(T, last_error, DB_TEXT)
 
-const struct db_stmt_def stmt_outbox_list = {
-    STMT_outbox_list, "outbox_list",
-    "SELECT " OUTBOX_COLUMNS " FROM mail_outbox WHERE status = ? AND (? = '' OR id > ?) "
-    "ORDER BY id LIMIT ?",
-    4, 11};
+DB_STATEMENT(outbox_list, OUTBOX_SELECT "WHERE id > ? ORDER BY id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW(struct outbox_row, OUTBOX_FIELDS));
+DB_STATEMENT(outbox_count, "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mail_outbox LIMIT ?) c",
+	     DB_PARAMS(DB_INT), DB_ROW_COUNT);
+DB_STATEMENT(outbox_list_status, OUTBOX_SELECT "WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct outbox_row, OUTBOX_FIELDS));
+DB_STATEMENT(outbox_count_status,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mail_outbox WHERE status = ? LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_outbox_count = {
-    STMT_outbox_count, "outbox_count", "SELECT COUNT(*) FROM mail_outbox WHERE status = ?", 1, 1};
+static void outbox_row_free(void *item)
+{
+	struct outbox_row *r = item;
+	free(r->subject);
+	r->subject = NULL;
+}
 
-/* the same for every status: the key is the word 'all' */
-const struct db_stmt_def stmt_outbox_list_all = {
-    STMT_outbox_list_all, "outbox_list_all",
-    "SELECT " OUTBOX_COLUMNS " FROM mail_outbox WHERE ? = 'all' AND (? = '' OR id > ?) "
-    "ORDER BY id LIMIT ?",
-    4, 11};
+const struct db_page outbox_page = {
+    &outbox_list, &outbox_count, 0, false, offsetof(struct outbox_row, id), outbox_row_free};
+const struct db_page outbox_page_of_status = {
+    &outbox_list_status, &outbox_count_status, 1, false, offsetof(struct outbox_row, id),
+    outbox_row_free};
 
-const struct db_stmt_def stmt_outbox_count_all = {
-    STMT_outbox_count_all, "outbox_count_all", "SELECT COUNT(*) FROM mail_outbox WHERE ? = 'all'",
-    1, 1};
+DB_STATEMENT(outbox_get, OUTBOX_SELECT "WHERE id = ? FOR UPDATE", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct outbox_row, OUTBOX_FIELDS));
 
-const struct db_stmt_def stmt_outbox_get = {
-    STMT_outbox_get, "outbox_get",
-    "SELECT " OUTBOX_COLUMNS " FROM mail_outbox WHERE id = ? FOR UPDATE", 1, 11};
+DB_STATEMENT(outbox_requeue,
+	     "UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = "
+	     "UTC_TIMESTAMP(6), claimed_by = NULL, version = version + 1 WHERE id = ? AND "
+	     "status = 'failed'",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
 
-const struct db_stmt_def stmt_outbox_requeue = {
-    STMT_outbox_requeue, "outbox_requeue",
-    "UPDATE mail_outbox SET status = 'pending', attempts = 0, next_attempt_at = "
-    "UTC_TIMESTAMP(6), claimed_by = NULL, version = version + 1 WHERE id = ? AND status = "
-    "'failed'",
-    1, 0};
-
-const struct db_stmt_def stmt_outbox_backlog = {
-    STMT_outbox_backlog, "outbox_backlog",
-    "SELECT status, COUNT(*) FROM mail_outbox WHERE status IN ('pending', 'sending', 'failed') "
-    "GROUP BY status",
-    0, 2};
+struct backlog_row {
+	char status[16];
+	long long n;
+};
+#define BACKLOG_FIELDS(F, T) F(T, status, DB_TEXT) F(T, n, DB_INT)
+DB_STATEMENT(outbox_backlog_count,
+	     "SELECT status, COUNT(*) AS n FROM mail_outbox "
+	     "WHERE status IN ('pending', 'sending', 'failed') GROUP BY status",
+	     DB_NO_PARAMS, DB_ROW(struct backlog_row, BACKLOG_FIELDS));
 
 static void (*wake_hook)(void);
 
@@ -71,155 +87,73 @@ static void wake_after_commit(void *unused)
 		wake_hook();
 }
 
-enum db_status outbox_enqueue(struct db *db, const struct outbox_mail *m)
+enum db_status outbox_enqueue(struct txn *t, const struct outbox_mail *m)
 {
-	char id[UUID_STR], at[TIME_STR];
+	char id[UUID_STR];
 	char *subject = NULL, *body = NULL;
 	const char *lang = mail_language_known(m->language) ? m->language : "en";
-	enum db_status rc = DB_ERROR;
-	if (mail_render(m->template, lang, m->vars, m->n_vars, &subject, &body) != 0)
-		goto out;
+	enum db_status rc;
+	if (mail_render(m->template, lang, m->vars, m->n_vars, &subject, &body) != 0) {
+		log_msg(LOG_ERROR, "mail %s (%s) cannot be rendered",
+			mail_template_name(m->template), lang);
+		return txn_abort(t);
+	}
 	uuid_v7(id);
-	time_now(at, NULL);
-	struct db_arg a[] = {db_str(id),
-			     db_str(m->tenant_id),
-			     db_str(mail_template_name(m->template)),
-			     db_str(lang),
-			     db_str(m->recipient),
-			     db_str(subject),
-			     db_str(body),
-			     db_str(at)};
-	rc = legacy_exec(db, STMT_outbox_insert, a, NULL, NULL);
+	struct db_arg a[] = {
+	    db_text(id),   db_text(m->tenant_id), db_text(mail_template_name(m->template)),
+	    db_text(lang), db_text(m->recipient), db_text(subject),
+	    db_text(body), db_time(time_micros())};
+	rc = db_exec(t, &outbox_insert, a, NULL);
 	if (rc == DB_OK)
-		txn_after_commit(db_current_txn(db), wake_after_commit, NULL);
-out:
+		txn_after_commit(t, wake_after_commit, NULL);
 	free(subject);
 	free(body);
 	return rc;
 }
 
-static void row_read(const struct db_rows *rows, size_t i, void *item)
+enum db_status legacy_outbox_enqueue(struct db *db, const struct outbox_mail *m)
 {
-	struct outbox_row *r = item;
-	char t[TIME_STR];
-	db_cell_copy(rows, i, 0, r->id, sizeof r->id);
-	db_cell_copy(rows, i, 1, r->tenant_id, sizeof r->tenant_id);
-	db_cell_copy(rows, i, 2, r->template, sizeof r->template);
-	db_cell_copy(rows, i, 3, r->recipient, sizeof r->recipient);
-	r->subject = xstrdup(db_cell(rows, i, 4) ? db_cell(rows, i, 4) : "");
-	db_cell_copy(rows, i, 5, r->status, sizeof r->status);
-	r->attempts = atol(db_cell(rows, i, 6) ? db_cell(rows, i, 6) : "0");
-	db_cell_copy(rows, i, 7, t, sizeof t);
-	time_sql_to_api(t, r->next_attempt_at);
-	db_cell_copy(rows, i, 8, t, sizeof t);
-	time_sql_to_api(t, r->created_at);
-	r->sent_at[0] = '\0';
-	if (db_cell(rows, i, 9) != NULL)
-		time_sql_to_api(db_cell(rows, i, 9), r->sent_at);
-	db_cell_copy(rows, i, 10, r->last_error, sizeof r->last_error);
+	return outbox_enqueue(db_current_txn(db), m) == DB_OK ? DB_OK : DB_RETRY;
 }
 
-void outbox_rows_free(struct outbox_row *items, size_t n)
+void outbox_row_clear(struct outbox_row *r)
 {
-	for (size_t i = 0; items != NULL && i < n; i++)
-		free(items[i].subject);
-	free(items);
+	outbox_row_free(r);
 }
 
-int outbox_list(struct db *db, const char *status, const char *after, long limit,
-		struct outbox_row **items, size_t *n, long *total, struct problem *p)
+int outbox_retry(struct txn *t, const char *id, struct outbox_row *out, struct problem *p)
 {
-	struct legacy_page pg = {status ? STMT_outbox_list : STMT_outbox_list_all,
-				 status ? STMT_outbox_count : STMT_outbox_count_all,
-				 status ? status : "all",
-				 after,
-				 limit,
-				 {0, 0, NULL},
-				 0};
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	if (legacy_page_read(db, &pg, p) != 0)
+	struct db_arg a[] = {db_text(id)};
+	switch (db_one(t, &outbox_get, a, out)) {
+	case DB_OK: break;
+	case DB_EMPTY: return problem_set(p, PROBLEM_NOT_FOUND, "no mail with this id");
+	default: return -1;
+	}
+	if (strcmp(out->status, "failed") != 0) {
+		snprintf(p->code, sizeof p->code, "mail_not_failed");
+		return problem_set(p, PROBLEM_CONFLICT, "the mail is %s, not failed", out->status);
+	}
+	outbox_row_clear(out);
+	if (db_exec(t, &outbox_requeue, a, NULL) != DB_OK ||
+	    db_one(t, &outbox_get, a, out) != DB_OK)
 		return -1;
-	*items = db_rows_items(&pg.rows, sizeof **items, row_read, n);
-	*total = pg.total;
+	txn_after_commit(t, wake_after_commit, NULL);
 	return 0;
 }
 
-struct retry_work {
-	const char *id;
-	struct outbox_row *out;
-};
-
-static enum db_status retry_run(struct db *db, void *arg, struct problem *p)
+int outbox_backlog(struct txn *t, long *pending, long *failed)
 {
-	struct retry_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg id[] = {db_str(w->id)};
-	free(w->out->subject);
-	w->out->subject = NULL;
-	enum db_status rc = legacy_exec(db, STMT_outbox_get, id, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
-		problem_set(p, PROBLEM_NOT_FOUND, "no mail with this id");
-		rc = DB_REFUSED;
-		goto out;
-	}
-	if (strcmp(db_cell(&rows, 0, 5), "failed") != 0) {
-		problem_set(p, PROBLEM_CONFLICT, "the mail is %s, not failed",
-			    db_cell(&rows, 0, 5));
-		snprintf(p->code, sizeof p->code, "mail_not_failed");
-		rc = DB_REFUSED;
-		goto out;
-	}
-	struct db_arg a[] = {db_str(w->id)};
-	rc = legacy_exec(db, STMT_outbox_requeue, a, NULL, NULL);
-	if (rc != DB_OK)
-		goto out;
-	db_rows_free(&rows);
-	rc = legacy_exec(db, STMT_outbox_get, id, &rows, NULL);
-	if (rc == DB_OK)
-		row_read(&rows, 0, w->out);
-	txn_after_commit(db_current_txn(db), wake_after_commit, NULL);
-out:
-	db_rows_free(&rows);
-	return rc;
-}
-
-int outbox_retry(struct db *db, const char *id, struct outbox_row *out, struct problem *p)
-{
-	struct retry_work w = {id, out};
-	memset(out, 0, sizeof *out);
-	return db_run(db, retry_run, &w, p);
-}
-
-struct backlog {
-	long pending, failed;
-};
-
-static enum db_status backlog_read(struct db *db, void *arg, struct problem *p)
-{
-	struct backlog *b = arg;
-	struct db_rows rows = {0, 0, NULL};
-	b->pending = b->failed = 0;
-	enum db_status rc = legacy_exec(db, STMT_outbox_backlog, NULL, &rows, NULL);
-	for (size_t i = 0; rc == DB_OK && i < rows.n_rows; i++) {
-		long n = atol(db_cell(&rows, i, 1));
-		if (strcmp(db_cell(&rows, i, 0), "failed") == 0)
-			b->failed += n;
+	struct backlog_row *rows = NULL;
+	size_t n = 0;
+	*pending = *failed = 0;
+	if (db_all(t, &outbox_backlog_count, NULL, (void **)&rows, &n) != DB_OK)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rows[i].status, "failed") == 0)
+			*failed += (long)rows[i].n;
 		else
-			b->pending += n;
+			*pending += (long)rows[i].n;
 	}
-	db_rows_free(&rows);
-	return rc;
-}
-
-int outbox_backlog(struct db *db, long *pending, long *failed, struct problem *p)
-{
-	struct backlog b = {0, 0};
-	int rc = db_read(db, backlog_read, &b, p);
-	*pending = b.pending;
-	*failed = b.failed;
-	return rc;
+	free(rows);
+	return 0;
 }

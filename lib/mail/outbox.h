@@ -24,9 +24,11 @@ struct outbox_mail {
 	size_t n_vars;
 };
 
-/* Renders m and inserts it, due now, in the caller's transaction (inside
- * the work of a db_run). DB_ERROR when it cannot be rendered. */
-enum db_status outbox_enqueue(struct db *db, const struct outbox_mail *m);
+/* Renders m and inserts it, due now, in t. DB_OK or DB_FAILED (a mail that
+ * cannot be rendered ends the transaction: 500). */
+enum db_status outbox_enqueue(struct txn *t, const struct outbox_mail *m);
+/* legacy: the same in the transaction of legacy work */
+enum db_status legacy_outbox_enqueue(struct db *db, const struct outbox_mail *m);
 
 /* The sender's wake-up, which runs after the commit of every transaction
  * that queued mail, so that a mail leaves at once rather than at the next
@@ -36,23 +38,23 @@ void outbox_set_wake(void (*wake)(void));
 /* One row as the operator sees it. */
 struct outbox_row {
 	char id[UUID_STR], tenant_id[UUID_STR], template[65], recipient[255], status[16],
-	    next_attempt_at[TIME_STR], created_at[TIME_STR], sent_at[TIME_STR], last_error[256];
-	char *subject; /* owned */
+	    next_attempt_at[TIME_STR], created_at[TIME_STR], sent_at[TIME_STR], last_error[1021];
+	char *subject; /* owned: outbox_row_clear */
 	long attempts;
 };
+void outbox_row_clear(struct outbox_row *r);
 
-/* A page of the outbox in id order after `after` ("" first), of one status
- * (NULL: every status). *items allocated (outbox_rows_free). Returns 0 or
- * -1 with p set (503). */
-int outbox_list(struct db *db, const char *status, const char *after, long limit,
-		struct outbox_row **items, size_t *n, long *total, struct problem *p);
-void outbox_rows_free(struct outbox_row *items, size_t n);
+/* Pages of struct outbox_row: of every status (no key), and of one status
+ * (key: the status). */
+extern const struct db_page outbox_page, outbox_page_of_status;
 
-/* Queues a failed mail again with a fresh count of attempts. Returns 0,
- * or -1 with p set: 404 unknown id, 409 not failed (naming its status). */
-int outbox_retry(struct db *db, const char *id, struct outbox_row *out, struct problem *p);
+/* Queues a failed mail again with a fresh count of attempts. Returns 0
+ * with out (cleared by the caller whatever the outcome), or -1 with p set:
+ * 404 unknown id, 409 mail_not_failed (naming its status). */
+int outbox_retry(struct txn *t, const char *id, struct outbox_row *out, struct problem *p);
 
-/* The backlog, for /metrics. Returns 0 or -1 with p set. */
-int outbox_backlog(struct db *db, long *pending, long *failed, struct problem *p);
+/* The backlog, for /metrics: mail waiting or being sent, and failed.
+ * Returns 0, or -1 when t failed. */
+int outbox_backlog(struct txn *t, long *pending, long *failed);
 
 #endif

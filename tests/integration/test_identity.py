@@ -217,7 +217,8 @@ def follow_pages(test, first_path, headers, max_pages=100):
         test.assertLess(len(pages), max_pages, "pagination does not end")
         r = api("GET", path, headers=headers)
         test.assertEqual(r.status, 200, r)
-        test.assertEqual(set(r.body), {"items", "totalCount", "links"}, r.body)
+        test.assertEqual(set(r.body), {"items", "totalCount", "totalCountCapped", "links"}, r.body)
+        test.assertIs(r.body["totalCountCapped"], False, r.body)
         pages.append(r.body)
         path = r.body["links"]["next"]
         if path is not None:

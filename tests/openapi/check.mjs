@@ -248,7 +248,9 @@ function readRoutes() {
 	for (const m of table[1].matchAll(/\{\s*"([A-Z]+)"\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,([^{}]*)\}/g)) {
 		const rest = m[4].split(',').map((s) => s.trim());
 		const [access, roles, scope, flags, schema, handler] = rest;
-		rows.push({ method: m[1], path: m[2], name: m[3], access, roles, scope, flags, schema, handler });
+		// the router's kinds ({id:uuid}) are the document's parameter schemas
+		const path = m[2].replace(/\{(\w+):\w+\}/g, '{$1}');
+		rows.push({ method: m[1], path, name: m[3], access, roles, scope, flags, schema, handler });
 	}
 	const opened = (table[1].match(/\{\s*"/g) ?? []).length;
 	if (opened !== rows.length)

@@ -1,4 +1,5 @@
 #include "core/problem.h"
+#include "http/http.h"
 #include "http/json.h"
 #include "suites.h"
 
@@ -43,6 +44,16 @@ START_TEST(every_kind_has_its_status)
 		ck_assert_ptr_nonnull(problem_title(expected[i].kind));
 		ck_assert_str_ne(problem_title(expected[i].kind), "");
 	}
+}
+END_TEST
+
+START_TEST(every_kind_status_is_one_the_service_sends)
+{
+	for (int k = 0; k < PROBLEM__COUNT; k++)
+		ck_assert_ptr_nonnull(http_reason(problem_status((enum problem_kind)k)));
+	ck_assert_ptr_null(http_reason(418));
+	ck_assert_ptr_null(http_reason(0));
+	ck_assert_str_eq(http_reason(422), "Unprocessable Content");
 }
 END_TEST
 
@@ -222,6 +233,7 @@ Suite *problem_suite(void)
 	TCase *kinds = tcase_create("kinds");
 	tcase_add_test(kinds, every_kind_has_its_status);
 	tcase_add_test(kinds, out_of_range_kind_is_internal);
+	tcase_add_test(kinds, every_kind_status_is_one_the_service_sends);
 	suite_add_tcase(s, kinds);
 
 	TCase *build = tcase_create("build");

@@ -1,6 +1,7 @@
 #include "http/router.h"
 #include "suites.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The matcher reads only method and pattern; access, flags and handler stay zero. */
@@ -11,6 +12,9 @@ static const struct route table[] = {
     {.method = "GET", .pattern = "/v1/users/{id}", .name = "users.get"},
     {.method = "DELETE", .pattern = "/v1/users/{id}", .name = "users.delete"},
     {.method = "GET", .pattern = "/v1/tenants/{tid}/users/{uid}", .name = "tenant.user"},
+    {.method = "GET", .pattern = "/v1/orders/{id:uuid}", .name = "orders.get"},
+    {.method = "PUT", .pattern = "/v1/orders/{id:uuid}/lines/{line:uuid}", .name = "lines.put"},
+    {.method = "GET", .pattern = "/v1/odd/{id:nokind}", .name = "odd.get"},
 };
 #define N_ROUTES (sizeof table / sizeof table[0])
 
@@ -245,6 +249,51 @@ START_TEST(empty_table)
 }
 END_TEST
 
+START_TEST(uuid_kind_takes_only_a_canonical_uuid)
+{
+	struct route_match m;
+	char allow[64];
+	const char *id = "0192f3a4-5b6c-7d8e-9f01-23456789abcd";
+	char path[128];
+	snprintf(path, sizeof path, "/v1/orders/%s", id);
+	ck_assert_int_eq(match("GET", path, &m, allow), ROUTE_FOUND);
+	ck_assert_str_eq(m.route->name, "orders.get");
+	ck_assert_str_eq(m.captures[0], id);
+	/* not a UUID, an upper-case one, one too short: no resource there */
+	ck_assert_int_eq(match("GET", "/v1/orders/1", &m, allow), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(match("GET", "/v1/orders/0192F3A4-5B6C-7D8E-9F01-23456789ABCD", &m, allow),
+			 ROUTE_NOT_FOUND);
+	ck_assert_int_eq(match("GET", "/v1/orders/0192f3a4-5b6c-7d8e-9f01-23456789abc", &m, allow),
+			 ROUTE_NOT_FOUND);
+	/* a path of a known shape with a bad id is not a 405 either */
+	ck_assert_int_eq(match("DELETE", "/v1/orders/1", &m, allow), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(match("DELETE", path, &m, allow), ROUTE_METHOD_NOT_ALLOWED);
+	ck_assert_str_eq(allow, "GET");
+}
+END_TEST
+
+START_TEST(every_capture_is_checked)
+{
+	struct route_match m;
+	char allow[64];
+	const char *a = "0192f3a4-5b6c-7d8e-9f01-23456789abcd";
+	char path[160];
+	snprintf(path, sizeof path, "/v1/orders/%s/lines/%s", a, a);
+	ck_assert_int_eq(match("PUT", path, &m, allow), ROUTE_FOUND);
+	ck_assert_uint_eq(m.n_captures, 2);
+	snprintf(path, sizeof path, "/v1/orders/%s/lines/x", a);
+	ck_assert_int_eq(match("PUT", path, &m, allow), ROUTE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(unknown_kind_matches_nothing)
+{
+	struct route_match m;
+	char allow[64];
+	ck_assert_int_eq(match("GET", "/v1/odd/x", &m, allow), ROUTE_NOT_FOUND);
+}
+END_TEST
+
 Suite *router_suite(void)
 {
 	Suite *s = suite_create("router");
@@ -267,6 +316,9 @@ Suite *router_suite(void)
 	tcase_add_test(tc, tiny_allow_buffer_truncates);
 	tcase_add_test(tc, zero_allow_buffer);
 	tcase_add_test(tc, empty_table);
+	tcase_add_test(tc, uuid_kind_takes_only_a_canonical_uuid);
+	tcase_add_test(tc, every_capture_is_checked);
+	tcase_add_test(tc, unknown_kind_matches_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
