@@ -88,7 +88,6 @@
 	X(delegation)                                                                              \
 	X(relationship_narrow)                                                                     \
 	X(relationship_access_lock)                                                                \
-	X(agreement_signed)                                                                        \
 	X(customer_pair_lock)                                                                      \
 	X(customer_pair_names)                                                                     \
 	X(customer_invitation_insert)                                                              \

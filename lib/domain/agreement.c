@@ -108,8 +108,8 @@ static enum db_status publish_run(struct db *db, void *arg, struct problem *p)
 				 w->in->type);
 	if (rc != DB_OK)
 		return rc;
-	if ((rc = legacy_audit_record(db, w->a, "agreement_template.publish", "agreement_template", id,
-			       at)) != DB_OK)
+	if ((rc = legacy_audit_record(db, w->a, "agreement_template.publish", "agreement_template",
+				      id, at)) != DB_OK)
 		return rc;
 	struct db_arg g[] = {db_str(id)};
 	rc = legacy_exec(db, STMT_template_get, g, &rows, NULL);
@@ -138,7 +138,7 @@ static enum db_status current_read(struct db *db, void *arg, struct problem *p)
 	struct db_arg a[] = {db_str(w->type)};
 	db_rows_free(&w->rows);
 	return legacy_exec(db, w->type ? STMT_template_current_of : STMT_templates_current,
-		       w->type ? a : NULL, &w->rows, NULL);
+			   w->type ? a : NULL, &w->rows, NULL);
 }
 
 int agreement_templates_current(struct db *db, const char *type, struct agreement_template **items,
@@ -250,8 +250,8 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 		goto out;
 	}
 	if (rc == DB_OK)
-		rc =
-		    legacy_audit_record(db, w->a, "agreement.accept", "agreement_acceptance", out->id, at);
+		rc = legacy_audit_record(db, w->a, "agreement.accept", "agreement_acceptance",
+					 out->id, at);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -299,22 +299,21 @@ int agreement_list(struct db *db, const char *tenant_id, const char *after, long
 	return 0;
 }
 
-const struct db_stmt_def stmt_agreement_signed = {
-    STMT_agreement_signed, "agreement_signed",
-    "SELECT COUNT(*) FROM agreement_acceptances WHERE tenant_id = ? AND template_id = "
-    "" AGREEMENT_CURRENT_SQL,
-    1, 1};
+DB_STATEMENT(agreement_signed,
+	     "SELECT COUNT(*) AS n FROM agreement_acceptances WHERE tenant_id = ? AND "
+	     "template_id = " AGREEMENT_CURRENT_SQL,
+	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
 
-enum db_status agreement_require_signed(struct db *db, const char *reseller_tenant_id,
-					struct problem *p)
+int agreement_require_signed(struct txn *t, const char *reseller_tenant_id, struct problem *p)
 {
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg a[] = {db_str(reseller_tenant_id)};
-	enum db_status rc = legacy_exec(db, STMT_agreement_signed, a, &rows, NULL);
-	if (rc == DB_OK && strcmp(db_cell(&rows, 0, 0), "0") == 0)
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "reseller_agreement_not_signed",
-			       "the reseller has not signed the current version of the partner "
-			       "agreement (POST /v1/agreements)");
-	db_rows_free(&rows);
-	return rc;
+	struct db_count signed_;
+	struct db_arg a[] = {db_text(reseller_tenant_id)};
+	if (db_one(t, &agreement_signed, a, &signed_) != DB_OK)
+		return -1;
+	if (signed_.n > 0)
+		return 0;
+	snprintf(p->code, sizeof p->code, "reseller_agreement_not_signed");
+	return problem_set(p, PROBLEM_RULE_REFUSED,
+			   "the reseller has not signed the current version of the partner "
+			   "agreement (POST /v1/agreements)");
 }

@@ -67,11 +67,18 @@ int agreement_accept(struct db *db, const struct actor *a, const char *template_
 int agreement_list(struct db *db, const char *tenant_id, const char *after, long limit,
 		   struct agreement_acceptance **items, size_t *n, long *total, struct problem *p);
 
-/* Inside a transaction's work: whether the reseller has accepted the
- * current version of the programme's agreement (SPEC §4: before it invites
- * customers or has orders placed for it). DB_OK, or DB_REFUSED with p set
- * (422 reseller_agreement_not_signed), or a db_exec status. */
-enum db_status agreement_require_signed(struct db *db, const char *reseller_tenant_id,
-					struct problem *p);
+/* Whether the reseller has accepted the current version of the programme's
+ * agreement (SPEC §4: before it invites customers or has orders placed for
+ * it). Returns 0, or -1 with p set: 422 reseller_agreement_not_signed, or
+ * t failed. */
+int agreement_require_signed(struct txn *t, const char *reseller_tenant_id, struct problem *p);
+/* legacy: the same for work of the positional API */
+static inline enum db_status legacy_agreement_require_signed(struct db *db, const char *reseller,
+							     struct problem *p)
+{
+	if (agreement_require_signed(db_current_txn(db), reseller, p) == 0)
+		return DB_OK;
+	return txn_failure(db_current_txn(db)) == DB_OK ? DB_REFUSED : DB_RETRY;
+}
 
 #endif

@@ -312,7 +312,7 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg n[] = {db_str(w->in->relationship_id)};
 	struct db_arg c[] = {db_str(w->in->country)};
 	db_rows_free(&pair);
-	if ((rc = agreement_require_signed(db, a->tenant_id, p)) != DB_OK ||
+	if ((rc = legacy_agreement_require_signed(db, a->tenant_id, p)) != DB_OK ||
 	    (rc = legacy_exec(db, STMT_customer_pair_names, n, &pair, NULL)) != DB_OK ||
 	    (rc = legacy_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
 		goto out;
@@ -362,13 +362,13 @@ static enum db_status create_run(struct db *db, void *arg, struct problem *p)
 				vars,
 				3};
 	if ((rc = legacy_outbox_enqueue(db, &m)) != DB_OK ||
-	    (rc = legacy_audit_record(db, a, "customer_invitation.create", "customer_invitation", id,
-			       at)) != DB_OK)
+	    (rc = legacy_audit_record(db, a, "customer_invitation.create", "customer_invitation",
+				      id, at)) != DB_OK)
 		goto out;
 	/* the provider's log has it already when its admin sent it */
 	if (a->delegated_from == NULL &&
 	    (rc = legacy_audit_record_in(db, a, provider, "customer_invitation.create",
-				  "customer_invitation", id, at)) != DB_OK)
+					 "customer_invitation", id, at)) != DB_OK)
 		goto out;
 	rc = invitation_read_one(db, id, w->out);
 out:
@@ -417,8 +417,9 @@ static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
 }
 
 /* One page of invitations by pg's statements. */
-static int invitation_page(struct db *db, struct legacy_page *pg, struct customer_invitation **items,
-			   size_t *n, long *total, struct problem *p)
+static int invitation_page(struct db *db, struct legacy_page *pg,
+			   struct customer_invitation **items, size_t *n, long *total,
+			   struct problem *p)
 {
 	if (legacy_page_read(db, pg, p) != 0)
 		return -1;
@@ -432,12 +433,12 @@ int customer_invitation_received(struct db *db, const char *tenant_id, const cha
 				 long *total, struct problem *p)
 {
 	struct legacy_page pg = {STMT_customer_invitation_received,
-			     STMT_customer_invitation_received_count,
-			     tenant_id,
-			     after,
-			     limit,
-			     {0, 0, NULL},
-			     0};
+				 STMT_customer_invitation_received_count,
+				 tenant_id,
+				 after,
+				 limit,
+				 {0, 0, NULL},
+				 0};
 	*items = NULL;
 	*n = 0;
 	*total = 0;
@@ -451,12 +452,12 @@ int customer_invitation_list(struct db *db, const char *tenant_id, const char *d
 {
 	struct sides_work s = {tenant_id, relationship_id, delegated_from, ""};
 	struct legacy_page pg = {STMT_customer_invitation_list,
-			     STMT_customer_invitation_count,
-			     relationship_id,
-			     after,
-			     limit,
-			     {0, 0, NULL},
-			     0};
+				 STMT_customer_invitation_count,
+				 relationship_id,
+				 after,
+				 limit,
+				 {0, 0, NULL},
+				 0};
 	*items = NULL;
 	*n = 0;
 	*total = 0;
@@ -501,12 +502,12 @@ static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
 	time_now(at, NULL);
 	struct db_arg u[] = {db_str("withdrawn"), db_str(at), db_str(NULL), db_str(w->id)};
 	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) == DB_OK)
-		rc = legacy_audit_record(db, w->a, "customer_invitation.withdraw", "customer_invitation",
-				  w->id, at);
+		rc = legacy_audit_record(db, w->a, "customer_invitation.withdraw",
+					 "customer_invitation", w->id, at);
 	/* the provider's log has it already when its admin withdrew it */
 	if (rc == DB_OK && w->a->delegated_from == NULL)
 		rc = legacy_audit_record_in(db, w->a, provider, "customer_invitation.withdraw",
-				     "customer_invitation", w->id, at);
+					    "customer_invitation", w->id, at);
 out:
 	db_rows_free(&rows);
 	return rc;
@@ -667,7 +668,7 @@ static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
 	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(a->tenant_id), db_str(w->id)};
 	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) != DB_OK ||
 	    (rc = legacy_audit_record_three(db, a, reseller, provider, "customer_invitation.accept",
-				     "customer_invitation", w->id, at)) != DB_OK)
+					    "customer_invitation", w->id, at)) != DB_OK)
 		goto out;
 	if ((rc = invitation_read_one(db, w->id, &w->out->invitation)) == DB_OK &&
 	    (rc = relationship_read_one(db, reseller_cr, &w->out->reseller)) == DB_OK)
@@ -695,12 +696,12 @@ int customer_relationship_list(struct db *db, const char *customer_tenant_id, co
 			       long *total, struct problem *p)
 {
 	struct legacy_page pg = {STMT_customer_relationship_list,
-			     STMT_customer_relationship_count,
-			     customer_tenant_id,
-			     after,
-			     limit,
-			     {0, 0, NULL},
-			     0};
+				 STMT_customer_relationship_count,
+				 customer_tenant_id,
+				 after,
+				 limit,
+				 {0, 0, NULL},
+				 0};
 	*items = NULL;
 	*n = 0;
 	*total = 0;
@@ -737,10 +738,10 @@ static enum db_status end_run(struct db *db, void *arg, struct problem *p)
 	rc = legacy_exec(db, STMT_customer_relationship_end, u, NULL, &changed);
 	if (rc != DB_OK || changed == 0)
 		goto out; /* ended already: idempotent */
-	if ((rc = legacy_audit_record(db, w->a, "customer_relationship.end", "customer_relationship",
-			       w->id, at)) == DB_OK)
+	if ((rc = legacy_audit_record(db, w->a, "customer_relationship.end",
+				      "customer_relationship", w->id, at)) == DB_OK)
 		rc = legacy_audit_record_in(db, w->a, partner, "customer_relationship.end",
-				     "customer_relationship", w->id, at);
+					    "customer_relationship", w->id, at);
 out:
 	db_rows_free(&rows);
 	return rc;

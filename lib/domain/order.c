@@ -199,8 +199,8 @@ static enum db_status offers_read(struct db *db, void *arg, struct problem *p)
 	struct db_rows where = {0, 0, NULL};
 	struct db_arg t[] = {db_str(w->country ? w->country : w->tenant_id)};
 	db_rows_free(&w->rows);
-	enum db_status rc =
-	    legacy_exec(db, w->country ? STMT_country_billing : STMT_tenant_billing, t, &where, NULL);
+	enum db_status rc = legacy_exec(db, w->country ? STMT_country_billing : STMT_tenant_billing,
+					t, &where, NULL);
 	if (rc != DB_OK)
 		goto out;
 	if (w->country != NULL && where.n_rows == 0) {
@@ -269,7 +269,7 @@ static enum db_status order_check(struct db *db, const char *provider, const cha
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "not_reseller_customer",
 			       "customer %s has no relationship with reseller %s", customer,
 			       reseller);
-	} else if ((rc = agreement_require_signed(db, reseller, p)) == DB_OK &&
+	} else if ((rc = legacy_agreement_require_signed(db, reseller, p)) == DB_OK &&
 		   (quantity < (long long)min || quantity > (long long)max)) {
 		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "quantity_out_of_range",
 			       "the quantity of this offer is %lu to %lu", min, max);
@@ -310,7 +310,7 @@ static enum db_status order_write(struct db *db, const struct actor *a, const st
 	enum db_status rc = legacy_exec(db, STMT_order_insert, ins, NULL, NULL);
 	if (rc == DB_OK)
 		rc = legacy_audit_record_three(db, a, o->reseller_tenant_id, o->customer_id, action,
-					"order", o->id, at);
+					       "order", o->id, at);
 	return rc;
 }
 
@@ -525,7 +525,8 @@ static enum db_status quantity_run(struct db *db, void *arg, struct problem *p)
 	}
 	db_rows_free(&rows);
 	struct db_arg s[] = {db_str(w->id)};
-	if ((rc = legacy_exec(db, STMT_subscription_get, s, &rows, NULL)) == DB_OK && rows.n_rows > 0)
+	if ((rc = legacy_exec(db, STMT_subscription_get, s, &rows, NULL)) == DB_OK &&
+	    rows.n_rows > 0)
 		subscription_read(&rows, 0, w->out);
 out:
 	db_rows_free(&rows);
