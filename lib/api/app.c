@@ -216,6 +216,25 @@ static int delegate(struct ctx *c)
 	return 0;
 }
 
+/* Who is calling (401) and, with On-Behalf-Of-Tenant, in which tenant
+ * (delegate): read from the database on every request, in a read of its
+ * own before the handler's transaction. */
+static int identify(struct ctx *c)
+{
+	int rc;
+	txn_open(&c->txn, c->worker->db, TXN_READ);
+	do {
+		problem_clear(&c->problem);
+		c->delegated_from[0] = c->delegation[0] = '\0';
+		rc = auth_resolve(c->worker->db, c->app->keys, c->app->n_keys,
+				  c->req->authorization, (long long)time(NULL), c->req->request_id,
+				  &c->principal, &c->problem);
+		if (rc == 0 && c->principal.kind != PRINCIPAL_NONE && c->req->on_behalf_of != NULL)
+			rc = delegate(c);
+	} while (txn_end(&c->txn, rc == 0, &c->problem) == TXN_AGAIN);
+	return rc;
+}
+
 /* Authentication (401) and the route's roles or scope (403). */
 static int authorize(struct ctx *c)
 {
@@ -226,9 +245,7 @@ static int authorize(struct ctx *c)
 	 * database, and a stale token must not break sign-in. */
 	if (route->access == ACCESS_ANYONE)
 		return 0;
-	if (auth_resolve(c->worker->db, c->app->keys, c->app->n_keys, c->req->authorization,
-			 (long long)time(NULL), c->req->request_id, &c->principal,
-			 &c->problem) != 0) {
+	if (identify(c) != 0) {
 		if (c->problem.kind == PROBLEM_UNAUTHENTICATED)
 			response_header(c->res, "WWW-Authenticate", "Bearer");
 		return -1;
@@ -238,8 +255,6 @@ static int authorize(struct ctx *c)
 		return problem_set(&c->problem, PROBLEM_UNAUTHENTICATED,
 				   "this request needs a bearer token");
 	}
-	if (c->req->on_behalf_of != NULL && delegate(c) != 0)
-		return -1;
 	if ((route->flags & ROUTE_PROVIDER) && !(who->partner_types & PARTNER_INDIRECT_PROVIDER)) {
 		snprintf(c->problem.code, sizeof c->problem.code, "not_provider");
 		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
