@@ -285,13 +285,18 @@ static int purge(const struct config *cfg)
 	struct db *db = db_new(cfg, 1);
 	struct problem p = {0};
 	struct purge_counts n;
+	struct txn t;
 	char err[512];
-	int rc = 1;
+	int rc = 1, done;
 	if (db_connect(db, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
 	}
-	if (purge_run(db, &n, &p) != 0) {
+	txn_open(&t, db, TXN_READ);
+	do
+		done = purge_run(&t, &n);
+	while (txn_end(&t, done == 0, &p) == TXN_AGAIN);
+	if (done != 0) {
 		fprintf(stderr, "twotier-admin: %s\n", p.detail);
 		goto out;
 	}

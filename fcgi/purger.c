@@ -21,7 +21,13 @@ static void purge_once(struct db *db)
 {
 	struct purge_counts n;
 	struct problem p = {0};
-	if (purge_run(db, &n, &p) != 0) {
+	struct txn t;
+	int rc;
+	txn_open(&t, db, TXN_READ);
+	do
+		rc = purge_run(&t, &n);
+	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
+	if (rc != 0) {
 		log_msg(LOG_WARN, "purge: %s; trying again later", p.detail);
 	} else if (n.idempotency_keys + n.signin_failures + n.pending_signups > 0) {
 		struct log_field f[] = {LOG_I("idempotencyKeys", (long long)n.idempotency_keys),

@@ -108,7 +108,7 @@ int handle_agreement_template_create(struct ctx *c)
 		in.document_sha256[i] = (char)tolower((unsigned char)sha[i]);
 	snprintf(in.effective_date, sizeof in.effective_date, "%s", date);
 	struct actor a = ctx_actor(c);
-	if (agreement_template_publish(c->worker->db, &a, &in, &out, p) != 0)
+	if (agreement_template_publish(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
 	return ctx_json(c, 201, template_json(&out));
 }
@@ -124,19 +124,20 @@ int handle_agreement_templates_list(struct ctx *c)
 	if (r < 0 || (r > 0 && !valid_slug(type, 64, 0)))
 		return problem_add_field(&c->problem, "type", "invalid",
 					 "must be an agreement type such as partner_agreement");
-	if (agreement_templates_current(c->worker->db, r > 0 ? type : NULL, &items, &n,
-					&c->problem) != 0)
+	if (agreement_templates_current(&c->txn, r > 0 ? type : NULL, &items, &n) != 0)
 		return -1;
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, template_json(&items[i]));
 	free(items);
-	return legacy_list(c, list, (long)n, 200, NULL);
+	return ctx_list_all(c, list);
 }
 
-static cJSON *acceptance_json(const struct agreement_acceptance *a)
+static cJSON *acceptance_json(const struct ctx *c, const void *item)
 {
+	const struct agreement_acceptance *a = item;
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", a->id);
 	cJSON_AddStringToObject(o, "templateId", a->template_id);
 	cJSON_AddStringToObject(o, "type", a->type);
@@ -190,26 +191,14 @@ int handle_agreement_accept(struct ctx *c)
 	snprintf(signer.first_name, sizeof signer.first_name, "%s", first);
 	snprintf(signer.last_name, sizeof signer.last_name, "%s", last);
 	struct actor a = ctx_actor(c);
-	if (agreement_accept(c->worker->db, &a, template_id, type, &signer, &out, p) != 0)
+	if (agreement_accept(&c->txn, &a, template_id, type, &signer, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, acceptance_json(&out));
+	return ctx_json(c, 201, acceptance_json(c, &out));
 }
 
 /* 200 page of the tenant's acceptances; 400; 401; 403; 503. */
 int handle_agreements_list(struct ctx *c)
 {
-	struct agreement_acceptance *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0 ||
-	    agreement_list(c->worker->db, c->principal.tenant_id, after, limit, &items, &n, &total,
-			   &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, acceptance_json(&items[i]));
-	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id)};
+	return ctx_list(c, &agreement_acceptance_page, tenant, acceptance_json, NULL);
 }

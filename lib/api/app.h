@@ -109,6 +109,11 @@ typedef cJSON *(*item_render)(const struct ctx *c, const void *item);
 int ctx_list(struct ctx *c, const struct db_page *pg, const struct db_arg *keys, item_render render,
 	     const char *query);
 
+/* The same shape for a list that is short by nature and read whole (the
+ * current agreement templates, the offers): every item in one page,
+ * links.next null. Takes items. */
+int ctx_list_all(struct ctx *c, cJSON *items);
+
 /* legacy: a page the handler read and rendered itself, until every list
  * is a ctx_list */
 int legacy_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);

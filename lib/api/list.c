@@ -94,6 +94,11 @@ int ctx_list(struct ctx *c, const struct db_page *pg, const struct db_arg *keys,
 	return rc;
 }
 
+int ctx_list_all(struct ctx *c, cJSON *items)
+{
+	return list_answer(c, items, cJSON_GetArraySize(items), false, 0, NULL, NULL);
+}
+
 int legacy_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id)
 {
 	return list_answer(c, items, total, false, limit, last_id, NULL);

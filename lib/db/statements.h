@@ -25,17 +25,6 @@
 	X(api_token_count)                                                                         \
 	X(api_token_revoke)                                                                        \
 	X(api_token_get)                                                                           \
-	X(purge_idempotency_keys)                                                                  \
-	X(purge_signin_failures)                                                                   \
-	X(purge_signin_account_failures)                                                           \
-	X(purge_pending_signups)                                                                   \
-	X(outbox_due)                                                                              \
-	X(outbox_due_lapsed)                                                                       \
-	X(outbox_renew)                                                                            \
-	X(outbox_claim)                                                                            \
-	X(outbox_sent)                                                                             \
-	X(outbox_later)                                                                            \
-	X(outbox_release)                                                                          \
 	X(pending_signup_insert)                                                                   \
 	X(pending_signup_by_hash)                                                                  \
 	X(pending_signup_use)                                                                      \
@@ -47,13 +36,6 @@
 	X(transition_insert)                                                                       \
 	X(verification_insert)                                                                     \
 	X(verification_by_hash)                                                                    \
-	X(template_insert)                                                                         \
-	X(template_get)                                                                            \
-	X(template_current_of)                                                                     \
-	X(templates_current)                                                                       \
-	X(acceptance_insert)                                                                       \
-	X(acceptance_list)                                                                         \
-	X(acceptance_count)                                                                        \
 	X(provider_tenant)                                                                         \
 	X(provider_insert)                                                                         \
 	X(provider_lock)                                                                           \

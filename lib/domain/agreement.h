@@ -12,7 +12,6 @@
 #include "core/util.h"
 #include "domain/audit.h"
 
-struct db;
 struct problem;
 
 /* The type of agreement every indirect reseller signs: the one programInfo,
@@ -34,18 +33,18 @@ struct agreement_template {
 };
 
 /* Publishes a version (operator). Returns 0 with out filled, or -1 with p
- * set: 409 template_version_exists, 503. */
-int agreement_template_publish(struct db *db, const struct actor *a,
+ * set: 409 template_version_exists. */
+int agreement_template_publish(struct txn *t, const struct actor *a,
 			       const struct agreement_template *in, struct agreement_template *out,
 			       struct problem *p);
 
 /* The current version of every type (type NULL) or of one. *items
- * allocated (free). Returns 0 or -1 with p set. */
-int agreement_templates_current(struct db *db, const char *type, struct agreement_template **items,
-				size_t *n, struct problem *p);
+ * allocated (free). Returns 0, or -1 when t failed. */
+int agreement_templates_current(struct txn *t, const char *type, struct agreement_template **items,
+				size_t *n);
 
 struct agreement_signer {
-	char first_name[101], last_name[101], email[255], phone_number[17];
+	char first_name[401], last_name[401], email[255], phone_number[33];
 };
 
 struct agreement_acceptance {
@@ -58,14 +57,14 @@ struct agreement_acceptance {
  * (id NULL) the current version of type. Returns 0 with out, or -1 with p
  * set: 409 already_signed; 422 enrollment_not_approved (naming the step),
  * template_unknown, template_type_mismatch, template_not_current,
- * no_current_template; 503. */
-int agreement_accept(struct db *db, const struct actor *a, const char *template_id,
+ * no_current_template. */
+int agreement_accept(struct txn *t, const struct actor *a, const char *template_id,
 		     const char *type, const struct agreement_signer *signer,
 		     struct agreement_acceptance *out, struct problem *p);
 
-/* A page of the tenant's acceptances, of every type, oldest first. */
-int agreement_list(struct db *db, const char *tenant_id, const char *after, long limit,
-		   struct agreement_acceptance **items, size_t *n, long *total, struct problem *p);
+/* Pages of struct agreement_acceptance of one tenant (key: its id), of
+ * every type, oldest first. */
+extern const struct db_page agreement_acceptance_page;
 
 /* Whether the reseller has accepted the current version of the programme's
  * agreement (SPEC §4: before it invites customers or has orders placed for

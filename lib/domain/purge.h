@@ -10,8 +10,7 @@
 
 #include <stddef.h>
 
-struct db;
-struct problem;
+struct txn;
 
 #define PURGE_BATCH 500
 
@@ -22,8 +21,10 @@ struct purge_counts {
 	unsigned long long pending_signups;
 };
 
-/* One pass over every table. Returns 0, or -1 with p set (503) when the
- * database failed; what was deleted before stays deleted. */
-int purge_run(struct db *db, struct purge_counts *out, struct problem *p);
+/* One pass over every table, in t, which must run each statement on its
+ * own (TXN_READ: a batch is committed as it is deleted, so that no lock is
+ * held across batches). Returns 0, or -1 when t failed; what was deleted
+ * before stays deleted. */
+int purge_run(struct txn *t, struct purge_counts *out);
 
 #endif

@@ -23,58 +23,62 @@
  * index in order and locks only what it returns. 'sending' rows are due
  * when their lease ran out (their sender died or hung). Every time is the
  * database's, so that hosts whose clocks differ agree on leases. */
-const struct db_stmt_def stmt_outbox_due = {
-    STMT_outbox_due, "outbox_due",
-    "SELECT id, recipient, subject, body, attempts FROM mail_outbox "
-    "WHERE status = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(6) "
-    "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
-    1, 5};
+struct claimed {
+	char id[UUID_STR];
+	char recipient[255];
+	char *subject, *body;
+	long attempts; /* before this one */
+};
+#define CLAIMED_FIELDS(F, T)                                                                       \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, recipient, DB_TEXT) F(T, subject, DB_DUP) F(T, body, DB_DUP) F(T, attempts, DB_INT)
 
-const struct db_stmt_def stmt_outbox_due_lapsed = {
-    STMT_outbox_due_lapsed, "outbox_due_lapsed",
-    "SELECT id, recipient, subject, body, attempts FROM mail_outbox "
-    "WHERE status = 'sending' AND next_attempt_at <= UTC_TIMESTAMP(6) "
-    "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
-    1, 5};
+DB_STATEMENT(sender_due,
+	     "SELECT id, recipient, subject, body, attempts FROM mail_outbox "
+	     "WHERE status = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(6) "
+	     "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
+	     DB_PARAMS(DB_INT), DB_ROW(struct claimed, CLAIMED_FIELDS));
 
-const struct db_stmt_def stmt_outbox_claim = {
-    STMT_outbox_claim, "outbox_claim",
-    "UPDATE mail_outbox SET status = 'sending', claimed_by = ?, attempts = attempts + 1, "
-    "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
-    3, 0};
+DB_STATEMENT(sender_due_lapsed,
+	     "SELECT id, recipient, subject, body, attempts FROM mail_outbox "
+	     "WHERE status = 'sending' AND next_attempt_at <= UTC_TIMESTAMP(6) "
+	     "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
+	     DB_PARAMS(DB_INT), DB_ROW(struct claimed, CLAIMED_FIELDS));
+
+DB_STATEMENT(sender_claim,
+	     "UPDATE mail_outbox SET status = 'sending', claimed_by = ?, attempts = attempts + 1, "
+	     "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TEXT), DB_NO_ROW);
 
 /* Before each delivery: the lease is made whole again, while the claim is
  * still ours; a mail whose lease ran out meanwhile (another sender took
  * it) is not delivered. */
-const struct db_stmt_def stmt_outbox_renew = {
-    STMT_outbox_renew, "outbox_renew",
-    "UPDATE mail_outbox SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
-    "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
-    3, 0};
+DB_STATEMENT(sender_renew,
+	     "UPDATE mail_outbox SET next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+	     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
+	     DB_PARAMS(DB_INT, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
 /* The outcome, only while the claim is still ours. A sent mail's body is
  * blanked: it may hold a link's token, which is kept nowhere else but as
  * a hash (a failed one keeps its body, for the operator's retry). */
-const struct db_stmt_def stmt_outbox_sent = {
-    STMT_outbox_sent, "outbox_sent",
-    "UPDATE mail_outbox SET status = 'sent', sent_at = UTC_TIMESTAMP(6), body = '', "
-    "last_error = NULL, claimed_by = NULL WHERE id = ? AND claimed_by = ? AND status = 'sending'",
-    2, 0};
+DB_STATEMENT(sender_sent,
+	     "UPDATE mail_outbox SET status = 'sent', sent_at = UTC_TIMESTAMP(6), body = '', "
+	     "last_error = NULL, claimed_by = NULL WHERE id = ? AND claimed_by = ? AND "
+	     "status = 'sending'",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
 
-const struct db_stmt_def stmt_outbox_later = {
-    STMT_outbox_later, "outbox_later",
-    "UPDATE mail_outbox SET status = ?, next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? "
-    "MICROSECOND, last_error = ?, claimed_by = NULL "
-    "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
-    5, 0};
+DB_STATEMENT(sender_later,
+	     "UPDATE mail_outbox SET status = ?, next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? "
+	     "MICROSECOND, last_error = ?, claimed_by = NULL "
+	     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
 /* handing back a claim undelivered: the attempt did not happen */
-const struct db_stmt_def stmt_outbox_release = {
-    STMT_outbox_release, "outbox_release",
-    "UPDATE mail_outbox SET status = 'pending', attempts = attempts - 1, "
-    "next_attempt_at = UTC_TIMESTAMP(6), claimed_by = NULL "
-    "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
-    2, 0};
+DB_STATEMENT(sender_release,
+	     "UPDATE mail_outbox SET status = 'pending', attempts = attempts - 1, "
+	     "next_attempt_at = UTC_TIMESTAMP(6), claimed_by = NULL "
+	     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -92,72 +96,63 @@ double mail_backoff(int attempt, int base, int max)
 	return d * (0.5 + (double)randombytes_uniform(500) / 1000.0);
 }
 
-struct claimed {
-	char id[UUID_STR];
-	char recipient[255];
-	char *subject, *body;
-	int attempt; /* this one, counting from 1 */
-};
-
-struct claim_work {
-	const struct config *cfg;
-	const char *claimer;
-	size_t batch;
-	struct claimed *items;
-	size_t n;
-};
-
-static void claimed_clear(struct claim_work *w)
+static void claimed_free(struct claimed *items, size_t n)
 {
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->items[i].subject);
-		free(w->items[i].body);
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].subject);
+		free(items[i].body);
 	}
-	w->n = 0;
+	free(items);
 }
 
-static enum db_status claim_from(struct db *db, struct claim_work *w, enum stmt_id due)
+/* Claims up to batch due mails for claimer, in t: *items (claimed_free)
+ * and *n. Returns 0, or -1 when t failed. */
+static int claim(struct txn *t, const struct config *cfg, const char *claimer, size_t batch,
+		 struct claimed **items, size_t *n)
 {
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg a[] = {db_int((long long)(w->batch - w->n))};
-	enum db_status rc = legacy_exec(db, due, a, &rows, NULL);
-	for (size_t i = 0; rc == DB_OK && i < rows.n_rows; i++) {
-		struct claimed *c = &w->items[w->n];
-		db_cell_copy(&rows, i, 0, c->id, sizeof c->id);
-		struct db_arg u[] = {db_str(w->claimer), db_int(w->cfg->mail_lease), db_str(c->id)};
-		rc = legacy_exec(db, STMT_outbox_claim, u, NULL, NULL);
-		if (rc != DB_OK)
-			break;
-		db_cell_copy(&rows, i, 1, c->recipient, sizeof c->recipient);
-		c->subject = xstrdup(db_cell(&rows, i, 2) ? db_cell(&rows, i, 2) : "");
-		c->body = xstrdup(db_cell(&rows, i, 3) ? db_cell(&rows, i, 3) : "");
-		c->attempt = atoi(db_cell(&rows, i, 4) ? db_cell(&rows, i, 4) : "0") + 1;
-		w->n++;
+	struct claimed *lapsed = NULL;
+	size_t n_lapsed = 0;
+	struct db_arg due[] = {db_int((long long)batch)};
+	int rc = -1;
+	if (db_all(t, &sender_due, due, (void **)items, n) != DB_OK)
+		goto out;
+	if (*n < batch) {
+		due[0] = db_int((long long)(batch - *n));
+		if (db_all(t, &sender_due_lapsed, due, (void **)&lapsed, &n_lapsed) != DB_OK)
+			goto out;
 	}
-	db_rows_free(&rows);
+	if (n_lapsed > 0) {
+		*items = xrealloc(*items, (*n + n_lapsed) * sizeof **items);
+		memcpy(*items + *n, lapsed, n_lapsed * sizeof *lapsed);
+		*n += n_lapsed;
+		free(lapsed); /* its values are the claim's now */
+		lapsed = NULL;
+		n_lapsed = 0;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		struct db_arg u[] = {db_text(claimer), db_int(cfg->mail_lease),
+				     db_text((*items)[i].id)};
+		if (db_exec(t, &sender_claim, u, NULL) != DB_OK)
+			goto out;
+	}
+	rc = 0;
+out:
+	claimed_free(lapsed, n_lapsed);
 	return rc;
 }
 
-static enum db_status claim_run(struct db *db, void *arg, struct problem *p)
+/* Runs one statement of a delivery's outcome on its own. Returns 0, or -1
+ * with p set. */
+static int mark(struct db *db, const struct db_stmt *s, const struct db_arg *args,
+		unsigned long long *affected, struct problem *p)
 {
-	struct claim_work *w = arg;
-	claimed_clear(w);
-	enum db_status rc = claim_from(db, w, STMT_outbox_due);
-	if (rc == DB_OK && w->n < w->batch)
-		rc = claim_from(db, w, STMT_outbox_due_lapsed);
-	return rc;
-}
-
-struct mark_work {
-	enum stmt_id stmt;
-	struct db_arg args[5];
-	unsigned long long affected;
-};
-
-static enum db_status mark_run(struct db *db, void *arg, struct problem *p)
-{
-	struct mark_work *w = arg;
-	return legacy_exec(db, w->stmt, w->args, NULL, &w->affected);
+	struct txn t;
+	enum db_status rc;
+	txn_open(&t, db, TXN_READ);
+	do
+		rc = db_exec(&t, s, args, affected);
+	while (txn_end(&t, rc == DB_OK, p) == TXN_AGAIN);
+	return rc == DB_OK ? 0 : -1;
 }
 
 static const char *result_name(enum mail_result r)
@@ -210,32 +205,38 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 {
 	char claimer[64], nonce[17];
 	unsigned char raw[8];
+	struct claimed *items = NULL;
+	size_t n = 0;
+	struct txn txn;
+	int rc;
 	/* a name for this claim alone: two senders that share a name (one
 	 * host name and pid in two containers) still never hold one mail */
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(nonce, sizeof nonce, raw, sizeof raw);
 	snprintf(claimer, sizeof claimer, "%.46s/%s", sender, nonce);
-	struct claim_work w = {cfg, claimer, batch, NULL, 0};
-	int rc = -1;
 	memset(out, 0, sizeof *out);
-	w.items = xcalloc(batch, sizeof *w.items);
 	struct timespec claimed_at;
 	clock_gettime(CLOCK_MONOTONIC, &claimed_at);
-	if (db_run(db, claim_run, &w, p) != 0)
+	txn_open(&txn, db, TXN_WRITE);
+	do {
+		claimed_free(items, n);
+		items = NULL;
+		n = 0;
+		rc = claim(&txn, cfg, claimer, batch, &items, &n);
+	} while (txn_end(&txn, rc == 0, p) == TXN_AGAIN);
+	if (rc != 0)
 		goto out;
-	out->claimed = w.n;
-	for (size_t i = 0; i < w.n; i++) {
-		const struct claimed *c = &w.items[i];
-		char err[256];
-		struct mark_work mw;
-		memset(&mw, 0, sizeof mw);
+	out->claimed = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct claimed *c = &items[i];
+		int attempt = (int)c->attempts + 1;
+		unsigned long long affected = 0;
+		char err[256] = "";
+		problem_clear(p);
 		if (stop != NULL && *stop) {
-			mw.stmt = STMT_outbox_release;
-			mw.args[0] = db_str(c->id);
-			mw.args[1] = db_str(claimer);
+			struct db_arg r[] = {db_text(c->id), db_text(claimer)};
 			out->released++;
-			problem_clear(p);
-			if (db_run(db, mark_run, &mw, p) != 0)
+			if ((rc = mark(db, &sender_release, r, NULL, p)) != 0)
 				goto out;
 			continue;
 		}
@@ -244,54 +245,44 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 		 * outlasts the delivery; a mail whose lease ran out is no
 		 * longer ours */
 		if (seconds_since(&claimed_at) > cfg->mail_lease / 2.0) {
-			mw.stmt = STMT_outbox_renew;
-			mw.args[0] = db_int(cfg->mail_lease);
-			mw.args[1] = db_str(c->id);
-			mw.args[2] = db_str(claimer);
-			problem_clear(p);
-			if (db_run(db, mark_run, &mw, p) != 0)
+			struct db_arg r[] = {db_int(cfg->mail_lease), db_text(c->id),
+					     db_text(claimer)};
+			if ((rc = mark(db, &sender_renew, r, &affected, p)) != 0)
 				goto out;
-			if (mw.affected == 0)
+			if (affected == 0)
 				continue;
 			clock_gettime(CLOCK_MONOTONIC, &claimed_at);
 		}
 		enum mail_result r = deliver(t, cfg, c, err, sizeof err);
-		if (r == MAIL_RETRY && c->attempt >= cfg->mail_max_attempts)
+		if (r == MAIL_RETRY && attempt >= cfg->mail_max_attempts)
 			r = MAIL_FAILED;
 		metrics_mail_delivery(result_name(r));
 		struct log_field f[] = {LOG_S("mail", c->id), LOG_S("result", result_name(r)),
-					LOG_I("attempt", c->attempt),
+					LOG_I("attempt", attempt),
 					LOG_S("error", err[0] ? err : NULL)};
 		log_fields(r == MAIL_SENT ? LOG_INFO : LOG_WARN, "mail", f, 4);
-		memset(&mw, 0, sizeof mw);
 		if (r == MAIL_SENT) {
-			mw.stmt = STMT_outbox_sent;
-			mw.args[0] = db_str(c->id);
-			mw.args[1] = db_str(claimer);
+			struct db_arg a[] = {db_text(c->id), db_text(claimer)};
 			out->sent++;
+			rc = mark(db, &sender_sent, a, NULL, p);
 		} else {
-			double wait = r == MAIL_RETRY
-					  ? mail_backoff(c->attempt, cfg->mail_retry_base,
-							 cfg->mail_retry_max)
-					  : 0;
-			mw.stmt = STMT_outbox_later;
-			mw.args[0] = db_str(r == MAIL_RETRY ? "pending" : "failed");
-			mw.args[1] = db_int((long long)(wait * 1e6));
-			mw.args[2] = db_str(err);
-			mw.args[3] = db_str(c->id);
-			mw.args[4] = db_str(claimer);
+			double wait = r == MAIL_RETRY ? mail_backoff(attempt, cfg->mail_retry_base,
+								     cfg->mail_retry_max)
+						      : 0;
+			struct db_arg a[] = {db_text(r == MAIL_RETRY ? "pending" : "failed"),
+					     db_int((long long)(wait * 1e6)), db_text(err),
+					     db_text(c->id), db_text(claimer)};
 			if (r == MAIL_RETRY)
 				out->retried++;
 			else
 				out->failed++;
+			rc = mark(db, &sender_later, a, NULL, p);
 		}
-		problem_clear(p);
-		if (db_run(db, mark_run, &mw, p) != 0)
+		if (rc != 0)
 			goto out;
 	}
 	rc = 0;
 out:
-	claimed_clear(&w);
-	free(w.items);
+	claimed_free(items, n);
 	return rc;
 }
