@@ -80,7 +80,8 @@ static enum mail_result file_send(struct mail_transport *t, const char *id, cons
 		saved = errno;
 	}
 	if (bad || rename(tmp, final) != 0) {
-		snprintf(err, errsz, "cannot write the mail file: %s", strerror(bad ? saved : errno));
+		snprintf(err, errsz, "cannot write the mail file: %s",
+			 strerror(bad ? saved : errno));
 		unlink(tmp);
 		return MAIL_RETRY;
 	}

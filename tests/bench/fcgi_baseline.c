@@ -76,8 +76,9 @@ static int select_user(struct conn *c, const char *query, char *out, size_t outs
 	mysql_stmt_free_result(c->stmt);
 	if (!found)
 		return 404;
-	snprintf(out, outsz, "{\"userId\":\"%s\",\"tenantId\":\"%s\",\"disabled\":%s,\"email\":\"%s\"}",
-		 id, tenant, strcmp(disabled, "0") ? "true" : "false", email);
+	snprintf(out, outsz,
+		 "{\"userId\":\"%s\",\"tenantId\":\"%s\",\"disabled\":%s,\"email\":\"%s\"}", id,
+		 tenant, strcmp(disabled, "0") ? "true" : "false", email);
 	return 200;
 }
 
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
 	unlink(listen_path);
 	_exit(0); /* workers block in accept; nothing to flush */
 usage:
-	fprintf(stderr, "usage: fcgi_baseline -l SOCKET [-t THREADS] [-d DB_SOCKET -u USER -n DB]\n");
+	fprintf(stderr,
+		"usage: fcgi_baseline -l SOCKET [-t THREADS] [-d DB_SOCKET -u USER -n DB]\n");
 	return 2;
 }
