@@ -227,6 +227,20 @@ static MYSQL_STMT *prepare_one(struct db *db, const char *name, const char *sql,
 	return st;
 }
 
+enum db_status db_prepare_check(struct db *db, const struct db_stmt *s, char *err, size_t errsz)
+{
+	enum db_status rc;
+	if (db->mysql == NULL) {
+		snprintf(err, errsz, "not connected");
+		return DB_LOST;
+	}
+	MYSQL_STMT *st = prepare_one(db, s->name, s->sql, s->n_params, s->n_cols, &rc, err, errsz);
+	if (rc == DB_OK)
+		rc = check_columns(st, s, err, errsz);
+	mysql_stmt_close(st);
+	return rc;
+}
+
 static enum db_status prepare_all(struct db *db, char *err, size_t errsz)
 {
 	size_t n;

@@ -164,6 +164,12 @@ void db_free(struct db *db);
  * reason, naming the statement, in err. */
 enum db_status db_connect(struct db *db, char *err, size_t errsz);
 
+/* Prepares s on db's connection and checks it as db_connect checks every
+ * declared statement (counts, column names and types), then closes it:
+ * for the tests of this layer and for tools. DB_OK, or DB_SCHEMA /
+ * DB_LOST with the reason in err. */
+enum db_status db_prepare_check(struct db *db, const struct db_stmt *s, char *err, size_t errsz);
+
 /* Every declared statement, for a start-up report; n receives the count. */
 const struct db_stmt *db_statements_all(size_t *n);
 
