@@ -603,8 +603,9 @@ enum db_status enrollment_profile_updated(struct txn *t, const struct actor *a,
 /* ---- legacy ----
  * The positional statements that modules of the old API still run:
  * provider.c (country_region, legal_insert, tenant_set_csp_country,
- * tenant_add_partner_type), customer.c (country_region), relationship.c
- * and agreement.c (enrollment_status_of). They go when those move. */
+ * tenant_add_partner_type), customer.c (country_region) and
+ * relationship.c (enrollment_status_of; agreement.c too until it moves).
+ * None of this file runs them; they go when those modules move. */
 
 const struct db_stmt_def stmt_legal_insert = {
     STMT_legal_insert, "legal_insert",
