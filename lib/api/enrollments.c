@@ -159,7 +159,8 @@ static cJSON *enrollment_json(const struct enrollment *e)
 }
 
 /* 201 enrolment; 400; 401; 403 (not a GA, or an API token); 409
- * already_enrolled; 422 country_not_in_program, webmail_not_allowed; 503. */
+ * already_enrolled, legal_profile_exists; 422 country_not_in_program,
+ * webmail_not_allowed; 503. */
 int handle_enrollment_create(struct ctx *c)
 {
 	struct legal_profile legal;
@@ -180,7 +181,7 @@ int handle_enrollment_create(struct ctx *c)
 	}
 	struct actor a = ctx_actor(c);
 	struct enrollment_links links = {c->app->cfg->public_base_url};
-	if (enrollment_submit(c->worker->db, &a, legal_json ? &legal : NULL,
+	if (enrollment_submit(&c->txn, &a, legal_json ? &legal : NULL,
 			      contact_json ? &contact : NULL, &support, &links, &e,
 			      &c->problem) != 0)
 		return -1;
@@ -192,7 +193,7 @@ int handle_enrollment_create(struct ctx *c)
 int handle_enrollment_get(struct ctx *c)
 {
 	struct enrollment e;
-	if (enrollment_get(c->worker->db, c->principal.tenant_id, &e, &c->problem) != 0)
+	if (enrollment_get(&c->txn, c->principal.tenant_id, &e, &c->problem) != 0)
 		return -1;
 	return ctx_json(c, 200, enrollment_json(&e));
 }
@@ -204,7 +205,7 @@ int handle_overview(struct ctx *c)
 {
 	struct enrollment e;
 	cJSON *doc = cJSON_CreateObject();
-	if (enrollment_get(c->worker->db, c->principal.tenant_id, &e, &c->problem) != 0) {
+	if (enrollment_get(&c->txn, c->principal.tenant_id, &e, &c->problem) != 0) {
 		cJSON_Delete(doc);
 		if (c->problem.kind != PROBLEM_NOT_FOUND)
 			return -1;
@@ -239,12 +240,14 @@ int handle_overview(struct ctx *c)
 	} else {
 		cJSON_AddNullToObject(doc, "nextStep");
 	}
-	/* the reseller's indirect providers, as its relationships page shows */
+	/* the reseller's indirect providers, as its relationships page shows
+	 * (relationship.c is still on the positional API: it joins c->txn
+	 * through its connection) */
 	struct relationship *rels = NULL;
 	size_t n_rels = 0;
 	long total = 0;
-	if (relationship_list(c->worker->db, c->principal.tenant_id, SIDE_PROVIDERS, "", 200, &rels,
-			      &n_rels, &total, &c->problem) != 0) {
+	if (relationship_list(txn_db(&c->txn), c->principal.tenant_id, SIDE_PROVIDERS, "", 200,
+			      &rels, &n_rels, &total, &c->problem) != 0) {
 		cJSON_Delete(doc);
 		return -1;
 	}
@@ -279,7 +282,7 @@ int handle_email_verification(struct ctx *c)
 	if (!valid_text(token, 1, 128))
 		return problem_add_field(&c->problem, "token", "invalid",
 					 "must be the token of the mailed link");
-	if (enrollment_verify_email(c->worker->db, token, c->req->request_id, c->client_addr, &e,
+	if (enrollment_verify_email(&c->txn, token, c->req->request_id, c->client_addr, &e,
 				    &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
@@ -296,7 +299,7 @@ int handle_enrollment_resend(struct ctx *c)
 	char expires_at[TIME_STR];
 	struct actor a = ctx_actor(c);
 	struct enrollment_links links = {c->app->cfg->public_base_url};
-	if (enrollment_resend_verification(c->worker->db, &a, &links, expires_at, &c->problem) != 0)
+	if (enrollment_resend_verification(&c->txn, &a, &links, expires_at, &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "status", "pending_email_verification");
@@ -304,33 +307,30 @@ int handle_enrollment_resend(struct ctx *c)
 	return ctx_json(c, 202, doc);
 }
 
+/* An enrolment as the operator's list shows it: with the tenant's domain. */
+static cJSON *operator_enrollment_json(const struct ctx *c, const void *item)
+{
+	const struct enrollment *e = item;
+	cJSON *o = enrollment_json(e);
+	(void)c;
+	cJSON_AddStringToObject(o, "tenantDomain", e->tenant_domain);
+	return o;
+}
+
 /* 200 page of enrolments; 400 bad status, limit or cursor; 401; 403; 503. */
 int handle_operator_enrollments_list(struct ctx *c)
 {
-	struct enrollment *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40], status[40] = "";
+	char status[40] = "", query[64];
 	int r = request_query_param(c->req, "status", status, sizeof status);
 	if (r < 0 || (r > 0 && !enrollment_status_valid(status)))
 		return problem_add_field(&c->problem, "status", "invalid",
 					 "must be one of pending_email_verification, in_review, "
 					 "more_info_requested, approved, rejected");
-	if (ctx_page(c, &limit, after) != 0 ||
-	    enrollment_list(c->worker->db, r > 0 ? status : NULL, after, limit, &items, &n, &total,
-			    &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = enrollment_json(&items[i]);
-		cJSON_AddStringToObject(o, "tenantDomain", items[i].tenant_domain);
-		cJSON_AddItemToArray(list, o);
-	}
-	char query[64];
+	if (r == 0)
+		return ctx_list(c, &enrollment_page, NULL, operator_enrollment_json, NULL);
+	struct db_arg key[] = {db_text(status)};
 	snprintf(query, sizeof query, "status=%s", status);
-	r = legacy_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, r > 0 ? query : NULL);
-	free(items);
-	return r;
+	return ctx_list(c, &enrollment_page_of_status, key, operator_enrollment_json, query);
 }
 
 /* 201 decision; 400; 401; 403; 404 unknown enrolment; 409
@@ -359,10 +359,8 @@ int handle_operator_enrollment_decide(struct ctx *c)
 				  "a rejection or a request for information needs a reason");
 	if (c->problem.kind != PROBLEM_NONE)
 		return -1;
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no enrolment with this id");
 	struct actor a = ctx_actor(c);
-	if (enrollment_decide(c->worker->db, &a, id, (enum enrollment_decision)d, reason, &t,
+	if (enrollment_decide(&c->txn, &a, id, (enum enrollment_decision)d, reason, &t,
 			      &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();

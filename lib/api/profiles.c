@@ -176,7 +176,7 @@ static int respond_versioned(struct ctx *c, cJSON *o, unsigned long version, con
 int handle_legal_profile_get(struct ctx *c)
 {
 	struct legal_profile l;
-	if (legal_profile_get(c->worker->db, c->principal.tenant_id, &l, &c->problem) != 0)
+	if (legal_profile_get(&c->txn, c->principal.tenant_id, &l, &c->problem) != 0)
 		return -1;
 	return respond_versioned(c, legal_profile_json(&l), l.version, l.updated_at);
 }
@@ -191,7 +191,7 @@ int handle_legal_profile_put(struct ctx *c)
 	if (c->problem.kind != PROBLEM_NONE || ctx_if_match(c, &version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (legal_profile_put(c->worker->db, &a, version, &l, &c->problem) != 0)
+	if (legal_profile_put(&c->txn, &a, version, &l, &c->problem) != 0)
 		return -1;
 	return respond_versioned(c, legal_profile_json(&l), l.version, l.updated_at);
 }
@@ -200,7 +200,7 @@ int handle_legal_profile_put(struct ctx *c)
 int handle_support_profile_get(struct ctx *c)
 {
 	struct support_profile s;
-	if (support_profile_get(c->worker->db, c->principal.tenant_id, &s, &c->problem) != 0)
+	if (support_profile_get(&c->txn, c->principal.tenant_id, &s, &c->problem) != 0)
 		return -1;
 	return respond_versioned(c, support_profile_json(&s), s.version, s.updated_at);
 }
@@ -214,7 +214,7 @@ int handle_support_profile_put(struct ctx *c)
 	if (c->problem.kind != PROBLEM_NONE || ctx_if_match(c, &version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (support_profile_put(c->worker->db, &a, version, &s, &c->problem) != 0)
+	if (support_profile_put(&c->txn, &a, version, &s, &c->problem) != 0)
 		return -1;
 	return respond_versioned(c, support_profile_json(&s), s.version, s.updated_at);
 }
@@ -232,7 +232,7 @@ const char *program_status(const char *enrollment_status, bool agreement_signed)
 int handle_organization_profile_get(struct ctx *c)
 {
 	struct organization_profile o;
-	if (organization_profile_get(c->worker->db, c->principal.tenant_id, &o, &c->problem) != 0)
+	if (organization_profile_get(&c->txn, c->principal.tenant_id, &o, &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "id", o.tenant_id);
@@ -284,8 +284,7 @@ int handle_mpn_profile_get(struct ctx *c)
 	struct mpn_identifier *items = NULL;
 	size_t n = 0;
 	char associated[8];
-	if (mpn_profile_get(c->worker->db, c->principal.tenant_id, &items, &n, associated,
-			    &c->problem) != 0)
+	if (mpn_profile_get(&c->txn, c->principal.tenant_id, &items, &n, associated) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *list = cJSON_AddArrayToObject(doc, "identifiers");
@@ -320,7 +319,7 @@ int handle_mpn_identifier_create(struct ctx *c)
 	copy(m.country, sizeof m.country, country);
 	copy(m.location_name, sizeof m.location_name, location);
 	struct actor a = ctx_actor(c);
-	if (mpn_identifier_add(c->worker->db, &a, &m, p) != 0)
+	if (mpn_identifier_add(&c->txn, &a, &m, p) != 0)
 		return -1;
 	response_header(c->res, "Location", "/v1/profiles/mpn");
 	return ctx_json(c, 201, mpn_json(&m));
@@ -335,7 +334,7 @@ int handle_mpn_association_put(struct ctx *c)
 	if (!mpn_id_valid(mpn_id))
 		return problem_add_field(&c->problem, "mpnId", "invalid", "must be 6 or 7 digits");
 	struct actor a = ctx_actor(c);
-	if (mpn_associate(c->worker->db, &a, mpn_id, &m, &c->problem) != 0)
+	if (mpn_associate(&c->txn, &a, mpn_id, &m, &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "associatedMpnId", m.mpn_id);

@@ -28,14 +28,9 @@
 	X(pending_signup_insert)                                                                   \
 	X(pending_signup_by_hash)                                                                  \
 	X(pending_signup_use)                                                                      \
-	X(enrollment_insert)                                                                       \
 	X(legal_insert)                                                                            \
-	X(support_insert)                                                                          \
 	X(tenant_set_csp_country)                                                                  \
 	X(country_region)                                                                          \
-	X(transition_insert)                                                                       \
-	X(verification_insert)                                                                     \
-	X(verification_by_hash)                                                                    \
 	X(provider_tenant)                                                                         \
 	X(provider_insert)                                                                         \
 	X(provider_lock)                                                                           \
@@ -106,37 +101,8 @@
 	X(subscription_get)                                                                        \
 	X(subscription_lock)                                                                       \
 	X(subscription_update)                                                                     \
-	X(provider_enrolment_basis)                                                                \
 	X(tenant_add_partner_type)                                                                 \
-	X(verification_find)                                                                       \
-	X(verification_use)                                                                        \
-	X(verification_resends)                                                                    \
-	X(verification_replace)                                                                    \
-	X(enrollment_set_status)                                                                   \
-	X(enrollment_set_verified)                                                                 \
-	X(enrollment_lock_tenant)                                                                  \
-	X(enrollment_lock_id)                                                                      \
-	X(user_grant_admin_agent)                                                                  \
-	X(enrollment_by_tenant)                                                                    \
-	X(enrollment_by_id)                                                                        \
-	X(enrollment_list)                                                                         \
-	X(enrollment_count)                                                                        \
-	X(enrollment_list_all)                                                                     \
-	X(enrollment_count_all)                                                                    \
-	X(legal_get)                                                                               \
-	X(legal_lock)                                                                              \
-	X(legal_update)                                                                            \
-	X(support_get)                                                                             \
-	X(support_lock)                                                                            \
-	X(support_update)                                                                          \
-	X(enrollment_status_of)                                                                    \
-	X(organization_get)                                                                        \
-	X(mpn_insert)                                                                              \
-	X(mpn_list)                                                                                \
-	X(mpn_get)                                                                                 \
-	X(tenant_csp_country_lock)                                                                 \
-	X(mpn_unassociate)                                                                         \
-	X(mpn_associate)
+	X(enrollment_status_of)
 
 enum stmt_id {
 #define STMT_ENUM(name) STMT_##name,

@@ -1,43 +1,50 @@
 #include "domain/mpn.h"
 
 #include "core/problem.h"
-#include "core/xalloc.h"
-#include "db/db.h"
+#include "domain/profile.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-const struct db_stmt_def stmt_mpn_insert = {
-    STMT_mpn_insert, "mpn_insert",
-    "INSERT INTO mpn_identifiers (tenant_id, mpn_id, country, location_name, created_at) "
-    "VALUES (?, ?, ?, ?, ?)",
-    5, 0};
+DB_STATEMENT(mpn_identifier_insert,
+	     "INSERT INTO mpn_identifiers (tenant_id, mpn_id, country, location_name, created_at) "
+	     "VALUES (?, ?, ?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME), DB_NO_ROW);
 
-const struct db_stmt_def stmt_mpn_list = {
-    STMT_mpn_list, "mpn_list",
-    "SELECT i.mpn_id, i.country, i.location_name, i.created_at, a.mpn_id IS NOT NULL "
-    "FROM mpn_identifiers i LEFT JOIN mpn_associations a "
-    "ON a.tenant_id = i.tenant_id AND a.mpn_id = i.mpn_id "
-    "WHERE i.tenant_id = ? ORDER BY i.created_at, i.mpn_id",
-    1, 5};
+#define MPN_FIELDS(F, T)                                                                           \
+	F(T, mpn_id, DB_TEXT)                                                                      \
+	F(T, country, DB_TEXT) F(T, location_name, DB_TEXT) F(T, created_at, DB_TIME)
+#define MPN_LIST_FIELDS(F, T) MPN_FIELDS(F, T) F(T, associated, DB_INT)
 
-const struct db_stmt_def stmt_mpn_get = {
-    STMT_mpn_get, "mpn_get",
-    "SELECT mpn_id, country, location_name, created_at FROM mpn_identifiers "
-    "WHERE tenant_id = ? AND mpn_id = ?",
-    2, 4};
+/* every ID of the tenant (a handful: no page), by its primary key */
+DB_STATEMENT(mpn_identifier_list,
+	     "SELECT i.mpn_id, i.country, i.location_name, i.created_at, "
+	     "a.mpn_id IS NOT NULL AS associated "
+	     "FROM mpn_identifiers i LEFT JOIN mpn_associations a "
+	     "ON a.tenant_id = i.tenant_id AND a.mpn_id = i.mpn_id "
+	     "WHERE i.tenant_id = ? ORDER BY i.created_at, i.mpn_id",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct mpn_identifier, MPN_LIST_FIELDS));
 
-const struct db_stmt_def stmt_tenant_csp_country_lock = {
-    STMT_tenant_csp_country_lock, "tenant_csp_country_lock",
-    "SELECT csp_country FROM tenants WHERE id = ? FOR UPDATE", 1, 1};
+DB_STATEMENT(mpn_identifier_get,
+	     "SELECT mpn_id, country, location_name, created_at FROM mpn_identifiers "
+	     "WHERE tenant_id = ? AND mpn_id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct mpn_identifier, MPN_FIELDS));
 
-const struct db_stmt_def stmt_mpn_unassociate = {STMT_mpn_unassociate, "mpn_unassociate",
-						 "DELETE FROM mpn_associations WHERE tenant_id = ?",
-						 1, 0};
+/* the tenant row, locked: two associations of one tenant queue here */
+struct tenant_country {
+	char csp_country[3];
+};
+#define TENANT_COUNTRY_FIELDS(F, T) F(T, csp_country, DB_TEXT)
+DB_STATEMENT(mpn_tenant_lock, "SELECT csp_country FROM tenants WHERE id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_country, TENANT_COUNTRY_FIELDS));
 
-const struct db_stmt_def stmt_mpn_associate = {
-    STMT_mpn_associate, "mpn_associate",
-    "INSERT INTO mpn_associations (tenant_id, mpn_id, associated_at) VALUES (?, ?, ?)", 3, 0};
+DB_STATEMENT(mpn_association_delete, "DELETE FROM mpn_associations WHERE tenant_id = ?",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
+
+DB_STATEMENT(mpn_association_insert,
+	     "INSERT INTO mpn_associations (tenant_id, mpn_id, associated_at) VALUES (?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TIME), DB_NO_ROW);
 
 int mpn_id_valid(const char *s)
 {
@@ -47,163 +54,93 @@ int mpn_id_valid(const char *s)
 	return strspn(s, "0123456789") == n;
 }
 
-static void identifier_read(const struct db_rows *rows, size_t i, struct mpn_identifier *m)
-{
-	char t[TIME_STR];
-	db_cell_copy(rows, i, 0, m->mpn_id, sizeof m->mpn_id);
-	db_cell_copy(rows, i, 1, m->country, sizeof m->country);
-	db_cell_copy(rows, i, 2, m->location_name, sizeof m->location_name);
-	db_cell_copy(rows, i, 3, t, sizeof t);
-	time_sql_to_api(t, m->created_at);
-}
-
-struct add_work {
-	const struct actor *a;
-	struct mpn_identifier *m;
-};
-
-static enum db_status add_run(struct db *db, void *arg, struct problem *p)
-{
-	struct add_work *w = arg;
-	struct mpn_identifier *m = w->m;
-	const struct actor *a = w->a;
-	struct db_rows rows = {0, 0, NULL};
-	char at[TIME_STR];
-	struct db_arg c[] = {db_str(m->country)};
-	enum db_status rc = legacy_exec(db, STMT_country_region, c, &rows, NULL);
-	size_t known = rows.n_rows;
-	db_rows_free(&rows);
-	if (rc != DB_OK)
-		return rc;
-	if (known == 0) {
-		problem_set(p, PROBLEM_RULE_REFUSED,
-			    "country %s is not in the programme's CSP regions (GET /v1/regions)",
-			    m->country);
-		snprintf(p->code, sizeof p->code, "country_not_in_program");
-		return DB_REFUSED;
-	}
-	time_now(at, m->created_at);
-	struct db_arg i[] = {db_str(a->tenant_id), db_str(m->mpn_id), db_str(m->country),
-			     db_str(m->location_name), db_str(at)};
-	rc = legacy_exec(db, STMT_mpn_insert, i, NULL, NULL);
-	if (rc == DB_DUPLICATE) {
-		problem_set(p, PROBLEM_CONFLICT, "this work account lists MPN ID %s already",
-			    m->mpn_id);
-		snprintf(p->code, sizeof p->code, "mpn_id_exists");
-		return DB_REFUSED;
-	}
-	if (rc != DB_OK)
-		return rc;
-	return legacy_audit_record(db, a, "mpn.identifier.add", "tenant", a->tenant_id, at);
-}
-
-int mpn_identifier_add(struct db *db, const struct actor *a, struct mpn_identifier *in,
+int mpn_identifier_add(struct txn *t, const struct actor *a, struct mpn_identifier *in,
 		       struct problem *p)
 {
-	struct add_work w = {a, in};
-	return db_run(db, add_run, &w, p);
-}
-
-struct list_work {
-	const char *tenant_id;
-	struct db_rows rows;
-};
-
-static enum db_status list_run(struct db *db, void *arg, struct problem *p)
-{
-	struct list_work *w = arg;
-	struct db_arg a[] = {db_str(w->tenant_id)};
-	db_rows_free(&w->rows);
-	return legacy_exec(db, STMT_mpn_list, a, &w->rows, NULL);
-}
-
-int mpn_profile_get(struct db *db, const char *tenant_id, struct mpn_identifier **items, size_t *n,
-		    char associated[8], struct problem *p)
-{
-	struct list_work w = {tenant_id, {0, 0, NULL}};
-	*items = NULL;
-	*n = 0;
-	associated[0] = '\0';
-	if (db_read(db, list_run, &w, p) != 0)
+	micros_t at = time_micros();
+	if (csp_country_in_program(t, in->country, p) != 0)
 		return -1;
-	*items = xcalloc(w.rows.n_rows, sizeof **items);
-	for (size_t i = 0; i < w.rows.n_rows; i++) {
-		identifier_read(&w.rows, i, &(*items)[i]);
-		if (strcmp(db_cell(&w.rows, i, 4), "1") == 0)
-			snprintf(associated, 8, "%s", (*items)[i].mpn_id);
+	struct db_arg i[] = {db_text(a->tenant_id), db_text(in->mpn_id), db_text(in->country),
+			     db_text(in->location_name), db_time(at)};
+	switch (db_exec(t, &mpn_identifier_insert, i, NULL)) {
+	case DB_OK: break;
+	case DB_DUPLICATE:
+		snprintf(p->code, sizeof p->code, "mpn_id_exists");
+		return problem_set(p, PROBLEM_CONFLICT, "this work account lists MPN ID %s already",
+				   in->mpn_id);
+	default: return -1;
 	}
-	*n = w.rows.n_rows;
-	db_rows_free(&w.rows);
+	if (audit_record(t, a, "mpn.identifier.add", "tenant", a->tenant_id, at) != DB_OK)
+		return -1;
+	time_api(at, in->created_at);
 	return 0;
 }
 
-struct associate_work {
-	const struct actor *a;
-	const char *mpn_id;
-	struct mpn_identifier *out;
-};
-
-static enum db_status associate_run(struct db *db, void *arg, struct problem *p)
+int mpn_profile_get(struct txn *t, const char *tenant_id, struct mpn_identifier **items, size_t *n,
+		    char associated[8])
 {
-	struct associate_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	char csp[3], at[TIME_STR], detail[200];
-	struct db_arg t[] = {db_str(w->a->tenant_id)};
-	/* the tenant row, locked: two associations of one tenant queue here */
-	enum db_status rc = legacy_exec(db, STMT_tenant_csp_country_lock, t, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0 || db_cell(&rows, 0, 0) == NULL) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "not_enrolled", "%s",
-			       "the work account has no CSP country yet: enrol first "
-			       "(POST /v1/enrollments)");
-		goto out;
-	}
-	db_cell_copy(&rows, 0, 0, csp, sizeof csp);
-	db_rows_free(&rows);
-	struct db_arg g[] = {db_str(w->a->tenant_id), db_str(w->mpn_id)};
-	rc = legacy_exec(db, STMT_mpn_get, g, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
-		snprintf(detail, sizeof detail,
-			 "MPN ID %s is not among the work account's IDs; add it first "
-			 "(POST /v1/profiles/mpn/identifiers)",
-			 w->mpn_id);
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "mpn_id_unknown", "%s", detail);
-		goto out;
-	}
-	identifier_read(&rows, 0, w->out);
-	if (strcmp(w->out->country, csp) != 0) {
-		snprintf(detail, sizeof detail,
-			 "MPN ID %s is registered in %s, but the CSP country is %s; they must be "
-			 "the same",
-			 w->mpn_id, w->out->country, csp);
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "mpn_country_mismatch", "%s", detail);
-		goto out;
-	}
-	time_now(at, NULL);
-	struct db_arg i[] = {db_str(w->a->tenant_id), db_str(w->mpn_id), db_str(at)};
-	if ((rc = legacy_exec(db, STMT_mpn_unassociate, t, NULL, NULL)) != DB_OK)
-		goto out;
-	rc = legacy_exec(db, STMT_mpn_associate, i, NULL, NULL);
-	if (rc == DB_DUPLICATE) {
-		snprintf(detail, sizeof detail, "MPN ID %s is associated with another work account",
-			 w->mpn_id);
-		rc = db_refuse(p, PROBLEM_CONFLICT, "mpn_id_taken", "%s", detail);
-		goto out;
-	}
-	if (rc == DB_OK)
-		rc = legacy_audit_record(db, w->a, "mpn.associate", "tenant", w->a->tenant_id, at);
-out:
-	db_rows_free(&rows);
-	return rc;
+	struct db_arg a[] = {db_text(tenant_id)};
+	associated[0] = '\0';
+	if (db_all(t, &mpn_identifier_list, a, (void **)items, n) != DB_OK)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		if ((*items)[i].associated)
+			memcpy(associated, (*items)[i].mpn_id, sizeof(*items)[i].mpn_id);
+	return 0;
 }
 
-int mpn_associate(struct db *db, const struct actor *a, const char *mpn_id,
+enum db_status mpn_association_end(struct txn *t, const char *tenant_id,
+				   unsigned long long *dropped)
+{
+	struct db_arg a[] = {db_text(tenant_id)};
+	return db_exec(t, &mpn_association_delete, a, dropped);
+}
+
+int mpn_associate(struct txn *t, const struct actor *a, const char *mpn_id,
 		  struct mpn_identifier *out, struct problem *p)
 {
-	struct associate_work w = {a, mpn_id, out};
+	struct tenant_country csp;
+	micros_t at = time_micros();
+	struct db_arg k[] = {db_text(a->tenant_id)};
+	struct db_arg g[] = {db_text(a->tenant_id), db_text(mpn_id)};
 	memset(out, 0, sizeof *out);
-	return db_run(db, associate_run, &w, p);
+	enum db_status rc = db_one(t, &mpn_tenant_lock, k, &csp);
+	if (rc == DB_FAILED)
+		return -1;
+	if (rc == DB_EMPTY || csp.csp_country[0] == '\0') {
+		snprintf(p->code, sizeof p->code, "not_enrolled");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "the work account has no CSP country yet: enrol first "
+				   "(POST /v1/enrollments)");
+	}
+	switch (db_one(t, &mpn_identifier_get, g, out)) {
+	case DB_OK: break;
+	case DB_EMPTY:
+		snprintf(p->code, sizeof p->code, "mpn_id_unknown");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "MPN ID %s is not among the work account's IDs; add it first "
+				   "(POST /v1/profiles/mpn/identifiers)",
+				   mpn_id);
+	default: return -1;
+	}
+	if (strcmp(out->country, csp.csp_country) != 0) {
+		snprintf(p->code, sizeof p->code, "mpn_country_mismatch");
+		return problem_set(
+		    p, PROBLEM_RULE_REFUSED,
+		    "MPN ID %s is registered in %s, but the CSP country is %s; they must "
+		    "be the same",
+		    mpn_id, out->country, csp.csp_country);
+	}
+	struct db_arg i[] = {db_text(a->tenant_id), db_text(mpn_id), db_time(at)};
+	if (mpn_association_end(t, a->tenant_id, NULL) != DB_OK)
+		return -1;
+	switch (db_exec(t, &mpn_association_insert, i, NULL)) {
+	case DB_OK: break;
+	case DB_DUPLICATE:
+		snprintf(p->code, sizeof p->code, "mpn_id_taken");
+		return problem_set(p, PROBLEM_CONFLICT,
+				   "MPN ID %s is associated with another work account", mpn_id);
+	default: return -1;
+	}
+	return audit_record(t, a, "mpn.associate", "tenant", a->tenant_id, at) == DB_OK ? 0 : -1;
 }
