@@ -578,7 +578,13 @@ END_TEST
 
 /* ---- pages ---- */
 
-/* Fills owner with n items labelled by their order; returns their ids. */
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Fills owner with n items; returns their ids in id order (ids made in one
+ * millisecond need not sort in the order they were made). */
 static void fill(struct db *db, const char *owner, int n, char ids[][UUID_STR])
 {
 	for (int i = 0; i < n; i++) {
@@ -588,6 +594,7 @@ static void fill(struct db *db, const char *owner, int n, char ids[][UUID_STR])
 		struct db_arg a[] = {db_text(ids[i]), db_text(owner), db_text(label)};
 		ck_assert_int_eq(exec_alone(db, &unit_item_insert, a), DB_OK);
 	}
+	qsort(ids, (size_t)n, UUID_STR, by_id);
 }
 
 START_TEST(pages_walk_a_list_in_id_order_each_way)
