@@ -287,6 +287,3 @@ class TestOverview(unittest.TestCase):
         self.assertEqual(len(r["checklist"]), 6)
         assert_problem(api("GET", "/v1/overview"), 401, "unauthenticated")
 
-
-if __name__ == "__main__":
-    unittest.main()

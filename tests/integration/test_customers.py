@@ -490,6 +490,3 @@ class TestCustomerRelationships(unittest.TestCase):
         assert_problem(api("GET", "/v1/customers?relationship=nope", headers=reseller.auth),
                        400, "validation-failed")
 
-
-if __name__ == "__main__":
-    unittest.main()

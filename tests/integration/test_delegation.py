@@ -140,6 +140,3 @@ class TestDelegatedAccess(unittest.TestCase):
         self.assertEqual(rel["adminAccess"]["endsAt"][:19], ends[:19])
         self.assertEqual(api("GET", "/v1/users", headers=as_(provider, reseller)).status, 200)
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -781,6 +781,3 @@ class TestMpn(unittest.TestCase):
         p = assert_problem(self.associate(fresh, mpn), 422, "rule-refused")
         self.assertEqual(p["code"], "not_enrolled")
 
-
-if __name__ == "__main__":
-    unittest.main()

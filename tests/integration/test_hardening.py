@@ -367,6 +367,3 @@ class TestText(unittest.TestCase):
         p = assert_problem(r, 400, "validation-failed")
         self.assertIn("displayName", field_errors(p))
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -384,6 +384,3 @@ class TestMailAndCrashes(unittest.TestCase):
             wait_ready()
         wait_sent(ids, timeout=60)
 
-
-if __name__ == "__main__":
-    unittest.main()

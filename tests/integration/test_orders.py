@@ -472,6 +472,3 @@ class TestEveryCustomerRoute(unittest.TestCase):
                            headers=bearer(access_token(helpdesk.email, helpdesk.password))),
                        403, "forbidden")
 
-
-if __name__ == "__main__":
-    unittest.main()

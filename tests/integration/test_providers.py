@@ -160,10 +160,6 @@ class TestFindAProvider(unittest.TestCase):
         assert_problem(api("GET", "/v1/providers"), 401, "unauthenticated")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class TestProviderEnrols(unittest.TestCase):
     """A tenant that is already an indirect provider enrols with its
     support profile alone ("already enrolled in CSP")."""

@@ -325,6 +325,3 @@ class TestRelationships(unittest.TestCase):
                    (reseller.id,))
         self.assertEqual(rows, [["ended"], ["active"]])
 
-
-if __name__ == "__main__":
-    unittest.main()
