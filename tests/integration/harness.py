@@ -1,4 +1,9 @@
-"""Helpers shared by the black-box integration tests (Python 3 stdlib only).
+"""Helpers shared by the black-box integration tests, scripts/bench and
+scripts/flood: the stack's environment, HTTP (requests), the database
+(PyMySQL), the service's log, its mail and the plain sign-up of a work
+account.  The partner-programme world built on them (enrolments, providers,
+relationships, customers) is in world.py; the pytest fixtures and the order
+of the tests are in conftest.py.
 
 The tests talk to a running stack (see scripts/stack) through nginx and read
 its database and log directly.  Everything is configured by environment
@@ -11,28 +16,41 @@ variables, as set by scripts/test:
     TWOTIER_DB_USER, TWOTIER_DB_PASSWORD, TWOTIER_DB_NAME, TWOTIER_CONF,
     TWOTIER_FCGI_BIN, TWOTIER_ADMIN_BIN, TWOTIER_OPERATOR_EMAIL, ...).
 
-Conventions for test files (tests/integration/test_*.py):
+Conventions for test files (tests/integration/test_*.py, run by pytest):
   * tests run in file-name order, then class and method definition order;
-  * a TestCase class with ``RUN_LAST = True`` runs after every other class
-    of every file (use it for tests that stop or restart parts of the
-    stack, so that a failure there does not cascade into other tests);
-  * tests that break the stack must restore it in ``finally``.
+  * a class with ``RUN_LAST = True`` runs after every other class of every
+    file (use it for tests that stop or restart parts of the stack, so that
+    a failure there does not cascade into other tests); conftest.py's
+    pytest_collection_modifyitems does the ordering;
+  * tests that break the stack must restore it in ``finally``;
+  * a test file imports helpers from harness.py and world.py, never from
+    another test file.
 """
 
+import base64
 import collections
-import http.client
+import hashlib
+import hmac
 import json
 import os
 import random
 import re
 import secrets
+import shlex
 import subprocess
+import tempfile
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from types import SimpleNamespace
+
+import pymysql
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 PROBLEM_TYPE_BASE = "https://twotier.example/problems/"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -49,11 +67,31 @@ def env(name, default=None):
     value = os.environ.get(name, default)
     if value is None:
         raise RuntimeError("environment variable %s is not set (run through "
-                           "tests/integration/run with the stack env)" % name)
+                           "scripts/test, or pytest with the stack env)" % name)
     return value
 
 
-def test_dir():
+def use_stack(directory, port, repo_dir):
+    """Points these helpers at the stack in DIRECTORY on PORT, for scripts
+    that are not run by scripts/test (scripts/bench, scripts/flood): puts
+    the exports of `scripts/stack env DIRECTORY` and TWOTIER_TEST_DIR,
+    TWOTIER_TEST_PORT and TWOTIER_REPO into os.environ (and so into the
+    environment of what the script starts)."""
+    p = subprocess.run([os.path.join(repo_dir, "scripts", "stack"), "env", directory],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("scripts/stack env %s failed: %s" % (directory, p.stderr))
+    for line in p.stdout.splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            name, value = words[1].split("=", 1)
+            os.environ[name] = value
+    os.environ.update(TWOTIER_TEST_DIR=directory, TWOTIER_TEST_PORT=str(port),
+                      TWOTIER_REPO=repo_dir)
+
+
+def stack_dir():
     return env("TWOTIER_TEST_DIR")
 
 
@@ -96,11 +134,11 @@ def base_url():
 
 
 def fcgi_pid_file():
-    return os.path.join(test_dir(), "run", "twotier-fcgi.pid")
+    return os.path.join(stack_dir(), "run", "twotier-fcgi.pid")
 
 
 def fcgi_log_file():
-    return os.path.join(test_dir(), "log", "twotier-fcgi.log")
+    return os.path.join(stack_dir(), "log", "twotier-fcgi.log")
 
 
 def fcgi_pid():
@@ -140,9 +178,55 @@ class Response(collections.namedtuple("Response", "status headers body")):
         return "Response(status=%r, headers=%r, body=%r)" % (self.status, self.headers, body)
 
 
+class _Connection(urllib3.connection.HTTPConnection):
+    """The server may answer (e.g. 413) and stop reading before the whole
+    body is sent; its answer is still there to read, so a reset while
+    sending is not an error (urllib3 itself lets only a broken pipe pass)."""
+
+    def request(self, *args, **kw):
+        try:
+            super().request(*args, **kw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter with connections of _Connection, made from the
+    local address SOURCE when given."""
+
+    def __init__(self, source=None):
+        self.source = source
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **kw):
+        if self.source:
+            kw["source_address"] = (self.source, 0)
+        super().init_poolmanager(connections, maxsize, block, **kw)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool}
+
+
+def session(source=None):
+    """A requests session for the stack: no proxies or .netrc from the
+    environment, no redirects followed, no default headers but
+    Accept-Encoding: identity (the bodies arrive as the server wrote them),
+    connections from SOURCE when given."""
+    s = requests.Session()
+    s.trust_env = False
+    s.max_redirects = 0
+    s.headers.clear()
+    s.headers["Accept-Encoding"] = "identity"
+    s.mount("http://", _Adapter(source))
+    return s
+
+
 def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=True,
         source=None):
-    """Sends one request through nginx on a new connection.
+    """Sends one request through nginx on a new connection (a requests
+    session of its own, closed afterwards).
 
     retry_busy: a 503 that says every password-hashing slot is in use
           (code password_slots_busy, Retry-After 1) is sent again after a
@@ -184,21 +268,13 @@ def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=
 
 
 def _api_once(method, path, data, hdrs, timeout, source):
-    conn = http.client.HTTPConnection("127.0.0.1", port(), timeout=timeout,
-                                      source_address=(source, 0) if source else None)
-    try:
-        try:
-            conn.request(method, path, body=data, headers=hdrs)
-        except (BrokenPipeError, ConnectionResetError):
-            # The server may answer (e.g. 413) and stop reading before the
-            # whole body is sent; its answer is still there to read.
-            pass
-        resp = conn.getresponse()
-        payload = resp.read()
-        out = {}
-        for name, value in resp.getheaders():
-            key = name.lower()
-            out[key] = out[key] + ", " + value if key in out else value
+    with session(source) as s:
+        prepared = s.prepare_request(requests.Request(method, base_url() + path, data=data,
+                                                      headers=hdrs))
+        prepared.url = base_url() + path  # the path as given, not re-quoted
+        resp = s.send(prepared, timeout=timeout, allow_redirects=False)
+        payload = resp.content
+        out = {name.lower(): value for name, value in resp.headers.items()}
         ctype = out.get("content-type", "")
         parsed = payload.decode("utf-8", errors="replace")
         if "json" in ctype.lower() and payload:
@@ -206,11 +282,9 @@ def _api_once(method, path, data, hdrs, timeout, source):
                 parsed = json.loads(payload.decode("utf-8"))
             except ValueError:
                 pass
-        r = Response(resp.status, out, parsed)
+        r = Response(resp.status_code, out, parsed)
         r.raw = payload
         return r
-    finally:
-        conn.close()
 
 
 def parallel(*calls):
@@ -331,11 +405,11 @@ def signup_link(email, count=1):
     return link_token(mails[count - 1], "/verify-signup")
 
 
-def verify_signup(token):
-    return api("POST", "/v1/signup-verifications", body={"token": token})
+def verify_signup(token, source=None):
+    return api("POST", "/v1/signup-verifications", body={"token": token}, source=source)
 
 
-def signup(domain=None, **kw):
+def signup(domain=None, source=None, **kw):
     """A whole sign-up: POST /v1/tenants, the mailed link, then POST
     /v1/signup-verifications; returns (the verification's Response, 201
     with the tenant, and the sign-up's request body)."""
@@ -343,10 +417,10 @@ def signup(domain=None, **kw):
     email = body["admin"]["email"].lower()
     # counted before the request: its mail may be there before it answers
     before = len([m for m in mails_to(email) if "/verify-signup" in m.body])
-    r = api("POST", "/v1/tenants", body=body)
+    r = api("POST", "/v1/tenants", body=body, source=source)
     if r.status != 202:
         return r, body
-    return verify_signup(signup_link(email, before + 1)), body
+    return verify_signup(signup_link(email, before + 1), source), body
 
 
 # ------------------------------------------- tenants, users and tokens
@@ -357,26 +431,28 @@ def bearer(token, **extra):
     return h
 
 
-def sign_in(username, password):
-    return api("POST", "/v1/auth/token", body={"username": username, "password": password})
+def sign_in(username, password, source=None):
+    return api("POST", "/v1/auth/token", body={"username": username, "password": password},
+               source=source)
 
 
-def access_token(username, password):
-    r = sign_in(username, password)
+def access_token(username, password, source=None):
+    r = sign_in(username, password, source)
     if r.status != 200:
         raise AssertionError("sign-in of %s failed: %r" % (username, r))
     return r.body["accessToken"]
 
 
-def new_tenant():
-    """Signs up a tenant and signs its admin in."""
-    r, body = signup()
+def new_tenant(domain=None, source=None, **kw):
+    """Signs up a tenant (signup_body's KW: password, display_name, ...)
+    and signs its admin in (from SOURCE when given)."""
+    r, body = signup(domain, source, **kw)
     if r.status != 201:
         raise AssertionError("sign-up failed: %r" % (r,))
     t = SimpleNamespace(id=r.body["id"], admin_id=r.body["admin"]["id"], domain=body["domain"],
                         email=body["admin"]["email"], password=body["admin"]["password"],
                         signup_rid=r.headers.get("x-request-id"))
-    t.token = access_token(t.email, t.password)
+    t.token = access_token(t.email, t.password, source)
     t.auth = bearer(t.token)
     return t
 
@@ -430,48 +506,68 @@ def new_api_token(tenant, scopes=("profiles:read",)):
 
 # ---------------------------------------------------------------- database
 
-def sql_quote(value):
-    """A string literal for SQL text."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+def connect(user=None, timeout=60, database=None):
+    """A PyMySQL connection over the stack's socket to its database (or
+    DATABASE), autocommit: as the app's user (TWOTIER_DB_USER), or as USER
+    ("root": unix socket authentication, the tests run as root).  Values
+    come back as MariaDB's text ("1", "2026-01-02 03:04:05.000000"), None
+    for NULL, bytes for binary columns."""
+    kw = {}
+    if user is None:
+        user = env("TWOTIER_DB_USER")
+        kw["password"] = env("TWOTIER_DB_PASSWORD")
+    # conv: PyMySQL's encoders for the parameters, no decoders for the results
+    return pymysql.connect(unix_socket=env("TWOTIER_DB_SOCKET"), user=user,
+                           database=database or env("TWOTIER_DB_NAME"), charset="utf8mb4",
+                           conv=dict(pymysql.converters.encoders), autocommit=True,
+                           connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
+                           **kw)
 
 
-def sql(query, timeout=60):
-    """Runs QUERY with the mariadb client as the app's database user; returns
-    the rows as lists of strings (NULL comes back as the string "NULL")."""
-    cmd = ["mariadb", "--no-defaults", "--socket=" + env("TWOTIER_DB_SOCKET"),
-           "-u" + env("TWOTIER_DB_USER"), "-p" + env("TWOTIER_DB_PASSWORD"),
-           "--default-character-set=utf8mb4", env("TWOTIER_DB_NAME"), "-N", "-B", "-e", query]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    if p.returncode != 0:
-        raise RuntimeError("mariadb failed (%d) on %r: %s"
-                           % (p.returncode, query, p.stderr.decode(errors="replace")))
-    text = p.stdout.decode("utf-8", errors="replace")
-    return [line.split("\t") for line in text.split("\n") if line != ""]
+def _text(value):
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
 
 
-def root_sql_value(query):
-    """The single value of a one-row, one-column query run as MariaDB's root
-    (unix_socket authentication: the tests run as root), for what the app's
-    user may not read (information_schema.INNODB_TRX)."""
-    cmd = ["mariadb", "--no-defaults", "--socket=" + env("TWOTIER_DB_SOCKET"), "-uroot",
-           env("TWOTIER_DB_NAME"), "-N", "-B", "-e", query]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
-                       universal_newlines=True)
-    if p.returncode != 0:
-        raise RuntimeError("mariadb (root) failed on %r: %s" % (query, p.stderr))
-    return p.stdout.strip()
+def sql(query, params=None, timeout=60, user=None, database=None):
+    """Runs QUERY with PARAMS (a tuple for its %s placeholders; a literal %
+    is then written %%) on a new connection as the app's database user (or
+    USER, in DATABASE); returns the rows as lists of strings, None for
+    NULL."""
+    conn = connect(user, timeout, database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return [[_text(v) for v in row] for row in cur.fetchall()]
+    finally:
+        conn.close()
 
 
-def sql_value(query):
+def root_sql(query, params=None, database=None):
+    """Runs QUERY as MariaDB's root (unix_socket authentication: the tests
+    run as root), for what the app's user may not do; returns the rows."""
+    return sql(query, params, user="root", database=database)
+
+
+def root_sql_value(query, params=None):
+    """The single value of a one-row, one-column query run as MariaDB's root,
+    for what the app's user may not read (information_schema.INNODB_TRX)."""
+    return sql_value(query, params, user="root")
+
+
+def sql_value(query, params=None, user=None):
     """The single value of a one-row, one-column query."""
-    rows = sql(query)
+    rows = sql(query, params, user=user)
     if len(rows) != 1 or len(rows[0]) != 1:
-        raise AssertionError("expected one value from %r, got %r" % (query, rows))
+        raise AssertionError("expected one value from %r %r, got %r" % (query, params, rows))
     return rows[0][0]
 
 
 def table_counts(*tables):
-    """{table: row count} for the given tables."""
+    """{table: row count} for the given tables (names, not values: checked
+    to be plain identifiers)."""
+    for t in tables:
+        if not re.fullmatch(r"[a-z_]+", t):
+            raise ValueError("not a table name: %r" % (t,))
     return {t: int(sql_value("SELECT COUNT(*) FROM `%s`" % t)) for t in tables}
 
 
@@ -481,7 +577,7 @@ def stack(cmd, check=True, timeout=180, env_extra=None):
     """Runs `scripts/stack CMD DIR` (with --sanitize for fcgi-start), with
     ENV_EXTRA added to the environment (for fcgi-start: the service's);
     returns the CompletedProcess (raises on failure when CHECK)."""
-    args = [os.path.join(repo(), "scripts", "stack"), cmd, test_dir()]
+    args = [os.path.join(repo(), "scripts", "stack"), cmd, stack_dir()]
     if cmd == "fcgi-start":
         args.append("--sanitize")
     e = dict(os.environ)
@@ -493,6 +589,15 @@ def stack(cmd, check=True, timeout=180, env_extra=None):
                            % (cmd, p.returncode, p.stdout.decode(errors="replace"),
                               p.stderr.decode(errors="replace")))
     return p
+
+
+def restart_service(env_extra=None):
+    """Stops twotier-fcgi and starts it again, with ENV_EXTRA added to its
+    environment (none: as scripts/stack starts it); waits until it is
+    ready."""
+    stack("fcgi-stop")
+    stack("fcgi-start", env_extra=env_extra or {})
+    wait_ready()
 
 
 def run_binary(args, input=None, timeout=60, env_extra=None):
@@ -573,13 +678,19 @@ def read_mail(path):
     return Mail(path, msg, subject, body)
 
 
+_mails = {}  # path -> Mail: a delivered .eml never changes (written, then renamed)
+
+
 def mails_to(address):
     """Every delivered mail (mail_dir/*.eml) to ADDRESS, oldest first."""
     out = []
     for name in sorted(os.listdir(mail_dir())):
         if not name.endswith(".eml"):
             continue
-        m = read_mail(os.path.join(mail_dir(), name))
+        path = os.path.join(mail_dir(), name)
+        m = _mails.get(path)
+        if m is None:
+            m = _mails[path] = read_mail(path)
         if m.message.get("To") == address:
             out.append(m)
     return out
@@ -615,3 +726,150 @@ def metric_value(text, name):
         if line.startswith(name + " "):
             return float(line[len(name) + 1:].split()[0])
     return None
+
+
+# ------------------------------------------------------------- JWT forging
+# Tokens forged with the stack's own keys (scripts/stack env):
+# TWOTIER_JWT_PRIVATE_KEY_FILE (ES256, our issuer "twotier-local") and
+# TWOTIER_IDP_PRIVATE_KEY_FILE (RS256, the stand-in external provider
+# TWOTIER_IDP_ISSUER); signing uses the openssl command line.
+
+OUR_ISSUER = "twotier-local"
+
+
+AUDIENCE = "twotier-api"
+
+
+DROP = object()   # claims_for(...): leave this claim out
+
+
+def b64u(data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_json(obj):
+    return b64u(json.dumps(obj, separators=(",", ":")))
+
+
+def b64u_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def openssl_sign(keyfile, data):
+    """`openssl dgst -sha256 -sign`: DER for EC keys, raw PKCS#1 v1.5 for RSA."""
+    p = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keyfile], input=data,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError("openssl dgst -sign failed: %s" % p.stderr.decode(errors="replace"))
+    return p.stdout
+
+
+def der_len(der, i):
+    """(length, index after the length octets) of the DER length at i."""
+    first = der[i]
+    if first < 0x80:
+        return first, i + 1
+    n = first & 0x7F
+    return int.from_bytes(der[i + 1:i + 1 + n], "big"), i + 1 + n
+
+
+def ecdsa_der_to_raw(der):
+    """DER SEQUENCE {INTEGER r, INTEGER s} -> r || s, 32 bytes each."""
+    if der[0] != 0x30:
+        raise ValueError("not a DER SEQUENCE")
+    _, i = der_len(der, 1)
+    out = b""
+    for _ in range(2):
+        if der[i] != 0x02:
+            raise ValueError("not a DER INTEGER")
+        n, i = der_len(der, i + 1)
+        value = der[i:i + n].lstrip(b"\0")
+        i += n
+        if len(value) > 32:
+            raise ValueError("integer too long for P-256")
+        out += value.rjust(32, b"\0")
+    return out
+
+
+def ecdsa_raw_to_der(raw):
+    def integer(b):
+        b = b.lstrip(b"\0") or b"\0"
+        if b[0] & 0x80:
+            b = b"\0" + b
+        return b"\x02" + bytes([len(b)]) + b
+    body = integer(raw[:32]) + integer(raw[32:])
+    return b"\x30" + bytes([len(body)]) + body
+
+
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def high_s_twin(raw):
+    """The other valid ECDSA signature (r, n - s) of the same input."""
+    s = int.from_bytes(raw[32:], "big")
+    return raw[:32] + (P256_N - s).to_bytes(32, "big")
+
+
+def sign(alg, signing_input, key=None):
+    """The JWS signature bytes of SIGNING_INPUT (bytes); ES256 in its low-S
+    form, the only one the service takes."""
+    if alg == "ES256":
+        raw = ecdsa_der_to_raw(openssl_sign(key or env("TWOTIER_JWT_PRIVATE_KEY_FILE"),
+                                            signing_input))
+        if int.from_bytes(raw[32:], "big") > P256_N // 2:
+            raw = high_s_twin(raw)
+        return raw
+    if alg == "RS256":
+        return openssl_sign(key or env("TWOTIER_IDP_PRIVATE_KEY_FILE"), signing_input)
+    if alg == "HS256":
+        return hmac.new(key, signing_input, hashlib.sha256).digest()
+    raise ValueError(alg)
+
+
+def make_jwt(claims, alg="ES256", key=None, header=None):
+    """A compact JWS of CLAIMS signed with ALG (ES256: our key, RS256: the
+    IdP's key, HS256: KEY as the secret); HEADER overrides the header."""
+    hdr = {"alg": alg, "typ": "JWT"} if header is None else header
+    signing_input = (b64u_json(hdr) + "." + b64u_json(claims)).encode("ascii")
+    return signing_input.decode("ascii") + "." + b64u(sign(alg, signing_input, key))
+
+
+def jwt_parts(token):
+    h, p, s = token.split(".")
+    return json.loads(b64u_decode(h)), json.loads(b64u_decode(p)), b64u_decode(s)
+
+
+def claims_for(user_id, tenant_id, **over):
+    """Valid claims of our issuer for a user; OVER replaces claims (DROP
+    removes one)."""
+    now = int(time.time())
+    c = {"iss": OUR_ISSUER, "aud": AUDIENCE, "sub": user_id, "tid": tenant_id,
+         "roles": ["global_admin", "admin_agent"], "iat": now, "nbf": now, "exp": now + 300,
+         "jti": str(uuid.uuid4())}
+    c.update(over)
+    return {k: v for k, v in c.items() if v is not DROP}
+
+
+def public_key_point():
+    """(x, y) of our ES256 public key, 32 bytes each."""
+    p = subprocess.run(["openssl", "pkey", "-pubin", "-in", env("TWOTIER_JWT_PUBLIC_KEY_FILE"),
+                        "-outform", "DER"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30, check=True)
+    point = p.stdout[-65:]
+    assert point[0] == 4, "not an uncompressed P-256 point"
+    return point[1:33], point[33:]
+
+
+def es256_verifies(token):
+    """True when openssl verifies TOKEN's ES256 signature with our public key."""
+    h, p, s = token.split(".")
+    with tempfile.NamedTemporaryFile(suffix=".sig") as f:
+        f.write(ecdsa_raw_to_der(b64u_decode(s)))
+        f.flush()
+        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify",
+                            env("TWOTIER_JWT_PUBLIC_KEY_FILE"), "-signature", f.name],
+                           input=(h + "." + p).encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+    return r.returncode == 0 and b"Verified OK" in r.stdout

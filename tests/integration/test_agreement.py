@@ -7,42 +7,12 @@ import secrets
 import unittest
 from datetime import date, timedelta
 
+import pytest
+
 from harness import (UUID_RE, access_token, api, assert_problem, bearer, field_errors,
-                     new_api_token, new_tenant, new_user, parallel, sql, sql_quote, sql_value)
-from test_enrollment import approved_tenant, enrolled_tenant, operator_auth, verified_tenant
-
-TYPE = "partner_agreement"
-SHA = "ab" * 32
-
-
-def publish(version=None, type_=TYPE, effective=None, **over):
-    body = {"type": type_, "version": version or "v" + secrets.token_hex(4),
-            "documentUrl": "https://partners.example.com/agreements/%s.pdf" % secrets.token_hex(3),
-            "documentSha256": SHA, "effectiveDate": (effective or date.today()).isoformat()}
-    body.update(over)
-    return api("POST", "/v1/operator/agreement-templates", body=body, headers=operator_auth())
-
-
-def current(type_=TYPE, auth=None):
-    r = api("GET", "/v1/agreement-templates?type=" + type_, headers=auth or operator_auth())
-    assert r.status == 200, r
-    return r.body["items"][0] if r.body["items"] else None
-
-
-def signer(**over):
-    s = {"firstName": "Sam", "lastName": "Signer", "email": "sam@partner.example",
-         "phoneNumber": "+49 30 5555555"}
-    s.update(over)
-    return s
-
-
-def accept(t, headers=None, **body):
-    b = {"signer": signer()}
-    b.update(body)
-    h = dict(t.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/agreements", body=b, headers=h)
-
+                     new_api_token, new_tenant, new_user, parallel, port, sql, sql_value)
+from world import (SHA, TYPE, accept, approved_tenant, current, enrolled_tenant, operator_auth,
+                   publish, signer, verified_tenant)
 
 def info(t):
     return api("GET", "/v1/profiles/organization", headers=t.auth).body["programInfo"]
@@ -75,8 +45,8 @@ class TestTemplates(unittest.TestCase):
         self.assertIn(type_, types)
         self.assertEqual(len(types), len(set(types)), "one current version a type")
         # the future version takes over on its day, with no job
-        sql("UPDATE agreement_templates SET effective_date = UTC_DATE() WHERE id = %s"
-            % sql_quote(future.body["id"]))
+        sql("UPDATE agreement_templates SET effective_date = UTC_DATE() WHERE id = %s",
+            (future.body["id"],))
         self.assertEqual(current(type_)["version"], "3.0")
 
     def test_bad_versions_refused(self):
@@ -110,11 +80,8 @@ class TestTemplates(unittest.TestCase):
                            headers=t.auth), 400, None)
 
 
+@pytest.mark.usefixtures("current_agreement")
 class TestAcceptance(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        if current() is None:
-            assert publish("2026.1", effective=date.today() - timedelta(days=1)).status == 201
 
     def test_accept_as_global_admin(self):
         t = approved_tenant()
@@ -132,7 +99,7 @@ class TestAcceptance(unittest.TestCase):
         # nginx's REMOTE_ADDR: this client is no trusted proxy
         self.assertEqual(a["clientAddress"], "127.0.0.1")
         row = sql("SELECT user_id, template_id, client_addr, signer_first_name FROM "
-                  "agreement_acceptances WHERE id = %s" % sql_quote(a["id"]))
+                  "agreement_acceptances WHERE id = %s", (a["id"],))
         self.assertEqual(row, [[t.admin_id, cur["id"], "127.0.0.1", "Sam"]])
         pi = info(t)
         self.assertEqual(pi["programStatus"], "active")
@@ -150,8 +117,8 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual([i["id"] for i in listed["items"]], [a["id"]])
         self.assertEqual(listed["totalCount"], 1)
         self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND "
-                                   "action = 'agreement.accept' AND target_id = %s"
-                                   % (sql_quote(t.id), sql_quote(a["id"]))), "1")
+                                   "action = 'agreement.accept' AND target_id = %s",
+                                   (t.id, a["id"])), "1")
         # the current version signed twice
         p = assert_problem(accept(t, type=TYPE), 409, "conflict")
         self.assertEqual(p["code"], "already_signed")
@@ -168,7 +135,7 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(sorted(r.status for r in results), [201, 409, 409, 409, 409, 409],
                          results)
         self.assertEqual(sql_value("SELECT COUNT(*) FROM agreement_acceptances WHERE tenant_id = "
-                                   "%s" % sql_quote(t.id)), "1")
+                                   "%s", (t.id,)), "1")
 
     def test_refused_for_tokens_other_roles_and_unapproved(self):
         t = approved_tenant()
@@ -188,7 +155,7 @@ class TestAcceptance(unittest.TestCase):
                 self.assertEqual(p["code"], "enrollment_not_approved")
                 self.assertIn(step_name, p["detail"])
         self.assertEqual(sql_value("SELECT COUNT(*) FROM agreement_acceptances WHERE tenant_id = "
-                                   "%s" % sql_quote(t.id)), "0")
+                                   "%s", (t.id,)), "0")
 
     def test_bad_signers_and_templates(self):
         t = approved_tenant()
@@ -234,7 +201,7 @@ class TestAcceptance(unittest.TestCase):
             self.assertFalse(step(t, "agreementSigned")["done"])
             self.assertIsNone(api("GET", "/v1/overview", headers=t.auth).body["banner"])
             signed = sql_value("SELECT template_id FROM agreement_acceptances WHERE tenant_id = "
-                               "%s" % sql_quote(t.id))
+                               "%s", (t.id,))
             p = assert_problem(accept(t, templateId=signed), 422, "rule-refused")
             self.assertEqual(p["code"], "template_not_current")
             self.assertEqual(accept(t, templateId=newer.body["id"]).status, 201)
@@ -243,7 +210,7 @@ class TestAcceptance(unittest.TestCase):
         finally:
             # the other tests sign the version that was current before
             sql("UPDATE agreement_templates SET effective_date = UTC_DATE() + INTERVAL 1 YEAR "
-                "WHERE id = %s" % sql_quote(newer.body["id"]))
+                "WHERE id = %s", (newer.body["id"],))
 
     def test_another_tenant_cannot_read_the_acceptances(self):
         a, b = approved_tenant(), approved_tenant()
@@ -259,7 +226,6 @@ class TestAcceptance(unittest.TestCase):
 
     def test_every_forwarded_line_and_address_forms(self):
         import http.client
-        from harness import port
         cases = ((("198.51.100.1", "203.0.113.9"), "203.0.113.9"),
                  (("203.0.113.10:4711",), "203.0.113.10"),
                  (("[2001:DB8::1]:443",), "2001:db8::1"))
@@ -321,6 +287,3 @@ class TestOverview(unittest.TestCase):
         self.assertEqual(len(r["checklist"]), 6)
         assert_problem(api("GET", "/v1/overview"), 401, "unauthenticated")
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -7,8 +7,9 @@ import secrets
 import time
 import unittest
 
-from harness import (api, fcgi_pid, pid_running, signup, sql_quote, sql_value, stack,
-                     wait_ready)
+import pytest
+
+from harness import api, fcgi_pid, pid_running, sql_value, stack, wait_ready
 
 PASSWORD = "correct horse battery staple"
 
@@ -22,22 +23,21 @@ def restart(fault=None):
     wait_ready(30)
 
 
+@pytest.fixture(scope="class")
+def restarted_afterwards():
+    """twotier-fcgi started again, without a fault point, after the class."""
+    yield
+    restart()
+
+
+@pytest.mark.usefixtures("restarted_afterwards")
 class TestCrashBetweenChangeAndResponse(unittest.TestCase):
     RUN_LAST = True
 
-    @classmethod
-    def setUpClass(cls):
-        r, body = signup()
-        assert r.status == 201, r
-        cls.domain = body["domain"]
-        tok = api("POST", "/v1/auth/token", {"username": body["admin"]["email"],
-                                             "password": body["admin"]["password"]})
-        assert tok.status == 200, tok
-        cls.auth = {"Authorization": "Bearer " + tok.body["accessToken"]}
-
-    @classmethod
-    def tearDownClass(cls):
-        restart()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.domain = class_tenant.domain
+        self.auth = class_tenant.auth
 
     def user_body(self):
         return {"email": "crash-%s@%s" % (secrets.token_hex(4), self.domain),
@@ -45,11 +45,10 @@ class TestCrashBetweenChangeAndResponse(unittest.TestCase):
                 "roles": ["sales_agent"]}
 
     def users_with(self, email):
-        return int(sql_value("SELECT COUNT(*) FROM users WHERE email = %s" % sql_quote(email)))
+        return int(sql_value("SELECT COUNT(*) FROM users WHERE email = %s", (email,)))
 
     def key_rows(self, key):
-        return int(sql_value("SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = %s"
-                             % sql_quote(key)))
+        return int(sql_value("SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = %s", (key,)))
 
     def post(self, body, key):
         return api("POST", "/v1/users", body=body,
@@ -90,7 +89,7 @@ class TestCrashBetweenChangeAndResponse(unittest.TestCase):
         # the change and its response committed together
         self.assertEqual(self.users_with(body["email"]), 1)
         self.assertEqual(self.key_rows(key), 1)
-        uid = sql_value("SELECT id FROM users WHERE email = %s" % sql_quote(body["email"]))
+        uid = sql_value("SELECT id FROM users WHERE email = %s", (body["email"],))
         r = self.post(body, key)
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.headers.get("idempotent-replayed"), "true")

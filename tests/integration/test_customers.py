@@ -9,92 +9,23 @@ import secrets
 import time
 import unittest
 
-from harness import (access_token, api, assert_problem, bearer, field_errors, link_token,
-                     mails_to, new_api_token, new_tenant, new_user, parallel, sql, sql_quote,
+import pytest
+
+from harness import (access_token, api, assert_problem, bearer, field_errors, mails_to,
+                     new_api_token, new_tenant, new_user, parallel, restart_service, sql,
                      sql_value)
-from test_agreement import TYPE, accept, current, publish
-from test_delegation import as_, related
-from test_enrollment import approved_tenant, operator_auth
-from test_providers import set_regions
-
-ACCEPT_PATH = "/accept-customer-invitation"
-
-
-def signed(t):
-    """The reseller signs the current partner agreement (published if none)."""
-    if current() is None:
-        assert publish().status == 201
-    r = accept(t, type=TYPE)
-    assert r.status == 201, r
-
-
-def partners():
-    """A provider (europe) and a signed, approved reseller (DE) with an
-    active relationship: (provider, reseller, relationship id)."""
-    provider, reseller, rel = related()
-    signed(reseller)
-    return provider, reseller, rel["id"]
-
-
-def invite_customer(reseller, rel, email, headers=None, auth=None, **over):
-    body = {"customerEmail": email, "companyName": "Fabrikam SARL", "country": "FR"}
-    body.update(over)
-    h = dict(auth or reseller.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/relationships/%s/customer-invitations" % rel, body=body, headers=h)
-
-
-def customer_link(email, n=1, timeout=15.0):
-    """(invitation id, token) of the n-th customer invitation mailed to email."""
-    deadline = time.monotonic() + timeout
-    while True:
-        mails = [m for m in mails_to(email) if ACCEPT_PATH in m.body]
-        if len(mails) >= n or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert len(mails) >= n, "%d invitation(s) mailed to %s, expected %d" % (len(mails), email, n)
-    inv = mails[n - 1].body.split("invitation=")[1].split("&")[0]
-    return inv, link_token(mails[n - 1], ACCEPT_PATH)
-
-
-def accept_invitation(customer, inv, token, headers=None):
-    h = dict(customer.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/customer-invitations/%s/acceptance" % inv, body={"token": token},
-               headers=h)
-
-
-def invited(provider=None, reseller=None, rel=None):
-    """A customer tenant invited by a signed reseller through its provider
-    relationship: SimpleNamespace-like tuple (provider, reseller, rel,
-    customer, invitation id, token)."""
-    if provider is None:
-        provider, reseller, rel = partners()
-    customer = new_tenant()
-    r = invite_customer(reseller, rel, customer.email)
-    assert r.status == 201, r
-    inv, token = customer_link(customer.email)
-    assert inv == r.body["id"]
-    return provider, reseller, rel, customer, inv, token
-
-
-def shared_customer():
-    """(provider, reseller, rel, customer) with both customer relationships."""
-    provider, reseller, rel, customer, inv, token = invited()
-    r = accept_invitation(customer, inv, token)
-    assert r.status == 201, r
-    return provider, reseller, rel, customer
-
+from world import (ACCEPT_PATH, accept_invitation, approved_tenant, as_, authorize, customer_link,
+                   invitation_link, invite, invite_customer, invited, new_provider, partners,
+                   related, set_regions, shared_customer, signed)
 
 def customer_rows(customer_id):
     return sql("SELECT partner_tenant_id, partner_type, state FROM customer_relationships "
-               "WHERE customer_tenant_id = %s ORDER BY partner_type" % sql_quote(customer_id))
+               "WHERE customer_tenant_id = %s ORDER BY partner_type", (customer_id,))
 
 
 def audit_count(tenant_id, action, target_id):
     return int(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = %s "
-                         "AND target_id = %s" % (sql_quote(tenant_id), sql_quote(action),
-                                                 sql_quote(target_id))))
+                         "AND target_id = %s", (tenant_id, action, target_id)))
 
 
 class TestCustomerInvitation(unittest.TestCase):
@@ -115,7 +46,7 @@ class TestCustomerInvitation(unittest.TestCase):
         self.assertIn("%s?invitation=%s&token=" % (ACCEPT_PATH, inv_id), mail.body)
         self.assertIn("клиентом", mail.subject)  # the Russian template
         self.assertNotIn(token, sql_value("SELECT token_hash FROM customer_invitations "
-                                          "WHERE id = %s" % sql_quote(inv_id)))
+                                          "WHERE id = %s", (inv_id,)))
         # both sides of the relationship list it
         for t in (reseller, provider):
             got = api("GET", "/v1/relationships/%s/customer-invitations" % rel, headers=t.auth)
@@ -185,7 +116,6 @@ class TestCustomerInvitation(unittest.TestCase):
         provider, reseller, rel, customer = shared_customer()
         # a second reseller of the same provider invites the same customer
         other = approved_tenant()
-        from test_relationships import authorize, invitation_link, invite
         self.assertEqual(invite(provider, other.email).status, 201)
         i, t = invitation_link(other.email)
         rel2 = authorize(other, i, t).body["id"]
@@ -226,7 +156,7 @@ class TestCustomerInvitation(unittest.TestCase):
                 headers=dict(reseller.auth, **{"Content-Type": "application/json"}))
         self.assertEqual(r.status, 413, r)
         self.assertEqual(int(sql_value("SELECT COUNT(*) FROM customer_invitations WHERE "
-                                       "relationship_id = %s" % sql_quote(rel))), 0)
+                                       "relationship_id = %s", (rel,))), 0)
 
     def test_rules_refused(self):
         provider, reseller, rel = partners()
@@ -252,8 +182,8 @@ class TestCustomerInvitation(unittest.TestCase):
                            "rule-refused")
         self.assertEqual(p["code"], "relationship_not_active")
         self.assertEqual(int(sql_value("SELECT COUNT(*) FROM customer_invitations WHERE "
-                                       "reseller_tenant_id IN (%s, %s)"
-                                       % (sql_quote(reseller.id), sql_quote(reseller2.id)))), 0)
+                                       "reseller_tenant_id IN (%s, %s)",
+                                       (reseller.id, reseller2.id))), 0)
 
     def test_who_may_invite(self):
         provider, reseller, rel = partners()
@@ -296,13 +226,11 @@ class TestCustomerInvitation(unittest.TestCase):
         assert_problem(api("GET", "/v1/relationships/%s/customer-invitations" % rel,
                            headers=stranger.auth), 404, "not-found")
         self.assertEqual(int(sql_value("SELECT COUNT(*) FROM customer_invitations WHERE "
-                                       "relationship_id = %s" % sql_quote(rel))), 3)
+                                       "relationship_id = %s", (rel,))), 3)
 
     def test_delegated_access_is_the_providers_own_relationship(self):
         provider, reseller, rel = partners()
         # the reseller's relationship with a second provider
-        from test_providers import new_provider
-        from test_relationships import authorize, invitation_link, invite
         other = new_provider()
         self.assertEqual(invite(other, reseller.email).status, 201)
         i, t = invitation_link(reseller.email, 2)
@@ -318,8 +246,8 @@ class TestCustomerInvitation(unittest.TestCase):
             with self.subTest(r=r):
                 p = assert_problem(r, 403, "forbidden")
                 self.assertEqual(p["code"], "other_relationship")
-        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s"
-                                   % sql_quote(inv2)), "pending")
+        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s",
+                                   (inv2,)), "pending")
         # its own relationship's, it may
         inv = invite_customer(reseller, rel, "c@fabrikam.example", auth=as_provider).body["id"]
         got = api("GET", "/v1/relationships/%s/customer-invitations" % rel, headers=as_provider)
@@ -344,7 +272,7 @@ class TestCustomerInvitation(unittest.TestCase):
         time.sleep(0.5)  # a second mail would have gone by now
         self.assertEqual(len([m for m in mails_to(customer.email) if ACCEPT_PATH in m.body]), 1)
         self.assertEqual(int(sql_value("SELECT COUNT(*) FROM customer_invitations WHERE "
-                                       "relationship_id = %s" % sql_quote(rel))), 1)
+                                       "relationship_id = %s", (rel,))), 1)
 
     def test_withdraw(self):
         provider, reseller, rel, customer, inv, token = invited()
@@ -364,8 +292,12 @@ class TestCustomerInvitation(unittest.TestCase):
 
 
 class TestAcceptance(unittest.TestCase):
+    @pytest.fixture(autouse=True)
+    def _world(self, invited_customer):
+        self.invited = invited_customer
+
     def test_refusals(self):
-        provider, reseller, rel, customer, inv, token = invited()
+        provider, reseller, rel, customer, inv, token = self.invited
         # a wrong token, another work account, an unknown id: one 404
         p = assert_problem(accept_invitation(customer, inv, "A" * 43), 404, "not-found")
         self.assertEqual(p["code"], "invitation_not_found")
@@ -394,13 +326,13 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(customer_rows(customer.id), [])
         # expired
         sql("UPDATE customer_invitations SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
-            "WHERE id = %s" % sql_quote(inv))
+            "WHERE id = %s", (inv,))
         p = assert_problem(accept_invitation(customer, inv, token), 410, "gone")
         self.assertEqual(p["code"], "invitation_expired")
         self.assertEqual(customer_rows(customer.id), [])
 
     def test_ended_relationship_makes_neither(self):
-        provider, reseller, rel, customer, inv, token = invited()
+        provider, reseller, rel, customer, inv, token = self.invited
         self.assertEqual(api("DELETE", "/v1/relationships/" + rel, headers=provider.auth).status,
                          204)
         p = assert_problem(accept_invitation(customer, inv, token), 422, "rule-refused")
@@ -408,7 +340,7 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(customer_rows(customer.id), [])
 
     def test_a_failure_on_the_second_relationship_leaves_neither(self):
-        provider, reseller, rel, customer, inv, token = invited()
+        provider, reseller, rel, customer, inv, token = self.invited
         # the operator takes europe from the provider: the provider's
         # relationship cannot be made, after the reseller's was written
         r = set_regions(provider, ["africa"], provider.etag)
@@ -416,8 +348,8 @@ class TestAcceptance(unittest.TestCase):
         p = assert_problem(accept_invitation(customer, inv, token), 422, "rule-refused")
         self.assertEqual(p["code"], "region_not_authorized")
         self.assertEqual(customer_rows(customer.id), [])
-        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s"
-                                   % sql_quote(inv)), "pending")
+        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s",
+                                   (inv,)), "pending")
         self.assertEqual(audit_count(customer.id, "customer_invitation.accept", inv), 0)
         # once the region is back, both are made
         r = set_regions(provider, ["europe"], r.headers["etag"])
@@ -426,7 +358,7 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(len(customer_rows(customer.id)), 2)
 
     def test_a_replayed_acceptance(self):
-        provider, reseller, rel, customer, inv, token = invited()
+        provider, reseller, rel, customer, inv, token = self.invited
         key = {"Idempotency-Key": secrets.token_hex(8)}
         r1 = accept_invitation(customer, inv, token, key)
         r2 = accept_invitation(customer, inv, token, key)
@@ -435,13 +367,12 @@ class TestAcceptance(unittest.TestCase):
         self.assertEqual(len(customer_rows(customer.id)), 2)
 
     def test_withdrawal_races_acceptance(self):
-        provider, reseller, rel, customer, inv, token = invited()
+        provider, reseller, rel, customer, inv, token = self.invited
         took, withdrew = parallel(lambda: accept_invitation(customer, inv, token),
                                   lambda: api("DELETE", "/v1/customer-invitations/" + inv,
                                               headers=reseller.auth))
         self.assertIn((took.status, withdrew.status), ((201, 409), (409, 204)))
-        state = sql_value("SELECT state FROM customer_invitations WHERE id = %s"
-                          % sql_quote(inv))
+        state = sql_value("SELECT state FROM customer_invitations WHERE id = %s", (inv,))
         if took.status == 201:
             self.assertEqual((state, len(customer_rows(customer.id))), ("accepted", 2))
         else:
@@ -449,7 +380,7 @@ class TestAcceptance(unittest.TestCase):
             self.assertEqual((state, customer_rows(customer.id)), ("withdrawn", []))
 
     def test_fifty_concurrent_acceptances(self):
-        provider, reseller, rel, customer, inv, token = invited()
+        provider, reseller, rel, customer, inv, token = self.invited
         results = parallel(*[lambda: accept_invitation(customer, inv, token)] * 50)
         statuses = sorted(r.status for r in results)
         self.assertEqual(statuses.count(201), 1, statuses)
@@ -464,7 +395,6 @@ class TestCrashBetweenTheTwoRelationships(unittest.TestCase):
     RUN_LAST = True
 
     def test_neither_stands(self):
-        from test_mail import restart_service
         provider, reseller, rel, customer, inv, token = invited()
         restart_service({"TWOTIER_FAULT": "customer.between_relationships"})
         try:
@@ -473,8 +403,8 @@ class TestCrashBetweenTheTwoRelationships(unittest.TestCase):
         finally:
             restart_service()
         self.assertEqual(customer_rows(customer.id), [])
-        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s"
-                                   % sql_quote(inv)), "pending")
+        self.assertEqual(sql_value("SELECT state FROM customer_invitations WHERE id = %s",
+                                   (inv,)), "pending")
         r = accept_invitation(customer, inv, token)
         self.assertEqual(r.status, 201, r)
         self.assertEqual(len(customer_rows(customer.id)), 2)
@@ -560,6 +490,3 @@ class TestCustomerRelationships(unittest.TestCase):
         assert_problem(api("GET", "/v1/customers?relationship=nope", headers=reseller.auth),
                        400, "validation-failed")
 
-
-if __name__ == "__main__":
-    unittest.main()

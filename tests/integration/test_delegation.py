@@ -8,31 +8,11 @@ import unittest
 from datetime import datetime, timedelta, timezone
 
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
-                     new_user, sql, sql_quote)
-from test_enrollment import approved_tenant
-from test_providers import new_provider
-from test_relationships import authorize, invitation_link, invite
+                     new_user, sql)
+from world import approved_tenant, as_, authorize, invitation_link, invite, new_provider, related
 
 DELEGABLE = ["/v1/profiles/organization", "/v1/profiles/legalbusiness", "/v1/profiles/support",
              "/v1/users"]
-
-
-def related(roles=None):
-    provider = new_provider()
-    reseller = approved_tenant()
-    body = {"adminAccess": {"roles": roles}} if roles else {}
-    r = invite(provider, reseller.email, **body)
-    assert r.status == 201, r
-    inv, token = invitation_link(reseller.email)
-    r = authorize(reseller, inv, token)
-    assert r.status == 201, r
-    return provider, reseller, r.body
-
-
-def as_(provider, reseller, auth=None):
-    h = dict(auth or provider.auth)
-    h["On-Behalf-Of-Tenant"] = reseller.id
-    return h
 
 
 class TestDelegatedAccess(unittest.TestCase):
@@ -109,7 +89,7 @@ class TestDelegatedAccess(unittest.TestCase):
                     code = "relationship_ended"
                 else:
                     sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
-                        "SECOND WHERE id = %s" % sql_quote(rel["id"]))
+                        "SECOND WHERE id = %s", (rel["id"],))
                     code = "admin_access_expired"
                 for path in DELEGABLE:
                     p = assert_problem(api("GET", path, headers=h), 403, "forbidden")
@@ -160,6 +140,3 @@ class TestDelegatedAccess(unittest.TestCase):
         self.assertEqual(rel["adminAccess"]["endsAt"][:19], ends[:19])
         self.assertEqual(api("GET", "/v1/users", headers=as_(provider, reseller)).status, 200)
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -8,8 +8,13 @@ import secrets
 import time
 import unittest
 
-from harness import (API_TIME_RE, UUID_RE, access_token, api, assert_problem, bearer, env, field_errors, link_token, mails_to, new_api_token,
-                     new_tenant, new_user, parallel, sql, sql_quote, sql_value, wait_mails)
+import pytest
+
+from harness import (API_TIME_RE, UUID_RE, access_token, api, assert_problem, bearer, env,
+                     field_errors, link_token, mails_to, new_api_token, new_tenant, new_user,
+                     parallel, sql, sql_value, wait_mails)
+from world import (approved_tenant, decide, enroll, enrolled_tenant, enrollment_body,
+                   not_in_programme, operator_auth, verified_tenant, verify_token)
 
 WEBMAIL = ["gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com",
            "icloud.com", "me.com", "mac.com", "aol.com", "outlook.com", "outlook.com.br",
@@ -19,112 +24,22 @@ CHECKLIST = ["emailVerified", "reviewApproved", "mpnAssociated", "agreementSigne
              "adminAgentAssigned", "providerAuthorized"]
 
 
-def enrollment_body(domain, contact_email=None, language=None, country="DE"):
-    b = {
-        "legalBusinessProfile": {
-            "companyName": "Contoso GmbH",
-            "address": {"addressLine1": "Hauptstrasse 1", "addressLine2": "Haus B",
-                        "city": "Berlin", "state": "Berlin", "postalCode": "10115",
-                        "country": country},
-            "phoneNumber": "+49 30 1234567",
-        },
-        "primaryContact": {"firstName": "Pia", "lastName": "Kontakt",
-                           "email": contact_email or "pia@" + domain,
-                           "phoneNumber": "+49 30 7654321"},
-        "supportProfile": {"email": "support@" + domain, "telephone": "+49 30 1111111",
-                           "website": "https://www." + domain + "/support"},
-    }
-    if language:
-        b["primaryContact"]["language"] = language
-    return b
-
-
-def enroll(t, body=None, headers=None):
-    h = dict(t.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/enrollments", body=body or enrollment_body(t.domain), headers=h)
-
-
-def enrolled_tenant(language=None, tenant=None):
-    """A signed-up tenant (TENANT, or a new one) that has enrolled (201
-    checked)."""
-    t = tenant or new_tenant()
-    body = enrollment_body(t.domain, language=language)
-    r = enroll(t, body)
-    if r.status != 201:
-        raise AssertionError("enrolment failed: %r" % (r,))
-    t.enrollment_id = r.body["id"]
-    t.contact = body["primaryContact"]["email"]
-    return t
-
-
-def verify_token(token):
-    return api("POST", "/v1/email-verifications", body={"token": token})
-
-
-def verified_tenant(**kw):
-    """An enrolled tenant whose primary contact followed the mailed link."""
-    t = enrolled_tenant(**kw)
-    mail = wait_mails(t.contact, 1)[0]
-    r = verify_token(link_token(mail, "/verify-email"))
-    if r.status != 200:
-        raise AssertionError("verification failed: %r" % (r,))
-    return t
-
-
-_operator = {}
-
-
-def operator_auth():
-    if "token" not in _operator or _operator["at"] < time.time() - 600:
-        _operator["token"] = access_token(env("TWOTIER_OPERATOR_EMAIL"),
-                                          env("TWOTIER_OPERATOR_PASSWORD"))
-        _operator["at"] = time.time()
-    return bearer(_operator["token"])
-
-
-def decide(enrollment_id, decision, reason=None, headers=None):
-    body = {"decision": decision}
-    if reason is not None:
-        body["reason"] = reason
-    h = operator_auth()
-    h.update(headers or {})
-    return api("POST", "/v1/operator/enrollments/%s/decisions" % enrollment_id, body=body,
-               headers=h)
-
-
-def approved_tenant():
-    t = verified_tenant()
-    r = decide(t.enrollment_id, "approve")
-    if r.status != 201:
-        raise AssertionError("approval failed: %r" % (r,))
-    return t
-
-
 def status_of(t):
-    return sql_value("SELECT status FROM enrollments WHERE id = %s" % sql_quote(t.enrollment_id))
+    return sql_value("SELECT status FROM enrollments WHERE id = %s", (t.enrollment_id,))
 
 
 def enrollment_rows(tenant_id):
-    return int(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s"
-                         % sql_quote(tenant_id)))
+    return int(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s", (tenant_id,)))
 
 
 def outbox_rows(tenant_id):
-    return int(sql_value("SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = %s"
-                         % sql_quote(tenant_id)))
+    return int(sql_value("SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = %s", (tenant_id,)))
 
 
 def transitions(t):
     return sql("SELECT IFNULL(from_status, ''), to_status, actor_type, IFNULL(actor_id, ''), "
                "IFNULL(reason, '') FROM enrollment_transitions WHERE enrollment_id = %s "
-               "ORDER BY id" % sql_quote(t.enrollment_id))
-
-
-def not_in_programme():
-    """A valid ISO 3166-1 country that no CSP region holds."""
-    present = {c for (c,) in sql("SELECT code FROM countries")}
-    return next(c for c in ("KP", "IR", "SY", "CU", "AQ", "BV", "HM") if c not in present)
+               "ORDER BY id", (t.enrollment_id,))
 
 
 def steps(enrollment):
@@ -152,8 +67,7 @@ class TestFlow(unittest.TestCase):
                                     "adminAgentAssigned": True, "providerAuthorized": False})
         for s in e["checklist"]:
             self.assertEqual(s["next"] is None, s["done"], s)
-        self.assertEqual(sql_value("SELECT csp_country FROM tenants WHERE id = %s"
-                                   % sql_quote(t.id)), "DE")
+        self.assertEqual(sql_value("SELECT csp_country FROM tenants WHERE id = %s", (t.id,)), "DE")
 
         # the verification mail, as a real RFC 5322 file
         mail = wait_mails("pia@" + t.domain, 1)[0]
@@ -166,7 +80,7 @@ class TestFlow(unittest.TestCase):
         token = link_token(mail, "/verify-email")
         self.assertGreaterEqual(len(token), 43)  # 256 bits in base64url
         stored = sql_value("SELECT token_hash FROM email_verifications v JOIN enrollments e "
-                           "ON e.id = v.enrollment_id WHERE e.tenant_id = %s" % sql_quote(t.id))
+                           "ON e.id = v.enrollment_id WHERE e.tenant_id = %s", (t.id,))
         self.assertNotIn(token, stored)
         self.assertRegex(stored, r"^[0-9a-f]{64}$")
 
@@ -212,12 +126,12 @@ class TestFlow(unittest.TestCase):
         # every transition written: from, to, who
         tr = [tuple(x) for x in sql(
             "SELECT IFNULL(from_status, ''), to_status, actor_type FROM enrollment_transitions "
-            "WHERE enrollment_id = %s ORDER BY id" % sql_quote(e["id"]))]
+            "WHERE enrollment_id = %s ORDER BY id", (e["id"],))]
         self.assertEqual(tr, [("", "pending_email_verification", "user"),
                               ("pending_email_verification", "in_review", "anonymous"),
                               ("in_review", "approved", "user")])
-        actions = [a for (a,) in sql("SELECT action FROM audit_events WHERE tenant_id = %s"
-                                     % sql_quote(t.id))]
+        actions = [a for (a,) in sql("SELECT action FROM audit_events WHERE tenant_id = %s",
+                                     (t.id,))]
         for a in ("enrollment.pending_email_verification", "enrollment.in_review",
                   "enrollment.approved"):
             self.assertIn(a, actions)
@@ -236,19 +150,19 @@ class TestFlow(unittest.TestCase):
         auth = bearer(access_token(ga.email, ga.password))
         r = api("POST", "/v1/enrollments", body=enrollment_body(t.domain), headers=auth)
         self.assertEqual(r.status, 201, r)
-        self.assertEqual(sql_value("SELECT roles FROM users WHERE id = %s" % sql_quote(ga.id)),
+        self.assertEqual(sql_value("SELECT roles FROM users WHERE id = %s", (ga.id,)),
                          "global_admin,admin_agent")
         self.assertEqual(sql_value(
             "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND target_id = %s "
-            "AND action = 'user.roles.grant_admin_agent'" % (sql_quote(t.id), sql_quote(ga.id))),
+            "AND action = 'user.roles.grant_admin_agent'", (t.id, ga.id)),
             "1")
         self.assertTrue(steps(r.body)["adminAgentAssigned"])
 
 
 class TestEnrolmentInput(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.t = class_tenant
 
     def refused(self, body, status=400, suffix="validation-failed"):
         r = enroll(self.t, body)
@@ -407,10 +321,10 @@ class TestEnrolmentAccess(unittest.TestCase):
                 h = dict(agent, **{"If-Match": "*"})
                 p = assert_problem(api(method, path, body=body, headers=h), 403, "forbidden")
                 self.assertIn("global_admin", p["detail"])
-        self.assertEqual(sql_value("SELECT version FROM legal_profiles WHERE tenant_id = %s"
-                                   % sql_quote(t.id)), "1")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM mpn_identifiers WHERE tenant_id = %s"
-                                   % sql_quote(t.id)), "0")
+        self.assertEqual(sql_value("SELECT version FROM legal_profiles WHERE tenant_id = %s",
+                                   (t.id,)), "1")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM mpn_identifiers WHERE tenant_id = %s",
+                                   (t.id,)), "0")
         self.assertEqual(len(wait_mails(t.contact, 1)), 1)
 
     def test_other_roles_refused(self):
@@ -508,7 +422,7 @@ class TestVerification(unittest.TestCase):
         t2 = enrolled_tenant()
         token2 = link_token(wait_mails(t2.contact, 1)[0], "/verify-email")
         sql("UPDATE email_verifications SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
-            "WHERE enrollment_id = %s" % sql_quote(t2.enrollment_id))
+            "WHERE enrollment_id = %s", (t2.enrollment_id,))
         p_expired = assert_problem(verify_token(token2), 404, "not-found")
         self.assertEqual(status_of(t2), "pending_email_verification")
 
@@ -724,8 +638,7 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual(decide(t.enrollment_id, "approve").status, 201)
         p = assert_problem(self.put(t, "legalbusiness", body, '"v2"'), 422, "rule-refused")
         self.assertEqual(p["code"], "csp_country_locked")
-        self.assertEqual(sql_value("SELECT csp_country FROM tenants WHERE id = %s"
-                                   % sql_quote(t.id)), "FR")
+        self.assertEqual(sql_value("SELECT csp_country FROM tenants WHERE id = %s", (t.id,)), "FR")
         # other fields may still change
         body["address"]["country"] = "FR"
         body["companyName"] = "Contoso SARL"
@@ -750,8 +663,8 @@ class TestProfiles(unittest.TestCase):
         self.assertEqual(field_errors(p), {"website": "invalid"})
         p = assert_problem(self.put(t, "support", {"email": "a@b.example"}, "*"), 400, None)
         self.assertEqual(field_errors(p).get("telephone"), "required")
-        self.assertEqual(sql_value("SELECT version FROM support_profiles WHERE tenant_id = %s"
-                                   % sql_quote(t.id)), "1")
+        self.assertEqual(sql_value("SELECT version FROM support_profiles WHERE tenant_id = %s",
+                                   (t.id,)), "1")
         other = new_tenant()
         p = assert_problem(self.put(other, "support", body, "*"), 404, "not-found")
         self.assertEqual(p["code"], "not_enrolled")
@@ -803,8 +716,8 @@ class TestMpn(unittest.TestCase):
         de2 = self.fresh_id()
         self.assertEqual(self.add(t, de2).status, 201)
         self.assertEqual(self.associate(t, de2).status, 200)
-        self.assertEqual(sql("SELECT mpn_id FROM mpn_associations WHERE tenant_id = %s"
-                             % sql_quote(t.id)), [[de2]])
+        self.assertEqual(sql("SELECT mpn_id FROM mpn_associations WHERE tenant_id = %s",
+                             (t.id,)), [[de2]])
         self.assertEqual(self.associate(t, de2).status, 200)
 
     def test_a_new_csp_country_ends_the_association(self):
@@ -861,13 +774,10 @@ class TestMpn(unittest.TestCase):
                 body={"mpnId": self.fresh_id(), "country": "DE", "locationName": "B"})
         assert_problem(r, 403, "forbidden")
         self.assertEqual(int(sql_value("SELECT COUNT(*) FROM mpn_identifiers WHERE tenant_id = "
-                                       "%s" % sql_quote(t.id))), 0)
+                                       "%s", (t.id,))), 0)
         fresh = new_tenant()
         mpn = self.fresh_id()
         self.assertEqual(self.add(fresh, mpn).status, 201)
         p = assert_problem(self.associate(fresh, mpn), 422, "rule-refused")
         self.assertEqual(p["code"], "not_enrolled")
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -14,11 +14,11 @@ import threading
 import time
 import unittest
 
-from harness import (API_TIME_RE, NGINX_REQUEST_ID_RE, UUID_RE, api, assert_problem, env,
-                     fcgi_pid, field_errors, log_lines, log_offset, metric_value,
-                     parallel, pid_running, port, run_binary, shared_file, signup, signup_body,
-                     signup_link, signup_request, sql, sql_quote, sql_value, stack, table_counts,
-                     test_dir, unique_domain, verify_signup, wait_log, wait_mails, wait_ready)
+from harness import (API_TIME_RE, NGINX_REQUEST_ID_RE, UUID_RE, api, assert_problem, env, fcgi_pid,
+                     field_errors, log_lines, log_offset, metric_value, parallel, pid_running,
+                     port, run_binary, shared_file, signup, signup_body, signup_link,
+                     signup_request, sql, sql_value, stack, stack_dir, table_counts, unique_domain,
+                     verify_signup, wait_log, wait_mails, wait_ready)
 
 # (not pending_signups: the purge deletes expired ones while a test runs;
 # tests check the sign-ups of their own domains)
@@ -45,12 +45,11 @@ def busy_threads(pid):
 
 
 def tenant_count(domain):
-    return int(sql_value("SELECT COUNT(*) FROM tenants WHERE domain = %s" % sql_quote(domain)))
+    return int(sql_value("SELECT COUNT(*) FROM tenants WHERE domain = %s", (domain,)))
 
 
 def pending_count(domain):
-    return int(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain = %s"
-                         % sql_quote(domain)))
+    return int(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain = %s", (domain,)))
 
 
 # ====================================================================
@@ -351,8 +350,7 @@ class TestSignUp(unittest.TestCase):
         self.assertEqual(pending_count(domain), 1)
         token = signup_link(body["admin"]["email"])
         self.assertGreaterEqual(len(token), 43)
-        self.assertNotIn(token, sql_value("SELECT token_hash FROM pending_signups WHERE domain = %s"
-                                          % sql_quote(domain)))
+        self.assertNotIn(token, sql_value("SELECT token_hash FROM pending_signups WHERE domain = %s", (domain,)))
         mail = wait_mails(body["admin"]["email"], 1)[0]
         self.assertIn(domain, mail.subject)
         self.assertNotIn(password, mail.body)
@@ -371,19 +369,18 @@ class TestSignUp(unittest.TestCase):
         self.assertNotIn("password", t["admin"])
         rid = r.headers.get("x-request-id")
         tid, uid = t["id"], t["admin"]["id"]
-        self.assertEqual(sql("SELECT domain, display_name, is_platform FROM tenants WHERE id = %s"
-                             % sql_quote(tid)), [[domain, body["displayName"], "0"]])
+        self.assertEqual(sql("SELECT domain, display_name, is_platform FROM tenants WHERE id = %s",
+                             (tid,)), [[domain, body["displayName"], "0"]])
         rows = sql("SELECT tenant_id, email, password_hash, first_name, last_name, disabled "
-                   "FROM users WHERE id = %s" % sql_quote(uid))
+                   "FROM users WHERE id = %s", (uid,))
         tenant_id, email, pwhash, first, last, disabled = rows[0]
         self.assertEqual((tenant_id, email, first, last, disabled),
                          (tid, body["admin"]["email"], "Ada", "Lovelace", "0"))
         self.assertTrue(pwhash.startswith("$argon2id$"), pwhash)
-        roles = sorted(sql_value("SELECT roles FROM users WHERE id = %s"
-                                 % sql_quote(uid)).split(","))
+        roles = sorted(sql_value("SELECT roles FROM users WHERE id = %s", (uid,)).split(","))
         self.assertEqual(roles, ["admin_agent", "global_admin"])
         audit = sql("SELECT tenant_id, actor_type, action, target_type, target_id, request_id, "
-                    "client_addr FROM audit_events WHERE tenant_id = %s" % sql_quote(tid))
+                    "client_addr FROM audit_events WHERE tenant_id = %s", (tid,))
         self.assertEqual(audit, [[tid, "anonymous", "tenant.create", "tenant", tid, rid,
                                   "127.0.0.1"]])
         # the admin signs in with the password of the sign-up
@@ -441,9 +438,8 @@ class TestSignUp(unittest.TestCase):
                 assert_problem(r, 409, "conflict")
         assert_problem(verify_signup(tokens[2]), 409, "conflict")
         self.assertEqual(tenant_count(domain), 1)
-        tid = sql_value("SELECT id FROM tenants WHERE domain = %s" % sql_quote(domain))
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE tenant_id = %s"
-                                   % sql_quote(tid)), "1")
+        tid = sql_value("SELECT id FROM tenants WHERE domain = %s", (domain,))
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE tenant_id = %s", (tid,)), "1")
 
     def test_one_link_followed_at_once_creates_one_tenant(self):
         body = signup_body()
@@ -458,7 +454,7 @@ class TestSignUp(unittest.TestCase):
         self.assertEqual(api("POST", "/v1/tenants", body=body).status, 202)
         token = signup_link(body["admin"]["email"])
         sql("UPDATE pending_signups SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
-            "WHERE domain = %s" % sql_quote(body["domain"]))
+            "WHERE domain = %s", (body["domain"],))
         p = assert_problem(verify_signup(token), 404, "not-found")
         self.assertEqual(p["code"], "signup_link_invalid")
         forged = assert_problem(verify_signup(secrets.token_urlsafe(32)), 404, "not-found")
@@ -603,7 +599,7 @@ class TestRequestId(unittest.TestCase):
         r = api("GET", "/nope/%s" % unique_domain())
         rid = r.headers.get("x-request-id")
         self.assertRegex(rid, NGINX_REQUEST_ID_RE)
-        access = os.path.join(test_dir(), "log", "nginx-access.log")
+        access = os.path.join(stack_dir(), "log", "nginx-access.log")
         deadline = time.monotonic() + 5
         found = False
         while not found and time.monotonic() < deadline:
@@ -647,7 +643,7 @@ class TestRequestId(unittest.TestCase):
         self.assertIsNotNone(line)
         self.assertEqual((line["route"], line["status"], line["method"]),
                          ("tenants.create", 202, "POST"))
-        with open(os.path.join(test_dir(), "log", "twotier-fcgi.log"), "rb") as f:
+        with open(os.path.join(stack_dir(), "log", "twotier-fcgi.log"), "rb") as f:
             f.seek(since)
             self.assertNotIn(body["admin"]["password"].encode(), f.read())
 
@@ -661,10 +657,10 @@ class TestAdmin(unittest.TestCase):
         return {
             "columns": sql("SELECT table_name, column_name, column_type, is_nullable, "
                            "column_default FROM information_schema.columns "
-                           "WHERE table_schema = %s ORDER BY 1, 2" % sql_quote(db)),
+                           "WHERE table_schema = %s ORDER BY 1, 2", (db,)),
             "indexes": sql("SELECT table_name, index_name, seq_in_index, column_name, non_unique "
                            "FROM information_schema.statistics WHERE table_schema = %s "
-                           "ORDER BY 1, 2, 3" % sql_quote(db)),
+                           "ORDER BY 1, 2, 3", (db,)),
             "versions": sql("SELECT version, name FROM schema_version ORDER BY version"),
             "countries": sql("SELECT COUNT(*) FROM countries"),
             "regions": sql("SELECT COUNT(*) FROM regions"),
@@ -746,8 +742,8 @@ class TestAdmin(unittest.TestCase):
 
     def operator_rows(self, email):
         return sql("SELECT u.id, u.tenant_id, u.password_hash, u.roles, t.is_platform "
-                   "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = %s"
-                   % sql_quote(email))
+                   "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = %s",
+                   (email,))
 
     def create_operator(self, email, password):
         return run_binary([env("TWOTIER_ADMIN_BIN"), "-c", env("TWOTIER_CONF"),
@@ -776,15 +772,14 @@ class TestAdmin(unittest.TestCase):
         self.assertEqual(rows[0][1], first[0][1], "not the same platform tenant")
         self.assertEqual(rows[0][3:], ["operator", "1"])
         self.assertEqual(sql_value("SELECT COUNT(*) FROM tenants WHERE is_platform = 1"), "1")
-        self.assertEqual(sql("SELECT action FROM audit_events WHERE target_id = %s"
-                             % sql_quote(rows[0][0])), [["operator.create"]])
+        self.assertEqual(sql("SELECT action FROM audit_events WHERE target_id = %s",
+                             (rows[0][0],)), [["operator.create"]])
 
     def test_create_operator_short_password_refused(self):
         email = "op@" + unique_domain()
         p = self.create_operator(email, "short")
         self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(email)), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s", (email,)), "0")
 
 
 # ====================================================================
@@ -874,14 +869,14 @@ class TestFaults(unittest.TestCase):
         row = sql("SELECT version, name, applied_at FROM schema_version "
                   "ORDER BY version DESC LIMIT 1")[0]
         try:
-            sql("DELETE FROM schema_version WHERE version = %s" % row[0])
+            sql("DELETE FROM schema_version WHERE version = %s", (row[0],))
             r = api("GET", "/readyz")
             body = assert_problem(r, 503, "service-unavailable")
             self.assertIn("retry-after", r.headers)
             self.assertIn(str(int(row[0]) - 1), body["detail"])
         finally:
-            sql("INSERT IGNORE INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)"
-                % (row[0], sql_quote(row[1]), sql_quote(row[2])))
+            sql("INSERT IGNORE INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)",
+                tuple(row))
         self.assertEqual(api("GET", "/readyz").status, 200)
 
     def test_sighup_does_not_stop(self):

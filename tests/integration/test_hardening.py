@@ -11,10 +11,11 @@ import secrets
 import socket
 import unittest
 
-from harness import (access_token, api, assert_problem, bearer, create_user, field_errors, future,
-                     new_tenant, new_user, port, signup_body, sql, sql_quote, sql_value,
-                     unique_domain)
-from test_identity import claims_for, high_s_twin, make_jwt
+import pytest
+
+from harness import (access_token, api, assert_problem, bearer, claims_for, create_user,
+                     field_errors, future, high_s_twin, make_jwt, new_tenant, new_user, port,
+                     signup_body, sql, sql_value, unique_domain)
 
 WRONG = "not the password at all"
 
@@ -33,8 +34,7 @@ def lock_out(username, source=None, n=10):
 
 def audit_actions(tenant_id, target_id):
     return [a for (a,) in sql("SELECT action FROM audit_events WHERE tenant_id = %s AND "
-                              "target_id = %s ORDER BY id" % (sql_quote(tenant_id),
-                                                               sql_quote(target_id)))]
+                              "target_id = %s ORDER BY id", (tenant_id, target_id))]
 
 
 class TestOneSpelling(unittest.TestCase):
@@ -102,8 +102,8 @@ class TestGlobalAdmins(unittest.TestCase):
                 p = assert_problem(self.patch(self.agent, self.t.admin_id, body), 403,
                                    "forbidden")
                 self.assertIn("global admin", p["detail"])
-        self.assertEqual(sorted(sql_value("SELECT roles FROM users WHERE id = %s"
-                                          % sql_quote(self.t.admin_id)).split(",")),
+        self.assertEqual(sorted(sql_value("SELECT roles FROM users WHERE id = %s",
+                                          (self.t.admin_id,)).split(",")),
                          ["admin_agent", "global_admin"])
         u = new_user(self.t, ["sales_agent"])
         assert_problem(self.patch(self.agent, u.id, {"roles": ["global_admin"]}), 403,
@@ -154,7 +154,7 @@ class TestLockouts(unittest.TestCase):
         self.assertIn("signin.locked_out", actions)
         self.assertIn("signin.succeeded", actions)
         clients = {c for (c,) in sql("SELECT client_addr FROM audit_events WHERE target_id = %s "
-                                     "AND action = 'signin.failed'" % sql_quote(u.id))}
+                                     "AND action = 'signin.failed'", (u.id,))}
         self.assertEqual(clients, {"127.0.9.1"})
 
     def test_guessing_from_many_addresses_is_throttled_not_the_owner(self):
@@ -231,9 +231,8 @@ class TestKeysAndTokens(unittest.TestCase):
         r2 = api("POST", "/v1/tenants", body=bodies[1], headers={"Idempotency-Key": key.lower()})
         self.assertEqual((r1.status, r2.status), (202, 202), (r1, r2))
         self.assertNotIn("idempotent-replayed", r2.headers)
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain IN (%s, %s)"
-                                   % (sql_quote(bodies[0]["domain"]),
-                                      sql_quote(bodies[1]["domain"]))), "2")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain IN (%s, %s)",
+                                   (bodies[0]["domain"], bodies[1]["domain"])), "2")
 
     def test_a_token_stops_while_its_creator_cannot_stand_behind_it(self):
         t = new_tenant()
@@ -291,9 +290,9 @@ def raw_get(path, authorization):
 
 
 class TestJwtSpellings(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.t = class_tenant
 
     def test_the_high_s_twin_is_refused(self):
         good = make_jwt(claims_for(self.t.admin_id, self.t.id))
@@ -368,6 +367,3 @@ class TestText(unittest.TestCase):
         p = assert_problem(r, 400, "validation-failed")
         self.assertIn("displayName", field_errors(p))
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -8,167 +8,31 @@ TWOTIER_JWT_PRIVATE_KEY_FILE (ES256, our issuer "twotier-local") and
 TWOTIER_IDP_PRIVATE_KEY_FILE (RS256, the stand-in external provider
 TWOTIER_IDP_ISSUER); signing uses the openssl command line."""
 
-import base64
 import hashlib
-import hmac
 import json
 import os
 import secrets
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
 import uuid
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
-from harness import (API_TIME_RE, PASSWORD, UUID_RE, access_token, api, api_time,
-                     assert_problem, bearer, create_api_token, create_user, env, fcgi_log_file,
-                     field_errors, future, log_offset, new_api_token, new_tenant, new_user,
-                     mails_to, parallel, root_sql_value, sign_in, signup_body, sql, sql_quote,
-                     sql_value, unique_domain, user_body, wait_log, wait_mails)
+import pytest
 
-OUR_ISSUER = "twotier-local"
-AUDIENCE = "twotier-api"
+from harness import (API_TIME_RE, AUDIENCE, DROP, OUR_ISSUER, PASSWORD, UUID_RE, access_token, api,
+                     api_time, assert_problem, b64u, b64u_decode, b64u_json, bearer, claims_for,
+                     connect, create_api_token, create_user, ecdsa_raw_to_der, env, es256_verifies,
+                     fcgi_log_file, field_errors, future, jwt_parts, log_offset, mails_to,
+                     make_jwt, new_api_token, new_tenant, new_user, parallel, public_key_point,
+                     root_sql_value, sign, sign_in, signup_body, sql, sql_value, unique_domain,
+                     user_body, wait_log, wait_mails)
+
 ALLOWED_ORIGIN = "http://localhost:3000"
 SCOPES = ["profiles:read", "relationships:read", "relationships:write", "customers:read",
           "customers:write", "agreements:read", "orders:read", "orders:write"]
-DROP = object()   # claims_for(...): leave this claim out
-
-
 # ------------------------------------------------------------- JWT forging
-
-def b64u(data):
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64u_json(obj):
-    return b64u(json.dumps(obj, separators=(",", ":")))
-
-
-def b64u_decode(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def openssl_sign(keyfile, data):
-    """`openssl dgst -sha256 -sign`: DER for EC keys, raw PKCS#1 v1.5 for RSA."""
-    p = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keyfile], input=data,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
-    if p.returncode != 0:
-        raise RuntimeError("openssl dgst -sign failed: %s" % p.stderr.decode(errors="replace"))
-    return p.stdout
-
-
-def der_len(der, i):
-    """(length, index after the length octets) of the DER length at i."""
-    first = der[i]
-    if first < 0x80:
-        return first, i + 1
-    n = first & 0x7F
-    return int.from_bytes(der[i + 1:i + 1 + n], "big"), i + 1 + n
-
-
-def ecdsa_der_to_raw(der):
-    """DER SEQUENCE {INTEGER r, INTEGER s} -> r || s, 32 bytes each."""
-    if der[0] != 0x30:
-        raise ValueError("not a DER SEQUENCE")
-    _, i = der_len(der, 1)
-    out = b""
-    for _ in range(2):
-        if der[i] != 0x02:
-            raise ValueError("not a DER INTEGER")
-        n, i = der_len(der, i + 1)
-        value = der[i:i + n].lstrip(b"\0")
-        i += n
-        if len(value) > 32:
-            raise ValueError("integer too long for P-256")
-        out += value.rjust(32, b"\0")
-    return out
-
-
-def ecdsa_raw_to_der(raw):
-    def integer(b):
-        b = b.lstrip(b"\0") or b"\0"
-        if b[0] & 0x80:
-            b = b"\0" + b
-        return b"\x02" + bytes([len(b)]) + b
-    body = integer(raw[:32]) + integer(raw[32:])
-    return b"\x30" + bytes([len(body)]) + body
-
-
-P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def high_s_twin(raw):
-    """The other valid ECDSA signature (r, n - s) of the same input."""
-    s = int.from_bytes(raw[32:], "big")
-    return raw[:32] + (P256_N - s).to_bytes(32, "big")
-
-
-def sign(alg, signing_input, key=None):
-    """The JWS signature bytes of SIGNING_INPUT (bytes); ES256 in its low-S
-    form, the only one the service takes."""
-    if alg == "ES256":
-        raw = ecdsa_der_to_raw(openssl_sign(key or env("TWOTIER_JWT_PRIVATE_KEY_FILE"),
-                                            signing_input))
-        if int.from_bytes(raw[32:], "big") > P256_N // 2:
-            raw = high_s_twin(raw)
-        return raw
-    if alg == "RS256":
-        return openssl_sign(key or env("TWOTIER_IDP_PRIVATE_KEY_FILE"), signing_input)
-    if alg == "HS256":
-        return hmac.new(key, signing_input, hashlib.sha256).digest()
-    raise ValueError(alg)
-
-
-def make_jwt(claims, alg="ES256", key=None, header=None):
-    """A compact JWS of CLAIMS signed with ALG (ES256: our key, RS256: the
-    IdP's key, HS256: KEY as the secret); HEADER overrides the header."""
-    hdr = {"alg": alg, "typ": "JWT"} if header is None else header
-    signing_input = (b64u_json(hdr) + "." + b64u_json(claims)).encode("ascii")
-    return signing_input.decode("ascii") + "." + b64u(sign(alg, signing_input, key))
-
-
-def jwt_parts(token):
-    h, p, s = token.split(".")
-    return json.loads(b64u_decode(h)), json.loads(b64u_decode(p)), b64u_decode(s)
-
-
-def claims_for(user_id, tenant_id, **over):
-    """Valid claims of our issuer for a user; OVER replaces claims (DROP
-    removes one)."""
-    now = int(time.time())
-    c = {"iss": OUR_ISSUER, "aud": AUDIENCE, "sub": user_id, "tid": tenant_id,
-         "roles": ["global_admin", "admin_agent"], "iat": now, "nbf": now, "exp": now + 300,
-         "jti": str(uuid.uuid4())}
-    c.update(over)
-    return {k: v for k, v in c.items() if v is not DROP}
-
-
-def public_key_point():
-    """(x, y) of our ES256 public key, 32 bytes each."""
-    p = subprocess.run(["openssl", "pkey", "-pubin", "-in", env("TWOTIER_JWT_PUBLIC_KEY_FILE"),
-                        "-outform", "DER"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=30, check=True)
-    point = p.stdout[-65:]
-    assert point[0] == 4, "not an uncompressed P-256 point"
-    return point[1:33], point[33:]
-
-
-def es256_verifies(token):
-    """True when openssl verifies TOKEN's ES256 signature with our public key."""
-    h, p, s = token.split(".")
-    with tempfile.NamedTemporaryFile(suffix=".sig") as f:
-        f.write(ecdsa_raw_to_der(b64u_decode(s)))
-        f.flush()
-        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify",
-                            env("TWOTIER_JWT_PUBLIC_KEY_FILE"), "-signature", f.name],
-                           input=(h + "." + p).encode(), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=30)
-    return r.returncode == 0 and b"Verified OK" in r.stdout
-
 
 # ------------------------------------------------------------ test data
 
@@ -176,7 +40,7 @@ def failures_key(username, addr="127.0.0.1"):
     """The signin_failures key of (the account USERNAME names, ADDR), as
     lib/domain/signin.c makes it."""
     name = username.lower()
-    rows = sql("SELECT id FROM users WHERE email = %s" % sql_quote(name)) if name else []
+    rows = sql("SELECT id FROM users WHERE email = %s", (name,)) if name else []
     if rows:
         account = hashlib.sha256(("user:%s\0" % rows[0][0]).encode()).hexdigest()
     else:
@@ -189,24 +53,27 @@ def rid(prefix):
 
 
 def user_row(user_id):
-    rows = sql("SELECT tenant_id, disabled, version FROM users WHERE id = %s" % sql_quote(user_id))
+    rows = sql("SELECT tenant_id, disabled, version FROM users WHERE id = %s", (user_id,))
     return rows[0] if rows else None
 
 
 def user_roles(user_id):
     """The roles on the user's row (a SET column), sorted."""
-    text = sql_value("SELECT roles FROM users WHERE id = %s" % sql_quote(user_id))
+    text = sql_value("SELECT roles FROM users WHERE id = %s", (user_id,))
     return sorted(r for r in text.split(",") if r)
 
 
 def audit_rows(tenant_id, action=None, target_id=None):
     q = ("SELECT actor_type, actor_id, action, target_type, target_id, request_id, client_addr "
-         "FROM audit_events WHERE tenant_id = %s" % sql_quote(tenant_id))
+         "FROM audit_events WHERE tenant_id = %s")
+    params = [tenant_id]
     if action:
-        q += " AND action = %s" % sql_quote(action)
+        q += " AND action = %s"
+        params.append(action)
     if target_id:
-        q += " AND target_id = %s" % sql_quote(target_id)
-    return sql(q + " ORDER BY id")
+        q += " AND target_id = %s"
+        params.append(target_id)
+    return sql(q + " ORDER BY id", tuple(params))
 
 
 def follow_pages(test, first_path, headers, max_pages=100):
@@ -256,8 +123,7 @@ class TestSignUpExtras(unittest.TestCase):
 
     def tenant_rows(self, domain):
         """Sign-ups of the domain: pending ones (the API's part) and made ones."""
-        return int(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain = %s"
-                             % sql_quote(domain)))
+        return int(sql_value("SELECT COUNT(*) FROM pending_signups WHERE domain = %s", (domain,)))
 
     def test_more_invalid_fields(self):
         cases = []
@@ -343,7 +209,7 @@ class TestSignUpExtras(unittest.TestCase):
         raw = json.dumps(signup_body()).encode()
         digest = hashlib.sha256(b"POST\0/v1/tenants\0" + raw).hexdigest()
         sql("INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) "
-            "VALUES ('a:127.0.0.1', %s, %s, UTC_TIMESTAMP(6))" % (sql_quote(key), sql_quote(digest)))
+            "VALUES ('a:127.0.0.1', %s, %s, UTC_TIMESTAMP(6))", (key, digest))
         r = api("POST", "/v1/tenants", raw=raw,
                 headers={"Idempotency-Key": key, "Content-Type": "application/json"})
         p = assert_problem(r, 409, "conflict")
@@ -359,18 +225,19 @@ class TestSignUpExtras(unittest.TestCase):
         body = signup_body()
         raw = json.dumps(body).encode()
         digest = hashlib.sha256(b"POST\0/v1/tenants\0" + raw).hexdigest()
-        holder = subprocess.Popen(
-            ["mariadb", "--no-defaults", "--socket=" + env("TWOTIER_DB_SOCKET"), "-uroot",
-             env("TWOTIER_DB_NAME"), "-N", "-B", "-e",
-             "START TRANSACTION; INSERT INTO idempotency_keys (principal, idem_key, "
-             "request_hash, created_at) VALUES ('a:127.0.0.1', %s, %s, UTC_TIMESTAMP(6)); "
-             "SELECT SLEEP(3); ROLLBACK;" % (sql_quote(key), sql_quote(digest))],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # the holder: a transaction of root's that claims the key and stays
+        # open until the twin has been answered
+        holder = connect("root")
         try:
+            holder.begin()
+            with holder.cursor() as cur:
+                cur.execute("INSERT INTO idempotency_keys (principal, idem_key, request_hash, "
+                            "created_at) VALUES ('a:127.0.0.1', %s, %s, UTC_TIMESTAMP(6))",
+                            (key, digest))
             deadline = time.monotonic() + 10
             while root_sql_value("SELECT COUNT(*) FROM information_schema.INNODB_TRX") == "0":
-                if holder.poll() is not None or time.monotonic() > deadline:
-                    self.fail("the holder never started: %r" % (holder.communicate(),))
+                if time.monotonic() > deadline:
+                    self.fail("the holder's transaction never showed in INNODB_TRX")
                 # InnoDB refreshes this table only when it was not read for
                 # 0.1 s: a faster poll would read a stale copy for ever
                 time.sleep(0.15)
@@ -381,7 +248,8 @@ class TestSignUpExtras(unittest.TestCase):
             p = assert_problem(r, 409, "conflict")
             self.assertIn("still running", p["detail"])
         finally:
-            holder.wait(timeout=30)
+            holder.rollback()
+            holder.close()
         self.assertEqual(self.tenant_rows(body["domain"]), 0)
         r = api("POST", "/v1/tenants", raw=raw,
                 headers={"Idempotency-Key": key, "Content-Type": "application/json"})
@@ -407,7 +275,7 @@ class TestSignUpExtras(unittest.TestCase):
         r1 = api("POST", "/v1/tenants", body=signup_body(), headers={"Idempotency-Key": key})
         self.assertEqual(r1.status, 202, r1)
         sql("UPDATE idempotency_keys SET created_at = created_at - INTERVAL 25 HOUR "
-            "WHERE idem_key = %s" % sql_quote(key))
+            "WHERE idem_key = %s", (key,))
         other = signup_body()
         r2 = api("POST", "/v1/tenants", body=other, headers={"Idempotency-Key": key})
         self.assertEqual(r2.status, 202, r2)
@@ -434,14 +302,14 @@ class TestSignUpExtras(unittest.TestCase):
 class TestSignIn(unittest.TestCase):
     """POST /v1/auth/token and the lock-out."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.t = class_tenant
 
     def failures_row(self, username, addr="127.0.0.1"):
         h = failures_key(username, addr)
         return sql("SELECT failures, locked_until IS NOT NULL, locked_until > UTC_TIMESTAMP(6) "
-                   "FROM signin_failures WHERE username_hash = %s" % sql_quote(h))
+                   "FROM signin_failures WHERE username_hash = %s", (h,))
 
     def test_success_and_token_claims(self):
         r = sign_in(self.t.email, self.t.password)
@@ -557,16 +425,14 @@ class TestSignIn(unittest.TestCase):
         # password works again and the failures are forgotten
         h = failures_key(u.email)
         sql("UPDATE signin_failures SET locked_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND, "
-            "window_start = UTC_TIMESTAMP(6) - INTERVAL 30 MINUTE WHERE username_hash = %s"
-            % sql_quote(h))
+            "window_start = UTC_TIMESTAMP(6) - INTERVAL 30 MINUTE WHERE username_hash = %s", (h,))
         r = sign_in(u.email, u.password)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.failures_row(u.email), [])
 
     def test_lockout_of_an_unknown_name(self):
         name = "ghost-%s@%s" % (secrets.token_hex(4), unique_domain())
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(name)), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s", (name,)), "0")
         self.assertLockedOut(name, PASSWORD)
 
     def test_lockout_holds_under_concurrent_attempts(self):
@@ -638,9 +504,9 @@ class TestJwks(unittest.TestCase):
 # ====================================================================
 class TestMe(unittest.TestCase, AuthRefusals):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.t = class_tenant
 
     def test_me_with_jwt(self):
         r = api("GET", "/v1/me", headers=self.t.auth)
@@ -681,9 +547,9 @@ class TestJwtAttacks(unittest.TestCase, AuthRefusals):
     BAD_ALG = "the token's algorithm is not accepted"
     BAD_SIG = "the token's signature is invalid"
 
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.t = class_tenant
 
     def claims(self, **over):
         return claims_for(self.t.admin_id, self.t.id, **over)
@@ -863,9 +729,9 @@ class TestJwtAttacks(unittest.TestCase, AuthRefusals):
 class TestRevocationTakesEffect(unittest.TestCase, AuthRefusals):
     """Roles and the disabled flag are read on every request."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant):
+        self.t = class_tenant
 
     def patch_user(self, user_id, etag, body):
         return api("PATCH", "/v1/users/" + user_id, body=body,
@@ -911,19 +777,27 @@ class TestRevocationTakesEffect(unittest.TestCase, AuthRefusals):
 
 
 # ====================================================================
+@pytest.fixture(scope="class")
+def external_user(class_tenant):
+    """A user of the class's tenant with a subject at the external issuer."""
+    subject = "kc-" + secrets.token_hex(8)
+    r, body = create_user(class_tenant, ["sales_agent"], externalSubject=subject)
+    if r.status != 201:
+        raise AssertionError("user with an external subject: %r" % (r,))
+    return SimpleNamespace(issuer=env("TWOTIER_IDP_ISSUER"), subject=subject, id=r.body["id"],
+                           status=r.status)
+
+
 class TestExternalIssuer(unittest.TestCase, AuthRefusals):
     """Tokens of the stand-in external identity provider (RS256)."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
-        cls.issuer = env("TWOTIER_IDP_ISSUER")
-        cls.subject = "kc-" + secrets.token_hex(8)
-        r, body = create_user(cls.t, ["sales_agent"], externalSubject=cls.subject)
-        if r.status != 201:
-            raise AssertionError("user with an external subject: %r" % (r,))
-        cls.user_id = r.body["id"]
-        cls.user_status = r.status
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant, external_user):
+        self.t = class_tenant
+        self.issuer = external_user.issuer
+        self.subject = external_user.subject
+        self.user_id = external_user.id
+        self.user_status = external_user.status
 
     def idp_claims(self, **over):
         now = int(time.time())
@@ -934,7 +808,7 @@ class TestExternalIssuer(unittest.TestCase, AuthRefusals):
 
     def test_user_row_carries_the_subject(self):
         self.assertEqual(sql("SELECT tenant_id, external_issuer, external_subject FROM users "
-                             "WHERE id = %s" % sql_quote(self.user_id)),
+                             "WHERE id = %s", (self.user_id,)),
                          [[self.t.id, self.issuer, self.subject]])
 
     def test_idp_token_maps_to_the_user(self):
@@ -983,8 +857,8 @@ class TestExternalIssuer(unittest.TestCase, AuthRefusals):
     def test_external_subject_taken_409(self):
         r, body = create_user(self.t, ["sales_agent"], externalSubject=self.subject)
         assert_problem(r, 409, "conflict")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(body["email"])), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s",
+                                   (body["email"],)), "0")
 
     def test_external_subject_invalid_400(self):
         for bad, code in (("", "invalid"), ("x" * 256, "too_long"), (5, "wrong_type")):
@@ -1008,10 +882,9 @@ class TestExternalIssuer(unittest.TestCase, AuthRefusals):
 class TestUsers(unittest.TestCase):
     """/v1/users and /v1/users/{id}."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.a = new_tenant()
-        cls.b = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenants):
+        self.a, self.b = class_tenants
 
     def patch(self, user_id, body, etag=None, tenant=None):
         h = dict((tenant or self.a).auth)
@@ -1056,8 +929,7 @@ class TestUsers(unittest.TestCase):
         t = new_tenant()
         for _ in range(3):
             new_user(t, ["sales_agent"])
-        db_ids = sorted(r[0] for r in sql("SELECT id FROM users WHERE tenant_id = %s"
-                                          % sql_quote(t.id)))
+        db_ids = sorted(r[0] for r in sql("SELECT id FROM users WHERE tenant_id = %s", (t.id,)))
         self.assertEqual(len(db_ids), 4)
         first = api("GET", "/v1/users?limit=2", headers=t.auth)
         self.assertEqual(first.status, 200, first)
@@ -1142,10 +1014,10 @@ class TestUsers(unittest.TestCase):
                          (body["email"], "Grace", "Hopper", self.a.id, False))
         self.assertNotIn(body["password"], r.raw.decode())
         rows = sql("SELECT tenant_id, email, disabled, version, password_hash, external_subject "
-                   "FROM users WHERE id = %s" % sql_quote(u["id"]))
+                   "FROM users WHERE id = %s", (u["id"],))
         self.assertEqual(rows[0][:4], [self.a.id, body["email"], "0", "1"])
         self.assertTrue(rows[0][4].startswith("$argon2id$"), rows)
-        self.assertEqual(rows[0][5], "NULL")
+        self.assertIsNone(rows[0][5])
         self.assertEqual(user_roles(u["id"]), ["admin_agent", "sales_agent"])
         self.assertEqual(audit_rows(self.a.id, "user.create", u["id"]),
                          [["user", self.a.admin_id, "user.create", "user", u["id"], request_id,
@@ -1173,13 +1045,12 @@ class TestUsers(unittest.TestCase):
         for r in results:
             if r.status == 409:
                 assert_problem(r, 409, "conflict")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(email)), "1")
-        uid = sql_value("SELECT id FROM users WHERE email = %s" % sql_quote(email))
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s", (email,)), "1")
+        uid = sql_value("SELECT id FROM users WHERE email = %s", (email,))
         self.assertEqual(len(audit_rows(self.a.id, "user.create", uid)), 1)
         self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events a LEFT JOIN users u ON "
                                    "u.id = a.target_id WHERE a.tenant_id = %s AND a.action = "
-                                   "'user.create' AND u.id IS NULL" % sql_quote(self.a.id)), "0")
+                                   "'user.create' AND u.id IS NULL", (self.a.id,)), "0")
 
     def test_create_invalid_400(self):
         cases = [
@@ -1201,8 +1072,8 @@ class TestUsers(unittest.TestCase):
             r = api("POST", "/v1/users", body=body, headers=self.a.auth)
             p = assert_problem(r, 400, "validation-failed")
             self.assertEqual(field_errors(p), errors, change)
-            self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                       % sql_quote(str(body["email"]))), "0")
+            self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s",
+                                       (str(body["email"]),)), "0")
         for missing in ("email", "password", "firstName", "lastName", "roles"):
             body = user_body(self.a, ["sales_agent"])
             del body[missing]
@@ -1214,8 +1085,8 @@ class TestUsers(unittest.TestCase):
         r, body = create_user(self.a, ["operator"])
         p = assert_problem(r, 422, "rule-refused")
         self.assertEqual(p.get("code"), "operator_role_refused", p)
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(body["email"])), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s",
+                                   (body["email"],)), "0")
 
     def test_create_with_idempotency_key(self):
         key = "user-" + secrets.token_hex(10)
@@ -1229,8 +1100,8 @@ class TestUsers(unittest.TestCase):
         self.assertEqual(r2.raw, r1.raw)
         self.assertEqual(r2.headers.get("location"), r1.headers.get("location"))
         self.assertEqual(r2.headers.get("etag"), r1.headers.get("etag"))
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s"
-                                   % sql_quote(body["email"])), "1")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM users WHERE email = %s",
+                                   (body["email"],)), "1")
         other = dict(body, firstName="Other")
         p = assert_problem(api("POST", "/v1/users", body=other, headers=h), 422, "rule-refused")
         self.assertEqual(p.get("code"), "idempotency_key_reused")
@@ -1367,7 +1238,7 @@ class TestUsers(unittest.TestCase):
             else:
                 assert_problem(refused, 401, "unauthenticated")
             active = sql_value("SELECT COUNT(*) FROM users WHERE tenant_id = %s AND disabled = 0"
-                               " AND FIND_IN_SET('global_admin', roles) > 0" % sql_quote(t.id))
+                               " AND FIND_IN_SET('global_admin', roles) > 0", (t.id,))
             self.assertEqual(active, "1")
 
     # -------------------------------------------------------------- access
@@ -1410,14 +1281,12 @@ class TestUsers(unittest.TestCase):
 # ====================================================================
 class TestApiTokens(unittest.TestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.a = new_tenant()
-        cls.b = new_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenants):
+        self.a, self.b = class_tenants
 
     def token_count(self, tenant):
-        return int(sql_value("SELECT COUNT(*) FROM api_tokens WHERE tenant_id = %s"
-                             % sql_quote(tenant.id)))
+        return int(sql_value("SELECT COUNT(*) FROM api_tokens WHERE tenant_id = %s", (tenant.id,)))
 
     def test_create(self):
         request_id = rid("token-create")
@@ -1440,15 +1309,15 @@ class TestApiTokens(unittest.TestCase):
         self.assertRegex(t["createdAt"], API_TIME_RE)
         self.assertEqual(t["createdBy"], self.a.admin_id)
         rows = sql("SELECT tenant_id, created_by, name, token_hash, scopes, revoked_at, "
-                   "last_used_at FROM api_tokens WHERE id = %s" % sql_quote(t["id"]))
+                   "last_used_at FROM api_tokens WHERE id = %s", (t["id"],))
         self.assertEqual(rows, [[self.a.id, self.a.admin_id, "billing system",
                                  hashlib.sha256(token.encode()).hexdigest(),
-                                 "relationships:read,customers:read", "NULL", "NULL"]])
+                                 "relationships:read,customers:read", None, None]])
         secret = token[3:]
         leaks = sql_value(
             "SELECT COUNT(*) FROM api_tokens WHERE CONCAT_WS('|', id, tenant_id, created_by, "
             "name, token_hash, scopes, expires_at, IFNULL(last_used_at, ''), "
-            "IFNULL(revoked_at, ''), created_at) LIKE %s" % sql_quote("%" + secret[:20] + "%"))
+            "IFNULL(revoked_at, ''), created_at) LIKE %s", ("%" + secret[:20] + "%",))
         self.assertEqual(leaks, "0", "the token is stored in api_tokens")
         self.assertEqual(audit_rows(self.a.id, "api_token.create", t["id"]),
                          [["user", self.a.admin_id, "api_token.create", "api_token", t["id"],
@@ -1480,8 +1349,8 @@ class TestApiTokens(unittest.TestCase):
         r = api("GET", "/v1/me", headers=bearer(t["token"]))
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body["tokenId"], t["id"])
-        self.assertNotEqual(sql_value("SELECT last_used_at FROM api_tokens WHERE id = %s"
-                                      % sql_quote(t["id"])), "NULL")
+        self.assertIsNotNone(sql_value("SELECT last_used_at FROM api_tokens WHERE id = %s",
+                                       (t["id"],)))
         listed = [i for p in follow_pages(self, "/v1/api-tokens?limit=200", self.a.auth)
                   for i in p["items"] if i["id"] == t["id"]]
         self.assertRegex(listed[0]["lastUsedAt"] or "", API_TIME_RE)
@@ -1493,8 +1362,8 @@ class TestApiTokens(unittest.TestCase):
         r = api("DELETE", "/v1/api-tokens/" + t["id"], headers=self.a.auth)
         self.assertEqual(r.status, 204, r)
         self.assertEqual(r.raw, b"")
-        self.assertNotEqual(sql_value("SELECT revoked_at FROM api_tokens WHERE id = %s"
-                                      % sql_quote(t["id"])), "NULL")
+        self.assertIsNotNone(sql_value("SELECT revoked_at FROM api_tokens WHERE id = %s",
+                                       (t["id"],)))
         r = api("DELETE", "/v1/api-tokens/" + t["id"], headers=self.a.auth)
         self.assertEqual(r.status, 204, r)
         self.assertEqual(len(audit_rows(self.a.id, "api_token.revoke", t["id"])), 1)
@@ -1513,7 +1382,7 @@ class TestApiTokens(unittest.TestCase):
         t = new_api_token(self.a)
         self.assertEqual(api("GET", "/v1/me", headers=bearer(t["token"])).status, 200)
         sql("UPDATE api_tokens SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
-            "WHERE id = %s" % sql_quote(t["id"]))
+            "WHERE id = %s", (t["id"],))
         p = assert_problem(api("GET", "/v1/me", headers=bearer(t["token"])), 401,
                            "unauthenticated")
         self.assertEqual(p["detail"], "the API token has expired")
@@ -1537,7 +1406,7 @@ class TestApiTokens(unittest.TestCase):
 
     def test_token_without_scopes_403_on_me(self):
         t = new_api_token(self.a)
-        sql("UPDATE api_tokens SET scopes = '' WHERE id = %s" % sql_quote(t["id"]))
+        sql("UPDATE api_tokens SET scopes = '' WHERE id = %s", (t["id"],))
         p = assert_problem(api("GET", "/v1/me", headers=bearer(t["token"])), 403, "forbidden")
         self.assertIn("scope", p["detail"])
 
@@ -1563,8 +1432,7 @@ class TestApiTokens(unittest.TestCase):
             p = assert_problem(api(method, path, body=body, headers=auth), 403, "forbidden")
             self.assertIn("API tokens cannot", p["detail"])
         self.assertEqual(self.token_count(self.a), before)
-        self.assertEqual(sql_value("SELECT revoked_at FROM api_tokens WHERE id = %s"
-                                   % sql_quote(t["id"])), "NULL")
+        self.assertIsNone(sql_value("SELECT revoked_at FROM api_tokens WHERE id = %s", (t["id"],)))
 
     def test_bad_inputs_400(self):
         now = datetime.now(timezone.utc)
@@ -1656,8 +1524,7 @@ class TestApiTokens(unittest.TestCase):
         for tid in (t["id"], str(uuid.uuid4()), "nope"):
             r = api("DELETE", "/v1/api-tokens/" + tid, headers=self.b.auth)
             assert_problem(r, 404, "not-found")
-        self.assertEqual(sql_value("SELECT revoked_at FROM api_tokens WHERE id = %s"
-                                   % sql_quote(t["id"])), "NULL")
+        self.assertIsNone(sql_value("SELECT revoked_at FROM api_tokens WHERE id = %s", (t["id"],)))
         self.assertEqual(len(audit_rows(self.a.id, "api_token.revoke", t["id"])), 0)
         self.assertEqual(len(audit_rows(self.b.id, "api_token.revoke")), 0)
         self.assertEqual(api("GET", "/v1/me", headers=bearer(t["token"])).status, 200)
@@ -1672,14 +1539,15 @@ class TestApiTokens(unittest.TestCase):
                 body={"name": "kept", "scopes": ["profiles:read"], "expiresAt": future()})
         self.assertEqual(r.status, 201, r)
         secret = r.body["token"][3:]
-        pattern = sql_quote("%" + secret.replace("_", "\\_") + "%")
+        pattern = "%" + secret.replace("_", "\\_") + "%"
         found = []
         for table, expr in (
                 ("api_tokens", "CONCAT_WS('|', id, name, token_hash, scopes)"),
                 ("idempotency_keys", "CONCAT_WS('|', principal, idem_key, request_hash, "
                                      "IFNULL(etag, ''), IFNULL(location, ''), IFNULL(body, ''))"),
                 ("audit_events", "CONCAT_WS('|', actor_id, action, target_id, request_id)")):
-            n = sql_value("SELECT COUNT(*) FROM %s WHERE %s LIKE %s" % (table, expr, pattern))
+            # TABLE and EXPR are the test's own SQL text, the pattern a value
+            n = sql_value("SELECT COUNT(*) FROM %s WHERE %s LIKE %%s" % (table, expr), (pattern,))
             if n != "0":
                 found.append(table)
         with open(fcgi_log_file(), "rb") as f:
@@ -1710,27 +1578,37 @@ class TestApiTokens(unittest.TestCase):
         self.assertEqual(dict(r2.body, token=None), dict(r1.body, token=None))
         self.assertEqual(r2.headers.get("location"), r1.headers.get("location"))
         self.assertEqual(sql_value("SELECT COUNT(*) FROM api_tokens WHERE tenant_id = %s AND "
-                                   "name = 'replayed'" % sql_quote(self.a.id)), "1")
+                                   "name = 'replayed'", (self.a.id,)), "1")
 
 
 # ====================================================================
+@pytest.fixture(scope="class")
+def audited(class_tenant):
+    """Five audit events of the class's tenant, each with a request id of
+    its own: the sign-up, the admin's grants, a user made, an API token
+    made and revoked."""
+    w = SimpleNamespace(user_rid=rid("audit-user"), token_rid=rid("audit-token"),
+                        revoke_rid=rid("audit-revoke"))
+    r, _ = create_user(class_tenant, ["sales_agent"], headers={"X-Request-Id": w.user_rid})
+    assert r.status == 201, r
+    w.user_id = r.body["id"]
+    r = create_api_token(class_tenant, headers={"X-Request-Id": w.token_rid})
+    assert r.status == 201, r
+    w.token = r.body
+    r = api("DELETE", "/v1/api-tokens/" + w.token["id"],
+            headers=dict(class_tenant.auth, **{"X-Request-Id": w.revoke_rid}))
+    assert r.status == 204, r
+    return w
+
+
 class TestAuditEvents(unittest.TestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.t = new_tenant()
-        cls.user_rid = rid("audit-user")
-        r, _ = create_user(cls.t, ["sales_agent"], headers={"X-Request-Id": cls.user_rid})
-        assert r.status == 201, r
-        cls.user_id = r.body["id"]
-        cls.token_rid = rid("audit-token")
-        r = create_api_token(cls.t, headers={"X-Request-Id": cls.token_rid})
-        assert r.status == 201, r
-        cls.token = r.body
-        cls.revoke_rid = rid("audit-revoke")
-        r = api("DELETE", "/v1/api-tokens/" + cls.token["id"],
-                headers=dict(cls.t.auth, **{"X-Request-Id": cls.revoke_rid}))
-        assert r.status == 204, r
+    @pytest.fixture(autouse=True)
+    def _world(self, class_tenant, audited):
+        self.t = class_tenant
+        self.user_rid, self.user_id = audited.user_rid, audited.user_id
+        self.token_rid, self.token = audited.token_rid, audited.token
+        self.revoke_rid = audited.revoke_rid
 
     def test_events_newest_first(self):
         r = api("GET", "/v1/audit-events", headers=self.t.auth)

@@ -11,8 +11,8 @@ import threading
 import time
 import unittest
 
-from harness import (api, assert_problem, metric_value, parallel, port, signup_body, sql_quote,
-                     sql_value, unique_domain)
+from harness import (api, assert_problem, metric_value, parallel, port, signup_body, sql_value,
+                     unique_domain)
 
 
 def busy_total():
@@ -87,7 +87,7 @@ def failures_of(name):
     counter)."""
     h = hashlib.sha256(b"name:\0" + name.encode()).hexdigest()
     return int(sql_value("SELECT COALESCE(MAX(failures), 0) FROM signin_account_failures WHERE "
-                         "account_hash = %s" % sql_quote(h)))
+                         "account_hash = %s", (h,)))
 
 
 class TestNginxLimits(unittest.TestCase):

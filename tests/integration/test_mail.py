@@ -15,17 +15,19 @@ import unittest
 from email import message_from_string
 from email.header import decode_header, make_header
 
+import pytest
+
 from harness import (api, assert_problem, env, log_lines, log_offset, mail_dir, mails_to,
-                     metric_value, new_tenant, sql, sql_quote, sql_value, stack, test_dir,
-                     wait_mails, wait_ready)
-from test_enrollment import enroll, enrolled_tenant, enrollment_body, operator_auth
+                     metric_value, new_tenant, restart_service, sql, sql_value, stack,
+                     stack_dir, wait_mails, wait_ready)
+from world import enroll, enrolled_tenant, enrollment_body, operator_auth
 
 
 def outbox(tenant_id):
     """[(id, status, attempts, last_error)] of the tenant's mail, oldest first."""
     return [tuple(r) for r in sql(
         "SELECT id, status, attempts, IFNULL(last_error, '') FROM mail_outbox "
-        "WHERE tenant_id = %s ORDER BY id" % sql_quote(tenant_id))]
+        "WHERE tenant_id = %s ORDER BY id", (tenant_id,))]
 
 
 def wait_outbox(tenant_id, pred, timeout=20.0):
@@ -45,17 +47,17 @@ def queue_mails(n, prefix):
     for i in range(n):
         mid = "%08x-0000-7000-8000-%012x" % (secrets.randbits(32), secrets.randbits(48))
         ids.append(mid)
-        values.append("(%s, NULL, 'verify_email', 'en', %s, 'Test mail', 'body %d', 'pending', 0, "
-                      "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"
-                      % (sql_quote(mid), sql_quote("%s-%d@senders.example" % (prefix, i)), i))
+        values += [mid, "%s-%d@senders.example" % (prefix, i), "body %d" % i]
     sql("INSERT INTO mail_outbox (id, tenant_id, template, language, recipient, subject, body, "
-        "status, attempts, next_attempt_at, created_at) VALUES " + ", ".join(values))
+        "status, attempts, next_attempt_at, created_at) VALUES "
+        + ", ".join(["(%s, NULL, 'verify_email', 'en', %s, 'Test mail', %s, 'pending', 0, "
+                     "UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"] * n), tuple(values))
     return ids
 
 
 def statuses(ids):
     rows = sql("SELECT id, status, attempts FROM mail_outbox WHERE id IN (%s)"
-               % ", ".join(sql_quote(i) for i in ids))
+               % ", ".join(["%s"] * len(ids)), tuple(ids))
     return {r[0]: (r[1], int(r[2])) for r in rows}
 
 
@@ -108,15 +110,13 @@ class TestOutbox(unittest.TestCase):
         # one claimed by a sender that is gone (its lease ran out), one
         # by a sender still within its lease
         sql("UPDATE mail_outbox SET status = 'sending', attempts = 1, claimed_by = 'gone:1', "
-            "next_attempt_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = %s"
-            % sql_quote(dead))
+            "next_attempt_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE id = %s", (dead,))
         sql("UPDATE mail_outbox SET status = 'sending', attempts = 1, claimed_by = 'busy:1', "
-            "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR WHERE id = %s"
-            % sql_quote(alive))
+            "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR WHERE id = %s", (alive,))
         self.assertEqual(wait_sent([dead]), {dead: ("sent", 2)})
         time.sleep(1.5)
         self.assertEqual(statuses([alive]), {alive: ("sending", 1)})
-        sql("DELETE FROM mail_outbox WHERE id = %s" % sql_quote(alive))
+        sql("DELETE FROM mail_outbox WHERE id = %s", (alive,))
 
     def test_every_mail_has_its_headers(self):
         t = enrolled_tenant()
@@ -137,7 +137,7 @@ class TestOutbox(unittest.TestCase):
         wait_outbox(t.id, lambda rows: rows[0][1] == "sent")
         mid = outbox(t.id)[0][0]
         sql("UPDATE mail_outbox SET status = 'failed', last_error = 'smtp: 550 no such user' "
-            "WHERE id = %s" % sql_quote(mid))
+            "WHERE id = %s", (mid,))
         r = api("GET", "/v1/operator/mail?status=failed&limit=200", headers=operator_auth())
         self.assertEqual(r.status, 200, r)
         items = [i for i in r.body["items"] if i["id"] == mid]
@@ -190,7 +190,7 @@ class SmtpSink:
 
     def __init__(self, port):
         self.port = port
-        self.dir = os.path.join(test_dir(), "smtp-sink")
+        self.dir = os.path.join(stack_dir(), "smtp-sink")
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o777)  # smtp-sink drops to nobody
         self.proc = None
@@ -237,29 +237,30 @@ def free_port():
     return port
 
 
-def restart_service(env_extra=None):
-    stack("fcgi-stop")
-    stack("fcgi-start", env_extra=env_extra or {})
-    wait_ready()
+@pytest.fixture(scope="class")
+def smtp_service():
+    """(five work accounts, an SmtpSink): the accounts made first, their
+    sign-up links going to mail_dir; then the service restarted to send
+    through the sink's SMTP; restarted as it was afterwards."""
+    tenants = [new_tenant() for _ in range(5)]
+    sink = SmtpSink(free_port())
+    sink.start()
+    try:
+        restart_service({"TWOTIER_MAIL_TRANSPORT": "smtp", "TWOTIER_SMTP_STARTTLS": "off",
+                         "TWOTIER_SMTP_URL": "smtp://127.0.0.1:%d" % sink.port})
+        yield tenants, sink
+    finally:
+        sink.stop()
+        restart_service()
 
 
 class TestSmtp(unittest.TestCase):
     """The smtp transport through libcurl against a real SMTP server."""
     RUN_LAST = True
 
-    @classmethod
-    def setUpClass(cls):
-        # work accounts first: their sign-up links go to mail_dir
-        cls.tenants = [new_tenant() for _ in range(5)]
-        cls.sink = SmtpSink(free_port())
-        cls.sink.start()
-        restart_service({"TWOTIER_MAIL_TRANSPORT": "smtp", "TWOTIER_SMTP_STARTTLS": "off",
-                         "TWOTIER_SMTP_URL": "smtp://127.0.0.1:%d" % cls.sink.port})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sink.stop()
-        restart_service()
+    @pytest.fixture(autouse=True)
+    def _world(self, smtp_service):
+        self.tenants, self.sink = smtp_service
 
     def test_delivery(self):
         self.sink.start()
@@ -315,7 +316,7 @@ class TestSmtp(unittest.TestCase):
         self.sink.stop()
         (mid,) = queue_mails(1, "last")
         # one attempt short of mail_max_attempts (8)
-        sql("UPDATE mail_outbox SET attempts = 7 WHERE id = %s" % sql_quote(mid))
+        sql("UPDATE mail_outbox SET attempts = 7 WHERE id = %s", (mid,))
         deadline = time.monotonic() + 20
         while statuses([mid])[mid][0] != "failed":
             self.assertLess(time.monotonic(), deadline, statuses([mid]))
@@ -347,8 +348,8 @@ class TestMailAndCrashes(unittest.TestCase):
             self.assertGreaterEqual(r.status, 500, r)
         finally:
             restart_service()
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s"
-                                   % sql_quote(t.id)), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s",
+                                   (t.id,)), "0")
         self.assertEqual(outbox(t.id), [])
         time.sleep(1.5)
         self.assertEqual(mails_to("pia@" + t.domain), [])
@@ -383,6 +384,3 @@ class TestMailAndCrashes(unittest.TestCase):
             wait_ready()
         wait_sent(ids, timeout=60)
 
-
-if __name__ == "__main__":
-    unittest.main()

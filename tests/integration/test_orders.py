@@ -10,12 +10,13 @@ import io
 import secrets
 import unittest
 
+import pytest
+
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
-                     new_tenant, new_user, parallel, shared_file, sql, sql_quote, sql_value)
-from test_agreement import TYPE, accept, publish
-from test_customers import (accept_invitation, customer_link, invite_customer, partners,
-                            shared_customer, signed)
-from test_enrollment import approved_tenant
+                     new_tenant, new_user, parallel, shared_file, sql, sql_value)
+from world import (TYPE, accept, accept_invitation, approved_tenant, authorize, customer_link,
+                   invitation_link, invite, invite_customer, new_provider, partners, publish,
+                   shared_customer, signed)
 
 MAIL = "0193a000-0000-7000-8000-000000000001"      # Business Mail, 1..300
 SECURITY = "0193a000-0000-7000-8000-000000000005"  # Security Add-on, 5..50000
@@ -44,8 +45,8 @@ def orders_of(t, customer):
 
 
 def order_count(customer):
-    return int(sql_value("SELECT COUNT(*) FROM orders WHERE customer_tenant_id = %s"
-                         % sql_quote(customer.id)))
+    return int(sql_value("SELECT COUNT(*) FROM orders WHERE customer_tenant_id = %s",
+                         (customer.id,)))
 
 
 class TestOffers(unittest.TestCase):
@@ -53,7 +54,7 @@ class TestOffers(unittest.TestCase):
         with open(shared_file("data/csp-regions.csv"), encoding="utf-8") as f:
             rows = list(csv.reader(io.StringIO("".join(l for l in f if not l.startswith("#")))))
         names = {r[0] for r in sql("SELECT name FROM regions")}
-        pairs = {(sql_value("SELECT code FROM regions WHERE name = %s" % sql_quote(r[0])), r[2])
+        pairs = {(sql_value("SELECT code FROM regions WHERE name = %s", (r[0],)), r[2])
                  for r in rows[1:]}
         self.assertTrue({r[0] for r in rows[1:]} <= names)
         priced = {tuple(r) for r in sql("SELECT DISTINCT region_code, currency FROM offer_prices")}
@@ -139,7 +140,7 @@ class TestOrders(unittest.TestCase):
                 action = "order.create" if kind == "new" else "subscription.quantity"
                 self.assertEqual(int(sql_value(
                     "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = %s AND "
-                    "target_id = %s" % (sql_quote(t.id), sql_quote(action), sql_quote(oid)))),
+                    "target_id = %s", (t.id, action, oid))),
                     1)
 
     def test_priced_in_the_customers_currency(self):
@@ -196,8 +197,6 @@ class TestOrders(unittest.TestCase):
         # the provider serves the customer through reseller A; reseller B, a
         # partner of the provider too, is not the customer's reseller
         provider, reseller, rel, customer = shared_customer()
-        from test_delegation import related
-        from test_relationships import authorize, invitation_link, invite
         other = approved_tenant()
         self.assertEqual(invite(provider, other.email).status, 201)
         i, t = invitation_link(other.email)
@@ -273,8 +272,8 @@ class TestOrders(unittest.TestCase):
         p = assert_problem(set_quantity(provider, customer, sid, 7), 422, "rule-refused")
         self.assertEqual(p["code"], "relationship_not_active")
         self.assertEqual(order_count(customer), 1)
-        self.assertEqual(sql_value("SELECT quantity FROM subscriptions WHERE id = %s"
-                                   % sql_quote(sid)), "5")
+        self.assertEqual(sql_value("SELECT quantity FROM subscriptions WHERE id = %s",
+                                   (sid,)), "5")
         # the history stays readable to both
         self.assertEqual(len(orders_of(reseller, customer)), 1)
         self.assertEqual(len(orders_of(provider, customer)), 1)
@@ -320,12 +319,10 @@ class TestOrders(unittest.TestCase):
                      "/v1/customers/%s/subscriptions" % customer.id):
             with self.subTest(path=path):
                 assert_problem(api("GET", path, headers=stranger.auth), 404, "not-found")
-        from test_providers import new_provider
         assert_problem(set_quantity(provider, customer, sid, 9, auth=new_provider().auth), 404,
                        "not-found")
         # another reseller of the same provider sees none of this pair's
         # orders, though the provider is its partner too
-        from test_relationships import authorize, invitation_link, invite
         other = approved_tenant()
         self.assertEqual(invite(provider, other.email).status, 201)
         i, t = invitation_link(other.email)
@@ -355,8 +352,8 @@ class TestOrders(unittest.TestCase):
                            lambda: set_quantity(provider, customer, sid, 9, etag))
         self.assertEqual(sorted(r.status for r in results), [200, 412], results)
         won = [r for r in results if r.status == 200][0].body["quantity"]
-        self.assertEqual(sql_value("SELECT quantity FROM subscriptions WHERE id = %s"
-                                   % sql_quote(sid)), str(won))
+        self.assertEqual(sql_value("SELECT quantity FROM subscriptions WHERE id = %s",
+                                   (sid,)), str(won))
         self.assertEqual(order_count(customer), 2)
 
     def test_an_order_races_the_end_of_the_relationship(self):
@@ -369,13 +366,27 @@ class TestOrders(unittest.TestCase):
         statuses = [r.status for r in results[:-1]]
         self.assertTrue(set(statuses) <= {201, 422}, statuses)
         # every order that committed did so before the end did
-        ended_at = sql_value("SELECT ended_at FROM relationships WHERE id = %s" % sql_quote(rel))
+        ended_at = sql_value("SELECT ended_at FROM relationships WHERE id = %s", (rel,))
         late = sql_value("SELECT COUNT(*) FROM orders WHERE relationship_id = %s AND "
-                         "created_at > %s" % (sql_quote(rel), sql_quote(ended_at)))
+                         "created_at > %s", (rel, ended_at))
         self.assertEqual(late, "0")
         self.assertEqual(order_count(customer), statuses.count(201))
         p = assert_problem(order(provider, customer, reseller), 422, "rule-refused")
         self.assertEqual(p["code"], "relationship_not_active")
+
+
+@pytest.fixture(scope="class")
+def ordered_customer():
+    """(provider, reseller, rel, customer, subscription id, invitation id,
+    stranger): a shared customer with one order, and an approved reseller
+    that has nothing to do with it."""
+    provider, reseller, rel, customer = shared_customer()
+    r = order(provider, customer, reseller)
+    assert r.status == 201, r
+    sid = r.body["subscriptionId"]
+    inv = api("GET", "/v1/relationships/%s/customer-invitations" % rel,
+              headers=reseller.auth).body["items"][0]["id"]
+    return provider, reseller, rel, customer, sid, inv, approved_tenant()
 
 
 class TestEveryCustomerRoute(unittest.TestCase):
@@ -383,16 +394,10 @@ class TestEveryCustomerRoute(unittest.TestCase):
     route: a bad page, a malformed id, a token without the scope, a role
     that may not, and another tenant."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.provider, cls.reseller, cls.rel, cls.customer = shared_customer()
-        r = order(cls.provider, cls.customer, cls.reseller)
-        assert r.status == 201, r
-        cls.sid = r.body["subscriptionId"]
-        inv = api("GET", "/v1/relationships/%s/customer-invitations" % cls.rel,
-                  headers=cls.reseller.auth).body["items"][0]["id"]
-        cls.inv = inv
-        cls.stranger = approved_tenant()
+    @pytest.fixture(autouse=True)
+    def _world(self, ordered_customer):
+        (self.provider, self.reseller, self.rel, self.customer, self.sid, self.inv,
+         self.stranger) = ordered_customer
 
     def lists(self):
         """(path, caller, the scope it needs, roles it needs or None)"""
@@ -456,8 +461,7 @@ class TestEveryCustomerRoute(unittest.TestCase):
         assert_problem(api("DELETE", "/v1/customer-relationships/" + items[0]["id"],
                            headers=self.stranger.auth), 404, "not-found")
         self.assertEqual(len(sql("SELECT id FROM customer_relationships WHERE "
-                                 "customer_tenant_id = %s AND state = 'active'"
-                                 % sql_quote(c))), 2)
+                                 "customer_tenant_id = %s AND state = 'active'", (c,))), 2)
 
     def test_withdrawal_needs_the_scope_and_the_role(self):
         tok = new_api_token(self.reseller, ["customers:read"])
@@ -468,6 +472,3 @@ class TestEveryCustomerRoute(unittest.TestCase):
                            headers=bearer(access_token(helpdesk.email, helpdesk.password))),
                        403, "forbidden")
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -5,35 +5,12 @@ nginx, real MariaDB."""
 import secrets
 import unittest
 
+import pytest
+
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
-                     new_tenant, new_user, sql, sql_quote, sql_value, wait_mails)
-from test_enrollment import approved_tenant, enrollment_body, not_in_programme, operator_auth
-
-
-def make_provider(t, regions=("europe",), headers=None):
-    h = operator_auth()
-    h.update(headers or {})
-    return api("POST", "/v1/operator/providers", body={"tenantId": t.id, "regions": list(regions)},
-               headers=h)
-
-
-def new_provider(regions=("europe",), name=None):
-    t = new_tenant()
-    if name:
-        sql("UPDATE tenants SET display_name = %s WHERE id = %s" % (sql_quote(name),
-                                                                   sql_quote(t.id)))
-    r = make_provider(t, regions)
-    assert r.status == 201, r
-    t.etag = r.headers["etag"]
-    return t
-
-
-def set_regions(t, regions, etag):
-    h = operator_auth()
-    if etag is not None:
-        h["If-Match"] = etag
-    return api("PUT", "/v1/operator/providers/%s/regions" % t.id, body={"regions": regions},
-               headers=h)
+                     new_tenant, new_user, sql, sql_value, wait_mails)
+from world import (approved_tenant, enrollment_body, make_provider, new_provider, not_in_programme,
+                   operator_auth, set_regions)
 
 
 class TestOnboarding(unittest.TestCase):
@@ -50,10 +27,10 @@ class TestOnboarding(unittest.TestCase):
         self.assertEqual(api("GET", "/v1/me", headers=t.auth).body["partnerTypes"],
                          ["indirect_provider"])
         # the provider's global admins join its admin agent group
-        self.assertEqual(sql_value("SELECT roles FROM users WHERE id = %s" % sql_quote(ga.id)),
+        self.assertEqual(sql_value("SELECT roles FROM users WHERE id = %s", (ga.id,)),
                          "global_admin,admin_agent")
-        actions = [a for (a,) in sql("SELECT action FROM audit_events WHERE tenant_id = %s"
-                                     % sql_quote(t.id))]
+        actions = [a for (a,) in sql("SELECT action FROM audit_events WHERE tenant_id = %s",
+                                     (t.id,))]
         self.assertIn("provider.create", actions)
         self.assertIn("user.roles.grant_admin_agent", actions)
         tok = new_api_token(t, ["relationships:read"])
@@ -84,8 +61,8 @@ class TestOnboarding(unittest.TestCase):
                                                         "regions": ["europe"]},
                 headers=operator_auth())
         self.assertEqual(assert_problem(r, 422, "rule-refused")["code"], "platform_tenant")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s"
-                                   % sql_quote(t.id)), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s",
+                                   (t.id,)), "0")
         self.assertEqual(api("GET", "/v1/me", headers=t.auth).body["partnerTypes"], [])
 
     def test_only_the_operator_onboards(self):
@@ -94,8 +71,8 @@ class TestOnboarding(unittest.TestCase):
             r = api("POST", "/v1/operator/providers", body={"tenantId": t.id,
                                                             "regions": ["europe"]}, headers=auth)
             assert_problem(r, 403, "forbidden")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s"
-                                   % sql_quote(t.id)), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s",
+                                   (t.id,)), "0")
 
     def test_regions_change_with_if_match(self):
         t = new_provider(["europe"])
@@ -103,8 +80,8 @@ class TestOnboarding(unittest.TestCase):
         assert_problem(set_regions(t, ["africa"], '"v9"'), 412, "precondition-failed")
         p = assert_problem(set_regions(t, ["africa", "mars"], t.etag), 422, "rule-refused")
         self.assertIn("mars", p["detail"])
-        self.assertEqual(sql("SELECT region_code FROM provider_regions WHERE tenant_id = %s"
-                             % sql_quote(t.id)), [["europe"]])
+        self.assertEqual(sql("SELECT region_code FROM provider_regions WHERE tenant_id = %s",
+                             (t.id,)), [["europe"]])
         r = set_regions(t, ["africa", "india"], t.etag)
         self.assertEqual(r.status, 200, r)
         self.assertEqual((r.body["regions"], r.headers["etag"]), (["africa", "india"], '"v2"'))
@@ -117,15 +94,21 @@ class TestOnboarding(unittest.TestCase):
         assert_problem(r, 403, "forbidden")
 
 
+@pytest.fixture(scope="class")
+def tagged_providers():
+    """(tag, europe, europe and africa, asia, an approved reseller in DE):
+    three providers whose names hold a fresh tag."""
+    tag = secrets.token_hex(4)
+    return (tag, new_provider(["europe"], "Alpha %s Distribution" % tag),
+            new_provider(["europe", "africa"], "Beta %s 100%% Cloud" % tag),
+            new_provider(["asia-and-pacific"], "Gamma %s Asia" % tag),
+            approved_tenant())  # DE: europe
+
+
 class TestFindAProvider(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        tag = secrets.token_hex(4)
-        cls.tag = tag
-        cls.eu = new_provider(["europe"], "Alpha %s Distribution" % tag)
-        cls.eu2 = new_provider(["europe", "africa"], "Beta %s 100%% Cloud" % tag)
-        cls.asia = new_provider(["asia-and-pacific"], "Gamma %s Asia" % tag)
-        cls.reseller = approved_tenant()  # DE: europe
+    @pytest.fixture(autouse=True)
+    def _world(self, tagged_providers):
+        self.tag, self.eu, self.eu2, self.asia, self.reseller = tagged_providers
 
     def find(self, query, auth=None):
         return api("GET", "/v1/providers" + query, headers=auth or self.reseller.auth)
@@ -177,10 +160,6 @@ class TestFindAProvider(unittest.TestCase):
         assert_problem(api("GET", "/v1/providers"), 401, "unauthenticated")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class TestProviderEnrols(unittest.TestCase):
     """A tenant that is already an indirect provider enrols with its
     support profile alone ("already enrolled in CSP")."""
@@ -208,8 +187,8 @@ class TestProviderEnrols(unittest.TestCase):
         self.assertEqual(e["primaryContact"]["email"], t.email)
         self.assertIsNotNone(e["emailVerifiedAt"])
         self.assertEqual(sql("SELECT IFNULL(from_status, ''), to_status, reason FROM "
-                             "enrollment_transitions WHERE enrollment_id = %s"
-                             % sql_quote(e["id"])), [["", "in_review", "already enrolled in CSP"]])
+                             "enrollment_transitions WHERE enrollment_id = %s",
+                             (e["id"],)), [["", "in_review", "already enrolled in CSP"]])
         self.assertTrue(any("review" in m.subject for m in wait_mails(t.email, 2)))
         r = api("GET", "/v1/profiles/support", headers=t.auth)
         self.assertEqual(r.body["email"], "help@" + t.domain)
@@ -228,8 +207,8 @@ class TestProviderEnrols(unittest.TestCase):
                 p = assert_problem(r, 400, "validation-failed")
                 self.assertEqual(field_errors(p), {"legalBusinessProfile": "required",
                                                    "primaryContact": "required"})
-                self.assertEqual(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s"
-                                           % sql_quote(t.id)), "0")
+                self.assertEqual(sql_value("SELECT COUNT(*) FROM enrollments WHERE tenant_id = %s",
+                                           (t.id,)), "0")
 
     def test_a_provider_gives_the_support_profile_alone_or_everything(self):
         t = new_tenant()
@@ -265,5 +244,5 @@ class TestProviderEnrols(unittest.TestCase):
                       "legalBusinessProfile": self.legal(not_in_programme())},
                 headers=operator_auth())
         self.assertEqual(assert_problem(r, 422, "rule-refused")["code"], "country_not_in_program")
-        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s"
-                                   % sql_quote(t2.id)), "0")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM providers WHERE tenant_id = %s",
+                                   (t2.id,)), "0")

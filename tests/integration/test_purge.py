@@ -6,33 +6,33 @@ import secrets
 import time
 import unittest
 
-from harness import env, log_offset, run_binary, sql, sql_quote, sql_value, wait_log
+from harness import env, log_offset, run_binary, sql, sql_value, wait_log
 
 
 def make_keys(prefix, n, hours_ago):
     sql("INSERT INTO idempotency_keys (principal, idem_key, request_hash, status, created_at) "
         "SELECT 'u:purge-test', CONCAT(%s, seq), REPEAT('0', 64), 201, "
-        "UTC_TIMESTAMP(6) - INTERVAL %d HOUR FROM seq_1_to_%d"
-        % (sql_quote(prefix), hours_ago, n))
+        "UTC_TIMESTAMP(6) - INTERVAL %s HOUR FROM seq_1_to_100000 WHERE seq <= %s",
+        (prefix, hours_ago, n))
 
 
 def keys_left(prefix):
     return int(sql_value("SELECT COUNT(*) FROM idempotency_keys WHERE principal = "
-                         "'u:purge-test' AND idem_key LIKE %s" % sql_quote(prefix + "%")))
+                         "'u:purge-test' AND idem_key LIKE %s", (prefix + "%",)))
 
 
 def make_failures(prefix, n, window_minutes_ago, locked_minutes_ahead=None):
-    locked = ("UTC_TIMESTAMP(6) + INTERVAL %d MINUTE" % locked_minutes_ahead
-              if locked_minutes_ahead is not None else "NULL")
+    # locked_until: NULL when no lock is asked for (NULL + INTERVAL is NULL)
     sql("INSERT INTO signin_failures (username_hash, failures, window_start, locked_until) "
-        "SELECT SHA2(CONCAT(%s, seq), 256), 3, UTC_TIMESTAMP(6) - INTERVAL %d MINUTE, %s "
-        "FROM seq_1_to_%d" % (sql_quote(prefix), window_minutes_ago, locked, n))
+        "SELECT SHA2(CONCAT(%s, seq), 256), 3, UTC_TIMESTAMP(6) - INTERVAL %s MINUTE, "
+        "UTC_TIMESTAMP(6) + INTERVAL %s MINUTE FROM seq_1_to_100000 WHERE seq <= %s",
+        (prefix, window_minutes_ago, locked_minutes_ahead, n))
 
 
 def failures_left(prefix, n):
     return int(sql_value("SELECT COUNT(*) FROM signin_failures WHERE username_hash IN "
                          "(SELECT CONVERT(SHA2(CONCAT(%s, seq), 256) USING ascii) "
-                         "FROM seq_1_to_%d)" % (sql_quote(prefix), n)))
+                         "FROM seq_1_to_100000 WHERE seq <= %s)", (prefix, n)))
 
 
 def wait_for(pred, timeout=15):
@@ -85,22 +85,21 @@ class TestPurgeSignups(unittest.TestCase):
             sql("INSERT INTO pending_signups (id, domain, display_name, email, password_hash, "
                 "first_name, last_name, token_hash, created_at, expires_at) VALUES "
                 "(UUID(), %s, 'P', %s, 'x', 'P', 'Q', SHA2(%s, 256), UTC_TIMESTAMP(6), "
-                "UTC_TIMESTAMP(6) + INTERVAL %d HOUR)"
-                % (sql_quote("%s-%d.example.com" % (p, i)), sql_quote("a@%s-%d.example.com" % (p, i)),
-                   sql_quote(p + str(i)), hours))
+                "UTC_TIMESTAMP(6) + INTERVAL %s HOUR)",
+                ("%s-%d.example.com" % (p, i), "a@%s-%d.example.com" % (p, i), p + str(i), hours))
         sql("INSERT INTO signin_account_failures (account_hash, failures, window_start) VALUES "
             "(SHA2(%s, 256), 7, UTC_TIMESTAMP(6) - INTERVAL 16 MINUTE), "
-            "(SHA2(%s, 256), 7, UTC_TIMESTAMP(6))" % (sql_quote(p + "old"), sql_quote(p + "new")))
+            "(SHA2(%s, 256), 7, UTC_TIMESTAMP(6))", (p + "old", p + "new"))
 
-        def left(table, where):
-            return int(sql_value("SELECT COUNT(*) FROM %s WHERE %s" % (table, where)))
+        def left(table, where, value):
+            # TABLE and WHERE are the test's own SQL text, VALUE a parameter
+            return int(sql_value("SELECT COUNT(*) FROM %s WHERE %s" % (table, where), (value,)))
         r = run_binary([env("TWOTIER_ADMIN_BIN"), "-c", env("TWOTIER_CONF"), "purge"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"\d+ pending sign-ups")
-        self.assertEqual(left("pending_signups", "domain LIKE %s" % sql_quote(p + "-%")), 1)
-        self.assertEqual(left("pending_signups", "domain = %s" % sql_quote(p + "-2.example.com")),
-                         1)
-        self.assertEqual(left("signin_account_failures", "account_hash = SHA2(%s, 256)"
-                              % sql_quote(p + "old")), 0)
-        self.assertEqual(left("signin_account_failures", "account_hash = SHA2(%s, 256)"
-                              % sql_quote(p + "new")), 1)
+        self.assertEqual(left("pending_signups", "domain LIKE %s", p + "-%"), 1)
+        self.assertEqual(left("pending_signups", "domain = %s", p + "-2.example.com"), 1)
+        self.assertEqual(left("signin_account_failures", "account_hash = SHA2(%s, 256)",
+                              p + "old"), 0)
+        self.assertEqual(left("signin_account_failures", "account_hash = SHA2(%s, 256)",
+                              p + "new"), 1)

@@ -7,33 +7,10 @@ import time
 import unittest
 from datetime import datetime, timedelta, timezone
 
-from harness import (access_token, api, assert_problem, bearer, field_errors, link_token,
-                     mails_to, new_api_token, new_tenant, new_user, parallel, sql, sql_quote,
-                     sql_value)
-from test_enrollment import approved_tenant, enrolled_tenant, verified_tenant
-from test_providers import new_provider
-
-
-def invite(provider, reseller_email, headers=None, **body):
-    b = {"resellerEmail": reseller_email}
-    b.update(body)
-    h = dict(provider.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/relationship-invitations", body=b, headers=h)
-
-
-def invitation_link(email, n=1, timeout=15.0):
-    """(invitation id, token) of the n-th invitation mailed to email."""
-    deadline = time.monotonic() + timeout
-    while True:
-        mails = [m for m in mails_to(email) if "/authorize-provider" in m.body]
-        if len(mails) >= n or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert len(mails) >= n, "%d invitation(s) mailed to %s, expected %d" % (len(mails), email, n)
-    body = mails[n - 1].body
-    inv = body.split("invitation=")[1].split("&")[0]
-    return inv, link_token(mails[n - 1], "/authorize-provider")
+from harness import (access_token, api, assert_problem, bearer, field_errors, mails_to,
+                     new_api_token, new_tenant, new_user, parallel, sql, sql_value)
+from world import (approved_tenant, authorize, enrolled_tenant, invitation_link, invite,
+                   new_provider, verified_tenant)
 
 
 def wait_subject(address, text, timeout=15.0):
@@ -46,16 +23,6 @@ def wait_subject(address, text, timeout=15.0):
         if time.monotonic() > deadline:
             raise AssertionError("no mail '%s' to %s: %r" % (text, address, subjects))
         time.sleep(0.05)
-
-
-def authorize(reseller, inv, token, consent=True, headers=None):
-    body = {"token": token}
-    if consent is not None:
-        body["consent"] = consent
-    h = dict(reseller.auth)
-    h.update(headers or {})
-    return api("POST", "/v1/relationship-invitations/%s/authorization" % inv, body=body,
-               headers=h)
 
 
 def pair(regions=("europe",)):
@@ -87,7 +54,7 @@ class TestInvitationAndConsent(unittest.TestCase):
         self.assertIn("/authorize-provider?invitation=%s&token=" % inv["id"], mail.body)
         self.assertIn("Hello from your distributor", mail.body)
         self.assertNotIn(token, sql_value("SELECT token_hash FROM relationship_invitations "
-                                          "WHERE id = %s" % sql_quote(inv_id)))
+                                          "WHERE id = %s", (inv_id,)))
         sent = api("GET", "/v1/relationship-invitations", headers=provider.auth).body["items"]
         self.assertEqual([(i["id"], i["direction"]) for i in sent], [(inv_id, "sent")])
         got = api("GET", "/v1/relationship-invitations", headers=reseller.auth).body["items"]
@@ -122,8 +89,8 @@ class TestInvitationAndConsent(unittest.TestCase):
                          .body["items"][0]["state"], "accepted")
         for tenant in (provider, reseller):
             self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s "
-                                       "AND action = 'relationship.create' AND target_id = %s"
-                                       % (sql_quote(tenant.id), sql_quote(rel["id"]))), "1")
+                                       "AND action = 'relationship.create' AND target_id = %s",
+                                       (tenant.id, rel["id"])), "1")
         # used
         p = assert_problem(authorize(reseller, inv_id, token), 409, "conflict")
         self.assertEqual(p["code"], "invitation_accepted")
@@ -141,8 +108,8 @@ class TestInvitationAndConsent(unittest.TestCase):
                 self.assertEqual(p["code"], "consent_required")
         p = assert_problem(authorize(reseller, inv, token, "yes"), 400, "validation-failed")
         self.assertEqual(field_errors(p).get("consent"), "wrong_type")
-        self.assertEqual(sql_value("SELECT state FROM relationship_invitations WHERE id = %s"
-                                   % sql_quote(inv)), "pending")
+        self.assertEqual(sql_value("SELECT state FROM relationship_invitations WHERE id = %s",
+                                   (inv,)), "pending")
 
     def test_refusals(self):
         provider, reseller, inv, token = pair()
@@ -163,13 +130,13 @@ class TestInvitationAndConsent(unittest.TestCase):
             "Authorization": "Bearer " + access_token(u.email, u.password)}), 403, "forbidden")
         # expired: 410
         sql("UPDATE relationship_invitations SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
-            "SECOND WHERE id = %s" % sql_quote(inv))
+            "SECOND WHERE id = %s", (inv,))
         p = assert_problem(authorize(reseller, inv, token), 410, "gone")
         self.assertEqual(p["code"], "invitation_expired")
         self.assertEqual(api("GET", "/v1/relationship-invitations", headers=reseller.auth)
                          .body["items"][0]["state"], "expired")
         self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE reseller_tenant_id = "
-                                   "%s" % sql_quote(reseller.id)), "0")
+                                   "%s", (reseller.id,)), "0")
 
     def test_the_reseller_must_be_approved_and_in_a_region_of_the_provider(self):
         provider = new_provider(["europe"])
@@ -195,7 +162,7 @@ class TestInvitationAndConsent(unittest.TestCase):
         self.assertEqual(statuses.count(201), 1, statuses)
         self.assertEqual(set(statuses) - {201}, {409}, statuses)
         self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE reseller_tenant_id = "
-                                   "%s" % sql_quote(reseller.id)), "1")
+                                   "%s", (reseller.id,)), "1")
 
     def test_invitation_input_and_who_invites(self):
         provider = new_provider()
@@ -246,7 +213,7 @@ class TestInvitationAndConsent(unittest.TestCase):
         self.assertEqual(invite(provider, reseller.email).status, 201)
         inv, token = invitation_link(reseller.email)
         sql("UPDATE relationship_invitations SET access_ends_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
-            "SECOND WHERE id = %s" % sql_quote(inv))
+            "SECOND WHERE id = %s", (inv,))
         p = assert_problem(authorize(reseller, inv, token), 422, "rule-refused")
         self.assertEqual(p["code"], "access_already_ended")
 
@@ -310,8 +277,7 @@ class TestRelationships(unittest.TestCase):
         self.assertEqual(r["adminAccess"]["by"], reseller.admin_id)
         wait_subject(provider.email, "Admin access")
         self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE target_id = %s AND "
-                                   "action = 'relationship.admin_access.remove'"
-                                   % sql_quote(rid)), "2")
+                                   "action = 'relationship.admin_access.remove'", (rid,)), "2")
 
     def test_an_invitation_by_token_still_mails_its_creator(self):
         provider = new_provider()
@@ -343,8 +309,8 @@ class TestRelationships(unittest.TestCase):
         r = api("GET", "/v1/relationships/" + rid, headers=reseller.auth).body
         self.assertEqual(r["state"], "ended")
         self.assertEqual(r["endedBy"], agent.id)
-        contact = sql_value("SELECT contact_email FROM enrollments WHERE tenant_id = %s"
-                            % sql_quote(reseller.id))
+        contact = sql_value("SELECT contact_email FROM enrollments WHERE tenant_id = %s",
+                            (reseller.id,))
         wait_subject(contact, "ended")
         steps = {s["step"]: s["done"] for s in
                  api("GET", "/v1/enrollment", headers=reseller.auth).body["checklist"]}
@@ -355,10 +321,7 @@ class TestRelationships(unittest.TestCase):
         r = authorize(reseller, inv, token)
         self.assertEqual(r.status, 201, r)
         self.assertNotEqual(r.body["id"], rid)
-        rows = sql("SELECT state FROM relationships WHERE reseller_tenant_id = %s ORDER BY id"
-                   % sql_quote(reseller.id))
+        rows = sql("SELECT state FROM relationships WHERE reseller_tenant_id = %s ORDER BY id",
+                   (reseller.id,))
         self.assertEqual(rows, [["ended"], ["active"]])
 
-
-if __name__ == "__main__":
-    unittest.main()
