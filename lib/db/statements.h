@@ -20,11 +20,6 @@
 	X(signin_clear)                                                                            \
 	X(signin_account_failures)                                                                 \
 	X(signin_account_failure)                                                                  \
-	X(api_token_insert)                                                                        \
-	X(api_token_list)                                                                          \
-	X(api_token_count)                                                                         \
-	X(api_token_revoke)                                                                        \
-	X(api_token_get)                                                                           \
 	X(purge_idempotency_keys)                                                                  \
 	X(purge_signin_failures)                                                                   \
 	X(purge_signin_account_failures)                                                           \
