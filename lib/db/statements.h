@@ -10,10 +10,6 @@
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \
 	X(platform_tenant_insert)                                                                  \
-	X(user_auth_by_id)                                                                         \
-	X(user_auth_by_external)                                                                   \
-	X(api_token_by_hash)                                                                       \
-	X(api_token_touch)                                                                         \
 	X(signin_locked)                                                                           \
 	X(signin_user)                                                                             \
 	X(signin_failure)                                                                          \
