@@ -10,12 +10,6 @@
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \
 	X(platform_tenant_insert)                                                                  \
-	X(signin_locked)                                                                           \
-	X(signin_user)                                                                             \
-	X(signin_failure)                                                                          \
-	X(signin_clear)                                                                            \
-	X(signin_account_failures)                                                                 \
-	X(signin_account_failure)                                                                  \
 	X(purge_idempotency_keys)                                                                  \
 	X(purge_signin_failures)                                                                   \
 	X(purge_signin_account_failures)                                                           \
