@@ -6,10 +6,6 @@
 
 #define DB_STATEMENTS(X)                                                                           \
 	X(regions_list)                                                                            \
-	X(tenant_insert)                                                                           \
-	X(user_by_email)                                                                           \
-	X(platform_tenant)                                                                         \
-	X(platform_tenant_insert)                                                                  \
 	X(purge_idempotency_keys)                                                                  \
 	X(purge_signin_failures)                                                                   \
 	X(purge_signin_account_failures)                                                           \
@@ -21,9 +17,6 @@
 	X(outbox_sent)                                                                             \
 	X(outbox_later)                                                                            \
 	X(outbox_release)                                                                          \
-	X(pending_signup_insert)                                                                   \
-	X(pending_signup_by_hash)                                                                  \
-	X(pending_signup_use)                                                                      \
 	X(enrollment_insert)                                                                       \
 	X(legal_insert)                                                                            \
 	X(support_insert)                                                                          \
