@@ -226,7 +226,15 @@ static int create_tenant(const struct config *cfg, const struct tenant_args *t, 
 	}
 	struct tenant_signup in = {t->domain, t->name, email,		hash,
 				   "Global",  "Admin", "twotier-admin", "local"};
-	if (tenant_create(db, &in, &out, &p) == 0) {
+	struct txn txn;
+	enum txn_outcome o;
+	int created;
+	txn_open(&txn, db, TXN_WRITE);
+	do {
+		problem_clear(&p);
+		created = tenant_create(&txn, &in, &out, &p);
+	} while ((o = txn_end(&txn, created == 0, &p)) == TXN_AGAIN);
+	if (o == TXN_COMMITTED) {
 		printf("work account %s created: tenant %s, global admin %s\n", t->domain,
 		       out.tenant_id, email);
 		rc = 0;
@@ -260,7 +268,15 @@ static int create_operator(const struct config *cfg, const char *given, const ch
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
 	}
-	switch (operator_create(db, email, hash, &p)) {
+	struct txn txn;
+	enum txn_outcome o;
+	int created;
+	txn_open(&txn, db, TXN_WRITE);
+	do {
+		problem_clear(&p);
+		created = operator_create(&txn, email, hash, &p);
+	} while ((o = txn_end(&txn, created >= 0, &p)) == TXN_AGAIN);
+	switch (o == TXN_COMMITTED ? created : -1) {
 	case 0:
 		printf("operator %s created\n", email);
 		rc = 0;

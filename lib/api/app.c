@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/xalloc.h"
+#include "domain/principal.h"
 #include "domain/relationship.h"
 #include "http/json.h"
 #include "domain/idempotency.h"
@@ -217,18 +218,21 @@ static int delegate(struct ctx *c)
 }
 
 /* Who is calling (401) and, with On-Behalf-Of-Tenant, in which tenant
- * (delegate): read from the database on every request, in a read of its
- * own before the handler's transaction. */
+ * (delegate): the credential read without the database, then its
+ * principal read from the database on every request, in a read of its own
+ * before the handler's transaction. */
 static int identify(struct ctx *c)
 {
+	struct credential cred;
 	int rc;
+	if (auth_credential(c->app->keys, c->app->n_keys, c->req->authorization,
+			    (long long)time(NULL), c->req->request_id, &cred, &c->problem) != 0)
+		return -1;
 	txn_open(&c->txn, c->worker->db, TXN_READ);
 	do {
 		problem_clear(&c->problem);
 		c->delegated_from[0] = c->delegation[0] = '\0';
-		rc = auth_resolve(c->worker->db, c->app->keys, c->app->n_keys,
-				  c->req->authorization, (long long)time(NULL), c->req->request_id,
-				  &c->principal, &c->problem);
+		rc = principal_load(&c->txn, &cred, c->req->request_id, &c->principal, &c->problem);
 		if (rc == 0 && c->principal.kind != PRINCIPAL_NONE && c->req->on_behalf_of != NULL)
 			rc = delegate(c);
 	} while (txn_end(&c->txn, rc == 0, &c->problem) == TXN_AGAIN);

@@ -33,7 +33,7 @@ int handle_signin(struct ctx *c)
 	const char *password = json_str(c->body, "password");
 	struct signin_attempt in = {username, password, c->client_addr, c->req->request_id,
 				    c->app->dummy_hash};
-	if (signin_check(c->worker->db, &in, &user, &c->problem) != 0)
+	if (signin_check(&c->txn, &in, &user, &c->problem) != 0)
 		return -1;
 	cJSON *roles = roles_to_json(user.roles);
 	char *token = jwt_issue(c->app->keys[0], user.user_id, user.tenant_id, roles,

@@ -60,7 +60,7 @@ int handle_tenant_create(struct ctx *c)
 		goto out;
 	struct tenant_signup in = {domain, display_name, canonical,	     hash,
 				   first,  last,	 c->req->request_id, c->client_addr};
-	if (signup_request(c->worker->db, &in, c->app->cfg->public_base_url, expires_at, p) != 0)
+	if (signup_request(&c->txn, &in, c->app->cfg->public_base_url, expires_at, p) != 0)
 		goto out;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "status", "verification_sent");
@@ -87,8 +87,8 @@ int handle_signup_verification(struct ctx *c)
 	if (!valid_text(token, 1, 128))
 		return problem_add_field(&c->problem, "token", "invalid",
 					 "must be the token of the mailed link");
-	if (signup_verify(c->worker->db, token, c->req->request_id, c->client_addr, &out, domain,
-			  email, &c->problem) != 0)
+	if (signup_verify(&c->txn, token, c->req->request_id, c->client_addr, &out, domain, email,
+			  &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "id", out.tenant_id);

@@ -4,7 +4,6 @@
 #include "core/log.h"
 #include "core/problem.h"
 #include "core/xalloc.h"
-#include "db/db.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
@@ -144,126 +143,7 @@ void link_token_generate(char token[LINK_TOKEN_LEN + 1], char hash_hex[65])
 	api_token_hash(token, hash_hex);
 }
 
-const struct db_stmt_def stmt_user_auth_by_id = {
-    STMT_user_auth_by_id, "user_auth_by_id",
-    "SELECT u.id, u.tenant_id, u.disabled, u.roles, t.partner_types FROM users u "
-    "JOIN tenants t ON t.id = u.tenant_id WHERE u.id = ?",
-    1, 5};
-
-const struct db_stmt_def stmt_user_auth_by_external = {
-    STMT_user_auth_by_external, "user_auth_by_external",
-    "SELECT u.id, u.tenant_id, u.disabled, u.roles, t.partner_types FROM users u "
-    "JOIN tenants t ON t.id = u.tenant_id "
-    "WHERE u.external_issuer = ? AND u.external_subject = ?",
-    2, 5};
-
-const struct db_stmt_def stmt_api_token_by_hash = {
-    STMT_api_token_by_hash, "api_token_by_hash",
-    "SELECT t.id, t.tenant_id, t.created_by, t.scopes, t.token_hash, "
-    "t.expires_at <= UTC_TIMESTAMP(6), t.revoked_at IS NOT NULL, "
-    "t.last_used_at IS NULL OR t.last_used_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND, "
-    "tn.partner_types, u.disabled, FIND_IN_SET('admin_agent', u.roles) + "
-    "FIND_IN_SET('global_admin', u.roles) FROM api_tokens t "
-    "JOIN users u ON u.id = t.created_by JOIN tenants tn ON tn.id = t.tenant_id "
-    "WHERE t.token_hash = ?",
-    1, 11};
-
-/* The tenant's memberships of the programme, from its row's SET. */
-static unsigned partner_types_of(const char *csv)
-{
-	unsigned types = 0;
-	for (const char *p = csv; p != NULL && *p != '\0';) {
-		size_t n = strcspn(p, ",");
-		if (n == 17 && strncmp(p, "indirect_reseller", n) == 0)
-			types |= PARTNER_INDIRECT_RESELLER;
-		else if (n == 17 && strncmp(p, "indirect_provider", n) == 0)
-			types |= PARTNER_INDIRECT_PROVIDER;
-		p += n + (p[n] == ',');
-	}
-	return types;
-}
-
-/* last_used_at is kept to the minute so a busy token costs no write per
- * request. */
-const struct db_stmt_def stmt_api_token_touch = {
-    STMT_api_token_touch, "api_token_touch",
-    "UPDATE api_tokens SET last_used_at = UTC_TIMESTAMP(6) WHERE id = ?", 1, 0};
-
-struct resolve_work {
-	const char *token_hash;		 /* API token, or */
-	const struct jwt_claims *claims; /* a verified JWT */
-	const char *ext_issuer;		 /* set when the JWT is external */
-	struct principal *out;
-	const char *refusal; /* why a 401, for the log and detail */
-};
-
-static enum db_status resolve_run(struct db *db, void *arg, struct problem *p)
-{
-	struct resolve_work *w = arg;
-	struct principal *out = w->out;
-	struct db_rows rows = {0, 0, NULL};
-	enum db_status rc;
-	w->refusal = NULL;
-	if (w->token_hash != NULL) {
-		struct db_arg a[] = {db_str(w->token_hash)};
-		rc = legacy_exec(db, STMT_api_token_by_hash, a, &rows, NULL);
-		if (rc != DB_OK)
-			goto out;
-		if (rows.n_rows == 0 ||
-		    sodium_memcmp(db_cell(&rows, 0, 4), w->token_hash, 64) != 0) {
-			w->refusal = "the API token is not known";
-		} else if (strcmp(db_cell(&rows, 0, 6), "1") == 0) {
-			w->refusal = "the API token has been revoked";
-		} else if (strcmp(db_cell(&rows, 0, 5), "1") == 0) {
-			w->refusal = "the API token has expired";
-		} else if (strcmp(db_cell(&rows, 0, 9), "0") != 0) {
-			/* a token acts for its creator: it works while its creator
-			 * could make it again */
-			w->refusal = "the API token's creator is disabled";
-		} else if (strcmp(db_cell(&rows, 0, 10), "0") == 0) {
-			w->refusal = "the API token's creator is no longer an admin agent";
-		} else {
-			out->kind = PRINCIPAL_TOKEN;
-			db_cell_copy(&rows, 0, 0, out->token_id, sizeof out->token_id);
-			db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
-			db_cell_copy(&rows, 0, 2, out->user_id, sizeof out->user_id);
-			out->scopes = scopes_from_csv(db_cell(&rows, 0, 3));
-			out->partner_types = partner_types_of(db_cell(&rows, 0, 8));
-			if (strcmp(db_cell(&rows, 0, 7), "1") == 0) {
-				struct db_arg t[] = {db_str(out->token_id)};
-				rc = legacy_exec(db, STMT_api_token_touch, t, NULL, NULL);
-			}
-		}
-		goto out;
-	}
-	if (w->ext_issuer != NULL) {
-		struct db_arg a[] = {db_str(w->ext_issuer), db_str(w->claims->sub)};
-		rc = legacy_exec(db, STMT_user_auth_by_external, a, &rows, NULL);
-	} else {
-		struct db_arg a[] = {db_str(w->claims->sub)};
-		rc = legacy_exec(db, STMT_user_auth_by_id, a, &rows, NULL);
-	}
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
-		w->refusal = "the token's user does not exist";
-	} else if (w->ext_issuer == NULL && strcmp(db_cell(&rows, 0, 1), w->claims->tid) != 0) {
-		w->refusal = "the token's tenant does not match its user";
-	} else if (strcmp(db_cell(&rows, 0, 2), "0") != 0) {
-		w->refusal = "the user is disabled";
-	} else {
-		out->kind = PRINCIPAL_USER;
-		db_cell_copy(&rows, 0, 0, out->user_id, sizeof out->user_id);
-		db_cell_copy(&rows, 0, 1, out->tenant_id, sizeof out->tenant_id);
-		out->roles = roles_from_csv(db_cell(&rows, 0, 3));
-		out->partner_types = partner_types_of(db_cell(&rows, 0, 4));
-	}
-out:
-	db_rows_free(&rows);
-	return rc;
-}
-
-static int refuse(struct problem *p, const char *why, const char *request_id)
+int auth_refuse(struct problem *p, const char *why, const char *request_id)
 {
 	struct log_field f[] = {LOG_S("requestId", request_id ? request_id : ""),
 				LOG_S("reason", why)};
@@ -271,40 +151,35 @@ static int refuse(struct problem *p, const char *why, const char *request_id)
 	return problem_set(p, PROBLEM_UNAUTHENTICATED, "%s", why);
 }
 
-int auth_resolve(struct db *db, const struct jwt_key *const *keys, size_t n_keys,
-		 const char *authorization, long long now, const char *request_id,
-		 struct principal *out, struct problem *p)
+int auth_credential(const struct jwt_key *const *keys, size_t n_keys, const char *authorization,
+		    long long now, const char *request_id, struct credential *out,
+		    struct problem *p)
 {
-	struct resolve_work w = {NULL, NULL, NULL, out, NULL};
 	struct jwt_claims claims;
-	char hash[65];
 	size_t which = 0;
 	memset(out, 0, sizeof *out);
 	if (authorization == NULL)
 		return 0;
 	if (strncasecmp(authorization, "Bearer ", 7) != 0)
-		return refuse(p, "the Authorization header must be 'Bearer <token>'", request_id);
+		return auth_refuse(p, "the Authorization header must be 'Bearer <token>'",
+				   request_id);
 	const char *token = authorization + 7;
 	while (*token == ' ')
 		token++;
 	if (strncmp(token, API_TOKEN_PREFIX, 3) == 0) {
 		if (strlen(token) != API_TOKEN_LEN)
-			return refuse(p, "the API token is malformed", request_id);
-		api_token_hash(token, hash);
-		w.token_hash = hash;
-	} else {
-		enum jwt_result r = jwt_verify(keys, n_keys, token, now, &claims, &which);
-		if (r != JWT_VALID)
-			return refuse(p, jwt_result_text(r), request_id);
-		w.claims = &claims;
-		if (which > 0)
-			w.ext_issuer = keys[which]->issuer;
+			return auth_refuse(p, "the API token is malformed", request_id);
+		out->kind = CREDENTIAL_TOKEN;
+		api_token_hash(token, out->token_hash);
+		return 0;
 	}
-	if (db_read(db, resolve_run, &w, p) != 0)
-		return -1;
-	if (w.refusal != NULL) {
-		memset(out, 0, sizeof *out);
-		return refuse(p, w.refusal, request_id);
-	}
+	enum jwt_result r = jwt_verify(keys, n_keys, token, now, &claims, &which);
+	if (r != JWT_VALID)
+		return auth_refuse(p, jwt_result_text(r), request_id);
+	out->kind = CREDENTIAL_JWT;
+	memcpy(out->sub, claims.sub, sizeof out->sub);
+	memcpy(out->tid, claims.tid, sizeof out->tid);
+	if (which > 0)
+		out->external_issuer = keys[which]->issuer;
 	return 0;
 }

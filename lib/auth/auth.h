@@ -1,6 +1,7 @@
-/* Who is calling: the Authorization header resolved to a principal, a
- * user signed in with a JWT or a partner's system with an API token, with
- * the roles or scopes it holds right now (loaded on every request). */
+/* Who is calling: the Authorization header read into a credential, a
+ * user's JWT verified or a partner's API token hashed, with no database;
+ * the domain (domain/principal.h) loads the principal it stands for, with
+ * the roles or scopes it holds right now, on every request. */
 #ifndef TWOTIER_AUTH_H
 #define TWOTIER_AUTH_H
 
@@ -9,7 +10,6 @@
 
 #include "core/util.h"
 
-struct db;
 struct problem;
 struct jwt_key;
 struct cJSON;
@@ -75,13 +75,32 @@ struct principal {
 	unsigned partner_types;	 /* of the tenant: enum partner_type bits */
 };
 
-/* Resolves an Authorization header value (NULL: anonymous). keys are the
- * accepted JWT issuers, keys[0] our own. now is Unix time. Returns 0 with
- * *out filled, or -1 with p set: 401 (invalid, expired, revoked, disabled
- * user; the reason is in the detail and in the log) or 503. */
-int auth_resolve(struct db *db, const struct jwt_key *const *keys, size_t n_keys,
-		 const char *authorization, long long now, const char *request_id,
-		 struct principal *out, struct problem *p);
+/* What an Authorization header carries, read and checked without the
+ * database. */
+enum credential_kind { CREDENTIAL_NONE, CREDENTIAL_TOKEN, CREDENTIAL_JWT };
+
+struct credential {
+	enum credential_kind kind;
+	char token_hash[65]; /* CREDENTIAL_TOKEN: the SHA-256 it is stored under */
+	/* CREDENTIAL_JWT: its verified subject and tenant (tid, ours only) */
+	char sub[256], tid[40];
+	/* the issuer of an external identity provider's JWT (borrowed from
+	 * the key that verified it), or NULL for ours */
+	const char *external_issuer;
+};
+
+/* Reads an Authorization header value (NULL: anonymous, CREDENTIAL_NONE).
+ * keys are the accepted JWT issuers, keys[0] our own, borrowed by out
+ * (external_issuer); now is Unix time. Returns 0 with *out, or -1 with p
+ * set: 401 (malformed, or a JWT invalid or expired; the reason is in the
+ * detail and in the log). */
+int auth_credential(const struct jwt_key *const *keys, size_t n_keys, const char *authorization,
+		    long long now, const char *request_id, struct credential *out,
+		    struct problem *p);
+
+/* Refuses authentication: logs why with the request's id and sets p to
+ * 401 with why as the detail. Returns -1. */
+int auth_refuse(struct problem *p, const char *why, const char *request_id);
 
 /* API tokens: "tt_" + 43 base64url characters (32 random bytes). */
 #define API_TOKEN_PREFIX "tt_"

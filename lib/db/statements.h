@@ -6,28 +6,6 @@
 
 #define DB_STATEMENTS(X)                                                                           \
 	X(regions_list)                                                                            \
-	X(tenant_insert)                                                                           \
-	X(user_by_email)                                                                           \
-	X(platform_tenant)                                                                         \
-	X(platform_tenant_insert)                                                                  \
-	X(user_auth_by_id)                                                                         \
-	X(user_auth_by_external)                                                                   \
-	X(api_token_by_hash)                                                                       \
-	X(api_token_touch)                                                                         \
-	X(signin_locked)                                                                           \
-	X(signin_user)                                                                             \
-	X(signin_failure)                                                                          \
-	X(signin_clear)                                                                            \
-	X(signin_account_failures)                                                                 \
-	X(signin_account_failure)                                                                  \
-	X(api_token_insert)                                                                        \
-	X(api_token_list)                                                                          \
-	X(api_token_count)                                                                         \
-	X(api_token_revoke)                                                                        \
-	X(api_token_get)                                                                           \
-	X(pending_signup_insert)                                                                   \
-	X(pending_signup_by_hash)                                                                  \
-	X(pending_signup_use)                                                                      \
 	X(legal_insert)                                                                            \
 	X(tenant_set_csp_country)                                                                  \
 	X(country_region)                                                                          \

@@ -3,60 +3,81 @@
 #include "auth/auth.h"
 #include "auth/password.h"
 #include "core/problem.h"
-#include "db/db.h"
 #include "domain/audit.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-const struct db_stmt_def stmt_signin_user = {
-    STMT_signin_user, "signin_user",
-    "SELECT id, tenant_id, password_hash, disabled, roles FROM users WHERE email = ?", 1, 5};
+/* The account a name resolves to. roles is a SET read as its bits. */
+struct signin_account {
+	char user_id[UUID_STR];
+	char tenant_id[UUID_STR];
+	char password_hash[256];
+	bool disabled;
+	unsigned roles;
+};
+#define SIGNIN_ACCOUNT_FIELDS(F, T)                                                                \
+	F(T, user_id, DB_TEXT)                                                                     \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, password_hash, DB_TEXT) F(T, disabled, DB_INT) F(T, roles, DB_INT)
+
+DB_STATEMENT(signin_user,
+	     "SELECT id AS user_id, tenant_id, password_hash, disabled, roles + 0 AS roles "
+	     "FROM users WHERE email = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct signin_account, SIGNIN_ACCOUNT_FIELDS));
 
 /* The (account, address) row, locked whether or not it is locked out:
  * attempts on one pair wait for each other. Seconds left of a lock, and
- * the failures of the current window. */
-const struct db_stmt_def stmt_signin_locked = {
-    STMT_signin_locked, "signin_locked",
-    "SELECT IF(locked_until > UTC_TIMESTAMP(6), GREATEST(1, CEIL(TIMESTAMPDIFF(MICROSECOND, "
-    "UTC_TIMESTAMP(6), locked_until) / 1000000)), 0), "
-    "IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 0, failures) "
+ * the failures of the current window. The counters keep the database's
+ * clock, which every statement of theirs reads. */
+struct signin_pair_row {
+	long long locked_for;
+	long long failures;
+};
+#define SIGNIN_PAIR_FIELDS(F, T) F(T, locked_for, DB_INT) F(T, failures, DB_INT)
+
+DB_STATEMENT(
+    signin_locked,
+    "SELECT IF(locked_until > UTC_TIMESTAMP(6), GREATEST(1, CAST(CEIL(TIMESTAMPDIFF("
+    "MICROSECOND, UTC_TIMESTAMP(6), locked_until) / 1000000) AS SIGNED)), 0) AS locked_for, "
+    "CAST(IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 0, failures) AS SIGNED) "
+    "AS failures "
     "FROM signin_failures WHERE username_hash = ? FOR UPDATE",
-    1, 2};
+    DB_PARAMS(DB_TEXT), DB_ROW(struct signin_pair_row, SIGNIN_PAIR_FIELDS));
 
 /* In ON DUPLICATE KEY UPDATE the assignments run in order and see the
  * values already assigned: failures first (against the old window), then
  * the window, then the lock from the new count against the threshold. */
-const struct db_stmt_def stmt_signin_failure = {
-    STMT_signin_failure, "signin_failure",
+DB_STATEMENT(
+    signin_failure,
     "INSERT INTO signin_failures (username_hash, failures, window_start, locked_until) "
-    "VALUES (?, 1, UTC_TIMESTAMP(6), IF(? <= 1, UTC_TIMESTAMP(6) + INTERVAL 900 SECOND, NULL)) "
-    "ON DUPLICATE KEY UPDATE "
+    "VALUES (?, 1, UTC_TIMESTAMP(6), IF(? <= 1, UTC_TIMESTAMP(6) + INTERVAL 900 SECOND, "
+    "NULL)) ON DUPLICATE KEY UPDATE "
     "failures = IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 1, failures + 1), "
     "window_start = IF(failures = 1, UTC_TIMESTAMP(6), window_start), "
     "locked_until = IF(failures >= ?, UTC_TIMESTAMP(6) + INTERVAL 900 SECOND, NULL)",
-    3, 0};
+    DB_PARAMS(DB_TEXT, DB_INT, DB_INT), DB_NO_ROW);
 
-const struct db_stmt_def stmt_signin_account_failures = {
-    STMT_signin_account_failures, "signin_account_failures",
-    "SELECT IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 0, failures) "
-    "FROM signin_account_failures WHERE account_hash = ?",
-    1, 1};
+/* the failures of the account's current window, as n */
+DB_STATEMENT(signin_account_failures,
+	     "SELECT CAST(IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 0, failures) "
+	     "AS SIGNED) AS n "
+	     "FROM signin_account_failures WHERE account_hash = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_signin_account_failure = {
-    STMT_signin_account_failure, "signin_account_failure",
+DB_STATEMENT(
+    signin_account_failure,
     "INSERT INTO signin_account_failures (account_hash, failures, window_start) "
     "VALUES (?, 1, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE "
     "failures = IF(window_start < UTC_TIMESTAMP(6) - INTERVAL 900 SECOND, 1, failures + 1), "
     "window_start = IF(failures = 1, UTC_TIMESTAMP(6), window_start)",
-    1, 0};
+    DB_PARAMS(DB_TEXT), DB_NO_ROW);
 
-const struct db_stmt_def stmt_signin_clear = {
-    STMT_signin_clear, "signin_clear", "DELETE FROM signin_failures WHERE username_hash = ?", 1, 0};
+DB_STATEMENT(signin_clear, "DELETE FROM signin_failures WHERE username_hash = ?",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
 
 static void sha256_hex(const char *a, const char *b, char out[65])
 {
@@ -90,165 +111,145 @@ static void address_key(const char *addr, char out[64])
 	strncat(out, "/64", 64 - strlen(out) - 1);
 }
 
-struct lookup_work {
-	const struct signin_attempt *in;
-	const char *canonical; /* the name's one spelling, or NULL if it has none */
-	const char *lowered;
-	long locked_for;
-	bool found, disabled, locks_now;
+/* What counting an attempt found. */
+struct signin_count {
+	struct signin_account account; /* the name's account, when found */
+	bool found;
 	char pair_hash[65], account_hash[65];
-	char hash[PASSWORD_HASH_MAX];
-	struct signin_user *out;
+	long locked_for; /* seconds this address is still locked out, or 0 */
+	bool locks_now;	 /* a failure now locks this address out */
 };
 
-/* Every attempt is counted as a failure before its password is checked,
- * and cleared only when it succeeds: so concurrent attempts cannot check
- * more passwords in a window than the threshold lets through. */
-static enum db_status lookup_run(struct db *db, void *arg, struct problem *p)
+/* Counts the attempt as a failure before its password is checked (a
+ * success clears it later): so concurrent attempts cannot check more
+ * passwords in a window than the threshold lets through. canonical is the
+ * name's one spelling, or NULL if it has none; lowered the name
+ * lower-cased. Nothing is counted when the address is locked out
+ * (c->locked_for). DB_OK or DB_FAILED. */
+static enum db_status signin_count_attempt(struct txn *t, const struct signin_attempt *in,
+					   const char *canonical, const char *lowered,
+					   struct signin_count *c)
 {
-	struct lookup_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	char account[80];
-	enum db_status rc = DB_OK;
-	w->locked_for = 0;
-	w->found = w->disabled = w->locks_now = false;
-	memset(w->out, 0, sizeof *w->out);
-	if (w->canonical != NULL) {
-		struct db_arg u[] = {db_str(w->canonical)};
-		rc = legacy_exec(db, STMT_signin_user, u, &rows, NULL);
-		if (rc != DB_OK)
-			goto out;
-		if (rows.n_rows > 0) {
-			w->found = true;
-			db_cell_copy(&rows, 0, 0, w->out->user_id, UUID_STR);
-			db_cell_copy(&rows, 0, 1, w->out->tenant_id, UUID_STR);
-			db_cell_copy(&rows, 0, 2, w->hash, sizeof w->hash);
-			w->disabled = strcmp(db_cell(&rows, 0, 3), "0") != 0;
-			w->out->roles = roles_from_csv(db_cell(&rows, 0, 4));
-		}
-		db_rows_free(&rows);
+	struct signin_pair_row pair;
+	struct db_count account_failures;
+	char account[80], where[64];
+	enum db_status rc;
+	memset(c, 0, sizeof *c);
+	if (canonical != NULL) {
+		struct db_arg u[] = {db_text(canonical)};
+		rc = db_one(t, &signin_user, u, &c->account);
+		if (rc != DB_OK && rc != DB_EMPTY)
+			return rc;
+		c->found = rc == DB_OK;
 	}
 	/* the account a name resolves to, or the name itself */
-	if (w->found)
-		snprintf(account, sizeof account, "user:%s", w->out->user_id);
-	sha256_hex(w->found ? account : "name:", w->found ? NULL : w->lowered, w->account_hash);
-	char where[64];
-	address_key(w->in->client_addr, where);
-	sha256_hex(w->account_hash, where, w->pair_hash);
+	if (c->found)
+		snprintf(account, sizeof account, "user:%s", c->account.user_id);
+	sha256_hex(c->found ? account : "name:", c->found ? NULL : lowered, c->account_hash);
+	address_key(in->client_addr, where);
+	sha256_hex(c->account_hash, where, c->pair_hash);
 
-	struct db_arg pair[] = {db_str(w->pair_hash)};
-	struct db_arg acct[] = {db_str(w->account_hash)};
-	rc = legacy_exec(db, STMT_signin_locked, pair, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	long pair_failures = rows.n_rows > 0 ? atol(db_cell(&rows, 0, 1)) : 0;
-	if (rows.n_rows > 0 && atol(db_cell(&rows, 0, 0)) > 0) {
-		w->locked_for = atol(db_cell(&rows, 0, 0));
-		goto out;
+	struct db_arg h[] = {db_text(c->pair_hash)};
+	struct db_arg acct[] = {db_text(c->account_hash)};
+	rc = db_one(t, &signin_locked, h, &pair);
+	if (rc != DB_OK && rc != DB_EMPTY)
+		return rc;
+	if (pair.locked_for > 0) {
+		c->locked_for = (long)pair.locked_for;
+		return DB_OK;
 	}
-	db_rows_free(&rows);
-	rc = legacy_exec(db, STMT_signin_account_failures, acct, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	long account_failures = rows.n_rows > 0 ? atol(db_cell(&rows, 0, 0)) : 0;
-	long threshold = account_failures >= SIGNIN_ACCOUNT_ATTACK
+	rc = db_one(t, &signin_account_failures, acct, &account_failures);
+	if (rc != DB_OK && rc != DB_EMPTY)
+		return rc;
+	long threshold = account_failures.n >= SIGNIN_ACCOUNT_ATTACK
 			     ? SIGNIN_MAX_FAILURES_UNDER_ATTACK
 			     : SIGNIN_MAX_FAILURES;
-	if (pair_failures >= threshold) {
+	if (pair.failures >= threshold) {
 		/* the account came under attack after this address failed: it
 		 * has had its share */
-		w->locked_for = SIGNIN_LOCK_SECONDS;
-		goto out;
+		c->locked_for = SIGNIN_LOCK_SECONDS;
+		return DB_OK;
 	}
-	w->locks_now = pair_failures + 1 >= threshold;
-	struct db_arg f[] = {db_str(w->pair_hash), db_int(threshold), db_int(threshold)};
-	if ((rc = legacy_exec(db, STMT_signin_failure, f, NULL, NULL)) != DB_OK)
-		goto out;
-	rc = legacy_exec(db, STMT_signin_account_failure, acct, NULL, NULL);
-out:
-	db_rows_free(&rows);
-	return rc;
+	c->locks_now = pair.failures + 1 >= threshold;
+	struct db_arg f[] = {db_text(c->pair_hash), db_int(threshold), db_int(threshold)};
+	if ((rc = db_exec(t, &signin_failure, f, NULL)) != DB_OK)
+		return rc;
+	return db_exec(t, &signin_account_failure, acct, NULL);
 }
-
-struct outcome_work {
-	const struct lookup_work *w;
-	bool ok;
-};
 
 /* After the password check: a success clears this address's count; the
- * account's tenant hears of both. */
-static enum db_status outcome_run(struct db *db, void *arg, struct problem *p)
+ * account's tenant hears of both, and of a lock-out the failure causes.
+ * DB_OK or DB_FAILED. */
+static enum db_status signin_record_outcome(struct txn *t, const struct signin_attempt *in,
+					    const struct signin_count *c, bool ok)
 {
-	struct outcome_work *o = arg;
-	const struct lookup_work *w = o->w;
-	const struct signin_attempt *in = w->in;
-	char at[TIME_STR];
-	enum db_status rc = DB_OK;
-	time_now(at, NULL);
-	if (o->ok) {
-		struct db_arg h[] = {db_str(w->pair_hash)};
-		rc = legacy_exec(db, STMT_signin_clear, h, NULL, NULL);
+	const struct signin_account *u = &c->account;
+	enum db_status rc;
+	if (ok) {
+		struct db_arg h[] = {db_text(c->pair_hash)};
+		if ((rc = db_exec(t, &signin_clear, h, NULL)) != DB_OK)
+			return rc;
 	}
-	if (rc != DB_OK || !w->found)
-		return rc;
-	struct legacy_audit_entry e = {w->out->tenant_id,
-				o->ok ? "user" : "anonymous",
-				o->ok ? w->out->user_id : NULL,
-				o->ok ? "signin.succeeded" : "signin.failed",
+	if (!c->found)
+		return DB_OK;
+	struct audit_entry e = {u->tenant_id,
+				ok ? "user" : "anonymous",
+				ok ? u->user_id : NULL,
+				ok ? "signin.succeeded" : "signin.failed",
 				"user",
-				w->out->user_id,
+				u->user_id,
 				in->request_id,
 				in->client_addr,
-				at};
-	rc = legacy_audit_write(db, &e);
-	if (rc == DB_OK && !o->ok && w->locks_now) {
+				time_micros()};
+	rc = audit_write(t, &e);
+	if (rc == DB_OK && !ok && c->locks_now) {
 		e.action = "signin.locked_out";
-		rc = legacy_audit_write(db, &e);
+		rc = audit_write(t, &e);
 	}
 	return rc;
 }
 
-int signin_check(struct db *db, const struct signin_attempt *in, struct signin_user *out,
+int signin_check(struct txn *t, const struct signin_attempt *in, struct signin_user *out,
 		 struct problem *p)
 {
 	char canonical[256];
 	bool valid = email_canonical(in->username, canonical);
-	struct lookup_work w;
+	struct signin_count c;
 	int rc = -1;
-	memset(&w, 0, sizeof w);
-	w.in = in;
-	w.canonical = valid ? canonical : NULL;
-	w.lowered = canonical;
-	w.out = out;
-
+	memset(&c, 0, sizeof c);
+	memset(out, 0, sizeof *out);
 	/* The slot is taken before the attempt is counted: a sign-in refused
 	 * for want of one costs the name nothing. */
 	if (password_slot_take(p) != 0)
 		return -1;
-	/* the attempt is counted, and the count committed, before the
-	 * password is checked: a refusal below rolls back nothing of it, and
-	 * no transaction stays open while the hash is computed */
-	if (db_run(db, lookup_run, &w, p) != 0 || txn_commit_now(db_current_txn(db), p) != 0)
+	/* the count is committed before the password is checked: a refusal
+	 * below rolls back nothing of it, and no transaction stays open while
+	 * the hash is computed */
+	if (signin_count_attempt(t, in, valid ? canonical : NULL, canonical, &c) != DB_OK ||
+	    txn_commit_now(t, p) != 0)
 		goto out;
-	if (w.locked_for > 0) {
-		p->retry_after = (int)w.locked_for;
+	if (c.locked_for > 0) {
+		p->retry_after = (int)c.locked_for;
 		problem_set(p, PROBLEM_TOO_MANY_REQUESTS,
-			    "too many failed sign-ins; try again in %ld seconds", w.locked_for);
+			    "too many failed sign-ins; try again in %ld seconds", c.locked_for);
 		goto out;
 	}
-	bool ok = password_slot_verify(in->password, w.found ? w.hash : in->dummy_hash) &&
-		  w.found && !w.disabled;
-	struct outcome_work o = {&w, ok};
+	bool ok = password_slot_verify(in->password,
+				       c.found ? c.account.password_hash : in->dummy_hash) &&
+		  c.found && !c.account.disabled;
 	/* a failure's audit stands although the request answers 401 */
-	if (db_run(db, outcome_run, &o, p) != 0 || txn_commit_now(db_current_txn(db), p) != 0)
+	if (signin_record_outcome(t, in, &c, ok) != DB_OK || txn_commit_now(t, p) != 0)
 		goto out;
 	if (!ok) {
 		problem_set(p, PROBLEM_UNAUTHENTICATED, "the user name or password is wrong");
 		goto out;
 	}
+	memcpy(out->user_id, c.account.user_id, sizeof out->user_id);
+	memcpy(out->tenant_id, c.account.tenant_id, sizeof out->tenant_id);
+	out->roles = c.account.roles;
 	rc = 0;
 out:
 	password_slot_give();
-	sodium_memzero(w.hash, sizeof w.hash);
+	sodium_memzero(c.account.password_hash, sizeof c.account.password_hash);
 	return rc;
 }

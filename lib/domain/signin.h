@@ -21,8 +21,8 @@
 #define TWOTIER_SIGNIN_H
 
 #include "core/util.h"
+#include "db/db.h"
 
-struct db;
 struct problem;
 
 #define SIGNIN_MAX_FAILURES		 10
@@ -45,11 +45,14 @@ struct signin_attempt {
 	const char *dummy_hash; /* verified when the name is unknown: both cost one argon2id */
 };
 
-/* Checks the attempt in a password slot (password.h). Returns 0 with *out,
- * or -1 with p set: 401 (wrong, unknown or disabled: one answer), 429 with
- * retry_after while this address is locked out of the account, 503 (every
- * password slot busy, or the database). */
-int signin_check(struct db *db, const struct signin_attempt *in, struct signin_user *out,
+/* Checks the attempt in a password slot (password.h), in t: the attempt
+ * is counted, and the count committed (txn_commit_now), before the
+ * password is checked, and the outcome's audit committed although a
+ * failure answers 401. Returns 0 with *out, or -1 with p set: 401 (wrong,
+ * unknown or disabled: one answer), 429 with retry_after while this
+ * address is locked out of the account, 503 (every password slot busy, or
+ * a commit failed); or with t failed. */
+int signin_check(struct txn *t, const struct signin_attempt *in, struct signin_user *out,
 		 struct problem *p);
 
 #endif

@@ -1,6 +1,9 @@
-/* Roles and scopes by name and bit, and API tokens. auth_resolve needs a
- * database and is covered by the integration tests. */
+/* Roles and scopes by name and bit, and API tokens. principal_load
+ * (domain/principal.h) needs a database and is covered by the integration
+ * tests. */
 #include "auth/auth.h"
+#include "auth/jwt_token.h"
+#include "core/problem.h"
 #include "suites.h"
 
 #include <cjson/cJSON.h>
@@ -317,6 +320,90 @@ START_TEST(api_token_hash_vectors)
 }
 END_TEST
 
+/* ---- credentials: the Authorization header read without the database ---- */
+
+#define CRED_SECRET "0123456789abcdef0123456789abcdef-unit"
+
+static struct jwt_key *cred_key(const char *issuer)
+{
+	static struct jwt_key keys[2];
+	char err[256];
+	struct jwt_key *k = &keys[strcmp(issuer, "https://ours.example") != 0];
+	jwt_key_free(k);
+	memset(k, 0, sizeof *k);
+	ck_assert_msg(jwt_key_load(k, "HS256", NULL, NULL, CRED_SECRET, issuer, "twotier", err,
+				   sizeof err) == 0,
+		      "%s", err);
+	return k;
+}
+
+/* 0 with *out, or the problem's status */
+static int read_credential(const struct jwt_key *const *keys, size_t n, const char *header,
+			   struct credential *out)
+{
+	struct problem p = {0};
+	int rc = auth_credential(keys, n, header, 1900000000LL, "unit", out, &p);
+	int status = rc == 0 ? 0 : problem_status(p.kind);
+	ck_assert(rc == 0 || p.kind == PROBLEM_UNAUTHENTICATED);
+	problem_clear(&p);
+	return status;
+}
+
+START_TEST(credential_none_and_malformed)
+{
+	const struct jwt_key *keys[1] = {cred_key("https://ours.example")};
+	struct credential c;
+	ck_assert_int_eq(read_credential(keys, 1, NULL, &c), 0);
+	ck_assert_int_eq(c.kind, CREDENTIAL_NONE);
+	ck_assert_int_eq(read_credential(keys, 1, "Basic dXNlcjpwYXNz", &c), 401);
+	ck_assert_int_eq(read_credential(keys, 1, "Bearer tt_short", &c), 401);
+	ck_assert_int_eq(read_credential(keys, 1, "Bearer not-a-jwt", &c), 401);
+	ck_assert_int_eq(c.kind, CREDENTIAL_NONE);
+}
+END_TEST
+
+START_TEST(credential_api_token_is_its_hash)
+{
+	const struct jwt_key *keys[1] = {cred_key("https://ours.example")};
+	char token[API_TOKEN_LEN + 1], hash[65], header[64];
+	struct credential c;
+	api_token_generate(token, hash);
+	/* the scheme in any case, blanks before the token */
+	snprintf(header, sizeof header, "bEARER   %s", token);
+	ck_assert_int_eq(read_credential(keys, 1, header, &c), 0);
+	ck_assert_int_eq(c.kind, CREDENTIAL_TOKEN);
+	ck_assert_str_eq(c.token_hash, hash);
+}
+END_TEST
+
+START_TEST(credential_jwt_claims_and_issuer)
+{
+	const struct jwt_key *keys[2] = {cred_key("https://ours.example"),
+					 cred_key("https://idp.example")};
+	char jti[40], header[1024];
+	struct credential c;
+	cJSON *roles = cJSON_CreateArray();
+	char *ours = jwt_issue(keys[0], "user-1", "tenant-1", roles, 600, 1900000000LL, jti);
+	char *theirs = jwt_issue(keys[1], "subject-9", "", roles, 600, 1900000000LL, jti);
+	ck_assert(ours != NULL && theirs != NULL);
+	snprintf(header, sizeof header, "Bearer %s", ours);
+	ck_assert_int_eq(read_credential(keys, 2, header, &c), 0);
+	ck_assert_int_eq(c.kind, CREDENTIAL_JWT);
+	ck_assert_str_eq(c.sub, "user-1");
+	ck_assert_str_eq(c.tid, "tenant-1");
+	ck_assert_ptr_null(c.external_issuer);
+	snprintf(header, sizeof header, "Bearer %s", theirs);
+	ck_assert_int_eq(read_credential(keys, 2, header, &c), 0);
+	ck_assert_str_eq(c.sub, "subject-9");
+	ck_assert_str_eq(c.external_issuer, "https://idp.example");
+	/* without the external issuer's key it is refused */
+	ck_assert_int_eq(read_credential(keys, 1, header, &c), 401);
+	free(ours);
+	free(theirs);
+	cJSON_Delete(roles);
+}
+END_TEST
+
 /* ---- regressions: bugs found once, fixed, kept fixed ---- */
 
 /* Minor: scopes_to_csv writes out[0] before looking at outsz
@@ -362,6 +449,12 @@ Suite *auth_suite(void)
 	tcase_add_test(tokens, api_tokens_differ);
 	tcase_add_test(tokens, api_token_hash_vectors);
 	suite_add_tcase(s, tokens);
+
+	TCase *credentials = tcase_create("credentials");
+	tcase_add_test(credentials, credential_none_and_malformed);
+	tcase_add_test(credentials, credential_api_token_is_its_hash);
+	tcase_add_test(credentials, credential_jwt_claims_and_issuer);
+	suite_add_tcase(s, credentials);
 	suite_add_tcase(s, auth_regressions());
 	return s;
 }
