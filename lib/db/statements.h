@@ -88,20 +88,6 @@
 	X(delegation)                                                                              \
 	X(relationship_narrow)                                                                     \
 	X(relationship_access_lock)                                                                \
-	X(offer_list)                                                                              \
-	X(tenant_billing)                                                                          \
-	X(country_billing)                                                                         \
-	X(order_terms)                                                                             \
-	X(subscription_insert)                                                                     \
-	X(order_insert)                                                                            \
-	X(customer_known)                                                                          \
-	X(order_list)                                                                              \
-	X(order_count)                                                                             \
-	X(subscription_list)                                                                       \
-	X(subscription_count)                                                                      \
-	X(subscription_get)                                                                        \
-	X(subscription_lock)                                                                       \
-	X(subscription_update)                                                                     \
 	X(provider_enrolment_basis)                                                                \
 	X(tenant_add_partner_type)                                                                 \
 	X(verification_find)                                                                       \
