@@ -128,7 +128,7 @@ static long long quantity_field(const struct ctx *c)
 }
 
 /* 201 order; 400; 401; 403 (not a provider's admin agent, a token without
- * orders:write); 404; 422 unknown_offer, no_customer_relationship,
+ * orders:write, not_provider); 404; 422 unknown_offer, no_customer_relationship,
  * relationship_not_active, not_reseller_customer,
  * reseller_agreement_not_signed, quantity_out_of_range, offer_not_priced;
  * 503. */
@@ -180,8 +180,8 @@ int handle_subscriptions_list(struct ctx *c)
 			    subscription_json);
 }
 
-/* 200 subscription with ETag; 400; 401; 403; 404; 412; 422 (as an order);
- * 428; 503. */
+/* 200 subscription with ETag; 400; 401; 403 (not_provider, not the
+ * subscription's provider); 404; 412; 422 (as an order); 428; 503. */
 int handle_subscription_update(struct ctx *c)
 {
 	struct subscription out;
