@@ -7,8 +7,6 @@
 #include "mail/template.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 const struct json_field customer_invitation_schema[] = {
     {"customerEmail", JSON_STRING, true, 254, NULL},
@@ -31,9 +29,11 @@ static void add_or_null(cJSON *o, const char *name, const char *value)
 		cJSON_AddNullToObject(o, name);
 }
 
-static cJSON *invitation_json(const struct customer_invitation *v)
+static cJSON *invitation_json(const struct ctx *c, const void *item)
 {
+	const struct customer_invitation *v = item;
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "relationshipId", v->relationship_id);
 	cJSON_AddItemToObject(o, "reseller", party_json(&v->reseller));
@@ -50,9 +50,11 @@ static cJSON *invitation_json(const struct customer_invitation *v)
 	return o;
 }
 
-static cJSON *customer_relationship_json(const struct customer_relationship *v)
+static cJSON *customer_relationship_json(const struct ctx *c, const void *item)
 {
+	const struct customer_relationship *v = item;
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "customerTenantId", v->customer_tenant_id);
 	cJSON_AddItemToObject(o, "partner", party_json(&v->partner));
@@ -65,10 +67,12 @@ static cJSON *customer_relationship_json(const struct customer_relationship *v)
 	return o;
 }
 
-static cJSON *customer_json(const struct customer *v)
+static cJSON *customer_json(const struct ctx *c, const void *item)
 {
+	const struct customer *v = item;
 	const struct customer_relationship *r = &v->relationship;
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "companyName", r->company_name);
 	cJSON_AddStringToObject(o, "domain", v->domain);
@@ -90,12 +94,9 @@ int handle_customer_invitation_create(struct ctx *c)
 	struct problem *p = &c->problem;
 	struct customer_invitation out;
 	char email[256];
-	const char *id = ctx_capture(c, 0);
 	const char *company = json_str(c->body, "companyName");
 	const char *country = json_str(c->body, "country");
 	const char *language = json_str(c->body, "language");
-	if (!uuid_valid(id))
-		return problem_set(p, PROBLEM_NOT_FOUND, "no relationship %s", id);
 	if (!email_canonical(json_str(c->body, "customerEmail"), email))
 		problem_add_field(p, "customerEmail", "invalid", "must be an e-mail address");
 	if (!valid_text(company, 1, 200))
@@ -109,69 +110,45 @@ int handle_customer_invitation_create(struct ctx *c)
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
-	struct customer_invitation_new in = {id,
+	struct customer_invitation_new in = {ctx_capture(c, 0),
 					     email,
 					     company,
 					     country,
 					     language ? language : "en",
 					     c->app->cfg->public_base_url,
 					     c->app->cfg->invitation_ttl};
-	if (customer_invitation_create(c->worker->db, &a, &in, &out, p) != 0)
+	if (customer_invitation_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, invitation_json(&out));
+	return ctx_json(c, 201, invitation_json(c, &out));
 }
 
-/* A page of the invitations sent through relationship, or (NULL) those
- * the caller's tenant received. */
-static int invitations_page(struct ctx *c, const char *relationship)
-{
-	struct customer_invitation *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0)
-		return -1;
-	if ((relationship
-		 ? customer_invitation_list(c->worker->db, c->principal.tenant_id,
-					    ctx_delegated_from(c), relationship, after, limit,
-					    &items, &n, &total, &c->problem)
-		 : customer_invitation_received(c->worker->db, c->principal.tenant_id, after, limit,
-						&items, &n, &total, &c->problem)) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, invitation_json(&items[i]));
-	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
-}
-
-/* 200 page of the relationship's customer invitations; 400; 401; 403; 404;
- * 503. */
+/* 200 page of the relationship's customer invitations; 400; 401; 403
+ * (other_relationship); 404; 503. */
 int handle_customer_invitations_list(struct ctx *c)
 {
 	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
-	return invitations_page(c, id);
+	char other[UUID_STR];
+	struct db_arg relationship[] = {db_text(id)};
+	if (customer_pair_other(&c->txn, c->principal.tenant_id, ctx_delegated_from(c), id, other,
+				&c->problem) != 0)
+		return -1;
+	return ctx_list(c, &customer_invitation_page, relationship, invitation_json, NULL);
 }
 
 /* 200 page of the customer invitations addressed to the caller's domain;
  * 400; 401; 403; 503. */
 int handle_customer_invitations_received(struct ctx *c)
 {
-	return invitations_page(c, NULL);
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id)};
+	return ctx_list(c, &customer_invitation_received_page, tenant, invitation_json, NULL);
 }
 
 /* 204 withdrawn (also when it was); 401; 403; 404; 409 invitation_accepted;
  * 503. */
 int handle_customer_invitation_withdraw(struct ctx *c)
 {
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer invitation %s", id);
 	struct actor a = ctx_actor(c);
-	if (customer_invitation_withdraw(c->worker->db, &a, id, &c->problem) != 0)
+	if (customer_invitation_withdraw(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
 		return -1;
 	return ctx_no_content(c);
 }
@@ -182,21 +159,19 @@ int handle_customer_invitation_withdraw(struct ctx *c)
 int handle_customer_invitation_accept(struct ctx *c)
 {
 	struct customer_acceptance out;
-	const char *id = ctx_capture(c, 0);
 	const char *token = json_str(c->body, "token");
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer invitation %s", id);
 	if (token == NULL || token[0] == '\0')
 		return problem_add_field(&c->problem, "token", "required",
 					 "the token of the invitation's link");
 	struct actor a = ctx_actor(c);
-	if (customer_invitation_accept(c->worker->db, &a, id, token, &out, &c->problem) != 0)
+	if (customer_invitation_accept(&c->txn, &a, ctx_capture(c, 0), token, &out, &c->problem) !=
+	    0)
 		return -1;
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "invitation", invitation_json(&out.invitation));
+	cJSON_AddItemToObject(o, "invitation", invitation_json(c, &out.invitation));
 	cJSON *list = cJSON_AddArrayToObject(o, "relationships");
-	cJSON_AddItemToArray(list, customer_relationship_json(&out.reseller));
-	cJSON_AddItemToArray(list, customer_relationship_json(&out.provider));
+	cJSON_AddItemToArray(list, customer_relationship_json(c, &out.reseller));
+	cJSON_AddItemToArray(list, customer_relationship_json(c, &out.provider));
 	return ctx_json(c, 201, o);
 }
 
@@ -204,31 +179,15 @@ int handle_customer_invitation_accept(struct ctx *c)
  * 403; 503. */
 int handle_customer_relationships_list(struct ctx *c)
 {
-	struct customer_relationship *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0 ||
-	    customer_relationship_list(c->worker->db, c->principal.tenant_id, after, limit, &items,
-				       &n, &total, &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, customer_relationship_json(&items[i]));
-	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	struct db_arg customer[] = {db_text(c->principal.tenant_id)};
+	return ctx_list(c, &customer_relationship_page, customer, customer_relationship_json, NULL);
 }
 
 /* 204 ended (also when it was); 401; 403; 404; 503. */
 int handle_customer_relationship_end(struct ctx *c)
 {
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer relationship %s",
-				   id);
 	struct actor a = ctx_actor(c);
-	if (customer_relationship_end(c->worker->db, &a, id, &c->problem) != 0)
+	if (customer_relationship_end(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
 		return -1;
 	return ctx_no_content(c);
 }
@@ -237,35 +196,29 @@ int handle_customer_relationship_end(struct ctx *c)
  * relationship (else NULL); query goes into the next link. */
 static int customers_page(struct ctx *c, const char *relationship, const char *query)
 {
-	struct customer *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0 ||
-	    customer_list(c->worker->db, c->principal.tenant_id, ctx_delegated_from(c),
-			  relationship, after, limit, &items, &n, &total, &c->problem) != 0)
+	const char *tenant = c->principal.tenant_id;
+	char other[UUID_STR];
+	if (relationship == NULL) {
+		struct db_arg partner[] = {db_text(tenant)};
+		return ctx_list(c, &customer_page, partner, customer_json, query);
+	}
+	if (customer_pair_other(&c->txn, tenant, ctx_delegated_from(c), relationship, other,
+				&c->problem) != 0)
 		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, customer_json(&items[i]));
-	int rc = legacy_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
-	free(items);
-	return rc;
+	struct db_arg pair[] = {db_text(tenant), db_text(other)};
+	return ctx_list(c, &customer_page_shared, pair, customer_json, query);
 }
 
-/* 200 page of the customers the two sides share; 400; 401; 403; 404;
- * 503. */
+/* 200 page of the customers the two sides share; 400; 401; 403
+ * (other_relationship); 404; 503. */
 int handle_relationship_customers(struct ctx *c)
 {
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
-	return customers_page(c, id, NULL);
+	return customers_page(c, ctx_capture(c, 0), NULL);
 }
 
 /* 200 page of the caller's customers, ?relationship= those it shares with
- * that relationship's other side; 400; 401; 403; 404 (an unknown
- * relationship); 503. */
+ * that relationship's other side; 400; 401; 403 (other_relationship); 404
+ * (an unknown relationship); 503. */
 int handle_customers_list(struct ctx *c)
 {
 	char relationship[40] = "", query[64];
@@ -281,10 +234,8 @@ int handle_customers_list(struct ctx *c)
 int handle_customer_get(struct ctx *c)
 {
 	struct customer out;
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer %s", id);
-	if (customer_get(c->worker->db, c->principal.tenant_id, id, &out, &c->problem) != 0)
+	if (customer_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &out, &c->problem) !=
+	    0)
 		return -1;
-	return ctx_json(c, 200, customer_json(&out));
+	return ctx_json(c, 200, customer_json(c, &out));
 }

@@ -47,9 +47,11 @@ static cJSON *offer_json(const struct offer *v)
 	return o;
 }
 
-static cJSON *order_json(const struct order *v)
+static cJSON *order_json(const struct ctx *c, const void *item)
 {
+	const struct order *v = item;
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "customerId", v->customer_id);
 	cJSON_AddStringToObject(o, "providerTenantId", v->provider_tenant_id);
@@ -69,10 +71,12 @@ static cJSON *order_json(const struct order *v)
 	return o;
 }
 
-static cJSON *subscription_json(const struct subscription *v)
+static cJSON *subscription_json(const struct ctx *c, const void *item)
 {
+	const struct subscription *v = item;
 	char etag[32];
 	cJSON *o = cJSON_CreateObject();
+	(void)c;
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddStringToObject(o, "customerId", v->customer_id);
 	cJSON_AddStringToObject(o, "providerTenantId", v->provider_tenant_id);
@@ -102,7 +106,7 @@ int handle_offers_list(struct ctx *c)
 	if (r < 0 || (r > 0 && !valid_iso_country(country)))
 		return problem_add_field(&c->problem, "country", "invalid",
 					 "must be an ISO 3166-1 alpha-2 code such as DE");
-	if (offer_list(c->worker->db, c->principal.tenant_id, r > 0 ? country : NULL, &items, &n,
+	if (offer_list(&c->txn, c->principal.tenant_id, r > 0 ? country : NULL, &items, &n,
 		       &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
@@ -116,24 +120,15 @@ int handle_offers_list(struct ctx *c)
 	return ctx_json(c, 200, doc);
 }
 
-/* The provider's checks a handler makes before the domain's: the customer
- * id and the quantity. */
-static int order_input(struct ctx *c, const char *customer, long long *quantity)
+/* The quantity of an order or a change: an integer of JSON (the schema's
+ * check); the offer's bounds decide the rest. */
+static long long quantity_field(const struct ctx *c)
 {
-	const cJSON *q = cJSON_GetObjectItemCaseSensitive(c->body, "quantity");
-	if (!uuid_valid(customer))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer %s", customer);
-	if (!(c->principal.partner_types & PARTNER_INDIRECT_PROVIDER))
-		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
-				   "only an indirect provider submits orders and changes "
-				   "subscriptions");
-	/* an integer of JSON (the schema's check): the offer's bounds decide */
-	*quantity = (long long)q->valuedouble;
-	return 0;
+	return (long long)cJSON_GetObjectItemCaseSensitive(c->body, "quantity")->valuedouble;
 }
 
 /* 201 order; 400; 401; 403 (not a provider's admin agent, a token without
- * orders:write); 404; 422 unknown_offer, no_customer_relationship,
+ * orders:write, not_provider); 404; 422 unknown_offer, no_customer_relationship,
  * relationship_not_active, not_reseller_customer,
  * reseller_agreement_not_signed, quantity_out_of_range, offer_not_priced;
  * 503. */
@@ -141,11 +136,8 @@ int handle_order_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
 	struct order out;
-	long long quantity;
 	const char *reseller = json_str(c->body, "resellerTenantId");
 	const char *offer = json_str(c->body, "offerId");
-	if (order_input(c, ctx_capture(c, 0), &quantity) != 0)
-		return -1;
 	if (!uuid_valid(reseller))
 		problem_add_field(p, "resellerTenantId", "invalid",
 				  "must be the id of the reseller's work account");
@@ -154,78 +146,54 @@ int handle_order_create(struct ctx *c)
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
-	struct order_new in = {ctx_capture(c, 0), reseller, offer, quantity};
-	if (order_create(c->worker->db, &a, &in, &out, p) != 0)
+	struct order_new in = {ctx_capture(c, 0), reseller, offer, quantity_field(c)};
+	if (order_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, order_json(&out));
+	return ctx_json(c, 201, order_json(c, &out));
+}
+
+/* A page of the customer's orders or subscriptions as order_view lets the
+ * caller see them: all, or its own (all and own: the two pages). */
+static int history_list(struct ctx *c, const struct db_page *all, const struct db_page *own,
+			item_render render)
+{
+	const char *customer = ctx_capture(c, 0);
+	enum order_view view;
+	struct db_arg keys[] = {db_text(customer), db_text(c->principal.tenant_id)};
+	if (order_view(&c->txn, c->principal.tenant_id, customer, &view, &c->problem) != 0)
+		return -1;
+	return ctx_list(c, view == ORDER_VIEW_ALL ? all : own, keys, render, NULL);
 }
 
 /* 200 page of the customer's orders the caller may see; 400; 401; 403;
  * 404; 503. */
 int handle_orders_list(struct ctx *c)
 {
-	struct order *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer %s", id);
-	if (ctx_page(c, &limit, after) != 0 ||
-	    order_list(c->worker->db, c->principal.tenant_id, id, after, limit, &items, &n, &total,
-		       &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, order_json(&items[i]));
-	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	return history_list(c, &order_page, &order_page_of_partner, order_json);
 }
 
 /* 200 page of the customer's subscriptions the caller may see; 400; 401;
  * 403; 404; 503. */
 int handle_subscriptions_list(struct ctx *c)
 {
-	struct subscription *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no customer %s", id);
-	if (ctx_page(c, &limit, after) != 0 ||
-	    subscription_list(c->worker->db, c->principal.tenant_id, id, after, limit, &items, &n,
-			      &total, &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, subscription_json(&items[i]));
-	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	return history_list(c, &subscription_page, &subscription_page_of_partner,
+			    subscription_json);
 }
 
-/* 200 subscription with ETag; 400; 401; 403; 404; 412; 422 (as an order);
- * 428; 503. */
+/* 200 subscription with ETag; 400; 401; 403 (not_provider, not the
+ * subscription's provider); 404; 412; 422 (as an order); 428; 503. */
 int handle_subscription_update(struct ctx *c)
 {
 	struct subscription out;
 	unsigned long version;
-	long long quantity;
-	const char *sid = ctx_capture(c, 1);
 	char etag[32];
-	if (order_input(c, ctx_capture(c, 0), &quantity) != 0)
-		return -1;
-	if (!uuid_valid(sid))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no subscription %s", sid);
 	if (ctx_if_match(c, &version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (subscription_set_quantity(c->worker->db, &a, ctx_capture(c, 0), sid, version, quantity,
-				      &out, &c->problem) != 0)
+	if (subscription_set_quantity(&c->txn, &a, ctx_capture(c, 0), ctx_capture(c, 1), version,
+				      quantity_field(c), &out, &c->problem) != 0)
 		return -1;
 	etag_format(out.version, etag);
 	response_header(c->res, "ETag", etag);
-	return ctx_json(c, 200, subscription_json(&out));
+	return ctx_json(c, 200, subscription_json(c, &out));
 }

@@ -43,42 +43,6 @@
 	X(delegation)                                                                              \
 	X(relationship_narrow)                                                                     \
 	X(relationship_access_lock)                                                                \
-	X(customer_pair_lock)                                                                      \
-	X(customer_pair_names)                                                                     \
-	X(customer_invitation_insert)                                                              \
-	X(customer_invitation_get)                                                                 \
-	X(customer_invitation_list)                                                                \
-	X(customer_invitation_count)                                                               \
-	X(customer_invitation_received)                                                            \
-	X(customer_invitation_received_count)                                                      \
-	X(customer_invitation_lock)                                                                \
-	X(customer_invitation_set_state)                                                           \
-	X(relationship_sides)                                                                      \
-	X(tenant_domain)                                                                           \
-	X(customer_relationship_insert)                                                            \
-	X(customer_relationship_active)                                                            \
-	X(customer_relationship_get)                                                               \
-	X(customer_relationship_list)                                                              \
-	X(customer_relationship_count)                                                             \
-	X(customer_relationship_lock)                                                              \
-	X(customer_relationship_end)                                                               \
-	X(customer_list)                                                                           \
-	X(customer_count)                                                                          \
-	X(customer_get)                                                                            \
-	X(offer_list)                                                                              \
-	X(tenant_billing)                                                                          \
-	X(country_billing)                                                                         \
-	X(order_terms)                                                                             \
-	X(subscription_insert)                                                                     \
-	X(order_insert)                                                                            \
-	X(customer_known)                                                                          \
-	X(order_list)                                                                              \
-	X(order_count)                                                                             \
-	X(subscription_list)                                                                       \
-	X(subscription_count)                                                                      \
-	X(subscription_get)                                                                        \
-	X(subscription_lock)                                                                       \
-	X(subscription_update)                                                                     \
 	X(tenant_add_partner_type)                                                                 \
 	X(enrollment_status_of)
 

@@ -2,830 +2,722 @@
 
 #include "auth/auth.h"
 #include "core/fault.h"
+#include "core/log.h"
 #include "core/problem.h"
-#include "core/xalloc.h"
-#include "db/db.h"
 #include "domain/agreement.h"
 #include "mail/outbox.h"
 
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* name: the legal name if it has one, else the work account's */
 #define NAME(t, l) "COALESCE(" l ".company_name, " t ".display_name)"
 
+/* ---- the provider-reseller relationship an invitation goes through ---- */
+
+struct pair_row {
+	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR], state[8];
+};
+#define PAIR_FIELDS(F, T)                                                                          \
+	F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT) F(T, state, DB_TEXT)
+
 /* a relationship of the tenant (either side), read-locked alone: its end
  * waits for the change that relies on it, and nothing else does */
-const struct db_stmt_def stmt_customer_pair_lock = {
-    STMT_customer_pair_lock, "customer_pair_lock",
-    "SELECT provider_tenant_id, reseller_tenant_id, state FROM relationships WHERE id = ? AND "
-    "(provider_tenant_id = ? OR reseller_tenant_id = ?) LOCK IN SHARE MODE",
-    3, 3};
+DB_STATEMENT(customer_pair_lock,
+	     "SELECT provider_tenant_id, reseller_tenant_id, state FROM relationships WHERE id = ? "
+	     "AND ? IN (provider_tenant_id, reseller_tenant_id) LOCK IN SHARE MODE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct pair_row, PAIR_FIELDS));
 
-/* the pair's names, domains and the reseller's region (a plain read) */
-const struct db_stmt_def stmt_customer_pair_names = {
-    STMT_customer_pair_names, "customer_pair_names",
-    "SELECT c.region_code, " NAME("rt", "rl") ", rt.domain, " NAME(
-	"pt", "pl") ", pt.domain FROM relationships r "
-		    "JOIN tenants rt ON rt.id = r.reseller_tenant_id "
-		    "LEFT JOIN legal_profiles rl ON rl.tenant_id = rt.id "
-		    "LEFT JOIN countries c ON c.code = rt.csp_country "
-		    "JOIN tenants pt ON pt.id = r.provider_tenant_id "
-		    "LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id WHERE r.id = ?",
-    1, 5};
+/* The pair's names and domains, the reseller's CSP region and the region
+ * of the country a customer is invited in ("" where none). */
+struct pair_names {
+	char reseller_region[65], country_region[65];
+	char reseller_name[801], reseller_domain[254], provider_name[801], provider_domain[254];
+};
+#define PAIR_NAMES_FIELDS(F, T)                                                                    \
+	F(T, reseller_region, DB_TEXT)                                                             \
+	F(T, country_region, DB_TEXT)                                                              \
+	F(T, reseller_name, DB_TEXT)                                                               \
+	F(T, reseller_domain, DB_TEXT) F(T, provider_name, DB_TEXT) F(T, provider_domain, DB_TEXT)
 
-const struct db_stmt_def stmt_customer_invitation_insert = {
-    STMT_customer_invitation_insert, "customer_invitation_insert",
+/* a plain read: names and regions are never what a change relies on */
+DB_STATEMENT(
+    customer_pair_names,
+    "SELECT c.region_code AS reseller_region, (SELECT x.region_code FROM countries x "
+    "WHERE x.code = ?) AS country_region, " NAME(
+	"rt", "rl") " AS reseller_name, "
+		    "rt.domain AS reseller_domain, " NAME(
+			"pt",
+			"pl") " AS provider_name, "
+			      "pt.domain AS provider_domain FROM relationships r "
+			      "JOIN tenants rt ON rt.id = r.reseller_tenant_id "
+			      "LEFT JOIN legal_profiles rl ON rl.tenant_id = rt.id "
+			      "LEFT JOIN countries c ON c.code = rt.csp_country "
+			      "JOIN tenants pt ON pt.id = r.provider_tenant_id "
+			      "LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id WHERE r.id = ?",
+    DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct pair_names, PAIR_NAMES_FIELDS));
+
+/* Serves relationships, not customers; here until the relationships
+ * module has its own (the lead moves it). */
+struct sides_row {
+	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR];
+};
+#define SIDES_FIELDS(F, T) F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT)
+DB_STATEMENT(relationship_sides,
+	     "SELECT provider_tenant_id, reseller_tenant_id FROM relationships WHERE id = ? AND "
+	     "? IN (provider_tenant_id, reseller_tenant_id)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct sides_row, SIDES_FIELDS));
+
+/* ---- invitations ---- */
+
+DB_STATEMENT(
+    customer_invitation_insert,
     "INSERT INTO customer_invitations (id, relationship_id, reseller_tenant_id, "
     "provider_tenant_id, customer_email, customer_domain, company_name, country, language, "
-    "token_hash, expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?)",
-    13, 0};
+    "token_hash, expires_at, created_by, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT,
+	      DB_TEXT, DB_TIME, DB_TEXT, DB_TIME),
+    DB_NO_ROW);
 
-#define CUSTOMER_INVITATION_COLUMNS                                                                \
-	"i.id, i.relationship_id, i.reseller_tenant_id, " NAME(                                    \
-	    "rt", "rl") ", rt.domain, "                                                            \
-			"i.provider_tenant_id, " NAME(                                             \
-			    "pt", "pl") ", pt.domain, "                                            \
-					"i.customer_email, "                                       \
-					"i.company_name, "                                         \
-					"i.country, "                                              \
-					"i.language, "                                             \
-					"IF(i.state = 'pending' AND i.expires_at <= "              \
-					"UTC_TIMESTAMP(6), 'expired', "                            \
-					"i.state), i.expires_at, i.created_at, i.created_by, "     \
-					"i.customer_tenant_id "                                    \
-					"FROM customer_invitations i "                             \
-					"JOIN tenants rt ON rt.id = i.reseller_tenant_id "         \
-					"LEFT JOIN legal_profiles rl ON rl.tenant_id = rt.id "     \
-					"JOIN tenants pt ON pt.id = i.provider_tenant_id "         \
-					"LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id "
-#define CUSTOMER_INVITATION_N 17
+/* a pending invitation past its expiry reads as expired */
+#define INVITATION_STATE                                                                           \
+	"IF(i.state = 'pending' AND i.expires_at <= UTC_TIMESTAMP(6), 'expired', i.state) AS "     \
+	"state"
 
-const struct db_stmt_def stmt_customer_invitation_get = {
-    STMT_customer_invitation_get, "customer_invitation_get",
-    "SELECT " CUSTOMER_INVITATION_COLUMNS "WHERE i.id = ?", 1, CUSTOMER_INVITATION_N};
+#define INVITATION_SELECT                                                                          \
+	"SELECT i.id, i.relationship_id, i.reseller_tenant_id, " NAME(                             \
+	    "rt", "rl") " AS reseller_name, rt.domain AS reseller_domain, "                        \
+			"i.provider_tenant_id, " NAME("pt", "pl") " AS provider_name, pt.domain "  \
+								  "AS provider_domain, "           \
+								  "i.customer_email, "             \
+								  "i.company_name, i.country, "    \
+								  "i.language, " INVITATION_STATE  \
+								  ", i.expires_at, "               \
+								  "i.created_at, i.created_by, "   \
+								  "i.customer_tenant_id "          \
+								  "FROM customer_invitations i "   \
+								  "JOIN tenants rt ON rt.id = "    \
+								  "i.reseller_tenant_id "          \
+								  "LEFT JOIN legal_profiles rl "   \
+								  "ON rl.tenant_id = rt.id "       \
+								  "JOIN tenants pt ON pt.id = "    \
+								  "i.provider_tenant_id "          \
+								  "LEFT JOIN legal_profiles pl "   \
+								  "ON pl.tenant_id = pt.id "
+#define INVITATION_FIELDS(F, T)                                                                    \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, relationship_id, DB_TEXT)                                                             \
+	F(T, reseller.tenant_id, DB_TEXT)                                                          \
+	F(T, reseller.name, DB_TEXT)                                                               \
+	F(T, reseller.domain, DB_TEXT)                                                             \
+	F(T, provider.tenant_id, DB_TEXT)                                                          \
+	F(T, provider.name, DB_TEXT)                                                               \
+	F(T, provider.domain, DB_TEXT)                                                             \
+	F(T, customer_email, DB_TEXT)                                                              \
+	F(T, company_name, DB_TEXT)                                                                \
+	F(T, country, DB_TEXT)                                                                     \
+	F(T, language, DB_TEXT)                                                                    \
+	F(T, state, DB_TEXT)                                                                       \
+	F(T, expires_at, DB_TIME)                                                                  \
+	F(T, created_at, DB_TIME) F(T, created_by, DB_TEXT) F(T, customer_tenant_id, DB_TEXT)
 
-const struct db_stmt_def stmt_customer_invitation_list = {
-    STMT_customer_invitation_list, "customer_invitation_list",
-    "SELECT " CUSTOMER_INVITATION_COLUMNS "WHERE i.relationship_id = ? AND (? = '' OR i.id > ?) "
-    "ORDER BY i.id LIMIT ?",
-    4, CUSTOMER_INVITATION_N};
+DB_STATEMENT(customer_invitation_row, INVITATION_SELECT "WHERE i.id = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct customer_invitation, INVITATION_FIELDS));
 
-const struct db_stmt_def stmt_customer_invitation_count = {
-    STMT_customer_invitation_count, "customer_invitation_count",
-    "SELECT COUNT(*) FROM customer_invitations WHERE relationship_id = ?", 1, 1};
+DB_STATEMENT(customer_invitation_list,
+	     INVITATION_SELECT "WHERE i.relationship_id = ? AND i.id > ? ORDER BY i.id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct customer_invitation, INVITATION_FIELDS));
+DB_STATEMENT(customer_invitation_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_invitations i "
+	     "WHERE i.relationship_id = ? LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
+
+const struct db_page customer_invitation_page = {&customer_invitation_list,
+						 &customer_invitation_count,
+						 1,
+						 false,
+						 offsetof(struct customer_invitation, id),
+						 NULL};
 
 /* addressed to the tenant's domain */
-const struct db_stmt_def stmt_customer_invitation_received = {
-    STMT_customer_invitation_received, "customer_invitation_received",
-    "SELECT " CUSTOMER_INVITATION_COLUMNS "WHERE i.customer_domain = (SELECT domain FROM tenants "
-    "WHERE id = ?) AND (? = '' OR i.id > ?) ORDER BY i.id LIMIT ?",
-    4, CUSTOMER_INVITATION_N};
+#define RECEIVED "i.customer_domain = (SELECT d.domain FROM tenants d WHERE d.id = ?) "
+DB_STATEMENT(customer_invitation_received_list,
+	     INVITATION_SELECT "WHERE " RECEIVED "AND i.id > ? ORDER BY i.id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct customer_invitation, INVITATION_FIELDS));
+DB_STATEMENT(customer_invitation_received_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_invitations i WHERE " RECEIVED
+	     "LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_customer_invitation_received_count = {
-    STMT_customer_invitation_received_count, "customer_invitation_received_count",
-    "SELECT COUNT(*) FROM customer_invitations WHERE customer_domain = (SELECT domain FROM "
-    "tenants WHERE id = ?)",
-    1, 1};
+const struct db_page customer_invitation_received_page = {&customer_invitation_received_list,
+							  &customer_invitation_received_count,
+							  1,
+							  false,
+							  offsetof(struct customer_invitation, id),
+							  NULL};
+
+/* What a change of an invitation needs of it. */
+struct invitation_lock_row {
+	char state[16], token_hash[65], customer_domain[254], relationship_id[UUID_STR];
+	char reseller_tenant_id[UUID_STR], provider_tenant_id[UUID_STR];
+	char company_name[801], country[3];
+};
+#define INVITATION_LOCK_FIELDS(F, T)                                                               \
+	F(T, state, DB_TEXT)                                                                       \
+	F(T, token_hash, DB_TEXT)                                                                  \
+	F(T, customer_domain, DB_TEXT)                                                             \
+	F(T, relationship_id, DB_TEXT)                                                             \
+	F(T, reseller_tenant_id, DB_TEXT)                                                          \
+	F(T, provider_tenant_id, DB_TEXT) F(T, company_name, DB_TEXT) F(T, country, DB_TEXT)
 
 /* the invitation alone: locking it must not lock the tenants it names */
-const struct db_stmt_def stmt_customer_invitation_lock = {
-    STMT_customer_invitation_lock, "customer_invitation_lock",
-    "SELECT IF(state = 'pending' AND expires_at <= UTC_TIMESTAMP(6), 'expired', state), "
-    "token_hash, customer_domain, relationship_id, reseller_tenant_id, provider_tenant_id, "
-    "company_name, country FROM customer_invitations WHERE id = ? FOR UPDATE",
-    1, 8};
+DB_STATEMENT(customer_invitation_lock,
+	     "SELECT " INVITATION_STATE ", i.token_hash, i.customer_domain, i.relationship_id, "
+	     "i.reseller_tenant_id, i.provider_tenant_id, i.company_name, i.country "
+	     "FROM customer_invitations i WHERE i.id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct invitation_lock_row, INVITATION_LOCK_FIELDS));
 
-const struct db_stmt_def stmt_customer_invitation_set_state = {
-    STMT_customer_invitation_set_state, "customer_invitation_set_state",
-    "UPDATE customer_invitations SET state = ?, changed_at = ?, customer_tenant_id = ? "
-    "WHERE id = ?",
-    4, 0};
+DB_STATEMENT(customer_invitation_set_state,
+	     "UPDATE customer_invitations SET state = ?, changed_at = ?, customer_tenant_id = ? "
+	     "WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TIME, DB_TEXT | DB_NULLABLE, DB_TEXT), DB_NO_ROW);
 
-const struct db_stmt_def stmt_relationship_sides = {
-    STMT_relationship_sides, "relationship_sides",
-    "SELECT provider_tenant_id, reseller_tenant_id FROM relationships WHERE id = ? AND "
-    "(provider_tenant_id = ? OR reseller_tenant_id = ?)",
-    3, 2};
+/* the accepting tenant's domain, which an invitation must be addressed to */
+struct domain_row {
+	char domain[254];
+};
+#define DOMAIN_FIELDS(F, T) F(T, domain, DB_TEXT)
+DB_STATEMENT(customer_tenant_domain, "SELECT domain FROM tenants WHERE id = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct domain_row, DOMAIN_FIELDS));
 
-const struct db_stmt_def stmt_tenant_domain = {STMT_tenant_domain, "tenant_domain",
-					       "SELECT domain FROM tenants WHERE id = ?", 1, 1};
+/* whether the provider is authorized in the region of a country */
+DB_STATEMENT(customer_provider_serves,
+	     "SELECT COUNT(*) AS n FROM provider_regions pr JOIN countries c ON "
+	     "c.region_code = pr.region_code WHERE pr.tenant_id = ? AND c.code = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_customer_relationship_insert = {
-    STMT_customer_relationship_insert, "customer_relationship_insert",
-    "INSERT INTO customer_relationships (id, customer_tenant_id, partner_tenant_id, "
-    "partner_type, company_name, country, invitation_id, created_by, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    9, 0};
+/* ---- the customer's relationships with its partners ---- */
+
+DB_STATEMENT(customer_relationship_insert,
+	     "INSERT INTO customer_relationships (id, customer_tenant_id, partner_tenant_id, "
+	     "partner_type, company_name, country, invitation_id, created_by, created_at) "
+	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT,
+		       DB_TIME),
+	     DB_NO_ROW);
+
+struct id_row {
+	char id[UUID_STR];
+};
+#define ID_FIELDS(F, T) F(T, id, DB_TEXT)
 
 /* the customer's active relationship with a partner, read-locked: an order
  * that relies on it commits before the relationship can end */
-const struct db_stmt_def stmt_customer_relationship_active = {
-    STMT_customer_relationship_active, "customer_relationship_active",
-    "SELECT id FROM customer_relationships WHERE customer_tenant_id = ? AND "
-    "partner_tenant_id = ? AND active = 1 LOCK IN SHARE MODE",
-    2, 1};
+DB_STATEMENT(customer_relationship_active,
+	     "SELECT id FROM customer_relationships WHERE customer_tenant_id = ? AND "
+	     "partner_tenant_id = ? AND active = 1 LOCK IN SHARE MODE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct id_row, ID_FIELDS));
 
-#define CUSTOMER_RELATIONSHIP_COLUMNS                                                              \
-	"cr.id, cr.customer_tenant_id, cr.partner_tenant_id, " NAME(                               \
-	    "pt", "pl") ", pt.domain, cr.partner_type, cr.company_name, cr.country, cr.state, "    \
-			"cr.invitation_id, cr.created_at, cr.ended_at, cr.ended_by, cr.version, "  \
-			"ct.domain FROM customer_relationships cr "                                \
-			"JOIN tenants pt ON pt.id = cr.partner_tenant_id "                         \
-			"LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id "                     \
-			"JOIN tenants ct ON ct.id = cr.customer_tenant_id "
-#define CUSTOMER_RELATIONSHIP_N 15
+/* A customer relationship's columns, each named P + its field (P: the
+ * path of the struct customer_relationship in the row's struct). */
+#define RELATIONSHIP_COLUMNS(P)                                                                    \
+	"cr.id AS " P "id, cr.customer_tenant_id AS " P "customer_tenant_id, "                     \
+	"cr.partner_tenant_id AS " P "partner_tenant_id, " NAME(                                   \
+	    "pt", "pl") " AS " P "partner_name, pt.domain AS " P                                   \
+			"partner_domain, cr.partner_type AS " P "partner_type, "                   \
+			"cr.company_name AS " P "company_name, cr.country AS " P                   \
+			"country, cr.state AS " P "state, cr.invitation_id AS " P                  \
+			"invitation_id, cr.created_at AS " P "created_at, "                        \
+			"cr.ended_at AS " P "ended_at, cr.ended_by AS " P                          \
+			"ended_by, cr.version AS " P "version "
+#define RELATIONSHIP_FROM                                                                          \
+	"FROM customer_relationships cr JOIN tenants pt ON pt.id = cr.partner_tenant_id "          \
+	"LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id "
+#define RELATIONSHIP_FIELDS(F, T)                                                                  \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, customer_tenant_id, DB_TEXT)                                                          \
+	F(T, partner.tenant_id, DB_TEXT)                                                           \
+	F(T, partner.name, DB_TEXT)                                                                \
+	F(T, partner.domain, DB_TEXT)                                                              \
+	F(T, partner_type, DB_TEXT)                                                                \
+	F(T, company_name, DB_TEXT)                                                                \
+	F(T, country, DB_TEXT)                                                                     \
+	F(T, state, DB_TEXT)                                                                       \
+	F(T, invitation_id, DB_TEXT)                                                               \
+	F(T, created_at, DB_TIME)                                                                  \
+	F(T, ended_at, DB_TIME) F(T, ended_by, DB_TEXT) F(T, version, DB_INT)
 
-const struct db_stmt_def stmt_customer_relationship_get = {
-    STMT_customer_relationship_get, "customer_relationship_get",
-    "SELECT " CUSTOMER_RELATIONSHIP_COLUMNS "WHERE cr.id = ?", 1, CUSTOMER_RELATIONSHIP_N};
+DB_STATEMENT(customer_relationship_row,
+	     "SELECT " RELATIONSHIP_COLUMNS("") RELATIONSHIP_FROM "WHERE cr.id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct customer_relationship, RELATIONSHIP_FIELDS));
 
-const struct db_stmt_def stmt_customer_relationship_list = {
-    STMT_customer_relationship_list, "customer_relationship_list",
-    "SELECT " CUSTOMER_RELATIONSHIP_COLUMNS "WHERE cr.customer_tenant_id = ? AND "
-    "(? = '' OR cr.id > ?) ORDER BY cr.id LIMIT ?",
-    4, CUSTOMER_RELATIONSHIP_N};
+DB_STATEMENT(customer_relationship_list,
+	     "SELECT " RELATIONSHIP_COLUMNS("") RELATIONSHIP_FROM
+	     "WHERE cr.customer_tenant_id = ? AND cr.id > ? ORDER BY cr.id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct customer_relationship, RELATIONSHIP_FIELDS));
+DB_STATEMENT(customer_relationship_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_relationships cr "
+	     "WHERE cr.customer_tenant_id = ? LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_customer_relationship_count = {
-    STMT_customer_relationship_count, "customer_relationship_count",
-    "SELECT COUNT(*) FROM customer_relationships WHERE customer_tenant_id = ?", 1, 1};
+const struct db_page customer_relationship_page = {&customer_relationship_list,
+						   &customer_relationship_count,
+						   1,
+						   false,
+						   offsetof(struct customer_relationship, id),
+						   NULL};
 
-const struct db_stmt_def stmt_customer_relationship_lock = {
-    STMT_customer_relationship_lock, "customer_relationship_lock",
-    "SELECT partner_tenant_id, state FROM customer_relationships WHERE id = ? AND "
-    "customer_tenant_id = ? FOR UPDATE",
-    2, 2};
+struct relationship_lock_row {
+	char partner_tenant_id[UUID_STR], state[8];
+};
+#define RELATIONSHIP_LOCK_FIELDS(F, T) F(T, partner_tenant_id, DB_TEXT) F(T, state, DB_TEXT)
+DB_STATEMENT(customer_relationship_lock,
+	     "SELECT partner_tenant_id, state FROM customer_relationships WHERE id = ? AND "
+	     "customer_tenant_id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT),
+	     DB_ROW(struct relationship_lock_row, RELATIONSHIP_LOCK_FIELDS));
 
-const struct db_stmt_def stmt_customer_relationship_end = {
-    STMT_customer_relationship_end, "customer_relationship_end",
-    "UPDATE customer_relationships SET state = 'ended', active = NULL, ended_at = ?, "
-    "ended_by = ?, version = version + 1 WHERE id = ? AND state = 'active'",
-    3, 0};
+DB_STATEMENT(customer_relationship_set_ended,
+	     "UPDATE customer_relationships SET state = 'ended', active = NULL, ended_at = ?, "
+	     "ended_by = ?, version = version + 1 WHERE id = ? AND state = 'active'",
+	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
-/* the partner's active customers; with an other partner (else NULL), only
- * those that partner has too */
-#define SHARED_WITH                                                                                \
-	"(? IS NULL OR EXISTS (SELECT 1 FROM customer_relationships o WHERE "                      \
+/* whether the tenant is, or was, a partner of the customer */
+DB_STATEMENT(customer_partner_known,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_relationships WHERE "
+	     "customer_tenant_id = ? AND partner_tenant_id = ? LIMIT 1) k",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
+
+/* ---- a partner's customers ---- */
+
+/* the customer and the partner's relationship with it */
+#define CUSTOMER_SELECT                                                                            \
+	"SELECT " RELATIONSHIP_COLUMNS("relationship_") ", cr.customer_tenant_id AS id, "          \
+							"ct.domain AS domain " RELATIONSHIP_FROM   \
+							"JOIN tenants ct ON ct.id = "              \
+							"cr.customer_tenant_id "
+#define CUSTOMER_FIELDS(F, T)                                                                      \
+	F(T, relationship.id, DB_TEXT)                                                             \
+	F(T, relationship.customer_tenant_id, DB_TEXT)                                             \
+	F(T, relationship.partner.tenant_id, DB_TEXT)                                              \
+	F(T, relationship.partner.name, DB_TEXT)                                                   \
+	F(T, relationship.partner.domain, DB_TEXT)                                                 \
+	F(T, relationship.partner_type, DB_TEXT)                                                   \
+	F(T, relationship.company_name, DB_TEXT)                                                   \
+	F(T, relationship.country, DB_TEXT)                                                        \
+	F(T, relationship.state, DB_TEXT)                                                          \
+	F(T, relationship.invitation_id, DB_TEXT)                                                  \
+	F(T, relationship.created_at, DB_TIME)                                                     \
+	F(T, relationship.ended_at, DB_TIME)                                                       \
+	F(T, relationship.ended_by, DB_TEXT)                                                       \
+	F(T, relationship.version, DB_INT) F(T, id, DB_TEXT) F(T, domain, DB_TEXT)
+
+/* the partner's active customers, through the index (partner_tenant_id,
+ * active, customer_tenant_id) */
+#define PARTNER_ACTIVE "cr.partner_tenant_id = ? AND cr.active = 1 "
+/* of them, those that another partner has too */
+#define SHARED                                                                                     \
+	"AND EXISTS (SELECT 1 FROM customer_relationships o WHERE "                                \
 	"o.customer_tenant_id = cr.customer_tenant_id AND o.partner_tenant_id = ? AND "            \
-	"o.active = 1)) "
+	"o.active = 1) "
 
-const struct db_stmt_def stmt_customer_list = {
-    STMT_customer_list, "customer_list",
-    "SELECT " CUSTOMER_RELATIONSHIP_COLUMNS "WHERE cr.partner_tenant_id = ? AND cr.active = 1 "
-    "AND (? = '' OR cr.customer_tenant_id > ?) AND " SHARED_WITH
-    "ORDER BY cr.customer_tenant_id LIMIT ?",
-    6, CUSTOMER_RELATIONSHIP_N};
+DB_STATEMENT(customer_list,
+	     CUSTOMER_SELECT "WHERE " PARTNER_ACTIVE
+			     "AND cr.customer_tenant_id > ? ORDER BY cr.customer_tenant_id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct customer, CUSTOMER_FIELDS));
+DB_STATEMENT(customer_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_relationships cr "
+	     "WHERE " PARTNER_ACTIVE "LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_stmt_def stmt_customer_count = {
-    STMT_customer_count, "customer_count",
-    "SELECT COUNT(*) FROM customer_relationships cr WHERE cr.partner_tenant_id = ? AND "
-    "cr.active = 1 AND " SHARED_WITH,
-    3, 1};
+DB_STATEMENT(customer_list_shared,
+	     CUSTOMER_SELECT "WHERE " PARTNER_ACTIVE SHARED
+			     "AND cr.customer_tenant_id > ? ORDER BY cr.customer_tenant_id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct customer, CUSTOMER_FIELDS));
+DB_STATEMENT(customer_count_shared,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_relationships cr "
+	     "WHERE " PARTNER_ACTIVE SHARED "LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
+
+const struct db_page customer_page = {
+    &customer_list, &customer_count, 1, false, offsetof(struct customer, id), NULL};
+const struct db_page customer_page_shared = {
+    &customer_list_shared, &customer_count_shared, 2, false, offsetof(struct customer, id), NULL};
 
 /* the partner's newest relationship with the customer, the active one
  * first */
-const struct db_stmt_def stmt_customer_get = {
-    STMT_customer_get, "customer_get",
-    "SELECT " CUSTOMER_RELATIONSHIP_COLUMNS "WHERE cr.partner_tenant_id = ? AND "
-    "cr.customer_tenant_id = ? ORDER BY cr.active DESC, cr.id DESC LIMIT 1",
-    2, CUSTOMER_RELATIONSHIP_N};
+DB_STATEMENT(customer_row,
+	     CUSTOMER_SELECT "WHERE cr.partner_tenant_id = ? AND cr.customer_tenant_id = ? "
+			     "ORDER BY cr.active DESC, cr.id DESC LIMIT 1",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct customer, CUSTOMER_FIELDS));
 
-static void api_time(const struct db_rows *rows, size_t i, size_t col, char out[TIME_STR])
+/* ---- helpers ---- */
+
+/* A row this transaction locked or wrote: its absence is the program's
+ * error (500), not the caller's. DB_OK or DB_FAILED. */
+static enum db_status must_read(struct txn *t, const struct db_stmt *s, const struct db_arg *args,
+				void *row)
 {
-	out[0] = '\0';
-	if (db_cell(rows, i, col) != NULL)
-		time_sql_to_api(db_cell(rows, i, col), out);
+	enum db_status rc = db_one(t, s, args, row);
+	return rc == DB_EMPTY ? txn_abort(t) : rc;
 }
 
-static void party_read(const struct db_rows *rows, size_t i, size_t col, struct party *v)
+/* A row of a new id and token: a duplicate is the program's error too. */
+static enum db_status insert_new(struct txn *t, const struct db_stmt *s, const struct db_arg *args)
 {
-	db_cell_copy(rows, i, col, v->tenant_id, sizeof v->tenant_id);
-	db_cell_copy(rows, i, col + 1, v->name, sizeof v->name);
-	db_cell_copy(rows, i, col + 2, v->domain, sizeof v->domain);
+	enum db_status rc = db_exec(t, s, args, NULL);
+	return rc == DB_DUPLICATE ? txn_abort(t) : rc;
 }
 
-static void invitation_read(const struct db_rows *rows, size_t i, void *item)
-{
-	struct customer_invitation *v = item;
-	memset(v, 0, sizeof *v);
-	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
-	db_cell_copy(rows, i, 1, v->relationship_id, sizeof v->relationship_id);
-	party_read(rows, i, 2, &v->reseller);
-	party_read(rows, i, 5, &v->provider);
-	db_cell_copy(rows, i, 8, v->customer_email, sizeof v->customer_email);
-	db_cell_copy(rows, i, 9, v->company_name, sizeof v->company_name);
-	db_cell_copy(rows, i, 10, v->country, sizeof v->country);
-	db_cell_copy(rows, i, 11, v->language, sizeof v->language);
-	db_cell_copy(rows, i, 12, v->state, sizeof v->state);
-	api_time(rows, i, 13, v->expires_at);
-	api_time(rows, i, 14, v->created_at);
-	db_cell_copy(rows, i, 15, v->created_by, sizeof v->created_by);
-	db_cell_copy(rows, i, 16, v->customer_tenant_id, sizeof v->customer_tenant_id);
-}
+/* ---- invitations ---- */
 
-static void relationship_read(const struct db_rows *rows, size_t i, void *item)
-{
-	struct customer_relationship *v = item;
-	memset(v, 0, sizeof *v);
-	db_cell_copy(rows, i, 0, v->id, sizeof v->id);
-	db_cell_copy(rows, i, 1, v->customer_tenant_id, sizeof v->customer_tenant_id);
-	party_read(rows, i, 2, &v->partner);
-	db_cell_copy(rows, i, 5, v->partner_type, sizeof v->partner_type);
-	db_cell_copy(rows, i, 6, v->company_name, sizeof v->company_name);
-	db_cell_copy(rows, i, 7, v->country, sizeof v->country);
-	db_cell_copy(rows, i, 8, v->state, sizeof v->state);
-	db_cell_copy(rows, i, 9, v->invitation_id, sizeof v->invitation_id);
-	api_time(rows, i, 10, v->created_at);
-	api_time(rows, i, 11, v->ended_at);
-	db_cell_copy(rows, i, 12, v->ended_by, sizeof v->ended_by);
-	v->version = strtoul(db_cell(rows, i, 13) ? db_cell(rows, i, 13) : "0", NULL, 10);
-}
-
-static void customer_read(const struct db_rows *rows, size_t i, void *item)
-{
-	struct customer *v = item;
-	memset(v, 0, sizeof *v);
-	relationship_read(rows, i, &v->relationship);
-	memcpy(v->id, v->relationship.customer_tenant_id, UUID_STR);
-	db_cell_copy(rows, i, 14, v->domain, sizeof v->domain);
-}
-
-static enum db_status invitation_read_one(struct db *db, const char *id,
-					  struct customer_invitation *out)
-{
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg g[] = {db_str(id)};
-	enum db_status rc = legacy_exec(db, STMT_customer_invitation_get, g, &rows, NULL);
-	if (rc == DB_OK && rows.n_rows > 0)
-		invitation_read(&rows, 0, out);
-	db_rows_free(&rows);
-	return rc;
-}
-
-struct create_work {
-	const struct actor *a;
-	const struct customer_invitation_new *in;
-	struct customer_invitation *out;
-};
-
-static enum db_status create_run(struct db *db, void *arg, struct problem *p)
-{
-	struct create_work *w = arg;
-	const struct actor *a = w->a;
-	struct db_rows pair = {0, 0, NULL}, rows = {0, 0, NULL};
-	char id[UUID_STR], at[TIME_STR], until[TIME_STR], token[LINK_TOKEN_LEN + 1], hash[65];
-	char link[512], provider[UUID_STR];
-	struct db_arg r[] = {db_str(w->in->relationship_id), db_str(a->tenant_id),
-			     db_str(a->tenant_id)};
-	enum db_status rc = legacy_exec(db, STMT_customer_pair_lock, r, &pair, NULL);
-	if (rc != DB_OK)
-		goto out;
-	if (pair.n_rows == 0) {
-		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
-			       "no relationship %s of this work account", w->in->relationship_id);
-		goto out;
-	}
-	db_cell_copy(&pair, 0, 0, provider, sizeof provider);
-	/* the customers are the reseller's: a provider invites them in the
-	 * reseller's work account, as its delegated admin */
-	if (strcmp(db_cell(&pair, 0, 1), a->tenant_id) != 0) {
-		rc = db_refuse(p, PROBLEM_FORBIDDEN, "delegation_required",
-			       "a provider invites the reseller's customers through its delegated "
-			       "admin access: send On-Behalf-Of-Tenant: %s",
-			       db_cell(&pair, 0, 1));
-		goto out;
-	}
-	if (a->delegated_from != NULL && strcmp(a->delegated_from, provider) != 0) {
-		rc = db_refuse(p, PROBLEM_FORBIDDEN, "other_relationship",
-			       "delegated access admits inviting customers through its own "
-			       "relationship only");
-		goto out;
-	}
-	if (strcmp(db_cell(&pair, 0, 2), "active") != 0) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "relationship_not_active",
-			       "the relationship %s has ended", w->in->relationship_id);
-		goto out;
-	}
-	struct db_arg n[] = {db_str(w->in->relationship_id)};
-	struct db_arg c[] = {db_str(w->in->country)};
-	db_rows_free(&pair);
-	if ((rc = legacy_agreement_require_signed(db, a->tenant_id, p)) != DB_OK ||
-	    (rc = legacy_exec(db, STMT_customer_pair_names, n, &pair, NULL)) != DB_OK ||
-	    (rc = legacy_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
-		goto out;
-	const char *region = db_cell(&pair, 0, 0);
-	if (rows.n_rows == 0 || region == NULL || strcmp(db_cell(&rows, 0, 0), region) != 0) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "country_not_in_region",
-			       "%s is not in the reseller's CSP region %.64s", w->in->country,
-			       region ? region : "(none)");
-		goto out;
-	}
-	const char *domain = strrchr(w->in->customer_email, '@') + 1;
-	if (strcmp(domain, db_cell(&pair, 0, 2)) == 0 ||
-	    strcmp(domain, db_cell(&pair, 0, 4)) == 0) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
-			       "a customer is another work account than the reseller's and the "
-			       "provider's");
-		goto out;
-	}
-	uuid_v7(id);
-	time_now(at, NULL);
-	time_sql_after(w->in->ttl_seconds, until);
-	link_token_generate(token, hash);
-	struct db_arg ins[] = {db_str(id),
-			       db_str(w->in->relationship_id),
-			       db_str(a->tenant_id),
-			       db_str(provider),
-			       db_str(w->in->customer_email),
-			       db_str(domain),
-			       db_str(w->in->company_name),
-			       db_str(w->in->country),
-			       db_str(w->in->language),
-			       db_str(hash),
-			       db_str(until),
-			       db_str(a->id),
-			       db_str(at)};
-	if ((rc = legacy_exec(db, STMT_customer_invitation_insert, ins, NULL, NULL)) != DB_OK)
-		goto out;
-	snprintf(link, sizeof link, "%s/accept-customer-invitation?invitation=%s&token=%s",
-		 w->in->public_base_url, id, token);
-	struct mail_var vars[] = {{"company_name", db_cell(&pair, 0, 1)},
-				  {"provider_name", db_cell(&pair, 0, 3)},
-				  {"link", link}};
-	struct outbox_mail m = {a->tenant_id,
-				MAIL_CUSTOMER_INVITATION,
-				w->in->language,
-				w->in->customer_email,
-				vars,
-				3};
-	if ((rc = legacy_outbox_enqueue(db, &m)) != DB_OK ||
-	    (rc = legacy_audit_record(db, a, "customer_invitation.create", "customer_invitation",
-				      id, at)) != DB_OK)
-		goto out;
-	/* the provider's log has it already when its admin sent it */
-	if (a->delegated_from == NULL &&
-	    (rc = legacy_audit_record_in(db, a, provider, "customer_invitation.create",
-					 "customer_invitation", id, at)) != DB_OK)
-		goto out;
-	rc = invitation_read_one(db, id, w->out);
-out:
-	sodium_memzero(token, sizeof token);
-	db_rows_free(&pair);
-	db_rows_free(&rows);
-	return rc;
-}
-
-int customer_invitation_create(struct db *db, const struct actor *a,
+int customer_invitation_create(struct txn *t, const struct actor *a,
 			       const struct customer_invitation_new *in,
 			       struct customer_invitation *out, struct problem *p)
 {
-	struct create_work w = {a, in, out};
+	struct pair_row pair;
+	struct pair_names names;
+	char id[UUID_STR], token[LINK_TOKEN_LEN + 1], hash[65], link[512];
+	micros_t at = time_micros();
+	int rc = -1;
+	struct db_arg r[] = {db_text(in->relationship_id), db_text(a->tenant_id)};
 	memset(out, 0, sizeof *out);
-	return db_run(db, create_run, &w, p);
-}
-
-struct sides_work {
-	const char *tenant_id, *relationship_id;
-	const char *delegated_from; /* a delegated caller's own tenant, or NULL */
-	char other[UUID_STR];	    /* the relationship's other side */
-};
-
-static enum db_status sides_read(struct db *db, void *arg, struct problem *p)
-{
-	struct sides_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg a[] = {db_str(w->relationship_id), db_str(w->tenant_id),
-			     db_str(w->tenant_id)};
-	enum db_status rc = legacy_exec(db, STMT_relationship_sides, a, &rows, NULL);
-	if (rc == DB_OK && rows.n_rows == 0)
-		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
-			       "no relationship %s of this work account", w->relationship_id);
-	/* a provider acting for the reseller sees what goes through its own
-	 * relationship, not the reseller's with other providers */
-	else if (rc == DB_OK && w->delegated_from != NULL &&
-		 strcmp(db_cell(&rows, 0, 0), w->delegated_from) != 0)
-		rc = db_refuse(p, PROBLEM_FORBIDDEN, "other_relationship",
-			       "delegated access admits the provider's own relationship only");
-	else if (rc == DB_OK)
-		db_cell_copy(&rows, 0, strcmp(db_cell(&rows, 0, 0), w->tenant_id) == 0 ? 1 : 0,
-			     w->other, sizeof w->other);
-	db_rows_free(&rows);
+	switch (db_one(t, &customer_pair_lock, r, &pair)) {
+	case DB_OK: break;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND, "no relationship %s of this work account",
+				   in->relationship_id);
+	default: return -1;
+	}
+	/* the customers are the reseller's: a provider invites them in the
+	 * reseller's work account, as its delegated admin */
+	if (strcmp(pair.reseller_tenant_id, a->tenant_id) != 0) {
+		snprintf(p->code, sizeof p->code, "delegation_required");
+		return problem_set(p, PROBLEM_FORBIDDEN,
+				   "a provider invites the reseller's customers through its "
+				   "delegated admin access: send On-Behalf-Of-Tenant: %s",
+				   pair.reseller_tenant_id);
+	}
+	if (a->delegated_from != NULL && strcmp(a->delegated_from, pair.provider_tenant_id) != 0) {
+		snprintf(p->code, sizeof p->code, "other_relationship");
+		return problem_set(p, PROBLEM_FORBIDDEN,
+				   "delegated access admits inviting customers through its own "
+				   "relationship only");
+	}
+	if (strcmp(pair.state, "active") != 0) {
+		snprintf(p->code, sizeof p->code, "relationship_not_active");
+		return problem_set(p, PROBLEM_RULE_REFUSED, "the relationship %s has ended",
+				   in->relationship_id);
+	}
+	struct db_arg n[] = {db_text(in->country), db_text(in->relationship_id)};
+	if (agreement_require_signed(t, a->tenant_id, p) != 0 ||
+	    must_read(t, &customer_pair_names, n, &names) != DB_OK)
+		return -1;
+	if (names.reseller_region[0] == '\0' ||
+	    strcmp(names.country_region, names.reseller_region) != 0) {
+		snprintf(p->code, sizeof p->code, "country_not_in_region");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "%s is not in the reseller's CSP region %.64s", in->country,
+				   names.reseller_region[0] ? names.reseller_region : "(none)");
+	}
+	const char *domain = strrchr(in->customer_email, '@') + 1;
+	if (strcmp(domain, names.reseller_domain) == 0 ||
+	    strcmp(domain, names.provider_domain) == 0) {
+		snprintf(p->code, sizeof p->code, "own_domain");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "a customer is another work account than the reseller's and the "
+				   "provider's");
+	}
+	uuid_v7(id);
+	link_token_generate(token, hash);
+	struct db_arg ins[] = {db_text(id),
+			       db_text(in->relationship_id),
+			       db_text(a->tenant_id),
+			       db_text(pair.provider_tenant_id),
+			       db_text(in->customer_email),
+			       db_text(domain),
+			       db_text(in->company_name),
+			       db_text(in->country),
+			       db_text(in->language),
+			       db_text(hash),
+			       db_time(time_micros_after(in->ttl_seconds)),
+			       db_text(a->id),
+			       db_time(at)};
+	if (insert_new(t, &customer_invitation_insert, ins) != DB_OK)
+		goto out;
+	snprintf(link, sizeof link, "%s/accept-customer-invitation?invitation=%s&token=%s",
+		 in->public_base_url, id, token);
+	struct mail_var vars[] = {{"company_name", names.reseller_name},
+				  {"provider_name", names.provider_name},
+				  {"link", link}};
+	struct outbox_mail m = {
+	    a->tenant_id, MAIL_CUSTOMER_INVITATION, in->language, in->customer_email, vars, 3};
+	if (outbox_enqueue(t, &m) != DB_OK || audit_record(t, a, "customer_invitation.create",
+							   "customer_invitation", id, at) != DB_OK)
+		goto out;
+	/* the provider's log has it already when its admin sent it */
+	if (a->delegated_from == NULL &&
+	    audit_record_in(t, a, pair.provider_tenant_id, "customer_invitation.create",
+			    "customer_invitation", id, at) != DB_OK)
+		goto out;
+	struct db_arg g[] = {db_text(id)};
+	if (must_read(t, &customer_invitation_row, g, out) == DB_OK)
+		rc = 0;
+out:
+	sodium_memzero(token, sizeof token);
 	return rc;
 }
 
-/* One page of invitations by pg's statements. */
-static int invitation_page(struct db *db, struct legacy_page *pg,
-			   struct customer_invitation **items, size_t *n, long *total,
-			   struct problem *p)
+int customer_pair_other(struct txn *t, const char *tenant_id, const char *delegated_from,
+			const char *relationship_id, char other[UUID_STR], struct problem *p)
 {
-	if (legacy_page_read(db, pg, p) != 0)
-		return -1;
-	*items = db_rows_items(&pg->rows, sizeof **items, invitation_read, n);
-	*total = pg->total;
+	struct sides_row s;
+	struct db_arg a[] = {db_text(relationship_id), db_text(tenant_id)};
+	switch (db_one(t, &relationship_sides, a, &s)) {
+	case DB_OK: break;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND, "no relationship %s of this work account",
+				   relationship_id);
+	default: return -1;
+	}
+	/* a provider acting for the reseller sees what goes through its own
+	 * relationship, not the reseller's with other providers */
+	if (delegated_from != NULL && strcmp(s.provider_tenant_id, delegated_from) != 0) {
+		snprintf(p->code, sizeof p->code, "other_relationship");
+		return problem_set(p, PROBLEM_FORBIDDEN,
+				   "delegated access admits the provider's own relationship only");
+	}
+	memcpy(other,
+	       strcmp(s.provider_tenant_id, tenant_id) == 0 ? s.reseller_tenant_id
+							    : s.provider_tenant_id,
+	       UUID_STR);
 	return 0;
 }
 
-int customer_invitation_received(struct db *db, const char *tenant_id, const char *after,
-				 long limit, struct customer_invitation **items, size_t *n,
-				 long *total, struct problem *p)
-{
-	struct legacy_page pg = {STMT_customer_invitation_received,
-				 STMT_customer_invitation_received_count,
-				 tenant_id,
-				 after,
-				 limit,
-				 {0, 0, NULL},
-				 0};
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	return invitation_page(db, &pg, items, n, total, p);
-}
-
-int customer_invitation_list(struct db *db, const char *tenant_id, const char *delegated_from,
-			     const char *relationship_id, const char *after, long limit,
-			     struct customer_invitation **items, size_t *n, long *total,
-			     struct problem *p)
-{
-	struct sides_work s = {tenant_id, relationship_id, delegated_from, ""};
-	struct legacy_page pg = {STMT_customer_invitation_list,
-				 STMT_customer_invitation_count,
-				 relationship_id,
-				 after,
-				 limit,
-				 {0, 0, NULL},
-				 0};
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	if (db_read(db, sides_read, &s, p) != 0)
-		return -1;
-	return invitation_page(db, &pg, items, n, total, p);
-}
-
-struct withdraw_work {
-	const struct actor *a;
-	const char *id;
-};
-
-static enum db_status withdraw_run(struct db *db, void *arg, struct problem *p)
-{
-	struct withdraw_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	char at[TIME_STR], provider[UUID_STR];
-	struct db_arg g[] = {db_str(w->id)};
-	enum db_status rc = legacy_exec(db, STMT_customer_invitation_lock, g, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 4), w->a->tenant_id) != 0) {
-		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
-			       "no customer invitation %s of this work account", w->id);
-		goto out;
-	}
-	db_cell_copy(&rows, 0, 5, provider, sizeof provider);
-	if (w->a->delegated_from != NULL && strcmp(w->a->delegated_from, provider) != 0) {
-		rc = db_refuse(p, PROBLEM_FORBIDDEN, "other_relationship",
-			       "delegated access admits the provider's own invitations only");
-		goto out;
-	}
-	const char *state = db_cell(&rows, 0, 0);
-	if (strcmp(state, "accepted") == 0) {
-		rc = db_refuse(p, PROBLEM_CONFLICT, "invitation_accepted",
-			       "the customer accepted the invitation already");
-		goto out;
-	}
-	if (strcmp(state, "withdrawn") == 0)
-		goto out; /* idempotent */
-	time_now(at, NULL);
-	struct db_arg u[] = {db_str("withdrawn"), db_str(at), db_str(NULL), db_str(w->id)};
-	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) == DB_OK)
-		rc = legacy_audit_record(db, w->a, "customer_invitation.withdraw",
-					 "customer_invitation", w->id, at);
-	/* the provider's log has it already when its admin withdrew it */
-	if (rc == DB_OK && w->a->delegated_from == NULL)
-		rc = legacy_audit_record_in(db, w->a, provider, "customer_invitation.withdraw",
-					    "customer_invitation", w->id, at);
-out:
-	db_rows_free(&rows);
-	return rc;
-}
-
-int customer_invitation_withdraw(struct db *db, const struct actor *a, const char *id,
+int customer_invitation_withdraw(struct txn *t, const struct actor *a, const char *id,
 				 struct problem *p)
 {
-	struct withdraw_work w = {a, id};
-	return db_run(db, withdraw_run, &w, p);
+	struct invitation_lock_row inv;
+	struct db_arg g[] = {db_text(id)};
+	enum db_status rc = db_one(t, &customer_invitation_lock, g, &inv);
+	if (rc == DB_FAILED)
+		return -1;
+	if (rc == DB_EMPTY || strcmp(inv.reseller_tenant_id, a->tenant_id) != 0)
+		return problem_set(p, PROBLEM_NOT_FOUND,
+				   "no customer invitation %s of this work account", id);
+	if (a->delegated_from != NULL && strcmp(a->delegated_from, inv.provider_tenant_id) != 0) {
+		snprintf(p->code, sizeof p->code, "other_relationship");
+		return problem_set(p, PROBLEM_FORBIDDEN,
+				   "delegated access admits the provider's own invitations only");
+	}
+	if (strcmp(inv.state, "accepted") == 0) {
+		snprintf(p->code, sizeof p->code, "invitation_accepted");
+		return problem_set(p, PROBLEM_CONFLICT,
+				   "the customer accepted the invitation already");
+	}
+	if (strcmp(inv.state, "withdrawn") == 0)
+		return 0; /* idempotent */
+	micros_t at = time_micros();
+	struct db_arg u[] = {db_text("withdrawn"), db_time(at), db_null(), db_text(id)};
+	if (db_exec(t, &customer_invitation_set_state, u, NULL) != DB_OK ||
+	    audit_record(t, a, "customer_invitation.withdraw", "customer_invitation", id, at) !=
+		DB_OK)
+		return -1;
+	/* the provider's log has it already when its admin withdrew it */
+	if (a->delegated_from == NULL &&
+	    audit_record_in(t, a, inv.provider_tenant_id, "customer_invitation.withdraw",
+			    "customer_invitation", id, at) != DB_OK)
+		return -1;
+	return 0;
 }
 
-static enum db_status relationship_read_one(struct db *db, const char *id,
-					    struct customer_relationship *out)
-{
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg g[] = {db_str(id)};
-	enum db_status rc = legacy_exec(db, STMT_customer_relationship_get, g, &rows, NULL);
-	if (rc == DB_OK && rows.n_rows > 0)
-		relationship_read(&rows, 0, out);
-	db_rows_free(&rows);
-	return rc;
-}
-
-/* The customer's active relationship with partner: the one standing, or a
- * new one. *made tells which. */
-static enum db_status relationship_make(struct db *db, const struct actor *a, const char *partner,
+/* The customer's active relationship with partner into id: the one
+ * standing, or one made now from the invitation (*made). DB_OK or
+ * DB_FAILED. */
+static enum db_status relationship_make(struct txn *t, const struct actor *a, const char *partner,
 					const char *partner_type, const char *invitation_id,
-					const struct db_rows *inv, const char *at,
+					const struct invitation_lock_row *inv, micros_t at,
 					char id[UUID_STR], bool *made)
 {
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg f[] = {db_str(a->tenant_id), db_str(partner)};
-	enum db_status rc = legacy_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
+	struct id_row row;
+	struct db_arg f[] = {db_text(a->tenant_id), db_text(partner)};
+	enum db_status rc;
 	*made = false;
-	if (rc == DB_OK && rows.n_rows > 0) {
-		db_cell_copy(&rows, 0, 0, id, UUID_STR);
-		goto out;
+	/* Another invitation's acceptance may make it meanwhile: the insert
+	 * waits for that one to commit and is a duplicate, and the locking
+	 * read sees its row then; unless it was ended again since, when the
+	 * insert goes through the second time. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = db_one(t, &customer_relationship_active, f, &row);
+		if (rc == DB_OK) {
+			memcpy(id, row.id, UUID_STR);
+			return DB_OK;
+		}
+		if (rc != DB_EMPTY)
+			return rc;
+		uuid_v7(id);
+		struct db_arg ins[] = {db_text(id),
+				       db_text(a->tenant_id),
+				       db_text(partner),
+				       db_text(partner_type),
+				       db_text(inv->company_name),
+				       db_text(inv->country),
+				       db_text(invitation_id),
+				       db_text(a->id),
+				       db_time(at)};
+		rc = db_exec(t, &customer_relationship_insert, ins, NULL);
+		if (rc != DB_DUPLICATE) {
+			*made = rc == DB_OK;
+			return rc;
+		}
 	}
-	if (rc != DB_OK)
-		goto out;
-	uuid_v7(id);
-	struct db_arg ins[] = {db_str(id),
-			       db_str(a->tenant_id),
-			       db_str(partner),
-			       db_str(partner_type),
-			       db_str(db_cell(inv, 0, 6)),
-			       db_str(db_cell(inv, 0, 7)),
-			       db_str(invitation_id),
-			       db_str(a->id),
-			       db_str(at)};
-	rc = legacy_exec(db, STMT_customer_relationship_insert, ins, NULL, NULL);
-	*made = rc == DB_OK;
-	/* another invitation's acceptance made it meanwhile and committed (the
-	 * insert waited for it): the locking read sees it now */
-	if (rc == DB_DUPLICATE) {
-		db_rows_free(&rows);
-		rc = legacy_exec(db, STMT_customer_relationship_active, f, &rows, NULL);
-	}
-	if (*made == false && rc == DB_OK) {
-		if (rows.n_rows > 0)
-			db_cell_copy(&rows, 0, 0, id, UUID_STR);
-		else
-			rc = DB_RETRY; /* ended again since: run the whole work again */
-	}
-out:
-	db_rows_free(&rows);
-	return rc;
+	log_msg(LOG_ERROR, "customer relationship %s-%s made and ended twice meanwhile",
+		a->tenant_id, partner);
+	return txn_abort(t);
 }
 
-struct accept_work {
-	const struct actor *a;
-	const char *id, *hash;
-	struct customer_acceptance *out;
-};
-
-static enum db_status accept_run(struct db *db, void *arg, struct problem *p)
-{
-	struct accept_work *w = arg;
-	const struct actor *a = w->a;
-	struct db_rows inv = {0, 0, NULL}, me = {0, 0, NULL}, rows = {0, 0, NULL};
-	char at[TIME_STR], reseller[UUID_STR], provider[UUID_STR], pair[UUID_STR];
-	char reseller_cr[UUID_STR], provider_cr[UUID_STR];
-	bool made_reseller = false, made_provider = false;
-	struct db_arg t[] = {db_str(a->tenant_id)};
-	struct db_arg g[] = {db_str(w->id)};
-	enum db_status rc = legacy_exec(db, STMT_tenant_domain, t, &me, NULL);
-	if (rc == DB_OK)
-		rc = legacy_exec(db, STMT_customer_invitation_lock, g, &inv, NULL);
-	if (rc != DB_OK)
-		goto out;
-	/* unknown, another's, or a wrong token: one answer */
-	if (inv.n_rows == 0 || me.n_rows == 0 ||
-	    strcmp(db_cell(&inv, 0, 2), db_cell(&me, 0, 0)) != 0 ||
-	    sodium_memcmp(db_cell(&inv, 0, 1), w->hash, 64) != 0) {
-		rc = db_refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
-			       "no customer invitation %s with this token for this work account",
-			       w->id);
-		goto out;
-	}
-	const char *state = db_cell(&inv, 0, 0);
-	if (strcmp(state, "accepted") == 0 || strcmp(state, "withdrawn") == 0) {
-		rc = db_refuse(p, PROBLEM_CONFLICT,
-			       strcmp(state, "accepted") == 0 ? "invitation_accepted"
-							      : "invitation_withdrawn",
-			       "the invitation is %s", state);
-		goto out;
-	}
-	if (strcmp(state, "expired") == 0) {
-		rc = db_refuse(p, PROBLEM_GONE, "invitation_expired",
-			       "the invitation expired; ask the reseller for a new one");
-		goto out;
-	}
-	db_cell_copy(&inv, 0, 3, pair, sizeof pair);
-	db_cell_copy(&inv, 0, 4, reseller, sizeof reseller);
-	db_cell_copy(&inv, 0, 5, provider, sizeof provider);
-	struct db_arg r[] = {db_str(pair), db_str(reseller), db_str(reseller)};
-	if ((rc = legacy_exec(db, STMT_customer_pair_lock, r, &rows, NULL)) != DB_OK)
-		goto out;
-	if (rows.n_rows == 0 || strcmp(db_cell(&rows, 0, 2), "active") != 0) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "relationship_not_active",
-			       "the reseller's relationship with the provider has ended");
-		goto out;
-	}
-	time_now(at, NULL);
-	rc = relationship_make(db, a, reseller, "indirect_reseller", w->id, &inv, at, reseller_cr,
-			       &made_reseller);
-	if (rc != DB_OK)
-		goto out;
-	/* a crash here must leave neither relationship */
-	fault_point("customer.between_relationships");
-	/* the operator may have changed the provider's regions since */
-	db_rows_free(&rows);
-	struct db_arg c[] = {db_str(db_cell(&inv, 0, 7))};
-	if ((rc = legacy_exec(db, STMT_country_region, c, &rows, NULL)) != DB_OK)
-		goto out;
-	struct db_arg pr[] = {db_str(provider), db_str(db_cell(&rows, 0, 0))};
-	db_rows_free(&me);
-	if ((rc = legacy_exec(db, STMT_provider_in_region, pr, &me, NULL)) != DB_OK)
-		goto out;
-	if (strcmp(db_cell(&me, 0, 0), "0") == 0) {
-		rc = db_refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
-			       "the provider is no longer authorized in the region of %s: neither "
-			       "relationship was made",
-			       db_cell(&inv, 0, 7));
-		goto out;
-	}
-	rc = relationship_make(db, a, provider, "indirect_provider", w->id, &inv, at, provider_cr,
-			       &made_provider);
-	if (rc != DB_OK)
-		goto out;
-	if (!made_reseller && !made_provider) {
-		rc = db_refuse(p, PROBLEM_CONFLICT, "customer_relationships_exist",
-			       "this work account is a customer of the reseller and of the "
-			       "provider already");
-		goto out;
-	}
-	struct db_arg u[] = {db_str("accepted"), db_str(at), db_str(a->tenant_id), db_str(w->id)};
-	if ((rc = legacy_exec(db, STMT_customer_invitation_set_state, u, NULL, NULL)) != DB_OK ||
-	    (rc = legacy_audit_record_three(db, a, reseller, provider, "customer_invitation.accept",
-					    "customer_invitation", w->id, at)) != DB_OK)
-		goto out;
-	if ((rc = invitation_read_one(db, w->id, &w->out->invitation)) == DB_OK &&
-	    (rc = relationship_read_one(db, reseller_cr, &w->out->reseller)) == DB_OK)
-		rc = relationship_read_one(db, provider_cr, &w->out->provider);
-out:
-	db_rows_free(&inv);
-	db_rows_free(&me);
-	db_rows_free(&rows);
-	return rc;
-}
-
-int customer_invitation_accept(struct db *db, const struct actor *a, const char *id,
+int customer_invitation_accept(struct txn *t, const struct actor *a, const char *id,
 			       const char *token, struct customer_acceptance *out,
 			       struct problem *p)
 {
-	char hash[65];
-	api_token_hash(token, hash);
-	struct accept_work w = {a, id, hash, out};
+	struct domain_row me;
+	struct invitation_lock_row inv;
+	struct pair_row pair;
+	struct db_count serves;
+	char hash[65], reseller_cr[UUID_STR], provider_cr[UUID_STR];
+	bool made_reseller = false, made_provider = false;
+	struct db_arg tid[] = {db_text(a->tenant_id)};
+	struct db_arg g[] = {db_text(id)};
+	enum db_status rc;
 	memset(out, 0, sizeof *out);
-	return db_run(db, accept_run, &w, p);
-}
-
-int customer_relationship_list(struct db *db, const char *customer_tenant_id, const char *after,
-			       long limit, struct customer_relationship **items, size_t *n,
-			       long *total, struct problem *p)
-{
-	struct legacy_page pg = {STMT_customer_relationship_list,
-				 STMT_customer_relationship_count,
-				 customer_tenant_id,
-				 after,
-				 limit,
-				 {0, 0, NULL},
-				 0};
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	if (legacy_page_read(db, &pg, p) != 0)
+	api_token_hash(token, hash);
+	if ((rc = db_one(t, &customer_tenant_domain, tid, &me)) == DB_OK)
+		rc = db_one(t, &customer_invitation_lock, g, &inv);
+	if (rc == DB_FAILED)
 		return -1;
-	*items = db_rows_items(&pg.rows, sizeof **items, relationship_read, n);
-	*total = pg.total;
+	/* unknown, another's, or a wrong token: one answer */
+	if (rc == DB_EMPTY || strcmp(inv.customer_domain, me.domain) != 0 ||
+	    sodium_memcmp(inv.token_hash, hash, 64) != 0) {
+		snprintf(p->code, sizeof p->code, "invitation_not_found");
+		return problem_set(
+		    p, PROBLEM_NOT_FOUND,
+		    "no customer invitation %s with this token for this work account", id);
+	}
+	if (strcmp(inv.state, "accepted") == 0 || strcmp(inv.state, "withdrawn") == 0) {
+		snprintf(p->code, sizeof p->code, "%s",
+			 strcmp(inv.state, "accepted") == 0 ? "invitation_accepted"
+							    : "invitation_withdrawn");
+		return problem_set(p, PROBLEM_CONFLICT, "the invitation is %s", inv.state);
+	}
+	if (strcmp(inv.state, "expired") == 0) {
+		snprintf(p->code, sizeof p->code, "invitation_expired");
+		return problem_set(p, PROBLEM_GONE,
+				   "the invitation expired; ask the reseller for a new one");
+	}
+	struct db_arg r[] = {db_text(inv.relationship_id), db_text(inv.reseller_tenant_id)};
+	if ((rc = db_one(t, &customer_pair_lock, r, &pair)) == DB_FAILED)
+		return -1;
+	if (rc == DB_EMPTY || strcmp(pair.state, "active") != 0) {
+		snprintf(p->code, sizeof p->code, "relationship_not_active");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "the reseller's relationship with the provider has ended");
+	}
+	micros_t at = time_micros();
+	if (relationship_make(t, a, inv.reseller_tenant_id, "indirect_reseller", id, &inv, at,
+			      reseller_cr, &made_reseller) != DB_OK)
+		return -1;
+	/* a crash here must leave neither relationship */
+	fault_point("customer.between_relationships");
+	/* the operator may have changed the provider's regions since */
+	struct db_arg s[] = {db_text(inv.provider_tenant_id), db_text(inv.country)};
+	if (must_read(t, &customer_provider_serves, s, &serves) != DB_OK)
+		return -1;
+	if (serves.n == 0) {
+		snprintf(p->code, sizeof p->code, "region_not_authorized");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "the provider is no longer authorized in the region of %s: "
+				   "neither relationship was made",
+				   inv.country);
+	}
+	if (relationship_make(t, a, inv.provider_tenant_id, "indirect_provider", id, &inv, at,
+			      provider_cr, &made_provider) != DB_OK)
+		return -1;
+	if (!made_reseller && !made_provider) {
+		snprintf(p->code, sizeof p->code, "customer_relationships_exist");
+		return problem_set(p, PROBLEM_CONFLICT,
+				   "this work account is a customer of the reseller and of the "
+				   "provider already");
+	}
+	struct db_arg u[] = {db_text("accepted"), db_time(at), db_text(a->tenant_id), db_text(id)};
+	struct db_arg rr[] = {db_text(reseller_cr)}, pr[] = {db_text(provider_cr)};
+	if (db_exec(t, &customer_invitation_set_state, u, NULL) != DB_OK ||
+	    audit_record_three(t, a, inv.reseller_tenant_id, inv.provider_tenant_id,
+			       "customer_invitation.accept", "customer_invitation", id,
+			       at) != DB_OK ||
+	    must_read(t, &customer_invitation_row, g, &out->invitation) != DB_OK ||
+	    must_read(t, &customer_relationship_row, rr, &out->reseller) != DB_OK ||
+	    must_read(t, &customer_relationship_row, pr, &out->provider) != DB_OK)
+		return -1;
 	return 0;
 }
 
-struct end_work {
-	const struct actor *a;
-	const char *id;
-};
+/* ---- relationships and customers ---- */
 
-static enum db_status end_run(struct db *db, void *arg, struct problem *p)
-{
-	struct end_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	char at[TIME_STR], partner[UUID_STR];
-	unsigned long long changed = 0;
-	struct db_arg g[] = {db_str(w->id), db_str(w->a->tenant_id)};
-	enum db_status rc = legacy_exec(db, STMT_customer_relationship_lock, g, &rows, NULL);
-	if (rc != DB_OK)
-		goto out;
-	if (rows.n_rows == 0) {
-		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL,
-			       "no customer relationship %s of this work account", w->id);
-		goto out;
-	}
-	db_cell_copy(&rows, 0, 0, partner, sizeof partner);
-	time_now(at, NULL);
-	struct db_arg u[] = {db_str(at), db_str(w->a->id), db_str(w->id)};
-	rc = legacy_exec(db, STMT_customer_relationship_end, u, NULL, &changed);
-	if (rc != DB_OK || changed == 0)
-		goto out; /* ended already: idempotent */
-	if ((rc = legacy_audit_record(db, w->a, "customer_relationship.end",
-				      "customer_relationship", w->id, at)) == DB_OK)
-		rc = legacy_audit_record_in(db, w->a, partner, "customer_relationship.end",
-					    "customer_relationship", w->id, at);
-out:
-	db_rows_free(&rows);
-	return rc;
-}
-
-int customer_relationship_end(struct db *db, const struct actor *a, const char *id,
+int customer_relationship_end(struct txn *t, const struct actor *a, const char *id,
 			      struct problem *p)
 {
-	struct end_work w = {a, id};
-	return db_run(db, end_run, &w, p);
-}
-
-struct list_work {
-	const char *tenant_id, *after, *other;
-	long limit;
-	struct db_rows rows;
-	long total;
-};
-
-static enum db_status customers_read(struct db *db, void *arg, struct problem *p)
-{
-	struct list_work *w = arg;
-	struct db_rows count = {0, 0, NULL};
-	struct db_arg l[] = {db_str(w->tenant_id), db_str(w->after), db_str(w->after),
-			     db_str(w->other),	   db_str(w->other), db_int(w->limit)};
-	struct db_arg c[] = {db_str(w->tenant_id), db_str(w->other), db_str(w->other)};
-	(void)p;
-	db_rows_free(&w->rows);
-	enum db_status rc = legacy_exec(db, STMT_customer_list, l, &w->rows, NULL);
-	if (rc == DB_OK)
-		rc = legacy_exec(db, STMT_customer_count, c, &count, NULL);
-	if (rc == DB_OK)
-		w->total = atol(db_cell(&count, 0, 0));
-	db_rows_free(&count);
-	return rc;
-}
-
-int customer_list(struct db *db, const char *partner_tenant_id, const char *delegated_from,
-		  const char *relationship_id, const char *after, long limit,
-		  struct customer **items, size_t *n, long *total, struct problem *p)
-{
-	struct sides_work s = {partner_tenant_id, relationship_id, delegated_from, ""};
-	struct list_work w = {partner_tenant_id, after, NULL, limit, {0, 0, NULL}, 0};
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	if (relationship_id != NULL) {
-		if (db_read(db, sides_read, &s, p) != 0)
-			return -1;
-		w.other = s.other;
+	struct relationship_lock_row row;
+	unsigned long long changed = 0;
+	struct db_arg g[] = {db_text(id), db_text(a->tenant_id)};
+	switch (db_one(t, &customer_relationship_lock, g, &row)) {
+	case DB_OK: break;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND,
+				   "no customer relationship %s of this work account", id);
+	default: return -1;
 	}
-	if (db_read(db, customers_read, &w, p) != 0) {
-		db_rows_free(&w.rows); /* the list, when the count failed */
+	micros_t at = time_micros();
+	struct db_arg u[] = {db_time(at), db_text(a->id), db_text(id)};
+	if (db_exec(t, &customer_relationship_set_ended, u, &changed) != DB_OK)
 		return -1;
-	}
-	*items = db_rows_items(&w.rows, sizeof **items, customer_read, n);
-	*total = w.total;
+	if (changed == 0)
+		return 0; /* ended already: idempotent */
+	if (audit_record(t, a, "customer_relationship.end", "customer_relationship", id, at) !=
+		DB_OK ||
+	    audit_record_in(t, a, row.partner_tenant_id, "customer_relationship.end",
+			    "customer_relationship", id, at) != DB_OK)
+		return -1;
 	return 0;
 }
 
-struct get_work {
-	const char *tenant_id, *id;
-	struct customer *out;
-};
-
-static enum db_status customer_read_one(struct db *db, void *arg, struct problem *p)
+int customer_require_partner(struct txn *t, const char *customer_id, const char *tenant_id,
+			     struct problem *p)
 {
-	struct get_work *w = arg;
-	struct db_rows rows = {0, 0, NULL};
-	struct db_arg g[] = {db_str(w->tenant_id), db_str(w->id)};
-	enum db_status rc = legacy_exec(db, STMT_customer_get, g, &rows, NULL);
-	if (rc == DB_OK && rows.n_rows == 0)
-		rc = db_refuse(p, PROBLEM_NOT_FOUND, NULL, "no customer %s of this work account",
-			       w->id);
-	else if (rc == DB_OK)
-		customer_read(&rows, 0, w->out);
-	db_rows_free(&rows);
-	return rc;
+	struct db_count known;
+	struct db_arg k[] = {db_text(customer_id), db_text(tenant_id)};
+	if (must_read(t, &customer_partner_known, k, &known) != DB_OK)
+		return -1;
+	if (known.n == 0)
+		return problem_set(p, PROBLEM_NOT_FOUND, "no customer %s of this work account",
+				   customer_id);
+	return 0;
 }
 
-int customer_get(struct db *db, const char *partner_tenant_id, const char *customer_id,
+int customer_get(struct txn *t, const char *partner_tenant_id, const char *customer_id,
 		 struct customer *out, struct problem *p)
 {
-	struct get_work w = {partner_tenant_id, customer_id, out};
-	memset(out, 0, sizeof *out);
-	return db_read(db, customer_read_one, &w, p);
+	struct db_arg g[] = {db_text(partner_tenant_id), db_text(customer_id)};
+	switch (db_one(t, &customer_row, g, out)) {
+	case DB_OK: return 0;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND, "no customer %s of this work account",
+				   customer_id);
+	default: return -1;
+	}
 }

@@ -12,13 +12,13 @@
 #include <stddef.h>
 
 #include "core/util.h"
+#include "db/db.h"
 #include "domain/audit.h"
 
-struct db;
 struct problem;
 
 struct offer {
-	char id[UUID_STR], name[201], unit[33];
+	char id[UUID_STR], name[801], unit[33];
 	unsigned long min_quantity, max_quantity;
 	/* the price in the caller's region and currency; "" when unknown */
 	char region[65], currency[4], unit_price[24];
@@ -26,9 +26,9 @@ struct offer {
 
 /* Every offer with its price for the CSP country `country` (its region, in
  * its billing currency); with country NULL, the tenant's own CSP country
- * (prices "" when it has none). Returns 0 with *items (caller frees), or -1
- * with p set: 422 unknown_country, 503. */
-int offer_list(struct db *db, const char *tenant_id, const char *country, struct offer **items,
+ * (prices "" when it has none). Returns 0 with *items (the caller frees)
+ * and *n, or -1 with p set: 422 unknown_country; or -1 with t failed. */
+int offer_list(struct txn *t, const char *tenant_id, const char *country, struct offer **items,
 	       size_t *n, struct problem *p);
 
 struct order {
@@ -45,38 +45,45 @@ struct order_new {
 };
 
 /* The actor (a provider's admin agent or billing system) orders for a
- * customer. Beside the three conditions of SPEC §5 the customer must be
- * the reseller's too (a provider serving it for another reseller does not
- * order it for this one). Returns 0 with out, or -1 with p set: 422
+ * customer in t. Beside the three conditions of SPEC §5 the customer must
+ * be the reseller's too (a provider serving it for another reseller does
+ * not order it for this one). Returns 0 with out, or -1 with p set: 422
  * unknown_offer, no_customer_relationship, relationship_not_active,
  * not_reseller_customer, reseller_agreement_not_signed,
- * quantity_out_of_range, offer_not_priced; 503. */
-int order_create(struct db *db, const struct actor *a, const struct order_new *in,
+ * quantity_out_of_range, offer_not_priced; or -1 with t failed. */
+int order_create(struct txn *t, const struct actor *a, const struct order_new *in,
 		 struct order *out, struct problem *p);
 
 struct subscription {
 	char id[UUID_STR], customer_id[UUID_STR], provider_tenant_id[UUID_STR];
-	char reseller_tenant_id[UUID_STR], offer_id[UUID_STR], offer_name[201], status[16];
+	char reseller_tenant_id[UUID_STR], offer_id[UUID_STR], offer_name[801], status[16];
 	unsigned long quantity;
 	char currency[4], unit_price[24], created_at[TIME_STR], changed_at[TIME_STR];
 	unsigned long version;
 };
 
-/* A page of a customer's orders or subscriptions that the tenant may see:
- * all of them for the customer itself, a partner's own otherwise (the
- * provider's, or those placed for the reseller). 404 when the tenant is
- * neither the customer nor ever one of its partners. */
-int order_list(struct db *db, const char *tenant_id, const char *customer_id, const char *after,
-	       long limit, struct order **items, size_t *n, long *total, struct problem *p);
-int subscription_list(struct db *db, const char *tenant_id, const char *customer_id,
-		      const char *after, long limit, struct subscription **items, size_t *n,
-		      long *total, struct problem *p);
+/* What a tenant sees of a customer's orders and subscriptions: all of
+ * them when it is the customer, its own (those it provides, or that were
+ * placed for it as the reseller) when it is or was one of its partners. */
+enum order_view { ORDER_VIEW_ALL, ORDER_VIEW_OWN };
+
+/* The tenant's view of customer_id's orders and subscriptions into *view.
+ * Returns 0, or -1 with p set: 404 when the tenant is neither the customer
+ * nor ever one of its partners; or -1 with t failed. */
+int order_view(struct txn *t, const char *tenant_id, const char *customer_id, enum order_view *view,
+	       struct problem *p);
+
+/* Pages of struct order and of struct subscription by id: of the whole
+ * (key: the customer's id), and a partner's own (keys: the customer's id,
+ * the partner's id). */
+extern const struct db_page order_page, order_page_of_partner;
+extern const struct db_page subscription_page, subscription_page_of_partner;
 
 /* The provider changes a subscription's quantity if it is at version (0:
  * any), under the conditions of an order; the change is an order of kind
  * quantity_change. Returns 0 with out, or -1 with p set: 403 (not the
- * provider), 404, 412, the 422s of order_create, 503. */
-int subscription_set_quantity(struct db *db, const struct actor *a, const char *customer_id,
+ * provider), 404, 412, the 422s of order_create; or -1 with t failed. */
+int subscription_set_quantity(struct txn *t, const struct actor *a, const char *customer_id,
 			      const char *id, unsigned long version, long long quantity,
 			      struct subscription *out, struct problem *p);
 
