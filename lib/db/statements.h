@@ -5,7 +5,6 @@
 #define TWOTIER_STATEMENTS_H
 
 #define DB_STATEMENTS(X)                                                                           \
-	X(regions_list)                                                                            \
 	X(tenant_insert)                                                                           \
 	X(user_by_email)                                                                           \
 	X(platform_tenant)                                                                         \
