@@ -243,7 +243,7 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 {
 	struct provider_tenant_row tenant;
 	struct db_arg tid[] = {db_text(tenant_id)};
-	micros_t at = time_micros();
+	micros_t at;
 	unsigned long long joined = 0;
 	switch (db_one(t, &provider_tenant_lock, tid, &tenant)) {
 	case DB_OK: break;
@@ -252,6 +252,8 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 			      "no work account with this id");
 	default: return -1;
 	}
+	/* now that the row is locked: after every change before */
+	at = time_micros();
 	if (tenant.is_platform)
 		return refuse(p, PROBLEM_RULE_REFUSED, "platform_tenant",
 			      "the operator's own tenant cannot be an indirect provider");
@@ -288,7 +290,7 @@ int provider_set_regions(struct txn *t, const struct actor *operator_, const cha
 {
 	struct provider_version_row now;
 	struct db_arg tid[] = {db_text(tenant_id)};
-	micros_t at = time_micros();
+	micros_t at;
 	switch (db_one(t, &provider_lock, tid, &now)) {
 	case DB_OK: break;
 	case DB_EMPTY:
@@ -296,6 +298,8 @@ int provider_set_regions(struct txn *t, const struct actor *operator_, const cha
 			      "no indirect provider with this id");
 	default: return -1;
 	}
+	/* now that the row is locked: after every change before */
+	at = time_micros();
 	if (version != 0 && now.version != version)
 		return problem_set(
 		    p, PROBLEM_PRECONDITION_FAILED,

@@ -388,7 +388,7 @@ int invitation_withdraw(struct txn *t, const struct actor *a, const char *id, st
 {
 	struct invitation_lock_row inv;
 	struct db_arg g[] = {db_text(id)};
-	micros_t at = time_micros();
+	micros_t at;
 	switch (db_one(t, &relationship_invitation_lock, g, &inv)) {
 	case DB_OK: break;
 	case DB_EMPTY:
@@ -402,6 +402,8 @@ int invitation_withdraw(struct txn *t, const struct actor *a, const char *id, st
 			      "the invitation was accepted: end the relationship instead");
 	if (strcmp(inv.state, "withdrawn") == 0)
 		return 0; /* idempotent */
+	/* now that the row is locked: after every change before */
+	at = time_micros();
 	struct db_arg u[] = {db_time(at), db_text(id)};
 	if (db_exec(t, &relationship_invitation_withdrawn, u, NULL) != DB_OK ||
 	    audit_record(t, a, "relationship_invitation.withdraw", "relationship_invitation", id,
@@ -452,7 +454,7 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	char rid[UUID_STR], hash[65];
 	struct db_arg tenant[] = {db_text(a->tenant_id)};
 	struct db_arg g[] = {db_text(id)};
-	micros_t at = time_micros();
+	micros_t at;
 	enum db_status st;
 	api_token_hash(token, hash);
 	/* the reseller's enrolment first, then the invitation: the order of
@@ -473,6 +475,8 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	    sodium_memcmp(inv.token_hash, hash, 64) != 0)
 		return refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
 			      "no invitation %s with this token for this work account", id);
+	/* now that the rows are locked: after every change before */
+	at = time_micros();
 	if (strcmp(inv.state, "accepted") == 0 || strcmp(inv.state, "withdrawn") == 0)
 		return refuse(p, PROBLEM_CONFLICT,
 			      strcmp(inv.state, "accepted") == 0 ? "invitation_accepted"
@@ -555,11 +559,14 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 {
 	struct relationship_lock_row rel;
 	struct contacts_row who;
-	micros_t at = time_micros();
+	micros_t at;
 	unsigned long long changed = 0;
 	enum db_status st;
 	if (relationship_lock_of(t, a, id, &rel, p) != 0)
 		return -1;
+	/* now that the row is locked: after every change before, an order
+	 * made in the relationship among them */
+	at = time_micros();
 	bool is_reseller = strcmp(rel.reseller_tenant_id, a->tenant_id) == 0;
 	const char *other = is_reseller ? rel.provider_tenant_id : rel.reseller_tenant_id;
 	/* SPEC §1: the reseller's side is its global admin's; a provider's
@@ -649,9 +656,11 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 			       struct problem *p)
 {
 	struct relationship_lock_row rel;
-	micros_t at = time_micros();
+	micros_t at;
 	if (relationship_lock_of(t, a, id, &rel, p) != 0)
 		return -1;
+	/* now that the row is locked: after every change before */
+	at = time_micros();
 	if (strcmp(rel.reseller_tenant_id, a->tenant_id) != 0)
 		return problem_set(p, PROBLEM_FORBIDDEN,
 				   "only the reseller changes the provider's admin access");
