@@ -206,7 +206,7 @@ static int delegate(struct ctx *c)
 				   "delegated access is for a provider's admin agents");
 	if (strcmp(tenant, who->tenant_id) == 0)
 		return 0; /* its own: nothing to delegate */
-	if (relationship_delegation(c->worker->db, who->tenant_id, tenant, relationship, &roles,
+	if (relationship_delegation(&c->txn, who->tenant_id, tenant, relationship, &roles,
 				    &c->problem) != 0)
 		return -1;
 	memcpy(c->delegated_from, who->tenant_id, UUID_STR);

@@ -246,8 +246,8 @@ int handle_overview(struct ctx *c)
 	struct relationship *rels = NULL;
 	size_t n_rels = 0;
 	long total = 0;
-	if (relationship_list(txn_db(&c->txn), c->principal.tenant_id, SIDE_PROVIDERS, "", 200,
-			      &rels, &n_rels, &total, &c->problem) != 0) {
+	if (legacy_relationship_list(txn_db(&c->txn), c->principal.tenant_id, SIDE_PROVIDERS, "", 200,
+				     &rels, &n_rels, &total, &c->problem) != 0) {
 		cJSON_Delete(doc);
 		return -1;
 	}

@@ -5,7 +5,6 @@
 #include "domain/provider.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 const struct json_field provider_create_schema[] = {
@@ -34,6 +33,8 @@ static size_t read_regions(struct ctx *c, const char *out[PROVIDER_REGIONS_MAX])
 	return n;
 }
 
+/* A provider as a reseller finds it; operator_view adds its record's
+ * times and ETag. */
 static cJSON *provider_json(const struct provider *v, bool operator_view)
 {
 	char etag[32];
@@ -42,8 +43,13 @@ static cJSON *provider_json(const struct provider *v, bool operator_view)
 	cJSON_AddStringToObject(o, "name", v->name);
 	cJSON_AddStringToObject(o, "domain", v->domain);
 	cJSON *regions = cJSON_AddArrayToObject(o, "regions");
-	for (size_t i = 0; i < v->n_regions; i++)
-		cJSON_AddItemToArray(regions, cJSON_CreateString(v->regions[i]));
+	for (const char *r = v->regions; *r != '\0';) {
+		char code[65];
+		size_t len = strcspn(r, ",");
+		snprintf(code, sizeof code, "%.*s", (int)len, r);
+		cJSON_AddItemToArray(regions, cJSON_CreateString(code));
+		r += len + (r[len] == ',');
+	}
 	if (v->support_email[0]) {
 		cJSON *s = cJSON_AddObjectToObject(o, "supportContact");
 		cJSON_AddStringToObject(s, "email", v->support_email);
@@ -59,6 +65,12 @@ static cJSON *provider_json(const struct provider *v, bool operator_view)
 		cJSON_AddStringToObject(o, "etag", etag);
 	}
 	return o;
+}
+
+static cJSON *found_provider_json(const struct ctx *c, const void *item)
+{
+	(void)c;
+	return provider_json(item, false);
 }
 
 static int respond_provider(struct ctx *c, int status, const struct provider *v)
@@ -88,8 +100,8 @@ int handle_operator_provider_create(struct ctx *c)
 	if (c->problem.kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (provider_create(c->worker->db, &a, tenant_id, regions, n, legal_json ? &legal : NULL,
-			    &v, &c->problem) != 0)
+	if (provider_create(&c->txn, &a, tenant_id, regions, n, legal_json ? &legal : NULL, &v,
+			    &c->problem) != 0)
 		return -1;
 	return respond_provider(c, 201, &v);
 }
@@ -101,17 +113,12 @@ int handle_operator_provider_regions(struct ctx *c)
 	const char *regions[PROVIDER_REGIONS_MAX];
 	struct provider v;
 	unsigned long version;
-	const char *id = ctx_capture(c, 0);
 	size_t n = read_regions(c, regions);
-	if (c->problem.kind != PROBLEM_NONE)
-		return -1;
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND,
-				   "no indirect provider with this id");
-	if (ctx_if_match(c, &version) != 0)
+	if (c->problem.kind != PROBLEM_NONE || ctx_if_match(c, &version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (provider_set_regions(c->worker->db, &a, id, version, regions, n, &v, &c->problem) != 0)
+	if (provider_set_regions(&c->txn, &a, ctx_capture(c, 0), version, regions, n, &v,
+				 &c->problem) != 0)
 		return -1;
 	return respond_provider(c, 200, &v);
 }
@@ -120,30 +127,24 @@ int handle_operator_provider_regions(struct ctx *c)
  * cursor; 401; 403; 422 enrollment_required; 503. */
 int handle_providers_find(struct ctx *c)
 {
-	struct provider *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40], q[128] = "", query[160];
+	char region[65], q[128] = "", query[128] = "", pattern[PROVIDER_PATTERN_SIZE(sizeof q)];
 	int r = request_query_param(c->req, "q", q, sizeof q);
 	if (r < 0 || (r > 0 && !valid_text(q, 1, 100)))
 		return problem_add_field(&c->problem, "q", "invalid",
 					 "must be 1 to 100 printable characters of a name");
-	if (ctx_page(c, &limit, after) != 0 ||
-	    provider_find(c->worker->db, c->principal.tenant_id, q, after, limit, &items, &n,
-			  &total, &c->problem) != 0)
+	if (provider_find_region(&c->txn, c->principal.tenant_id, region, &c->problem) != 0)
 		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, provider_json(&items[i], false));
+	if (r == 0) {
+		struct db_arg key[] = {db_text(region)};
+		return ctx_list(c, &provider_find_page, key, found_provider_json, NULL);
+	}
 	/* the next link keeps the filter; a name is query-escaped by the
 	 * client already, so it is passed on as the client sent it */
-	char raw[128] = "";
 	const char *qs = strstr(c->req->query ? c->req->query : "", "q=");
-	if (r > 0 && qs != NULL)
-		snprintf(raw, sizeof raw, "%.*s", (int)strcspn(qs, "&"), qs);
-	snprintf(query, sizeof query, "%s", raw);
-	r = legacy_list_query(c, list, total, limit, n ? items[n - 1].tenant_id : NULL,
-			   raw[0] ? query : NULL);
-	free(items);
-	return r;
+	if (qs != NULL)
+		snprintf(query, sizeof query, "%.*s", (int)strcspn(qs, "&"), qs);
+	provider_name_pattern(q, pattern);
+	struct db_arg keys[] = {db_text(region), db_text(pattern)};
+	return ctx_list(c, &provider_find_named_page, keys, found_provider_json,
+			query[0] ? query : NULL);
 }

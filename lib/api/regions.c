@@ -13,7 +13,7 @@ int handle_regions_list(struct ctx *c)
 	size_t n = 0;
 	cJSON *items, *doc, *countries = NULL;
 	const char *current = NULL;
-	if (region_list(c->worker->db, &rows, &n, &c->problem) != 0)
+	if (region_list(&c->txn, &rows, &n) != 0)
 		return -1;
 	doc = cJSON_CreateObject();
 	items = cJSON_AddArrayToObject(doc, "items");

@@ -6,9 +6,7 @@
 #include "domain/relationship.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct json_field access_fields[] = {
     {"roles", JSON_STRING_ARRAY, false, 4, NULL},
@@ -69,8 +67,10 @@ void add_time_or_null(cJSON *o, const char *name, const char *value)
 		cJSON_AddNullToObject(o, name);
 }
 
-static cJSON *relationship_json(const struct relationship *v)
+static cJSON *relationship_json(const struct ctx *c, const void *item)
 {
+	const struct relationship *v = item;
+	(void)c;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", v->id);
 	cJSON_AddItemToObject(o, "provider", party_json(&v->provider));
@@ -89,33 +89,14 @@ static cJSON *relationship_json(const struct relationship *v)
 	return o;
 }
 
-/* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (fraction allowed) into a DATETIME
- * text, and whole days from now. Returns 0 or -1. */
-static int parse_time(const char *s, char sql[TIME_STR], double *days)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (end == NULL)
-		return -1;
-	if (*end == '.')
-		end += 1 + strspn(end + 1, "0123456789");
-	if (strcmp(end, "Z") != 0)
-		return -1;
-	time_t t = timegm(&tm);
-	strftime(sql, TIME_STR, "%Y-%m-%d %H:%M:%S", &tm);
-	*days = difftime(t, time(NULL)) / 86400.0;
-	return 0;
-}
-
 /* 201 invitation; 400 (a role not delegable: field code
  * role_not_delegable); 401; 403 (not an admin agent of a provider, or a
- * token without relationships:write); 503. */
+ * token without relationships:write); 422 own_domain; 503. */
 int handle_invitation_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
 	struct invitation out;
-	char email[256], ends[TIME_STR];
+	char email[256];
 	const char *message = json_str(c->body, "message");
 	const cJSON *access = json_obj(c->body, "adminAccess");
 	const cJSON *roles_json = cJSON_GetObjectItemCaseSensitive(access, "roles");
@@ -142,63 +123,48 @@ int handle_invitation_create(struct ctx *c)
 		problem_add_field(p, "adminAccess.roles", "required", "name at least one role");
 	if (roles == 0)
 		roles = ROLE_ADMIN_AGENT; /* the default the programme asks for */
-	double days = ACCESS_DAYS_MAX;
-	if (ends_at != NULL) {
-		if (parse_time(ends_at, ends, &days) != 0)
-			problem_add_field(p, "adminAccess.endsAt", "invalid",
-					  "must be an RFC 3339 UTC time such as "
-					  "2027-06-30T00:00:00Z");
-		else if (days <= 0 || days > ACCESS_DAYS_MAX)
-			problem_add_field(p, "adminAccess.endsAt", "out_of_range",
-					  "must be in the future and within %d days",
-					  ACCESS_DAYS_MAX);
-	} else {
-		time_sql_after(ACCESS_DAYS_MAX * 86400.0, ends);
-	}
+	/* the latest end, and the default */
+	micros_t latest = time_micros_after(ACCESS_DAYS_MAX * 86400.0), ends = latest;
+	if (ends_at != NULL && !time_parse_api(ends_at, &ends))
+		problem_add_field(p, "adminAccess.endsAt", "invalid",
+				  "must be an RFC 3339 UTC time such as 2027-06-30T00:00:00Z");
+	else if (ends <= time_micros() || ends > latest)
+		problem_add_field(p, "adminAccess.endsAt", "out_of_range",
+				  "must be in the future and within %d days", ACCESS_DAYS_MAX);
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
 	struct invitation_new in = {
 	    email, message, roles, ends, c->app->cfg->public_base_url, c->app->cfg->invitation_ttl};
-	if (invitation_create(c->worker->db, &a, &in, &out, p) != 0)
+	if (invitation_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
 	return ctx_json(c, 201, invitation_json(&out));
+}
+
+/* An invitation of the caller's list, with whether its tenant sent it or
+ * received it. */
+static cJSON *listed_invitation_json(const struct ctx *c, const void *item)
+{
+	const struct invitation *v = item;
+	cJSON *o = invitation_json(v);
+	bool sent = strcmp(v->provider.tenant_id, c->principal.tenant_id) == 0;
+	cJSON_AddStringToObject(o, "direction", sent ? "sent" : "received");
+	return o;
 }
 
 /* 200 page of invitations sent or received; 400; 401; 403; 503. */
 int handle_invitations_list(struct ctx *c)
 {
-	struct invitation *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40];
-	if (ctx_page(c, &limit, after) != 0 ||
-	    invitation_list(c->worker->db, c->principal.tenant_id, after, limit, &items, &n, &total,
-			    &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = invitation_json(&items[i]);
-		cJSON_AddStringToObject(
-		    o, "direction",
-		    strcmp(items[i].provider.tenant_id, c->principal.tenant_id) == 0 ? "sent"
-										     : "received");
-		cJSON_AddItemToArray(list, o);
-	}
-	int rc = legacy_list(c, list, total, limit, n ? items[n - 1].id : NULL);
-	free(items);
-	return rc;
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id), db_text(c->principal.tenant_id)};
+	return ctx_list(c, &relationship_invitation_page, tenant, listed_invitation_json, NULL);
 }
 
 /* 204 withdrawn (also when it was); 401; 403; 404; 409 invitation_accepted;
  * 503. */
 int handle_invitation_withdraw(struct ctx *c)
 {
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no invitation %s", id);
 	struct actor a = ctx_actor(c);
-	if (invitation_withdraw(c->worker->db, &a, id, &c->problem) != 0)
+	if (invitation_withdraw(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
 		return -1;
 	return ctx_no_content(c);
 }
@@ -216,8 +182,6 @@ int handle_invitation_authorize(struct ctx *c)
 	if (!valid_text(token, 1, 128))
 		return problem_add_field(&c->problem, "token", "invalid",
 					 "must be the token of the mailed link");
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no invitation %s", id);
 	/* the guide's checkbox: nothing but true is consent */
 	if (!cJSON_IsTrue(consent)) {
 		problem_set(&c->problem, PROBLEM_RULE_REFUSED,
@@ -226,54 +190,46 @@ int handle_invitation_authorize(struct ctx *c)
 		return -1;
 	}
 	struct actor a = ctx_actor(c);
-	if (invitation_authorize(c->worker->db, &a, id, token, &out, &c->problem) != 0)
+	if (invitation_authorize(&c->txn, &a, id, token, &out, &c->problem) != 0)
 		return -1;
-	return ctx_json(c, 201, relationship_json(&out));
+	return ctx_json(c, 201, relationship_json(c, &out));
 }
 
 /* 200 page of the tenant's providers or resellers; 400; 401; 403; 503. */
 int handle_relationships_list(struct ctx *c)
 {
-	struct relationship *items = NULL;
-	size_t n = 0;
-	long limit, total = 0;
-	char after[40], type[32] = "";
+	char type[32] = "", query[48];
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id)};
+	const struct db_page *page;
 	int r = request_query_param(c->req, "type", type, sizeof type);
-	enum relationship_side side;
 	if (r > 0 && strcmp(type, "indirectProviders") == 0)
-		side = SIDE_PROVIDERS;
+		page = &relationship_providers_page;
 	else if (r > 0 && strcmp(type, "indirectResellers") == 0)
-		side = SIDE_RESELLERS;
+		page = &relationship_resellers_page;
 	else
 		return problem_add_field(&c->problem, "type", "invalid",
 					 "must be indirectProviders or indirectResellers");
-	if (ctx_page(c, &limit, after) != 0 ||
-	    relationship_list(c->worker->db, c->principal.tenant_id, side, after, limit, &items, &n,
-			      &total, &c->problem) != 0)
-		return -1;
-	cJSON *list = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, relationship_json(&items[i]));
-	char query[48];
 	snprintf(query, sizeof query, "type=%s", type);
-	int rc = legacy_list_query(c, list, total, limit, n ? items[n - 1].id : NULL, query);
-	free(items);
-	return rc;
+	return ctx_list(c, page, tenant, relationship_json, query);
+}
+
+/* 200 relationship with its ETag. */
+static int respond_relationship(struct ctx *c, const struct relationship *v)
+{
+	char etag[32];
+	etag_format(v->version, etag);
+	response_header(c->res, "ETag", etag);
+	return ctx_json(c, 200, relationship_json(c, v));
 }
 
 /* 200 relationship; 401; 403; 404 (also another pair's); 503. */
 int handle_relationship_get(struct ctx *c)
 {
 	struct relationship out;
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
-	if (relationship_get(c->worker->db, c->principal.tenant_id, id, &out, &c->problem) != 0)
+	if (relationship_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &out,
+			     &c->problem) != 0)
 		return -1;
-	char etag[32];
-	etag_format(out.version, etag);
-	response_header(c->res, "ETag", etag);
-	return ctx_json(c, 200, relationship_json(&out));
+	return respond_relationship(c, &out);
 }
 
 const struct json_field access_narrow_schema[] = {
@@ -289,7 +245,6 @@ int handle_relationship_access_narrow(struct ctx *c)
 	unsigned long version;
 	unsigned roles = 0;
 	int i = 0;
-	const char *id = ctx_capture(c, 0);
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(c->body, "roles");
 	for (const cJSON *r = list ? list->child : NULL; r != NULL; r = r->next, i++) {
 		char field[24];
@@ -304,30 +259,20 @@ int handle_relationship_access_narrow(struct ctx *c)
 		problem_add_field(&c->problem, "roles", "required",
 				  "name the roles to keep; to take them all, DELETE the admin "
 				  "access");
-	if (c->problem.kind != PROBLEM_NONE)
-		return -1;
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
-	if (ctx_if_match(c, &version) != 0)
+	if (c->problem.kind != PROBLEM_NONE || ctx_if_match(c, &version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
-	if (relationship_narrow_access(c->worker->db, &a, id, version, roles, &out, &c->problem) !=
-	    0)
+	if (relationship_narrow_access(&c->txn, &a, ctx_capture(c, 0), version, roles, &out,
+				       &c->problem) != 0)
 		return -1;
-	char etag[32];
-	etag_format(out.version, etag);
-	response_header(c->res, "ETag", etag);
-	return ctx_json(c, 200, relationship_json(&out));
+	return respond_relationship(c, &out);
 }
 
 /* 204 (also when done already); 401; 403; 404; 503. */
 int handle_relationship_access_remove(struct ctx *c)
 {
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
 	struct actor a = ctx_actor(c);
-	if (relationship_remove_access(c->worker->db, &a, id, &c->problem) != 0)
+	if (relationship_remove_access(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
 		return -1;
 	return ctx_no_content(c);
 }
@@ -335,11 +280,8 @@ int handle_relationship_access_remove(struct ctx *c)
 /* 204 (also when ended already); 401; 403; 404; 503. */
 int handle_relationship_end(struct ctx *c)
 {
-	const char *id = ctx_capture(c, 0);
-	if (!uuid_valid(id))
-		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no relationship %s", id);
 	struct actor a = ctx_actor(c);
-	if (relationship_end(c->worker->db, &a, id, &c->problem) != 0)
+	if (relationship_end(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
 		return -1;
 	return ctx_no_content(c);
 }

@@ -3,22 +3,24 @@
 #ifndef TWOTIER_PROVIDER_H
 #define TWOTIER_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/util.h"
+#include "db/db.h"
 #include "domain/audit.h"
 #include "domain/enrollment.h"
 
-struct db;
 struct problem;
 
 #define PROVIDER_REGIONS_MAX 32
+/* region codes (ascii VARCHAR(64)), comma-separated */
+#define PROVIDER_REGIONS_CSV (PROVIDER_REGIONS_MAX * 65)
 
 struct provider {
-	char tenant_id[UUID_STR], name[201], domain[254];
-	char regions[PROVIDER_REGIONS_MAX][65];
-	size_t n_regions;
-	char support_email[255], support_telephone[17], support_website[2001]; /* "" if none */
+	char tenant_id[UUID_STR], name[801], domain[254];
+	char regions[PROVIDER_REGIONS_CSV]; /* its region codes in order, comma-separated */
+	char support_email[255], support_telephone[33], support_website[2001]; /* "" if none */
 	char created_at[TIME_STR], updated_at[TIME_STR];
 	unsigned long version;
 };
@@ -28,24 +30,40 @@ struct provider {
  * be NULL) becomes the tenant's legal profile and its country the CSP
  * country, for a tenant that has none: with it, the provider enrols as a
  * reseller with its support profile alone. Returns 0 with out, or -1 with
- * p set: 404 no such tenant, 409 already_provider or legal_profile_exists,
+ * p set: 404 tenant_unknown, 409 already_provider or legal_profile_exists,
  * 422 unknown_region (naming it), platform_tenant or
- * country_not_in_program, 503. */
-int provider_create(struct db *db, const struct actor *operator_, const char *tenant_id,
+ * country_not_in_program; or t failed. */
+int provider_create(struct txn *t, const struct actor *operator_, const char *tenant_id,
 		    const char *const *regions, size_t n, const struct legal_profile *legal,
 		    struct provider *out, struct problem *p);
 
 /* Replaces a provider's regions if it is at version (0: any). Returns 0
- * with out, or -1 with p set: 404, 412, 422 unknown_region, 503. */
-int provider_set_regions(struct db *db, const struct actor *operator_, const char *tenant_id,
+ * with out, or -1 with p set: 404 not_provider, 412, 422 unknown_region;
+ * or t failed. */
+int provider_set_regions(struct txn *t, const struct actor *operator_, const char *tenant_id,
 			 unsigned long version, const char *const *regions, size_t n,
 			 struct provider *out, struct problem *p);
 
-/* A page of the providers authorized in the region of the caller's CSP
- * country, by tenant id after `after`, whose name contains q (may be
- * ""). *items allocated (free). Returns 0 or -1 with p set: 422
- * enrollment_required when the caller's tenant has no CSP country. */
-int provider_find(struct db *db, const char *tenant_id, const char *q, const char *after,
-		  long limit, struct provider **items, size_t *n, long *total, struct problem *p);
+/* Whether the provider tenant is authorized in the region: *in. DB_OK or
+ * DB_FAILED. */
+enum db_status provider_in_region(struct txn *t, const char *tenant_id, const char *region_code,
+				  bool *in);
+
+/* "Find a provider": a reseller finds the providers authorized in the
+ * region of its CSP country. The region of the tenant's into region.
+ * Returns 0, or -1 with p set (422 enrollment_required: the tenant has no
+ * CSP country) or t failed. */
+int provider_find_region(struct txn *t, const char *tenant_id, char region[65], struct problem *p);
+
+/* Pages of struct provider authorized in a region, by tenant id: all of
+ * them (key: the region code), and those whose name matches a pattern
+ * (keys: the region code, a provider_name_pattern). */
+extern const struct db_page provider_find_page, provider_find_named_page;
+
+/* q (NUL-terminated, qsz bytes at most with its NUL) as the pattern of a
+ * name that contains it literally (LIKE's % _ \ escaped) into out, of at
+ * least PROVIDER_PATTERN_SIZE(qsz) bytes. */
+#define PROVIDER_PATTERN_SIZE(qsz) (2 * (qsz) + 2)
+void provider_name_pattern(const char *q, char *out);
 
 #endif

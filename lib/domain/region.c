@@ -1,39 +1,45 @@
 #include "domain/region.h"
 
-#include "core/xalloc.h"
-#include "db/db.h"
+#include <string.h>
 
-#include <stdlib.h>
+#define REGION_COUNTRY_FIELDS(F, T)                                                                \
+	F(T, region_code, DB_TEXT)                                                                 \
+	F(T, region_name, DB_TEXT) F(T, country, DB_TEXT) F(T, currency, DB_TEXT)
+DB_STATEMENT(region_countries,
+	     "SELECT r.code AS region_code, r.name AS region_name, c.code AS country, c.currency "
+	     "FROM regions r JOIN countries c ON c.region_code = r.code ORDER BY r.name, c.code",
+	     DB_NO_PARAMS, DB_ROW(struct region_country, REGION_COUNTRY_FIELDS));
 
-const struct db_stmt_def stmt_regions_list = {
-    STMT_regions_list, "regions_list",
-    "SELECT r.code, r.name, c.code, c.currency FROM regions r "
-    "JOIN countries c ON c.region_code = r.code ORDER BY r.name, c.code",
-    0, 4};
+struct region_code_row {
+	char code[65];
+};
+#define REGION_CODE_FIELDS(F, T) F(T, code, DB_TEXT)
+DB_STATEMENT(region_by_code, "SELECT code FROM regions WHERE code = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct region_code_row, REGION_CODE_FIELDS));
+DB_STATEMENT(region_by_country, "SELECT region_code AS code FROM countries WHERE code = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct region_code_row, REGION_CODE_FIELDS));
 
-static enum db_status regions_read(struct db *db, void *arg, struct problem *p)
+int region_list(struct txn *t, struct region_country **items, size_t *n)
 {
-	struct db_rows *rows = arg;
-	db_rows_free(rows);
-	return legacy_exec(db, STMT_regions_list, NULL, rows, NULL);
+	return db_all(t, &region_countries, NULL, (void **)items, n) == DB_OK ? 0 : -1;
 }
 
-static void region_read(const struct db_rows *rows, size_t i, void *item)
+enum db_status region_known(struct txn *t, const char *code, bool *known)
 {
-	struct region_country *rc = item;
-	db_cell_copy(rows, i, 0, rc->region_code, sizeof rc->region_code);
-	db_cell_copy(rows, i, 1, rc->region_name, sizeof rc->region_name);
-	db_cell_copy(rows, i, 2, rc->country, sizeof rc->country);
-	db_cell_copy(rows, i, 3, rc->currency, sizeof rc->currency);
+	struct region_code_row r;
+	struct db_arg a[] = {db_text(code)};
+	enum db_status st = db_one(t, &region_by_code, a, &r);
+	*known = st == DB_OK;
+	return st == DB_EMPTY ? DB_OK : st;
 }
 
-int region_list(struct db *db, struct region_country **items, size_t *n, struct problem *p)
+enum db_status region_of_country(struct txn *t, const char *country, char region[65])
 {
-	struct db_rows rows = {0, 0, NULL};
-	*items = NULL;
-	*n = 0;
-	if (db_read(db, regions_read, &rows, p) != 0)
-		return -1;
-	*items = db_rows_items(&rows, sizeof **items, region_read, n);
-	return 0;
+	struct region_code_row r;
+	struct db_arg a[] = {db_text(country)};
+	enum db_status st = db_one(t, &region_by_country, a, &r);
+	region[0] = '\0';
+	if (st == DB_OK)
+		memcpy(region, r.code, sizeof r.code);
+	return st;
 }

@@ -3,21 +3,29 @@
 #ifndef TWOTIER_REGION_H
 #define TWOTIER_REGION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-struct db;
-struct problem;
+#include "db/db.h"
 
 /* One country of a region, as a row of the region table. */
 struct region_country {
 	char region_code[65];
-	char region_name[101];
+	char region_name[401];
 	char country[3];
 	char currency[4];
 };
 
 /* Every country with its region, ordered by region name, then country.
- * *items is allocated (caller frees). Returns 0, or -1 with p set (503). */
-int region_list(struct db *db, struct region_country **items, size_t *n, struct problem *p);
+ * *items is allocated (caller frees; NULL when none). Returns 0, or -1
+ * when t failed. */
+int region_list(struct txn *t, struct region_country **items, size_t *n);
+
+/* Whether code is a region of the programme: *known. DB_OK or DB_FAILED. */
+enum db_status region_known(struct txn *t, const char *code, bool *known);
+
+/* The region of country (an ISO code) into region. DB_OK, DB_EMPTY when
+ * the country is in none (not in the programme), DB_FAILED. */
+enum db_status region_of_country(struct txn *t, const char *country, char region[65]);
 
 #endif

@@ -10,103 +10,116 @@
 #include <stddef.h>
 
 #include "core/util.h"
+#include "db/db.h"
 #include "domain/audit.h"
 
-struct db;
 struct problem;
 
 /* delegated access lasts at most 730 days */
 #define ACCESS_DAYS_MAX 730
 
+/* One side of a relationship. name: the legal name if it has one, else the
+ * work account's (utf8mb4 VARCHAR(200)); domain: ascii VARCHAR(253). */
 struct party {
-	char tenant_id[UUID_STR], name[201], domain[254];
+	char tenant_id[UUID_STR], name[801], domain[254];
 };
 
 struct invitation {
 	char id[UUID_STR];
 	struct party provider;
-	char reseller_email[255], message[1001];
-	unsigned access_roles;
-	char access_ends_at[TIME_STR], state[16], expires_at[TIME_STR], created_at[TIME_STR];
-	char relationship_id[UUID_STR];
+	char reseller_email[255], message[4001]; /* message: "" when none */
+	unsigned access_roles;			 /* enum auth_role bits */
+	char access_ends_at[TIME_STR];
+	char state[16]; /* pending, accepted, withdrawn, or expired (pending past expires_at) */
+	char expires_at[TIME_STR], created_at[TIME_STR];
+	char relationship_id[UUID_STR]; /* "" until accepted */
 };
 
 struct invitation_new {
 	const char *reseller_email; /* canonical */
 	const char *message;	    /* may be NULL */
-	unsigned access_roles;
-	const char *access_ends_at; /* DATETIME(6) text */
+	unsigned access_roles;	    /* enum auth_role bits, delegable ones */
+	micros_t access_ends_at;
 	const char *public_base_url;
 	int ttl_seconds; /* the invitation's life (invitation_ttl) */
 };
 
-/* The actor's tenant (a provider) invites the reseller at email. Returns 0
- * with out, or -1 with p set: 403 not_provider, 422 own_domain, 503. */
-int invitation_create(struct db *db, const struct actor *a, const struct invitation_new *in,
+/* The actor's tenant (a provider: the route's ROUTE_PROVIDER checked it)
+ * invites the reseller at in->reseller_email, and the invitation is mailed
+ * in t. Returns 0 with out, or -1 with p set: 403 not_provider (a tenant
+ * without its provider record), 422 own_domain; or t failed. */
+int invitation_create(struct txn *t, const struct actor *a, const struct invitation_new *in,
 		      struct invitation *out, struct problem *p);
 
-/* A page of the invitations the tenant sent or received (addressed to its
- * domain), by id. */
-int invitation_list(struct db *db, const char *tenant_id, const char *after, long limit,
-		    struct invitation **items, size_t *n, long *total, struct problem *p);
+/* Pages of struct invitation that a tenant sent or that are addressed to
+ * its domain, by id (keys: the tenant's id, twice). */
+extern const struct db_page relationship_invitation_page;
 
 /* Withdraws an invitation of the actor's tenant (idempotent). Returns 0,
- * or -1 with p set: 404, 409 already accepted. */
-int invitation_withdraw(struct db *db, const struct actor *a, const char *id, struct problem *p);
+ * or -1 with p set: 404, 409 invitation_accepted; or t failed. */
+int invitation_withdraw(struct txn *t, const struct actor *a, const char *id, struct problem *p);
 
 struct relationship {
 	char id[UUID_STR];
 	struct party provider, reseller;
 	char state[8], admin_access[8];
-	unsigned access_roles;
+	unsigned access_roles; /* enum auth_role bits */
 	char access_ends_at[TIME_STR], access_changed_at[TIME_STR], access_changed_by[UUID_STR];
-	char created_at[TIME_STR], created_by[UUID_STR], ended_at[TIME_STR], ended_by[UUID_STR];
+	char created_at[TIME_STR], created_by[UUID_STR];
+	char ended_at[TIME_STR], ended_by[UUID_STR]; /* "" while active */
 	unsigned long version;
 };
 
 /* The actor (the reseller's global admin) consents to invitation id with
- * its token. Returns 0 with out, or -1 with p set: 404 (unknown, not
- * addressed to the actor's domain, or a wrong token), 409 used or
- * withdrawn, 410 expired, 422 access_already_ended, enrollment_not_approved,
- * region_not_authorized,
- * 409 relationship_exists, 503. */
-int invitation_authorize(struct db *db, const struct actor *a, const char *id, const char *token,
+ * its token (the mailed one, in clear). Returns 0 with out, or -1 with p
+ * set: 404 invitation_not_found (unknown, not addressed to the actor's
+ * domain, or a wrong token), 409 invitation_accepted, invitation_withdrawn,
+ * relationship_exists, 410 invitation_expired, 422 access_already_ended,
+ * enrollment_not_approved, region_not_authorized; or t failed. */
+int invitation_authorize(struct txn *t, const struct actor *a, const char *id, const char *token,
 			 struct relationship *out, struct problem *p);
 
-enum relationship_side { SIDE_PROVIDERS, SIDE_RESELLERS };
+/* Pages of struct relationship of one tenant (key: the tenant's id), by
+ * id: its providers (it is the reseller), or its resellers. */
+extern const struct db_page relationship_providers_page, relationship_resellers_page;
 
-/* A page of the tenant's relationships: its providers (it is the
- * reseller) or its resellers. */
-int relationship_list(struct db *db, const char *tenant_id, enum relationship_side side,
-		      const char *after, long limit, struct relationship **items, size_t *n,
-		      long *total, struct problem *p);
-
-/* One relationship of the tenant (either side). 404 otherwise. */
-int relationship_get(struct db *db, const char *tenant_id, const char *id, struct relationship *out,
+/* One relationship of the tenant (either side) into out. Returns 0, or -1
+ * with p set: 404; or t failed. */
+int relationship_get(struct txn *t, const char *tenant_id, const char *id, struct relationship *out,
 		     struct problem *p);
 
 /* The reseller's global admin removes the provider's admin access; the
  * reseller's global admin or the provider's admin agent ends the
  * relationship. Both idempotent, audited in both tenants, and mail the
- * other side. Returns 0, or -1 with p set: 403, 404, 503. */
-int relationship_remove_access(struct db *db, const struct actor *a, const char *id,
+ * other side. Returns 0, or -1 with p set: 403, 404; or t failed. */
+int relationship_remove_access(struct txn *t, const struct actor *a, const char *id,
 			       struct problem *p);
-int relationship_end(struct db *db, const struct actor *a, const char *id, struct problem *p);
+int relationship_end(struct txn *t, const struct actor *a, const char *id, struct problem *p);
 
 /* Delegated admin access (SPEC §5): whether the provider tenant may act in
  * the reseller tenant right now. Returns 0 with the relationship's id and
- * the roles it grants, or -1 with p set: 403 naming why not (no
- * relationship, ended, access removed, access past its end date), 503. */
-int relationship_delegation(struct db *db, const char *provider_tenant_id,
+ * the roles it grants, or -1 with p set: 403 naming why not
+ * (no_relationship, relationship_ended, admin_access_removed,
+ * admin_access_expired); or t failed. */
+int relationship_delegation(struct txn *t, const char *provider_tenant_id,
 			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
 			    unsigned *roles, struct problem *p);
 
 /* The reseller's global admin narrows the roles of the provider's admin
  * access (never widens them) if the relationship is at version (0: any).
- * Returns 0 with out, or -1 with p set: 403, 404, 409 access not granted,
- * 412, 422 roles_not_narrower, 503. */
-int relationship_narrow_access(struct db *db, const struct actor *a, const char *id,
+ * Returns 0 with out, or -1 with p set: 403, 404, 409
+ * admin_access_not_granted, 412, 422 roles_not_narrower; or t failed. */
+int relationship_narrow_access(struct txn *t, const struct actor *a, const char *id,
 			       unsigned long version, unsigned roles, struct relationship *out,
 			       struct problem *p);
+
+/* legacy: a page of relationship_providers_page or _resellers_page in the
+ * transaction of db's owner, for callers of the positional API (the
+ * enrolment's overview). *items allocated (free). Returns 0, or -1 with
+ * that transaction failed (p untouched). */
+enum relationship_side { SIDE_PROVIDERS, SIDE_RESELLERS };
+int legacy_relationship_list(struct db *db, const char *tenant_id, enum relationship_side side,
+			     const char *after, long limit, struct relationship **items, size_t *n,
+			     long *total, struct problem *p);
 
 #endif
