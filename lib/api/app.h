@@ -114,10 +114,4 @@ int ctx_list(struct ctx *c, const struct db_page *pg, const struct db_arg *keys,
  * links.next null. Takes items. */
 int ctx_list_all(struct ctx *c, cJSON *items);
 
-/* legacy: a page the handler read and rendered itself, until every list
- * is a ctx_list */
-int legacy_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id);
-int legacy_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
-		      const char *query);
-
 #endif

@@ -240,21 +240,15 @@ int handle_overview(struct ctx *c)
 	} else {
 		cJSON_AddNullToObject(doc, "nextStep");
 	}
-	/* the reseller's indirect providers, as its relationships page shows
-	 * (relationship.c is still on the positional API: it joins c->txn
-	 * through its connection) */
+	/* the reseller's indirect providers: its active relationships */
 	struct relationship *rels = NULL;
 	size_t n_rels = 0;
-	long total = 0;
-	if (legacy_relationship_list(txn_db(&c->txn), c->principal.tenant_id, SIDE_PROVIDERS, "", 200,
-				     &rels, &n_rels, &total, &c->problem) != 0) {
+	if (relationship_active_providers(&c->txn, c->principal.tenant_id, &rels, &n_rels) != 0) {
 		cJSON_Delete(doc);
 		return -1;
 	}
 	cJSON *providers = cJSON_AddArrayToObject(doc, "providers");
 	for (size_t i = 0; i < n_rels; i++) {
-		if (strcmp(rels[i].state, "active") != 0)
-			continue;
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "relationshipId", rels[i].id);
 		cJSON_AddStringToObject(o, "tenantId", rels[i].provider.tenant_id);

@@ -98,14 +98,3 @@ int ctx_list_all(struct ctx *c, cJSON *items)
 {
 	return list_answer(c, items, cJSON_GetArraySize(items), false, 0, NULL, NULL);
 }
-
-int legacy_list(struct ctx *c, cJSON *items, long total, long limit, const char *last_id)
-{
-	return list_answer(c, items, total, false, limit, last_id, NULL);
-}
-
-int legacy_list_query(struct ctx *c, cJSON *items, long total, long limit, const char *last_id,
-		      const char *query)
-{
-	return list_answer(c, items, total, false, limit, last_id, query);
-}

@@ -131,52 +131,6 @@ bool time_parse_api(const char *s, micros_t *t)
 	return true;
 }
 
-void time_now(char sql[TIME_STR], char api[TIME_STR])
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[24];
-	int micros;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	micros = (int)(ts.tv_nsec / 1000) % 1000000;
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
-	if (sql != NULL)
-		snprintf(sql, TIME_STR, "%.19s.%06d", base, micros);
-	if (api != NULL) {
-		base[10] = 'T';
-		snprintf(api, TIME_STR, "%.19s.%06dZ", base, micros);
-	}
-}
-
-void time_sql_after(double seconds, char sql[TIME_STR])
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[24];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	long long us =
-	    (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000 + (long long)(seconds * 1e6);
-	time_t secs = (time_t)(us / 1000000LL);
-	gmtime_r(&secs, &tm);
-	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(sql, TIME_STR, "%.19s.%06d", base, (int)(us % 1000000LL));
-}
-
-void time_sql_to_api(const char *sql, char api[TIME_STR])
-{
-	char frac[7] = "000000";
-	size_t n = sql ? strlen(sql) : 0;
-	if (n < 19) {
-		snprintf(api, TIME_STR, "1970-01-01T00:00:00.000000Z");
-		return;
-	}
-	if (n > 20 && sql[19] == '.')
-		for (size_t i = 0; i < 6 && sql[20 + i] >= '0' && sql[20 + i] <= '9'; i++)
-			frac[i] = sql[20 + i];
-	snprintf(api, TIME_STR, "%.10sT%.8s.%sZ", sql, sql + 11, frac);
-}
-
 bool valid_hostname(const char *s)
 {
 	size_t n = s ? strlen(s) : 0, label = 0, labels = 0;
@@ -477,12 +431,4 @@ bool email_canonical(const char *in, char *out)
 		out[i] = (char)tolower((unsigned char)in[i]);
 	out[n] = '\0';
 	return in != NULL && strlen(in) <= 254 && valid_email(out);
-}
-
-micros_t time_sql_micros(const char *sql)
-{
-	char api[TIME_STR];
-	micros_t t = 0;
-	time_sql_to_api(sql, api);
-	return time_parse_api(api, &t) ? t : 0;
 }

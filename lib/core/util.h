@@ -27,16 +27,6 @@ void time_split(micros_t t, struct tm *tm, long *micros);
  * numeric offset); false for anything else. */
 bool time_parse_api(const char *s, micros_t *t);
 
-/* Current UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (for DATETIME(6)) and
- * as the RFC 3339 form the API shows. */
-void time_now(char sql[TIME_STR], char api[TIME_STR]);
-/* Now plus seconds (may be negative), as time_now's sql form. */
-void time_sql_after(double seconds, char sql[TIME_STR]);
-/* "YYYY-MM-DD HH:MM:SS[.ffffff]" → "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
-void time_sql_to_api(const char *sql, char api[TIME_STR]);
-/* legacy: the same text as a moment, for code of before micros_t */
-micros_t time_sql_micros(const char *sql);
-
 /* A lower-case DNS host name of two or more labels. */
 bool valid_hostname(const char *s);
 /* A plausible mail address: local@host, at most 254 bytes, host a valid

@@ -29,10 +29,9 @@ extern const struct db_stmt __stop_twotier_stmts[] __attribute__((weak));
 struct db {
 	const struct config *cfg;
 	bool prepare;
-	bool connected_before; /* a later connect is a reconnect */
-	MYSQL *mysql;	       /* NULL while disconnected */
-	MYSQL_STMT **stmts;    /* one a DB_STATEMENT, by its place in the section */
-	MYSQL_STMT *legacy[STMT__COUNT];
+	bool connected_before;	 /* a later connect is a reconnect */
+	MYSQL *mysql;		 /* NULL while disconnected */
+	MYSQL_STMT **stmts;	 /* one a DB_STATEMENT, by its place in the section */
 	struct txn *txn;	 /* the transaction open on this connection, or NULL */
 	unsigned int last_errno; /* of the last statement that failed */
 };
@@ -63,11 +62,6 @@ static void db_disconnect(struct db *db)
 		if (db->stmts[i] != NULL)
 			mysql_stmt_close(db->stmts[i]);
 		db->stmts[i] = NULL;
-	}
-	for (size_t i = 0; i < STMT__COUNT; i++) {
-		if (db->legacy[i] != NULL)
-			mysql_stmt_close(db->legacy[i]);
-		db->legacy[i] = NULL;
 	}
 	if (db->mysql != NULL)
 		mysql_close(db->mysql);
@@ -264,15 +258,6 @@ static enum db_status prepare_all(struct db *db, char *err, size_t errsz)
 		    prepare_one(db, s->name, s->sql, s->n_params, s->n_cols, &rc, err, errsz);
 		if (rc == DB_OK)
 			rc = check_columns(db->stmts[i], s, err, errsz);
-	}
-	for (size_t i = 0; i < STMT__COUNT && rc == DB_OK; i++) {
-		const struct db_stmt_def *def = db_statements[i];
-		if (def == NULL || def->id != (enum stmt_id)i) {
-			snprintf(err, errsz, "statement registry slot %zu is wrong", i);
-			return DB_SCHEMA;
-		}
-		db->legacy[i] = prepare_one(db, def->name, def->sql, def->params, def->columns, &rc,
-					    err, errsz);
 	}
 	return rc;
 }
@@ -940,240 +925,4 @@ enum db_status db_schema_version(struct txn *t, long *version)
 	enum db_status rc = db_one(t, &schema_version_get, NULL, &row);
 	*version = rc == DB_OK ? (long)row.n : 0;
 	return rc == DB_EMPTY ? DB_OK : rc;
-}
-
-/* ---- legacy: the positional API, until every module has moved ---- */
-
-const char *db_cell(const struct db_rows *rows, size_t row, size_t col)
-{
-	if (rows == NULL || row >= rows->n_rows || col >= rows->n_cols)
-		return NULL;
-	return rows->cells[row * rows->n_cols + col];
-}
-
-void db_cell_copy(const struct db_rows *rows, size_t row, size_t col, char *buf, size_t bufsz)
-{
-	const char *cell = db_cell(rows, row, col);
-	snprintf(buf, bufsz, "%s", cell ? cell : "");
-}
-
-void db_rows_free(struct db_rows *rows)
-{
-	if (rows == NULL)
-		return;
-	for (size_t r = 0; r < rows->n_rows; r++) {
-		for (size_t c = 0; c < rows->n_cols; c++) {
-			if (rows->cells[r * rows->n_cols + c] != NULL) {
-				free(rows->cells[r * rows->n_cols + c]);
-				break;
-			}
-		}
-	}
-	free(rows->cells);
-	memset(rows, 0, sizeof *rows);
-}
-
-void *db_rows_items(struct db_rows *rows, size_t size, db_row_reader read, size_t *n)
-{
-	char *items = xcalloc(rows->n_rows, size);
-	for (size_t i = 0; i < rows->n_rows; i++)
-		read(rows, i, items + i * size);
-	*n = rows->n_rows;
-	db_rows_free(rows);
-	return items;
-}
-
-static enum db_status legacy_fetch(struct db *db, MYSQL_STMT *st, const struct db_stmt_def *def,
-				   struct db_rows *rows)
-{
-	MYSQL_BIND rb[DB_MAX_COLUMNS];
-	unsigned long lens[DB_MAX_COLUMNS];
-	my_bool nulls[DB_MAX_COLUMNS];
-	size_t cap = 0;
-	unsigned n = def->columns;
-	memset(rb, 0, sizeof rb);
-	for (unsigned c = 0; c < n; c++) {
-		rb[c].buffer_type = MYSQL_TYPE_STRING;
-		rb[c].length = &lens[c];
-		rb[c].is_null = &nulls[c];
-	}
-	if (mysql_stmt_bind_result(st, rb) != 0 || mysql_stmt_store_result(st) != 0)
-		return stmt_failed(db, st, def->name);
-	rows->n_cols = n;
-	for (;;) {
-		int f = mysql_stmt_fetch(st);
-		if (f == MYSQL_NO_DATA)
-			break;
-		if (f == 1) {
-			enum db_status rc = stmt_failed(db, st, def->name);
-			if (db->mysql != NULL)
-				mysql_stmt_free_result(st);
-			return rc;
-		}
-		if (rows->n_rows == cap) {
-			cap = cap ? cap * 2 : 16;
-			rows->cells = xrealloc(rows->cells, cap * n * sizeof *rows->cells);
-		}
-		char **row = rows->cells + rows->n_rows * n;
-		size_t size = 0;
-		for (unsigned c = 0; c < n; c++)
-			size += nulls[c] ? 0 : lens[c] + 1;
-		char *next = size > 0 ? xmalloc(size) : NULL;
-		for (unsigned c = 0; c < n; c++) {
-			row[c] = NULL;
-			if (nulls[c])
-				continue;
-			row[c] = next;
-			next += lens[c] + 1;
-			MYSQL_BIND one;
-			memset(&one, 0, sizeof one);
-			one.buffer_type = MYSQL_TYPE_STRING;
-			one.buffer = row[c];
-			one.buffer_length = lens[c] + 1;
-			if (mysql_stmt_fetch_column(st, &one, c, 0) != 0)
-				abort();
-			row[c][lens[c]] = '\0';
-		}
-		rows->n_rows++;
-	}
-	mysql_stmt_free_result(st);
-	return DB_OK;
-}
-
-enum db_status legacy_exec(struct db *db, enum stmt_id id, const struct db_arg *args,
-			   struct db_rows *rows, unsigned long long *affected)
-{
-	MYSQL_BIND pb[DB_MAX_PARAMS];
-	struct db_rows discard = {0, 0, NULL};
-	const struct db_stmt_def *def = db_statements[id];
-	enum db_status rc;
-	if (db->mysql == NULL)
-		return DB_LOST;
-	MYSQL_STMT *st = db->legacy[id];
-	memset(pb, 0, sizeof pb);
-	for (unsigned i = 0; i < def->params; i++) {
-		switch (args[i].type) {
-		case DB_TEXT:
-			pb[i].buffer_type = MYSQL_TYPE_STRING;
-			pb[i].buffer = (void *)args[i].s;
-			pb[i].buffer_length = args[i].len;
-			break;
-		case DB_INT:
-			pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			pb[i].buffer = (void *)&args[i].i;
-			break;
-		default: pb[i].buffer_type = MYSQL_TYPE_NULL; break;
-		}
-	}
-	if (def->params > 0 && mysql_stmt_bind_param(st, pb) != 0)
-		return stmt_failed(db, st, def->name);
-	if (mysql_stmt_execute(st) != 0)
-		return stmt_failed(db, st, def->name);
-	if (affected != NULL)
-		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
-	if (def->columns == 0)
-		return DB_OK;
-	if (rows != NULL)
-		memset(rows, 0, sizeof *rows);
-	rc = legacy_fetch(db, st, def, rows != NULL ? rows : &discard);
-	db_rows_free(&discard);
-	if (rc != DB_OK && rows != NULL)
-		db_rows_free(rows);
-	return rc;
-}
-
-struct txn *db_current_txn(struct db *db)
-{
-	return db->txn;
-}
-
-enum db_status db_failure(const struct db *db)
-{
-	return db->txn != NULL ? db->txn->failure : DB_OK;
-}
-
-/* Runs work in t: DB_OK → 0; a refusal → -1 with the work's p; a failure
- * of the database marks t failed → -1 with p saying so. */
-static int legacy_join(struct txn *t, db_work work, void *arg, struct problem *p)
-{
-	enum db_status rc = txn_ready(t);
-	if (rc == DB_OK) {
-		problem_clear(p);
-		rc = work(t->db, arg, p);
-		if (rc == DB_OK)
-			return 0;
-		if (rc == DB_REFUSED)
-			return -1;
-		if (rc == DB_DUPLICATE)
-			rc = DB_ERROR; /* a work function should have mapped it */
-		txn_fail(t, rc);
-	}
-	problem_clear(p);
-	p->retry_after = 1;
-	return problem_set(p, PROBLEM_UNAVAILABLE, "the database failed");
-}
-
-static int legacy_run(struct db *db, db_work work, void *arg, struct problem *p, enum txn_mode mode)
-{
-	struct txn t;
-	int rc;
-	if (db->txn != NULL)
-		return legacy_join(db->txn, work, arg, p);
-	txn_open(&t, db, mode);
-	do
-		rc = legacy_join(&t, work, arg, p);
-	while (txn_end(&t, rc == 0, p) == TXN_AGAIN);
-	return rc;
-}
-
-int db_run(struct db *db, db_work work, void *arg, struct problem *p)
-{
-	return legacy_run(db, work, arg, p, TXN_WRITE);
-}
-
-int db_read(struct db *db, db_work work, void *arg, struct problem *p)
-{
-	return legacy_run(db, work, arg, p, TXN_READ);
-}
-
-static enum db_status legacy_page_run(struct db *db, void *arg, struct problem *p)
-{
-	struct legacy_page *pg = arg;
-	struct db_rows count = {0, 0, NULL};
-	struct db_arg a[] = {db_str(pg->tenant_id), db_str(pg->cursor), db_str(pg->cursor),
-			     db_int(pg->limit)};
-	struct db_arg t[] = {db_str(pg->tenant_id)};
-	(void)p;
-	db_rows_free(&pg->rows);
-	enum db_status rc = legacy_exec(db, pg->list, a, &pg->rows, NULL);
-	if (rc == DB_OK)
-		rc = legacy_exec(db, pg->count, t, &count, NULL);
-	if (rc == DB_OK)
-		pg->total = atol(db_cell(&count, 0, 0));
-	db_rows_free(&count);
-	return rc;
-}
-
-int legacy_page_read(struct db *db, struct legacy_page *pg, struct problem *p)
-{
-	memset(&pg->rows, 0, sizeof pg->rows);
-	pg->total = 0;
-	if (db_read(db, legacy_page_run, pg, p) == 0)
-		return 0;
-	db_rows_free(&pg->rows);
-	return -1;
-}
-
-enum db_status db_refuse(struct problem *p, enum problem_kind kind, const char *code,
-			 const char *fmt, ...)
-{
-	char detail[sizeof p->detail];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	problem_set(p, kind, "%s", detail);
-	if (code != NULL)
-		snprintf(p->code, sizeof p->code, "%s", code);
-	return DB_REFUSED;
 }

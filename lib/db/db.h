@@ -146,11 +146,10 @@ enum db_status {
 	DB_BUSY,      /* db_try_exec: another transaction holds the lock */
 	DB_FAILED,    /* the transaction failed: txn_end retries it or says why */
 	/* why a transaction failed (txn_failure) */
-	DB_RETRY,   /* deadlock (1213) or lock wait timeout (1205): run it again */
-	DB_LOST,    /* the server went away or cannot be reached */
-	DB_ERROR,   /* any other server error (logged, never shown) */
-	DB_SCHEMA,  /* a statement does not match the schema, or its arguments its types */
-	DB_REFUSED, /* legacy work functions: a domain rule refused; p says why */
+	DB_RETRY,  /* deadlock (1213) or lock wait timeout (1205): run it again */
+	DB_LOST,   /* the server went away or cannot be reached */
+	DB_ERROR,  /* any other server error (logged, never shown) */
+	DB_SCHEMA, /* a statement does not match the schema, or its arguments its types */
 };
 
 /* A disconnected handle for cfg (borrowed; must outlive it). With
@@ -309,7 +308,5 @@ enum db_status db_script(struct db *db, const char *sql, size_t len, char *err, 
 /* The newest migration applied (0 before any), read in t. DB_OK or
  * DB_FAILED. */
 enum db_status db_schema_version(struct txn *t, long *version);
-
-#include "db/legacy.h"
 
 #endif

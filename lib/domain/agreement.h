@@ -71,13 +71,5 @@ extern const struct db_page agreement_acceptance_page;
  * it). Returns 0, or -1 with p set: 422 reseller_agreement_not_signed, or
  * t failed. */
 int agreement_require_signed(struct txn *t, const char *reseller_tenant_id, struct problem *p);
-/* legacy: the same for work of the positional API */
-static inline enum db_status legacy_agreement_require_signed(struct db *db, const char *reseller,
-							     struct problem *p)
-{
-	if (agreement_require_signed(db_current_txn(db), reseller, p) == 0)
-		return DB_OK;
-	return txn_failure(db_current_txn(db)) == DB_OK ? DB_REFUSED : DB_RETRY;
-}
 
 #endif

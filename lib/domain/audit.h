@@ -64,20 +64,4 @@ struct audit_event {
  * first. */
 extern const struct db_page audit_page;
 
-/* legacy: the same for work of the positional API, with its SQL time */
-struct legacy_audit_entry {
-	const char *tenant_id, *actor_type, *actor_id, *action, *target_type, *target_id,
-	    *request_id, *client_addr, *at;
-};
-enum db_status legacy_audit_write(struct db *db, const struct legacy_audit_entry *e);
-enum db_status legacy_audit_record(struct db *db, const struct actor *a, const char *action,
-				   const char *target_type, const char *target_id, const char *at);
-enum db_status legacy_audit_record_in(struct db *db, const struct actor *a, const char *tenant_id,
-				      const char *action, const char *target_type,
-				      const char *target_id, const char *at);
-enum db_status legacy_audit_record_three(struct db *db, const struct actor *a, const char *second,
-					 const char *third, const char *action,
-					 const char *target_type, const char *target_id,
-					 const char *at);
-
 #endif

@@ -599,34 +599,3 @@ enum db_status enrollment_profile_updated(struct txn *t, const struct actor *a,
 	return transition_write(t, a, &l, "in_review", "the partner updated its profile",
 				MAIL_ENROLLMENT_IN_REVIEW, at, NULL);
 }
-
-/* ---- legacy ----
- * The positional statements that modules of the old API still run:
- * provider.c (country_region, legal_insert, tenant_set_csp_country,
- * tenant_add_partner_type), customer.c (country_region) and
- * relationship.c (enrollment_status_of; agreement.c too until it moves).
- * None of this file runs them; they go when those modules move. */
-
-const struct db_stmt_def stmt_legal_insert = {
-    STMT_legal_insert, "legal_insert",
-    "INSERT INTO legal_profiles (tenant_id, company_name, address_line1, address_line2, city, "
-    "state, postal_code, country, phone_number, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    10, 0};
-
-const struct db_stmt_def stmt_tenant_set_csp_country = {
-    STMT_tenant_set_csp_country, "tenant_set_csp_country",
-    "UPDATE tenants SET csp_country = ?, version = version + 1 WHERE id = ?", 2, 0};
-
-const struct db_stmt_def stmt_country_region = {STMT_country_region, "country_region",
-						"SELECT region_code FROM countries WHERE code = ?",
-						1, 1};
-
-const struct db_stmt_def stmt_tenant_add_partner_type = {
-    STMT_tenant_add_partner_type, "tenant_add_partner_type",
-    "UPDATE tenants SET partner_types = CONCAT_WS(',', NULLIF(partner_types, ''), ?) "
-    "WHERE id = ? AND NOT FIND_IN_SET(?, partner_types)",
-    3, 0};
-
-const struct db_stmt_def stmt_enrollment_status_of = {
-    STMT_enrollment_status_of, "enrollment_status_of",
-    "SELECT status FROM enrollments WHERE tenant_id = ? FOR UPDATE", 1, 1};

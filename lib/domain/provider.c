@@ -351,10 +351,3 @@ void provider_name_pattern(const char *q, char *out)
 	out[k++] = '%';
 	out[k] = '\0';
 }
-
-/* ---- legacy ---- */
-
-/* customer.c's, on the positional API until it moves to provider_in_region */
-const struct db_stmt_def stmt_provider_in_region = {
-    STMT_provider_in_region, "provider_in_region",
-    "SELECT COUNT(*) FROM provider_regions WHERE tenant_id = ? AND region_code = ?", 2, 1};

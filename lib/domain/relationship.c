@@ -207,6 +207,13 @@ DB_STATEMENT(relationship_count_resellers,
 	     "WHERE r.provider_tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
+/* the reseller's active relationships: a handful, the providers of its
+ * region that it authorized (the bound guards against a runaway) */
+DB_STATEMENT(relationship_active_of_reseller,
+	     RELATIONSHIP_SELECT "WHERE r.reseller_tenant_id = ? AND r.active = 1 ORDER BY r.id "
+				 "LIMIT 1000",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct relationship, RELATIONSHIP_FIELDS));
+
 const struct db_page relationship_providers_page = {&relationship_list_providers,
 						    &relationship_count_providers,
 						    1,
@@ -684,25 +691,10 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 	return relationship_get(t, a->tenant_id, id, out, p);
 }
 
-/* ---- legacy ---- */
-
-int legacy_relationship_list(struct db *db, const char *tenant_id, enum relationship_side side,
-			     const char *after, long limit, struct relationship **items, size_t *n,
-			     long *total, struct problem *p)
+int relationship_active_providers(struct txn *t, const char *reseller_tenant_id,
+				  struct relationship **items, size_t *n)
 {
-	struct db_page_result r;
-	struct db_arg key[] = {db_text(tenant_id)};
-	(void)p;
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	if (db_page_read(db_current_txn(db),
-			 side == SIDE_PROVIDERS ? &relationship_providers_page
-						: &relationship_resellers_page,
-			 key, after, limit, &r) != DB_OK)
-		return -1;
-	*items = r.items;
-	*n = r.n;
-	*total = r.total;
-	return 0;
+	struct db_arg key[] = {db_text(reseller_tenant_id)};
+	return db_all(t, &relationship_active_of_reseller, key, (void **)items, n) == DB_OK ? 0
+											    : -1;
 }

@@ -113,13 +113,9 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 			       unsigned long version, unsigned roles, struct relationship *out,
 			       struct problem *p);
 
-/* legacy: a page of relationship_providers_page or _resellers_page in the
- * transaction of db's owner, for callers of the positional API (the
- * enrolment's overview). *items allocated (free). Returns 0, or -1 with
- * that transaction failed (p untouched). */
-enum relationship_side { SIDE_PROVIDERS, SIDE_RESELLERS };
-int legacy_relationship_list(struct db *db, const char *tenant_id, enum relationship_side side,
-			     const char *after, long limit, struct relationship **items, size_t *n,
-			     long *total, struct problem *p);
+/* The reseller's active relationships (at most 1000), oldest first, for
+ * the overview: *items (free) and *n. Returns 0, or -1 when t failed. */
+int relationship_active_providers(struct txn *t, const char *reseller_tenant_id,
+				  struct relationship **items, size_t *n);
 
 #endif

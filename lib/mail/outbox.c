@@ -111,11 +111,6 @@ enum db_status outbox_enqueue(struct txn *t, const struct outbox_mail *m)
 	return rc;
 }
 
-enum db_status legacy_outbox_enqueue(struct db *db, const struct outbox_mail *m)
-{
-	return outbox_enqueue(db_current_txn(db), m) == DB_OK ? DB_OK : DB_RETRY;
-}
-
 void outbox_row_clear(struct outbox_row *r)
 {
 	outbox_row_free(r);

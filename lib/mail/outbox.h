@@ -27,8 +27,6 @@ struct outbox_mail {
 /* Renders m and inserts it, due now, in t. DB_OK or DB_FAILED (a mail that
  * cannot be rendered ends the transaction: 500). */
 enum db_status outbox_enqueue(struct txn *t, const struct outbox_mail *m);
-/* legacy: the same in the transaction of legacy work */
-enum db_status legacy_outbox_enqueue(struct db *db, const struct outbox_mail *m);
 
 /* The sender's wake-up, which runs after the commit of every transaction
  * that queued mail, so that a mail leaves at once rather than at the next

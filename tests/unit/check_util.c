@@ -76,60 +76,91 @@ static void expect_layout(const char *s, const char *layout)
 	}
 }
 
-START_TEST(time_now_formats)
-{
-	char sql[TIME_STR], api[TIME_STR];
-	time_now(sql, api);
-	expect_layout(sql, "9999-99-99 99:99:99.999999");
-	expect_layout(api, "9999-99-99T99:99:99.999999Z");
-	/* the same instant in both */
-	ck_assert_int_eq(strncmp(sql, api, 10), 0);
-	ck_assert_int_eq(strncmp(sql + 11, api + 11, 15), 0);
-	/* either output may be skipped */
-	time_now(NULL, api);
-	expect_layout(api, "9999-99-99T99:99:99.999999Z");
-	time_now(sql, NULL);
-	expect_layout(sql, "9999-99-99 99:99:99.999999");
-}
-END_TEST
-
-START_TEST(sql_to_api)
+START_TEST(time_api_formats)
 {
 	char api[TIME_STR];
-	time_sql_to_api("2024-02-29 23:59:58.123456", api);
+	time_api(0, api);
+	ck_assert_str_eq(api, "1970-01-01T00:00:00.000000Z");
+	time_api(1709251198123456LL, api);
 	ck_assert_str_eq(api, "2024-02-29T23:59:58.123456Z");
-	time_sql_to_api("2024-02-29 23:59:58", api);
-	ck_assert_str_eq(api, "2024-02-29T23:59:58.000000Z");
-	time_sql_to_api("2024-02-29 23:59:58.", api);
-	ck_assert_str_eq(api, "2024-02-29T23:59:58.000000Z");
-	time_sql_to_api("2024-02-29 23:59:58.1234567", api); /* extra digits dropped */
-	ck_assert_str_eq(api, "2024-02-29T23:59:58.123456Z");
+	time_api(-1, api); /* a microsecond before the epoch */
+	ck_assert_str_eq(api, "1969-12-31T23:59:59.999999Z");
+	time_api(time_micros(), api);
+	expect_layout(api, "9999-99-99T99:99:99.999999Z");
 }
 END_TEST
 
-START_TEST(sql_to_api_short_or_null)
+START_TEST(time_parse_reads_what_api_writes)
 {
-	char api[TIME_STR];
-	time_sql_to_api(NULL, api);
-	ck_assert_str_eq(api, "1970-01-01T00:00:00.000000Z");
-	time_sql_to_api("", api);
-	ck_assert_str_eq(api, "1970-01-01T00:00:00.000000Z");
-	time_sql_to_api("2024-02-29", api);
-	ck_assert_str_eq(api, "1970-01-01T00:00:00.000000Z");
-	time_sql_to_api("2024-02-29 23:59:5", api); /* 18 bytes */
-	ck_assert_str_eq(api, "1970-01-01T00:00:00.000000Z");
+	const micros_t moments[] = {0, 1, 1709251198123456LL, 4102444799999999LL, -1};
+	for (size_t i = 0; i < sizeof moments / sizeof moments[0]; i++) {
+		char api[TIME_STR];
+		micros_t back = 12345;
+		time_api(moments[i], api);
+		ck_assert_msg(time_parse_api(api, &back), "'%s' does not parse", api);
+		ck_assert_msg(back == moments[i], "%s read as %lld", api, back);
+	}
 }
 END_TEST
 
-/* Known bug: a fraction of fewer than six digits (DATETIME(3), say) is not
- * padded, so the output is not "…SS.ffffffZ". */
-START_TEST(sql_to_api_pads_short_fraction)
+START_TEST(time_parse_forms)
 {
-	char api[TIME_STR];
-	time_sql_to_api("2024-02-29 23:59:58.5", api);
-	ck_assert_str_eq(api, "2024-02-29T23:59:58.500000Z");
-	time_sql_to_api("2024-02-29 23:59:58.123", api);
-	ck_assert_str_eq(api, "2024-02-29T23:59:58.123000Z");
+	micros_t t;
+	ck_assert(time_parse_api("2024-02-29T23:59:58Z", &t));
+	ck_assert(t == 1709251198000000LL);
+	ck_assert(time_parse_api("2024-02-29T23:59:58.5Z", &t));
+	ck_assert(t == 1709251198500000LL);
+	ck_assert(time_parse_api("2024-03-01T01:59:58+02:00", &t));
+	ck_assert(t == 1709251198000000LL);
+	ck_assert(time_parse_api("2024-02-29T20:29:58-03:30", &t));
+	ck_assert(t == 1709251198000000LL);
+	const char *bad[] = {NULL,
+			     "",
+			     "2024-02-29",
+			     "2024-02-29 23:59:58Z",
+			     "2024-02-30T00:00:00Z", /* no such day */
+			     "2023-02-29T00:00:00Z",
+			     "2024-02-29T24:00:00Z",
+			     "2024-02-29T23:59:58",
+			     "2024-02-29T23:59:58.Z",
+			     "2024-02-29T23:59:58.1234567Z",
+			     "2024-02-29T23:59:58+2:00",
+			     "2024-02-29T23:59:58+24:00",
+			     "2024-02-29T23:59:58Z ",
+			     " 2024-02-29T23:59:58Z",
+			     "2024-2-29T23:59:58Z"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!time_parse_api(bad[i], &t), "'%s' parsed", bad[i] ? bad[i] : "NULL");
+}
+END_TEST
+
+START_TEST(time_after_offsets)
+{
+	const double offsets[] = {0, 1.5, -1.5, 59.999999, -86400 * 30.0, 86400 * 365.0, -0.000001};
+	for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		micros_t now = time_micros();
+		micros_t then = time_micros_after(offsets[i]);
+		double d = (double)(then - now) / 1e6;
+		ck_assert_msg(d > offsets[i] - 1 && d < offsets[i] + 1, "%f, not %f", d,
+			      offsets[i]);
+	}
+}
+END_TEST
+
+START_TEST(time_split_is_utc)
+{
+	struct tm tm;
+	long micros;
+	time_split(1709251198123456LL, &tm, &micros);
+	ck_assert_int_eq(tm.tm_year, 124);
+	ck_assert_int_eq(tm.tm_mon, 1);
+	ck_assert_int_eq(tm.tm_mday, 29);
+	ck_assert_int_eq(tm.tm_hour, 23);
+	ck_assert_int_eq(tm.tm_sec, 58);
+	ck_assert_int_eq(micros, 123456);
+	time_split(-1, &tm, &micros);
+	ck_assert_int_eq(tm.tm_year, 69);
+	ck_assert_int_eq(micros, 999999);
 }
 END_TEST
 
@@ -396,47 +427,6 @@ START_TEST(base64url_alphabet)
 	}
 	char nul[4] = {'a', '\0', 'b', 'c'};
 	ck_assert(!valid_base64url(nul, 4));
-}
-END_TEST
-
-START_TEST(time_after_orders)
-{
-	char before[TIME_STR], now[TIME_STR], soon[TIME_STR], later[TIME_STR], past[TIME_STR];
-	time_sql_after(-3600, past);
-	time_sql_after(-0.25, before);
-	time_now(now, NULL);
-	time_sql_after(0.25, soon);
-	time_sql_after(86400, later);
-	const char *all[] = {past, before, now, soon, later};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		expect_layout(all[i], "9999-99-99 99:99:99.999999");
-	for (size_t i = 1; i < sizeof all / sizeof all[0]; i++)
-		ck_assert_msg(strcmp(all[i - 1], all[i]) < 0, "'%s' !< '%s'", all[i - 1], all[i]);
-}
-END_TEST
-
-/* Seconds since the epoch of a "YYYY-MM-DD HH:MM:SS.ffffff" string (UTC). */
-static double sql_seconds(const char *sql)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *rest = strptime(sql, "%Y-%m-%d %H:%M:%S", &tm);
-	ck_assert_msg(rest != NULL && rest[0] == '.', "'%s' does not parse", sql);
-	return (double)timegm(&tm) + strtod(rest, NULL);
-}
-
-START_TEST(time_after_offsets)
-{
-	const double offsets[] = {0, 1.5, -1.5, 59.999999, -86400 * 30.0, 86400 * 365.0, -0.000001};
-	for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
-		char now[TIME_STR], then[TIME_STR];
-		time_now(now, NULL);
-		time_sql_after(offsets[i], then);
-		expect_layout(then, "9999-99-99 99:99:99.999999");
-		double d = sql_seconds(then) - sql_seconds(now);
-		ck_assert_msg(d > offsets[i] - 1 && d < offsets[i] + 1, "%s - %s = %f, not %f",
-			      then, now, d, offsets[i]);
-	}
 }
 END_TEST
 
@@ -1047,7 +1037,6 @@ END_TEST
 static TCase *util_regressions(void)
 {
 	TCase *tc = tcase_create("regressions");
-	tcase_add_test(tc, sql_to_api_pads_short_fraction);
 	tcase_add_test(tc, query_zero_buffer);
 	tcase_add_test(tc, country_unknown_stays_in_list);
 	tcase_add_test(tc, cursor_strict_base64url);
@@ -1065,11 +1054,11 @@ Suite *util_suite(void)
 	suite_add_tcase(s, ids);
 
 	TCase *times = tcase_create("time");
-	tcase_add_test(times, time_now_formats);
-	tcase_add_test(times, sql_to_api);
-	tcase_add_test(times, sql_to_api_short_or_null);
-	tcase_add_test(times, time_after_orders);
+	tcase_add_test(times, time_api_formats);
+	tcase_add_test(times, time_parse_reads_what_api_writes);
+	tcase_add_test(times, time_parse_forms);
 	tcase_add_test(times, time_after_offsets);
+	tcase_add_test(times, time_split_is_utc);
 	suite_add_tcase(s, times);
 
 	TCase *checks = tcase_create("validation");
