@@ -1,6 +1,8 @@
-/* Route handlers. Each parses what the central checks left to it, calls
- * one domain function and renders the result; the HTTP codes each can
- * answer are listed at its definition. */
+/* What the handlers share: renderings, field checks and the body schemas
+ * that lib/api/routes.def names. Each handler (declared by its row of
+ * routes.def) parses what the central checks left to it, calls the domain
+ * and renders the result; the HTTP codes each can answer are listed at its
+ * definition. */
 #ifndef TWOTIER_HANDLERS_H
 #define TWOTIER_HANDLERS_H
 
@@ -11,78 +13,19 @@
 struct ctx;
 struct party;
 
+/* Every handler, declared by its row of routes.def (whose other columns
+ * this expansion leaves unread). */
+#define ROUTE(method, pattern, name, access, roles, scope, flags, schema, handler)                 \
+	int handler(struct ctx *c);
+#include "api/routes.def"
+#undef ROUTE
+
 /* Shared renderings: a party of a relationship {tenantId, name, domain};
  * a time, or null when "". */
 cJSON *party_json(const struct party *v);
 /* An audit event as GET /v1/audit-events shows it (an item_render). */
 cJSON *audit_event_json(const struct ctx *c, const void *item);
 void add_time_or_null(cJSON *o, const char *name, const char *value);
-
-int handle_healthz(struct ctx *c);
-int handle_readyz(struct ctx *c);
-int handle_metrics(struct ctx *c);
-int handle_regions_list(struct ctx *c);
-int handle_tenant_create(struct ctx *c);
-int handle_signup_verification(struct ctx *c);
-int handle_jwks(struct ctx *c);
-int handle_signin(struct ctx *c);
-int handle_me(struct ctx *c);
-int handle_users_list(struct ctx *c);
-int handle_user_create(struct ctx *c);
-int handle_user_get(struct ctx *c);
-int handle_user_update(struct ctx *c);
-int handle_api_tokens_list(struct ctx *c);
-int handle_api_token_create(struct ctx *c);
-int handle_api_token_revoke(struct ctx *c);
-int handle_audit_events_list(struct ctx *c);
-int handle_enrollment_create(struct ctx *c);
-int handle_enrollment_get(struct ctx *c);
-int handle_email_verification(struct ctx *c);
-int handle_enrollment_resend(struct ctx *c);
-int handle_operator_enrollments_list(struct ctx *c);
-int handle_operator_enrollment_decide(struct ctx *c);
-int handle_legal_profile_get(struct ctx *c);
-int handle_legal_profile_put(struct ctx *c);
-int handle_support_profile_get(struct ctx *c);
-int handle_support_profile_put(struct ctx *c);
-int handle_organization_profile_get(struct ctx *c);
-int handle_mpn_profile_get(struct ctx *c);
-int handle_mpn_identifier_create(struct ctx *c);
-int handle_mpn_association_put(struct ctx *c);
-int handle_operator_mail_list(struct ctx *c);
-int handle_operator_mail_retry(struct ctx *c);
-int handle_overview(struct ctx *c);
-int handle_operator_provider_create(struct ctx *c);
-int handle_operator_provider_regions(struct ctx *c);
-int handle_providers_find(struct ctx *c);
-int handle_invitation_create(struct ctx *c);
-int handle_invitations_list(struct ctx *c);
-int handle_invitation_withdraw(struct ctx *c);
-int handle_invitation_authorize(struct ctx *c);
-int handle_relationships_list(struct ctx *c);
-int handle_relationship_get(struct ctx *c);
-int handle_relationship_access_remove(struct ctx *c);
-int handle_relationship_access_narrow(struct ctx *c);
-int handle_relationship_end(struct ctx *c);
-int handle_relationship_customers(struct ctx *c);
-int handle_customer_invitation_create(struct ctx *c);
-int handle_customer_invitations_list(struct ctx *c);
-int handle_customer_invitations_received(struct ctx *c);
-int handle_customer_invitation_withdraw(struct ctx *c);
-int handle_customer_invitation_accept(struct ctx *c);
-int handle_customer_relationships_list(struct ctx *c);
-int handle_customer_relationship_end(struct ctx *c);
-int handle_customers_list(struct ctx *c);
-int handle_customer_get(struct ctx *c);
-int handle_offers_list(struct ctx *c);
-int handle_order_create(struct ctx *c);
-int handle_orders_list(struct ctx *c);
-int handle_subscriptions_list(struct ctx *c);
-int handle_subscription_update(struct ctx *c);
-int handle_agreement_template_create(struct ctx *c);
-int handle_agreement_templates_list(struct ctx *c);
-int handle_agreement_accept(struct ctx *c);
-int handle_agreements_list(struct ctx *c);
 
 /* SPEC §8's programStatus: pending, qualified (approved, the current
  * agreement unsigned), active (approved and signed), rejected. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The API contract test: doc/openapi.yaml must be a valid OpenAPI 3.1
-// document, and it must describe exactly the routes of lib/api/routes.c, with
+// document, and it must describe exactly the routes of lib/api/routes.def, with
 // the access, flags and body schema each route has there.
 //
 //   node tests/openapi/check.mjs        (from anywhere; paths are relative
@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const DOC = join(root, 'doc', 'openapi.yaml');
 const LIB = join(root, 'lib');
-const ROUTES = join(LIB, 'api', 'routes.c');
+const ROUTES = join(LIB, 'api', 'routes.def');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 const failures = [];
@@ -239,22 +239,18 @@ function makeEvaluator(defines, auth) {
 
 function readRoutes() {
 	const src = readC(ROUTES);
-	const table = src.match(/app_routes\s*\[\s*\]\s*=\s*\{([\s\S]*?)\}\s*;/);
-	if (!table) {
-		fail('routes.c', 'cannot find the app_routes table');
-		return [];
-	}
 	const rows = [];
-	for (const m of table[1].matchAll(/\{\s*"([A-Z]+)"\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,([^{}]*)\}/g)) {
+	for (const m of src.matchAll(/^ROUTE\(\s*"([A-Z]+)"\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,([^()]*)\)/gm)) {
 		const rest = m[4].split(',').map((s) => s.trim());
 		const [access, roles, scope, flags, schema, handler] = rest;
 		// the router's kinds ({id:uuid}) are the document's parameter schemas
 		const path = m[2].replace(/\{(\w+):\w+\}/g, '{$1}');
 		rows.push({ method: m[1], path, name: m[3], access, roles, scope, flags, schema, handler });
 	}
-	const opened = (table[1].match(/\{\s*"/g) ?? []).length;
+	const opened = (src.match(/^ROUTE\(/gm) ?? []).length;
+	if (opened === 0) fail('routes.def', 'no ROUTE( row');
 	if (opened !== rows.length)
-		fail('routes.c', `${opened} rows start in app_routes but only ${rows.length} could be read`);
+		fail('routes.def', `${opened} rows start with ROUTE( but only ${rows.length} could be read`);
 	return rows;
 }
 
@@ -427,9 +423,9 @@ async function main() {
 	const ops = documentOperations(doc);
 	const inC = new Map(rows.map((r) => [key(r), r]));
 	const inDoc = new Map(ops.map((o) => [key(o), o]));
-	for (const [k] of inC) if (!inDoc.has(k)) fail('agreement', `only in lib/api/routes.c:   ${k}`);
+	for (const [k] of inC) if (!inDoc.has(k)) fail('agreement', `only in lib/api/routes.def: ${k}`);
 	for (const [k] of inDoc) if (!inC.has(k)) fail('agreement', `only in doc/openapi.yaml: ${k}`);
-	if (inC.size !== rows.length) fail('routes.c', 'a (method, path, name) appears twice');
+	if (inC.size !== rows.length) fail('routes.def', 'a (method, path, name) appears twice');
 
 	const defines = readDefines();
 	const auth = readAuthBits();
@@ -445,7 +441,7 @@ function report(nRoutes) {
 		return 0;
 	}
 	for (const f of failures) console.error(`  ${f}`);
-	console.error(`openapi: FAILED, ${failures.length} problem(s) (${nRoutes} routes in lib/api/routes.c)`);
+	console.error(`openapi: FAILED, ${failures.length} problem(s) (${nRoutes} routes in lib/api/routes.def)`);
 	return 1;
 }
 
