@@ -9,7 +9,7 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "db/db.h"
-#include "db/schema.h"
+#include "db/schema_version.h"
 #include "domain/purge.h"
 #include "domain/tenant.h"
 #include "mail/sender.h"

@@ -3,7 +3,7 @@
 #include "api/handlers.h"
 #include "core/metrics.h"
 #include "db/db.h"
-#include "db/schema.h"
+#include "db/schema_version.h"
 
 #include <stdlib.h>
 
