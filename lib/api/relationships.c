@@ -155,7 +155,7 @@ static cJSON *listed_invitation_json(const struct ctx *c, const void *item)
 /* 200 page of invitations sent or received; 400; 401; 403; 503. */
 int handle_invitations_list(struct ctx *c)
 {
-	struct db_arg tenant[] = {db_text(c->principal.tenant_id), db_text(c->principal.tenant_id)};
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id)};
 	return ctx_list(c, &relationship_invitation_page, tenant, listed_invitation_json, NULL);
 }
 

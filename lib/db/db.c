@@ -827,20 +827,37 @@ enum db_status db_page_read(struct txn *t, const struct db_page *pg, const struc
 {
 	struct db_arg args[DB_MAX_PARAMS];
 	struct db_count count;
+	unsigned branches = pg->branches ? pg->branches : 1, n = 0;
 	enum db_status rc;
 	memset(out, 0, sizeof *out);
-	if (pg->n_keys + 2 > DB_MAX_PARAMS)
+	if (branches * (pg->n_keys + 2) > DB_MAX_PARAMS)
 		abort();
-	if (pg->n_keys > 0)
-		memcpy(args, keys, pg->n_keys * sizeof *args);
 	/* the first page starts before every id: "" sorts first, "~" after
 	 * every hexadecimal digit */
-	args[pg->n_keys] = db_text(cursor[0] ? cursor : pg->descending ? "~" : "");
-	args[pg->n_keys + 1] = db_int(limit);
+	for (unsigned b = 0; b < branches; b++) {
+		if (pg->n_keys > 0)
+			memcpy(&args[n], keys, pg->n_keys * sizeof *args);
+		n += pg->n_keys;
+		args[n++] = db_text(cursor[0] ? cursor : pg->descending ? "~" : "");
+		args[n++] = db_int(limit);
+	}
 	rc = db_all(t, pg->list, args, &out->items, &out->n);
 	if (rc != DB_OK)
 		return rc;
-	args[pg->n_keys] = db_int(DB_COUNT_CAP + 1);
+	/* a union gives up to limit rows a branch, in order: the page is the
+	 * first limit of them */
+	for (size_t i = (size_t)limit; i < out->n; i++)
+		if (pg->item_free != NULL)
+			pg->item_free((char *)out->items + i * pg->list->row_size);
+	if (out->n > (size_t)limit)
+		out->n = (size_t)limit;
+	n = 0;
+	for (unsigned b = 0; b < branches; b++) {
+		if (pg->n_keys > 0)
+			memcpy(&args[n], keys, pg->n_keys * sizeof *args);
+		n += pg->n_keys;
+		args[n++] = db_int(DB_COUNT_CAP + 1);
+	}
 	rc = db_one(t, pg->count, args, &count);
 	if (rc == DB_EMPTY)
 		count.n = 0;

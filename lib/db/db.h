@@ -278,6 +278,12 @@ struct db_page {
 	size_t cursor_offset; /* of the id field (char[UUID_STR]) in the row */
 	/* frees what an item owns (its DB_DUP fields), or NULL */
 	void (*item_free)(void *item);
+	/* A list that is the union of several index ranges (sent OR
+	 * received) is read as a UNION of that many ordered, limited SELECTs:
+	 * the list statement takes (keys, cursor, limit) once a branch, the
+	 * count (keys, cap) once a branch and adds the branches' counts up,
+	 * and the page keeps the first limit rows of the union. 0 means 1. */
+	unsigned branches;
 };
 
 struct db_page_result {

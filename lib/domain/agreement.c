@@ -81,12 +81,11 @@ DB_STATEMENT(agreement_acceptance_count,
 	     "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page agreement_acceptance_page = {&agreement_acceptance_list,
-						  &agreement_acceptance_count,
-						  1,
-						  false,
-						  offsetof(struct agreement_acceptance, id),
-						  NULL};
+const struct db_page agreement_acceptance_page = {.list = &agreement_acceptance_list,
+						  .count = &agreement_acceptance_count,
+						  .n_keys = 1,
+						  .cursor_offset =
+						      offsetof(struct agreement_acceptance, id)};
 
 DB_STATEMENT(agreement_acceptance_get, ACCEPTANCE_SELECT "WHERE a.id = ?", DB_PARAMS(DB_TEXT),
 	     DB_ROW(struct agreement_acceptance, ACCEPTANCE_FIELDS));

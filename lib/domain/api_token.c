@@ -38,8 +38,10 @@ DB_STATEMENT(api_token_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM api_tokens WHERE tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page api_token_page = {
-    &api_token_list, &api_token_count, 1, false, offsetof(struct api_token_view, id), NULL};
+const struct db_page api_token_page = {.list = &api_token_list,
+				       .count = &api_token_count,
+				       .n_keys = 1,
+				       .cursor_offset = offsetof(struct api_token_view, id)};
 
 DB_STATEMENT(api_token_get, API_TOKEN_SELECT "WHERE t.tenant_id = ? AND t.id = ? FOR UPDATE",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct api_token_view, API_TOKEN_FIELDS));

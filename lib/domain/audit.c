@@ -124,5 +124,8 @@ DB_STATEMENT(audit_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_events WHERE tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page audit_page = {
-    &audit_list, &audit_count, 1, true, offsetof(struct audit_event, id), NULL};
+const struct db_page audit_page = {.list = &audit_list,
+				   .count = &audit_count,
+				   .n_keys = 1,
+				   .descending = true,
+				   .cursor_offset = offsetof(struct audit_event, id)};

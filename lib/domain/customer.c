@@ -135,12 +135,11 @@ DB_STATEMENT(customer_invitation_count,
 	     "WHERE i.relationship_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page customer_invitation_page = {&customer_invitation_list,
-						 &customer_invitation_count,
-						 1,
-						 false,
-						 offsetof(struct customer_invitation, id),
-						 NULL};
+const struct db_page customer_invitation_page = {.list = &customer_invitation_list,
+						 .count = &customer_invitation_count,
+						 .n_keys = 1,
+						 .cursor_offset =
+						     offsetof(struct customer_invitation, id)};
 
 /* addressed to the tenant's domain */
 #define RECEIVED "i.customer_domain = (SELECT d.domain FROM tenants d WHERE d.id = ?) "
@@ -153,12 +152,11 @@ DB_STATEMENT(customer_invitation_received_count,
 	     "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page customer_invitation_received_page = {&customer_invitation_received_list,
-							  &customer_invitation_received_count,
-							  1,
-							  false,
-							  offsetof(struct customer_invitation, id),
-							  NULL};
+const struct db_page customer_invitation_received_page = {
+    .list = &customer_invitation_received_list,
+    .count = &customer_invitation_received_count,
+    .n_keys = 1,
+    .cursor_offset = offsetof(struct customer_invitation, id)};
 
 /* What a change of an invitation needs of it. */
 struct invitation_lock_row {
@@ -265,12 +263,11 @@ DB_STATEMENT(customer_relationship_count,
 	     "WHERE cr.customer_tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page customer_relationship_page = {&customer_relationship_list,
-						   &customer_relationship_count,
-						   1,
-						   false,
-						   offsetof(struct customer_relationship, id),
-						   NULL};
+const struct db_page customer_relationship_page = {.list = &customer_relationship_list,
+						   .count = &customer_relationship_count,
+						   .n_keys = 1,
+						   .cursor_offset =
+						       offsetof(struct customer_relationship, id)};
 
 struct relationship_lock_row {
 	char partner_tenant_id[UUID_STR], state[8];
@@ -345,10 +342,14 @@ DB_STATEMENT(customer_count_shared,
 	     "WHERE " PARTNER_ACTIVE SHARED "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page customer_page = {
-    &customer_list, &customer_count, 1, false, offsetof(struct customer, id), NULL};
-const struct db_page customer_page_shared = {
-    &customer_list_shared, &customer_count_shared, 2, false, offsetof(struct customer, id), NULL};
+const struct db_page customer_page = {.list = &customer_list,
+				      .count = &customer_count,
+				      .n_keys = 1,
+				      .cursor_offset = offsetof(struct customer, id)};
+const struct db_page customer_page_shared = {.list = &customer_list_shared,
+					     .count = &customer_count_shared,
+					     .n_keys = 2,
+					     .cursor_offset = offsetof(struct customer, id)};
 
 /* the partner's newest relationship with the customer, the active one
  * first */

@@ -213,14 +213,14 @@ DB_STATEMENT(enrollment_count_status,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM enrollments WHERE status = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page enrollment_page = {
-    &enrollment_list_all, &enrollment_count_all, 0, false, offsetof(struct enrollment, id), NULL};
-const struct db_page enrollment_page_of_status = {&enrollment_list_status,
-						  &enrollment_count_status,
-						  1,
-						  false,
-						  offsetof(struct enrollment, id),
-						  NULL};
+const struct db_page enrollment_page = {.list = &enrollment_list_all,
+					.count = &enrollment_count_all,
+					.n_keys = 0,
+					.cursor_offset = offsetof(struct enrollment, id)};
+const struct db_page enrollment_page_of_status = {.list = &enrollment_list_status,
+						  .count = &enrollment_count_status,
+						  .n_keys = 1,
+						  .cursor_offset = offsetof(struct enrollment, id)};
 
 static const char *const statuses[] = {"pending_email_verification", "in_review",
 				       "more_info_requested", "approved", "rejected"};

@@ -125,14 +125,19 @@ DB_STATEMENT(order_insert,
 		       DB_INT, DB_INT | DB_NULLABLE, DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME),
 	     DB_NO_ROW);
 
-/* A partner's own of a customer's orders or subscriptions (x): those it
- * provides and those placed for it as the reseller (a tenant may be both).
- * No one index serves the two sides in id order: read through
- * (customer_tenant_id, id) and filtered, which costs a page's length while
- * the customer has one provider and one reseller. */
-#define PARTNERS_OWN(x)                                                                            \
-	"WHERE " x ".customer_tenant_id = ? AND ? IN (" x ".provider_tenant_id, " x                \
-	".reseller_tenant_id) "
+/* A partner's own of a customer's orders or subscriptions: those it
+ * provides and those placed for it as the reseller (a tenant may be both),
+ * two index ranges, (customer_tenant_id, provider_tenant_id, id) and
+ * (customer_tenant_id, reseller_tenant_id, id), read as a union (a page of
+ * two branches: db.h): keys (customer, partner). */
+#define PROVIDED(x)    "WHERE " x ".customer_tenant_id = ? AND " x ".provider_tenant_id = ? "
+#define RESOLD(x)      "WHERE " x ".customer_tenant_id = ? AND " x ".reseller_tenant_id = ? "
+#define AFTER(x)       "AND " x ".id > ? ORDER BY " x ".id LIMIT ?"
+#define UNION_OF(a, b) "(" a ") UNION (" b ") ORDER BY id"
+#define COUNT_OF_UNION(table, x)                                                                   \
+	"SELECT COUNT(*) AS n FROM ((SELECT " x ".id FROM " table " " x                            \
+	" " PROVIDED(x) "LIMIT ?) UNION (SELECT " x ".id FROM " table " " x                        \
+			" " RESOLD(x) "LIMIT ?)) c"
 
 #define ORDER_SELECT                                                                               \
 	"SELECT o.id, o.customer_tenant_id AS customer_id, o.provider_tenant_id, "                 \
@@ -161,16 +166,21 @@ DB_STATEMENT(order_count,
 	     "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 DB_STATEMENT(order_list_of_partner,
-	     ORDER_SELECT PARTNERS_OWN("o") "AND o.id > ? ORDER BY o.id LIMIT ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct order, ORDER_FIELDS));
-DB_STATEMENT(order_count_of_partner,
-	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM orders o " PARTNERS_OWN("o") "LIMIT ?) c",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
+	     UNION_OF(ORDER_SELECT PROVIDED("o") AFTER("o"), ORDER_SELECT RESOLD("o") AFTER("o")),
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct order, ORDER_FIELDS));
+DB_STATEMENT(order_count_of_partner, COUNT_OF_UNION("orders", "o"),
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page order_page = {&order_list, &order_count, 1, false, offsetof(struct order, id),
-				   NULL};
-const struct db_page order_page_of_partner = {
-    &order_list_of_partner, &order_count_of_partner, 2, false, offsetof(struct order, id), NULL};
+const struct db_page order_page = {.list = &order_list,
+				   .count = &order_count,
+				   .n_keys = 1,
+				   .cursor_offset = offsetof(struct order, id)};
+const struct db_page order_page_of_partner = {.list = &order_list_of_partner,
+					      .count = &order_count_of_partner,
+					      .n_keys = 2,
+					      .cursor_offset = offsetof(struct order, id),
+					      .branches = 2};
 
 /* The offer's name in a subquery, not a join: joined, the five offers led
  * the plan and every page sorted all of the customer's subscriptions (33 ms
@@ -202,22 +212,23 @@ DB_STATEMENT(subscription_count,
 	     "WHERE s.customer_tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 DB_STATEMENT(subscription_list_of_partner,
-	     SUBSCRIPTION_SELECT PARTNERS_OWN("s") "AND s.id > ? ORDER BY s.id LIMIT ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
+	     UNION_OF(SUBSCRIPTION_SELECT PROVIDED("s") AFTER("s"),
+		      SUBSCRIPTION_SELECT RESOLD("s") AFTER("s")),
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct subscription, SUBSCRIPTION_FIELDS));
-DB_STATEMENT(
-    subscription_count_of_partner,
-    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM subscriptions s " PARTNERS_OWN("s") "LIMIT ?) c",
-    DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
+DB_STATEMENT(subscription_count_of_partner, COUNT_OF_UNION("subscriptions", "s"),
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page subscription_page = {
-    &subscription_list, &subscription_count, 1, false, offsetof(struct subscription, id), NULL};
-const struct db_page subscription_page_of_partner = {&subscription_list_of_partner,
-						     &subscription_count_of_partner,
-						     2,
-						     false,
-						     offsetof(struct subscription, id),
-						     NULL};
+const struct db_page subscription_page = {.list = &subscription_list,
+					  .count = &subscription_count,
+					  .n_keys = 1,
+					  .cursor_offset = offsetof(struct subscription, id)};
+const struct db_page subscription_page_of_partner = {.list = &subscription_list_of_partner,
+						     .count = &subscription_count_of_partner,
+						     .n_keys = 2,
+						     .cursor_offset =
+							 offsetof(struct subscription, id),
+						     .branches = 2};
 
 /* the subscription as the tenant sees it (as order_view says), alone:
  * locking it must not lock its offer's row, which every order of that

@@ -142,18 +142,15 @@ DB_STATEMENT(provider_find_named_count,
 	     "WHERE pr.region_code = ? " PROVIDER_NAMED "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page provider_find_page = {&provider_find_list,
-					   &provider_find_count,
-					   1,
-					   false,
-					   offsetof(struct provider, tenant_id),
-					   NULL};
-const struct db_page provider_find_named_page = {&provider_find_named_list,
-						 &provider_find_named_count,
-						 2,
-						 false,
-						 offsetof(struct provider, tenant_id),
-						 NULL};
+const struct db_page provider_find_page = {.list = &provider_find_list,
+					   .count = &provider_find_count,
+					   .n_keys = 1,
+					   .cursor_offset = offsetof(struct provider, tenant_id)};
+const struct db_page provider_find_named_page = {.list = &provider_find_named_list,
+						 .count = &provider_find_named_count,
+						 .n_keys = 2,
+						 .cursor_offset =
+						     offsetof(struct provider, tenant_id)};
 
 /* p's kind, code and detail. Returns -1, for `return refuse(...)`. */
 static int refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt, ...)

@@ -65,29 +65,34 @@ DB_STATEMENT(relationship_invitation_insert,
 DB_STATEMENT(relationship_invitation_get, INVITATION_SELECT "WHERE i.id = ?", DB_PARAMS(DB_TEXT),
 	     DB_ROW(struct invitation, INVITATION_FIELDS));
 
-/* Sent by the tenant, or addressed to its domain. The two halves have an
- * index each (ix_invitations_provider, ix_invitations_domain), but no one
- * index gives their union in id order. */
-#define INVITATION_OF_TENANT                                                                       \
-	"(i.provider_tenant_id = ? OR i.reseller_domain = "                                        \
-	"(SELECT d.domain FROM tenants d WHERE d.id = ?))"
+/* Sent by the tenant, or addressed to its domain: two index ranges
+ * (ix_invitations_provider, ix_invitations_domain) that no one index
+ * gives in id order, read as a union of two ordered, limited SELECTs (a
+ * page of two branches: db.h), so that a page costs two short ranges
+ * whatever the length of either list. */
+#define INVITATION_SENT_BY_TENANT "i.provider_tenant_id = ?"
+#define INVITATION_TO_TENANT	  "i.reseller_domain = (SELECT d.domain FROM tenants d WHERE d.id = ?)"
 
 DB_STATEMENT(relationship_invitation_list,
-	     INVITATION_SELECT "WHERE " INVITATION_OF_TENANT " AND i.id > ? ORDER BY i.id LIMIT ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
+	     "(" INVITATION_SELECT "WHERE " INVITATION_SENT_BY_TENANT
+	     " AND i.id > ? ORDER BY i.id LIMIT ?) UNION (" INVITATION_SELECT
+	     "WHERE " INVITATION_TO_TENANT " AND i.id > ? ORDER BY i.id LIMIT ?) ORDER BY id",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct invitation, INVITATION_FIELDS));
 
 DB_STATEMENT(relationship_invitation_count,
-	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM relationship_invitations i "
-	     "WHERE " INVITATION_OF_TENANT " LIMIT ?) c",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
+	     "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM relationship_invitations i "
+	     "WHERE " INVITATION_SENT_BY_TENANT
+	     " LIMIT ?) a) + (SELECT COUNT(*) FROM (SELECT 1 FROM "
+	     "relationship_invitations i WHERE " INVITATION_TO_TENANT " LIMIT ?) b) AS n",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page relationship_invitation_page = {&relationship_invitation_list,
-						     &relationship_invitation_count,
-						     2,
-						     false,
-						     offsetof(struct invitation, id),
-						     NULL};
+const struct db_page relationship_invitation_page = {.list = &relationship_invitation_list,
+						     .count = &relationship_invitation_count,
+						     .n_keys = 1,
+						     .cursor_offset =
+							 offsetof(struct invitation, id),
+						     .branches = 2};
 
 /* What a withdrawal or a consent decides on, with the row locked. */
 struct invitation_lock_row {
@@ -214,18 +219,16 @@ DB_STATEMENT(relationship_active_of_reseller,
 				 "LIMIT 1000",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct relationship, RELATIONSHIP_FIELDS));
 
-const struct db_page relationship_providers_page = {&relationship_list_providers,
-						    &relationship_count_providers,
-						    1,
-						    false,
-						    offsetof(struct relationship, id),
-						    NULL};
-const struct db_page relationship_resellers_page = {&relationship_list_resellers,
-						    &relationship_count_resellers,
-						    1,
-						    false,
-						    offsetof(struct relationship, id),
-						    NULL};
+const struct db_page relationship_providers_page = {.list = &relationship_list_providers,
+						    .count = &relationship_count_providers,
+						    .n_keys = 1,
+						    .cursor_offset =
+							offsetof(struct relationship, id)};
+const struct db_page relationship_resellers_page = {.list = &relationship_list_resellers,
+						    .count = &relationship_count_resellers,
+						    .n_keys = 1,
+						    .cursor_offset =
+							offsetof(struct relationship, id)};
 
 /* What a change of a relationship decides on, with the row locked. */
 struct relationship_lock_row {

@@ -47,8 +47,10 @@ DB_STATEMENT(user_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-const struct db_page user_page = {&user_list, &user_count, 1, false, offsetof(struct user_view, id),
-				  NULL};
+const struct db_page user_page = {.list = &user_list,
+				  .count = &user_count,
+				  .n_keys = 1,
+				  .cursor_offset = offsetof(struct user_view, id)};
 
 DB_STATEMENT(user_get_row, USER_SELECT "WHERE u.tenant_id = ? AND u.id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct user_view, USER_FIELDS));

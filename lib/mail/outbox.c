@@ -46,11 +46,16 @@ static void outbox_row_free(void *item)
 	r->subject = NULL;
 }
 
-const struct db_page outbox_page = {
-    &outbox_list, &outbox_count, 0, false, offsetof(struct outbox_row, id), outbox_row_free};
-const struct db_page outbox_page_of_status = {
-    &outbox_list_status, &outbox_count_status, 1, false, offsetof(struct outbox_row, id),
-    outbox_row_free};
+const struct db_page outbox_page = {.list = &outbox_list,
+				    .count = &outbox_count,
+				    .n_keys = 0,
+				    .cursor_offset = offsetof(struct outbox_row, id),
+				    .item_free = outbox_row_free};
+const struct db_page outbox_page_of_status = {.list = &outbox_list_status,
+					      .count = &outbox_count_status,
+					      .n_keys = 1,
+					      .cursor_offset = offsetof(struct outbox_row, id),
+					      .item_free = outbox_row_free};
 
 DB_STATEMENT(outbox_get, OUTBOX_SELECT "WHERE id = ? FOR UPDATE", DB_PARAMS(DB_TEXT),
 	     DB_ROW(struct outbox_row, OUTBOX_FIELDS));

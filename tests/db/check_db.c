@@ -107,10 +107,32 @@ DB_STATEMENT(unit_item_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM unit_items WHERE owner = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
-static const struct db_page item_page = {&unit_item_list, &unit_item_count,	     1,
-					 false,		  offsetof(struct item, id), NULL};
-static const struct db_page item_page_desc = {
-    &unit_item_list_desc, &unit_item_count, 1, true, offsetof(struct item, id), NULL};
+/* the items an owner has, or that are labelled with the owner's name */
+DB_STATEMENT(unit_item_list_either,
+	     "(SELECT id, label FROM unit_items WHERE owner = ? AND id > ? ORDER BY id LIMIT ?) "
+	     "UNION (SELECT id, label FROM unit_items WHERE label = ? AND id > ? ORDER BY id "
+	     "LIMIT ?) ORDER BY id",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct item, ITEM_FIELDS));
+DB_STATEMENT(unit_item_count_either,
+	     "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM unit_items WHERE owner = ? LIMIT ?) a) + "
+	     "(SELECT COUNT(*) FROM (SELECT 1 FROM unit_items WHERE label = ? LIMIT ?) b) AS n",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TEXT, DB_INT), DB_ROW_COUNT);
+static const struct db_page item_page_either = {.list = &unit_item_list_either,
+						.count = &unit_item_count_either,
+						.n_keys = 1,
+						.cursor_offset = offsetof(struct item, id),
+						.branches = 2};
+
+static const struct db_page item_page = {.list = &unit_item_list,
+					 .count = &unit_item_count,
+					 .n_keys = 1,
+					 .cursor_offset = offsetof(struct item, id)};
+static const struct db_page item_page_desc = {.list = &unit_item_list_desc,
+					      .count = &unit_item_count,
+					      .n_keys = 1,
+					      .descending = true,
+					      .cursor_offset = offsetof(struct item, id)};
 
 /* ---- helpers ---- */
 
@@ -662,6 +684,40 @@ START_TEST(the_count_stops_at_its_cap)
 }
 END_TEST
 
+START_TEST(a_page_of_two_branches_is_their_union_in_order)
+{
+	struct db *db = connected();
+	struct txn t;
+	struct problem p = {0};
+	char owner[21], other[21], ids[10][UUID_STR], cursor[UUID_STR] = "";
+	struct db_page_result r;
+	snprintf(owner, sizeof owner, "e%llx", (unsigned long long)time_micros());
+	snprintf(other, sizeof other, "f%llx", (unsigned long long)time_micros());
+	/* five of its own, five of another owner's labelled with its name,
+	 * made one after the other so that the branches interleave */
+	for (int i = 0; i < 10; i++) {
+		new_id(ids[i]);
+		struct db_arg a[] = {db_text(ids[i]), db_text(i % 2 ? other : owner),
+				     db_text(i % 2 ? owner : "mine")};
+		ck_assert_int_eq(exec_alone(db, &unit_item_insert, a), DB_OK);
+	}
+	qsort(ids, 10, UUID_STR, by_id);
+	struct db_arg key[] = {db_text(owner)};
+	txn_open(&t, db, TXN_READ);
+	for (int page = 0, seen = 0; page < 3; page++) {
+		ck_assert_int_eq(db_page_read(&t, &item_page_either, key, cursor, 4, &r), DB_OK);
+		ck_assert_int_eq(r.total, 10);
+		ck_assert_uint_eq(r.n, page < 2 ? 4 : 2);
+		for (size_t i = 0; i < r.n; i++, seen++)
+			ck_assert_str_eq(((struct item *)r.items)[i].id, ids[seen]);
+		snprintf(cursor, sizeof cursor, "%s", r.last_id);
+		db_page_free(&item_page_either, &r);
+	}
+	txn_end(&t, true, &p);
+	db_free(db);
+}
+END_TEST
+
 Suite *db_suite(void)
 {
 	Suite *s = suite_create("db");
@@ -688,6 +744,7 @@ Suite *db_suite(void)
 	TCase *pages = tcase_create("pages");
 	tcase_add_test(pages, pages_walk_a_list_in_id_order_each_way);
 	tcase_add_test(pages, the_count_stops_at_its_cap);
+	tcase_add_test(pages, a_page_of_two_branches_is_their_union_in_order);
 	suite_add_tcase(s, pages);
 	return s;
 }
