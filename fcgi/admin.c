@@ -229,7 +229,7 @@ static int create_tenant(const struct config *cfg, const struct tenant_args *t, 
 	struct txn txn;
 	enum txn_outcome o;
 	int created;
-	txn_open(&txn, db, TXN_WRITE);
+	txn_open(&txn, db, TXN_ATOMIC);
 	do {
 		problem_clear(&p);
 		created = tenant_create(&txn, &in, &out, &p);
@@ -271,7 +271,7 @@ static int create_operator(const struct config *cfg, const char *given, const ch
 	struct txn txn;
 	enum txn_outcome o;
 	int created;
-	txn_open(&txn, db, TXN_WRITE);
+	txn_open(&txn, db, TXN_ATOMIC);
 	do {
 		problem_clear(&p);
 		created = operator_create(&txn, email, hash, &p);
@@ -308,7 +308,7 @@ static int purge(const struct config *cfg)
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
 	}
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
 		done = purge_run(&t, &n);
 	while (txn_end(&t, done == 0, &p) == TXN_AGAIN);

@@ -44,7 +44,7 @@ static void count_backlog(struct db *db)
 	struct problem p = {0};
 	struct txn t;
 	int rc;
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
 		rc = outbox_backlog(&t, &pending, &failed);
 	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);

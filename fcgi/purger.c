@@ -23,7 +23,7 @@ static void purge_once(struct db *db)
 	struct problem p = {0};
 	struct txn t;
 	int rc;
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
 		rc = purge_run(&t, &n);
 	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);

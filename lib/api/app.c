@@ -228,7 +228,7 @@ static int identify(struct ctx *c)
 	if (auth_credential(c->app->keys, c->app->n_keys, c->req->authorization,
 			    (long long)time(NULL), c->req->request_id, &cred, &c->problem) != 0)
 		return -1;
-	txn_open(&c->txn, c->worker->db, TXN_READ);
+	txn_open(&c->txn, c->worker->db, TXN_AUTOCOMMIT);
 	do {
 		problem_clear(&c->problem);
 		c->delegated_from[0] = c->delegation[0] = '\0';
@@ -500,7 +500,7 @@ static void idem_keep_refusal(struct ctx *c, const struct idem_key *k)
 	struct problem p = {0};
 	int rc;
 	render_problem(c);
-	txn_open(&c->txn, c->worker->db, TXN_WRITE);
+	txn_open(&c->txn, c->worker->db, TXN_ATOMIC);
 	do {
 		problem_clear(&p);
 		rc = idem_begin(c, k, &p);
@@ -535,7 +535,7 @@ static int run_handler(struct ctx *c)
 					 "must be 1 to 255 visible ASCII characters");
 	if (idem)
 		idem_key_make(c, &k);
-	txn_open(&c->txn, c->worker->db, write ? TXN_WRITE : TXN_READ);
+	txn_open(&c->txn, c->worker->db, write ? TXN_ATOMIC : TXN_AUTOCOMMIT);
 	do {
 		response_rewind(c->res, n_headers);
 		problem_clear(&c->problem);

@@ -652,7 +652,7 @@ static enum db_status txn_ready(struct txn *t)
 			return txn_fail(t, DB_LOST);
 		}
 	}
-	if (t->mode == TXN_WRITE && !t->started) {
+	if (t->mode == TXN_ATOMIC && !t->started) {
 		rc = plain_query(t->db, "START TRANSACTION");
 		if (rc != DB_OK)
 			return txn_fail(t, rc);

@@ -179,15 +179,20 @@ const struct db_stmt *db_statements_all(size_t *n);
  * run the work again:
  *
  *   struct txn t;
- *   txn_open(&t, db, TXN_WRITE);
+ *   txn_open(&t, db, TXN_ATOMIC);
  *   do
  *       rc = outbox_claim(&t, ..., &p);
  *   while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
  *
- * A write transaction sends START TRANSACTION before its first statement
- * (none at all for work that runs none), a read runs each statement on
- * its own (autocommit: no snapshot, two round trips fewer). */
-enum txn_mode { TXN_READ, TXN_WRITE };
+ * An atomic transaction sends START TRANSACTION before its first statement
+ * (none at all for work that runs none). In autocommit each statement
+ * commits on its own, two round trips fewer and no snapshot: for reads,
+ * and for work whose statements stand alone (a purge's batches, a mail's
+ * outcome). */
+enum txn_mode {
+	TXN_AUTOCOMMIT, /* each statement on its own */
+	TXN_ATOMIC,	/* all of the work, or none of it */
+};
 enum txn_outcome {
 	TXN_COMMITTED,	 /* the work succeeded and its changes are kept */
 	TXN_ROLLED_BACK, /* the work refused (its p), or the database failed (p set) */

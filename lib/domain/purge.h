@@ -22,7 +22,7 @@ struct purge_counts {
 };
 
 /* One pass over every table, in t, which must run each statement on its
- * own (TXN_READ: a batch is committed as it is deleted, so that no lock is
+ * own (TXN_AUTOCOMMIT: a batch is committed as it is deleted, so that no lock is
  * held across batches). Returns 0, or -1 when t failed; what was deleted
  * before stays deleted. */
 int purge_run(struct txn *t, struct purge_counts *out);

@@ -148,7 +148,7 @@ static int mark(struct db *db, const struct db_stmt *s, const struct db_arg *arg
 {
 	struct txn t;
 	enum db_status rc;
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
 		rc = db_exec(&t, s, args, affected);
 	while (txn_end(&t, rc == DB_OK, p) == TXN_AGAIN);
@@ -217,7 +217,7 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 	memset(out, 0, sizeof *out);
 	struct timespec claimed_at;
 	clock_gettime(CLOCK_MONOTONIC, &claimed_at);
-	txn_open(&txn, db, TXN_WRITE);
+	txn_open(&txn, db, TXN_ATOMIC);
 	do {
 		claimed_free(items, n);
 		items = NULL;

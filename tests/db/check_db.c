@@ -151,7 +151,7 @@ static enum db_status exec_alone(struct db *db, const struct db_stmt *s, const s
 	struct txn t;
 	struct problem p = {0};
 	enum db_status rc;
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	rc = db_exec(&t, s, a, NULL);
 	ck_assert_int_eq(txn_end(&t, rc == DB_OK || rc == DB_DUPLICATE, &p), TXN_COMMITTED);
 	return rc;
@@ -163,7 +163,7 @@ static long long count_of(struct db *db, const char *id)
 	struct problem p = {0};
 	struct db_count c = {-1};
 	struct db_arg a[] = {db_text(id)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_thing_count, a, &c), DB_OK);
 	txn_end(&t, true, &p);
 	return c.n;
@@ -191,7 +191,7 @@ START_TEST(every_type_reads_back_as_written)
 	    db_time(at),       db_int(5)};
 	ck_assert_int_eq(exec_alone(db, &unit_thing_insert, a), DB_OK);
 	struct db_arg g[] = {db_text(id)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_thing_get, g, &got), DB_OK);
 	ck_assert_int_eq(txn_end(&t, true, &p), TXN_COMMITTED);
 	ck_assert_str_eq(got.id, id);
@@ -222,7 +222,7 @@ START_TEST(null_reads_as_empty_and_zero)
 			     db_null(),	  db_null(), db_null(), db_null(), db_int(0)};
 	ck_assert_int_eq(exec_alone(db, &unit_thing_insert, a), DB_OK);
 	struct db_arg g[] = {db_text(id)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_thing_get, g, &got), DB_OK);
 	txn_end(&t, true, &p);
 	ck_assert_int_eq(got.n, 0);
@@ -242,7 +242,7 @@ START_TEST(no_row_is_empty)
 	struct problem p = {0};
 	struct thing got;
 	struct db_arg g[] = {db_text("00000000-0000-7000-8000-000000000000")};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_thing_get, g, &got), DB_EMPTY);
 	ck_assert_int_eq(txn_failure(&t), DB_OK);
 	txn_end(&t, true, &p);
@@ -272,7 +272,7 @@ START_TEST(a_value_longer_than_its_field_fails_the_transaction)
 	    db_text("0123456789"), db_null(), db_null(), db_int(0)};
 	ck_assert_int_eq(exec_alone(db, &unit_thing_insert, a), DB_OK);
 	struct db_arg g[] = {db_text(id)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_short_name, g, &got), DB_FAILED);
 	ck_assert_int_eq(txn_failure(&t), DB_ERROR);
 	ck_assert_int_eq(txn_end(&t, false, &p), TXN_ROLLED_BACK);
@@ -290,7 +290,7 @@ START_TEST(an_argument_of_another_type_fails_the_transaction)
 	struct db_count c;
 	struct db_arg wrong[] = {db_int(1)};
 	struct db_arg null[] = {db_null()};
-	txn_open(&t, db, TXN_WRITE);
+	txn_open(&t, db, TXN_ATOMIC);
 	ck_assert_int_eq(db_one(&t, &unit_thing_count, wrong, &c), DB_FAILED);
 	ck_assert_int_eq(txn_failure(&t), DB_SCHEMA);
 	/* and every later statement of the attempt fails without running */
@@ -299,7 +299,7 @@ START_TEST(an_argument_of_another_type_fails_the_transaction)
 	ck_assert_int_eq(txn_end(&t, true, &p), TXN_ROLLED_BACK);
 	problem_clear(&p);
 	/* NULL where the statement does not take it */
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_thing_count, null, &c), DB_FAILED);
 	ck_assert_int_eq(txn_failure(&t), DB_SCHEMA);
 	txn_end(&t, false, &p);
@@ -387,7 +387,7 @@ START_TEST(a_commit_keeps_and_runs_the_hooks_once)
 	new_id(id);
 	struct db_arg a[] = {db_text(id)};
 	hook_runs = 0;
-	txn_open(&t, db, TXN_WRITE);
+	txn_open(&t, db, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, a, NULL), DB_OK);
 	txn_after_commit(&t, hook, &one);
 	txn_after_commit(&t, hook, &one); /* the same hook once */
@@ -412,7 +412,7 @@ START_TEST(a_refusal_rolls_back_and_runs_no_hook)
 	new_id(id);
 	struct db_arg a[] = {db_text(id)};
 	hook_runs = 0;
-	txn_open(&t, db, TXN_WRITE);
+	txn_open(&t, db, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, a, NULL), DB_OK);
 	txn_after_commit(&t, hook, &one);
 	problem_set(&p, PROBLEM_RULE_REFUSED, "refused");
@@ -433,7 +433,7 @@ START_TEST(a_duplicate_leaves_the_transaction_going)
 	new_id(id);
 	new_id(second);
 	struct db_arg a[] = {db_text(id)}, b[] = {db_text(second)};
-	txn_open(&t, db, TXN_WRITE);
+	txn_open(&t, db, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, a, NULL), DB_OK);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, a, NULL), DB_DUPLICATE);
 	ck_assert_int_eq(txn_failure(&t), DB_OK);
@@ -454,7 +454,7 @@ START_TEST(commit_now_keeps_the_first_part)
 	new_id(first);
 	new_id(second);
 	struct db_arg a[] = {db_text(first)}, b[] = {db_text(second)};
-	txn_open(&t, db, TXN_WRITE);
+	txn_open(&t, db, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, a, NULL), DB_OK);
 	ck_assert_int_eq(txn_commit_now(&t, &p), 0);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, b, NULL), DB_OK);
@@ -474,9 +474,9 @@ START_TEST(a_busy_claim_undoes_itself_alone)
 	new_id(id);
 	new_id(mine);
 	struct db_arg a[] = {db_text(id)}, m[] = {db_text(mine)};
-	txn_open(&t, db, TXN_WRITE);
+	txn_open(&t, db, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&t, &unit_thing_claim, a, NULL), DB_OK);
-	txn_open(&u, other, TXN_WRITE);
+	txn_open(&u, other, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&u, &unit_thing_claim, m, NULL), DB_OK);
 	/* the twin's key is held by t, uncommitted: busy at once, not a wait */
 	ck_assert_int_eq(db_try_exec(&u, &unit_thing_claim, a, NULL), DB_BUSY);
@@ -507,7 +507,7 @@ static void *cross(void *arg)
 	struct db_count c;
 	enum db_status rc;
 	struct db_arg f[] = {db_text(x->first)}, s[] = {db_text(x->second)};
-	txn_open(&t, x->db, TXN_WRITE);
+	txn_open(&t, x->db, TXN_ATOMIC);
 	do {
 		x->attempts++;
 		rc = db_one(&t, &unit_thing_lock, f, &c);
@@ -555,7 +555,7 @@ START_TEST(a_lost_connection_is_run_again_on_a_new_one)
 	struct problem p = {0};
 	struct db_count id, after;
 	char kill[64];
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, &unit_connection_id, NULL, &id), DB_OK);
 	ck_assert_int_eq(txn_end(&t, true, &p), TXN_COMMITTED);
 	/* KILL is not a statement of the service: run it as a script */
@@ -564,7 +564,7 @@ START_TEST(a_lost_connection_is_run_again_on_a_new_one)
 	ck_assert_int_eq(db_script(killer, kill, strlen(kill), err, sizeof err), DB_OK);
 	int attempts = 0;
 	enum db_status rc;
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do {
 		attempts++;
 		rc = db_one(&t, &unit_connection_id, NULL, &after);
@@ -586,7 +586,7 @@ START_TEST(an_unreachable_database_is_503)
 	snprintf(bad.db_socket, sizeof bad.db_socket, "/nonexistent/mysqld.sock");
 	struct db *db = db_new(&bad, true);
 	enum db_status rc;
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
 		rc = db_one(&t, &unit_connection_id, NULL, &c);
 	while (txn_end(&t, rc == DB_OK, &p) == TXN_AGAIN);
@@ -629,7 +629,7 @@ START_TEST(pages_walk_a_list_in_id_order_each_way)
 	snprintf(owner, sizeof owner, "o%llx", (unsigned long long)time_micros());
 	fill(db, owner, 25, ids);
 	struct db_arg key[] = {db_text(owner)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	int seen = 0;
 	for (int page = 0; page < 3; page++) {
 		ck_assert_int_eq(db_page_read(&t, &item_page, key, cursor, 10, &r), DB_OK);
@@ -673,7 +673,7 @@ START_TEST(the_count_stops_at_its_cap)
 	struct db_arg f[] = {db_text(owner), db_int(DB_COUNT_CAP + 5)};
 	ck_assert_int_eq(exec_alone(db, &unit_items_fill, f), DB_OK);
 	struct db_arg key[] = {db_text(owner)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_page_read(&t, &item_page, key, "", 3, &r), DB_OK);
 	ck_assert_uint_eq(r.n, 3);
 	ck_assert_int_eq(r.total, DB_COUNT_CAP);
@@ -703,7 +703,7 @@ START_TEST(a_page_of_two_branches_is_their_union_in_order)
 	}
 	qsort(ids, 10, UUID_STR, by_id);
 	struct db_arg key[] = {db_text(owner)};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	for (int page = 0, seen = 0; page < 3; page++) {
 		ck_assert_int_eq(db_page_read(&t, &item_page_either, key, cursor, 4, &r), DB_OK);
 		ck_assert_int_eq(r.total, 10);

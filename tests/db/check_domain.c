@@ -50,7 +50,7 @@ static long long count(struct db *db, const struct db_stmt *s, const struct db_a
 	struct txn t;
 	struct problem p = {0};
 	struct db_count c = {-1};
-	txn_open(&t, db, TXN_READ);
+	txn_open(&t, db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(db_one(&t, s, a, &c), DB_OK);
 	txn_end(&t, true, &p);
 	return c.n;
@@ -78,7 +78,7 @@ static void world_make(struct world *w, bool platform)
 			     "Admin",
 			     ROLE_GLOBAL_ADMIN | ROLE_ADMIN_AGENT,
 			     time_micros()};
-	txn_open(&t, w->db, TXN_WRITE);
+	txn_open(&t, w->db, TXN_ATOMIC);
 	ck_assert_int_eq(db_exec(&t, &unit_tenant_insert, ta, NULL), DB_OK);
 	ck_assert_int_eq(user_insert(&t, &u), DB_OK);
 	ck_assert_int_eq(txn_end(&t, true, &p), TXN_COMMITTED);
@@ -94,7 +94,7 @@ static void world_make(struct world *w, bool platform)
 	({                                                                                         \
 		struct txn t_;                                                                     \
 		int rc_;                                                                           \
-		txn_open(&t_, (w)->db, TXN_WRITE);                                                 \
+		txn_open(&t_, (w)->db, TXN_ATOMIC);                                                \
 		do {                                                                               \
 			struct txn *t = &t_;                                                       \
 			problem_clear(p);                                                          \
@@ -244,7 +244,7 @@ START_TEST(a_key_replays_its_response_and_refuses_another_body)
 	ck_assert_int_eq(IN_TXN(&w, &p, db_exec(t, &unit_idem_age, pr, NULL) == DB_OK ? 0 : -1), 0);
 	struct purge_counts purged;
 	struct txn t;
-	txn_open(&t, w.db, TXN_READ);
+	txn_open(&t, w.db, TXN_AUTOCOMMIT);
 	ck_assert_int_eq(purge_run(&t, &purged), 0);
 	txn_end(&t, true, &p);
 	ck_assert_uint_ge(purged.idempotency_keys, 1);
@@ -276,14 +276,14 @@ START_TEST(mail_goes_with_its_change_or_not_at_all)
 	struct db_arg rcpt[] = {db_text(to)};
 	outbox_set_wake(wake);
 	wakes = 0;
-	txn_open(&t, w.db, TXN_WRITE);
+	txn_open(&t, w.db, TXN_ATOMIC);
 	ck_assert_int_eq(outbox_enqueue(&t, &m), DB_OK);
 	problem_set(&p, PROBLEM_RULE_REFUSED, "the change is refused");
 	ck_assert_int_eq(txn_end(&t, false, &p), TXN_ROLLED_BACK);
 	ck_assert_int_eq(wakes, 0);
 	ck_assert_int_eq(count(w.db, &unit_outbox_to, rcpt), 0);
 	problem_clear(&p);
-	txn_open(&t, w.db, TXN_WRITE);
+	txn_open(&t, w.db, TXN_ATOMIC);
 	ck_assert_int_eq(outbox_enqueue(&t, &m), DB_OK);
 	ck_assert_int_eq(outbox_enqueue(&t, &m), DB_OK);
 	ck_assert_int_eq(txn_end(&t, true, &p), TXN_COMMITTED);
