@@ -3,6 +3,7 @@
 #include "core/problem.h"
 #include "domain/agreement.h"
 #include "domain/mpn.h"
+#include "domain/region.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,9 +60,6 @@ DB_STATEMENT(profile_support_update,
 	     "UPDATE support_profiles SET email = ?, telephone = ?, website = ?, updated_at = ?, "
 	     "version = version + 1 WHERE tenant_id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME, DB_TEXT), DB_NO_ROW);
-
-DB_STATEMENT(profile_country_known, "SELECT COUNT(*) AS n FROM countries WHERE code = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
 
 /* the CSP country is on the tenant's row, so that its region is one join
  * from anything of the tenant */
@@ -168,11 +166,10 @@ enum db_status support_profile_insert(struct txn *t, const char *tenant_id,
 
 int csp_country_in_program(struct txn *t, const char *country, struct problem *p)
 {
-	struct db_count known;
-	struct db_arg a[] = {db_text(country)};
-	if (db_one(t, &profile_country_known, a, &known) != DB_OK)
+	bool known = false;
+	if (region_country_known(t, country, &known) != DB_OK)
 		return -1;
-	if (known.n > 0)
+	if (known)
 		return 0;
 	snprintf(p->code, sizeof p->code, "country_not_in_program");
 	return problem_set(p, PROBLEM_RULE_REFUSED,
