@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/problem.h"
 #include "domain/agreement.h"
+#include "domain/tenant.h"
 #include "mail/outbox.h"
 
 #include <sodium.h>
@@ -185,14 +186,6 @@ DB_STATEMENT(customer_invitation_set_state,
 	     "UPDATE customer_invitations SET state = ?, changed_at = ?, customer_tenant_id = ? "
 	     "WHERE id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TIME, DB_TEXT | DB_NULLABLE, DB_TEXT), DB_NO_ROW);
-
-/* the accepting tenant's domain, which an invitation must be addressed to */
-struct domain_row {
-	char domain[254];
-};
-#define DOMAIN_FIELDS(F, T) F(T, domain, DB_TEXT)
-DB_STATEMENT(customer_tenant_domain, "SELECT domain FROM tenants WHERE id = ?", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct domain_row, DOMAIN_FIELDS));
 
 /* whether the provider is authorized in the region of a country */
 DB_STATEMENT(customer_provider_serves,
@@ -586,23 +579,24 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 			       const char *token, struct customer_acceptance *out,
 			       struct problem *p)
 {
-	struct domain_row me;
+	char domain[254];
 	struct invitation_lock_row inv;
 	struct pair_row pair;
 	struct db_count serves;
 	char hash[65], reseller_cr[UUID_STR], provider_cr[UUID_STR];
 	bool made_reseller = false, made_provider = false;
-	struct db_arg tid[] = {db_text(a->tenant_id)};
 	struct db_arg g[] = {db_text(id)};
 	enum db_status rc;
 	memset(out, 0, sizeof *out);
 	api_token_hash(token, hash);
-	if ((rc = db_one(t, &customer_tenant_domain, tid, &me)) == DB_OK)
+	/* the accepting tenant's domain, which the invitation must be
+	 * addressed to */
+	if ((rc = tenant_domain(t, a->tenant_id, domain)) == DB_OK)
 		rc = db_one(t, &customer_invitation_lock, g, &inv);
 	if (rc == DB_FAILED)
 		return -1;
 	/* unknown, another's, or a wrong token: one answer */
-	if (rc == DB_EMPTY || strcmp(inv.customer_domain, me.domain) != 0 ||
+	if (rc == DB_EMPTY || strcmp(inv.customer_domain, domain) != 0 ||
 	    sodium_memcmp(inv.token_hash, hash, 64) != 0) {
 		snprintf(p->code, sizeof p->code, "invitation_not_found");
 		return problem_set(

@@ -4,6 +4,7 @@
 #include "domain/agreement.h"
 #include "domain/customer.h"
 #include "domain/region.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,23 +26,14 @@ DB_STATEMENT(offer_rows,
 	     "op.currency = ? ORDER BY o.name, o.id",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct offer, OFFER_FIELDS));
 
-/* Serves tenants, not offers; here until the tenants module has its own
- * (the lead moves it). */
-#define BILLING_FIELDS(F, T) F(T, region_code, DB_TEXT) F(T, currency, DB_TEXT)
-DB_STATEMENT(tenant_billing,
-	     "SELECT c.region_code, c.currency FROM tenants t JOIN countries c ON "
-	     "c.code = t.csp_country WHERE t.id = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct region_billing, BILLING_FIELDS));
-
 int offer_list(struct txn *t, const char *tenant_id, const char *country, struct offer **items,
 	       size_t *n, struct problem *p)
 {
 	struct region_billing where;
-	struct db_arg w[] = {db_text(tenant_id)};
 	*items = NULL;
 	*n = 0;
 	enum db_status rc = country ? region_billing_of_country(t, country, &where)
-				    : db_one(t, &tenant_billing, w, &where);
+				    : tenant_billing(t, tenant_id, &where);
 	if (rc == DB_FAILED)
 		return -1;
 	if (rc == DB_EMPTY && country != NULL) {

@@ -4,6 +4,7 @@
 #include "domain/agreement.h"
 #include "domain/mpn.h"
 #include "domain/region.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,12 +61,6 @@ DB_STATEMENT(profile_support_update,
 	     "UPDATE support_profiles SET email = ?, telephone = ?, website = ?, updated_at = ?, "
 	     "version = version + 1 WHERE tenant_id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME, DB_TEXT), DB_NO_ROW);
-
-/* the CSP country is on the tenant's row, so that its region is one join
- * from anything of the tenant */
-DB_STATEMENT(profile_tenant_csp_country,
-	     "UPDATE tenants SET csp_country = ?, version = version + 1 WHERE id = ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
 
 #define ORGANIZATION_FIELDS(F, T)                                                                  \
 	F(T, tenant_id, DB_TEXT)                                                                   \
@@ -177,12 +172,6 @@ int csp_country_in_program(struct txn *t, const char *country, struct problem *p
 			   country);
 }
 
-enum db_status csp_country_set(struct txn *t, const char *tenant_id, const char *country)
-{
-	struct db_arg a[] = {db_text(country), db_text(tenant_id)};
-	return db_exec(t, &profile_tenant_csp_country, a, NULL);
-}
-
 /* A new legal country: the tenant's CSP country changes with it. */
 static int legal_country_change(struct txn *t, const struct actor *a, const char *status,
 				const char *from, const char *to, micros_t at, struct problem *p)
@@ -200,7 +189,7 @@ static int legal_country_change(struct txn *t, const struct actor *a, const char
 		return -1;
 	/* the associated MPN ID was of the old country: it no longer
 	 * qualifies (SPEC §3 step 5) */
-	if (csp_country_set(t, a->tenant_id, to) != DB_OK ||
+	if (tenant_set_csp_country(t, a->tenant_id, to) != DB_OK ||
 	    mpn_association_end(t, a->tenant_id, &dropped) != DB_OK)
 		return -1;
 	if (dropped > 0 &&

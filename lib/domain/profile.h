@@ -38,9 +38,6 @@ enum db_status support_profile_insert(struct txn *t, const char *tenant_id,
  * -1 with p set (422 country_not_in_program) or t failed. */
 int csp_country_in_program(struct txn *t, const char *country, struct problem *p);
 
-/* Makes country the tenant's CSP country. DB_OK or DB_FAILED. */
-enum db_status csp_country_set(struct txn *t, const char *tenant_id, const char *country);
-
 struct organization_profile {
 	char tenant_id[UUID_STR], domain[254], display_name[801], company_name[801];
 	char csp_country[3], csp_region[65];

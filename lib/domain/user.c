@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 #include "core/problem.h"
 #include "domain/audit.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,16 +53,6 @@ const struct db_page user_page = {&user_list, &user_count, 1, false, offsetof(st
 
 DB_STATEMENT(user_get_row, USER_SELECT "WHERE u.tenant_id = ? AND u.id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct user_view, USER_FIELDS));
-
-/* User changes of one tenant are serialised on its row, so that two admins
- * cannot each remove one of the last two global admins. */
-struct tenant_lock_row {
-	bool is_platform;
-	char domain[254];
-};
-#define TENANT_LOCK_FIELDS(F, T) F(T, is_platform, DB_INT) F(T, domain, DB_TEXT)
-DB_STATEMENT(user_tenant_lock, "SELECT is_platform, domain FROM tenants WHERE id = ? FOR UPDATE",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_lock_row, TENANT_LOCK_FIELDS));
 
 DB_STATEMENT(user_update_row,
 	     "UPDATE users SET roles = ?, disabled = ?, version = version + 1, updated_at = ? "
@@ -116,12 +107,12 @@ static int identity_taken(struct problem *p)
 int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p)
 {
-	struct tenant_lock_row tenant;
-	struct db_arg tid[] = {db_text(a->tenant_id)};
+	struct tenant_locked tenant;
 	char id[UUID_STR];
 	micros_t at = time_micros();
 	enum db_status rc;
-	if (db_one(t, &user_tenant_lock, tid, &tenant) != DB_OK)
+	/* user changes of one tenant are serialised on its row */
+	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK)
 		return -1;
 	/* sign-in names are unique across tenants: an address at another
 	 * tenant's domain would take it from that tenant */
@@ -162,13 +153,14 @@ int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 int user_update(struct txn *t, const struct actor *a, const char *id,
 		const struct user_change *change, struct user_view *out, struct problem *p)
 {
-	struct tenant_lock_row tenant;
+	struct tenant_locked tenant;
 	struct user_view before;
 	struct db_count others;
-	struct db_arg tid[] = {db_text(a->tenant_id)};
 	micros_t at = time_micros();
 	unsigned long long affected = 0;
-	if (db_one(t, &user_tenant_lock, tid, &tenant) != DB_OK ||
+	/* user changes of one tenant are serialised on its row, so that two
+	 * admins cannot each remove one of the last two global admins */
+	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK ||
 	    user_get(t, a->tenant_id, id, &before, p) != 0)
 		return -1;
 	if (change->version != 0 && before.version != change->version)
