@@ -27,8 +27,10 @@ int legal_profile_put(struct txn *t, const struct actor *a, unsigned long versio
 int support_profile_put(struct txn *t, const struct actor *a, unsigned long version,
 			struct support_profile *in, struct problem *p);
 
-/* The enrolment's first profiles of tenant_id, written at (all borrowed).
- * DB_OK, DB_DUPLICATE when the tenant has one already, DB_FAILED. */
+/* The first profiles of tenant_id, written at (all borrowed): the
+ * enrolment's (enrollment.c), and the legal profile a provider is given at
+ * its onboarding (provider.c). DB_OK, DB_DUPLICATE when the tenant has one
+ * already, DB_FAILED. */
 enum db_status legal_profile_insert(struct txn *t, const char *tenant_id,
 				    const struct legal_profile *lp, micros_t at);
 enum db_status support_profile_insert(struct txn *t, const char *tenant_id,

@@ -2,6 +2,7 @@
 
 #include "auth/auth.h"
 #include "core/problem.h"
+#include "domain/profile.h"
 #include "domain/region.h"
 #include "domain/tenant.h"
 
@@ -46,17 +47,6 @@ DB_STATEMENT(provider_admins_join,
 	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
 	     "WHERE tenant_id = ? AND roles & ? <> 0 AND roles & ? = 0",
 	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT, DB_INT), DB_NO_ROW);
-
-/* The legal profile given at onboarding. It serves the legal profile: it
- * moves to profile.c once that module has a function of a transaction for
- * it. */
-DB_STATEMENT(provider_legal_insert,
-	     "INSERT INTO legal_profiles (tenant_id, company_name, address_line1, address_line2, "
-	     "city, state, postal_code, country, phone_number, updated_at) "
-	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT | DB_NULLABLE, DB_TEXT,
-		       DB_TEXT | DB_NULLABLE, DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME),
-	     DB_NO_ROW);
 
 /* name: the legal name if it has one, else the work account's */
 #define PROVIDER_NAME "COALESCE(l.company_name, t.display_name)"
@@ -179,13 +169,7 @@ static int legal_write(struct txn *t, const char *tenant_id, const struct legal_
 			      lp->country);
 	default: return -1;
 	}
-	struct db_arg lg[] = {
-	    db_text(tenant_id),		db_text(lp->company_name),
-	    db_text(lp->address_line1), db_text(lp->address_line2[0] ? lp->address_line2 : NULL),
-	    db_text(lp->city),		db_text(lp->state[0] ? lp->state : NULL),
-	    db_text(lp->postal_code),	db_text(lp->country),
-	    db_text(lp->phone_number),	db_time(at)};
-	switch (db_exec(t, &provider_legal_insert, lg, NULL)) {
+	switch (legal_profile_insert(t, tenant_id, lp, at)) {
 	case DB_OK: break;
 	case DB_DUPLICATE:
 		return refuse(p, PROBLEM_CONFLICT, "legal_profile_exists",
