@@ -5,6 +5,7 @@
 #include "domain/agreement.h"
 #include "domain/profile.h"
 #include "domain/tenant.h"
+#include "domain/user.h"
 #include "mail/outbox.h"
 
 #include <sodium.h>
@@ -108,13 +109,6 @@ DB_STATEMENT(enrollment_set_verified,
 	     "UPDATE enrollments SET status = 'in_review', email_verified_at = ?, updated_at = ? "
 	     "WHERE id = ? AND status = 'pending_email_verification'",
 	     DB_PARAMS(DB_TIME, DB_TIME, DB_TEXT), DB_NO_ROW);
-
-/* SPEC §1: an enrolling global admin is put in the admin agent group; the
- * SET's members are in the order of enum auth_role's bits. */
-DB_STATEMENT(enrollment_grant_admin_agent,
-	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
-	     "WHERE id = ? AND roles & ? = 0",
-	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT), DB_NO_ROW);
 
 /* The row a change of status locks, with what its mail needs. */
 struct locked {
@@ -416,10 +410,9 @@ int enrollment_submit(struct txn *t, const struct actor *a, const struct legal_p
 		if (rc != DB_OK || tenant_set_csp_country(t, a->tenant_id, legal->country) != DB_OK)
 			return -1;
 	}
-	struct db_arg g[] = {db_int(ROLE_ADMIN_AGENT), db_time(at), db_text(a->id),
-			     db_int(ROLE_ADMIN_AGENT)};
+	/* SPEC §1: an enrolling global admin is put in the admin agent group */
 	if (support_profile_insert(t, a->tenant_id, support, at) != DB_OK ||
-	    db_exec(t, &enrollment_grant_admin_agent, g, &granted) != DB_OK)
+	    user_grant_role(t, a->id, ROLE_ADMIN_AGENT, at, &granted) != DB_OK)
 		return -1;
 	if (granted > 0 &&
 	    audit_record(t, a, "user.roles.grant_admin_agent", "user", a->id, at) != DB_OK)

@@ -5,6 +5,7 @@
 #include "domain/profile.h"
 #include "domain/region.h"
 #include "domain/tenant.h"
+#include "domain/user.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,15 +39,6 @@ DB_STATEMENT(provider_region_add,
 DB_STATEMENT(provider_region_authorized,
 	     "SELECT COUNT(*) AS n FROM provider_regions WHERE tenant_id = ? AND region_code = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
-
-/* A provider tenant's global admins join its admin agent group (SPEC §5).
- * users.roles is a SET in the order of enum auth_role's bits: the
- * parameters are ROLE_ADMIN_AGENT, the time, the tenant, ROLE_GLOBAL_ADMIN
- * and ROLE_ADMIN_AGENT. */
-DB_STATEMENT(provider_admins_join,
-	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
-	     "WHERE tenant_id = ? AND roles & ? <> 0 AND roles & ? = 0",
-	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT, DB_INT), DB_NO_ROW);
 
 /* name: the legal name if it has one, else the work account's */
 #define PROVIDER_NAME "COALESCE(l.company_name, t.display_name)"
@@ -223,9 +215,9 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 	if (regions_write(t, tenant_id, regions, n, p) != 0 ||
 	    (legal != NULL && legal_write(t, tenant_id, legal, at, p) != 0))
 		return -1;
-	struct db_arg j[] = {db_int(ROLE_ADMIN_AGENT), db_time(at), db_text(tenant_id),
-			     db_int(ROLE_GLOBAL_ADMIN), db_int(ROLE_ADMIN_AGENT)};
-	if (db_exec(t, &provider_admins_join, j, &joined) != DB_OK ||
+	/* a provider tenant's global admins join its admin agent group (SPEC §5) */
+	if (user_grant_role_to_holders(t, tenant_id, ROLE_GLOBAL_ADMIN, ROLE_ADMIN_AGENT, at,
+				       &joined) != DB_OK ||
 	    tenant_add_partner_type(t, tenant_id, PARTNER_INDIRECT_PROVIDER) != DB_OK ||
 	    audit_record_in(t, operator_, tenant_id, "provider.create", "tenant", tenant_id, at) !=
 		DB_OK ||

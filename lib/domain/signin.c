@@ -4,30 +4,13 @@
 #include "auth/password.h"
 #include "core/problem.h"
 #include "domain/audit.h"
+#include "domain/user.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The account a name resolves to. roles is a SET read as its bits. */
-struct signin_account {
-	char user_id[UUID_STR];
-	char tenant_id[UUID_STR];
-	char password_hash[256];
-	bool disabled;
-	unsigned roles;
-};
-#define SIGNIN_ACCOUNT_FIELDS(F, T)                                                                \
-	F(T, user_id, DB_TEXT)                                                                     \
-	F(T, tenant_id, DB_TEXT)                                                                   \
-	F(T, password_hash, DB_TEXT) F(T, disabled, DB_INT) F(T, roles, DB_INT)
-
-DB_STATEMENT(signin_user,
-	     "SELECT id AS user_id, tenant_id, password_hash, disabled, roles + 0 AS roles "
-	     "FROM users WHERE email = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct signin_account, SIGNIN_ACCOUNT_FIELDS));
 
 /* The (account, address) row, locked whether or not it is locked out:
  * attempts on one pair wait for each other. Seconds left of a lock, and
@@ -113,7 +96,7 @@ static void address_key(const char *addr, char out[64])
 
 /* What counting an attempt found. */
 struct signin_count {
-	struct signin_account account; /* the name's account, when found */
+	struct user_credentials account; /* the name's account, when found */
 	bool found;
 	char pair_hash[65], account_hash[65];
 	long locked_for; /* seconds this address is still locked out, or 0 */
@@ -136,8 +119,7 @@ static enum db_status signin_count_attempt(struct txn *t, const struct signin_at
 	enum db_status rc;
 	memset(c, 0, sizeof *c);
 	if (canonical != NULL) {
-		struct db_arg u[] = {db_text(canonical)};
-		rc = db_one(t, &signin_user, u, &c->account);
+		rc = user_credentials_by_email(t, canonical, &c->account);
 		if (rc != DB_OK && rc != DB_EMPTY)
 			return rc;
 		c->found = rc == DB_OK;
@@ -183,7 +165,7 @@ static enum db_status signin_count_attempt(struct txn *t, const struct signin_at
 static enum db_status signin_record_outcome(struct txn *t, const struct signin_attempt *in,
 					    const struct signin_count *c, bool ok)
 {
-	const struct signin_account *u = &c->account;
+	const struct user_credentials *u = &c->account;
 	enum db_status rc;
 	if (ok) {
 		struct db_arg h[] = {db_text(c->pair_hash)};

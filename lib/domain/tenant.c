@@ -15,15 +15,11 @@ DB_STATEMENT(tenant_insert,
 	     "VALUES (?, ?, ?, 0, ?)",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME), DB_NO_ROW);
 
-/* one id: a tenant's or a user's */
+/* one tenant's id */
 struct tenant_id_row {
 	char id[UUID_STR];
 };
 #define TENANT_ID_FIELDS(F, T) F(T, id, DB_TEXT)
-
-/* the users' table, read here for operator_create alone */
-DB_STATEMENT(tenant_user_of_email, "SELECT id FROM users WHERE email = ?", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct tenant_id_row, TENANT_ID_FIELDS));
 
 DB_STATEMENT(tenant_platform,
 	     "SELECT id FROM tenants WHERE is_platform = 1 ORDER BY created_at LIMIT 1",
@@ -182,8 +178,7 @@ int operator_create(struct txn *t, const char *email, const char *password_hash,
 	char tenant_id[UUID_STR], user_id[UUID_STR];
 	micros_t at = time_micros();
 	enum db_status rc;
-	struct db_arg e[] = {db_text(email)};
-	switch (db_one(t, &tenant_user_of_email, e, &found)) {
+	switch (user_id_by_email(t, email, user_id)) {
 	case DB_OK: return 1;
 	case DB_EMPTY: break;
 	default: return -1;

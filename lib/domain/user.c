@@ -28,6 +28,71 @@ enum db_status user_insert(struct txn *t, const struct user_row *u)
 	return db_exec(t, &user_insert_row, args, NULL);
 }
 
+/* one user's id, by its e-mail */
+struct user_id_row {
+	char id[UUID_STR];
+};
+#define USER_ID_FIELDS(F, T) F(T, id, DB_TEXT)
+DB_STATEMENT(user_id_of_email, "SELECT id FROM users WHERE email = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct user_id_row, USER_ID_FIELDS));
+
+enum db_status user_id_by_email(struct txn *t, const char *email, char id[UUID_STR])
+{
+	struct user_id_row r;
+	struct db_arg a[] = {db_text(email)};
+	enum db_status st = db_one(t, &user_id_of_email, a, &r);
+	id[0] = '\0';
+	if (st == DB_OK)
+		memcpy(id, r.id, sizeof r.id);
+	return st;
+}
+
+/* The account a sign-in name resolves to. roles is a SET read as its bits. */
+#define USER_CREDENTIALS_FIELDS(F, T)                                                              \
+	F(T, user_id, DB_TEXT)                                                                     \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, password_hash, DB_TEXT) F(T, disabled, DB_INT) F(T, roles, DB_INT)
+DB_STATEMENT(user_credentials_of_email,
+	     "SELECT id AS user_id, tenant_id, password_hash, disabled, roles + 0 AS roles "
+	     "FROM users WHERE email = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct user_credentials, USER_CREDENTIALS_FIELDS));
+
+enum db_status user_credentials_by_email(struct txn *t, const char *email,
+					 struct user_credentials *out)
+{
+	struct db_arg a[] = {db_text(email)};
+	return db_one(t, &user_credentials_of_email, a, out);
+}
+
+/* roles | ?: a SET whose members are in the order of enum auth_role's
+ * bits. The parameters: the role, the time, the user, the role. */
+DB_STATEMENT(user_role_grant,
+	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
+	     "WHERE id = ? AND roles & ? = 0",
+	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT), DB_NO_ROW);
+
+/* The parameters: the role, the time, the tenant, the holders' roles, the
+ * role. */
+DB_STATEMENT(user_role_grant_to_holders,
+	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
+	     "WHERE tenant_id = ? AND roles & ? <> 0 AND roles & ? = 0",
+	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT, DB_INT), DB_NO_ROW);
+
+enum db_status user_grant_role(struct txn *t, const char *id, unsigned role, micros_t at,
+			       unsigned long long *granted)
+{
+	struct db_arg a[] = {db_int(role), db_time(at), db_text(id), db_int(role)};
+	return db_exec(t, &user_role_grant, a, granted);
+}
+
+enum db_status user_grant_role_to_holders(struct txn *t, const char *tenant_id, unsigned holders,
+					  unsigned role, micros_t at, unsigned long long *granted)
+{
+	struct db_arg a[] = {db_int(role), db_time(at), db_text(tenant_id), db_int(holders),
+			     db_int(role)};
+	return db_exec(t, &user_role_grant_to_holders, a, granted);
+}
+
 #define USER_SELECT                                                                                \
 	"SELECT u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.roles + 0 AS roles, "     \
 	"u.disabled, u.version, u.created_at, u.updated_at FROM users u "
