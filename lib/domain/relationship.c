@@ -2,6 +2,7 @@
 
 #include "auth/auth.h"
 #include "core/problem.h"
+#include "domain/enrollment.h"
 #include "domain/provider.h"
 #include "mail/outbox.h"
 
@@ -116,19 +117,6 @@ DB_STATEMENT(relationship_invitation_accepted,
 	     "UPDATE relationship_invitations SET state = 'accepted', changed_at = ?, "
 	     "relationship_id = ? WHERE id = ?",
 	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
-
-/* The reseller's enrolment, locked before anything else a consent reads:
- * the order of locks of every change of an enrolment (profile.c,
- * enrollment.c), so that they never deadlock and the status read cannot
- * change before the commit. It serves the enrolment: it moves to
- * enrollment.c once that module has a function of a transaction for it. */
-struct enrollment_status_row {
-	char status[32];
-};
-#define ENROLLMENT_STATUS_FIELDS(F, T) F(T, status, DB_TEXT)
-DB_STATEMENT(relationship_enrollment_lock,
-	     "SELECT status FROM enrollments WHERE tenant_id = ? FOR UPDATE", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct enrollment_status_row, ENROLLMENT_STATUS_FIELDS));
 
 /* The consenting reseller: the domain an invitation is addressed to, its
  * enrolment's status ("" when none) and the region of its CSP country. */
@@ -455,7 +443,7 @@ static int provider_admitted(struct txn *t, const char *provider_tenant_id, cons
 int invitation_authorize(struct txn *t, const struct actor *a, const char *id, const char *token,
 			 struct relationship *out, struct problem *p)
 {
-	struct enrollment_status_row enrolment;
+	char enrolment[32];
 	struct reseller_row me;
 	struct invitation_lock_row inv;
 	char rid[UUID_STR], hash[65];
@@ -464,10 +452,11 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	micros_t at;
 	enum db_status st;
 	api_token_hash(token, hash);
-	/* the reseller's enrolment first, then the invitation: the order of
-	 * locks of every change of an enrolment */
-	st = db_one(t, &relationship_enrollment_lock, tenant, &enrolment);
-	if (st != DB_OK && st != DB_EMPTY)
+	/* the reseller's enrolment first, before anything else a consent
+	 * reads, then the invitation: the order of locks of every change of
+	 * an enrolment (profile.c, enrollment.c), so that they never deadlock
+	 * and the status read cannot change before the commit */
+	if (enrollment_lock_status(t, a->tenant_id, enrolment) != DB_OK)
 		return -1;
 	st = db_one(t, &relationship_reseller_of, tenant, &me);
 	if (st == DB_EMPTY)
