@@ -40,6 +40,12 @@ DB_STATEMENT(provider_region_authorized,
 	     "SELECT COUNT(*) AS n FROM provider_regions WHERE tenant_id = ? AND region_code = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
 
+/* whether the provider is authorized in the region of a country */
+DB_STATEMENT(provider_country_authorized,
+	     "SELECT COUNT(*) AS n FROM provider_regions pr JOIN countries c ON "
+	     "c.region_code = pr.region_code WHERE pr.tenant_id = ? AND c.code = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
+
 /* name: the legal name if it has one, else the work account's */
 #define PROVIDER_NAME "COALESCE(l.company_name, t.display_name)"
 #define PROVIDER_COLUMNS                                                                           \
@@ -265,6 +271,16 @@ enum db_status provider_in_region(struct txn *t, const char *tenant_id, const ch
 	struct db_arg a[] = {db_text(tenant_id), db_text(region_code)};
 	enum db_status st = db_one(t, &provider_region_authorized, a, &c);
 	*in = st == DB_OK && c.n > 0;
+	return st == DB_EMPTY ? DB_OK : st;
+}
+
+enum db_status provider_serves_country(struct txn *t, const char *tenant_id, const char *country,
+				       bool *serves)
+{
+	struct db_count c;
+	struct db_arg a[] = {db_text(tenant_id), db_text(country)};
+	enum db_status st = db_one(t, &provider_country_authorized, a, &c);
+	*serves = st == DB_OK && c.n > 0;
 	return st == DB_EMPTY ? DB_OK : st;
 }
 

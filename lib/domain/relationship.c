@@ -132,6 +132,17 @@ DB_STATEMENT(relationship_reseller_of,
 
 /* ---- relationships ---- */
 
+/* a relationship of the tenant (either side): its sides and state */
+#define PAIR_SELECT                                                                                \
+	"SELECT provider_tenant_id, reseller_tenant_id, state FROM relationships WHERE id = ? "    \
+	"AND ? IN (provider_tenant_id, reseller_tenant_id)"
+#define PAIR_FIELDS(F, T)                                                                          \
+	F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT) F(T, state, DB_TEXT)
+DB_STATEMENT(relationship_pair_row, PAIR_SELECT, DB_PARAMS(DB_TEXT, DB_TEXT),
+	     DB_ROW(struct relationship_pair, PAIR_FIELDS));
+DB_STATEMENT(relationship_pair_share_lock, PAIR_SELECT " LOCK IN SHARE MODE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct relationship_pair, PAIR_FIELDS));
+
 DB_STATEMENT(relationship_insert,
 	     "INSERT INTO relationships (id, provider_tenant_id, reseller_tenant_id, access_roles, "
 	     "access_ends_at, invitation_id, created_by, created_at, access_changed_at, "
@@ -686,4 +697,18 @@ int relationship_active_providers(struct txn *t, const char *reseller_tenant_id,
 	struct db_arg key[] = {db_text(reseller_tenant_id)};
 	return db_all(t, &relationship_active_of_reseller, key, (void **)items, n) == DB_OK ? 0
 											    : -1;
+}
+
+enum db_status relationship_pair_get(struct txn *t, const char *id, const char *tenant_id,
+				     struct relationship_pair *out)
+{
+	struct db_arg a[] = {db_text(id), db_text(tenant_id)};
+	return db_one(t, &relationship_pair_row, a, out);
+}
+
+enum db_status relationship_pair_lock(struct txn *t, const char *id, const char *tenant_id,
+				      struct relationship_pair *out)
+{
+	struct db_arg a[] = {db_text(id), db_text(tenant_id)};
+	return db_one(t, &relationship_pair_share_lock, a, out);
 }
