@@ -62,6 +62,34 @@ DB_STATEMENT(
 DB_STATEMENT(signin_clear, "DELETE FROM signin_failures WHERE username_hash = ?",
 	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
 
+/* A counter whose window has passed counts from 1 again on the next
+ * failure, as if absent; one whose lock has passed locks nothing. ORDER BY
+ * the column the index covers: each batch is the oldest rows, found
+ * through the index, the same ones on every host. */
+DB_STATEMENT(signin_purge_pairs,
+	     "DELETE FROM signin_failures WHERE window_start < UTC_TIMESTAMP(6) - INTERVAL 900 "
+	     "SECOND AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6)) "
+	     "ORDER BY window_start LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+DB_STATEMENT(signin_purge_accounts,
+	     "DELETE FROM signin_account_failures WHERE window_start < UTC_TIMESTAMP(6) - "
+	     "INTERVAL 900 SECOND ORDER BY window_start LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+enum db_status signin_purge_failures(struct txn *t, long long limit, unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &signin_purge_pairs, a, deleted);
+}
+
+enum db_status signin_purge_account_failures(struct txn *t, long long limit,
+					     unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &signin_purge_accounts, a, deleted);
+}
+
 static void sha256_hex(const char *a, const char *b, char out[65])
 {
 	unsigned char digest[32];

@@ -66,6 +66,19 @@ DB_STATEMENT(tenant_signup_by_hash,
 DB_STATEMENT(tenant_signup_use, "UPDATE pending_signups SET used_at = ? WHERE id = ?",
 	     DB_PARAMS(DB_TIME, DB_TEXT), DB_NO_ROW);
 
+/* a sign-up nobody verified within its 72 hours, or one verified already;
+ * ORDER BY the column the index covers: each batch is the oldest rows */
+DB_STATEMENT(tenant_signup_purge,
+	     "DELETE FROM pending_signups WHERE expires_at < UTC_TIMESTAMP(6) "
+	     "ORDER BY expires_at LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+enum db_status signup_purge(struct txn *t, long long limit, unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &tenant_signup_purge, a, deleted);
+}
+
 int signup_request(struct txn *t, const struct tenant_signup *in, const char *public_base_url,
 		   char expires_at[TIME_STR], struct problem *p)
 {

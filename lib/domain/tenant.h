@@ -42,6 +42,11 @@ struct tenant_created {
 int signup_request(struct txn *t, const struct tenant_signup *in, const char *public_base_url,
 		   char expires_at[TIME_STR], struct problem *p);
 
+/* Deletes up to limit pending sign-ups, the oldest first, that nobody
+ * verified within their 72 hours or that were verified already, for the
+ * purge (purge.c); *deleted: how many. DB_OK or DB_FAILED. */
+enum db_status signup_purge(struct txn *t, long long limit, unsigned long long *deleted);
+
 /* Follows a sign-up link in t: creates the tenant and its global admin
  * (tenant_create) and uses the link up. domain and email receive the
  * sign-up's. Returns 0, or -1 with p set: 404 signup_link_invalid
