@@ -25,6 +25,8 @@
 
 /* ---- invitations ---- */
 
+/* A provider as a side of an invitation or a relationship (struct party:
+ * the name a relationship shows), or nothing when the tenant is not one. */
 DB_STATEMENT(relationship_provider_of,
 	     "SELECT p.tenant_id, " NAME_OF_T " AS name, t.domain FROM providers p "
 	     "JOIN tenants t ON t.id = p.tenant_id "
@@ -119,7 +121,11 @@ DB_STATEMENT(relationship_invitation_accepted,
 	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
 /* The consenting reseller: the domain an invitation is addressed to, its
- * enrolment's status ("" when none) and the region of its CSP country. */
+ * enrolment's status ("" when none) and the region of its CSP country. It
+ * reads the tenant's row, its enrolment and its country, but it answers the
+ * consent's question alone, in one round trip and under the lock the
+ * consent takes: so it is the consent's, here, not three functions of
+ * tenant.c, enrollment.c and region.c. */
 struct reseller_row {
 	char domain[254], status[32], region_code[65];
 };
