@@ -1,6 +1,7 @@
 #include "domain/agreement.h"
 
 #include "core/problem.h"
+#include "domain/enrollment.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,15 +91,6 @@ const struct db_page agreement_acceptance_page = {.list = &agreement_acceptance_
 DB_STATEMENT(agreement_acceptance_get, ACCEPTANCE_SELECT "WHERE a.id = ?", DB_PARAMS(DB_TEXT),
 	     DB_ROW(struct agreement_acceptance, ACCEPTANCE_FIELDS));
 
-/* The tenant's enrolment, locked: the order of locks of every change of it */
-struct enrollment_state {
-	char status[33];
-};
-#define ENROLLMENT_STATE_FIELDS(F, T) F(T, status, DB_TEXT)
-DB_STATEMENT(agreement_enrollment_lock,
-	     "SELECT status FROM enrollments WHERE tenant_id = ? FOR UPDATE", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct enrollment_state, ENROLLMENT_STATE_FIELDS));
-
 int agreement_template_publish(struct txn *t, const struct actor *a,
 			       const struct agreement_template *in, struct agreement_template *out,
 			       struct problem *p)
@@ -177,20 +169,20 @@ int agreement_accept(struct txn *t, const struct actor *a, const char *template_
 		     const char *type, const struct agreement_signer *signer,
 		     struct agreement_acceptance *out, struct problem *p)
 {
-	struct enrollment_state e;
+	char status[32];
 	struct agreement_template tpl;
-	struct db_arg tenant[] = {db_text(a->tenant_id)};
 	char id[UUID_STR];
 	micros_t at = time_micros();
-	enum db_status rc = db_one(t, &agreement_enrollment_lock, tenant, &e);
-	if (rc != DB_OK && rc != DB_EMPTY)
+	/* the tenant's enrolment, locked: the order of locks of every change
+	 * of it */
+	if (enrollment_lock_status(t, a->tenant_id, status) != DB_OK)
 		return -1;
-	if (strcmp(e.status, "approved") != 0) {
+	if (strcmp(status, "approved") != 0) {
 		snprintf(p->code, sizeof p->code, "enrollment_not_approved");
 		return problem_set(p, PROBLEM_RULE_REFUSED,
 				   "only an approved reseller signs the agreement: the enrolment "
 				   "is %s, and the step %s is not done",
-				   e.status[0] ? e.status : "missing", missing_step(e.status));
+				   status[0] ? status : "missing", missing_step(status));
 	}
 	if (template_to_sign(t, template_id, type, &tpl, p) != 0)
 		return -1;

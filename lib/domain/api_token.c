@@ -46,6 +46,16 @@ const struct db_page api_token_page = {.list = &api_token_list,
 DB_STATEMENT(api_token_get, API_TOKEN_SELECT "WHERE t.tenant_id = ? AND t.id = ? FOR UPDATE",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct api_token_view, API_TOKEN_FIELDS));
 
+DB_STATEMENT(api_token_last_used,
+	     "UPDATE api_tokens SET last_used_at = UTC_TIMESTAMP(6) WHERE id = ?",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
+
+enum db_status api_token_touch(struct txn *t, const char *id)
+{
+	struct db_arg a[] = {db_text(id)};
+	return db_exec(t, &api_token_last_used, a, NULL);
+}
+
 DB_STATEMENT(api_token_set_revoked,
 	     "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
 	     DB_PARAMS(DB_TIME, DB_TEXT), DB_NO_ROW);

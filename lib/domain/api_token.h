@@ -48,6 +48,11 @@ int api_token_create(struct txn *t, const struct actor *a, const char *name, uns
 /* Pages of struct api_token_view of one tenant (key: the tenant's id). */
 extern const struct db_page api_token_page;
 
+/* Sets the token's last use to now (the database's clock): the principal
+ * of a request made with it (principal.c), once a minute at most. DB_OK or
+ * DB_FAILED. */
+enum db_status api_token_touch(struct txn *t, const char *id);
+
 /* Revokes token id of the actor's tenant, in t (idempotent: revoking a
  * revoked token changes nothing and is not audited again). Returns 0, or
  * -1 with p set: 404 unless the token is the tenant's; or with t

@@ -5,6 +5,8 @@
 #include "core/log.h"
 #include "core/problem.h"
 #include "domain/agreement.h"
+#include "domain/provider.h"
+#include "domain/tenant.h"
 #include "mail/outbox.h"
 
 #include <sodium.h>
@@ -15,19 +17,6 @@
 #define NAME(t, l) "COALESCE(" l ".company_name, " t ".display_name)"
 
 /* ---- the provider-reseller relationship an invitation goes through ---- */
-
-struct pair_row {
-	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR], state[8];
-};
-#define PAIR_FIELDS(F, T)                                                                          \
-	F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT) F(T, state, DB_TEXT)
-
-/* a relationship of the tenant (either side), read-locked alone: its end
- * waits for the change that relies on it, and nothing else does */
-DB_STATEMENT(customer_pair_lock,
-	     "SELECT provider_tenant_id, reseller_tenant_id, state FROM relationships WHERE id = ? "
-	     "AND ? IN (provider_tenant_id, reseller_tenant_id) LOCK IN SHARE MODE",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct pair_row, PAIR_FIELDS));
 
 /* The pair's names and domains, the reseller's CSP region and the region
  * of the country a customer is invited in ("" where none). */
@@ -57,17 +46,6 @@ DB_STATEMENT(
 			      "JOIN tenants pt ON pt.id = r.provider_tenant_id "
 			      "LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id WHERE r.id = ?",
     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct pair_names, PAIR_NAMES_FIELDS));
-
-/* Serves relationships, not customers; here until the relationships
- * module has its own (the lead moves it). */
-struct sides_row {
-	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR];
-};
-#define SIDES_FIELDS(F, T) F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT)
-DB_STATEMENT(relationship_sides,
-	     "SELECT provider_tenant_id, reseller_tenant_id FROM relationships WHERE id = ? AND "
-	     "? IN (provider_tenant_id, reseller_tenant_id)",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct sides_row, SIDES_FIELDS));
 
 /* ---- invitations ---- */
 
@@ -183,20 +161,6 @@ DB_STATEMENT(customer_invitation_set_state,
 	     "UPDATE customer_invitations SET state = ?, changed_at = ?, customer_tenant_id = ? "
 	     "WHERE id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TIME, DB_TEXT | DB_NULLABLE, DB_TEXT), DB_NO_ROW);
-
-/* the accepting tenant's domain, which an invitation must be addressed to */
-struct domain_row {
-	char domain[254];
-};
-#define DOMAIN_FIELDS(F, T) F(T, domain, DB_TEXT)
-DB_STATEMENT(customer_tenant_domain, "SELECT domain FROM tenants WHERE id = ?", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct domain_row, DOMAIN_FIELDS));
-
-/* whether the provider is authorized in the region of a country */
-DB_STATEMENT(customer_provider_serves,
-	     "SELECT COUNT(*) AS n FROM provider_regions pr JOIN countries c ON "
-	     "c.region_code = pr.region_code WHERE pr.tenant_id = ? AND c.code = ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
 
 /* ---- the customer's relationships with its partners ---- */
 
@@ -382,14 +346,13 @@ int customer_invitation_create(struct txn *t, const struct actor *a,
 			       const struct customer_invitation_new *in,
 			       struct customer_invitation *out, struct problem *p)
 {
-	struct pair_row pair;
+	struct relationship_pair pair;
 	struct pair_names names;
 	char id[UUID_STR], token[LINK_TOKEN_LEN + 1], hash[65], link[512];
 	micros_t at = time_micros();
 	int rc = -1;
-	struct db_arg r[] = {db_text(in->relationship_id), db_text(a->tenant_id)};
 	memset(out, 0, sizeof *out);
-	switch (db_one(t, &customer_pair_lock, r, &pair)) {
+	switch (relationship_pair_lock(t, in->relationship_id, a->tenant_id, &pair)) {
 	case DB_OK: break;
 	case DB_EMPTY:
 		return problem_set(p, PROBLEM_NOT_FOUND, "no relationship %s of this work account",
@@ -478,9 +441,8 @@ out:
 int customer_pair_other(struct txn *t, const char *tenant_id, const char *delegated_from,
 			const char *relationship_id, char other[UUID_STR], struct problem *p)
 {
-	struct sides_row s;
-	struct db_arg a[] = {db_text(relationship_id), db_text(tenant_id)};
-	switch (db_one(t, &relationship_sides, a, &s)) {
+	struct relationship_pair s;
+	switch (relationship_pair_get(t, relationship_id, tenant_id, &s)) {
 	case DB_OK: break;
 	case DB_EMPTY:
 		return problem_set(p, PROBLEM_NOT_FOUND, "no relationship %s of this work account",
@@ -587,23 +549,24 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 			       const char *token, struct customer_acceptance *out,
 			       struct problem *p)
 {
-	struct domain_row me;
+	char domain[254];
 	struct invitation_lock_row inv;
-	struct pair_row pair;
-	struct db_count serves;
+	struct relationship_pair pair;
+	bool serves = false;
 	char hash[65], reseller_cr[UUID_STR], provider_cr[UUID_STR];
 	bool made_reseller = false, made_provider = false;
-	struct db_arg tid[] = {db_text(a->tenant_id)};
 	struct db_arg g[] = {db_text(id)};
 	enum db_status rc;
 	memset(out, 0, sizeof *out);
 	api_token_hash(token, hash);
-	if ((rc = db_one(t, &customer_tenant_domain, tid, &me)) == DB_OK)
+	/* the accepting tenant's domain, which the invitation must be
+	 * addressed to */
+	if ((rc = tenant_domain(t, a->tenant_id, domain)) == DB_OK)
 		rc = db_one(t, &customer_invitation_lock, g, &inv);
 	if (rc == DB_FAILED)
 		return -1;
 	/* unknown, another's, or a wrong token: one answer */
-	if (rc == DB_EMPTY || strcmp(inv.customer_domain, me.domain) != 0 ||
+	if (rc == DB_EMPTY || strcmp(inv.customer_domain, domain) != 0 ||
 	    sodium_memcmp(inv.token_hash, hash, 64) != 0) {
 		snprintf(p->code, sizeof p->code, "invitation_not_found");
 		return problem_set(
@@ -621,8 +584,8 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 		return problem_set(p, PROBLEM_GONE,
 				   "the invitation expired; ask the reseller for a new one");
 	}
-	struct db_arg r[] = {db_text(inv.relationship_id), db_text(inv.reseller_tenant_id)};
-	if ((rc = db_one(t, &customer_pair_lock, r, &pair)) == DB_FAILED)
+	rc = relationship_pair_lock(t, inv.relationship_id, inv.reseller_tenant_id, &pair);
+	if (rc == DB_FAILED)
 		return -1;
 	if (rc == DB_EMPTY || strcmp(pair.state, "active") != 0) {
 		snprintf(p->code, sizeof p->code, "relationship_not_active");
@@ -636,10 +599,9 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 	/* a crash here must leave neither relationship */
 	fault_point("customer.between_relationships");
 	/* the operator may have changed the provider's regions since */
-	struct db_arg s[] = {db_text(inv.provider_tenant_id), db_text(inv.country)};
-	if (must_read(t, &customer_provider_serves, s, &serves) != DB_OK)
+	if (provider_serves_country(t, inv.provider_tenant_id, inv.country, &serves) != DB_OK)
 		return -1;
-	if (serves.n == 0) {
+	if (!serves) {
 		snprintf(p->code, sizeof p->code, "region_not_authorized");
 		return problem_set(p, PROBLEM_RULE_REFUSED,
 				   "the provider is no longer authorized in the region of %s: "

@@ -4,6 +4,8 @@
 #include "core/problem.h"
 #include "domain/agreement.h"
 #include "domain/profile.h"
+#include "domain/tenant.h"
+#include "domain/user.h"
 #include "mail/outbox.h"
 
 #include <sodium.h>
@@ -107,19 +109,6 @@ DB_STATEMENT(enrollment_set_verified,
 	     "UPDATE enrollments SET status = 'in_review', email_verified_at = ?, updated_at = ? "
 	     "WHERE id = ? AND status = 'pending_email_verification'",
 	     DB_PARAMS(DB_TIME, DB_TIME, DB_TEXT), DB_NO_ROW);
-
-/* A membership of the programme, on the tenant's row (sql/0010): the SET's
- * members are in the order of enum partner_type's bits. */
-DB_STATEMENT(enrollment_tenant_add_partner_type,
-	     "UPDATE tenants SET partner_types = partner_types | ? WHERE id = ?",
-	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
-
-/* SPEC §1: an enrolling global admin is put in the admin agent group; the
- * SET's members are in the order of enum auth_role's bits. */
-DB_STATEMENT(enrollment_grant_admin_agent,
-	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
-	     "WHERE id = ? AND roles & ? = 0",
-	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT), DB_NO_ROW);
 
 /* The row a change of status locks, with what its mail needs. */
 struct locked {
@@ -418,13 +407,12 @@ int enrollment_submit(struct txn *t, const struct actor *a, const struct legal_p
 					   "provider record's); enrol with the support profile "
 					   "alone");
 		}
-		if (rc != DB_OK || csp_country_set(t, a->tenant_id, legal->country) != DB_OK)
+		if (rc != DB_OK || tenant_set_csp_country(t, a->tenant_id, legal->country) != DB_OK)
 			return -1;
 	}
-	struct db_arg g[] = {db_int(ROLE_ADMIN_AGENT), db_time(at), db_text(a->id),
-			     db_int(ROLE_ADMIN_AGENT)};
+	/* SPEC §1: an enrolling global admin is put in the admin agent group */
 	if (support_profile_insert(t, a->tenant_id, support, at) != DB_OK ||
-	    db_exec(t, &enrollment_grant_admin_agent, g, &granted) != DB_OK)
+	    user_grant_role(t, a->id, ROLE_ADMIN_AGENT, at, &granted) != DB_OK)
 		return -1;
 	if (granted > 0 &&
 	    audit_record(t, a, "user.roles.grant_admin_agent", "user", a->id, at) != DB_OK)
@@ -565,10 +553,9 @@ int enrollment_decide(struct txn *t, const struct actor *operator_, const char *
 		    "the enrolment is %s; only an enrolment in_review can be decided", l.status);
 	}
 	struct db_arg s[] = {db_text(to), db_time(now), db_text(l.id), db_text("in_review")};
-	struct db_arg pt[] = {db_int(PARTNER_INDIRECT_RESELLER), db_text(l.tenant_id)};
 	if (db_exec(t, &enrollment_set_status, s, NULL) != DB_OK ||
 	    (d == DECISION_APPROVE &&
-	     db_exec(t, &enrollment_tenant_add_partner_type, pt, NULL) != DB_OK) ||
+	     tenant_add_partner_type(t, l.tenant_id, PARTNER_INDIRECT_RESELLER) != DB_OK) ||
 	    transition_write(t, operator_, &l, to, reason, decisions[d].mail, now, out->id) !=
 		DB_OK)
 		return -1;

@@ -108,10 +108,11 @@ extern const struct db_page enrollment_page, enrollment_page_of_status;
 bool enrollment_status_valid(const char *s);
 
 /* Locks the tenant's enrolment and reads its status into status ("" when
- * the tenant has not enrolled). Every change of a profile takes this lock
- * first, as every change of status does: one order of locks, so they
- * never deadlock, and the status cannot change before the commit. DB_OK
- * or DB_FAILED. */
+ * the tenant has not enrolled). Every change of a profile (profile.c), an
+ * acceptance of the agreement (agreement.c) and a reseller's consent to a
+ * provider (relationship.c) take this lock first, as every change of
+ * status does: one order of locks, so they never deadlock, and the status
+ * cannot change before the commit. DB_OK or DB_FAILED. */
 enum db_status enrollment_lock_status(struct txn *t, const char *tenant_id, char status[32]);
 
 /* In a transaction that changed a profile of a tenant whose enrolment

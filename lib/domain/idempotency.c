@@ -45,6 +45,19 @@ DB_STATEMENT(idem_update,
 		       DB_TEXT, DB_TEXT, DB_TEXT),
 	     DB_NO_ROW);
 
+/* ORDER BY the column the index covers: each batch is the oldest rows,
+ * found through the index, the same ones on every host. */
+DB_STATEMENT(idem_purge_expired,
+	     "DELETE FROM idempotency_keys WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR "
+	     "ORDER BY created_at LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+enum db_status idem_purge(struct txn *t, long long limit, unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &idem_purge_expired, a, deleted);
+}
+
 void idem_response_clear(struct idem_response *r)
 {
 	free(r->body);

@@ -11,8 +11,9 @@
 
 #include <stdbool.h>
 
+#include "db/db.h"
+
 struct problem;
-struct txn;
 
 /* A response as it is kept: status 0 while its request has not finished. */
 struct idem_response {
@@ -38,5 +39,9 @@ int idem_claim(struct txn *t, const char *principal, const char *key, const char
  * Returns 0, or -1 when t failed. */
 int idem_store(struct txn *t, const char *principal, const char *key,
 	       const struct idem_response *r);
+
+/* Deletes up to limit keys past their 24 hours, the oldest first, for the
+ * purge (purge.c); *deleted: how many. DB_OK or DB_FAILED. */
+enum db_status idem_purge(struct txn *t, long long limit, unsigned long long *deleted);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "core/problem.h"
 #include "domain/profile.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +31,6 @@ DB_STATEMENT(mpn_identifier_get,
 	     "SELECT mpn_id, country, location_name, created_at FROM mpn_identifiers "
 	     "WHERE tenant_id = ? AND mpn_id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct mpn_identifier, MPN_FIELDS));
-
-/* the tenant row, locked: two associations of one tenant queue here */
-struct tenant_country {
-	char csp_country[3];
-};
-#define TENANT_COUNTRY_FIELDS(F, T) F(T, csp_country, DB_TEXT)
-DB_STATEMENT(mpn_tenant_lock, "SELECT csp_country FROM tenants WHERE id = ? FOR UPDATE",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_country, TENANT_COUNTRY_FIELDS));
 
 DB_STATEMENT(mpn_association_delete, "DELETE FROM mpn_associations WHERE tenant_id = ?",
 	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
@@ -99,12 +92,12 @@ enum db_status mpn_association_end(struct txn *t, const char *tenant_id,
 int mpn_associate(struct txn *t, const struct actor *a, const char *mpn_id,
 		  struct mpn_identifier *out, struct problem *p)
 {
-	struct tenant_country csp;
+	struct tenant_locked csp;
 	micros_t at = time_micros();
-	struct db_arg k[] = {db_text(a->tenant_id)};
 	struct db_arg g[] = {db_text(a->tenant_id), db_text(mpn_id)};
 	memset(out, 0, sizeof *out);
-	enum db_status rc = db_one(t, &mpn_tenant_lock, k, &csp);
+	/* the tenant row, locked: two associations of one tenant queue here */
+	enum db_status rc = tenant_lock(t, a->tenant_id, &csp);
 	if (rc == DB_FAILED)
 		return -1;
 	if (rc == DB_EMPTY || csp.csp_country[0] == '\0') {

@@ -3,6 +3,8 @@
 #include "core/problem.h"
 #include "domain/agreement.h"
 #include "domain/customer.h"
+#include "domain/region.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,31 +26,14 @@ DB_STATEMENT(offer_rows,
 	     "op.currency = ? ORDER BY o.name, o.id",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct offer, OFFER_FIELDS));
 
-/* Where a tenant or a country is billed. */
-struct billing_row {
-	char region_code[65], currency[4];
-};
-#define BILLING_FIELDS(F, T) F(T, region_code, DB_TEXT) F(T, currency, DB_TEXT)
-
-/* Serves tenants, not offers; here until the tenants module has its own
- * (the lead moves it). */
-DB_STATEMENT(tenant_billing,
-	     "SELECT c.region_code, c.currency FROM tenants t JOIN countries c ON "
-	     "c.code = t.csp_country WHERE t.id = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct billing_row, BILLING_FIELDS));
-
-DB_STATEMENT(offer_country_billing, "SELECT region_code, currency FROM countries WHERE code = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct billing_row, BILLING_FIELDS));
-
 int offer_list(struct txn *t, const char *tenant_id, const char *country, struct offer **items,
 	       size_t *n, struct problem *p)
 {
-	struct billing_row where;
-	struct db_arg w[] = {db_text(country ? country : tenant_id)};
+	struct region_billing where;
 	*items = NULL;
 	*n = 0;
-	enum db_status rc =
-	    db_one(t, country ? &offer_country_billing : &tenant_billing, w, &where);
+	enum db_status rc = country ? region_billing_of_country(t, country, &where)
+				    : tenant_billing(t, tenant_id, &where);
 	if (rc == DB_FAILED)
 		return -1;
 	if (rc == DB_EMPTY && country != NULL) {

@@ -66,12 +66,6 @@ DB_STATEMENT(principal_token_by_hash,
 	     "WHERE t.token_hash = ?",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct principal_token_row, PRINCIPAL_TOKEN_FIELDS));
 
-/* last_used_at is kept to the minute so that a busy token costs no write
- * per request. */
-DB_STATEMENT(principal_token_touch,
-	     "UPDATE api_tokens SET last_used_at = UTC_TIMESTAMP(6) WHERE id = ?",
-	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
-
 static int principal_of_token(struct txn *t, const char *hash, const char *request_id,
 			      struct principal *out, struct problem *p)
 {
@@ -96,11 +90,10 @@ static int principal_of_token(struct txn *t, const char *hash, const char *reque
 		refusal = "the API token's creator is no longer an admin agent";
 	if (refusal != NULL)
 		return auth_refuse(p, refusal, request_id);
-	if (r.touch_due) {
-		struct db_arg id[] = {db_text(r.token_id)};
-		if (db_exec(t, &principal_token_touch, id, NULL) != DB_OK)
-			return -1;
-	}
+	/* last_used_at is kept to the minute so that a busy token costs no
+	 * write per request */
+	if (r.touch_due && api_token_touch(t, r.token_id) != DB_OK)
+		return -1;
 	out->kind = PRINCIPAL_TOKEN;
 	memcpy(out->token_id, r.token_id, sizeof out->token_id);
 	memcpy(out->tenant_id, r.tenant_id, sizeof out->tenant_id);

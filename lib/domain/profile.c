@@ -3,6 +3,8 @@
 #include "core/problem.h"
 #include "domain/agreement.h"
 #include "domain/mpn.h"
+#include "domain/region.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -59,15 +61,6 @@ DB_STATEMENT(profile_support_update,
 	     "UPDATE support_profiles SET email = ?, telephone = ?, website = ?, updated_at = ?, "
 	     "version = version + 1 WHERE tenant_id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME, DB_TEXT), DB_NO_ROW);
-
-DB_STATEMENT(profile_country_known, "SELECT COUNT(*) AS n FROM countries WHERE code = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
-
-/* the CSP country is on the tenant's row, so that its region is one join
- * from anything of the tenant */
-DB_STATEMENT(profile_tenant_csp_country,
-	     "UPDATE tenants SET csp_country = ?, version = version + 1 WHERE id = ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
 
 #define ORGANIZATION_FIELDS(F, T)                                                                  \
 	F(T, tenant_id, DB_TEXT)                                                                   \
@@ -168,22 +161,15 @@ enum db_status support_profile_insert(struct txn *t, const char *tenant_id,
 
 int csp_country_in_program(struct txn *t, const char *country, struct problem *p)
 {
-	struct db_count known;
-	struct db_arg a[] = {db_text(country)};
-	if (db_one(t, &profile_country_known, a, &known) != DB_OK)
+	bool known = false;
+	if (region_country_known(t, country, &known) != DB_OK)
 		return -1;
-	if (known.n > 0)
+	if (known)
 		return 0;
 	snprintf(p->code, sizeof p->code, "country_not_in_program");
 	return problem_set(p, PROBLEM_RULE_REFUSED,
 			   "country %s is not in the programme's CSP regions (GET /v1/regions)",
 			   country);
-}
-
-enum db_status csp_country_set(struct txn *t, const char *tenant_id, const char *country)
-{
-	struct db_arg a[] = {db_text(country), db_text(tenant_id)};
-	return db_exec(t, &profile_tenant_csp_country, a, NULL);
 }
 
 /* A new legal country: the tenant's CSP country changes with it. */
@@ -203,7 +189,7 @@ static int legal_country_change(struct txn *t, const struct actor *a, const char
 		return -1;
 	/* the associated MPN ID was of the old country: it no longer
 	 * qualifies (SPEC §3 step 5) */
-	if (csp_country_set(t, a->tenant_id, to) != DB_OK ||
+	if (tenant_set_csp_country(t, a->tenant_id, to) != DB_OK ||
 	    mpn_association_end(t, a->tenant_id, &dropped) != DB_OK)
 		return -1;
 	if (dropped > 0 &&

@@ -27,8 +27,10 @@ int legal_profile_put(struct txn *t, const struct actor *a, unsigned long versio
 int support_profile_put(struct txn *t, const struct actor *a, unsigned long version,
 			struct support_profile *in, struct problem *p);
 
-/* The enrolment's first profiles of tenant_id, written at (all borrowed).
- * DB_OK, DB_DUPLICATE when the tenant has one already, DB_FAILED. */
+/* The first profiles of tenant_id, written at (all borrowed): the
+ * enrolment's (enrollment.c), and the legal profile a provider is given at
+ * its onboarding (provider.c). DB_OK, DB_DUPLICATE when the tenant has one
+ * already, DB_FAILED. */
 enum db_status legal_profile_insert(struct txn *t, const char *tenant_id,
 				    const struct legal_profile *lp, micros_t at);
 enum db_status support_profile_insert(struct txn *t, const char *tenant_id,
@@ -37,9 +39,6 @@ enum db_status support_profile_insert(struct txn *t, const char *tenant_id,
 /* Whether country is in one of the programme's CSP regions. Returns 0, or
  * -1 with p set (422 country_not_in_program) or t failed. */
 int csp_country_in_program(struct txn *t, const char *country, struct problem *p);
-
-/* Makes country the tenant's CSP country. DB_OK or DB_FAILED. */
-enum db_status csp_country_set(struct txn *t, const char *tenant_id, const char *country);
 
 struct organization_profile {
 	char tenant_id[UUID_STR], domain[254], display_name[801], company_name[801];

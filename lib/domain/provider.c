@@ -2,19 +2,15 @@
 
 #include "auth/auth.h"
 #include "core/problem.h"
+#include "domain/profile.h"
 #include "domain/region.h"
+#include "domain/tenant.h"
+#include "domain/user.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-struct provider_tenant_row {
-	bool is_platform;
-};
-#define PROVIDER_TENANT_FIELDS(F, T) F(T, is_platform, DB_INT)
-DB_STATEMENT(provider_tenant_lock, "SELECT is_platform FROM tenants WHERE id = ? FOR UPDATE",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct provider_tenant_row, PROVIDER_TENANT_FIELDS));
 
 DB_STATEMENT(provider_insert,
 	     "INSERT INTO providers (tenant_id, created_by, created_at, updated_at) "
@@ -44,37 +40,11 @@ DB_STATEMENT(provider_region_authorized,
 	     "SELECT COUNT(*) AS n FROM provider_regions WHERE tenant_id = ? AND region_code = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
 
-/* A provider tenant's global admins join its admin agent group (SPEC §5).
- * users.roles is a SET in the order of enum auth_role's bits: the
- * parameters are ROLE_ADMIN_AGENT, the time, the tenant, ROLE_GLOBAL_ADMIN
- * and ROLE_ADMIN_AGENT. */
-DB_STATEMENT(provider_admins_join,
-	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
-	     "WHERE tenant_id = ? AND roles & ? <> 0 AND roles & ? = 0",
-	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT, DB_INT), DB_NO_ROW);
-
-/* The tenant's membership of the programme on its row (sql/0010):
- * partner_types is a SET in the order of enum partner_type's bits. It
- * serves tenants: it moves to tenant.c once that module has a function of
- * a transaction for it. */
-DB_STATEMENT(provider_partner_type_add,
-	     "UPDATE tenants SET partner_types = partner_types | ? WHERE id = ?",
-	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
-
-/* The legal profile given at onboarding and its country as the CSP
- * country. They serve the legal profile and the tenant: they move to
- * profile.c / tenant.c once those modules have functions of a transaction
- * for them. */
-DB_STATEMENT(provider_legal_insert,
-	     "INSERT INTO legal_profiles (tenant_id, company_name, address_line1, address_line2, "
-	     "city, state, postal_code, country, phone_number, updated_at) "
-	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT | DB_NULLABLE, DB_TEXT,
-		       DB_TEXT | DB_NULLABLE, DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME),
-	     DB_NO_ROW);
-DB_STATEMENT(provider_csp_country_set,
-	     "UPDATE tenants SET csp_country = ?, version = version + 1 WHERE id = ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+/* whether the provider is authorized in the region of a country */
+DB_STATEMENT(provider_country_authorized,
+	     "SELECT COUNT(*) AS n FROM provider_regions pr JOIN countries c ON "
+	     "c.region_code = pr.region_code WHERE pr.tenant_id = ? AND c.code = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW_COUNT);
 
 /* name: the legal name if it has one, else the work account's */
 #define PROVIDER_NAME "COALESCE(l.company_name, t.display_name)"
@@ -101,17 +71,6 @@ DB_STATEMENT(provider_csp_country_set,
 DB_STATEMENT(provider_get,
 	     PROVIDER_COLUMNS "FROM providers p " PROVIDER_JOINS "WHERE p.tenant_id = ?",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct provider, PROVIDER_FIELDS));
-
-/* The region of the tenant's CSP country. It reads the tenant: it moves to
- * tenant.c once that module has a function of a transaction for it. */
-struct provider_region_row {
-	char region_code[65];
-};
-#define PROVIDER_REGION_FIELDS(F, T) F(T, region_code, DB_TEXT)
-DB_STATEMENT(provider_caller_region,
-	     "SELECT c.region_code FROM tenants t JOIN countries c ON c.code = t.csp_country "
-	     "WHERE t.id = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct provider_region_row, PROVIDER_REGION_FIELDS));
 
 /* The providers of a region, through ix_provider_regions_region
  * (region_code, tenant_id); a name filter reads the region's providers in
@@ -205,14 +164,7 @@ static int legal_write(struct txn *t, const char *tenant_id, const struct legal_
 			      lp->country);
 	default: return -1;
 	}
-	struct db_arg lg[] = {
-	    db_text(tenant_id),		db_text(lp->company_name),
-	    db_text(lp->address_line1), db_text(lp->address_line2[0] ? lp->address_line2 : NULL),
-	    db_text(lp->city),		db_text(lp->state[0] ? lp->state : NULL),
-	    db_text(lp->postal_code),	db_text(lp->country),
-	    db_text(lp->phone_number),	db_time(at)};
-	struct db_arg tc[] = {db_text(lp->country), db_text(tenant_id)};
-	switch (db_exec(t, &provider_legal_insert, lg, NULL)) {
+	switch (legal_profile_insert(t, tenant_id, lp, at)) {
 	case DB_OK: break;
 	case DB_DUPLICATE:
 		return refuse(p, PROBLEM_CONFLICT, "legal_profile_exists",
@@ -220,7 +172,7 @@ static int legal_write(struct txn *t, const char *tenant_id, const struct legal_
 			      "legalBusinessProfile out");
 	default: return -1;
 	}
-	return db_exec(t, &provider_csp_country_set, tc, NULL) == DB_OK ? 0 : -1;
+	return tenant_set_csp_country(t, tenant_id, lp->country) == DB_OK ? 0 : -1;
 }
 
 /* The provider tenant_id, written in t, into out. */
@@ -238,11 +190,10 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 		    const char *const *regions, size_t n, const struct legal_profile *legal,
 		    struct provider *out, struct problem *p)
 {
-	struct provider_tenant_row tenant;
-	struct db_arg tid[] = {db_text(tenant_id)};
+	struct tenant_locked tenant;
 	micros_t at;
 	unsigned long long joined = 0;
-	switch (db_one(t, &provider_tenant_lock, tid, &tenant)) {
+	switch (tenant_lock(t, tenant_id, &tenant)) {
 	case DB_OK: break;
 	case DB_EMPTY:
 		return refuse(p, PROBLEM_NOT_FOUND, "tenant_unknown",
@@ -267,11 +218,10 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 	if (regions_write(t, tenant_id, regions, n, p) != 0 ||
 	    (legal != NULL && legal_write(t, tenant_id, legal, at, p) != 0))
 		return -1;
-	struct db_arg j[] = {db_int(ROLE_ADMIN_AGENT), db_time(at), db_text(tenant_id),
-			     db_int(ROLE_GLOBAL_ADMIN), db_int(ROLE_ADMIN_AGENT)};
-	struct db_arg pt[] = {db_int(PARTNER_INDIRECT_PROVIDER), db_text(tenant_id)};
-	if (db_exec(t, &provider_admins_join, j, &joined) != DB_OK ||
-	    db_exec(t, &provider_partner_type_add, pt, NULL) != DB_OK ||
+	/* a provider tenant's global admins join its admin agent group (SPEC §5) */
+	if (user_grant_role_to_holders(t, tenant_id, ROLE_GLOBAL_ADMIN, ROLE_ADMIN_AGENT, at,
+				       &joined) != DB_OK ||
+	    tenant_add_partner_type(t, tenant_id, PARTNER_INDIRECT_PROVIDER) != DB_OK ||
 	    audit_record_in(t, operator_, tenant_id, "provider.create", "tenant", tenant_id, at) !=
 		DB_OK ||
 	    audit_record(t, operator_, "provider.create", "tenant", tenant_id, at) != DB_OK ||
@@ -321,12 +271,22 @@ enum db_status provider_in_region(struct txn *t, const char *tenant_id, const ch
 	return st == DB_EMPTY ? DB_OK : st;
 }
 
+enum db_status provider_serves_country(struct txn *t, const char *tenant_id, const char *country,
+				       bool *serves)
+{
+	struct db_count c;
+	struct db_arg a[] = {db_text(tenant_id), db_text(country)};
+	enum db_status st = db_one(t, &provider_country_authorized, a, &c);
+	*serves = st == DB_OK && c.n > 0;
+	return st == DB_EMPTY ? DB_OK : st;
+}
+
 int provider_find_region(struct txn *t, const char *tenant_id, char region[65], struct problem *p)
 {
-	struct provider_region_row r;
-	struct db_arg a[] = {db_text(tenant_id)};
+	/* the region of the tenant's CSP country */
+	struct region_billing r;
 	region[0] = '\0';
-	switch (db_one(t, &provider_caller_region, a, &r)) {
+	switch (tenant_billing(t, tenant_id, &r)) {
 	case DB_OK: memcpy(region, r.region_code, sizeof r.region_code); return 0;
 	case DB_EMPTY:
 		return refuse(p, PROBLEM_RULE_REFUSED, "enrollment_required",

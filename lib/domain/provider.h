@@ -49,6 +49,12 @@ int provider_set_regions(struct txn *t, const struct actor *operator_, const cha
 enum db_status provider_in_region(struct txn *t, const char *tenant_id, const char *region_code,
 				  bool *in);
 
+/* Whether the provider tenant is authorized in the region of country (an
+ * ISO code): *serves. For a customer's acceptance, which knows the
+ * customer's country, not its region (customer.c). DB_OK or DB_FAILED. */
+enum db_status provider_serves_country(struct txn *t, const char *tenant_id, const char *country,
+				       bool *serves);
+
 /* "Find a provider": a reseller finds the providers authorized in the
  * region of its CSP country. The region of the tenant's into region.
  * Returns 0, or -1 with p set (422 enrollment_required: the tenant has no

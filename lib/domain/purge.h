@@ -2,9 +2,11 @@
  * 24 h, sign-in failure counters whose window and lock have passed,
  * sign-ups past their 72 hours (and,
  * as later issues add them, verification and invitation tokens, delivered
- * mail). One table of statements, each deleting a small batch in its own
- * short statement, repeated until a batch comes back short: no lock is held
- * for long, and several hosts purging at once only find less to delete. */
+ * mail). One table of the modules' purges (each statement is its table's
+ * module's: idempotency.c, signin.c, tenant.c), each deleting a small
+ * batch in its own short statement, repeated until a batch comes back
+ * short: no lock is held for long, and several hosts purging at once only
+ * find less to delete. */
 #ifndef TWOTIER_PURGE_H
 #define TWOTIER_PURGE_H
 

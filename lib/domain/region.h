@@ -28,4 +28,21 @@ enum db_status region_known(struct txn *t, const char *code, bool *known);
  * the country is in none (not in the programme), DB_FAILED. */
 enum db_status region_of_country(struct txn *t, const char *country, char region[65]);
 
+/* Whether country (an ISO code) is in one of the programme's regions:
+ * *known. For the checks of a CSP country (profile.c, mpn.c). DB_OK or
+ * DB_FAILED. */
+enum db_status region_country_known(struct txn *t, const char *country, bool *known);
+
+/* Where a country is billed: its region and its currency. */
+struct region_billing {
+	char region_code[65];
+	char currency[4];
+};
+
+/* The billing of country (an ISO code) into out, for the prices of offers
+ * (order.c). DB_OK, DB_EMPTY when the country is in none of the
+ * programme's regions, DB_FAILED. */
+enum db_status region_billing_of_country(struct txn *t, const char *country,
+					 struct region_billing *out);
+
 #endif

@@ -2,6 +2,7 @@
 
 #include "auth/auth.h"
 #include "core/problem.h"
+#include "domain/enrollment.h"
 #include "domain/provider.h"
 #include "mail/outbox.h"
 
@@ -24,6 +25,8 @@
 
 /* ---- invitations ---- */
 
+/* A provider as a side of an invitation or a relationship (struct party:
+ * the name a relationship shows), or nothing when the tenant is not one. */
 DB_STATEMENT(relationship_provider_of,
 	     "SELECT p.tenant_id, " NAME_OF_T " AS name, t.domain FROM providers p "
 	     "JOIN tenants t ON t.id = p.tenant_id "
@@ -122,21 +125,12 @@ DB_STATEMENT(relationship_invitation_accepted,
 	     "relationship_id = ? WHERE id = ?",
 	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
-/* The reseller's enrolment, locked before anything else a consent reads:
- * the order of locks of every change of an enrolment (profile.c,
- * enrollment.c), so that they never deadlock and the status read cannot
- * change before the commit. It serves the enrolment: it moves to
- * enrollment.c once that module has a function of a transaction for it. */
-struct enrollment_status_row {
-	char status[32];
-};
-#define ENROLLMENT_STATUS_FIELDS(F, T) F(T, status, DB_TEXT)
-DB_STATEMENT(relationship_enrollment_lock,
-	     "SELECT status FROM enrollments WHERE tenant_id = ? FOR UPDATE", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct enrollment_status_row, ENROLLMENT_STATUS_FIELDS));
-
 /* The consenting reseller: the domain an invitation is addressed to, its
- * enrolment's status ("" when none) and the region of its CSP country. */
+ * enrolment's status ("" when none) and the region of its CSP country. It
+ * reads the tenant's row, its enrolment and its country, but it answers the
+ * consent's question alone, in one round trip and under the lock the
+ * consent takes: so it is the consent's, here, not three functions of
+ * tenant.c, enrollment.c and region.c. */
 struct reseller_row {
 	char domain[254], status[32], region_code[65];
 };
@@ -148,6 +142,17 @@ DB_STATEMENT(relationship_reseller_of,
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct reseller_row, RESELLER_FIELDS));
 
 /* ---- relationships ---- */
+
+/* a relationship of the tenant (either side): its sides and state */
+#define PAIR_SELECT                                                                                \
+	"SELECT provider_tenant_id, reseller_tenant_id, state FROM relationships WHERE id = ? "    \
+	"AND ? IN (provider_tenant_id, reseller_tenant_id)"
+#define PAIR_FIELDS(F, T)                                                                          \
+	F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT) F(T, state, DB_TEXT)
+DB_STATEMENT(relationship_pair_row, PAIR_SELECT, DB_PARAMS(DB_TEXT, DB_TEXT),
+	     DB_ROW(struct relationship_pair, PAIR_FIELDS));
+DB_STATEMENT(relationship_pair_share_lock, PAIR_SELECT " LOCK IN SHARE MODE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct relationship_pair, PAIR_FIELDS));
 
 DB_STATEMENT(relationship_insert,
 	     "INSERT INTO relationships (id, provider_tenant_id, reseller_tenant_id, access_roles, "
@@ -458,7 +463,7 @@ static int provider_admitted(struct txn *t, const char *provider_tenant_id, cons
 int invitation_authorize(struct txn *t, const struct actor *a, const char *id, const char *token,
 			 struct relationship *out, struct problem *p)
 {
-	struct enrollment_status_row enrolment;
+	char enrolment[32];
 	struct reseller_row me;
 	struct invitation_lock_row inv;
 	char rid[UUID_STR], hash[65];
@@ -467,10 +472,11 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	micros_t at;
 	enum db_status st;
 	api_token_hash(token, hash);
-	/* the reseller's enrolment first, then the invitation: the order of
-	 * locks of every change of an enrolment */
-	st = db_one(t, &relationship_enrollment_lock, tenant, &enrolment);
-	if (st != DB_OK && st != DB_EMPTY)
+	/* the reseller's enrolment first, before anything else a consent
+	 * reads, then the invitation: the order of locks of every change of
+	 * an enrolment (profile.c, enrollment.c), so that they never deadlock
+	 * and the status read cannot change before the commit */
+	if (enrollment_lock_status(t, a->tenant_id, enrolment) != DB_OK)
 		return -1;
 	st = db_one(t, &relationship_reseller_of, tenant, &me);
 	if (st == DB_EMPTY)
@@ -700,4 +706,18 @@ int relationship_active_providers(struct txn *t, const char *reseller_tenant_id,
 	struct db_arg key[] = {db_text(reseller_tenant_id)};
 	return db_all(t, &relationship_active_of_reseller, key, (void **)items, n) == DB_OK ? 0
 											    : -1;
+}
+
+enum db_status relationship_pair_get(struct txn *t, const char *id, const char *tenant_id,
+				     struct relationship_pair *out)
+{
+	struct db_arg a[] = {db_text(id), db_text(tenant_id)};
+	return db_one(t, &relationship_pair_row, a, out);
+}
+
+enum db_status relationship_pair_lock(struct txn *t, const char *id, const char *tenant_id,
+				      struct relationship_pair *out)
+{
+	struct db_arg a[] = {db_text(id), db_text(tenant_id)};
+	return db_one(t, &relationship_pair_share_lock, a, out);
 }

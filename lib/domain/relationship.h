@@ -113,6 +113,24 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 			       unsigned long version, unsigned roles, struct relationship *out,
 			       struct problem *p);
 
+/* The two sides of a relationship and its state ("active", "ended"). */
+struct relationship_pair {
+	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR], state[8];
+};
+
+/* Relationship id into out if tenant_id is on either side of it, unlocked:
+ * what a tenant may see through it (customer.c's customer_pair_other).
+ * DB_OK, DB_EMPTY (no such relationship of the tenant), DB_FAILED. */
+enum db_status relationship_pair_get(struct txn *t, const char *id, const char *tenant_id,
+				     struct relationship_pair *out);
+
+/* The same, read-locked (LOCK IN SHARE MODE) alone: the relationship's end
+ * waits for the change that relies on it (a customer's invitation or its
+ * acceptance, customer.c), and nothing else does. DB_OK, DB_EMPTY,
+ * DB_FAILED. */
+enum db_status relationship_pair_lock(struct txn *t, const char *id, const char *tenant_id,
+				      struct relationship_pair *out);
+
 /* The reseller's active relationships (at most 1000), oldest first, for
  * the overview: *items (free) and *n. Returns 0, or -1 when t failed. */
 int relationship_active_providers(struct txn *t, const char *reseller_tenant_id,

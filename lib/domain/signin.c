@@ -4,30 +4,13 @@
 #include "auth/password.h"
 #include "core/problem.h"
 #include "domain/audit.h"
+#include "domain/user.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The account a name resolves to. roles is a SET read as its bits. */
-struct signin_account {
-	char user_id[UUID_STR];
-	char tenant_id[UUID_STR];
-	char password_hash[256];
-	bool disabled;
-	unsigned roles;
-};
-#define SIGNIN_ACCOUNT_FIELDS(F, T)                                                                \
-	F(T, user_id, DB_TEXT)                                                                     \
-	F(T, tenant_id, DB_TEXT)                                                                   \
-	F(T, password_hash, DB_TEXT) F(T, disabled, DB_INT) F(T, roles, DB_INT)
-
-DB_STATEMENT(signin_user,
-	     "SELECT id AS user_id, tenant_id, password_hash, disabled, roles + 0 AS roles "
-	     "FROM users WHERE email = ?",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct signin_account, SIGNIN_ACCOUNT_FIELDS));
 
 /* The (account, address) row, locked whether or not it is locked out:
  * attempts on one pair wait for each other. Seconds left of a lock, and
@@ -79,6 +62,34 @@ DB_STATEMENT(
 DB_STATEMENT(signin_clear, "DELETE FROM signin_failures WHERE username_hash = ?",
 	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
 
+/* A counter whose window has passed counts from 1 again on the next
+ * failure, as if absent; one whose lock has passed locks nothing. ORDER BY
+ * the column the index covers: each batch is the oldest rows, found
+ * through the index, the same ones on every host. */
+DB_STATEMENT(signin_purge_pairs,
+	     "DELETE FROM signin_failures WHERE window_start < UTC_TIMESTAMP(6) - INTERVAL 900 "
+	     "SECOND AND (locked_until IS NULL OR locked_until < UTC_TIMESTAMP(6)) "
+	     "ORDER BY window_start LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+DB_STATEMENT(signin_purge_accounts,
+	     "DELETE FROM signin_account_failures WHERE window_start < UTC_TIMESTAMP(6) - "
+	     "INTERVAL 900 SECOND ORDER BY window_start LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+enum db_status signin_purge_failures(struct txn *t, long long limit, unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &signin_purge_pairs, a, deleted);
+}
+
+enum db_status signin_purge_account_failures(struct txn *t, long long limit,
+					     unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &signin_purge_accounts, a, deleted);
+}
+
 static void sha256_hex(const char *a, const char *b, char out[65])
 {
 	unsigned char digest[32];
@@ -113,7 +124,7 @@ static void address_key(const char *addr, char out[64])
 
 /* What counting an attempt found. */
 struct signin_count {
-	struct signin_account account; /* the name's account, when found */
+	struct user_credentials account; /* the name's account, when found */
 	bool found;
 	char pair_hash[65], account_hash[65];
 	long locked_for; /* seconds this address is still locked out, or 0 */
@@ -136,8 +147,7 @@ static enum db_status signin_count_attempt(struct txn *t, const struct signin_at
 	enum db_status rc;
 	memset(c, 0, sizeof *c);
 	if (canonical != NULL) {
-		struct db_arg u[] = {db_text(canonical)};
-		rc = db_one(t, &signin_user, u, &c->account);
+		rc = user_credentials_by_email(t, canonical, &c->account);
 		if (rc != DB_OK && rc != DB_EMPTY)
 			return rc;
 		c->found = rc == DB_OK;
@@ -183,7 +193,7 @@ static enum db_status signin_count_attempt(struct txn *t, const struct signin_at
 static enum db_status signin_record_outcome(struct txn *t, const struct signin_attempt *in,
 					    const struct signin_count *c, bool ok)
 {
-	const struct signin_account *u = &c->account;
+	const struct user_credentials *u = &c->account;
 	enum db_status rc;
 	if (ok) {
 		struct db_arg h[] = {db_text(c->pair_hash)};

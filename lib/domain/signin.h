@@ -55,4 +55,11 @@ struct signin_attempt {
 int signin_check(struct txn *t, const struct signin_attempt *in, struct signin_user *out,
 		 struct problem *p);
 
+/* For the purge (purge.c): delete up to limit counters, the oldest first,
+ * of addresses whose window and lock have passed, and of accounts whose
+ * window has; *deleted: how many. DB_OK or DB_FAILED. */
+enum db_status signin_purge_failures(struct txn *t, long long limit, unsigned long long *deleted);
+enum db_status signin_purge_account_failures(struct txn *t, long long limit,
+					     unsigned long long *deleted);
+
 #endif

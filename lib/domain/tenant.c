@@ -15,15 +15,11 @@ DB_STATEMENT(tenant_insert,
 	     "VALUES (?, ?, ?, 0, ?)",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME), DB_NO_ROW);
 
-/* one id: a tenant's or a user's */
+/* one tenant's id */
 struct tenant_id_row {
 	char id[UUID_STR];
 };
 #define TENANT_ID_FIELDS(F, T) F(T, id, DB_TEXT)
-
-/* the users' table, read here for operator_create alone */
-DB_STATEMENT(tenant_user_of_email, "SELECT id FROM users WHERE email = ?", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct tenant_id_row, TENANT_ID_FIELDS));
 
 DB_STATEMENT(tenant_platform,
 	     "SELECT id FROM tenants WHERE is_platform = 1 ORDER BY created_at LIMIT 1",
@@ -69,6 +65,19 @@ DB_STATEMENT(tenant_signup_by_hash,
 
 DB_STATEMENT(tenant_signup_use, "UPDATE pending_signups SET used_at = ? WHERE id = ?",
 	     DB_PARAMS(DB_TIME, DB_TEXT), DB_NO_ROW);
+
+/* a sign-up nobody verified within its 72 hours, or one verified already;
+ * ORDER BY the column the index covers: each batch is the oldest rows */
+DB_STATEMENT(tenant_signup_purge,
+	     "DELETE FROM pending_signups WHERE expires_at < UTC_TIMESTAMP(6) "
+	     "ORDER BY expires_at LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+enum db_status signup_purge(struct txn *t, long long limit, unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &tenant_signup_purge, a, deleted);
+}
 
 int signup_request(struct txn *t, const struct tenant_signup *in, const char *public_base_url,
 		   char expires_at[TIME_STR], struct problem *p)
@@ -182,8 +191,7 @@ int operator_create(struct txn *t, const char *email, const char *password_hash,
 	char tenant_id[UUID_STR], user_id[UUID_STR];
 	micros_t at = time_micros();
 	enum db_status rc;
-	struct db_arg e[] = {db_text(email)};
-	switch (db_one(t, &tenant_user_of_email, e, &found)) {
+	switch (user_id_by_email(t, email, user_id)) {
 	case DB_OK: return 1;
 	case DB_EMPTY: break;
 	default: return -1;
@@ -214,4 +222,72 @@ int operator_create(struct txn *t, const char *email, const char *password_hash,
 	struct audit_entry a = {tenant_id,	 "system", NULL, "operator.create", "user", user_id,
 				"twotier-admin", "local",  at};
 	return audit_write(t, &a) == DB_OK ? 0 : -1;
+}
+
+/* ---- the tenant's row, for the other modules ---- */
+
+#define TENANT_LOCKED_FIELDS(F, T)                                                                 \
+	F(T, is_platform, DB_INT) F(T, domain, DB_TEXT) F(T, csp_country, DB_TEXT)
+DB_STATEMENT(tenant_lock_row,
+	     "SELECT is_platform, domain, csp_country FROM tenants WHERE id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_locked, TENANT_LOCKED_FIELDS));
+
+struct tenant_domain_row {
+	char domain[254];
+};
+#define TENANT_DOMAIN_FIELDS(F, T) F(T, domain, DB_TEXT)
+DB_STATEMENT(tenant_domain_of, "SELECT domain FROM tenants WHERE id = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct tenant_domain_row, TENANT_DOMAIN_FIELDS));
+
+/* the CSP country is on the tenant's row, so that its region is one join
+ * from anything of the tenant */
+DB_STATEMENT(tenant_csp_country_set,
+	     "UPDATE tenants SET csp_country = ?, version = version + 1 WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+/* The tenant's memberships of the programme on its row (sql/0010):
+ * partner_types is a SET in the order of enum partner_type's bits. */
+DB_STATEMENT(tenant_partner_type_add,
+	     "UPDATE tenants SET partner_types = partner_types | ? WHERE id = ?",
+	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
+
+#define TENANT_BILLING_FIELDS(F, T) F(T, region_code, DB_TEXT) F(T, currency, DB_TEXT)
+DB_STATEMENT(tenant_billing_row,
+	     "SELECT c.region_code, c.currency FROM tenants t JOIN countries c ON "
+	     "c.code = t.csp_country WHERE t.id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct region_billing, TENANT_BILLING_FIELDS));
+
+enum db_status tenant_lock(struct txn *t, const char *id, struct tenant_locked *out)
+{
+	struct db_arg a[] = {db_text(id)};
+	return db_one(t, &tenant_lock_row, a, out);
+}
+
+enum db_status tenant_domain(struct txn *t, const char *id, char domain[254])
+{
+	struct tenant_domain_row r;
+	struct db_arg a[] = {db_text(id)};
+	enum db_status st = db_one(t, &tenant_domain_of, a, &r);
+	domain[0] = '\0';
+	if (st == DB_OK)
+		memcpy(domain, r.domain, sizeof r.domain);
+	return st;
+}
+
+enum db_status tenant_set_csp_country(struct txn *t, const char *id, const char *country)
+{
+	struct db_arg a[] = {db_text(country), db_text(id)};
+	return db_exec(t, &tenant_csp_country_set, a, NULL);
+}
+
+enum db_status tenant_add_partner_type(struct txn *t, const char *id, unsigned partner_types)
+{
+	struct db_arg a[] = {db_int(partner_types), db_text(id)};
+	return db_exec(t, &tenant_partner_type_add, a, NULL);
+}
+
+enum db_status tenant_billing(struct txn *t, const char *id, struct region_billing *out)
+{
+	struct db_arg a[] = {db_text(id)};
+	return db_one(t, &tenant_billing_row, a, out);
 }

@@ -3,8 +3,11 @@
 #ifndef TWOTIER_TENANT_H
 #define TWOTIER_TENANT_H
 
+#include <stdbool.h>
+
 #include "core/util.h"
 #include "db/db.h"
+#include "domain/region.h"
 
 struct problem;
 
@@ -39,6 +42,11 @@ struct tenant_created {
 int signup_request(struct txn *t, const struct tenant_signup *in, const char *public_base_url,
 		   char expires_at[TIME_STR], struct problem *p);
 
+/* Deletes up to limit pending sign-ups, the oldest first, that nobody
+ * verified within their 72 hours or that were verified already, for the
+ * purge (purge.c); *deleted: how many. DB_OK or DB_FAILED. */
+enum db_status signup_purge(struct txn *t, long long limit, unsigned long long *deleted);
+
 /* Follows a sign-up link in t: creates the tenant and its global admin
  * (tenant_create) and uses the link up. domain and email receive the
  * sign-up's. Returns 0, or -1 with p set: 404 signup_link_invalid
@@ -59,5 +67,41 @@ int tenant_create(struct txn *t, const struct tenant_signup *in, struct tenant_c
  * exists (nothing changed), or -1 with p set (409: another run created
  * the platform tenant meanwhile) or with t failed. */
 int operator_create(struct txn *t, const char *email, const char *password_hash, struct problem *p);
+
+/* ---- the tenant's row, for the other modules ---- */
+
+/* What a change serialised on the tenant's row reads of it. */
+struct tenant_locked {
+	bool is_platform;
+	char domain[254];
+	char csp_country[3]; /* "" before the enrolment gives it */
+};
+
+/* Locks the tenant's row (FOR UPDATE) and reads it into out: the changes
+ * of a tenant's users (user.c), its MPN association (mpn.c) and its
+ * onboarding as a provider (provider.c) queue here. DB_OK, DB_EMPTY (no
+ * such tenant), DB_FAILED. */
+enum db_status tenant_lock(struct txn *t, const char *id, struct tenant_locked *out);
+
+/* The tenant's domain into domain, unlocked: the address an invitation
+ * must be sent to for its acceptance (customer.c). DB_OK, DB_EMPTY,
+ * DB_FAILED. */
+enum db_status tenant_domain(struct txn *t, const char *id, char domain[254]);
+
+/* Makes country (a country of the programme) the tenant's CSP country:
+ * its enrolment's legal country (enrollment.c, profile.c) or a provider's
+ * onboarding legal profile (provider.c). DB_OK or DB_FAILED. */
+enum db_status tenant_set_csp_country(struct txn *t, const char *id, const char *country);
+
+/* Adds the memberships of the programme partner_types (enum partner_type
+ * bits) to the tenant: an approved enrolment (enrollment.c), a provider's
+ * onboarding (provider.c). DB_OK or DB_FAILED. */
+enum db_status tenant_add_partner_type(struct txn *t, const char *id, unsigned partner_types);
+
+/* Where the tenant is billed: the region and currency of its CSP country,
+ * for the prices of offers (order.c) and the providers a reseller finds
+ * (provider.c). DB_OK, DB_EMPTY when the tenant has no CSP country (or is
+ * unknown), DB_FAILED. */
+enum db_status tenant_billing(struct txn *t, const char *id, struct region_billing *out);
 
 #endif

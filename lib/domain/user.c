@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 #include "core/problem.h"
 #include "domain/audit.h"
+#include "domain/tenant.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,71 @@ enum db_status user_insert(struct txn *t, const struct user_row *u)
 				db_int(u->roles),	db_time(u->at),
 				db_time(u->at)};
 	return db_exec(t, &user_insert_row, args, NULL);
+}
+
+/* one user's id, by its e-mail */
+struct user_id_row {
+	char id[UUID_STR];
+};
+#define USER_ID_FIELDS(F, T) F(T, id, DB_TEXT)
+DB_STATEMENT(user_id_of_email, "SELECT id FROM users WHERE email = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct user_id_row, USER_ID_FIELDS));
+
+enum db_status user_id_by_email(struct txn *t, const char *email, char id[UUID_STR])
+{
+	struct user_id_row r;
+	struct db_arg a[] = {db_text(email)};
+	enum db_status st = db_one(t, &user_id_of_email, a, &r);
+	id[0] = '\0';
+	if (st == DB_OK)
+		memcpy(id, r.id, sizeof r.id);
+	return st;
+}
+
+/* The account a sign-in name resolves to. roles is a SET read as its bits. */
+#define USER_CREDENTIALS_FIELDS(F, T)                                                              \
+	F(T, user_id, DB_TEXT)                                                                     \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, password_hash, DB_TEXT) F(T, disabled, DB_INT) F(T, roles, DB_INT)
+DB_STATEMENT(user_credentials_of_email,
+	     "SELECT id AS user_id, tenant_id, password_hash, disabled, roles + 0 AS roles "
+	     "FROM users WHERE email = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct user_credentials, USER_CREDENTIALS_FIELDS));
+
+enum db_status user_credentials_by_email(struct txn *t, const char *email,
+					 struct user_credentials *out)
+{
+	struct db_arg a[] = {db_text(email)};
+	return db_one(t, &user_credentials_of_email, a, out);
+}
+
+/* roles | ?: a SET whose members are in the order of enum auth_role's
+ * bits. The parameters: the role, the time, the user, the role. */
+DB_STATEMENT(user_role_grant,
+	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
+	     "WHERE id = ? AND roles & ? = 0",
+	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT), DB_NO_ROW);
+
+/* The parameters: the role, the time, the tenant, the holders' roles, the
+ * role. */
+DB_STATEMENT(user_role_grant_to_holders,
+	     "UPDATE users SET roles = roles | ?, version = version + 1, updated_at = ? "
+	     "WHERE tenant_id = ? AND roles & ? <> 0 AND roles & ? = 0",
+	     DB_PARAMS(DB_INT, DB_TIME, DB_TEXT, DB_INT, DB_INT), DB_NO_ROW);
+
+enum db_status user_grant_role(struct txn *t, const char *id, unsigned role, micros_t at,
+			       unsigned long long *granted)
+{
+	struct db_arg a[] = {db_int(role), db_time(at), db_text(id), db_int(role)};
+	return db_exec(t, &user_role_grant, a, granted);
+}
+
+enum db_status user_grant_role_to_holders(struct txn *t, const char *tenant_id, unsigned holders,
+					  unsigned role, micros_t at, unsigned long long *granted)
+{
+	struct db_arg a[] = {db_int(role), db_time(at), db_text(tenant_id), db_int(holders),
+			     db_int(role)};
+	return db_exec(t, &user_role_grant_to_holders, a, granted);
 }
 
 #define USER_SELECT                                                                                \
@@ -54,16 +120,6 @@ const struct db_page user_page = {.list = &user_list,
 
 DB_STATEMENT(user_get_row, USER_SELECT "WHERE u.tenant_id = ? AND u.id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct user_view, USER_FIELDS));
-
-/* User changes of one tenant are serialised on its row, so that two admins
- * cannot each remove one of the last two global admins. */
-struct tenant_lock_row {
-	bool is_platform;
-	char domain[254];
-};
-#define TENANT_LOCK_FIELDS(F, T) F(T, is_platform, DB_INT) F(T, domain, DB_TEXT)
-DB_STATEMENT(user_tenant_lock, "SELECT is_platform, domain FROM tenants WHERE id = ? FOR UPDATE",
-	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_lock_row, TENANT_LOCK_FIELDS));
 
 DB_STATEMENT(user_update_row,
 	     "UPDATE users SET roles = ?, disabled = ?, version = version + 1, updated_at = ? "
@@ -118,12 +174,12 @@ static int identity_taken(struct problem *p)
 int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p)
 {
-	struct tenant_lock_row tenant;
-	struct db_arg tid[] = {db_text(a->tenant_id)};
+	struct tenant_locked tenant;
 	char id[UUID_STR];
 	micros_t at = time_micros();
 	enum db_status rc;
-	if (db_one(t, &user_tenant_lock, tid, &tenant) != DB_OK)
+	/* user changes of one tenant are serialised on its row */
+	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK)
 		return -1;
 	/* sign-in names are unique across tenants: an address at another
 	 * tenant's domain would take it from that tenant */
@@ -164,13 +220,14 @@ int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 int user_update(struct txn *t, const struct actor *a, const char *id,
 		const struct user_change *change, struct user_view *out, struct problem *p)
 {
-	struct tenant_lock_row tenant;
+	struct tenant_locked tenant;
 	struct user_view before;
 	struct db_count others;
-	struct db_arg tid[] = {db_text(a->tenant_id)};
 	micros_t at = time_micros();
 	unsigned long long affected = 0;
-	if (db_one(t, &user_tenant_lock, tid, &tenant) != DB_OK ||
+	/* user changes of one tenant are serialised on its row, so that two
+	 * admins cannot each remove one of the last two global admins */
+	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK ||
 	    user_get(t, a->tenant_id, id, &before, p) != 0)
 		return -1;
 	if (change->version != 0 && before.version != change->version)

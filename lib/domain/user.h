@@ -37,6 +37,39 @@ struct user_row {
  * is taken, DB_FAILED. */
 enum db_status user_insert(struct txn *t, const struct user_row *u);
 
+/* The id of the user whose e-mail is email (canonical) into id: whether
+ * the operator to be created exists already (tenant.c's operator_create).
+ * DB_OK, DB_EMPTY when none, DB_FAILED. */
+enum db_status user_id_by_email(struct txn *t, const char *email, char id[UUID_STR]);
+
+/* What a sign-in checks of the account a name resolves to. */
+struct user_credentials {
+	char user_id[UUID_STR];
+	char tenant_id[UUID_STR];
+	char password_hash[256];
+	bool disabled;
+	unsigned roles; /* enum auth_role bits */
+};
+
+/* The account whose e-mail is email (canonical) into out, for a sign-in
+ * (signin.c), which wipes out->password_hash once it is checked. DB_OK,
+ * DB_EMPTY when none, DB_FAILED. */
+enum db_status user_credentials_by_email(struct txn *t, const char *email,
+					 struct user_credentials *out);
+
+/* Gives role (an enum auth_role bit) to user id, at, if it lacks it: the
+ * enrolling global admin joins the admin agent group (enrollment.c).
+ * *granted (may be NULL) is 1 when it did, else 0. DB_OK or DB_FAILED. */
+enum db_status user_grant_role(struct txn *t, const char *id, unsigned role, micros_t at,
+			       unsigned long long *granted);
+
+/* Gives role (an enum auth_role bit), at, to every user of tenant_id that
+ * holds one of holders (enum auth_role bits) and lacks it: a provider's
+ * global admins join its admin agent group (provider.c). *granted (may be
+ * NULL) is the number of users it changed. DB_OK or DB_FAILED. */
+enum db_status user_grant_role_to_holders(struct txn *t, const char *tenant_id, unsigned holders,
+					  unsigned role, micros_t at, unsigned long long *granted);
+
 /* Pages of struct user_view of one tenant (key: the tenant's id). */
 extern const struct db_page user_page;
 
