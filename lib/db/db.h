@@ -95,7 +95,7 @@ struct db_stmt {
 	.row_size = sizeof(T)
 #define DB_NO_ROW .cols = NULL, .n_cols = 0, .row_size = 0
 
-/* Rows of one number or one id, for the statements that read only that. */
+/* The row of a statement that reads one number (a count), named n. */
 struct db_count {
 	long long n;
 };
