@@ -564,21 +564,30 @@ def served(base):
     return total
 
 
-def settle(base, timeout=30.0):
-    """Waits until the service has answered what a run left queued (wrk
-    stops, nginx's requests to the service do not): the count of answered
-    requests still for 0.3 s. A slow list's backlog would otherwise land in
-    the next run's p99."""
+def settle(base, timeout=120.0):
+    """Waits until the service has answered what a run left queued: wrk
+    stops, but the requests nginx has passed on are still answered, a slow
+    list's for tens of seconds, and would land in the next run. Settled:
+    three times in a row, GET /healthz answers within 50 ms and the service
+    answered nothing else since the last look (its /metrics count)."""
     deadline = time.monotonic() + timeout
-    last = served(base)
-    while last is not None and time.monotonic() < deadline:
-        time.sleep(0.3)
-        now = served(base)
-        if now == last:
-            return
-        last = now
-    if last is None:
-        time.sleep(1)
+    calm, last = 0, served(base)
+    with harness.session() as s:
+        while time.monotonic() < deadline:
+            t0 = time.monotonic()
+            try:
+                quick = s.get(base + "/healthz", timeout=5).status_code == 200 and \
+                    time.monotonic() - t0 < 0.05
+            except OSError:
+                quick = False
+            now = served(base)
+            idle = now is None or (last is not None and now - last <= 1)  # 1: the /healthz
+            calm = calm + 1 if quick and idle else 0
+            if calm >= 3:
+                return
+            last = now
+            time.sleep(0.2)
+    print("  (the service was still busy %.0f s after the run)" % timeout, flush=True)
 
 
 def run(base, wrk, duration, rounds, connections):
@@ -603,6 +612,7 @@ def run(base, wrk, duration, rounds, connections):
     print("wrk -t1, %d connections, %d s a run, %d rounds, ?limit=%d; small and big one after "
           "the other, the lists interleaved" % (connections, duration, rounds, LIMIT), flush=True)
     results = {key: [] for key in pg}
+    settle(base)
     for rnd in range(rounds):
         for lname, _, who, _, _ in LISTS:
             for page in ("first", "deep"):
@@ -626,14 +636,17 @@ def run(base, wrk, duration, rounds, connections):
     for lname, _, _, _, _ in LISTS:
         for page in ("first", "deep"):
             s, b = med[(lname, page, "small")], med[(lname, page, "big")]
-            slow = s["rps"] / b["rps"] if b["rps"] else float("inf")
-            ok = slow <= TARGET and not s["bad"] and not b["bad"]
+            answered = s["rps"] > 0 and b["rps"] > 0
+            slow = s["rps"] / b["rps"] if answered else float("nan")
+            ok = answered and slow <= TARGET and not s["bad"] and not b["bad"]
             misses += not ok
+            verdict = "yes" if ok else "NO" if answered else "NO (no answers)"
+            if s["bad"] + b["bad"]:
+                verdict += " (%d non-2xx/errors)" % (s["bad"] + b["bad"])
             _, total, capped, _ = pg[(lname, "first", "big")]
-            print("| %s | %s | %d / %d | %.0f | %.0f | %.2f× | %.2f | %.2f | %s | %s |" % (
-                lname, page, n["small"][lname], n["big"][lname], s["rps"], b["rps"], slow,
-                s["p99"], b["p99"], ("yes" if ok else "NO") + (
-                    " (%d non-2xx)" % (s["bad"] + b["bad"]) if s["bad"] + b["bad"] else ""),
+            print("| %s | %s | %d / %d | %.0f | %.0f | %s | %.2f | %.2f | %s | %s |" % (
+                lname, page, n["small"][lname], n["big"][lname], s["rps"], b["rps"],
+                "%.2f×" % slow if answered else "-", s["p99"], b["p99"], verdict,
                 "%s / %s" % (total, str(capped).lower()) if page == "first" else ""))
     print()
     print("scale: %d of %d pages within %.1f× (the small world's pages hold its %d rows, "
