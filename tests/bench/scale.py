@@ -49,7 +49,9 @@ and big world one after the other, the lists interleaved in rounds; the
 deep page is the links.next the service answers for the page after the row
 3 pages from the end of the list (the cursor built as the service builds
 it: base64url, no padding, of the last id seen), and the bench checks that
-that page starts where the list says. The table: medians of the rounds,
+that page starts where the list says. Between runs it waits until the
+service has answered what the last run left queued (a slow list's backlog
+would otherwise be the next run's). The table: medians of the rounds,
 the slowdown big/small (small req/s over big req/s) and whether it is
 within TARGET (1.5×), the p99s, and the big world's totalCount and
 totalCountCapped as its first page answers them (SPEC §6: 1000 and true).
