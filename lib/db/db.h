@@ -276,6 +276,12 @@ enum db_status db_all(struct txn *t, const struct db_stmt *s, const struct db_ar
  *   count: keys..., cap (DB_INT): "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ...
  *          WHERE k = ? LIMIT ?) c": counts no further than the cap. */
 #define DB_COUNT_CAP 1000
+/* The index a list statement reads, forced, after its table in the FROM:
+ * without it MariaDB may read the index by its leading key alone (a `ref`
+ * that the column's statistics make look cheap) and walk every entry before
+ * the cursor: a deep page of a tenant's 100,000 users took 10 ms so,
+ * against 0.2 ms as a range from the cursor. */
+#define DB_LIST_INDEX(name) "FORCE INDEX (" name ") "
 struct db_page {
 	const struct db_stmt *list, *count;
 	unsigned n_keys;

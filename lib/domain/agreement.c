@@ -55,11 +55,13 @@ DB_STATEMENT(agreement_acceptance_insert,
 		       DB_TEXT, DB_TEXT, DB_TIME),
 	     DB_NO_ROW);
 
-#define ACCEPTANCE_SELECT                                                                          \
+/* hint: an index hint for the acceptances, or "" */
+#define ACCEPTANCE_SELECT_USING(hint)                                                              \
 	"SELECT a.id, a.template_id, t.type, t.version, a.user_id, a.client_addr, "                \
 	"a.accepted_at, a.signer_first_name AS signer_first_name, a.signer_last_name AS "          \
 	"signer_last_name, a.signer_email AS signer_email, a.signer_phone AS signer_phone_number " \
-	"FROM agreement_acceptances a JOIN agreement_templates t ON t.id = a.template_id "
+	"FROM agreement_acceptances a " hint "JOIN agreement_templates t ON t.id = a.template_id "
+#define ACCEPTANCE_SELECT ACCEPTANCE_SELECT_USING("")
 #define ACCEPTANCE_FIELDS(F, T)                                                                    \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, template_id, DB_TEXT)                                                                 \
@@ -73,7 +75,9 @@ DB_STATEMENT(agreement_acceptance_insert,
 	F(T, signer.email, DB_TEXT) F(T, signer.phone_number, DB_TEXT)
 
 DB_STATEMENT(agreement_acceptance_list,
-	     ACCEPTANCE_SELECT "WHERE a.tenant_id = ? AND a.id > ? ORDER BY a.id LIMIT ?",
+	     ACCEPTANCE_SELECT_USING(
+		 DB_LIST_INDEX("ix_agreement_acceptances_tenant")) "WHERE a.tenant_id = ? AND a.id "
+								   "> ? ORDER BY a.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct agreement_acceptance, ACCEPTANCE_FIELDS));
 

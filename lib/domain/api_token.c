@@ -16,10 +16,12 @@ DB_STATEMENT(api_token_insert,
 	     DB_NO_ROW);
 
 /* with its creator as it is now, which decides whether the token works */
-#define API_TOKEN_SELECT                                                                           \
+#define API_TOKEN_SELECT_USING(hint)                                                               \
 	"SELECT t.id, t.name, t.scopes + 0 AS scopes, t.expires_at, t.last_used_at, "              \
 	"t.revoked_at, t.created_at, t.created_by, u.disabled AS creator_disabled, "               \
-	"u.roles + 0 AS creator_roles FROM api_tokens t JOIN users u ON u.id = t.created_by "
+	"u.roles + 0 AS creator_roles FROM api_tokens t " hint                                     \
+	"JOIN users u ON u.id = t.created_by "
+#define API_TOKEN_SELECT API_TOKEN_SELECT_USING("")
 #define API_TOKEN_FIELDS(F, T)                                                                     \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, name, DB_TEXT)                                                                        \
@@ -30,9 +32,11 @@ DB_STATEMENT(api_token_insert,
 	F(T, created_at, DB_TIME)                                                                  \
 	F(T, created_by, DB_TEXT) F(T, creator_disabled, DB_INT) F(T, creator_roles, DB_INT)
 
-DB_STATEMENT(api_token_list,
-	     API_TOKEN_SELECT "WHERE t.tenant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct api_token_view, API_TOKEN_FIELDS));
+DB_STATEMENT(
+    api_token_list,
+    API_TOKEN_SELECT_USING(DB_LIST_INDEX(
+	"ix_api_tokens_tenant")) "WHERE t.tenant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?",
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct api_token_view, API_TOKEN_FIELDS));
 
 DB_STATEMENT(api_token_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM api_tokens WHERE tenant_id = ? LIMIT ?) c",

@@ -117,7 +117,8 @@ enum db_status audit_record_three(struct txn *t, const struct actor *a, const ch
 DB_STATEMENT(audit_list,
 	     "SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, "
 	     "client_addr, created_at, relationship_id, actor_tenant_id, subject_tenant_id "
-	     "FROM audit_events WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+	     "FROM audit_events " DB_LIST_INDEX(
+		 "ix_audit_tenant") "WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct audit_event, EVENT_FIELDS));
 
 DB_STATEMENT(audit_count,

@@ -64,26 +64,29 @@ DB_STATEMENT(
 	"IF(i.state = 'pending' AND i.expires_at <= UTC_TIMESTAMP(6), 'expired', i.state) AS "     \
 	"state"
 
-#define INVITATION_SELECT                                                                          \
+/* hint: an index hint for the invitations, or "" */
+#define INVITATION_SELECT_USING(hint)                                                              \
 	"SELECT i.id, i.relationship_id, i.reseller_tenant_id, " NAME(                             \
 	    "rt", "rl") " AS reseller_name, rt.domain AS reseller_domain, "                        \
-			"i.provider_tenant_id, " NAME("pt", "pl") " AS provider_name, pt.domain "  \
-								  "AS provider_domain, "           \
-								  "i.customer_email, "             \
-								  "i.company_name, i.country, "    \
-								  "i.language, " INVITATION_STATE  \
-								  ", i.expires_at, "               \
-								  "i.created_at, i.created_by, "   \
-								  "i.customer_tenant_id "          \
-								  "FROM customer_invitations i "   \
-								  "JOIN tenants rt ON rt.id = "    \
-								  "i.reseller_tenant_id "          \
-								  "LEFT JOIN legal_profiles rl "   \
-								  "ON rl.tenant_id = rt.id "       \
-								  "JOIN tenants pt ON pt.id = "    \
-								  "i.provider_tenant_id "          \
-								  "LEFT JOIN legal_profiles pl "   \
-								  "ON pl.tenant_id = pt.id "
+			"i.provider_tenant_id, " NAME("pt",                                        \
+						      "pl") " AS provider_name, pt.domain AS "     \
+							    "provider_domain, i.customer_email, "  \
+							    "i.company_name, "                     \
+							    "i.country, "                          \
+							    "i.language, " INVITATION_STATE        \
+							    ", i.expires_at, i.created_at, "       \
+							    "i.created_by, "                       \
+							    "i.customer_tenant_id FROM "           \
+							    "customer_invitations i " hint         \
+							    "JOIN tenants rt ON rt.id = "          \
+							    "i.reseller_tenant_id "                \
+							    "LEFT JOIN legal_profiles rl ON "      \
+							    "rl.tenant_id = rt.id "                \
+							    "JOIN tenants pt ON pt.id = "          \
+							    "i.provider_tenant_id "                \
+							    "LEFT JOIN legal_profiles pl ON "      \
+							    "pl.tenant_id = pt.id "
+#define INVITATION_SELECT INVITATION_SELECT_USING("")
 #define INVITATION_FIELDS(F, T)                                                                    \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, relationship_id, DB_TEXT)                                                             \
@@ -105,7 +108,9 @@ DB_STATEMENT(customer_invitation_row, INVITATION_SELECT "WHERE i.id = ?", DB_PAR
 	     DB_ROW(struct customer_invitation, INVITATION_FIELDS));
 
 DB_STATEMENT(customer_invitation_list,
-	     INVITATION_SELECT "WHERE i.relationship_id = ? AND i.id > ? ORDER BY i.id LIMIT ?",
+	     INVITATION_SELECT_USING(DB_LIST_INDEX(
+		 "ix_customer_invitations_relationship")) "WHERE i.relationship_id = ? AND i.id > "
+							  "? ORDER BY i.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct customer_invitation, INVITATION_FIELDS));
 DB_STATEMENT(customer_invitation_count,
@@ -122,7 +127,9 @@ const struct db_page customer_invitation_page = {.list = &customer_invitation_li
 /* addressed to the tenant's domain */
 #define RECEIVED "i.customer_domain = (SELECT d.domain FROM tenants d WHERE d.id = ?) "
 DB_STATEMENT(customer_invitation_received_list,
-	     INVITATION_SELECT "WHERE " RECEIVED "AND i.id > ? ORDER BY i.id LIMIT ?",
+	     INVITATION_SELECT_USING(DB_LIST_INDEX(
+		 "ix_customer_invitations_domain")) "WHERE " RECEIVED
+						    "AND i.id > ? ORDER BY i.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct customer_invitation, INVITATION_FIELDS));
 DB_STATEMENT(customer_invitation_received_count,
@@ -196,9 +203,11 @@ DB_STATEMENT(customer_relationship_active,
 			"invitation_id, cr.created_at AS " P "created_at, "                        \
 			"cr.ended_at AS " P "ended_at, cr.ended_by AS " P                          \
 			"ended_by, cr.version AS " P "version "
-#define RELATIONSHIP_FROM                                                                          \
-	"FROM customer_relationships cr JOIN tenants pt ON pt.id = cr.partner_tenant_id "          \
+/* hint: an index hint for the customer relationships, or "" */
+#define RELATIONSHIP_FROM_USING(hint)                                                              \
+	"FROM customer_relationships cr " hint "JOIN tenants pt ON pt.id = cr.partner_tenant_id "  \
 	"LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id "
+#define RELATIONSHIP_FROM RELATIONSHIP_FROM_USING("")
 #define RELATIONSHIP_FIELDS(F, T)                                                                  \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, customer_tenant_id, DB_TEXT)                                                          \
@@ -218,8 +227,9 @@ DB_STATEMENT(customer_relationship_row,
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct customer_relationship, RELATIONSHIP_FIELDS));
 
 DB_STATEMENT(customer_relationship_list,
-	     "SELECT " RELATIONSHIP_COLUMNS("") RELATIONSHIP_FROM
-	     "WHERE cr.customer_tenant_id = ? AND cr.id > ? ORDER BY cr.id LIMIT ?",
+	     "SELECT " RELATIONSHIP_COLUMNS("") RELATIONSHIP_FROM_USING(DB_LIST_INDEX(
+		 "ix_customer_relationships_customer")) "WHERE cr.customer_tenant_id = ? AND cr.id "
+							"> ? ORDER BY cr.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct customer_relationship, RELATIONSHIP_FIELDS));
 DB_STATEMENT(customer_relationship_count,
@@ -258,10 +268,12 @@ DB_STATEMENT(customer_partner_known,
 
 /* the customer and the partner's relationship with it */
 #define CUSTOMER_SELECT                                                                            \
-	"SELECT " RELATIONSHIP_COLUMNS("relationship_") ", cr.customer_tenant_id AS id, "          \
-							"ct.domain AS domain " RELATIONSHIP_FROM   \
-							"JOIN tenants ct ON ct.id = "              \
-							"cr.customer_tenant_id "
+	"SELECT " RELATIONSHIP_COLUMNS(                                                            \
+	    "relationship_") ", cr.customer_tenant_id AS id, "                                     \
+			     "ct.domain AS domain " RELATIONSHIP_FROM_USING(DB_LIST_INDEX(         \
+				 "ix_customer_relationships_partner")) "JOIN tenants ct ON ct.id " \
+								       "= "                        \
+								       "cr.customer_tenant_id "
 #define CUSTOMER_FIELDS(F, T)                                                                      \
 	F(T, relationship.id, DB_TEXT)                                                             \
 	F(T, relationship.customer_tenant_id, DB_TEXT)                                             \

@@ -142,7 +142,8 @@ DB_STATEMENT(enrollment_status_lock,
 /* The enrolment as the API shows it, with its checklist's facts. The
  * agreement's fields are the current version's only when the tenant
  * accepted it. */
-#define VIEW_SELECT                                                                                \
+/* hint: an index hint for the enrolments, or "" */
+#define VIEW_SELECT_USING(hint)                                                                    \
 	"SELECT e.id, e.tenant_id, t.domain AS tenant_domain, l.company_name, e.status, "          \
 	"t.csp_country, c.region_code AS csp_region, e.email_verified_at, e.created_at, "          \
 	"e.updated_at, e.contact_first_name, e.contact_last_name, e.contact_email, "               \
@@ -153,7 +154,7 @@ DB_STATEMENT(enrollment_status_lock,
 	"acc.accepted_at AS agreement_signed_at, acc.user_id AS agreement_signed_by, "             \
 	"EXISTS (SELECT 1 FROM relationships r WHERE r.reseller_tenant_id = e.tenant_id "          \
 	"AND r.state = 'active') AS provider_authorized "                                          \
-	"FROM enrollments e JOIN tenants t ON t.id = e.tenant_id "                                 \
+	"FROM enrollments e " hint "JOIN tenants t ON t.id = e.tenant_id "                         \
 	"LEFT JOIN legal_profiles l ON l.tenant_id = e.tenant_id "                                 \
 	"LEFT JOIN countries c ON c.code = t.csp_country "                                         \
 	"LEFT JOIN mpn_associations m ON m.tenant_id = e.tenant_id "                               \
@@ -161,6 +162,7 @@ DB_STATEMENT(enrollment_status_lock,
 	"LEFT JOIN agreement_templates cur ON cur.id = " AGREEMENT_CURRENT_SQL " "                 \
 	"LEFT JOIN agreement_acceptances acc ON acc.tenant_id = e.tenant_id "                      \
 	"AND acc.template_id = cur.id "
+#define VIEW_SELECT VIEW_SELECT_USING("")
 #define VIEW_FIELDS(F, T)                                                                          \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, tenant_id, DB_TEXT)                                                                   \
@@ -190,13 +192,15 @@ DB_STATEMENT(enrollment_by_id, VIEW_SELECT "WHERE e.id = ?", DB_PARAMS(DB_TEXT),
 
 /* every status: the primary key; one status: ix_enrollments_status
  * (status, id) */
-DB_STATEMENT(enrollment_list_all, VIEW_SELECT "WHERE e.id > ? ORDER BY e.id LIMIT ?",
+DB_STATEMENT(enrollment_list_all,
+	     VIEW_SELECT_USING(DB_LIST_INDEX("PRIMARY")) "WHERE e.id > ? ORDER BY e.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW(struct enrollment, VIEW_FIELDS));
 DB_STATEMENT(enrollment_count_all,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM enrollments LIMIT ?) c", DB_PARAMS(DB_INT),
 	     DB_ROW_COUNT);
 DB_STATEMENT(enrollment_list_status,
-	     VIEW_SELECT "WHERE e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?",
+	     VIEW_SELECT_USING(DB_LIST_INDEX(
+		 "ix_enrollments_status")) "WHERE e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct enrollment, VIEW_FIELDS));
 DB_STATEMENT(enrollment_count_status,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM enrollments WHERE status = ? LIMIT ?) c",

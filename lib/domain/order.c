@@ -143,15 +143,20 @@ DB_STATEMENT(order_insert,
 	F(T, currency, DB_TEXT)                                                                    \
 	F(T, unit_price, DB_TEXT) F(T, created_by, DB_TEXT) F(T, created_at, DB_TIME)
 
-DB_STATEMENT(order_list,
-	     ORDER_SELECT "WHERE o.customer_tenant_id = ? AND o.id > ? ORDER BY o.id LIMIT ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct order, ORDER_FIELDS));
+DB_STATEMENT(
+    order_list,
+    ORDER_SELECT DB_LIST_INDEX(
+	"ix_orders_customer") "WHERE o.customer_tenant_id = ? AND o.id > ? ORDER BY o.id LIMIT ?",
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct order, ORDER_FIELDS));
 DB_STATEMENT(order_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM orders o WHERE o.customer_tenant_id = ? "
 	     "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 DB_STATEMENT(order_list_of_partner,
-	     UNION_OF(ORDER_SELECT PROVIDED("o") AFTER("o"), ORDER_SELECT RESOLD("o") AFTER("o")),
+	     UNION_OF(ORDER_SELECT DB_LIST_INDEX("ix_orders_customer_provider") PROVIDED("o")
+			  AFTER("o"),
+		      ORDER_SELECT DB_LIST_INDEX("ix_orders_customer_reseller") RESOLD("o")
+			  AFTER("o")),
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct order, ORDER_FIELDS));
 DB_STATEMENT(order_count_of_partner, COUNT_OF_UNION("orders", "o"),
@@ -189,16 +194,19 @@ const struct db_page order_page_of_partner = {.list = &order_list_of_partner,
 	F(T, created_at, DB_TIME) F(T, changed_at, DB_TIME) F(T, version, DB_INT)
 
 DB_STATEMENT(subscription_list,
-	     SUBSCRIPTION_SELECT
-	     "WHERE s.customer_tenant_id = ? AND s.id > ? ORDER BY s.id LIMIT ?",
+	     SUBSCRIPTION_SELECT DB_LIST_INDEX(
+		 "ix_subscriptions_customer") "WHERE s.customer_tenant_id = ? AND s.id > ? ORDER "
+					      "BY s.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct subscription, SUBSCRIPTION_FIELDS));
 DB_STATEMENT(subscription_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM subscriptions s "
 	     "WHERE s.customer_tenant_id = ? LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 DB_STATEMENT(subscription_list_of_partner,
-	     UNION_OF(SUBSCRIPTION_SELECT PROVIDED("s") AFTER("s"),
-		      SUBSCRIPTION_SELECT RESOLD("s") AFTER("s")),
+	     UNION_OF(SUBSCRIPTION_SELECT DB_LIST_INDEX("ix_subscriptions_customer_provider")
+			  PROVIDED("s") AFTER("s"),
+		      SUBSCRIPTION_SELECT DB_LIST_INDEX("ix_subscriptions_customer_reseller")
+			  RESOLD("s") AFTER("s")),
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct subscription, SUBSCRIPTION_FIELDS));
 DB_STATEMENT(subscription_count_of_partner, COUNT_OF_UNION("subscriptions", "s"),

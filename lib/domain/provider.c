@@ -76,7 +76,9 @@ DB_STATEMENT(provider_get,
  * (region_code, tenant_id); a name filter reads the region's providers in
  * order until the page is full. */
 #define PROVIDER_IN_REGION                                                                         \
-	"FROM provider_regions pr JOIN providers p ON p.tenant_id = pr.tenant_id " PROVIDER_JOINS
+	"FROM provider_regions pr " DB_LIST_INDEX(                                                 \
+	    "ix_provider_regions_region") "JOIN providers p ON p.tenant_id = "                     \
+					  "pr.tenant_id " PROVIDER_JOINS
 #define PROVIDER_NAMED "AND " PROVIDER_NAME " LIKE ? "
 
 DB_STATEMENT(provider_find_list,

@@ -46,13 +46,15 @@ DB_STATEMENT(relationship_invitation_insert,
 	"IF(i.state = 'pending' AND i.expires_at <= UTC_TIMESTAMP(6), 'expired', i.state) "        \
 	"AS state"
 
-#define INVITATION_SELECT                                                                          \
+/* hint: an index hint for the invitations, or "" */
+#define INVITATION_SELECT_USING(hint)                                                              \
 	"SELECT i.id, i.provider_tenant_id, " NAME_OF_T " AS provider_name, "                      \
 	"t.domain AS provider_domain, i.reseller_email, i.message, "                               \
 	"(i.access_roles + 0) << 1 AS access_roles, i.access_ends_at, " INVITATION_STATE ", "      \
-	"i.expires_at, i.created_at, i.relationship_id FROM relationship_invitations i "           \
+	"i.expires_at, i.created_at, i.relationship_id FROM relationship_invitations i " hint      \
 	"JOIN tenants t ON t.id = i.provider_tenant_id "                                           \
 	"LEFT JOIN legal_profiles l ON l.tenant_id = t.id "
+#define INVITATION_SELECT INVITATION_SELECT_USING("")
 #define INVITATION_FIELDS(F, T)                                                                    \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, provider.tenant_id, DB_TEXT)                                                          \
@@ -76,12 +78,17 @@ DB_STATEMENT(relationship_invitation_get, INVITATION_SELECT "WHERE i.id = ?", DB
 #define INVITATION_SENT_BY_TENANT "i.provider_tenant_id = ?"
 #define INVITATION_TO_TENANT	  "i.reseller_domain = (SELECT d.domain FROM tenants d WHERE d.id = ?)"
 
-DB_STATEMENT(relationship_invitation_list,
-	     "(" INVITATION_SELECT "WHERE " INVITATION_SENT_BY_TENANT
-	     " AND i.id > ? ORDER BY i.id LIMIT ?) UNION (" INVITATION_SELECT
-	     "WHERE " INVITATION_TO_TENANT " AND i.id > ? ORDER BY i.id LIMIT ?) ORDER BY id",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT),
-	     DB_ROW(struct invitation, INVITATION_FIELDS));
+DB_STATEMENT(
+    relationship_invitation_list,
+    "(" INVITATION_SELECT_USING(DB_LIST_INDEX(
+	"ix_invitations_provider")) "WHERE " INVITATION_SENT_BY_TENANT
+				    " AND i.id > ? ORDER BY i.id LIMIT ?) UNION "
+				    "(" INVITATION_SELECT_USING(DB_LIST_INDEX(
+					"ix_invitations_domain")) "WHERE " INVITATION_TO_TENANT
+								  " AND i.id > ? ORDER BY i.id "
+								  "LIMIT ?) ORDER BY id",
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT),
+    DB_ROW(struct invitation, INVITATION_FIELDS));
 
 DB_STATEMENT(relationship_invitation_count,
 	     "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM relationship_invitations i "
@@ -162,16 +169,18 @@ DB_STATEMENT(relationship_insert,
 		       DB_TIME, DB_TEXT),
 	     DB_NO_ROW);
 
-#define RELATIONSHIP_SELECT                                                                        \
+/* hint: an index hint for the relationships, or "" */
+#define RELATIONSHIP_SELECT_USING(hint)                                                            \
 	"SELECT r.id, r.provider_tenant_id, " NAME_OF_PT " AS provider_name, "                     \
 	"pt.domain AS provider_domain, r.reseller_tenant_id, " NAME_OF_RT " AS reseller_name, "    \
 	"rt.domain AS reseller_domain, r.state, r.admin_access, "                                  \
 	"(r.access_roles + 0) << 1 AS access_roles, r.access_ends_at, r.access_changed_at, "       \
 	"r.access_changed_by, r.created_at, r.created_by, r.ended_at, r.ended_by, r.version "      \
-	"FROM relationships r JOIN tenants pt ON pt.id = r.provider_tenant_id "                    \
+	"FROM relationships r " hint "JOIN tenants pt ON pt.id = r.provider_tenant_id "            \
 	"LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id "                                     \
 	"JOIN tenants rt ON rt.id = r.reseller_tenant_id "                                         \
 	"LEFT JOIN legal_profiles rl ON rl.tenant_id = rt.id "
+#define RELATIONSHIP_SELECT RELATIONSHIP_SELECT_USING("")
 #define RELATIONSHIP_FIELDS(F, T)                                                                  \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, provider.tenant_id, DB_TEXT)                                                          \
@@ -198,8 +207,9 @@ DB_STATEMENT(relationship_get_row,
 	     DB_ROW(struct relationship, RELATIONSHIP_FIELDS));
 
 DB_STATEMENT(relationship_list_providers,
-	     RELATIONSHIP_SELECT
-	     "WHERE r.reseller_tenant_id = ? AND r.id > ? ORDER BY r.id LIMIT ?",
+	     RELATIONSHIP_SELECT_USING(
+		 DB_LIST_INDEX("ix_relationships_reseller")) "WHERE r.reseller_tenant_id = ? AND "
+							     "r.id > ? ORDER BY r.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct relationship, RELATIONSHIP_FIELDS));
 
 DB_STATEMENT(relationship_count_providers,
@@ -208,8 +218,9 @@ DB_STATEMENT(relationship_count_providers,
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
 
 DB_STATEMENT(relationship_list_resellers,
-	     RELATIONSHIP_SELECT
-	     "WHERE r.provider_tenant_id = ? AND r.id > ? ORDER BY r.id LIMIT ?",
+	     RELATIONSHIP_SELECT_USING(
+		 DB_LIST_INDEX("ix_relationships_provider")) "WHERE r.provider_tenant_id = ? AND "
+							     "r.id > ? ORDER BY r.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct relationship, RELATIONSHIP_FIELDS));
 
 DB_STATEMENT(relationship_count_resellers,

@@ -106,7 +106,9 @@ enum db_status user_grant_role_to_holders(struct txn *t, const char *tenant_id, 
 	F(T, disabled, DB_INT)                                                                     \
 	F(T, version, DB_INT) F(T, created_at, DB_TIME) F(T, updated_at, DB_TIME)
 
-DB_STATEMENT(user_list, USER_SELECT "WHERE u.tenant_id = ? AND u.id > ? ORDER BY u.id LIMIT ?",
+DB_STATEMENT(user_list,
+	     USER_SELECT DB_LIST_INDEX(
+		 "ix_users_tenant") "WHERE u.tenant_id = ? AND u.id > ? ORDER BY u.id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct user_view, USER_FIELDS));
 
 DB_STATEMENT(user_count,

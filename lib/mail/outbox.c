@@ -29,11 +29,13 @@ DB_STATEMENT(outbox_insert,
 	F(T, next_attempt_at, DB_TIME)                                                             \
 	F(T, created_at, DB_TIME) F(T, sent_at, DB_TIME) F(T, last_error, DB_TEXT)
 
-DB_STATEMENT(outbox_list, OUTBOX_SELECT "WHERE id > ? ORDER BY id LIMIT ?",
+DB_STATEMENT(outbox_list, OUTBOX_SELECT DB_LIST_INDEX("PRIMARY") "WHERE id > ? ORDER BY id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW(struct outbox_row, OUTBOX_FIELDS));
 DB_STATEMENT(outbox_count, "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mail_outbox LIMIT ?) c",
 	     DB_PARAMS(DB_INT), DB_ROW_COUNT);
-DB_STATEMENT(outbox_list_status, OUTBOX_SELECT "WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+DB_STATEMENT(outbox_list_status,
+	     OUTBOX_SELECT DB_LIST_INDEX(
+		 "ix_outbox_status") "WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct outbox_row, OUTBOX_FIELDS));
 DB_STATEMENT(outbox_count_status,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mail_outbox WHERE status = ? LIMIT ?) c",
