@@ -274,8 +274,12 @@ enum db_status db_all(struct txn *t, const struct db_stmt *s, const struct db_ar
  *   list:  keys..., cursor (DB_TEXT), limit (DB_INT): "... WHERE k = ? AND id > ?
  *          ORDER BY id LIMIT ?" ("id < ?" ... "DESC" when descending)
  *   count: keys..., cap (DB_INT): "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ...
- *          WHERE k = ? LIMIT ?) c": counts no further than the cap. */
-#define DB_COUNT_CAP 1000
+ *          WHERE k = ? LIMIT ?) c": counts no further than the cap.
+ *
+ * The cap is the largest page (list.c): counting to 1,000 took a tenant of
+ * 100,000 users 0.34 ms against 0.14 ms for one of ten, most of what made
+ * its page dearer; counting to 200 takes 0.17 ms. */
+#define DB_COUNT_CAP 200
 /* The index a list statement reads, forced, after its table in the FROM:
  * without it MariaDB may read the index by its leading key alone (a `ref`
  * that the column's statistics make look cheap) and walk every entry before

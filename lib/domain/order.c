@@ -114,15 +114,18 @@ DB_STATEMENT(order_insert,
  * provides and those placed for it as the reseller (a tenant may be both),
  * two index ranges, (customer_tenant_id, provider_tenant_id, id) and
  * (customer_tenant_id, reseller_tenant_id, id), read as a union (a page of
- * two branches: db.h): keys (customer, partner). */
+ * two branches: db.h): keys (customer, partner).  No row is in both ranges
+ * (a row's provider is never its reseller: sql/0013), so the count is the
+ * sum of the two ranges' counts: a UNION of the ids would put up to twice
+ * the cap of them in a temporary table to drop duplicates that cannot be,
+ * 0.8 ms against 0.5 ms at 100,000 rows. */
 #define PROVIDED(x)    "WHERE " x ".customer_tenant_id = ? AND " x ".provider_tenant_id = ? "
 #define RESOLD(x)      "WHERE " x ".customer_tenant_id = ? AND " x ".reseller_tenant_id = ? "
 #define AFTER(x)       "AND " x ".id > ? ORDER BY " x ".id LIMIT ?"
 #define UNION_OF(a, b) "(" a ") UNION (" b ") ORDER BY id"
 #define COUNT_OF_UNION(table, x)                                                                   \
-	"SELECT COUNT(*) AS n FROM ((SELECT " x ".id FROM " table " " x                            \
-	" " PROVIDED(x) "LIMIT ?) UNION (SELECT " x ".id FROM " table " " x                        \
-			" " RESOLD(x) "LIMIT ?)) c"
+	"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x " " PROVIDED(x) "LIMIT ?) a) + " \
+	"(SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x " " RESOLD(x) "LIMIT ?) b) AS n"
 
 #define ORDER_SELECT                                                                               \
 	"SELECT o.id, o.customer_tenant_id AS customer_id, o.provider_tenant_id, "                 \

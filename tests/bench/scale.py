@@ -54,7 +54,7 @@ service has answered what the last run left queued (a slow list's backlog
 would otherwise be the next run's). The table: medians of the rounds,
 the slowdown big/small (small req/s over big req/s) and whether it is
 within TARGET (1.5×), the p99s, and the big world's totalCount and
-totalCountCapped as its first page answers them (SPEC §6: 1000 and true).
+totalCountCapped as its first page answers them (SPEC §6: 200 and true).
 """
 
 import base64
