@@ -124,8 +124,10 @@ DB_STATEMENT(order_insert,
 #define AFTER(x)       "AND " x ".id > ? ORDER BY " x ".id LIMIT ?"
 #define UNION_OF(a, b) "(" a ") UNION (" b ") ORDER BY id"
 #define COUNT_OF_UNION(table, x)                                                                   \
-	"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x " " PROVIDED(x) "LIMIT ?) a) + " \
-	"(SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x " " RESOLD(x) "LIMIT ?) b) AS n"
+	"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x                                 \
+	" " PROVIDED(x) "LIMIT ?) a) + "                                                           \
+			"(SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x                        \
+			" " RESOLD(x) "LIMIT ?) b) AS n"
 
 #define ORDER_SELECT                                                                               \
 	"SELECT o.id, o.customer_tenant_id AS customer_id, o.provider_tenant_id, "                 \
