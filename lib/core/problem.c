@@ -44,6 +44,18 @@ int problem_set(struct problem *p, enum problem_kind kind, const char *fmt, ...)
 	return -1;
 }
 
+int problem_refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt,
+		   ...)
+{
+	va_list ap;
+	p->kind = kind;
+	snprintf(p->code, sizeof p->code, "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(p->detail, sizeof p->detail, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int problem_add_field(struct problem *p, const char *field, const char *code, const char *fmt, ...)
 {
 	char message[200];

@@ -57,6 +57,11 @@ const char *problem_title(enum problem_kind kind);
 int problem_set(struct problem *p, enum problem_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Sets kind, code (problem+json's `code`: a rule's name) and detail, as
+ * problem_set. Returns -1, for `return problem_refuse(...)`. */
+int problem_refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+
 /* Appends {field, code, message} to the errors list; sets kind to
  * PROBLEM_VALIDATION if none is set yet. Returns -1. */
 int problem_add_field(struct problem *p, const char *field, const char *code, const char *fmt, ...)

@@ -7,7 +7,6 @@
 #include "domain/tenant.h"
 #include "domain/user.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,20 +112,6 @@ const struct db_page provider_find_named_page = {.list = &provider_find_named_li
 						 .cursor_offset =
 						     offsetof(struct provider, tenant_id)};
 
-/* p's kind, code and detail. Returns -1, for `return refuse(...)`. */
-static int refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt, ...)
-{
-	char detail[sizeof p->detail];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	snprintf(p->code, sizeof p->code, "%s", code);
-	return problem_set(p, kind, "%s", detail);
-}
-
 /* Replaces the tenant's regions with the n given, each known. Returns 0,
  * or -1 with p set (422 unknown_region) or t failed. */
 static int regions_write(struct txn *t, const char *tenant_id, const char *const *regions, size_t n,
@@ -140,7 +125,7 @@ static int regions_write(struct txn *t, const char *tenant_id, const char *const
 		if (region_known(t, regions[i], &known) != DB_OK)
 			return -1;
 		if (!known)
-			return refuse(
+			return problem_refuse(
 			    p, PROBLEM_RULE_REFUSED, "unknown_region",
 			    "%.64s is not a CSP region of the programme (GET /v1/regions)",
 			    regions[i]);
@@ -161,17 +146,18 @@ static int legal_write(struct txn *t, const char *tenant_id, const struct legal_
 	switch (region_of_country(t, lp->country, region)) {
 	case DB_OK: break;
 	case DB_EMPTY:
-		return refuse(p, PROBLEM_RULE_REFUSED, "country_not_in_program",
-			      "country %s is not in the programme's CSP regions (GET /v1/regions)",
-			      lp->country);
+		return problem_refuse(
+		    p, PROBLEM_RULE_REFUSED, "country_not_in_program",
+		    "country %s is not in the programme's CSP regions (GET /v1/regions)",
+		    lp->country);
 	default: return -1;
 	}
 	switch (legal_profile_insert(t, tenant_id, lp, at)) {
 	case DB_OK: break;
 	case DB_DUPLICATE:
-		return refuse(p, PROBLEM_CONFLICT, "legal_profile_exists",
-			      "the work account has a legal profile already; leave "
-			      "legalBusinessProfile out");
+		return problem_refuse(p, PROBLEM_CONFLICT, "legal_profile_exists",
+				      "the work account has a legal profile already; leave "
+				      "legalBusinessProfile out");
 	default: return -1;
 	}
 	return tenant_set_csp_country(t, tenant_id, lp->country) == DB_OK ? 0 : -1;
@@ -198,23 +184,24 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 	switch (tenant_lock(t, tenant_id, &tenant)) {
 	case DB_OK: break;
 	case DB_EMPTY:
-		return refuse(p, PROBLEM_NOT_FOUND, "tenant_unknown",
-			      "no work account with this id");
+		return problem_refuse(p, PROBLEM_NOT_FOUND, "tenant_unknown",
+				      "no work account with this id");
 	default: return -1;
 	}
 	/* now that the row is locked: after every change before */
 	at = time_micros();
 	if (tenant.is_platform)
-		return refuse(p, PROBLEM_RULE_REFUSED, "platform_tenant",
-			      "the operator's own tenant cannot be an indirect provider");
+		return problem_refuse(p, PROBLEM_RULE_REFUSED, "platform_tenant",
+				      "the operator's own tenant cannot be an indirect provider");
 	struct db_arg ins[] = {db_text(tenant_id), db_text(operator_->id), db_time(at),
 			       db_time(at)};
 	switch (db_exec(t, &provider_insert, ins, NULL)) {
 	case DB_OK: break;
 	case DB_DUPLICATE:
-		return refuse(p, PROBLEM_CONFLICT, "already_provider",
-			      "this work account is an indirect provider already; "
-			      "PUT /v1/operator/providers/{id}/regions changes its regions");
+		return problem_refuse(
+		    p, PROBLEM_CONFLICT, "already_provider",
+		    "this work account is an indirect provider already; "
+		    "PUT /v1/operator/providers/{id}/regions changes its regions");
 	default: return -1;
 	}
 	if (regions_write(t, tenant_id, regions, n, p) != 0 ||
@@ -243,8 +230,8 @@ int provider_set_regions(struct txn *t, const struct actor *operator_, const cha
 	switch (db_one(t, &provider_lock, tid, &now)) {
 	case DB_OK: break;
 	case DB_EMPTY:
-		return refuse(p, PROBLEM_NOT_FOUND, "not_provider",
-			      "no indirect provider with this id");
+		return problem_refuse(p, PROBLEM_NOT_FOUND, "not_provider",
+				      "no indirect provider with this id");
 	default: return -1;
 	}
 	/* now that the row is locked: after every change before */
@@ -291,9 +278,10 @@ int provider_find_region(struct txn *t, const char *tenant_id, char region[65], 
 	switch (tenant_billing(t, tenant_id, &r)) {
 	case DB_OK: memcpy(region, r.region_code, sizeof r.region_code); return 0;
 	case DB_EMPTY:
-		return refuse(p, PROBLEM_RULE_REFUSED, "enrollment_required",
-			      "a reseller finds providers in the region of its CSP country, which "
-			      "its enrolment gives: enrol first (POST /v1/enrollments)");
+		return problem_refuse(
+		    p, PROBLEM_RULE_REFUSED, "enrollment_required",
+		    "a reseller finds providers in the region of its CSP country, which "
+		    "its enrolment gives: enrol first (POST /v1/enrollments)");
 	default: return -1;
 	}
 }

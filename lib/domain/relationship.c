@@ -7,7 +7,6 @@
 #include "mail/outbox.h"
 
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -325,20 +324,6 @@ DB_STATEMENT(relationship_delegation_of,
 	     "ORDER BY active DESC, id DESC LIMIT 1",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct delegation_row, DELEGATION_FIELDS));
 
-/* p's kind, code and detail. Returns -1, for `return refuse(...)`. */
-static int refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int refuse(struct problem *p, enum problem_kind kind, const char *code, const char *fmt, ...)
-{
-	char detail[sizeof p->detail];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof detail, fmt, ap);
-	va_end(ap);
-	snprintf(p->code, sizeof p->code, "%s", code);
-	return problem_set(p, kind, "%s", detail);
-}
-
 /* The provider that the actor's tenant is, into out, if it may invite
  * the reseller at domain. Returns 0, or -1 with p set (403 not_provider,
  * 422 own_domain) or t failed. */
@@ -351,13 +336,13 @@ static int provider_inviting(struct txn *t, const struct actor *a, const char *d
 	/* the route's ROUTE_PROVIDER admits providers only, and a provider
 	 * record is never removed: this is a tenant that lost its record */
 	case DB_EMPTY:
-		return refuse(p, PROBLEM_FORBIDDEN, "not_provider",
-			      "only an indirect provider invites resellers");
+		return problem_refuse(p, PROBLEM_FORBIDDEN, "not_provider",
+				      "only an indirect provider invites resellers");
 	default: return -1;
 	}
 	if (strcmp(out->domain, domain) == 0)
-		return refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
-			      "a provider cannot invite its own work account");
+		return problem_refuse(p, PROBLEM_RULE_REFUSED, "own_domain",
+				      "a provider cannot invite its own work account");
 	return 0;
 }
 
@@ -424,8 +409,8 @@ int invitation_withdraw(struct txn *t, const struct actor *a, const char *id, st
 	if (strcmp(inv.provider_tenant_id, a->tenant_id) != 0)
 		return problem_set(p, PROBLEM_NOT_FOUND, "no invitation %s of this provider", id);
 	if (strcmp(inv.state, "accepted") == 0)
-		return refuse(p, PROBLEM_CONFLICT, "invitation_accepted",
-			      "the invitation was accepted: end the relationship instead");
+		return problem_refuse(p, PROBLEM_CONFLICT, "invitation_accepted",
+				      "the invitation was accepted: end the relationship instead");
 	if (strcmp(inv.state, "withdrawn") == 0)
 		return 0; /* idempotent */
 	/* now that the row is locked: after every change before */
@@ -466,9 +451,9 @@ static int provider_admitted(struct txn *t, const char *provider_tenant_id, cons
 		txn_abort(t); /* the invitation's provider: never */
 	if (st != DB_OK)
 		return -1;
-	return refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
-		      "%.100s is not authorized in the reseller's region %.64s", provider.name,
-		      region);
+	return problem_refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
+			      "%.100s is not authorized in the reseller's region %.64s",
+			      provider.name, region);
 }
 
 int invitation_authorize(struct txn *t, const struct actor *a, const char *id, const char *token,
@@ -500,27 +485,29 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	/* unknown, another's, or a wrong token: one answer */
 	if (st == DB_EMPTY || strcmp(inv.reseller_domain, me.domain) != 0 ||
 	    sodium_memcmp(inv.token_hash, hash, 64) != 0)
-		return refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
-			      "no invitation %s with this token for this work account", id);
+		return problem_refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
+				      "no invitation %s with this token for this work account", id);
 	/* now that the rows are locked: after every change before */
 	at = time_micros();
 	if (strcmp(inv.state, "accepted") == 0 || strcmp(inv.state, "withdrawn") == 0)
-		return refuse(p, PROBLEM_CONFLICT,
-			      strcmp(inv.state, "accepted") == 0 ? "invitation_accepted"
-								 : "invitation_withdrawn",
-			      "the invitation is %s", inv.state);
+		return problem_refuse(p, PROBLEM_CONFLICT,
+				      strcmp(inv.state, "accepted") == 0 ? "invitation_accepted"
+									 : "invitation_withdrawn",
+				      "the invitation is %s", inv.state);
 	if (strcmp(inv.state, "expired") == 0)
-		return refuse(p, PROBLEM_GONE, "invitation_expired",
-			      "the invitation expired; ask the provider for a new one");
+		return problem_refuse(p, PROBLEM_GONE, "invitation_expired",
+				      "the invitation expired; ask the provider for a new one");
 	if (inv.access_ends_at <= at)
-		return refuse(p, PROBLEM_RULE_REFUSED, "access_already_ended",
-			      "the admin access this invitation asks for ended already; ask the "
-			      "provider for a new invitation");
+		return problem_refuse(
+		    p, PROBLEM_RULE_REFUSED, "access_already_ended",
+		    "the admin access this invitation asks for ended already; ask the "
+		    "provider for a new invitation");
 	if (strcmp(me.status, "approved") != 0)
-		return refuse(p, PROBLEM_RULE_REFUSED, "enrollment_not_approved",
-			      "only an approved reseller authorizes a provider: the step %s is not "
-			      "done",
-			      step_missing(me.status));
+		return problem_refuse(
+		    p, PROBLEM_RULE_REFUSED, "enrollment_not_approved",
+		    "only an approved reseller authorizes a provider: the step %s is not "
+		    "done",
+		    step_missing(me.status));
 	if (provider_admitted(t, inv.provider_tenant_id, me.region_code, p) != 0)
 		return -1;
 	uuid_v7(rid);
@@ -537,7 +524,7 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	switch (db_exec(t, &relationship_insert, ins, NULL)) {
 	case DB_OK: break;
 	case DB_DUPLICATE:
-		return refuse(
+		return problem_refuse(
 		    p, PROBLEM_CONFLICT, "relationship_exists",
 		    "this provider and this reseller have an active relationship already");
 	default: return -1;
@@ -658,21 +645,23 @@ int relationship_delegation(struct txn *t, const char *provider_tenant_id,
 	switch (db_one(t, &relationship_delegation_of, a, &d)) {
 	case DB_OK: break;
 	case DB_EMPTY:
-		return refuse(p, PROBLEM_FORBIDDEN, "no_relationship",
-			      "delegated access needs an active relationship with this reseller, "
-			      "authorized by its global admin");
+		return problem_refuse(
+		    p, PROBLEM_FORBIDDEN, "no_relationship",
+		    "delegated access needs an active relationship with this reseller, "
+		    "authorized by its global admin");
 	default: return -1;
 	}
 	if (strcmp(d.state, "active") != 0)
-		return refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
-			      "the relationship with this reseller has ended");
+		return problem_refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
+				      "the relationship with this reseller has ended");
 	if (strcmp(d.admin_access, "granted") != 0)
-		return refuse(p, PROBLEM_FORBIDDEN, "admin_access_removed",
-			      "the reseller has removed the admin access of this relationship");
+		return problem_refuse(
+		    p, PROBLEM_FORBIDDEN, "admin_access_removed",
+		    "the reseller has removed the admin access of this relationship");
 	if (d.expired)
-		return refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
-			      "the admin access of this relationship ended at %s",
-			      d.access_ends_at);
+		return problem_refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
+				      "the admin access of this relationship ended at %s",
+				      d.access_ends_at);
 	memcpy(relationship_id, d.id, UUID_STR);
 	*roles = d.access_roles;
 	return 0;
@@ -696,14 +685,15 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 				   "the relationship has changed since it was read; read it again "
 				   "for its ETag");
 	if (strcmp(rel.state, "active") != 0 || strcmp(rel.admin_access, "granted") != 0)
-		return refuse(p, PROBLEM_CONFLICT, "admin_access_not_granted",
-			      "the relationship is %s with admin access %s: nothing to narrow",
-			      rel.state, rel.admin_access);
+		return problem_refuse(
+		    p, PROBLEM_CONFLICT, "admin_access_not_granted",
+		    "the relationship is %s with admin access %s: nothing to narrow", rel.state,
+		    rel.admin_access);
 	/* consent granted these roles: more needs a new consent */
 	if ((roles & ~rel.access_roles) != 0)
-		return refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
-			      "admin access can only be narrowed; widening it needs a new "
-			      "invitation and consent");
+		return problem_refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
+				      "admin access can only be narrowed; widening it needs a new "
+				      "invitation and consent");
 	struct db_arg u[] = {db_int(roles), db_time(at), db_text(a->id), db_text(id)};
 	if (db_exec(t, &relationship_access_narrowed, u, NULL) != DB_OK ||
 	    audit_record(t, a, "relationship.admin_access.narrow", "relationship", id, at) != DB_OK)

@@ -96,6 +96,24 @@ START_TEST(set_truncates_long_detail)
 }
 END_TEST
 
+START_TEST(refuse_sets_the_code_beside_kind_and_detail)
+{
+	struct problem p = {0};
+	char code[100];
+	ck_assert_int_eq(problem_refuse(&p, PROBLEM_FORBIDDEN, "not_provider", "the %s", "rule"),
+			 -1);
+	ck_assert_int_eq(p.kind, PROBLEM_FORBIDDEN);
+	ck_assert_str_eq(p.code, "not_provider");
+	ck_assert_str_eq(p.detail, "the rule");
+	memset(code, 'c', sizeof code - 1);
+	code[sizeof code - 1] = '\0';
+	problem_refuse(&p, PROBLEM_CONFLICT, code, "x"); /* a code longer than its field: cut */
+	ck_assert_uint_eq(strlen(p.code), sizeof p.code - 1);
+	ck_assert_str_eq(p.detail, "x");
+	problem_clear(&p);
+}
+END_TEST
+
 START_TEST(add_field_sets_validation)
 {
 	struct problem p = {0};
@@ -239,6 +257,7 @@ Suite *problem_suite(void)
 	TCase *build = tcase_create("build");
 	tcase_add_test(build, set_formats_and_returns_minus_one);
 	tcase_add_test(build, set_truncates_long_detail);
+	tcase_add_test(build, refuse_sets_the_code_beside_kind_and_detail);
 	tcase_add_test(build, add_field_sets_validation);
 	tcase_add_test(build, add_field_keeps_earlier_kind);
 	tcase_add_test(build, add_field_truncates_long_message);
