@@ -10,9 +10,11 @@
 #include "core/metrics.h"
 #include "core/xalloc.h"
 #include "dispatch.h"
+#include "listener.h"
 #include "mail/message.h"
 #include "mail/template.h"
 #include "mailer.h"
+#include "notify.h"
 #include "purger.h"
 #include "db/db.h"
 
@@ -26,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +35,7 @@
 static struct config cfg;
 static struct app app;
 static struct jwt_key own_key, external_key;
-static int listen_fd = -1;
+static struct listener listener = {.fd = -1};
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static int threads_done;
@@ -174,46 +174,6 @@ static void *worker_main(void *unused)
 	return NULL;
 }
 
-/* libfcgi unlinks whatever is at a unix socket's path: make sure no live
- * server answers there first, so that a second start cannot steal the
- * socket of a running service. */
-static int socket_in_use(const char *path)
-{
-	struct sockaddr_un sa;
-	int fd, rc;
-	if (strlen(path) >= sizeof sa.sun_path)
-		return 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0)
-		return 0;
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-	close(fd);
-	return rc == 0;
-}
-
-static int open_socket(void)
-{
-	const char *where = cfg.listen;
-	int unix_socket = strncmp(where, "unix:", 5) == 0;
-	if (unix_socket)
-		where += 5;
-	if (unix_socket && socket_in_use(where)) {
-		errno = EADDRINUSE;
-		return -1;
-	}
-	int fd = FCGX_OpenSocket(where, cfg.backlog);
-	if (fd < 0)
-		return -1;
-	if (unix_socket && chmod(where, cfg.socket_mode) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Checks the database at start: a statement that does not prepare stops
  * the start naming it, and so do refused credentials or an unknown
  * database; an unreachable server does not (readyz says 503 and workers
@@ -316,13 +276,11 @@ int main(int argc, char **argv)
 	metrics_init((const char *const *)route_labels, app_n_routes);
 	if (startup_db_check() != 0)
 		goto out;
-	listen_fd = open_socket();
-	if (listen_fd < 0) {
-		log_msg(LOG_ERROR, "cannot listen on %s: %s", cfg.listen, strerror(errno));
+	if (listener_open(&listener, &cfg, err, sizeof err) != 0) {
+		log_msg(LOG_ERROR, "%s", err);
 		goto out;
 	}
-	if (dispatch_open(listen_fd, cfg.max_connections, strncmp(cfg.listen, "unix:", 5) != 0) !=
-	    0) {
+	if (dispatch_open(listener.fd, cfg.max_connections, listener.tcp) != 0) {
 		log_msg(LOG_ERROR, "cannot watch the FastCGI socket: %s", strerror(errno));
 		goto out;
 	}
@@ -359,13 +317,16 @@ int main(int argc, char **argv)
 			abort();
 		}
 	}
-	log_msg(LOG_INFO, "twotier-fcgi listening on %s with %d threads", cfg.listen, cfg.threads);
+	log_msg(LOG_INFO, "twotier-fcgi listening on %s with %d threads", listener.what,
+		cfg.threads);
+	notify_systemd("READY=1");
 
 	int sig = 0;
 	do {
 		sigwait(&sigs, &sig);
 	} while (sig == SIGHUP);
 	log_msg(LOG_INFO, "signal %d: stopping; finishing requests in flight", sig);
+	notify_systemd("STOPPING=1");
 	/* Stops accepting and wakes every idle worker; requests being handled
 	 * run to their end on their own connections. */
 	dispatch_stop();
@@ -388,17 +349,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < cfg.threads; i++)
 		pthread_join(threads[i], NULL);
 	dispatch_close();
-	listen_fd = -1;
-	if (strncmp(cfg.listen, "unix:", 5) == 0)
-		unlink(cfg.listen + 5);
+	listener.fd = -1;
+	listener_unlink(&listener);
 	log_msg(LOG_INFO, "stopped");
 	rc = 0;
 out:
 	mailer_stop();
 	purger_stop();
 	password_pool_stop();
-	if (listen_fd >= 0)
-		close(listen_fd);
+	if (listener.fd >= 0) {
+		close(listener.fd);
+		listener_unlink(&listener);
+	}
 	free(threads);
 	for (size_t i = 0; route_labels != NULL && i < app_n_routes; i++)
 		free(route_labels[i]);

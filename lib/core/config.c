@@ -35,6 +35,8 @@ static const struct key {
 #define STR(k) STRC(k, NULL)
     STR(listen),
     {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
+    STR(socket_user),
+    STR(socket_group),
     {"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
     {"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
     {"max_connections", KEY_INT, offsetof(struct config, max_connections), 0, 16, 65536, NULL},
@@ -93,7 +95,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->listen, sizeof cfg->listen, "unix:/run/twotier/twotier.sock");
 	cfg->socket_mode = 0660;
 	cfg->threads = 4;
-	cfg->backlog = 128;
+	cfg->backlog = 1024;
 	cfg->max_connections = 1024;
 	cfg->hash_concurrency = 0;
 	cfg->purge_interval = 300;

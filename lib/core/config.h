@@ -12,6 +12,8 @@
 struct config {
 	char listen[CONFIG_STR]; /* "unix:/path" or "127.0.0.1:9000" */
 	unsigned socket_mode;	 /* permissions of a unix socket */
+	/* owner and group of a unix socket the service binds; "": its own */
+	char socket_user[CONFIG_STR], socket_group[CONFIG_STR];
 	int threads;
 	int backlog;
 	int max_connections;  /* FastCGI connections open at once (kept ones included) */

@@ -31,7 +31,9 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg.listen, "unix:/run/twotier/twotier.sock");
 	ck_assert_uint_eq(cfg.socket_mode, 0660);
 	ck_assert_int_eq(cfg.threads, 4);
-	ck_assert_int_eq(cfg.backlog, 128);
+	ck_assert_int_eq(cfg.backlog, 1024);
+	ck_assert_str_eq(cfg.socket_user, "");
+	ck_assert_str_eq(cfg.socket_group, "");
 	ck_assert_str_eq(cfg.db_host, "localhost");
 	ck_assert_int_eq(cfg.db_port, 3306);
 	ck_assert_str_eq(cfg.db_socket, "");
@@ -77,7 +79,9 @@ START_TEST(full_valid_text)
 	static const char text[] = "listen = 127.0.0.1:9000\n"
 				   "socket_mode = 0600\n"
 				   "threads = 16\n"
-				   "backlog = 1024\n"
+				   "backlog = 2048\n"
+				   "socket_user = www-data\n"
+				   "socket_group = nginx\n"
 				   "db_host = db.internal\n"
 				   "db_port = 3307\n"
 				   "db_socket = /run/mysqld/mysqld.sock\n"
@@ -97,7 +101,9 @@ START_TEST(full_valid_text)
 	ck_assert_str_eq(cfg.listen, "127.0.0.1:9000");
 	ck_assert_uint_eq(cfg.socket_mode, 0600);
 	ck_assert_int_eq(cfg.threads, 16);
-	ck_assert_int_eq(cfg.backlog, 1024);
+	ck_assert_int_eq(cfg.backlog, 2048);
+	ck_assert_str_eq(cfg.socket_user, "www-data");
+	ck_assert_str_eq(cfg.socket_group, "nginx");
 	ck_assert_str_eq(cfg.db_host, "db.internal");
 	ck_assert_int_eq(cfg.db_port, 3307);
 	ck_assert_str_eq(cfg.db_socket, "/run/mysqld/mysqld.sock");
