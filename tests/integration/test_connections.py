@@ -3,6 +3,8 @@ cost twotier-fcgi a descriptor, not a thread: however many nginx keeps
 idle, a new connection and every kept one are served, and SIGTERM still
 ends the service at once. Talks to the app's socket directly, as nginx
 does, with a FastCGI client of the tests' own (fastcgi.py)."""
+import asyncio
+import collections
 import os
 import re
 import signal
@@ -11,7 +13,7 @@ import time
 import unittest
 
 from fastcgi import Connection
-from harness import api, env, fcgi_pid, metric_value, pid_running, stack, wait_ready
+from harness import api, env, fcgi_pid, metric_value, pid_running, port, stack, wait_ready
 
 
 def threads_configured():
@@ -145,6 +147,48 @@ class TestKeptConnections(unittest.TestCase):
                 self.assertEqual(c.request(uri="/healthz")[0], 200)
         finally:
             c.close()
+
+
+class TestBurst(unittest.TestCase):
+    """A burst of BURST clients at once, each with one request through
+    nginx: nginx opens about as many connections to the app as there are
+    clients, and the app accepts them as they arrive (epoll, not its busy
+    threads) from a listen backlog sized for them (backlog = 1024), so
+    every client is answered and none gets nginx's 502/503. The clients
+    come from 25 loopback addresses, 40 each: nginx allows an address 64
+    connections at once (limit_conn)."""
+    BURST = 1000
+    ADDRESSES = 25
+
+    def test_a_burst_of_clients_at_once_is_all_served(self):
+        request = ("GET /v1/regions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Connection: close\r\n\r\n").encode()
+
+        async def client(gate, i):
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port(), local_addr=("127.0.50.%d" % (1 + i % self.ADDRESSES), 0))
+            await gate.wait()  # every client connected: all ask at once
+            writer.write(request)
+            await writer.drain()
+            status = (await reader.readline()).split()[1].decode()
+            await reader.read()
+            writer.close()
+            return status
+
+        async def burst():
+            gate = asyncio.Event()
+            clients = [asyncio.ensure_future(client(gate, i)) for i in range(self.BURST)]
+            while sum(1 for c in clients if c.done()) == 0 and not all_waiting(gate):
+                await asyncio.sleep(0.01)
+            gate.set()
+            return await asyncio.wait_for(asyncio.gather(*clients, return_exceptions=True), 120)
+
+        def all_waiting(gate):
+            return len(getattr(gate, "_waiters", ())) >= self.BURST
+
+        results = asyncio.run(burst())
+        statuses = collections.Counter(r if isinstance(r, str) else repr(r) for r in results)
+        self.assertEqual(statuses, {"200": self.BURST})
 
 
 class TestStopWithKeptConnections(unittest.TestCase):
