@@ -1,4 +1,7 @@
-"""The systemd units as `make install` installs them: twotier.socket (systemd
+"""What `make install` installs beside the binaries. The manuals
+(twotier-fcgi(8), twotier-admin(8), twotier.conf(5)): mandoc -Tlint finds no
+warning, and twotier.conf(5) and the README name every key the
+configuration reader knows. The systemd units: twotier.socket (systemd
 listens and hands the socket over: test_sockets.py tests the protocol),
 twotier.service (Type=notify, a system user, hardened) and the sysusers.d
 entry; `systemd-analyze verify` finds nothing, and `systemd-analyze security`
@@ -75,3 +78,39 @@ class TestUnits(unittest.TestCase):
         m = re.search(r"Overall exposure level for twotier\.service: ([\d.]+)", r.stdout)
         self.assertIsNotNone(m, r.stdout + r.stderr)
         self.assertLessEqual(float(m.group(1)), EXPOSURE_AT_MOST, r.stdout)
+
+
+def config_keys():
+    """The keys lib/core/config.c reads: its table's names."""
+    with open(os.path.join(env("TWOTIER_REPO"), "lib", "core", "config.c")) as f:
+        text = f.read()
+    table = text[text.index("} keys[] = {"):text.index("};", text.index("} keys[] = {"))]
+    return (set(re.findall(r'(?m)^\s+STRC?\((\w+)', table)) |
+            set(re.findall(r'\{"(\w+)", KEY_', table)))
+
+
+class TestManuals(unittest.TestCase):
+
+    @pytest.fixture(autouse=True)
+    def _installed(self, installed):
+        self.dest, _, self.prefix = installed
+        self.man = os.path.join(self.dest + self.prefix, "share", "man")
+
+    def test_installed_and_lint_clean(self):
+        pages = [os.path.join(self.man, "man8", "twotier-fcgi.8"),
+                 os.path.join(self.man, "man8", "twotier-admin.8"),
+                 os.path.join(self.man, "man5", "twotier.conf.5")]
+        r = subprocess.run(["mandoc", "-Tlint", "-W", "warning"] + pages, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (0, ""))
+
+    def test_every_configuration_key_is_documented(self):
+        keys = config_keys()
+        self.assertGreater(len(keys), 40)
+        with open(os.path.join(self.man, "man5", "twotier.conf.5")) as f:
+            page = set(re.findall(r"Cm (\w+)", f.read()))
+        with open(os.path.join(env("TWOTIER_REPO"), "README.md")) as f:
+            readme = set(re.findall(r"^\| `(\w+)`|, `(\w+)`", f.read(), re.M))
+        readme = {k for pair in readme for k in pair if k}
+        self.assertEqual(keys - page, set())
+        self.assertEqual(keys - readme, set())
