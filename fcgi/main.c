@@ -52,8 +52,9 @@ static void drain(FCGX_Stream *in)
 		;
 }
 
-/* Fills req from the FastCGI params; *body is the owned body buffer. */
-static void request_read(FCGX_Request *fr, struct request *req, char **body)
+/* Fills req from the FastCGI params; *body is the owned body buffer and
+ * *uri_path the owned path (req->path points into it). */
+static void request_read(FCGX_Request *fr, struct request *req, char **body, char **uri_path)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
@@ -63,9 +64,17 @@ static void request_read(FCGX_Request *fr, struct request *req, char **body)
 	memset(req, 0, sizeof *req);
 	*body = NULL;
 	req->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-	path = xstrdup(uri ? uri : "");
+	path = *uri_path = xstrdup(uri ? uri : "");
 	path[strcspn(path, "?#")] = '\0';
 	req->path = path;
+	req->base = cfg.base_path;
+	if (cfg.base_path[0] != '\0') {
+		size_t n = strlen(cfg.base_path);
+		if (strncmp(path, cfg.base_path, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			req->path = path[n] == '/' ? path + n : "/";
+		else
+			req->outside_mount = true;
+	}
 	req->query = FCGX_GetParam("QUERY_STRING", fr->envp);
 	if (req->query == NULL)
 		req->query = empty;
@@ -150,14 +159,14 @@ static void *worker_main(void *unused)
 		}
 		struct request req;
 		struct response res;
-		char *body;
+		char *body, *uri_path;
 		memset(&res, 0, sizeof res);
-		request_read(&fr, &req, &body);
+		request_read(&fr, &req, &body, &uri_path);
 		app_handle(&app, &w, &req, &res);
 		response_write(&fr, &res);
 		response_clear(&res);
 		free(body);
-		free((char *)req.path);
+		free(uri_path);
 		FCGX_Finish_r(&fr);
 		/* FCGX_Finish_r keeps the connection when nginx asked it to */
 		bool kept = fr.ipcFd >= 0;

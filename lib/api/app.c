@@ -291,14 +291,23 @@ static int authorize(struct ctx *c)
 	return 0;
 }
 
+/* The route of req's path; nothing outside the mount */
+static enum route_result route_of(const struct ctx *c, const char *method, struct route_match *m,
+				  char *allow, size_t allowsz)
+{
+	if (c->req->outside_mount)
+		return ROUTE_NOT_FOUND;
+	return router_match(c->app->routes, c->app->n_routes, method, c->req->path, m, allow,
+			    allowsz);
+}
+
 /* The front line: everything a handler may take for granted. Returns 0
  * to run the handler, -1 with c->problem set otherwise. */
 static int precheck(struct ctx *c, char *allow, size_t allowsz)
 {
 	const struct request *req = c->req;
 	const struct app *app = c->app;
-	switch (router_match(app->routes, app->n_routes, req->method, req->path, &c->match, allow,
-			     allowsz)) {
+	switch (route_of(c, req->method, &c->match, allow, allowsz)) {
 	case ROUTE_NOT_FOUND:
 		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no resource at this path");
 	case ROUTE_METHOD_NOT_ALLOWED:
@@ -373,8 +382,7 @@ static int preflight(struct ctx *c, char *allow, size_t allowsz)
 {
 	struct route_match m;
 	const struct request *req = c->req;
-	if (router_match(c->app->routes, c->app->n_routes, "OPTIONS", req->path, &m, allow,
-			 allowsz) == ROUTE_NOT_FOUND)
+	if (route_of(c, "OPTIONS", &m, allow, allowsz) == ROUTE_NOT_FOUND)
 		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no resource at this path");
 	if (!config_origin_allowed(c->app->cfg, req->origin))
 		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
@@ -676,6 +684,7 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 		problem_set(&c.problem, PROBLEM_INTERNAL, "the request could not be completed");
 		render_problem(&c);
 	}
+	response_locate_under(res, req->base);
 	if (config_origin_allowed(app->cfg, req->origin)) {
 		response_header(res, "Access-Control-Allow-Origin", req->origin);
 		response_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);

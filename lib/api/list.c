@@ -68,8 +68,9 @@ static int list_answer(struct ctx *c, cJSON *items, long total, bool capped, lon
 		char cursor[64], next[512];
 		sodium_bin2base64(cursor, sizeof cursor, (const unsigned char *)last_id,
 				  strlen(last_id), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		snprintf(next, sizeof next, "%s?%s%slimit=%ld&cursor=%s", c->req->path,
-			 query ? query : "", query ? "&" : "", limit, cursor);
+		snprintf(next, sizeof next, "%s%s?%s%slimit=%ld&cursor=%s",
+			 c->req->base ? c->req->base : "", c->req->path, query ? query : "",
+			 query ? "&" : "", limit, cursor);
 		cJSON_AddStringToObject(links, "next", next);
 	}
 	return ctx_json(c, 200, doc);

@@ -10,6 +10,7 @@
 #define TWOTIER_MAIL_TEMPLATES "/usr/local/share/twotier/mail"
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { KEY_STR, KEY_INT, KEY_LONG, KEY_BOOL, KEY_MODE };
+enum key_type { KEY_STR, KEY_INT, KEY_LONG, KEY_BOOL, KEY_MODE, KEY_PATH };
 
 static const struct key {
 	const char *name;
@@ -34,6 +35,8 @@ static const struct key {
 	}
 #define STR(k) STRC(k, NULL)
     STR(listen),
+    {"base_path", KEY_PATH, offsetof(struct config, base_path),
+     sizeof(((struct config *)0)->base_path), 0, 0, NULL},
     {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
     STR(socket_user),
     STR(socket_group),
@@ -185,6 +188,19 @@ static const char *set_key(struct config *cfg, const struct key *k, const char *
 			return "value is too long";
 		if (k->choices != NULL && !choice_ok(k->choices, value))
 			return "not one of the allowed values";
+		memcpy(field, value, strlen(value) + 1);
+		return NULL;
+	case KEY_PATH:
+		/* "" or "/a/b": segments of unreserved characters, no trailing '/' */
+		if (strlen(value) >= k->size)
+			return "value is too long";
+		for (const char *v = value; *v != '\0'; v++)
+			if (*v == '/' ? v[1] == '/' || v[1] == '\0'
+				      : !(isalnum((unsigned char)*v) || strchr("-._~", *v) != NULL))
+				return "expected a path such as /api: '/' and segments of letters, "
+				       "digits, - . _ ~, no '/' at the end";
+		if (value[0] != '\0' && value[0] != '/')
+			return "expected a path that starts with '/', such as /api";
 		memcpy(field, value, strlen(value) + 1);
 		return NULL;
 	case KEY_BOOL:

@@ -11,7 +11,9 @@
 
 struct config {
 	char listen[CONFIG_STR]; /* "unix:/path" or "127.0.0.1:9000" */
-	unsigned socket_mode;	 /* permissions of a unix socket */
+	/* the path the web server mounts the API at ("/api"), "" at the root */
+	char base_path[CONFIG_STR];
+	unsigned socket_mode; /* permissions of a unix socket */
 	/* owner and group of a unix socket the service binds; "": its own */
 	char socket_user[CONFIG_STR], socket_group[CONFIG_STR];
 	int threads;

@@ -26,6 +26,18 @@ void response_body(struct response *res, int status, const char *content_type, c
 	res->body_len = len;
 }
 
+void response_locate_under(struct response *res, const char *base)
+{
+	for (size_t i = 0; base != NULL && base[0] != '\0' && i < res->n_headers; i++) {
+		struct response_header *h = &res->headers[i];
+		if (strcmp(h->name, "Location") != 0 || h->value[0] != '/')
+			continue;
+		char *under = xasprintf("%s%s", base, h->value);
+		free(h->value);
+		h->value = under;
+	}
+}
+
 void response_clear(struct response *res)
 {
 	for (size_t i = 0; i < res->n_headers; i++)

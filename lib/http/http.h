@@ -3,6 +3,7 @@
 #ifndef TWOTIER_HTTP_H
 #define TWOTIER_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define REQUEST_ID_MAX 64
@@ -39,7 +40,12 @@ const char *http_reason(int status);
  * bytes before the NUL) or NULL when there is none. */
 struct request {
 	const char *method;
-	const char *path;  /* path part of the request URI, no query */
+	const char *path; /* path part of the request URI, no query, below the mount */
+	/* the mount: the configuration's base_path ("" at the root), which
+	 * the links the service answers carry; outside_mount: the URI is not
+	 * below it (404) */
+	const char *base; /* NULL: "" */
+	bool outside_mount;
 	const char *query; /* raw query string, "" when absent */
 	const char *content_type;
 	long long content_length; /* -1 when absent */
@@ -79,6 +85,9 @@ void response_header(struct response *res, const char *name, const char *value);
 /* Replaces the body with a copy of the given bytes. */
 void response_body(struct response *res, int status, const char *content_type, const char *body,
 		   size_t len);
+/* Puts base before a Location that is a path ("/v1/..."): the handlers
+ * name their resources below the mount. */
+void response_locate_under(struct response *res, const char *base);
 /* Frees headers and body and resets the response. */
 void response_clear(struct response *res);
 /* Back to the response as it was with n_headers headers and no body: for

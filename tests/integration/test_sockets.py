@@ -1,11 +1,13 @@
-"""The listening socket: handed over by systemd (socket activation, the
+"""How the service sits behind a web server. The listening socket: handed over by systemd (socket activation, the
 sd_listen_fds protocol) or on fd 0 (a web server's or spawn-fcgi's way),
 else bound by the service itself with the configured owner, group and mode
 in a directory it makes when missing; systemd's readiness protocol
-(READY=1, STOPPING=1).  Each test runs a second twotier-fcgi of its own on
+(READY=1, STOPPING=1).  The mount: base_path puts the API below a path
+(/api/v1/...), the links it answers too.  Each test runs a second twotier-fcgi of its own on
 sockets in a temporary folder (the stack's database, its mail sender off),
 and speaks FastCGI to it with libfcgi's cgi-fcgi."""
 import grp
+import json
 import os
 import pwd
 import signal
@@ -18,16 +20,30 @@ import unittest
 
 import pytest
 
-from harness import env, run_binary
+from harness import env, new_tenant, run_binary, user_body
+
+
+def fcgi_request(sock, method, uri, body="", headers=None):
+    """METHOD URI over FastCGI on the unix socket SOCK, as a web server
+    passes it (HEADERS: CGI names such as HTTP_AUTHORIZATION): (status,
+    headers by lower-case name, body)."""
+    params = {"REQUEST_METHOD": method, "REQUEST_URI": uri,
+              "QUERY_STRING": uri.partition("?")[2], "SERVER_PROTOCOL": "HTTP/1.1",
+              "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body.encode()))}
+    if body:
+        params["CONTENT_TYPE"] = "application/json"
+    params.update(headers or {})
+    r = run_binary(["cgi-fcgi", "-bind", "-connect", sock], input=body, timeout=30,
+                   env_extra=params)
+    head, _, text = r.stdout.partition("\n\n")  # text mode: \r\n read as \n
+    fields = dict((k.strip().lower(), v.strip())
+                  for k, _, v in (l.partition(":") for l in head.splitlines()))
+    return int(fields.get("status", "0").split()[0]), fields, text
 
 
 def fcgi_get(sock, path):
-    """GET PATH over FastCGI on the unix socket SOCK: (status, body)."""
-    r = run_binary(["cgi-fcgi", "-bind", "-connect", sock], timeout=30, env_extra={
-        "REQUEST_METHOD": "GET", "REQUEST_URI": path, "QUERY_STRING": "",
-        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"})
-    head, _, body = r.stdout.partition("\n\n")  # text mode: \r\n read as \n
-    status = next((int(l.split()[1]) for l in head.splitlines() if l.startswith("Status:")), 0)
+    """GET PATH: (status, body)."""
+    status, _, body = fcgi_request(sock, "GET", path)
     return status, body
 
 
@@ -180,3 +196,54 @@ class TestOwnSocket(unittest.TestCase):
         r = run_binary([env("TWOTIER_FCGI_BIN"), "-c", self.conf], timeout=30)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("socket_group: no group 'no-such-group-here'", r.stderr)
+
+
+class TestMount(unittest.TestCase):
+    """base_path = /api: the API answers below /api and nowhere else, and
+    the paths it answers (Location, links.next) are below /api too."""
+
+    @pytest.fixture(autouse=True)
+    def _folder(self, folder):
+        self.tmp, self.conf, self.own = folder
+        with open(self.conf, "a") as f:
+            f.write("base_path = /api\n")
+        self.log = os.path.join(self.tmp, "fcgi.log")
+        with open(self.log, "w") as log:
+            self.proc = started([env("TWOTIER_FCGI_BIN"), "-c", self.conf], log,
+                                stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.own):
+            self.assertIsNone(self.proc.poll(), log_text(self.log))
+            self.assertLess(time.monotonic(), deadline, log_text(self.log))
+            time.sleep(0.05)
+        yield
+        self.assertEqual(stop(self.proc), 0, log_text(self.log))
+
+    def test_below_the_mount_only(self):
+        self.assertEqual(fcgi_get(self.own, "/api/healthz"), (200, '{"status":"ok"}'))
+        status, _, body = fcgi_request(self.own, "GET", "/api/v1/regions")
+        self.assertEqual(status, 200, body)
+        for outside in ("/v1/regions", "/healthz", "/apiv1/regions", "/ap/v1/regions"):
+            status, headers, body = fcgi_request(self.own, "GET", outside)
+            self.assertEqual(status, 404, (outside, body))
+            self.assertEqual(headers["content-type"], "application/problem+json")
+
+    def test_locations_and_links_carry_the_mount(self):
+        t = new_tenant()  # through the stack's nginx: the same database
+        auth = {"HTTP_AUTHORIZATION": "Bearer " + t.token}
+        create = json.dumps(user_body(t, ["sales_agent"]))
+        once = dict(auth, HTTP_IDEMPOTENCY_KEY="mount-" + t.domain)
+        status, headers, body = fcgi_request(self.own, "POST", "/api/v1/users", create, once)
+        self.assertEqual(status, 201, body)
+        location = "/api/v1/users/" + json.loads(body)["id"]
+        self.assertEqual(headers["location"], location)
+        # the replay answers the same Location
+        status, headers, _ = fcgi_request(self.own, "POST", "/api/v1/users", create, once)
+        self.assertEqual((status, headers.get("idempotent-replayed")), (201, "true"))
+        self.assertEqual(headers["location"], location)
+        status, _, body = fcgi_request(self.own, "GET", location, headers=auth)
+        self.assertEqual(status, 200, body)
+        status, _, body = fcgi_request(self.own, "GET", "/api/v1/users?limit=1", headers=auth)
+        self.assertEqual(status, 200, body)
+        self.assertRegex(json.loads(body)["links"]["next"],
+                         r"^/api/v1/users\?limit=1&cursor=[A-Za-z0-9_-]+$")

@@ -232,6 +232,26 @@ START_TEST(bool_values)
 }
 END_TEST
 
+START_TEST(base_path_is_a_path_prefix)
+{
+	struct config cfg;
+	char err[256];
+	ck_assert_int_eq(parse(&cfg, "base_path = /api\n", err, sizeof err), 0);
+	ck_assert_str_eq(cfg.base_path, "/api");
+	ck_assert_int_eq(parse(&cfg, "base_path = /partners/api-v1.x_~\n", err, sizeof err), 0);
+	ck_assert_str_eq(cfg.base_path, "/partners/api-v1.x_~");
+	ck_assert_int_eq(parse(&cfg, "base_path =\n", err, sizeof err), 0);
+	ck_assert_str_eq(cfg.base_path, "");
+	expect_error("base_path = api\n", "starts with '/'");
+	expect_error("base_path = /api/\n", "no '/' at the end");
+	expect_error("base_path = /\n", "no '/' at the end");
+	expect_error("base_path = /a//b\n", "no '/' at the end");
+	expect_error("base_path = /a b\n", "segments of letters");
+	expect_error("base_path = /a?b\n", "segments of letters");
+	expect_error("base_path = /a%20b\n", "segments of letters");
+}
+END_TEST
+
 START_TEST(socket_mode_octal)
 {
 	struct config cfg;
@@ -458,6 +478,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, non_integer);
 	tcase_add_test(tc, bool_values);
 	tcase_add_test(tc, socket_mode_octal);
+	tcase_add_test(tc, base_path_is_a_path_prefix);
 	tcase_add_test(tc, string_length_limit);
 	tcase_add_test(tc, null_text);
 	tcase_add_test(tc, error_buffer_is_bounded);

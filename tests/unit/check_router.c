@@ -1,3 +1,4 @@
+#include "http/http.h"
 #include "http/router.h"
 #include "suites.h"
 
@@ -294,8 +295,27 @@ START_TEST(unknown_kind_matches_nothing)
 }
 END_TEST
 
+START_TEST(a_location_path_goes_under_the_mount)
+{
+	struct response res = {0};
+	response_header(&res, "ETag", "\"1\"");
+	response_header(&res, "Location", "/v1/users/42");
+	response_locate_under(&res, "/api");
+	ck_assert_str_eq(res.headers[0].value, "\"1\"");
+	ck_assert_str_eq(res.headers[1].value, "/api/v1/users/42");
+	response_clear(&res);
+	response_header(&res, "Location", "https://elsewhere.example/x"); /* not a path: kept */
+	response_locate_under(&res, "/api");
+	response_locate_under(&res, ""); /* at the root: nothing to do */
+	response_locate_under(&res, NULL);
+	ck_assert_str_eq(res.headers[0].value, "https://elsewhere.example/x");
+	response_clear(&res);
+}
+END_TEST
+
 Suite *router_suite(void)
 {
+
 	Suite *s = suite_create("router");
 	TCase *tc = tcase_create("match");
 	tcase_add_test(tc, exact_match);
@@ -319,6 +339,7 @@ Suite *router_suite(void)
 	tcase_add_test(tc, uuid_kind_takes_only_a_canonical_uuid);
 	tcase_add_test(tc, every_capture_is_checked);
 	tcase_add_test(tc, unknown_kind_matches_nothing);
+	tcase_add_test(tc, a_location_path_goes_under_the_mount);
 	suite_add_tcase(s, tc);
 	return s;
 }
