@@ -5,7 +5,7 @@ in a directory it makes when missing; systemd's readiness protocol
 (READY=1, STOPPING=1).  The mount: base_path puts the API below a path
 (/api/v1/...), the links it answers too.  Each test runs a second twotier-fcgi of its own on
 sockets in a temporary folder (the stack's database, its mail sender off),
-and speaks FastCGI to it with libfcgi's cgi-fcgi."""
+and speaks FastCGI to it as a web server does (fastcgi.py)."""
 import grp
 import json
 import os
@@ -20,25 +20,24 @@ import unittest
 
 import pytest
 
+from fastcgi import Connection
 from harness import env, new_tenant, run_binary, user_body
 
 
 def fcgi_request(sock, method, uri, body="", headers=None):
     """METHOD URI over FastCGI on the unix socket SOCK, as a web server
-    passes it (HEADERS: CGI names such as HTTP_AUTHORIZATION): (status,
-    headers by lower-case name, body)."""
-    params = {"REQUEST_METHOD": method, "REQUEST_URI": uri,
-              "QUERY_STRING": uri.partition("?")[2], "SERVER_PROTOCOL": "HTTP/1.1",
-              "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body.encode()))}
+    passes it (HEADERS: CGI names such as HTTP_AUTHORIZATION), on a
+    connection of its own: (status, headers by lower-case name, body)."""
+    params = dict(headers or {})
     if body:
         params["CONTENT_TYPE"] = "application/json"
-    params.update(headers or {})
-    r = run_binary(["cgi-fcgi", "-bind", "-connect", sock], input=body, timeout=30,
-                   env_extra=params)
-    head, _, text = r.stdout.partition("\n\n")  # text mode: \r\n read as \n
-    fields = dict((k.strip().lower(), v.strip())
-                  for k, _, v in (l.partition(":") for l in head.splitlines()))
-    return int(fields.get("status", "0").split()[0]), fields, text
+    c = Connection(sock, timeout=30)
+    try:
+        status, fields, payload = c.request(method, uri, body.encode(), keep=False,
+                                            headers=params)
+    finally:
+        c.close()
+    return status, fields, payload.decode()
 
 
 def fcgi_get(sock, path):
