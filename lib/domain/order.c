@@ -123,7 +123,7 @@ DB_STATEMENT(order_insert,
 #define RESOLD(x)      "WHERE " x ".customer_tenant_id = ? AND " x ".reseller_tenant_id = ? "
 #define AFTER(x)       "AND " x ".id > ? ORDER BY " x ".id LIMIT ?"
 #define UNION_OF(a, b) "(" a ") UNION (" b ") ORDER BY id"
-#define COUNT_OF_UNION(table, x)                                                                   \
+#define COUNT_OF_BOTH(table, x)                                                                    \
 	"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x                                 \
 	" " PROVIDED(x) "LIMIT ?) a) + "                                                           \
 			"(SELECT COUNT(*) FROM (SELECT 1 FROM " table " " x                        \
@@ -164,7 +164,7 @@ DB_STATEMENT(order_list_of_partner,
 			  AFTER("o")),
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct order, ORDER_FIELDS));
-DB_STATEMENT(order_count_of_partner, COUNT_OF_UNION("orders", "o"),
+DB_STATEMENT(order_count_of_partner, COUNT_OF_BOTH("orders", "o"),
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
 const struct db_page order_page = {.list = &order_list,
@@ -214,7 +214,7 @@ DB_STATEMENT(subscription_list_of_partner,
 			  RESOLD("s") AFTER("s")),
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
 	     DB_ROW(struct subscription, SUBSCRIPTION_FIELDS));
-DB_STATEMENT(subscription_count_of_partner, COUNT_OF_UNION("subscriptions", "s"),
+DB_STATEMENT(subscription_count_of_partner, COUNT_OF_BOTH("subscriptions", "s"),
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
 const struct db_page subscription_page = {.list = &subscription_list,
