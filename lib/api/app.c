@@ -167,6 +167,10 @@ static void render_problem(struct ctx *c)
 		snprintf(ra, sizeof ra, "%d", c->problem.retry_after);
 		response_header(c->res, "Retry-After", ra);
 	}
+	/* every 401 names the scheme (RFC 9110 §15.5.2): a refused sign-in's
+	 * as much as a missing or bad token's */
+	if (c->res->status == 401)
+		response_header(c->res, "WWW-Authenticate", "Bearer");
 }
 
 static const char *role_list(unsigned roles, char *buf, size_t bufsz)
@@ -249,16 +253,11 @@ static int authorize(struct ctx *c)
 	 * database, and a stale token must not break sign-in. */
 	if (route->access == ACCESS_ANYONE)
 		return 0;
-	if (identify(c) != 0) {
-		if (c->problem.kind == PROBLEM_UNAUTHENTICATED)
-			response_header(c->res, "WWW-Authenticate", "Bearer");
+	if (identify(c) != 0)
 		return -1;
-	}
-	if (who->kind == PRINCIPAL_NONE) {
-		response_header(c->res, "WWW-Authenticate", "Bearer");
+	if (who->kind == PRINCIPAL_NONE)
 		return problem_set(&c->problem, PROBLEM_UNAUTHENTICATED,
 				   "this request needs a bearer token");
-	}
 	if ((route->flags & ROUTE_PROVIDER) && !(who->partner_types & PARTNER_INDIRECT_PROVIDER)) {
 		snprintf(c->problem.code, sizeof c->problem.code, "not_provider");
 		return problem_set(&c->problem, PROBLEM_FORBIDDEN,

@@ -360,6 +360,7 @@ class TestSignIn(unittest.TestCase):
         self.assertEqual(set(p1), set(p2))
         self.assertEqual(wrong.headers.get("www-authenticate"),
                          unknown.headers.get("www-authenticate"))
+        self.assertEqual(wrong.headers.get("www-authenticate"), "Bearer")  # as every 401
         self.assertNotIn("retry-after", wrong.headers)
 
     def test_bad_bodies_400(self):
