@@ -1,9 +1,11 @@
 /* twotier-fcgi: the FastCGI adapter. Reads the configuration, opens the
  * socket, runs worker threads that turn each FCGX_Request into a struct
- * request, call app_handle and write the response. On SIGTERM it stops
- * accepting, lets requests in flight finish, and exits. */
+ * request, call app_handle and write the response. On SIGHUP it reads the
+ * configuration and the keys again and puts them in force for the next
+ * requests (or keeps those in force when they are bad); on SIGTERM it
+ * stops accepting, lets requests in flight finish, and exits. */
 #include "api/app.h"
-#include "auth/jwt_token.h"
+#include "api/settings.h"
 #include "auth/password.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -32,9 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the configuration at start: what only a restart changes (the socket,
+ * threads, database, mail sender) is read from here */
 static struct config cfg;
-static struct app app;
-static struct jwt_key own_key, external_key;
+static struct settings_slot settings;
+static struct app app = {.settings = &settings};
 static struct listener listener = {.fd = -1};
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
@@ -208,6 +212,24 @@ static int startup_db_check(void)
 	return 0;
 }
 
+/* SIGHUP: the next requests get the settings read now; those in flight
+ * end with the ones they started with. */
+static void reload(const char *conf)
+{
+	char err[512];
+	notify_systemd("RELOADING=1");
+	struct settings *next = settings_load(conf, &cfg, err, sizeof err);
+	if (next == NULL) {
+		log_msg(LOG_ERROR, "reload refused, the settings in force stay: %s", err);
+	} else {
+		log_set_level(next->cfg.log_level);
+		log_msg(LOG_INFO, "reloaded %s: tokens signed with key %s, %zu more verify", conf,
+			next->keys[0]->kid, next->n_own - 1);
+		settings_replace(&settings, next);
+	}
+	notify_systemd("READY=1");
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
@@ -224,40 +246,22 @@ int main(int argc, char **argv)
 	}
 	if (conf == NULL || optind != argc)
 		goto usage;
-	config_defaults(&cfg);
-	if (config_load(&cfg, conf, err, sizeof err) != 0 ||
-	    config_apply_env(&cfg, (const char *(*)(const char *))getenv, err, sizeof err) != 0) {
+	struct settings *first = settings_load(conf, NULL, err, sizeof err);
+	if (first == NULL) {
 		fprintf(stderr, "twotier-fcgi: %s\n", err);
 		return 2;
 	}
+	cfg = first->cfg;
+	settings_slot_open(&settings, first);
 	log_set_level(cfg.log_level); /* config_load accepts only known levels */
 	if (sodium_init() < 0 || mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0 ||
 	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_msg(LOG_ERROR, "library initialisation failed");
-		return 1;
+		goto out;
 	}
 	xalloc_init_cjson();
-	app.cfg = &cfg;
 	app.routes = app_routes;
 	app.n_routes = app_n_routes;
-	if (jwt_key_load(&own_key, cfg.jwt_alg, cfg.jwt_private_key, cfg.jwt_public_key,
-			 cfg.jwt_secret, cfg.jwt_issuer, cfg.jwt_audience, err, sizeof err) != 0) {
-		log_msg(LOG_ERROR, "%s: token signing key: %s", conf, err);
-		goto out;
-	}
-	if (own_key.alg != JWT_HS256 && own_key.private_pem == NULL) {
-		log_msg(LOG_ERROR, "%s: jwt_private_key is needed to sign tokens", conf);
-		goto out;
-	}
-	app.keys[app.n_keys++] = &own_key;
-	if (cfg.ext_issuer[0] != '\0') {
-		if (jwt_key_load(&external_key, cfg.ext_alg, NULL, cfg.ext_public_key, NULL,
-				 cfg.ext_issuer, cfg.ext_audience, err, sizeof err) != 0) {
-			log_msg(LOG_ERROR, "%s: external issuer key: %s", conf, err);
-			goto out;
-		}
-		app.keys[app.n_keys++] = &external_key;
-	}
 	char from[CONFIG_STR];
 	/* the sender renews a lease once half of it is gone: the other half
 	 * must outlast a delivery */
@@ -331,9 +335,8 @@ int main(int argc, char **argv)
 	notify_systemd("READY=1");
 
 	int sig = 0;
-	do {
-		sigwait(&sigs, &sig);
-	} while (sig == SIGHUP);
+	for (sigwait(&sigs, &sig); sig == SIGHUP; sigwait(&sigs, &sig))
+		reload(conf);
 	log_msg(LOG_INFO, "signal %d: stopping; finishing requests in flight", sig);
 	notify_systemd("STOPPING=1");
 	/* Stops accepting and wakes every idle worker; requests being handled
@@ -374,8 +377,7 @@ out:
 	for (size_t i = 0; route_labels != NULL && i < app_n_routes; i++)
 		free(route_labels[i]);
 	free(route_labels);
-	jwt_key_free(&own_key);
-	jwt_key_free(&external_key);
+	settings_slot_close(&settings);
 	mail_templates_free();
 	curl_global_cleanup();
 	mysql_library_end();

@@ -1,5 +1,7 @@
 #include "api/app.h"
 
+#include "api/settings.h"
+
 #include "auth/auth.h"
 #include "core/config.h"
 #include "core/fault.h"
@@ -229,7 +231,7 @@ static int identify(struct ctx *c)
 {
 	struct credential cred;
 	int rc;
-	if (auth_credential(c->app->keys, c->app->n_keys, c->req->authorization,
+	if (auth_credential(c->settings->keys, c->settings->n_keys, c->req->authorization,
 			    (long long)time(NULL), c->req->request_id, &cred, &c->problem) != 0)
 		return -1;
 	txn_open(&c->txn, c->worker->db, TXN_AUTOCOMMIT);
@@ -305,7 +307,6 @@ static enum route_result route_of(const struct ctx *c, const char *method, struc
 static int precheck(struct ctx *c, char *allow, size_t allowsz)
 {
 	const struct request *req = c->req;
-	const struct app *app = c->app;
 	switch (route_of(c, req->method, &c->match, allow, allowsz)) {
 	case ROUTE_NOT_FOUND:
 		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no resource at this path");
@@ -316,10 +317,10 @@ static int precheck(struct ctx *c, char *allow, size_t allowsz)
 	case ROUTE_FOUND: break;
 	}
 	const struct route *route = c->match.route;
-	if (req->content_length > app->cfg->body_limit)
+	if (req->content_length > c->cfg->body_limit)
 		return problem_set(&c->problem, PROBLEM_PAYLOAD_TOO_LARGE,
 				   "the body is %lld bytes; the limit is %ld", req->content_length,
-				   app->cfg->body_limit);
+				   c->cfg->body_limit);
 	if (!(route->flags & ROUTE_BODY) && req->body_len > 0)
 		return problem_set(&c->problem, PROBLEM_MALFORMED_REQUEST,
 				   "this request takes no body");
@@ -383,7 +384,7 @@ static int preflight(struct ctx *c, char *allow, size_t allowsz)
 	const struct request *req = c->req;
 	if (route_of(c, "OPTIONS", &m, allow, allowsz) == ROUTE_NOT_FOUND)
 		return problem_set(&c->problem, PROBLEM_NOT_FOUND, "no resource at this path");
-	if (!config_origin_allowed(c->app->cfg, req->origin))
+	if (!config_origin_allowed(c->cfg, req->origin))
 		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
 				   "the origin is not allowed to call this API");
 	if (!method_listed(allow, req->cors_request_method))
@@ -669,7 +670,9 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 	c.worker = w;
 	c.req = req;
 	c.res = res;
-	client_addr_choose(app->cfg, req, c.client_addr);
+	c.settings = settings_hold(app->settings);
+	c.cfg = &c.settings->cfg;
+	client_addr_choose(c.cfg, req, c.client_addr);
 	if (req->method != NULL && strcmp(req->method, "OPTIONS") == 0)
 		rc = preflight(&c, allow, sizeof allow);
 	else
@@ -684,7 +687,7 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 		render_problem(&c);
 	}
 	response_locate_under(res, req->base);
-	if (config_origin_allowed(app->cfg, req->origin)) {
+	if (config_origin_allowed(c.cfg, req->origin)) {
 		response_header(res, "Access-Control-Allow-Origin", req->origin);
 		response_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 	}
@@ -698,4 +701,5 @@ void app_handle(const struct app *app, struct worker *w, const struct request *r
 	metrics_request(c.match.route ? c.match.index : app->n_routes, res->status, seconds);
 	cJSON_Delete(c.body);
 	problem_clear(&c.problem);
+	settings_release(app->settings, c.settings);
 }

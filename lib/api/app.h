@@ -17,15 +17,15 @@
 
 struct config;
 struct db;
-struct jwt_key;
+struct settings;
+struct settings_slot;
 
-/* Shared by all threads, read-only after start. */
+/* Shared by all threads, read-only after start (but for the settings
+ * that SIGHUP replaces, which each request holds for itself). */
 struct app {
-	const struct config *cfg;
+	struct settings_slot *settings;
 	const struct route *routes;
 	size_t n_routes;
-	const struct jwt_key *keys[2]; /* keys[0] signs ours; keys[1] an external issuer */
-	size_t n_keys;
 	/* verified against when a sign-in names no user, so that both cost the same */
 	char dummy_hash[PASSWORD_HASH_MAX];
 };
@@ -39,6 +39,10 @@ struct worker {
 struct ctx {
 	const struct app *app;
 	struct worker *worker;
+	/* the settings in force when the request came, held to its end, and
+	 * their configuration */
+	const struct settings *settings;
+	const struct config *cfg;
 	const struct request *req;
 	struct response *res;
 	struct route_match match;

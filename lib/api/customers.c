@@ -115,8 +115,8 @@ int handle_customer_invitation_create(struct ctx *c)
 					     company,
 					     country,
 					     language ? language : "en",
-					     c->app->cfg->public_base_url,
-					     c->app->cfg->invitation_ttl};
+					     c->cfg->public_base_url,
+					     c->cfg->invitation_ttl};
 	if (customer_invitation_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
 	return ctx_json(c, 201, invitation_json(c, &out));

@@ -53,7 +53,7 @@ static void read_contact(struct ctx *c, const cJSON *obj, struct primary_contact
 	if (!valid_email(email))
 		problem_add_field(p, "primaryContact.email", "invalid",
 				  "must be an e-mail address");
-	else if (email_domain_listed(email, c->app->cfg->webmail_domains))
+	else if (email_domain_listed(email, c->cfg->webmail_domains))
 		/* a field of its own code, so a form can say what to fix; the
 		 * request is refused as a rule (422) once the rest is valid */
 		problem_add_field(p, "primaryContact.email", "webmail_not_allowed",
@@ -180,7 +180,7 @@ int handle_enrollment_create(struct ctx *c)
 		return -1;
 	}
 	struct actor a = ctx_actor(c);
-	struct enrollment_links links = {c->app->cfg->public_base_url};
+	struct enrollment_links links = {c->cfg->public_base_url};
 	if (enrollment_submit(&c->txn, &a, legal_json ? &legal : NULL,
 			      contact_json ? &contact : NULL, &support, &links, &e,
 			      &c->problem) != 0)
@@ -292,7 +292,7 @@ int handle_enrollment_resend(struct ctx *c)
 {
 	char expires_at[TIME_STR];
 	struct actor a = ctx_actor(c);
-	struct enrollment_links links = {c->app->cfg->public_base_url};
+	struct enrollment_links links = {c->cfg->public_base_url};
 	if (enrollment_resend_verification(&c->txn, &a, &links, expires_at, &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();

@@ -1,5 +1,6 @@
 /* Sign-in, the public keys, and who am I. */
 #include "api/app.h"
+#include "api/settings.h"
 #include "api/handlers.h"
 #include "auth/auth.h"
 #include "auth/jwt_token.h"
@@ -12,7 +13,7 @@
 /* 200 the JWK Set that verifies our tokens (empty for HS256). */
 int handle_jwks(struct ctx *c)
 {
-	int rc = ctx_json(c, 200, jwt_jwks(c->app->keys[0]));
+	int rc = ctx_json(c, 200, jwt_jwks(c->settings->keys, c->settings->n_own));
 	c->res->content_type = "application/jwk-set+json";
 	return rc;
 }
@@ -36,15 +37,15 @@ int handle_signin(struct ctx *c)
 	if (signin_check(&c->txn, &in, &user, &c->problem) != 0)
 		return -1;
 	cJSON *roles = roles_to_json(user.roles);
-	char *token = jwt_issue(c->app->keys[0], user.user_id, user.tenant_id, roles,
-				c->app->cfg->jwt_ttl, (long long)time(NULL), jti);
+	char *token = jwt_issue(c->settings->keys[0], user.user_id, user.tenant_id, roles,
+				c->cfg->jwt_ttl, (long long)time(NULL), jti);
 	cJSON_Delete(roles);
 	if (token == NULL)
 		return problem_set(&c->problem, PROBLEM_INTERNAL, "the token could not be signed");
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "accessToken", token);
 	cJSON_AddStringToObject(doc, "tokenType", "Bearer");
-	cJSON_AddNumberToObject(doc, "expiresIn", c->app->cfg->jwt_ttl);
+	cJSON_AddNumberToObject(doc, "expiresIn", c->cfg->jwt_ttl);
 	free(token);
 	return ctx_json(c, 200, doc);
 }

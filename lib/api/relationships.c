@@ -135,7 +135,7 @@ int handle_invitation_create(struct ctx *c)
 		return -1;
 	struct actor a = ctx_actor(c);
 	struct invitation_new in = {
-	    email, message, roles, ends, c->app->cfg->public_base_url, c->app->cfg->invitation_ttl};
+	    email, message, roles, ends, c->cfg->public_base_url, c->cfg->invitation_ttl};
 	if (invitation_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
 	return ctx_json(c, 201, invitation_json(&out));

@@ -42,7 +42,7 @@ int handle_tenant_create(struct ctx *c)
 	int rc = -1;
 
 	hash[0] = '\0';
-	if (!c->app->cfg->signup_open)
+	if (!c->cfg->signup_open)
 		return problem_set(p, PROBLEM_FORBIDDEN, "sign-up is closed on this service");
 	if (!valid_hostname(domain))
 		problem_add_field(p, "domain", "invalid",
@@ -60,7 +60,7 @@ int handle_tenant_create(struct ctx *c)
 		goto out;
 	struct tenant_signup in = {domain, display_name, canonical,	     hash,
 				   first,  last,	 c->req->request_id, c->client_addr};
-	if (signup_request(&c->txn, &in, c->app->cfg->public_base_url, expires_at, p) != 0)
+	if (signup_request(&c->txn, &in, c->cfg->public_base_url, expires_at, p) != 0)
 		goto out;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "status", "verification_sent");

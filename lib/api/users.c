@@ -1,5 +1,6 @@
 /* /v1/users: an admin agent's view of its tenant's users. */
 #include "api/app.h"
+#include "api/settings.h"
 #include "api/handlers.h"
 #include "auth/auth.h"
 #include "auth/jwt_token.h"
@@ -136,7 +137,7 @@ int handle_user_create(struct ctx *c)
 	const char *first = json_str(c->body, "firstName");
 	const char *last = json_str(c->body, "lastName");
 	const char *external = json_str(c->body, "externalSubject");
-	const char *issuer = c->app->n_keys > 1 ? c->app->keys[1]->issuer : NULL;
+	const char *issuer = c->settings->external ? c->settings->external->issuer : NULL;
 	unsigned roles = roles_field(c, cJSON_GetObjectItemCaseSensitive(c->body, "roles"));
 	char hash[PASSWORD_HASH_MAX];
 	struct user_view u;
@@ -159,7 +160,7 @@ int handle_user_create(struct ctx *c)
 		return -1;
 	struct actor a = ctx_actor(c);
 	struct user_new in = {canonical, hash,	 first,	   last,
-			      roles,	 issuer, external, c->app->cfg->platform_email_domains};
+			      roles,	 issuer, external, c->cfg->platform_email_domains};
 	if (user_create(&c->txn, &a, &in, &u, p) == 0)
 		rc = respond_user(c, 201, &u);
 	sodium_memzero(hash, sizeof hash);

@@ -90,9 +90,9 @@ struct credential {
 };
 
 /* Reads an Authorization header value (NULL: anonymous, CREDENTIAL_NONE).
- * keys are the accepted JWT issuers, keys[0] our own, borrowed by out
- * (external_issuer); now is Unix time. Returns 0 with *out, or -1 with p
- * set: 401 (malformed, or a JWT invalid or expired; the reason is in the
+ * keys are the accepted JWT keys, keys[0] our own signing key (a key with
+ * another issuer is an external one's, borrowed by out: external_issuer); now is Unix time. Returns
+ * 0 with *out, or -1 with p set: 401 (malformed, or a JWT invalid or expired; the reason is in the
  * detail and in the log). */
 int auth_credential(const struct jwt_key *const *keys, size_t n_keys, const char *authorization,
 		    long long now, const char *request_id, struct credential *out,

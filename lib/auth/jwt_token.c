@@ -207,6 +207,21 @@ out:
 	return rc;
 }
 
+int jwt_key_load_public(struct jwt_key *k, const char *public_path, const char *issuer,
+			const char *audience, char *err, size_t errsz)
+{
+	size_t len = 0;
+	char *pem = slurp(public_path, &len);
+	BIO *bio = pem != NULL ? BIO_new_mem_buf(pem, (int)len) : NULL;
+	EVP_PKEY *pub = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	/* an RSA key verifies RS256, any other is tried as ES256's P-256 */
+	const char *alg = pub != NULL && EVP_PKEY_is_a(pub, "RSA") ? "RS256" : "ES256";
+	EVP_PKEY_free(pub);
+	BIO_free(bio);
+	free(pem);
+	return jwt_key_load(k, alg, NULL, public_path, NULL, issuer, audience, err, errsz);
+}
+
 void jwt_key_free(struct jwt_key *k)
 {
 	EVP_PKEY_free(k->pub);
@@ -438,6 +453,26 @@ static enum jwt_result times_ok(const struct jwt_claims *c, long long now)
 	return JWT_VALID;
 }
 
+/* The key for a token: among the keys of its issuer, the one its kid names
+ * (an issuer has several while a rotated key keeps verifying the tokens it
+ * signed), else the issuer's first (an external issuer's kid is its own
+ * name, not our thumbprint); keys[0] when no key has its issuer, so that
+ * the issuer check fails. */
+static size_t key_of(const struct jwt_key *const *keys, size_t n_keys, const cJSON *iss,
+		     const cJSON *kid)
+{
+	size_t first = n_keys;
+	for (size_t i = 0; cJSON_IsString(iss) && i < n_keys; i++) {
+		if (strcmp(keys[i]->issuer, iss->valuestring) != 0)
+			continue;
+		if (first == n_keys)
+			first = i;
+		if (cJSON_IsString(kid) && strcmp(keys[i]->kid, kid->valuestring) == 0)
+			return i;
+	}
+	return first == n_keys ? 0 : first;
+}
+
 enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, const char *token,
 			   long long now, struct jwt_claims *out, size_t *which)
 {
@@ -482,12 +517,7 @@ enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, con
 	if (cJSON_GetObjectItemCaseSensitive(header, "crit") != NULL)
 		goto out; /* no extension is understood here */
 	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(payload, "iss");
-	for (size_t i = 0; cJSON_IsString(iss) && i < n_keys; i++) {
-		if (strcmp(keys[i]->issuer, iss->valuestring) == 0) {
-			k_index = i;
-			break;
-		}
-	}
+	k_index = key_of(keys, n_keys, iss, cJSON_GetObjectItemCaseSensitive(header, "kid"));
 	const struct jwt_key *k = keys[k_index];
 	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
 	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, alg_names[k->alg]) != 0) {
@@ -573,18 +603,19 @@ out:
 	return result;
 }
 
-cJSON *jwt_jwks(const struct jwt_key *k)
+cJSON *jwt_jwks(const struct jwt_key *const *keys, size_t n_keys)
 {
 	cJSON *doc = cJSON_CreateObject();
-	cJSON *keys = cJSON_AddArrayToObject(doc, "keys");
-	if (k->alg == JWT_HS256 || k->pub == NULL)
-		return doc;
-	cJSON *jwk = public_jwk(k);
-	if (jwk == NULL)
-		return doc;
-	cJSON_AddStringToObject(jwk, "kid", k->kid);
-	cJSON_AddStringToObject(jwk, "use", "sig");
-	cJSON_AddStringToObject(jwk, "alg", alg_names[k->alg]);
-	cJSON_AddItemToArray(keys, jwk);
+	cJSON *set = cJSON_AddArrayToObject(doc, "keys");
+	for (size_t i = 0; i < n_keys; i++) {
+		const struct jwt_key *k = keys[i];
+		cJSON *jwk = k->alg == JWT_HS256 || k->pub == NULL ? NULL : public_jwk(k);
+		if (jwk == NULL)
+			continue;
+		cJSON_AddStringToObject(jwk, "kid", k->kid);
+		cJSON_AddStringToObject(jwk, "use", "sig");
+		cJSON_AddStringToObject(jwk, "alg", alg_names[k->alg]);
+		cJSON_AddItemToArray(set, jwk);
+	}
 	return doc;
 }

@@ -34,6 +34,10 @@ struct jwt_key {
 int jwt_key_load(struct jwt_key *k, const char *alg, const char *private_path,
 		 const char *public_path, const char *secret, const char *issuer,
 		 const char *audience, char *err, size_t errsz);
+/* Loads a verify-only public key (PEM) whose algorithm is its type's:
+ * RS256 for RSA, ES256 for P-256. */
+int jwt_key_load_public(struct jwt_key *k, const char *public_path, const char *issuer,
+			const char *audience, char *err, size_t errsz);
 void jwt_key_free(struct jwt_key *k);
 
 struct jwt_claims {
@@ -65,8 +69,9 @@ enum jwt_result {
 
 const char *jwt_result_text(enum jwt_result r);
 
-/* Verifies token against the first of keys whose issuer equals the
- * token's iss (keys[0] when none matches, so that the issuer check
+/* Verifies token against the key of keys whose issuer equals the token's
+ * iss and whose kid its header names, or the first of that issuer when
+ * none is named (keys[0] when no issuer matches, so that the issuer check
  * fails). now is the current Unix time. On JWT_VALID *out holds the
  * claims and *which the index of the key used. A token has one spelling:
  * each segment strict base64url (A-Z a-z 0-9 - _, no padding, no unused
@@ -83,7 +88,8 @@ enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, con
 char *jwt_issue(const struct jwt_key *k, const char *sub, const char *tid, const cJSON *roles,
 		long ttl, long long now, char jti[40]);
 
-/* The public key as a JWK Set {"keys": [...]} (empty for HS256). */
-cJSON *jwt_jwks(const struct jwt_key *k);
+/* The public keys as a JWK Set {"keys": [...]}, each with its kid (an
+ * HS256 key is never published). */
+cJSON *jwt_jwks(const struct jwt_key *const *keys, size_t n_keys);
 
 #endif

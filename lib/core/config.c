@@ -27,69 +27,91 @@ static const struct key {
 	size_t size;	     /* KEY_STR: buffer size */
 	long min, max;	     /* numbers */
 	const char *choices; /* KEY_STR: "a|b|c" the only values allowed, or NULL */
+	/* read per request, so that SIGHUP can change it; every other key
+	 * shapes what runs (sockets, threads, the database, the mail sender)
+	 * and changes at a restart */
+	bool reloads;
 } keys[] = {
 #define STRC(k, choices)                                                                           \
 	{                                                                                          \
 #k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0,    \
-		    choices                                                                        \
+		    choices, false                                                                 \
 	}
 #define STR(k) STRC(k, NULL)
+/* a key that SIGHUP reloads */
+#define RELOADS(...)                                                                               \
+	{                                                                                          \
+		__VA_ARGS__, true                                                                  \
+	}
+#define STR_RELOADS(k, choices)                                                                    \
+	RELOADS(#k, KEY_STR, offsetof(struct config, k), sizeof(((struct config *)0)->k), 0, 0,    \
+		choices)
     STR(listen),
     {"base_path", KEY_PATH, offsetof(struct config, base_path),
-     sizeof(((struct config *)0)->base_path), 0, 0, NULL},
-    {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL},
+     sizeof(((struct config *)0)->base_path), 0, 0, NULL, false},
+    {"socket_mode", KEY_MODE, offsetof(struct config, socket_mode), 0, 0, 0777, NULL, false},
     STR(socket_user),
     STR(socket_group),
-    {"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL},
-    {"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL},
-    {"max_connections", KEY_INT, offsetof(struct config, max_connections), 0, 16, 65536, NULL},
-    {"hash_concurrency", KEY_INT, offsetof(struct config, hash_concurrency), 0, 0, 256, NULL},
-    {"purge_interval", KEY_INT, offsetof(struct config, purge_interval), 0, 0, 86400, NULL},
+    {"threads", KEY_INT, offsetof(struct config, threads), 0, 1, 256, NULL, false},
+    {"backlog", KEY_INT, offsetof(struct config, backlog), 0, 1, 65535, NULL, false},
+    {"max_connections", KEY_INT, offsetof(struct config, max_connections), 0, 16, 65536, NULL,
+     false},
+    {"hash_concurrency", KEY_INT, offsetof(struct config, hash_concurrency), 0, 0, 256, NULL,
+     false},
+    {"purge_interval", KEY_INT, offsetof(struct config, purge_interval), 0, 0, 86400, NULL, false},
     STR(db_host),
-    {"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL},
+    {"db_port", KEY_INT, offsetof(struct config, db_port), 0, 1, 65535, NULL, false},
     STR(db_socket),
     STR(db_user),
     STR(db_password),
     STR(db_name),
     STR(sql_dir),
-    {"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL},
-    STR(public_base_url),
+    {"body_limit", KEY_LONG, offsetof(struct config, body_limit), 0, 1024, 16L * 1024 * 1024, NULL,
+     false},
+    STR_RELOADS(public_base_url, NULL),
     STRC(mail_transport, "file|smtp"),
     STR(mail_dir),
     STR(mail_from),
     STR(mail_templates),
-    {"mail_sender", KEY_BOOL, offsetof(struct config, mail_sender), 0, 0, 0, NULL},
-    {"mail_poll_ms", KEY_INT, offsetof(struct config, mail_poll_ms), 0, 10, 60000, NULL},
-    {"mail_max_attempts", KEY_INT, offsetof(struct config, mail_max_attempts), 0, 1, 100, NULL},
-    {"mail_retry_base", KEY_INT, offsetof(struct config, mail_retry_base), 0, 1, 86400, NULL},
-    {"mail_retry_max", KEY_INT, offsetof(struct config, mail_retry_max), 0, 1, 604800, NULL},
-    {"mail_lease", KEY_INT, offsetof(struct config, mail_lease), 0, 5, 86400, NULL},
+    {"mail_sender", KEY_BOOL, offsetof(struct config, mail_sender), 0, 0, 0, NULL, false},
+    {"mail_poll_ms", KEY_INT, offsetof(struct config, mail_poll_ms), 0, 10, 60000, NULL, false},
+    {"mail_max_attempts", KEY_INT, offsetof(struct config, mail_max_attempts), 0, 1, 100, NULL,
+     false},
+    {"mail_retry_base", KEY_INT, offsetof(struct config, mail_retry_base), 0, 1, 86400, NULL,
+     false},
+    {"mail_retry_max", KEY_INT, offsetof(struct config, mail_retry_max), 0, 1, 604800, NULL, false},
+    {"mail_lease", KEY_INT, offsetof(struct config, mail_lease), 0, 5, 86400, NULL, false},
     STR(smtp_url),
     STRC(smtp_starttls, "off|try|required"),
-    {"smtp_timeout", KEY_INT, offsetof(struct config, smtp_timeout), 0, 1, 600, NULL},
+    {"smtp_timeout", KEY_INT, offsetof(struct config, smtp_timeout), 0, 1, 600, NULL, false},
     STR(smtp_user),
     STR(smtp_password),
-    STR(webmail_domains),
-    STR(platform_email_domains),
-    {"signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL},
-    {"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL},
-    STRC(log_level, "debug|info|warn|error"),
-    STRC(jwt_alg, "ES256|RS256|HS256"),
-    STR(jwt_private_key),
-    STR(jwt_public_key),
-    STR(jwt_secret),
-    STR(jwt_issuer),
-    STR(jwt_audience),
-    {"jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL},
-    STR(ext_issuer),
-    STR(ext_audience),
-    STRC(ext_alg, "ES256|RS256"),
-    STR(ext_public_key),
-    STR(cors_origins),
-    STR(trusted_proxies),
-    {"invitation_ttl", KEY_INT, offsetof(struct config, invitation_ttl), 0, 3600, 90 * 86400, NULL},
+    STR_RELOADS(webmail_domains, NULL),
+    STR_RELOADS(platform_email_domains, NULL),
+    RELOADS("signup_open", KEY_BOOL, offsetof(struct config, signup_open), 0, 0, 0, NULL),
+    {"shutdown_timeout", KEY_INT, offsetof(struct config, shutdown_timeout), 0, 1, 300, NULL,
+     false},
+    STR_RELOADS(log_level, "debug|info|warn|error"),
+    STR_RELOADS(jwt_alg, "ES256|RS256|HS256"),
+    STR_RELOADS(jwt_private_key, NULL),
+    STR_RELOADS(jwt_public_key, NULL),
+    STR_RELOADS(jwt_secret, NULL),
+    STR_RELOADS(jwt_issuer, NULL),
+    STR_RELOADS(jwt_audience, NULL),
+    STR_RELOADS(jwt_verify_keys, NULL),
+    RELOADS("jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL),
+    STR_RELOADS(ext_issuer, NULL),
+    STR_RELOADS(ext_audience, NULL),
+    STR_RELOADS(ext_alg, "ES256|RS256"),
+    STR_RELOADS(ext_public_key, NULL),
+    STR_RELOADS(cors_origins, NULL),
+    STR_RELOADS(trusted_proxies, NULL),
+    RELOADS("invitation_ttl", KEY_INT, offsetof(struct config, invitation_ttl), 0, 3600, 90 * 86400,
+	    NULL),
 #undef STR
 #undef STRC
+#undef STR_RELOADS
+#undef RELOADS
 };
 
 void config_defaults(struct config *cfg)
@@ -361,4 +383,33 @@ int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *),
 		}
 	}
 	return 0;
+}
+
+/* The bytes of a key's value in cfg, for comparing two configurations. */
+static size_t key_bytes(const struct key *k)
+{
+	switch (k->type) {
+	case KEY_STR:
+	case KEY_PATH: return k->size;
+	case KEY_INT: return sizeof(int);
+	case KEY_LONG: return sizeof(long);
+	case KEY_BOOL: return sizeof(bool);
+	case KEY_MODE: return sizeof(unsigned);
+	}
+	return 0;
+}
+
+const char *config_restart_key_changed(const struct config *running, const struct config *next)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const struct key *k = &keys[i];
+		const char *a = (const char *)running + k->offset,
+			   *b = (const char *)next + k->offset;
+		bool differ = k->type == KEY_STR || k->type == KEY_PATH
+				  ? strcmp(a, b) != 0
+				  : memcmp(a, b, key_bytes(k)) != 0;
+		if (!k->reloads && differ)
+			return k->name;
+	}
+	return NULL;
 }

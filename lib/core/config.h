@@ -1,6 +1,8 @@
 /* Configuration: one file of `key = value` lines read at start, then
  * environment overrides for secrets. A bad file stops the start with a
- * message naming the file and line. */
+ * message naming the file and line. SIGHUP reads it again: the keys read
+ * per request take their new values (twotier.conf(5) lists them), the
+ * others only at a restart. */
 #ifndef TWOTIER_CONFIG_H
 #define TWOTIER_CONFIG_H
 
@@ -62,6 +64,9 @@ struct config {
 	char jwt_secret[CONFIG_STR];
 	char jwt_issuer[CONFIG_STR];
 	char jwt_audience[CONFIG_STR];
+	/* public keys (PEM files, comma separated) that verify our tokens and
+	 * are published, but sign none: the previous key after a rotation */
+	char jwt_verify_keys[1024];
 	int jwt_ttl;
 	/* an external identity provider whose tokens are accepted */
 	char ext_issuer[CONFIG_STR];
@@ -89,6 +94,10 @@ bool config_origin_allowed(const struct config *cfg, const char *origin);
 
 /* Reads and parses a file. Returns 0, or -1 with the reason in err. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+
+/* The name of the first key that differs between running and next and
+ * that only a restart changes, or NULL when SIGHUP can apply next. */
+const char *config_restart_key_changed(const struct config *running, const struct config *next);
 
 /* Applies TWOTIER_DB_PASSWORD, TWOTIER_DB_HOST, TWOTIER_DB_USER,
  * TWOTIER_DB_SOCKET, TWOTIER_DB_NAME, TWOTIER_JWT_SECRET,

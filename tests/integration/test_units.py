@@ -85,8 +85,8 @@ def config_keys():
     with open(os.path.join(env("TWOTIER_REPO"), "lib", "core", "config.c")) as f:
         text = f.read()
     table = text[text.index("} keys[] = {"):text.index("};", text.index("} keys[] = {"))]
-    return (set(re.findall(r'(?m)^\s+STRC?\((\w+)', table)) |
-            set(re.findall(r'\{"(\w+)", KEY_', table)))
+    return (set(re.findall(r'(?m)^\s+STR(?:C|_RELOADS)?\((\w+)', table)) |
+            set(re.findall(r'(?:\{|RELOADS\()"(\w+)", KEY_', table)))
 
 
 class TestManuals(unittest.TestCase):

@@ -252,6 +252,48 @@ START_TEST(base_path_is_a_path_prefix)
 }
 END_TEST
 
+/* SIGHUP applies a file only when what it changes is read per request. */
+START_TEST(restart_keys_tell_a_reload_from_a_restart)
+{
+	struct config running, next;
+	char err[256];
+	config_defaults(&running);
+	static const char *const reloads[] = {
+	    "log_level = debug",	"jwt_ttl = 120",
+	    "signup_open = false",	"public_base_url = https://x",
+	    "jwt_verify_keys = /k.pem", "trusted_proxies = 10.0.0.1",
+	    "cors_origins = https://a", "ext_issuer = https://idp",
+	    "invitation_ttl = 7200",
+	};
+	for (size_t i = 0; i < sizeof reloads / sizeof reloads[0]; i++) {
+		config_defaults(&next);
+		ck_assert_int_eq(config_parse(&next, reloads[i], "t", err, sizeof err), 0);
+		ck_assert_msg(config_restart_key_changed(&running, &next) == NULL, "%s",
+			      reloads[i]);
+	}
+	static const struct {
+		const char *line, *key;
+	} restarts[] = {
+	    {"threads = 9", "threads"},
+	    {"listen = 127.0.0.1:9", "listen"},
+	    {"body_limit = 2048", "body_limit"},
+	    {"socket_mode = 0600", "socket_mode"},
+	    {"mail_sender = false", "mail_sender"},
+	    {"base_path = /api", "base_path"},
+	    {"db_password = other", "db_password"},
+	};
+	for (size_t i = 0; i < sizeof restarts / sizeof restarts[0]; i++) {
+		config_defaults(&next);
+		ck_assert_int_eq(config_parse(&next, restarts[i].line, "t", err, sizeof err), 0);
+		const char *changed = config_restart_key_changed(&running, &next);
+		ck_assert_ptr_nonnull(changed);
+		ck_assert_str_eq(changed, restarts[i].key);
+	}
+	config_defaults(&next);
+	ck_assert_ptr_null(config_restart_key_changed(&running, &next));
+}
+END_TEST
+
 START_TEST(socket_mode_octal)
 {
 	struct config cfg;
@@ -478,6 +520,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, non_integer);
 	tcase_add_test(tc, bool_values);
 	tcase_add_test(tc, socket_mode_octal);
+	tcase_add_test(tc, restart_keys_tell_a_reload_from_a_restart);
 	tcase_add_test(tc, base_path_is_a_path_prefix);
 	tcase_add_test(tc, string_length_limit);
 	tcase_add_test(tc, null_text);

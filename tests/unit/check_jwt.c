@@ -1102,6 +1102,64 @@ START_TEST(cache_keeps_no_refusal)
 }
 END_TEST
 
+/* Key rotation: the previous key of our issuer keeps verifying the
+ * tokens it signed (chosen by their kid) beside the key that signs now;
+ * the JWKS publishes both. */
+START_TEST(rotated_key_verifies_its_tokens)
+{
+	struct jwt_key old;
+	char err[256] = "", hdr[160], jti[40];
+	struct jwt_claims c;
+	size_t which = 99;
+	ck_assert_msg(jwt_key_load_public(&old, ext_pub, ISS, AUD, err, sizeof err) == 0, "%s",
+		      err);
+	ck_assert(old.alg == JWT_ES256 && old.private_pem == NULL);
+	ck_assert_str_ne(old.kid, es.kid);
+	const struct jwt_key *keys[] = {&es, &old};
+
+	/* signed now: the signing key */
+	char *t = jwt_issue(&es, "user-1", "tenant-1", NULL, 900, NOW, jti);
+	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_VALID);
+	ck_assert_uint_eq(which, 0);
+	free(t);
+	/* signed before the rotation, naming its key */
+	snprintf(hdr, sizeof hdr, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", old.kid);
+	t = token_pkey(hdr, PAYLOAD_OK, ext_pkey);
+	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_VALID);
+	ck_assert_uint_eq(which, 1);
+	/* once the old key is dropped, its tokens stop */
+	EXPECT(jwt_verify(keys, 1, t, NOW, &c, &which), JWT_BAD_SIGNATURE);
+	free(t);
+	/* a token naming no key, or one we do not have, is checked with the
+	 * issuer's first key: a signature of the old key fails there */
+	t = token_pkey(HDR_ES, PAYLOAD_OK, ext_pkey);
+	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_BAD_SIGNATURE);
+	free(t);
+	t = token_pkey("{\"alg\":\"ES256\",\"kid\":\"nobody\"}", PAYLOAD_OK, ec_pkey);
+	EXPECT(jwt_verify(keys, 2, t, NOW, &c, &which), JWT_VALID);
+	ck_assert_uint_eq(which, 0);
+	free(t);
+
+	cJSON *doc = jwt_jwks(keys, 2);
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(doc, "keys");
+	ck_assert_int_eq(cJSON_GetArraySize(set), 2);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(set, 0), "kid")->valuestring,
+			 es.kid);
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(set, 1), "kid")->valuestring,
+			 old.kid);
+	cJSON_Delete(doc);
+	jwt_key_free(&old);
+
+	/* an RSA public key is read as RS256 */
+	ck_assert_msg(jwt_key_load_public(&old, rsa_pub, ISS, AUD, err, sizeof err) == 0, "%s",
+		      err);
+	ck_assert(old.alg == JWT_RS256);
+	jwt_key_free(&old);
+	ck_assert_int_eq(jwt_key_load_public(&old, "/nonexistent.pem", ISS, AUD, err, sizeof err),
+			 -1);
+}
+END_TEST
+
 /* A cached verdict belongs to the key that gave it. */
 START_TEST(cache_bound_to_key)
 {
@@ -1289,7 +1347,7 @@ static const char *member(const cJSON *o, const char *name)
 
 START_TEST(jwks_es256)
 {
-	cJSON *doc = jwt_jwks(&es);
+	cJSON *doc = jwt_jwks((const struct jwt_key *const[]){&es}, 1);
 	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys");
 	ck_assert(cJSON_IsArray(keys));
 	ck_assert_int_eq(cJSON_GetArraySize(keys), 1);
@@ -1323,7 +1381,7 @@ END_TEST
 
 START_TEST(jwks_rs256)
 {
-	cJSON *doc = jwt_jwks(&rs);
+	cJSON *doc = jwt_jwks((const struct jwt_key *const[]){&rs}, 1);
 	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys");
 	ck_assert_int_eq(cJSON_GetArraySize(keys), 1);
 	const cJSON *k = cJSON_GetArrayItem(keys, 0);
@@ -1346,7 +1404,7 @@ END_TEST
 
 START_TEST(jwks_hs256_is_empty)
 {
-	cJSON *doc = jwt_jwks(&hs);
+	cJSON *doc = jwt_jwks((const struct jwt_key *const[]){&hs}, 1);
 	char *text = cJSON_PrintUnformatted(doc);
 	ck_assert_str_eq(text, "{\"keys\":[]}");
 	free(text);
@@ -1785,6 +1843,7 @@ Suite *jwt_suite(void)
 	tcase_add_test(cl, subject_required);
 	tcase_add_test(cl, first_failure_wins);
 	tcase_add_test(cl, external_issuer);
+	tcase_add_test(cl, rotated_key_verifies_its_tokens);
 	suite_add_tcase(s, cl);
 
 	TCase *cache = tcase_create("cache");
