@@ -19,6 +19,9 @@
 #define DB_MAX_PARAMS	    64
 #define DB_MAX_COLUMNS	    32
 #define DB_DEADLOCK_RETRIES 3
+/* a connection to a later host of db_host tries the earlier ones again
+ * this often, so that every host writes to the same node once it is back */
+#define DB_FAILBACK_SECONDS 30
 
 /* Every DB_STATEMENT of the program, wherever it is declared: the linker
  * gathers them into one section. Weak, so that a program without any
@@ -34,6 +37,8 @@ struct db {
 	MYSQL_STMT **stmts;	 /* one a DB_STATEMENT, by its place in the section */
 	struct txn *txn;	 /* the transaction open on this connection, or NULL */
 	unsigned int last_errno; /* of the last statement that failed */
+	unsigned host;		 /* the place in db_host of the server connected to */
+	time_t failback_at;	 /* when a connection to a later host tries the first */
 };
 
 const struct db_stmt *db_statements_all(size_t *n)
@@ -90,6 +95,8 @@ static enum db_status classify(unsigned int err)
 	case CR_CONNECTION_ERROR:
 	case CR_CONN_HOST_ERROR:
 	case CR_SERVER_LOST_EXTENDED:
+	/* a Galera node out of the primary component, or not yet synced */
+	case ER_UNKNOWN_COM_ERROR:
 	case ER_SERVER_SHUTDOWN:
 	case ER_CONNECTION_KILLED:
 	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */ return DB_LOST;
@@ -262,35 +269,159 @@ static enum db_status prepare_all(struct db *db, char *err, size_t errsz)
 	return rc;
 }
 
-enum db_status db_connect(struct db *db, char *err, size_t errsz)
+/* The i-th server of db_host (comma separated HOST or HOST:PORT, db_port
+ * when it names none). False past the last one. */
+static bool host_at(const struct config *cfg, unsigned i, char *host, size_t hostsz, unsigned *port)
 {
-	const struct config *cfg = db->cfg;
-	enum db_status rc = DB_LOST;
-	unsigned int timeout = 3, rw_timeout = 10;
-	my_bool report = 1;
-	if (db->mysql != NULL)
-		return DB_OK;
-	db->mysql = mysql_init(NULL);
-	if (db->mysql == NULL)
-		abort();
-	mysql_options(db->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(db->mysql, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
-	mysql_options(db->mysql, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
-	mysql_options(db->mysql, MYSQL_REPORT_DATA_TRUNCATION, &report);
-	mysql_options(db->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(db->mysql, MYSQL_INIT_COMMAND,
-		      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-		      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'");
-	if (mysql_real_connect(db->mysql, cfg->db_socket[0] ? NULL : cfg->db_host, cfg->db_user,
-			       cfg->db_password, cfg->db_name, (unsigned)cfg->db_port,
-			       cfg->db_socket[0] ? cfg->db_socket : NULL,
-			       CLIENT_MULTI_STATEMENTS) == NULL) {
-		snprintf(err, errsz, "cannot connect to the database: %s", mysql_error(db->mysql));
-		/* Access denied or an unknown database is as good as unreachable
-		 * for a request; the start-up check reports it as an error. */
-		rc = classify(mysql_errno(db->mysql)) == DB_LOST ? DB_LOST : DB_ERROR;
+	const char *p = cfg->db_host;
+	for (;; i--) {
+		p += strspn(p, " ,");
+		size_t len = strcspn(p, ",");
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == 0)
+			return false;
+		if (i == 0) {
+			/* HOST:PORT; an IPv6 address (two colons or more) names no port */
+			const char *colon = memchr(p, ':', len);
+			if (colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon + 1 - p)))
+				colon = NULL;
+			size_t hlen = colon ? (size_t)(colon - p) : len;
+			*port =
+			    colon ? (unsigned)strtoul(colon + 1, NULL, 10) : (unsigned)cfg->db_port;
+			snprintf(host, hostsz, "%.*s", (int)hlen, p);
+			return true;
+		}
+		p += strcspn(p, ",");
+	}
+}
+
+/* Whether the server may serve: any server that is not a Galera node; a
+ * node only when synced in the primary component (a joining node or a
+ * donor accepts connections it cannot serve). Then a causality barrier:
+ * the node applies every write the cluster committed before this connect,
+ * so that after a failover no acknowledged write is missing from reads. */
+static bool node_serves(MYSQL *m, char *err, size_t errsz)
+{
+	char state[16] = "", ready[8] = "", cluster[32] = "";
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	bool galera = false, ok = false;
+	if (mysql_query(m, "SHOW GLOBAL STATUS WHERE Variable_name IN "
+			   "('wsrep_local_state', 'wsrep_ready', 'wsrep_cluster_status')") != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		goto out;
+	/* MariaDB without a wsrep provider shows wsrep_ready and
+	 * wsrep_cluster_status too, but no wsrep_local_state */
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		const char *v = row[1] ? row[1] : "";
+		if (strcmp(row[0], "wsrep_local_state") == 0) {
+			galera = true;
+			snprintf(state, sizeof state, "%s", v);
+		} else if (strcmp(row[0], "wsrep_ready") == 0)
+			snprintf(ready, sizeof ready, "%s", v);
+		else
+			snprintf(cluster, sizeof cluster, "%s", v);
+	}
+	if (galera && !(strcmp(state, "4") == 0 && strcmp(ready, "ON") == 0 &&
+			strcmp(cluster, "Primary") == 0)) {
+		snprintf(err, errsz,
+			 "the Galera node is not synced in the primary component "
+			 "(wsrep_local_state %s, wsrep_ready %s, wsrep_cluster_status %s)",
+			 state, ready, cluster);
 		goto out;
 	}
+	ok = !galera || mysql_query(m, "SET SESSION wsrep_sync_wait = 1; SELECT 1; "
+				       "SET SESSION wsrep_sync_wait = 0") == 0;
+	/* the three results, read to the end; an error in any ends the walk */
+	for (int more = ok ? 0 : -1; more == 0; more = mysql_next_result(m))
+		mysql_free_result(mysql_store_result(m));
+	ok = ok && mysql_errno(m) == 0;
+	if (!ok && galera)
+		snprintf(err, errsz, "the Galera node did not catch up: %s", mysql_error(m));
+out:
+	if (res != NULL)
+		mysql_free_result(res);
+	if (!ok && err[0] == '\0')
+		snprintf(err, errsz, "cannot read the server's state: %s", mysql_error(m));
+	return ok;
+}
+
+/* One connection to host:port (or db_socket when host is NULL). Returns it,
+ * or NULL with err and *rc. */
+static MYSQL *connect_to(const struct config *cfg, const char *host, unsigned port,
+			 enum db_status *rc, char *err, size_t errsz)
+{
+	unsigned int timeout = 3, rw_timeout = 10;
+	my_bool report = 1;
+	MYSQL *m = mysql_init(NULL);
+	if (m == NULL)
+		abort();
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+	mysql_options(m, MYSQL_REPORT_DATA_TRUNCATION, &report);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_INIT_COMMAND,
+		      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+		      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'");
+	err[0] = '\0';
+	if (mysql_real_connect(m, host, cfg->db_user, cfg->db_password, cfg->db_name, port,
+			       host == NULL ? cfg->db_socket : NULL,
+			       CLIENT_MULTI_STATEMENTS) == NULL) {
+		snprintf(err, errsz, "cannot connect to the database%s%s: %s", host ? " at " : "",
+			 host ? host : "", mysql_error(m));
+		/* Access denied or an unknown database is as good as unreachable
+		 * for a request; the start-up check reports it as an error. */
+		*rc = classify(mysql_errno(m)) == DB_LOST ? DB_LOST : DB_ERROR;
+		mysql_close(m);
+		return NULL;
+	}
+	if (!node_serves(m, err, errsz)) {
+		*rc = DB_LOST;
+		mysql_close(m);
+		return NULL;
+	}
+	*rc = DB_OK;
+	return m;
+}
+
+/* Connects to the first server of db_host that serves, from the first up
+ * to (not including) the one at before. */
+static MYSQL *connect_first(const struct db *db, unsigned before, unsigned *host,
+			    enum db_status *rc, char *err, size_t errsz)
+{
+	char name[CONFIG_STR];
+	unsigned port;
+	MYSQL *m = NULL;
+	*rc = DB_LOST;
+	if (db->cfg->db_socket[0] != '\0') {
+		*host = 0;
+		return before > 0 ? connect_to(db->cfg, NULL, 0, rc, err, errsz) : NULL;
+	}
+	for (unsigned i = 0;
+	     m == NULL && i < before && host_at(db->cfg, i, name, sizeof name, &port); i++) {
+		m = connect_to(db->cfg, name, port, rc, err, errsz);
+		*host = i;
+		/* a refusal of the credentials or the database is the same on every node */
+		if (m == NULL && *rc == DB_ERROR)
+			break;
+	}
+	return m;
+}
+
+enum db_status db_connect(struct db *db, char *err, size_t errsz)
+{
+	enum db_status rc = DB_LOST;
+	if (db->mysql != NULL)
+		return DB_OK;
+	db->mysql = connect_first(db, UINT32_MAX, &db->host, &rc, err, errsz);
+	if (db->mysql == NULL)
+		goto out;
+	db->failback_at = time(NULL) + DB_FAILBACK_SECONDS;
+	if (db->host > 0)
+		log_msg(LOG_WARN, "connected to server %u of db_host: the first does not serve",
+			db->host + 1);
 	rc = db->prepare ? prepare_all(db, err, errsz) : DB_OK;
 	if (rc == DB_OK && db->connected_before)
 		metrics_db_reconnect();
@@ -300,6 +431,29 @@ out:
 	if (rc != DB_OK)
 		db_disconnect(db);
 	return rc;
+}
+
+/* A connection to a later server of db_host moves to an earlier one that
+ * serves again, between transactions; when none does, it stays. */
+static void db_failback(struct db *db)
+{
+	char err[512];
+	enum db_status rc;
+	unsigned host;
+	if (db->mysql == NULL || db->host == 0 || time(NULL) < db->failback_at)
+		return;
+	db->failback_at = time(NULL) + DB_FAILBACK_SECONDS;
+	MYSQL *m = connect_first(db, db->host, &host, &rc, err, sizeof err);
+	if (m == NULL)
+		return;
+	db_disconnect(db);
+	db->mysql = m;
+	db->host = host;
+	log_msg(LOG_INFO, "the database connection moved back to server %u of db_host", host + 1);
+	if (db->prepare && prepare_all(db, err, sizeof err) != DB_OK) {
+		log_msg(LOG_WARN, "%s", err);
+		db_disconnect(db); /* the next statement connects afresh */
+	}
 }
 
 /* ---- running a statement ---- */
@@ -598,6 +752,7 @@ void txn_open(struct txn *t, struct db *db, enum txn_mode mode)
 	t->mode = mode;
 	t->failure = DB_OK;
 	db->txn = t;
+	db_failback(db);
 }
 
 struct db *txn_db(const struct txn *t)
