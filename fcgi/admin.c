@@ -44,9 +44,28 @@ DB_STATEMENT_ONCE(version_record,
 		  "INSERT INTO schema_version (version, name, applied_at) "
 		  "VALUES (?, ?, UTC_TIMESTAMP(6))",
 		  DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
-/* Two migrate runs at once would apply a file twice. */
-DB_STATEMENT_ONCE(migrate_lock, "SELECT COALESCE(GET_LOCK('twotier.migrate', 60), 0) AS n",
-		  DB_NO_PARAMS, DB_ROW_COUNT);
+/* Two migrate runs at once would apply a file twice: the one that holds
+ * the lock's row migrates. A row, not GET_LOCK, whose lock stays on the
+ * Galera node that took it: two runs on two nodes would both get it. A
+ * lease, so that a run killed while it held the lock does not hold it
+ * forever. */
+DB_STATEMENT_ONCE(migrate_lock_table,
+		  "CREATE TABLE IF NOT EXISTS schema_migration_lock ("
+		  " id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+		  " holder VARCHAR(100) NOT NULL,"
+		  " expires_at DATETIME(6) NOT NULL) ENGINE=InnoDB",
+		  DB_NO_PARAMS, DB_NO_ROW);
+DB_STATEMENT_ONCE(migrate_lock_expired,
+		  "DELETE FROM schema_migration_lock WHERE expires_at < UTC_TIMESTAMP(6)",
+		  DB_NO_PARAMS, DB_NO_ROW);
+DB_STATEMENT_ONCE(migrate_lock_take,
+		  "INSERT INTO schema_migration_lock (id, holder, expires_at) "
+		  "VALUES (1, ?, UTC_TIMESTAMP(6) + INTERVAL 15 MINUTE)",
+		  DB_PARAMS(DB_TEXT), DB_NO_ROW);
+DB_STATEMENT_ONCE(migrate_lock_give,
+		  "DELETE FROM schema_migration_lock WHERE id = 1 AND holder = ?",
+		  DB_PARAMS(DB_TEXT), DB_NO_ROW);
+#define MIGRATE_LOCK_WAIT 60 /* seconds a run waits for another to end */
 
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -82,25 +101,49 @@ static char *read_file(const char *path, size_t *len)
 	return text;
 }
 
+/* Takes the migration lock for holder, waiting while another run holds
+ * it. Returns 0, or -1 when it is still held after MIGRATE_LOCK_WAIT. */
+static int migrate_lock(struct db *db, const char *holder)
+{
+	struct db_arg args[] = {db_text(holder)};
+	for (int tries = 0; tries < MIGRATE_LOCK_WAIT * 4; tries++) {
+		enum db_status st = DB_OK;
+		if (db_exec_once(db, &migrate_lock_table, NULL, NULL, NULL) != DB_OK ||
+		    db_exec_once(db, &migrate_lock_expired, NULL, NULL, NULL) != DB_OK)
+			return -1;
+		/* taken elsewhere: a duplicate, or on Galera a certification conflict */
+		st = db_exec_once(db, &migrate_lock_take, args, NULL, NULL);
+		if (st == DB_OK)
+			return 0;
+		if (st != DB_DUPLICATE && st != DB_RETRY)
+			return -1;
+		usleep(250 * 1000);
+	}
+	return -1;
+}
+
 static int migrate(const struct config *cfg)
 {
 	struct dirent **files = NULL;
 	struct version_row *applied = NULL;
-	struct db_count *lock = NULL;
-	size_t n_applied = 0, n_lock = 0;
-	char err[1024];
+	size_t n_applied = 0;
+	char err[1024], holder[100], host[64] = "";
 	int n = -1, rc = 1, count = 0;
+	bool locked = false;
 	struct db *db = db_new(cfg, false), *check = NULL;
 
+	gethostname(host, sizeof host - 1);
+	snprintf(holder, sizeof holder, "%s:%ld", host, (long)getpid());
 	if (db_connect(db, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "twotier-admin: %s\n", err);
 		goto out;
 	}
-	if (db_exec_once(db, &migrate_lock, NULL, (void **)&lock, &n_lock) != DB_OK ||
-	    n_lock != 1 || lock[0].n != 1) {
-		fprintf(stderr, "twotier-admin: another migration holds the lock\n");
+	if (migrate_lock(db, holder) != 0) {
+		fprintf(stderr, "twotier-admin: another migration holds the lock "
+				"(schema_migration_lock)\n");
 		goto out;
 	}
+	locked = true;
 	if (db_exec_once(db, &version_table, NULL, NULL, NULL) != DB_OK ||
 	    db_exec_once(db, &versions_applied, NULL, (void **)&applied, &n_applied) != DB_OK) {
 		fprintf(stderr, "twotier-admin: cannot read schema_version\n");
@@ -152,11 +195,14 @@ static int migrate(const struct config *cfg)
 	       count == 1 ? "" : "s");
 	rc = 0;
 out:
+	if (locked) {
+		struct db_arg args[] = {db_text(holder)};
+		db_exec_once(db, &migrate_lock_give, args, NULL, NULL);
+	}
 	for (int i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
 	free(applied);
-	free(lock);
 	db_free(check);
 	db_free(db);
 	return rc;
