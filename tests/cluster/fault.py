@@ -85,11 +85,17 @@ class Sink:
         out = []
         for name in sorted(os.listdir(self.dir)):
             path = os.path.join(self.dir, name)
-            try:
-                m = harness._mails.get(path) or harness.read_mail(path)
-            except Exception:  # noqa: BLE001 - still being written
-                continue
-            harness._mails[path] = m
+            m = harness._mails.get(path)
+            if m is None:
+                # smtp-sink writes a mail as it comes: one still being
+                # written is read again next time
+                settled = time.time() - os.path.getmtime(path) > 1
+                try:
+                    m = harness.read_mail(path)
+                except Exception:  # noqa: BLE001 - a part of one
+                    continue
+                if settled:
+                    harness._mails[path] = m
             out.append(m)
         return out
 
