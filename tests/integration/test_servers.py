@@ -23,11 +23,6 @@ the stack's nginx (world.py); only the requests under test go through the
 server under test."""
 import http.client
 import json
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 
 import pytest
@@ -35,6 +30,7 @@ import pytest
 import harness
 import world
 from harness import assert_problem, bearer, env, log_lines, log_offset, new_user, user_body
+from servers import Servers
 
 SERVERS = ("nginx", "apache", "lighttpd")
 # a second loopback address: local, but not the scrapers' 127.0.0.1
@@ -90,183 +86,37 @@ def post_chunked(server, path, data, headers):
         conn.close()
 
 
-# ------------------------------------------------------------ configurations
-
-APACHE_MODULES = ("mpm_event", "authz_core", "authz_host", "proxy", "proxy_fcgi", "headers",
-                  "rewrite", "unique_id", "reqtimeout")
-
-
-def apache_conf(folder, sockets):
-    """A whole apache2 configuration: what Debian's apache2.conf and
-    a2enmod give, then a VirtualHost a front end, each including the
-    snippet (a Define holds for what follows it, so each defines both)."""
-    lines = ["ServerName localhost", "ServerRoot " + folder, "PidFile %s/apache.pid" % folder,
-             "DefaultRuntimeDir " + folder, "ErrorLog %s/error.log" % folder,
-             "User www-data", "Group www-data", "StartServers 1",
-             'LogFormat "%h \\"%r\\" %>s %{X-Request-Id}o" twotier',
-             "CustomLog %s/access.log twotier" % folder]
-    lines += ["LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so" % (m, m)
-              for m in APACHE_MODULES]
-    for kind, sock in sockets.items():
-        port = offset(PORTS["apache"][kind])
-        lines += ["Listen 127.0.0.1:%d" % port, "<VirtualHost 127.0.0.1:%d>" % port,
-                  "    Define TWOTIER_SOCKET " + sock,
-                  "    Define TWOTIER_MOUNT " + ("/api/" if kind == "mount" else "/"),
-                  "    Include " + os.path.join(env("TWOTIER_REPO"), "apache", "twotier.conf"),
-                  "</VirtualHost>"]
-    return "\n".join(lines) + "\n"
-
-
-def lighttpd_conf(folder, kind, sock):
-    """A whole lighttpd configuration for one front end: what Debian's
-    lighttpd.conf gives (its MIME types), then the snippet."""
-    repo = env("TWOTIER_REPO")
-    return "\n".join([
-        'server.document-root = "%s"' % folder,
-        'server.bind = "127.0.0.1"',
-        "server.port = %d" % offset(PORTS["lighttpd"][kind]),
-        'server.username = "www-data"', 'server.groupname = "www-data"',
-        'server.pid-file = "%s/%s.pid"' % (folder, kind),
-        'server.errorlog = "%s/%s-error.log"' % (folder, kind),
-        'include_shell "/usr/share/lighttpd/create-mime.conf.pl"',
-        'var.twotier_socket = "%s"' % sock,
-        'var.twotier_mount = "%s"' % ("/api/" if kind == "mount" else "/"),
-        'var.twotier_dir = "%s"' % os.path.join(repo, "lighttpd"),
-        'include "%s"' % os.path.join(repo, "lighttpd", "twotier.conf"), ""])
-
-
-def nginx_conf(folder, sockets):
-    """nginx's configuration for its mount and down front ends: the
-    stack's http {} with a server each, one including the mount's snippet
-    (made by make in the build folder), the other the root snippet, each
-    a copy naming an upstream of its own."""
-    snippets = {"mount": os.path.join(env("TWOTIER_BUILD_DIR"), "nginx", "twotier-api.conf"),
-                "down": os.path.join(env("TWOTIER_REPO"), "nginx", "twotier.conf")}
-    servers = ""
-    for kind, sock in sockets.items():
-        copy = os.path.join(folder, "nginx-%s.conf" % kind)
-        with open(snippets[kind]) as f, open(copy, "w") as out:
-            out.write(f.read().replace("twotier_backend", "twotier_" + kind))
-        servers += """
-    upstream twotier_%s { server unix:%s; }
-    server {
-        listen 127.0.0.1:%d;
-        include %s;
-    }""" % (kind, sock, offset(PORTS["nginx"][kind]), copy)
-    return """user www-data www-data;
-worker_processes 1;
-pid %(folder)s/nginx.pid;
-error_log %(folder)s/nginx-error.log;
-daemon off;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path %(folder)s/tmp;
-    fastcgi_temp_path %(folder)s/tmp;
-    limit_req_zone $binary_remote_addr zone=twotier_signin:10m rate=100r/s;
-    limit_req_zone $binary_remote_addr zone=twotier_signup:10m rate=50r/s;
-    limit_conn_zone $binary_remote_addr zone=twotier_addr:10m;
-%(servers)s
-}
-""" % {"folder": folder, "servers": servers}
-
-
 # ------------------------------------------------------------------ processes
-
-class Fronts:
-    """The mount's twotier-fcgi and the servers, started in a folder under
-    TWOTIER_TEST_DIR (www-data's: the servers' workers) and stopped by
-    their pids."""
-
-    def __init__(self):
-        self.folder = tempfile.mkdtemp(prefix="servers-", dir=env("TWOTIER_TEST_DIR"))
-        os.chmod(self.folder, 0o755)
-        # lighttpd opens its error log after it became www-data
-        shutil.chown(self.folder, "www-data", "www-data")
-        self.procs = []
-        self.mount_sock = os.path.join(self.folder, "api.sock")
-        self.dead_sock = os.path.join(self.folder, "nobody.sock")
-
-    def start(self, name, args, log=None):
-        out = open(os.path.join(self.folder, (log or name) + ".out"), "w")
-        self.procs.append((name, subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                                  stdin=subprocess.DEVNULL)))
-
-    def write(self, name, text):
-        path = os.path.join(self.folder, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def up(self):
-        with open(env("TWOTIER_CONF")) as f:
-            lines = [l for l in f.read().splitlines()
-                     if not l.startswith(("listen", "mail_sender", "socket_"))]
-        conf = self.write("api.conf", "\n".join(lines + [
-            "listen = unix:" + self.mount_sock, "socket_group = www-data", "mail_sender = false",
-            "base_path = /api"]) + "\n")
-        self.start("twotier-fcgi", [env("TWOTIER_FCGI_BIN"), "-c", conf])
-        socks = {"root": env("TWOTIER_FCGI_SOCKET"), "mount": self.mount_sock,
-                 "down": self.dead_sock}
-        self.start("apache2", ["apache2", "-f", self.write("apache.conf",
-                                                        apache_conf(self.folder, socks)),
-                               "-DFOREGROUND"])
-        for kind, sock in socks.items():
-            self.start("lighttpd", ["lighttpd", "-D", "-f", self.write(
-                "lighttpd-%s.conf" % kind, lighttpd_conf(self.folder, kind, sock))],
-                log="lighttpd-" + kind)
-        os.makedirs(os.path.join(self.folder, "tmp"))
-        self.start("nginx", ["nginx", "-p", self.folder + "/", "-c", self.write(
-            "nginx.conf", nginx_conf(self.folder, {"mount": self.mount_sock,
-                                                   "down": self.dead_sock}))])
-        for server in SERVERS:
-            for kind in ("root", "mount"):
-                self.wait(front(server, kind) + "/healthz")
-
-    def wait(self, url, timeout=30):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            for name, p in self.procs:
-                assert p.poll() is None, "%s exited: %s" % (name, self.logs())
-            try:
-                last = harness.api("GET", "", base=url, timeout=5)
-                if last.status == 200:
-                    return
-            except OSError as e:
-                last = e
-            time.sleep(0.1)
-        raise AssertionError("%s: %r; %s" % (url, last, self.logs()))
-
-    def logs(self):
-        out = []
-        for name in sorted(os.listdir(self.folder)):
-            if name.endswith((".out", ".log")):
-                with open(os.path.join(self.folder, name), errors="replace") as f:
-                    out.append("--- %s\n%s" % (name, f.read()[-2000:]))
-        return "\n".join(out)
-
-    def down(self):
-        for _, p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for _, p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
 
 @pytest.fixture(scope="module", autouse=True)
 def fronts():
-    f = Fronts()
+    """The servers and the mount's twotier-fcgi (base_path = /api, its
+    socket www-data's) in a folder under TWOTIER_TEST_DIR (servers.py)."""
+    s = Servers(env("TWOTIER_TEST_DIR"))
     try:
-        f.up()
-        yield f
+        mount, nobody = s.path("api.sock"), s.path("nobody.sock")
+        with open(env("TWOTIER_CONF")) as f:
+            lines = [l for l in f.read().splitlines()
+                     if not l.startswith(("listen", "mail_sender", "socket_"))]
+        s.start("twotier-fcgi", [env("TWOTIER_FCGI_BIN"), "-c", s.write("api.conf", "\n".join(
+            lines + ["listen = unix:" + mount, "socket_group = www-data", "mail_sender = false",
+                     "base_path = /api"]) + "\n")])
+        socks = {"root": (env("TWOTIER_FCGI_SOCKET"), "/"), "mount": (mount, "/api/"),
+                 "down": (nobody, "/")}
+
+        def fronts_of(server):
+            return [(offset(PORTS[server][kind]), sock, where)
+                    for kind, (sock, where) in socks.items() if kind in PORTS[server]]
+        s.apache(fronts_of("apache"))
+        for port, sock, where in fronts_of("lighttpd"):
+            s.lighttpd("lighttpd-%d" % port, port, sock, where)
+        s.nginx(fronts_of("nginx"))
+        for server in SERVERS:
+            for kind in ("root", "mount"):
+                s.wait(front(server, kind) + "/healthz")
+        yield s
     finally:
-        f.down()
+        s.stop()
 
 
 @pytest.fixture(scope="module")
