@@ -224,7 +224,7 @@ def session(source=None):
 
 
 def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=True,
-        source=None):
+        source=None, base=None):
     """Sends one request through nginx on a new connection (a requests
     session of its own, closed afterwards).
 
@@ -235,6 +235,9 @@ def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=
           False to see the 503 itself.
     source: the local address to connect from ("127.0.0.2"), to be
           another client for nginx's per-address limits.
+    base: where to send it instead of the stack's nginx: another web
+          server in front of the service, with its mount if any
+          ("http://127.0.0.1:18120/api").
 
     body: a JSON-serialisable value, sent with Content-Type application/json
           (unless headers names another Content-Type, or None to omit it).
@@ -259,7 +262,7 @@ def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=
         if value is not None:
             hdrs[name] = value
     for _ in range(500):
-        r = _api_once(method, path, data, hdrs, timeout, source)
+        r = _api_once(method, (base or base_url()) + path, data, hdrs, timeout, source)
         if not (retry_busy and r.status == 503 and isinstance(r.body, dict)
                 and r.body.get("code") == "password_slots_busy"):
             return r
@@ -267,11 +270,10 @@ def api(method, path, body=None, headers=None, raw=None, timeout=60, retry_busy=
     return r
 
 
-def _api_once(method, path, data, hdrs, timeout, source):
+def _api_once(method, url, data, hdrs, timeout, source):
     with session(source) as s:
-        prepared = s.prepare_request(requests.Request(method, base_url() + path, data=data,
-                                                      headers=hdrs))
-        prepared.url = base_url() + path  # the path as given, not re-quoted
+        prepared = s.prepare_request(requests.Request(method, url, data=data, headers=hdrs))
+        prepared.url = url  # the path as given, not re-quoted
         resp = s.send(prepared, timeout=timeout, allow_redirects=False)
         payload = resp.content
         out = {name.lower(): value for name, value in resp.headers.items()}
