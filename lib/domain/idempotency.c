@@ -80,14 +80,15 @@ int idem_claim(struct txn *t, const char *principal, const char *key, const char
 	*state = IDEM_NEW;
 	memset(stored, 0, sizeof *stored);
 	enum db_status st = db_try_exec(t, &idem_insert, a, NULL);
-	/* A lock wait on the claim is a twin holding the key, or, for an
-	 * instant, another transaction's lock on the gap of the index that a
-	 * new key goes into (seen under load with distinct keys): tried twice
-	 * more, milliseconds apart, before it is taken for a twin. Never a
-	 * deadlock: the claim is the transaction's first statement and waits
-	 * for nothing. */
-	for (int i = 1; st == DB_BUSY && i <= 2; i++) {
-		struct timespec pause = {0, 2000000L * i};
+	/* A lock wait on the claim is a twin holding the key, or another
+	 * transaction's lock on the gap of the index that a new key goes into
+	 * (seen under load with distinct keys), held until that transaction
+	 * commits: tried again, 2 to 128 ms apart (254 ms in all: a commit on
+	 * a Galera cluster waits for certification, tens of milliseconds),
+	 * before it is taken for a twin. Never a deadlock: the claim is the
+	 * transaction's first statement and waits for nothing. */
+	for (int i = 0; st == DB_BUSY && i < 7; i++) {
+		struct timespec pause = {0, 2000000L << i};
 		nanosleep(&pause, NULL);
 		st = db_try_exec(t, &idem_insert, a, NULL);
 	}
