@@ -126,6 +126,7 @@ class Writes:
         self.done = []        # (kind, key, body sent, status, response body)
         self.failures = []    # (monotonic time, kind, what)
         self.busy = 0         # 503s of a full password pool: back-pressure, sent again
+        self.broken = []      # journeys that could not go on
         self.local = threading.local()
         self.requests = requests
 
@@ -135,10 +136,14 @@ class Writes:
         return self.local.s
 
     def send(self, kind, path, body, auth):
+        """POSTs until answered below 500 (a 503 of the password pool is
+        sent again at once); returns (status, answer)."""
         key = "fault-" + secrets.token_hex(12)
         headers = dict(auth, **{"Idempotency-Key": key})
         deadline = time.monotonic() + 120
+        tries = 0
         while True:
+            tries += 1
             what = None
             try:
                 r = self.session().post(self.base + path, json=body, headers=headers, timeout=30)
@@ -152,8 +157,8 @@ class Writes:
                     continue
                 if status < 500:
                     with self.lock:
-                        self.done.append((kind, key, body, status, answer))
-                    return
+                        self.done.append((kind, key, body, status, answer, tries))
+                    return status, answer
                 what = "%d %s" % (status, (answer or {}).get("detail") if isinstance(answer, dict) else "")
             except (self.requests.RequestException, ValueError) as e:
                 what = type(e).__name__
@@ -162,8 +167,8 @@ class Writes:
                 self.failures.append((time.monotonic(), kind, what))
             if time.monotonic() > deadline:
                 with self.lock:
-                    self.done.append((kind, key, body, None, what))
-                return
+                    self.done.append((kind, key, body, None, what, tries))
+                return None, what
             time.sleep(0.25)
 
 
@@ -182,6 +187,81 @@ def prepare():
         assert r.status == 201, r
         customers.append(customer)
     return admin, provider, reseller, rel, customers
+
+
+def link(sink, address, path, timeout=90):
+    """The token (and the invitation id, if any) of the newest link to PATH
+    mailed to ADDRESS."""
+    import harness
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = [m for m in sink.deliveries()
+                 if m.message.get("To") == address and path in m.body]
+        if mails:
+            body = mails[-1].body
+            inv = body.split("invitation=")[1].split("&")[0] if "invitation=" in body else None
+            return harness.link_token(mails[-1], path), inv
+        time.sleep(0.2)
+    raise AssertionError("no %s link mailed to %s" % (path, address))
+
+
+# A single-use link followed again after a lost answer finds it used: the
+# first attempt did the work (checked afterwards by what it made).
+USED = (404, 409, 410)
+
+
+def step(writes, kind, path, body, auth, ok):
+    status, answer = writes.send(kind, path, body, auth)
+    if status not in ok and not (writes.done[-1][5] > 1 and status in USED):
+        raise AssertionError("%s: %s %r" % (kind, status, answer))
+    return answer if status in ok else None
+
+
+def journey(writes, world_, sink, stop_at, n):
+    """A partner's way through the guide, each step with its own key, in
+    turn: a reseller (sign-up, its link, enrolment, the contact's link, the
+    operator's approval, the provider's invitation and the consent), then a
+    customer (sign-up, its link, the reseller's invitation, the
+    acceptance)."""
+    import world
+    _, provider, reseller, rel, _ = world_
+    operator = world.operator_auth()
+    i = 0
+    while time.monotonic() < stop_at:
+        i += 1
+        dom = "j%d-%d-%s.example" % (n, i, secrets.token_hex(3))
+        email = "admin@" + dom
+        password = "correct horse battery staple"
+        step(writes, "signup", "/v1/tenants", {
+            "domain": dom, "displayName": "Journey " + dom,
+            "admin": {"email": email, "password": password, "firstName": "Jo", "lastName": "Urney"}},
+            {}, (202,))
+        token, _ = link(sink, email, "/verify-signup")
+        step(writes, "signup_verification", "/v1/signup-verifications", {"token": token}, {},
+             (201,))
+        answer = step(writes, "signin", "/v1/auth/token",
+                      {"username": email, "password": password}, {}, (200,))
+        auth = {"Authorization": "Bearer " + answer["accessToken"]}
+        if i % 2:
+            body = world.enrollment_body(dom)
+            enrollment = step(writes, "enrollment", "/v1/enrollments", body, auth, (201,))
+            token, _ = link(sink, body["primaryContact"]["email"], "/verify-email")
+            step(writes, "email_verification", "/v1/email-verifications", {"token": token}, {},
+                 (200,))
+            step(writes, "decision", "/v1/operator/enrollments/%s/decisions" % enrollment["id"],
+                 {"decision": "approve"}, operator, (201,))
+            step(writes, "relationship_invitation", "/v1/relationship-invitations",
+                 {"resellerEmail": email}, provider.auth, (201,))
+            token, inv = link(sink, email, "/authorize-provider")
+            step(writes, "consent", "/v1/relationship-invitations/%s/authorization" % inv,
+                 {"token": token, "consent": True}, auth, (201,))
+        else:
+            step(writes, "invitation", "/v1/relationships/%s/customer-invitations" % rel,
+                 {"customerEmail": email, "companyName": "Journey " + dom, "country": "FR"},
+                 reseller.auth, (201,))
+            token, inv = link(sink, email, "/accept-customer-invitation")
+            step(writes, "acceptance", "/v1/customer-invitations/%s/acceptance" % inv,
+                 {"token": token}, auth, (201,))
 
 
 def load(writes, world_, stop_at, n):
@@ -246,8 +326,10 @@ def made_by(kind, body, answer):
     sign-up answers no id: its address)."""
     if kind == "signup":
         return "pending_signups", "email", body["admin"]["email"]
-    table = {"user": "users", "order": "orders", "invitation": "customer_invitations"}[kind]
-    return table, "id", answer["id"]
+    table = {"user": "users", "order": "orders", "invitation": "customer_invitations",
+             "signup_verification": "tenants", "enrollment": "enrollments",
+             "relationship_invitation": "relationship_invitations"}.get(kind)
+    return (table, "id", answer["id"]) if table else None
 # a made thing and what is made with it in the same transaction
 WHOLE = [
     ("orders without their subscription",
@@ -259,6 +341,20 @@ WHOLE = [
     ("invitations without their mail",
      "SELECT COUNT(*) FROM customer_invitations i WHERE NOT EXISTS (SELECT 1 FROM mail_outbox m "
      "WHERE m.recipient = i.customer_email)"),
+    ("enrolments without their legal profile",
+     "SELECT COUNT(*) FROM enrollments e LEFT JOIN legal_profiles l ON l.tenant_id = e.tenant_id "
+     "WHERE l.tenant_id IS NULL"),
+    ("enrolments without a transition to their status",
+     "SELECT COUNT(*) FROM enrollments e WHERE NOT EXISTS (SELECT 1 FROM enrollment_transitions "
+     "t WHERE t.enrollment_id = e.id)"),
+    ("approved enrolments of journeys whose contact was not verified",
+     "SELECT COUNT(*) FROM enrollments WHERE status = 'approved' AND email_verified_at IS NULL"),
+    ("consents that made no relationship",
+     "SELECT COUNT(*) FROM relationship_invitations i WHERE i.state = 'accepted' AND NOT EXISTS "
+     "(SELECT 1 FROM relationships r WHERE r.invitation_id = i.id)"),
+    ("acceptances without both customer relationships",
+     "SELECT COUNT(*) FROM customer_invitations i WHERE i.state = 'accepted' AND (SELECT COUNT(*) "
+     "FROM customer_relationships c WHERE c.invitation_id = i.id) <> 2"),
 ]
 
 
@@ -269,13 +365,21 @@ def check(writes, sink, started, killed_hosts, report):
     refused = [w for w in writes.done if w[3] is not None and w[3] >= 300]
     report["writes"] = len(writes.done)
     report["acknowledged"] = len(acknowledged)
+    # a single-use link followed again after a lost answer: used (by the first)
+    refused = [w for w in refused if not (w[5] > 1 and w[3] in USED)]
     if unanswered or refused:
         problems.append("%d unanswered, %d refused: %r" % (
             len(unanswered), len(refused), (unanswered + refused)[:3]))
+    problems += writes.broken
+    for kind in sorted({w[0] for w in acknowledged}):
+        report["acknowledged %s" % kind] = sum(1 for w in acknowledged if w[0] == kind)
     made = {}
-    for kind, _, body, _, answer in acknowledged:
-        made.setdefault(made_by(kind, body, answer)[:2], []).append(
-            made_by(kind, body, answer)[2])
+    for kind, _, body, _, answer, _ in acknowledged:
+        row = made_by(kind, body, answer)
+        if row is not None:
+            made.setdefault(row[:2], []).append(row[2])
+    counted = sum(len(v) for v in made.values())
+    report["acknowledged writes with a row of their own"] = counted
     for n in NODES:
         found = doubled = 0
         for (table, column), values in made.items():
@@ -287,9 +391,9 @@ def check(writes, sink, started, killed_hosts, report):
                 found += len(rows)
                 doubled += sum(1 for r in rows if r[1] != 1)
         report["found on db%d" % n] = found
-        if found != len(acknowledged) or doubled:
+        if found != counted or doubled:
             problems.append("db%d has %d of %d acknowledged writes (%d doubled)"
-                            % (n, found, len(acknowledged), doubled))
+                            % (n, found, counted, doubled))
     # each write ran once: the sign-ups and users by the address they name
     twice = node_sql(1, "SELECT COUNT(*) FROM (SELECT email FROM users GROUP BY email "
                         "HAVING COUNT(*) > 1) d")[0][0]
@@ -377,6 +481,14 @@ def run(seconds, keep):
         t0 = time.monotonic()
         stop_at = t0 + seconds
         threads = [threading.Thread(target=load, args=(writes, world_, stop_at, n)) for n in range(4)]
+
+        def journeys_run(n):
+            try:
+                journey(writes, world_, sink, stop_at, n)
+            except Exception as e:  # noqa: BLE001 - reported as a problem below
+                with writes.lock:
+                    writes.broken.append("journey %d: %s" % (n, e))
+        threads += [threading.Thread(target=journeys_run, args=(n,)) for n in range(2)]
         for t in threads:
             t.start()
         faults, killed_hosts = [], []
