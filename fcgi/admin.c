@@ -363,8 +363,9 @@ static int purge(const struct config *cfg)
 		goto out;
 	}
 	printf(
-	    "purged %llu idempotency keys, %llu sign-in failure counters, %llu pending sign-ups\n",
-	    n.idempotency_keys, n.signin_failures, n.pending_signups);
+	    "purged %llu idempotency keys, %llu sign-in failure counters, %llu pending sign-ups, "
+	    "%llu sessions\n",
+	    n.idempotency_keys, n.signin_failures, n.pending_signups, n.sessions);
 	rc = 0;
 out:
 	problem_clear(&p);

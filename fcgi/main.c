@@ -91,6 +91,9 @@ static void request_read(FCGX_Request *fr, struct request *req, char **body, cha
 	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	req->forwarded_for = FCGX_GetParam("HTTP_X_FORWARDED_FOR", fr->envp);
 	req->on_behalf_of = FCGX_GetParam("HTTP_ON_BEHALF_OF_TENANT", fr->envp);
+	req->cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+	req->user_agent = FCGX_GetParam("HTTP_USER_AGENT", fr->envp);
+	req->requested_with = FCGX_GetParam("HTTP_X_REQUESTED_WITH", fr->envp);
 	request_id_choose(req, FCGX_GetParam("HTTP_X_REQUEST_ID", fr->envp),
 			  FCGX_GetParam("REQUEST_ID", fr->envp));
 

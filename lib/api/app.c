@@ -358,7 +358,7 @@ static void log_request(const struct ctx *c, double seconds)
 
 #define CORS_ALLOW_HEADERS                                                                         \
 	"Authorization, Content-Type, If-Match, Idempotency-Key, On-Behalf-Of-Tenant, "            \
-	"X-Request-Id"
+	"X-Request-Id, X-Requested-With"
 #define CORS_EXPOSE_HEADERS "ETag, Location, Retry-After, X-Request-Id, Idempotent-Replayed"
 
 /* True when method is one of the comma-separated list. */

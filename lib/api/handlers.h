@@ -7,6 +7,7 @@
 #define TWOTIER_HANDLERS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 #include "http/json.h"
 
@@ -19,6 +20,12 @@ struct party;
 	int handler(struct ctx *c);
 #include "api/routes.def"
 #undef ROUTE
+
+/* A new session of the user who signed in (sessions.c): answers 200 with
+ * an access token of it and its refresh token, in the body or (cookie) in
+ * an HttpOnly cookie only. Returns 0, or -1 with c->problem set. */
+int ctx_session_start(struct ctx *c, const char *user_id, const char *tenant_id, unsigned roles,
+		      bool cookie);
 
 /* Shared renderings: a party of a relationship {tenantId, name, domain};
  * a time, or null when "". */
@@ -63,6 +70,7 @@ extern const struct json_field agreement_accept_schema[];
 extern const struct json_field tenant_create_schema[];
 extern const struct json_field signup_verification_schema[];
 extern const struct json_field signin_schema[];
+extern const struct json_field refresh_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
 extern const struct json_field api_token_create_schema[];

@@ -21,33 +21,26 @@ int handle_jwks(struct ctx *c)
 const struct json_field signin_schema[] = {
     {"username", JSON_STRING, true, 254, NULL},
     {"password", JSON_STRING, true, PASSWORD_MAX, NULL},
+    /* a browser's: the refresh token in an HttpOnly cookie, not the body */
+    {"cookie", JSON_BOOL, false, 0, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
-/* 200 {accessToken, tokenType, expiresIn}; 400; 401 (one answer for a
- * wrong password, an unknown or a disabled user); 429 locked; 503. */
+/* 200 {accessToken, tokenType, expiresIn, sessionId, refreshToken} (with
+ * "cookie": true the refresh token in a cookie instead); 400; 401 (one
+ * answer for a wrong password, an unknown or a disabled user); 429 locked;
+ * 503. */
 int handle_signin(struct ctx *c)
 {
 	struct signin_user user;
-	char jti[40];
 	const char *username = json_str(c->body, "username");
 	const char *password = json_str(c->body, "password");
 	struct signin_attempt in = {username, password, c->client_addr, c->req->request_id,
 				    c->app->dummy_hash};
 	if (signin_check(&c->txn, &in, &user, &c->problem) != 0)
 		return -1;
-	cJSON *roles = roles_to_json(user.roles);
-	char *token = jwt_issue(c->settings->keys[0], user.user_id, user.tenant_id, roles,
-				c->cfg->jwt_ttl, (long long)time(NULL), jti);
-	cJSON_Delete(roles);
-	if (token == NULL)
-		return problem_set(&c->problem, PROBLEM_INTERNAL, "the token could not be signed");
-	cJSON *doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "accessToken", token);
-	cJSON_AddStringToObject(doc, "tokenType", "Bearer");
-	cJSON_AddNumberToObject(doc, "expiresIn", c->cfg->jwt_ttl);
-	free(token);
-	return ctx_json(c, 200, doc);
+	return ctx_session_start(c, user.user_id, user.tenant_id, user.roles,
+				 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->body, "cookie")));
 }
 
 /* 200 {userId, tenantId, roles, partnerTypes, tokenScopes?}; 401; 503. */

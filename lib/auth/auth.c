@@ -179,6 +179,7 @@ int auth_credential(const struct jwt_key *const *keys, size_t n_keys, const char
 	out->kind = CREDENTIAL_JWT;
 	memcpy(out->sub, claims.sub, sizeof out->sub);
 	memcpy(out->tid, claims.tid, sizeof out->tid);
+	memcpy(out->sid, claims.sid, sizeof out->sid);
 	/* our verify-only keys have our issuer; an external issuer never does */
 	if (strcmp(keys[which]->issuer, keys[0]->issuer) != 0)
 		out->external_issuer = keys[which]->issuer;

@@ -70,9 +70,11 @@ struct principal {
 	char user_id[UUID_STR]; /* the user; for a token, its creator */
 	char tenant_id[UUID_STR];
 	char token_id[UUID_STR]; /* tokens only */
-	unsigned roles;		 /* users only */
-	unsigned scopes;	 /* tokens only */
-	unsigned partner_types;	 /* of the tenant: enum partner_type bits */
+	/* a user's session (the sid of its access token), "" when none */
+	char session_id[40];
+	unsigned roles;		/* users only */
+	unsigned scopes;	/* tokens only */
+	unsigned partner_types; /* of the tenant: enum partner_type bits */
 };
 
 /* What an Authorization header carries, read and checked without the
@@ -84,6 +86,8 @@ struct credential {
 	char token_hash[65]; /* CREDENTIAL_TOKEN: the SHA-256 it is stored under */
 	/* CREDENTIAL_JWT: its verified subject and tenant (tid, ours only) */
 	char sub[256], tid[40];
+	/* the session of one of our JWTs, "" when it names none */
+	char sid[40];
 	/* the issuer of an external identity provider's JWT (borrowed from
 	 * the key that verified it), or NULL for ours */
 	const char *external_issuer;

@@ -546,6 +546,7 @@ enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, con
 	copy_claim(payload, "sub", out->sub, sizeof out->sub);
 	copy_claim(payload, "tid", out->tid, sizeof out->tid);
 	copy_claim(payload, "jti", out->jti, sizeof out->jti);
+	copy_claim(payload, "sid", out->sid, sizeof out->sid);
 	if (out->sub[0] == '\0') {
 		rc = JWT_NO_SUBJECT;
 		goto out;
@@ -568,12 +569,21 @@ out:
 char *jwt_issue(const struct jwt_key *k, const char *sub, const char *tid, const cJSON *roles,
 		long ttl, long long now, char jti[40])
 {
+	return jwt_issue_in_session(k, sub, tid, NULL, roles, ttl, now, jti);
+}
+
+char *jwt_issue_in_session(const struct jwt_key *k, const char *sub, const char *tid,
+			   const char *sid, const cJSON *roles, long ttl, long long now,
+			   char jti[40])
+{
 	jwt_t *jwt = NULL;
 	char *encoded = NULL, *result = NULL, *grants = NULL;
 	cJSON *g = cJSON_CreateObject();
 	uuid_v7(jti);
 	cJSON_AddItemToObject(g, "roles", cJSON_Duplicate(roles, 1));
 	cJSON_AddStringToObject(g, "aud", k->audience);
+	if (sid != NULL)
+		cJSON_AddStringToObject(g, "sid", sid);
 	grants = cJSON_PrintUnformatted(g);
 	cJSON_Delete(g);
 	if (jwt_new(&jwt) != 0 || jwt_add_grant(jwt, "iss", k->issuer) != 0 ||

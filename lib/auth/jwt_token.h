@@ -44,6 +44,7 @@ struct jwt_claims {
 	char sub[256];
 	char tid[40];
 	char jti[40];
+	char sid[40]; /* the session (ours only), "" when none */
 	long long exp, nbf, iat;
 };
 
@@ -87,6 +88,12 @@ enum jwt_result jwt_verify(const struct jwt_key *const *keys, size_t n_keys, con
  * Returns the token (caller frees) or NULL. jti receives the token id. */
 char *jwt_issue(const struct jwt_key *k, const char *sub, const char *tid, const cJSON *roles,
 		long ttl, long long now, char jti[40]);
+
+/* The same with a session id (sid claim; NULL: none), which the token
+ * then stands for: it stops once the session ends. */
+char *jwt_issue_in_session(const struct jwt_key *k, const char *sub, const char *tid,
+			   const char *sid, const cJSON *roles, long ttl, long long now,
+			   char jti[40]);
 
 /* The public keys as a JWK Set {"keys": [...]}, each with its kid (an
  * HS256 key is never published). */

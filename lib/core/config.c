@@ -100,6 +100,10 @@ static const struct key {
     STR_RELOADS(jwt_audience, NULL),
     STR_RELOADS(jwt_verify_keys, NULL),
     RELOADS("jwt_ttl", KEY_INT, offsetof(struct config, jwt_ttl), 0, 60, 86400, NULL),
+    RELOADS("session_idle_timeout", KEY_INT, offsetof(struct config, session_idle_timeout), 0, 300,
+	    30 * 86400, NULL),
+    RELOADS("session_max_age", KEY_INT, offsetof(struct config, session_max_age), 0, 3600,
+	    366 * 86400, NULL),
     STR_RELOADS(ext_issuer, NULL),
     STR_RELOADS(ext_audience, NULL),
     STR_RELOADS(ext_alg, "ES256|RS256"),
@@ -156,6 +160,9 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->jwt_issuer, sizeof cfg->jwt_issuer, "twotier");
 	snprintf(cfg->jwt_audience, sizeof cfg->jwt_audience, "twotier-api");
 	cfg->jwt_ttl = 900;
+	/* a working day without a password after the first; a month at most */
+	cfg->session_idle_timeout = 12 * 3600;
+	cfg->session_max_age = 30 * 86400;
 	snprintf(cfg->ext_alg, sizeof cfg->ext_alg, "RS256");
 }
 

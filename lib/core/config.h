@@ -68,6 +68,9 @@ struct config {
 	 * are published, but sign none: the previous key after a rotation */
 	char jwt_verify_keys[1024];
 	int jwt_ttl;
+	/* a session (refresh tokens) ends this long after its last refresh,
+	 * and this long after its sign-in whatever happens (seconds) */
+	int session_idle_timeout, session_max_age;
 	/* an external identity provider whose tokens are accepted */
 	char ext_issuer[CONFIG_STR];
 	char ext_audience[CONFIG_STR];

@@ -14,20 +14,30 @@ struct principal_user_row {
 	bool disabled;
 	unsigned roles;
 	unsigned partner_types;
+	bool session_going; /* the token's session has not ended (1 without one) */
 };
 #define PRINCIPAL_USER_FIELDS(F, T)                                                                \
 	F(T, user_id, DB_TEXT)                                                                     \
 	F(T, tenant_id, DB_TEXT)                                                                   \
-	F(T, disabled, DB_INT) F(T, roles, DB_INT) F(T, partner_types, DB_INT)
-#define PRINCIPAL_USER_SELECT                                                                      \
+	F(T, disabled, DB_INT)                                                                     \
+	F(T, roles, DB_INT) F(T, partner_types, DB_INT) F(T, session_going, DB_INT)
+#define PRINCIPAL_USER_SELECT(session)                                                             \
 	"SELECT u.id AS user_id, u.tenant_id, u.disabled, u.roles + 0 AS roles, "                  \
-	"t.partner_types + 0 AS partner_types FROM users u JOIN tenants t ON t.id = u.tenant_id "
+	"t.partner_types + 0 AS partner_types, " session " AS session_going "                      \
+	"FROM users u JOIN tenants t ON t.id = u.tenant_id "
 
-DB_STATEMENT(principal_user_by_id, PRINCIPAL_USER_SELECT "WHERE u.id = ?", DB_PARAMS(DB_TEXT),
+DB_STATEMENT(principal_user_by_id, PRINCIPAL_USER_SELECT("1") "WHERE u.id = ?", DB_PARAMS(DB_TEXT),
 	     DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
 
+/* A token of a session: still the user's, and not ended (one statement,
+ * as the principal costs one on every request). */
+DB_STATEMENT(principal_user_by_session,
+	     PRINCIPAL_USER_SELECT("EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND "
+				   "s.user_id = u.id AND s.ended_at IS NULL)") "WHERE u.id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
+
 DB_STATEMENT(principal_user_by_external,
-	     PRINCIPAL_USER_SELECT "WHERE u.external_issuer = ? AND u.external_subject = ?",
+	     PRINCIPAL_USER_SELECT("1") "WHERE u.external_issuer = ? AND u.external_subject = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
 
 /* A token with its tenant's memberships and what its creator is now: the
@@ -111,6 +121,9 @@ static int principal_of_user(struct txn *t, const struct credential *cred, const
 	if (cred->external_issuer != NULL) {
 		struct db_arg a[] = {db_text(cred->external_issuer), db_text(cred->sub)};
 		rc = db_one(t, &principal_user_by_external, a, &r);
+	} else if (cred->sid[0] != '\0') {
+		struct db_arg a[] = {db_text(cred->sid), db_text(cred->sub)};
+		rc = db_one(t, &principal_user_by_session, a, &r);
 	} else {
 		struct db_arg a[] = {db_text(cred->sub)};
 		rc = db_one(t, &principal_user_by_id, a, &r);
@@ -125,7 +138,10 @@ static int principal_of_user(struct txn *t, const struct credential *cred, const
 		return auth_refuse(p, "the token's tenant does not match its user", request_id);
 	if (r.disabled)
 		return auth_refuse(p, "the user is disabled", request_id);
+	if (!r.session_going)
+		return auth_refuse(p, "the token's session has ended", request_id);
 	out->kind = PRINCIPAL_USER;
+	memcpy(out->session_id, cred->sid, sizeof out->session_id);
 	memcpy(out->user_id, r.user_id, sizeof out->user_id);
 	memcpy(out->tenant_id, r.tenant_id, sizeof out->tenant_id);
 	out->roles = r.roles;

@@ -1,6 +1,6 @@
 /* The periodic purge of rows whose time is over: idempotency keys after
  * 24 h, sign-in failure counters whose window and lock have passed,
- * sign-ups past their 72 hours (and,
+ * sign-ups past their 72 hours, sessions a day past their end (and,
  * as later issues add them, verification and invitation tokens, delivered
  * mail). One table of the modules' purges (each statement is its table's
  * module's: idempotency.c, signin.c, tenant.c), each deleting a small
@@ -21,6 +21,7 @@ struct purge_counts {
 	unsigned long long idempotency_keys;
 	unsigned long long signin_failures; /* per address and per account */
 	unsigned long long pending_signups;
+	unsigned long long sessions; /* a day past their end, with their refresh tokens */
 };
 
 /* One pass over every table, in t, which must run each statement on its

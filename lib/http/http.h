@@ -57,8 +57,11 @@ struct request {
 	const char *idempotency_key;
 	const char *cors_request_method; /* Access-Control-Request-Method */
 	const char *remote_addr;
-	const char *forwarded_for; /* X-Forwarded-For, believed only from a trusted proxy */
-	const char *on_behalf_of;  /* On-Behalf-Of-Tenant: delegated admin access */
+	const char *forwarded_for;  /* X-Forwarded-For, believed only from a trusted proxy */
+	const char *on_behalf_of;   /* On-Behalf-Of-Tenant: delegated admin access */
+	const char *cookie;	    /* Cookie: the browser's refresh token */
+	const char *user_agent;	    /* shown in the list of a user's sessions */
+	const char *requested_with; /* X-Requested-With: set by script, never by a form */
 	char request_id[REQUEST_ID_MAX + 1];
 };
 

@@ -315,7 +315,8 @@ class TestSignIn(unittest.TestCase):
         r = sign_in(self.t.email, self.t.password)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.headers.get("content-type", "").split(";")[0], "application/json")
-        self.assertEqual(set(r.body), {"accessToken", "tokenType", "expiresIn"}, r.body)
+        self.assertEqual(set(r.body), {"accessToken", "tokenType", "expiresIn", "sessionId",
+                                       "refreshToken"}, r.body)
         self.assertEqual(r.body["tokenType"], "Bearer")
         self.assertEqual(r.body["expiresIn"], 900)
         self.assertNotIn(self.t.password, r.raw.decode())
@@ -326,7 +327,7 @@ class TestSignIn(unittest.TestCase):
         jwks = api("GET", "/.well-known/jwks.json")
         self.assertEqual(jwks.status, 200, jwks)
         self.assertEqual(header.get("kid"), jwks.body["keys"][0]["kid"])
-        for claim in ("iss", "aud", "sub", "tid", "roles", "iat", "nbf", "exp", "jti"):
+        for claim in ("iss", "aud", "sub", "tid", "sid", "roles", "iat", "nbf", "exp", "jti"):
             self.assertIn(claim, claims, claims)
         self.assertEqual(claims["iss"], OUR_ISSUER)
         aud = claims["aud"]
@@ -339,6 +340,7 @@ class TestSignIn(unittest.TestCase):
         self.assertLessEqual(claims["nbf"], claims["iat"] + 1)
         self.assertEqual(claims["exp"] - claims["iat"], 900)
         self.assertRegex(claims["jti"], UUID_RE)
+        self.assertEqual(claims["sid"], r.body["sessionId"])
         self.assertEqual(len(sig), 64)
         self.assertTrue(es256_verifies(token), "the token does not verify with our public key")
         # a second sign-in gets another token id

@@ -1102,6 +1102,24 @@ START_TEST(cache_keeps_no_refusal)
 }
 END_TEST
 
+/* A token of a session names it (sid), which the principal then checks;
+ * one without names none. */
+START_TEST(session_id_claim)
+{
+	char jti[40];
+	struct jwt_claims c;
+	char *t = jwt_issue_in_session(&es, "user-1", "tenant-1",
+				       "0193a000-0000-7000-8000-0000000000a1", NULL, 900, NOW, jti);
+	EXPECT(verify_at(&es, t, NOW, &c), JWT_VALID);
+	ck_assert_str_eq(c.sid, "0193a000-0000-7000-8000-0000000000a1");
+	free(t);
+	t = jwt_issue(&es, "user-1", "tenant-1", NULL, 900, NOW, jti);
+	EXPECT(verify_at(&es, t, NOW, &c), JWT_VALID);
+	ck_assert_str_eq(c.sid, "");
+	free(t);
+}
+END_TEST
+
 /* Key rotation: the previous key of our issuer keeps verifying the
  * tokens it signed (chosen by their kid) beside the key that signs now;
  * the JWKS publishes both. */
@@ -1844,6 +1862,7 @@ Suite *jwt_suite(void)
 	tcase_add_test(cl, first_failure_wins);
 	tcase_add_test(cl, external_issuer);
 	tcase_add_test(cl, rotated_key_verifies_its_tokens);
+	tcase_add_test(cl, session_id_claim);
 	suite_add_tcase(s, cl);
 
 	TCase *cache = tcase_create("cache");
