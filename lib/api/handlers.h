@@ -65,6 +65,7 @@ extern const struct json_field signup_verification_schema[];
 extern const struct json_field signin_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
+extern const struct json_field external_identity_schema[];
 extern const struct json_field api_token_create_schema[];
 extern const struct json_field customer_invitation_schema[];
 extern const struct json_field customer_acceptance_schema[];
