@@ -73,6 +73,7 @@ extern const struct json_field signin_schema[];
 extern const struct json_field refresh_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
+extern const struct json_field external_identity_schema[];
 extern const struct json_field api_token_create_schema[];
 extern const struct json_field customer_invitation_schema[];
 extern const struct json_field customer_acceptance_schema[];

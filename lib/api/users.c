@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ROLE_NAMES_MAX 6
 
@@ -28,6 +29,15 @@ const struct json_field user_create_schema[] = {
 const struct json_field user_update_schema[] = {
     {"roles", JSON_STRING_ARRAY, false, ROLE_NAMES_MAX, NULL},
     {"disabled", JSON_BOOL, false, 0, NULL},
+    /* null unlinks */
+    {"externalSubject", JSON_STRING, false, 255, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* An external identity provider's token for /v1/me/external-identity: its
+ * size is the one a bearer token may have. */
+const struct json_field external_identity_schema[] = {
+    {"token", JSON_STRING, true, JWT_MAX_BYTES, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
@@ -37,6 +47,20 @@ static bool ascii_printable(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7E)
 			return false;
 	return true;
+}
+
+/* An external subject is kept as the column's ASCII and compared byte for
+ * byte: 1 to 255 printable characters, not only blanks. */
+static bool external_subject_valid(const char *subject)
+{
+	return valid_text(subject, 1, 255) && ascii_printable(subject);
+}
+
+static void check_external_subject(struct problem *p, const char *subject)
+{
+	if (subject != NULL && !external_subject_valid(subject))
+		problem_add_field(p, "externalSubject", "invalid",
+				  "must be 1 to 255 printable ASCII characters");
 }
 
 void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
@@ -75,6 +99,10 @@ static cJSON *user_json(const struct ctx *c, const void *item)
 	cJSON_AddStringToObject(o, "lastName", u->last_name);
 	cJSON_AddItemToObject(o, "roles", roles_to_json(u->roles));
 	cJSON_AddBoolToObject(o, "disabled", u->disabled);
+	if (u->external_subject[0] != '\0')
+		cJSON_AddStringToObject(o, "externalSubject", u->external_subject);
+	else
+		cJSON_AddNullToObject(o, "externalSubject");
 	cJSON_AddStringToObject(o, "createdAt", u->created_at);
 	cJSON_AddStringToObject(o, "updatedAt", u->updated_at);
 	cJSON_AddStringToObject(o, "etag", etag);
@@ -145,10 +173,7 @@ int handle_user_create(struct ctx *c)
 	char canonical[256];
 	check_person(p, "", email, password, first, last);
 	email_canonical(email, canonical);
-	/* printable ASCII only: the column's, compared byte for byte */
-	if (external != NULL && (!valid_text(external, 1, 255) || !ascii_printable(external)))
-		problem_add_field(p, "externalSubject", "invalid",
-				  "must be 1 to 255 printable characters");
+	check_external_subject(p, external);
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	if (external != NULL && issuer == NULL) {
@@ -167,25 +192,89 @@ int handle_user_create(struct ctx *c)
 	return rc;
 }
 
-/* 200 user; 400; 401; 403; 404; 412 stale; 422 last global admin or
- * operator role; 428 no If-Match; 503. */
+/* The configured external issuer, or NULL. */
+static const char *external_issuer(const struct ctx *c)
+{
+	return c->settings->external ? c->settings->external->issuer : NULL;
+}
+
+/* 200 user; 400; 401; 403 (an admin agent who is not a global admin
+ * grants global_admin, changes a global admin, or links an external
+ * identity); 404; 409 external_subject_taken; 412 stale; 422 last global
+ * admin, operator role, no_external_issuer; 428 no If-Match; 503. */
 int handle_user_update(struct ctx *c)
 {
 	const cJSON *roles_json = cJSON_GetObjectItemCaseSensitive(c->body, "roles");
 	const cJSON *disabled = cJSON_GetObjectItemCaseSensitive(c->body, "disabled");
-	struct user_change change = {0, cJSON_IsArray(roles_json), cJSON_IsBool(disabled), 0,
-				     cJSON_IsTrue(disabled)};
+	const cJSON *external = cJSON_GetObjectItemCaseSensitive(c->body, "externalSubject");
+	struct user_change change = {0,
+				     cJSON_IsArray(roles_json),
+				     cJSON_IsBool(disabled),
+				     0,
+				     cJSON_IsTrue(disabled),
+				     external != NULL,
+				     external_issuer(c),
+				     json_str(c->body, "externalSubject")};
 	struct user_view u;
 	change.roles = roles_field(c, roles_json);
+	check_external_subject(&c->problem, change.external_subject);
 	if (c->problem.kind != PROBLEM_NONE)
 		return -1;
-	if (!change.set_roles && !change.set_disabled)
+	if (!change.set_roles && !change.set_disabled && !change.set_external)
 		return problem_add_field(&c->problem, "roles", "required",
-					 "give roles, disabled, or both");
+					 "give roles, disabled, externalSubject, or several");
 	if (ctx_if_match(c, &change.version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
 	if (user_update(&c->txn, &a, ctx_capture(c, 0), &change, &u, &c->problem) != 0)
 		return -1;
 	return respond_user(c, 200, &u);
+}
+
+/* The caller's own link to the external identity provider: a person signed
+ * in proves the subject with a token of the provider's, verified as a
+ * sign-in with it would be (its key, algorithm, issuer, audience, expiry).
+ * Our own tokens are not the provider's: only its key is tried.
+ * 200 user; 400 (token: invalid, expired, not_yet_valid); 401; 403 an API
+ * token; 409 external_subject_taken; 422 no_external_issuer; 503. */
+int handle_external_identity_link(struct ctx *c)
+{
+	const struct jwt_key *key = c->settings->external;
+	struct jwt_claims claims;
+	struct user_view u;
+	size_t which = 0;
+	if (key == NULL) {
+		snprintf(c->problem.code, sizeof c->problem.code, "no_external_issuer");
+		return problem_set(&c->problem, PROBLEM_RULE_REFUSED,
+				   "no external identity provider is configured");
+	}
+	enum jwt_result r =
+	    jwt_verify(&key, 1, json_str(c->body, "token"), (long long)time(NULL), &claims, &which);
+	if (r != JWT_VALID)
+		return problem_add_field(&c->problem, "token",
+					 r == JWT_EXPIRED	  ? "expired"
+					 : r == JWT_NOT_YET_VALID ? "not_yet_valid"
+								  : "invalid",
+					 "%s", jwt_result_text(r));
+	/* a subject we could not store is none the provider may map to us */
+	if (!external_subject_valid(claims.sub))
+		return problem_add_field(&c->problem, "token", "invalid",
+					 "the token's subject is not printable ASCII");
+	struct actor a = ctx_actor(c);
+	if (user_external_link(&c->txn, &a, c->principal.user_id, key->issuer, claims.sub, 0, &u,
+			       &c->problem) != 0)
+		return -1;
+	return respond_user(c, 200, &u);
+}
+
+/* 204 unlinked (also when it was not linked); 400 a body; 401; 403 an API
+ * token; 503. */
+int handle_external_identity_unlink(struct ctx *c)
+{
+	struct user_view u;
+	struct actor a = ctx_actor(c);
+	if (user_external_link(&c->txn, &a, c->principal.user_id, NULL, NULL, 0, &u, &c->problem) !=
+	    0)
+		return -1;
+	return ctx_no_content(c);
 }

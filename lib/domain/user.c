@@ -95,7 +95,8 @@ enum db_status user_grant_role_to_holders(struct txn *t, const char *tenant_id, 
 
 #define USER_SELECT                                                                                \
 	"SELECT u.id, u.tenant_id, u.email, u.first_name, u.last_name, u.roles + 0 AS roles, "     \
-	"u.disabled, u.version, u.created_at, u.updated_at FROM users u "
+	"u.disabled, u.external_issuer, u.external_subject, u.version, u.created_at, "             \
+	"u.updated_at FROM users u "
 #define USER_FIELDS(F, T)                                                                          \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, tenant_id, DB_TEXT)                                                                   \
@@ -104,6 +105,8 @@ enum db_status user_grant_role_to_holders(struct txn *t, const char *tenant_id, 
 	F(T, last_name, DB_TEXT)                                                                   \
 	F(T, roles, DB_INT)                                                                        \
 	F(T, disabled, DB_INT)                                                                     \
+	F(T, external_issuer, DB_TEXT)                                                             \
+	F(T, external_subject, DB_TEXT)                                                            \
 	F(T, version, DB_INT) F(T, created_at, DB_TIME) F(T, updated_at, DB_TIME)
 
 DB_STATEMENT(user_list,
@@ -219,36 +222,29 @@ int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 	return user_get(t, a->tenant_id, id, out, p);
 }
 
-int user_update(struct txn *t, const struct actor *a, const char *id,
-		const struct user_change *change, struct user_view *out, struct problem *p)
+/* Applies change's roles and disabled to the user before (of the actor's
+ * tenant, locked) at: the rules of who may and of the last global admin,
+ * the row at before's version and its audit. 0, or -1 with p set (403,
+ * 412, 422) or t failed. */
+static int user_roles_apply(struct txn *t, const struct actor *a,
+			    const struct tenant_locked *tenant, const struct user_view *before,
+			    const struct user_change *change, micros_t at, struct problem *p)
 {
-	struct tenant_locked tenant;
-	struct user_view before;
 	struct db_count others;
-	micros_t at = time_micros();
 	unsigned long long affected = 0;
-	/* user changes of one tenant are serialised on its row, so that two
-	 * admins cannot each remove one of the last two global admins */
-	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK ||
-	    user_get(t, a->tenant_id, id, &before, p) != 0)
-		return -1;
-	if (change->version != 0 && before.version != change->version)
-		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
-				   "the user has changed since you read it (now at \"v%lu\")",
-				   before.version);
-	unsigned roles = change->set_roles ? change->roles : before.roles;
-	bool disabled = change->set_disabled ? change->disabled : before.disabled;
-	if ((roles & ROLE_OPERATOR) && !(before.roles & ROLE_OPERATOR) && !tenant.is_platform)
+	unsigned roles = change->set_roles ? change->roles : before->roles;
+	bool disabled = change->set_disabled ? change->disabled : before->disabled;
+	if ((roles & ROLE_OPERATOR) && !(before->roles & ROLE_OPERATOR) && !tenant->is_platform)
 		return operator_refused(p);
 	/* a global admin's roles and state are its peers' alone to change,
 	 * and only a global admin makes another */
-	bool touches_admin = (before.roles | roles) & ROLE_GLOBAL_ADMIN;
+	bool touches_admin = (before->roles | roles) & ROLE_GLOBAL_ADMIN;
 	if (touches_admin && !(a->roles & ROLE_GLOBAL_ADMIN))
 		return global_admin_refused(p);
-	bool was_admin = (before.roles & ROLE_GLOBAL_ADMIN) && !before.disabled;
+	bool was_admin = (before->roles & ROLE_GLOBAL_ADMIN) && !before->disabled;
 	bool is_admin = (roles & ROLE_GLOBAL_ADMIN) && !disabled;
 	if (was_admin && !is_admin) {
-		struct db_arg g[] = {db_text(a->tenant_id), db_text(id)};
+		struct db_arg g[] = {db_text(a->tenant_id), db_text(before->id)};
 		if (db_one(t, &user_global_admins_other, g, &others) != DB_OK)
 			return -1;
 		if (others.n == 0) {
@@ -258,14 +254,110 @@ int user_update(struct txn *t, const struct actor *a, const char *id,
 					   "cannot be removed or disabled");
 		}
 	}
-	struct db_arg u[] = {db_int(roles), db_int(disabled), db_time(at), db_text(id),
-			     db_int((long long)before.version)};
+	struct db_arg u[] = {db_int(roles), db_int(disabled), db_time(at), db_text(before->id),
+			     db_int((long long)before->version)};
 	if (db_exec(t, &user_update_row, u, &affected) != DB_OK)
 		return -1;
 	if (affected == 0)
 		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
 				   "the user has changed since you read it");
-	if (audit_record(t, a, "user.update", "user", id, at) != DB_OK)
+	return audit_record(t, a, "user.update", "user", before->id, at) == DB_OK ? 0 : -1;
+}
+
+/* A user's link to the external identity provider is a global admin's to
+ * set for another: whoever it names signs in as the user. */
+static int external_link_refused(struct problem *p)
+{
+	snprintf(p->code, sizeof p->code, "global_admin_required");
+	return problem_set(p, PROBLEM_FORBIDDEN,
+			   "only a global admin may link or unlink a user's external identity");
+}
+
+int user_update(struct txn *t, const struct actor *a, const char *id,
+		const struct user_change *change, struct user_view *out, struct problem *p)
+{
+	struct tenant_locked tenant;
+	struct user_view before;
+	micros_t at = time_micros();
+	/* user changes of one tenant are serialised on its row, so that two
+	 * admins cannot each remove one of the last two global admins */
+	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK ||
+	    user_get(t, a->tenant_id, id, &before, p) != 0)
+		return -1;
+	if (change->version != 0 && before.version != change->version)
+		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
+				   "the user has changed since you read it (now at \"v%lu\")",
+				   before.version);
+	if (change->set_external && !(a->roles & ROLE_GLOBAL_ADMIN))
+		return external_link_refused(p);
+	if ((change->set_roles || change->set_disabled) &&
+	    user_roles_apply(t, a, &tenant, &before, change, at, p) != 0)
+		return -1;
+	/* the version was checked above, under the tenant's lock */
+	if (change->set_external)
+		return user_external_link(t, a, id, change->external_issuer,
+					  change->external_subject, 0, out, p);
+	return user_get(t, a->tenant_id, id, out, p);
+}
+
+/* The parameters: the issuer, the subject (both NULL to unlink), the
+ * time, the user, its version. */
+DB_STATEMENT(user_external_set,
+	     "UPDATE users SET external_issuer = ?, external_subject = ?, version = version + 1, "
+	     "updated_at = ? WHERE id = ? AND version = ?",
+	     DB_PARAMS(DB_TEXT | DB_NULLABLE, DB_TEXT | DB_NULLABLE, DB_TIME, DB_TEXT, DB_INT),
+	     DB_NO_ROW);
+
+static bool external_unchanged(const struct user_view *u, const char *issuer, const char *subject)
+{
+	if (subject == NULL)
+		return u->external_subject[0] == '\0';
+	return issuer != NULL && strcmp(u->external_issuer, issuer) == 0 &&
+	       strcmp(u->external_subject, subject) == 0;
+}
+
+static int no_external_issuer(struct problem *p)
+{
+	snprintf(p->code, sizeof p->code, "no_external_issuer");
+	return problem_set(p, PROBLEM_RULE_REFUSED, "no external identity provider is configured");
+}
+
+int user_external_link(struct txn *t, const struct actor *a, const char *id, const char *issuer,
+		       const char *subject, unsigned long version, struct user_view *out,
+		       struct problem *p)
+{
+	struct tenant_locked tenant;
+	micros_t at = time_micros();
+	unsigned long long affected = 0;
+	if (subject != NULL && issuer == NULL)
+		return no_external_issuer(p);
+	/* serialised with the tenant's other user changes; the unique key
+	 * (external_issuer, external_subject) decides between tenants */
+	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK ||
+	    user_get(t, a->tenant_id, id, out, p) != 0)
+		return -1;
+	if (version != 0 && out->version != version)
+		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
+				   "the user has changed since you read it (now at \"v%lu\")",
+				   out->version);
+	if (external_unchanged(out, issuer, subject))
+		return 0;
+	struct db_arg u[] = {db_text(subject ? issuer : NULL), db_text(subject), db_time(at),
+			     db_text(id), db_int((long long)out->version)};
+	switch (db_exec(t, &user_external_set, u, &affected)) {
+	case DB_OK: break;
+	case DB_DUPLICATE:
+		snprintf(p->code, sizeof p->code, "external_subject_taken");
+		return problem_set(p, PROBLEM_CONFLICT,
+				   "another user is already linked to this subject of the external "
+				   "identity provider");
+	default: return -1;
+	}
+	if (affected == 0)
+		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
+				   "the user has changed since you read it");
+	if (audit_record(t, a, subject ? "user.external_link" : "user.external_unlink", "user", id,
+			 at) != DB_OK)
 		return -1;
 	return user_get(t, a->tenant_id, id, out, p);
 }

@@ -21,6 +21,10 @@ struct user_view {
 	char last_name[401];
 	unsigned roles; /* enum auth_role bits */
 	bool disabled;
+	/* the external identity provider and the user's subject there, ""
+	 * when none */
+	char external_issuer[256];
+	char external_subject[256];
 	unsigned long version;
 	char created_at[TIME_STR];
 	char updated_at[TIME_STR];
@@ -97,20 +101,42 @@ int user_create(struct txn *t, const struct actor *a, const struct user_new *in,
 		struct user_view *out, struct problem *p);
 
 /* What a change of a user sets: roles when set_roles, disabled when
- * set_disabled, if the user is at version (0: any). */
+ * set_disabled, the external identity (user_external_link) when
+ * set_external, if the user is at version (0: any). */
 struct user_change {
 	unsigned long version;
 	bool set_roles, set_disabled;
 	unsigned roles;
 	bool disabled;
+	bool set_external;
+	/* the configured external issuer (NULL when none) and the subject to
+	 * link there, NULL to unlink */
+	const char *external_issuer, *external_subject;
 };
 
 /* Changes user id of the actor's tenant. Returns 0 with out, or -1 with p
- * set: 403 when an actor who is not a global admin grants global_admin or
- * changes a global admin's roles or state; 404; 412 stale version; 422
- * last_global_admin when it would leave the tenant without an active
- * global admin, operator_role_refused. */
+ * set: 403 when an actor who is not a global admin grants global_admin,
+ * changes a global admin's roles or state, or links or unlinks an external
+ * identity (code global_admin_required); 404; 409 as user_external_link;
+ * 412 stale version; 422 last_global_admin when it would leave the tenant
+ * without an active global admin, operator_role_refused,
+ * no_external_issuer. */
 int user_update(struct txn *t, const struct actor *a, const char *id,
 		const struct user_change *change, struct user_view *out, struct problem *p);
+
+/* Links user id of the actor's tenant to subject at the external identity
+ * provider issuer (its tokens then act as the user), or unlinks it when
+ * subject is NULL, if the user is at version (0: any). Who may is the
+ * caller's rule: a global admin (user_update), or the user itself having
+ * shown a token of the subject. The one place a link changes: the change
+ * and its audit (user.external_link, user.external_unlink) in t, and what
+ * else must follow a change of how the user signs in belongs here too. A
+ * link that is already so changes nothing (no new version, no audit).
+ * Returns 0 with out, or -1 with p set: 404; 409 external_subject_taken
+ * when another user holds subject at issuer; 412 stale version; 422
+ * no_external_issuer when subject is given but issuer is NULL. */
+int user_external_link(struct txn *t, const struct actor *a, const char *id, const char *issuer,
+		       const char *subject, unsigned long version, struct user_view *out,
+		       struct problem *p);
 
 #endif

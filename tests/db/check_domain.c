@@ -109,12 +109,12 @@ START_TEST(the_last_global_admin_stays)
 	struct problem p = {0};
 	struct user_view v;
 	world_make(&w, false);
-	struct user_change demote = {0, true, false, ROLE_ADMIN_AGENT, false};
+	struct user_change demote = {0, true, false, ROLE_ADMIN_AGENT, false, false, NULL, NULL};
 	ck_assert_int_eq(IN_TXN(&w, &p, user_update(t, &w.admin_actor, w.admin, &demote, &v, &p)),
 			 -1);
 	ck_assert_int_eq(problem_status(p.kind), 422);
 	ck_assert_str_eq(p.code, "last_global_admin");
-	struct user_change disable = {0, false, true, 0, true};
+	struct user_change disable = {0, false, true, 0, true, false, NULL, NULL};
 	ck_assert_int_eq(IN_TXN(&w, &p, user_update(t, &w.admin_actor, w.admin, &disable, &v, &p)),
 			 -1);
 	ck_assert_str_eq(p.code, "last_global_admin");
@@ -175,13 +175,67 @@ START_TEST(a_stale_version_changes_nothing)
 	struct problem p = {0};
 	struct user_view v;
 	world_make(&w, false);
-	struct user_change c = {1, true, false, ROLE_GLOBAL_ADMIN | ROLE_SALES_AGENT, false};
+	struct user_change c = {1,     true,  false, ROLE_GLOBAL_ADMIN | ROLE_SALES_AGENT,
+				false, false, NULL,  NULL};
 	ck_assert_int_eq(IN_TXN(&w, &p, user_update(t, &w.admin_actor, w.admin, &c, &v, &p)), 0);
 	ck_assert_uint_eq(v.version, 2);
 	ck_assert_int_eq(IN_TXN(&w, &p, user_update(t, &w.admin_actor, w.admin, &c, &v, &p)), -1);
 	ck_assert_int_eq(problem_status(p.kind), 412);
 	problem_clear(&p);
 	db_free(w.db);
+}
+END_TEST
+
+/* user_external_link of w's global admin by w's own, in a transaction of
+ * its own; 0 or -1 with p set. */
+static int link_admin(struct world *w, const char *iss, const char *subject, unsigned long version,
+		      struct user_view *v, struct problem *p)
+{
+	return IN_TXN(
+	    w, p, user_external_link(t, &w->admin_actor, w->admin, iss, subject, version, v, p));
+}
+
+START_TEST(an_external_link_is_one_users_and_audited)
+{
+	struct world w, other;
+	struct problem p = {0};
+	struct user_view v;
+	const char *iss = "https://idp.unit.test";
+	char subject[40];
+	world_make(&w, false);
+	world_make(&other, false);
+	snprintf(subject, sizeof subject, "kc-%.12s", w.tenant + 24);
+	struct db_arg links[] = {db_text(w.tenant), db_text("user.external_link")};
+	struct db_arg unlinks[] = {db_text(w.tenant), db_text("user.external_unlink")};
+	/* no issuer configured: nothing to link to */
+	ck_assert_int_eq(link_admin(&w, NULL, subject, 0, &v, &p), -1);
+	ck_assert_str_eq(p.code, "no_external_issuer");
+	ck_assert_int_eq(link_admin(&w, iss, subject, 0, &v, &p), 0);
+	ck_assert_str_eq(v.external_subject, subject);
+	ck_assert_uint_eq(v.version, 2);
+	/* the same link again changes nothing */
+	ck_assert_int_eq(link_admin(&w, iss, subject, 2, &v, &p), 0);
+	ck_assert_uint_eq(v.version, 2);
+	ck_assert_int_eq(count(w.db, &unit_audit_count, links), 1);
+	/* another tenant's user cannot take it, nor can a stale version */
+	ck_assert_int_eq(link_admin(&other, iss, subject, 0, &v, &p), -1);
+	ck_assert_str_eq(p.code, "external_subject_taken");
+	ck_assert_int_eq(link_admin(&w, NULL, NULL, 1, &v, &p), -1);
+	ck_assert_int_eq(problem_status(p.kind), 412);
+	/* an admin agent does not link through a change of the user */
+	struct actor agent = w.admin_actor;
+	agent.roles = ROLE_ADMIN_AGENT;
+	struct user_change c = {0, false, false, 0, false, true, iss, NULL};
+	ck_assert_int_eq(IN_TXN(&w, &p, user_update(t, &agent, w.admin, &c, &v, &p)), -1);
+	ck_assert_str_eq(p.code, "global_admin_required");
+	ck_assert_int_eq(IN_TXN(&w, &p, user_update(t, &w.admin_actor, w.admin, &c, &v, &p)), 0);
+	ck_assert_str_eq(v.external_subject, "");
+	ck_assert_int_eq(count(w.db, &unit_audit_count, unlinks), 1);
+	/* then the subject is free */
+	ck_assert_int_eq(link_admin(&other, iss, subject, 0, &v, &p), 0);
+	problem_clear(&p);
+	db_free(w.db);
+	db_free(other.db);
 }
 END_TEST
 
@@ -322,6 +376,7 @@ Suite *domain_suite(const struct config *c)
 	tcase_add_test(users, the_last_global_admin_stays);
 	tcase_add_test(users, a_user_is_made_at_the_domain_and_audited);
 	tcase_add_test(users, a_stale_version_changes_nothing);
+	tcase_add_test(users, an_external_link_is_one_users_and_audited);
 	suite_add_tcase(s, users);
 	TCase *log = tcase_create("audit, idempotency, mail");
 	tcase_add_test(log, a_delegated_change_is_audited_in_both_tenants);

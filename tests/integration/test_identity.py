@@ -984,8 +984,10 @@ class TestUsers(unittest.TestCase):
         self.assertIs(u["disabled"], False)
         self.assertRegex(u["createdAt"], API_TIME_RE)
         self.assertRegex(u["updatedAt"], API_TIME_RE)
+        self.assertIsNone(u["externalSubject"])
         self.assertEqual(set(u), {"id", "tenantId", "email", "firstName", "lastName", "roles",
-                                  "disabled", "createdAt", "updatedAt", "etag"})
+                                  "disabled", "externalSubject", "createdAt", "updatedAt",
+                                  "etag"})
 
     def test_other_tenant_and_unknown_ids_404(self):
         before = user_row(self.b.admin_id)
