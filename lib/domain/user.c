@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 #include "core/problem.h"
 #include "domain/audit.h"
+#include "domain/session.h"
 #include "domain/tenant.h"
 
 #include <stdio.h>
@@ -356,8 +357,10 @@ int user_external_link(struct txn *t, const struct actor *a, const char *id, con
 	if (affected == 0)
 		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
 				   "the user has changed since you read it");
+	/* who may sign in as the user has changed: its sessions end */
 	if (audit_record(t, a, subject ? "user.external_link" : "user.external_unlink", "user", id,
-			 at) != DB_OK)
+			 at) != DB_OK ||
+	    sessions_end_all(t, a, id) != 0)
 		return -1;
 	return user_get(t, a->tenant_id, id, out, p);
 }

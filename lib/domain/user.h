@@ -129,9 +129,10 @@ int user_update(struct txn *t, const struct actor *a, const char *id,
  * subject is NULL, if the user is at version (0: any). Who may is the
  * caller's rule: a global admin (user_update), or the user itself having
  * shown a token of the subject. The one place a link changes: the change
- * and its audit (user.external_link, user.external_unlink) in t, and what
- * else must follow a change of how the user signs in belongs here too. A
- * link that is already so changes nothing (no new version, no audit).
+ * and its audit (user.external_link, user.external_unlink) in t, and the
+ * end of every session of the user (how it signs in has changed; the
+ * caller's own too, when the user links itself). A link that is already
+ * so changes nothing (no new version, no audit, no session ended).
  * Returns 0 with out, or -1 with p set: 404; 409 external_subject_taken
  * when another user holds subject at issuer; 412 stale version; 422
  * no_external_issuer when subject is given but issuer is NULL. */

@@ -404,6 +404,11 @@ class TestSelfLink(unittest.TestCase, Unchanged):
         got = me(idp_token(subject))
         self.assertEqual(got.status, 200, got)
         self.assertEqual(got.body["userId"], u.id)
+        # how the user signs in has changed: its sessions have ended, the
+        # caller's own too
+        p = assert_problem(api("GET", "/v1/me", headers=u.auth), 401, "unauthenticated")
+        self.assertIn("session has ended", p["detail"])
+        u.auth = bearer(access_token(u.email, u.password))
         # the same token again: already so, nothing changes
         state = user_state(u.id)
         r = link_self(u.auth, {"token": idp_token(subject)})
@@ -417,6 +422,7 @@ class TestSelfLink(unittest.TestCase, Unchanged):
         self.assertEqual(link_audits(self.t.id, u.id), [("user", u.id, "user.external_link"),
                                                         ("user", u.id, "user.external_unlink")])
         assert_problem(me(idp_token(subject)), 401, "unauthenticated")
+        u.auth = bearer(access_token(u.email, u.password))
         # unlinking again: nothing to do, nothing audited
         state = user_state(u.id)
         self.assertEqual(unlink_self(u.auth).status, 204)

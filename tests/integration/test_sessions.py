@@ -251,6 +251,16 @@ class TestSessions(unittest.TestCase):
         self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE action = "
                                    "'session.end_all' AND target_id = %s", (self.u.id,)), "1")
 
+    def test_a_link_to_the_identity_provider_ends_the_users_sessions(self):
+        h = dict(self.t.auth, **{"If-Match": self.u.etag})
+        r = api("PATCH", "/v1/users/" + self.u.id, body={"externalSubject": "s-" + self.u.id},
+                headers=h)
+        self.assertEqual(r.status, 200, r)
+        for s in (self.a, self.b):
+            assert_problem(me(s["accessToken"]), 401, "unauthenticated")
+            assert_problem(refresh(s["refreshToken"]), 401, "unauthenticated")
+        self.assertEqual(me(self.t.token).status, 200)  # the admin's own stay
+
     def test_a_person_is_required(self):
         tok = new_api_token(self.t, ["profiles:read"])
         h = bearer(tok["token"])
