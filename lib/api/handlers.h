@@ -71,6 +71,7 @@ extern const struct json_field tenant_create_schema[];
 extern const struct json_field signup_verification_schema[];
 extern const struct json_field signin_schema[];
 extern const struct json_field refresh_schema[];
+extern const struct json_field password_change_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
 extern const struct json_field external_identity_schema[];

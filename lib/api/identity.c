@@ -6,8 +6,11 @@
 #include "auth/jwt_token.h"
 #include "domain/signin.h"
 #include "core/config.h"
+#include "core/util.h"
+#include "domain/user.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* 200 the JWK Set that verifies our tokens (empty for HS256). */
@@ -41,6 +44,57 @@ int handle_signin(struct ctx *c)
 		return -1;
 	return ctx_session_start(c, user.user_id, user.tenant_id, user.roles,
 				 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->body, "cookie")));
+}
+
+const struct json_field password_change_schema[] = {
+    {"currentPassword", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {"newPassword", JSON_STRING, true, PASSWORD_MAX, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* 204: the caller's password is the new one, and its other sessions have
+ * ended; 400 (the new one too short, blank, or holding the user's names,
+ * address or domain); 401; 403 (an API token; current_password_wrong);
+ * 429 (this address locked out of the account, as sign-in); 503. The
+ * current password is checked as a sign-in is, its failures counted
+ * toward the same lock-out: a stolen access token does not guess it. */
+int handle_password_change(struct ctx *c)
+{
+	struct problem *p = &c->problem;
+	struct user_view u;
+	struct signin_user who;
+	struct actor a = ctx_actor(c);
+	char hash[PASSWORD_HASH_MAX];
+	const char *current = json_str(c->body, "currentPassword");
+	const char *next = json_str(c->body, "newPassword");
+	const char *why;
+	if (user_get(&c->txn, c->principal.tenant_id, c->principal.user_id, &u, p) != 0)
+		return -1;
+	if (strlen(next) < PASSWORD_MIN)
+		problem_add_field(p, "newPassword", "too_short", "must be at least %d characters",
+				  PASSWORD_MIN);
+	else if (text_blank(next))
+		problem_add_field(p, "newPassword", "invalid",
+				  "must contain something other than blanks");
+	else if ((why = user_password_personal(next, &u, strchr(u.email, '@') + 1)) != NULL)
+		problem_add_field(p, "newPassword", "personal", "%s", why);
+	if (p->kind != PROBLEM_NONE)
+		return -1;
+	struct signin_attempt in = {u.email, current, c->client_addr, c->req->request_id,
+				    c->app->dummy_hash};
+	if (signin_check(&c->txn, &in, &who, p) != 0) {
+		/* the caller is signed in: a 401 would tell a front end it is not */
+		if (p->kind == PROBLEM_UNAUTHENTICATED) {
+			problem_clear(p);
+			problem_refuse(p, PROBLEM_FORBIDDEN, "current_password_wrong",
+				       "the current password is wrong");
+		}
+		return -1;
+	}
+	if (password_hash_bounded(next, hash, p) != 0 ||
+	    user_password_set(&c->txn, &a, hash, c->principal.session_id) != 0)
+		return -1;
+	return ctx_no_content(c);
 }
 
 /* 200 {userId, tenantId, roles, partnerTypes, tokenScopes?}; 401; 503. */

@@ -189,6 +189,20 @@ int session_end(struct txn *t, const struct actor *a, const char *user_id, const
 	return audit_record(t, a, "session.end", "session", sid, now) == DB_OK ? 0 : -1;
 }
 
+DB_STATEMENT(sessions_set_ended_others,
+	     "UPDATE sessions SET ended_at = ?, ended_reason = 'ended', idle_expires_at = "
+	     "LEAST(idle_expires_at, ended_at) WHERE user_id = ? AND tenant_id = ? AND id <> ? "
+	     "AND ended_at IS NULL",
+	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+enum db_status sessions_end_others(struct txn *t, const struct actor *a, const char *user_id,
+				   const char *keep)
+{
+	struct db_arg args[] = {db_time(time_micros()), db_text(user_id), db_text(a->tenant_id),
+				db_text(keep)};
+	return db_exec(t, &sessions_set_ended_others, args, NULL);
+}
+
 int sessions_end_all(struct txn *t, const struct actor *a, const char *user_id)
 {
 	micros_t now = time_micros();

@@ -72,6 +72,11 @@ int session_end(struct txn *t, const struct actor *a, const char *user_id, const
  * failed. */
 int sessions_end_all(struct txn *t, const struct actor *a, const char *user_id);
 
+/* Ends every session of user_id of the actor's tenant but keep (the
+ * caller's own, "" for none), in t. DB_OK or DB_FAILED. */
+enum db_status sessions_end_others(struct txn *t, const struct actor *a, const char *user_id,
+				   const char *keep);
+
 /* Deletes up to limit sessions a day past their end (the purge). */
 enum db_status session_purge(struct txn *t, long long limit, unsigned long long *deleted);
 

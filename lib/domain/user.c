@@ -1,11 +1,13 @@
 #include "domain/user.h"
 
 #include "auth/auth.h"
+#include "auth/password.h"
 #include "core/problem.h"
 #include "domain/audit.h"
 #include "domain/session.h"
 #include "domain/tenant.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -363,4 +365,52 @@ int user_external_link(struct txn *t, const struct actor *a, const char *id, con
 	    sessions_end_all(t, a, id) != 0)
 		return -1;
 	return user_get(t, a->tenant_id, id, out, p);
+}
+
+DB_STATEMENT(user_password_update,
+	     "UPDATE users SET password_hash = ?, version = version + 1, updated_at = ? "
+	     "WHERE id = ? AND tenant_id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+int user_password_set(struct txn *t, const struct actor *a, const char *hash, const char *keep)
+{
+	micros_t at = time_micros();
+	struct db_arg args[] = {db_text(hash), db_time(at), db_text(a->id), db_text(a->tenant_id)};
+	if (db_exec(t, &user_password_update, args, NULL) != DB_OK ||
+	    audit_record(t, a, "user.password_change", "user", a->id, at) != DB_OK ||
+	    sessions_end_others(t, a, a->id, keep) != DB_OK)
+		return -1;
+	return 0;
+}
+
+/* True when the lower-cased password holds word (at least 3 bytes, any
+ * letter case) */
+static bool holds(const char *lower, const char *word, size_t len)
+{
+	char w[256];
+	if (len < 3 || len >= sizeof w)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		w[i] = (char)tolower((unsigned char)word[i]);
+	w[len] = '\0';
+	return strstr(lower, w) != NULL;
+}
+
+const char *user_password_personal(const char *password, const struct user_view *u,
+				   const char *domain)
+{
+	char lower[PASSWORD_MAX + 1];
+	size_t n = strnlen(password, PASSWORD_MAX);
+	const char *at = strchr(u->email, '@');
+	for (size_t i = 0; i < n; i++)
+		lower[i] = (char)tolower((unsigned char)password[i]);
+	lower[n] = '\0';
+	if (holds(lower, u->first_name, strlen(u->first_name)) ||
+	    holds(lower, u->last_name, strlen(u->last_name)))
+		return "must not contain your name";
+	if (at != NULL && holds(lower, u->email, (size_t)(at - u->email)))
+		return "must not contain your e-mail address";
+	if (domain != NULL && holds(lower, domain, strcspn(domain, ".")))
+		return "must not contain your organisation's domain";
+	return NULL;
 }

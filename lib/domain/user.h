@@ -140,4 +140,15 @@ int user_external_link(struct txn *t, const struct actor *a, const char *id, con
 		       const char *subject, unsigned long version, struct user_view *out,
 		       struct problem *p);
 
+/* The actor's own new password hash (its current one checked by the
+ * caller), in t: audited as user.password_change, and every other session
+ * of the user ends (keep: the caller's). Returns 0, or -1 with t failed. */
+int user_password_set(struct txn *t, const struct actor *a, const char *hash, const char *keep);
+
+/* Why password is too close to what is known of the user (its names, the
+ * local part of its address, its tenant's domain's first label, each of 3
+ * bytes or more, in any letter case): a static text, or NULL. */
+const char *user_password_personal(const char *password, const struct user_view *u,
+				   const char *domain);
+
 #endif
