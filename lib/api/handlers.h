@@ -44,6 +44,13 @@ struct problem;
 void check_person(struct problem *p, const char *prefix, const char *email, const char *password,
 		  const char *first, const char *last);
 
+/* The checks of a user's new password (a change, a reset): its length,
+ * not blanks only, not the user's names, address or domain; a field error
+ * named field for the first that fails. */
+struct user_view;
+void check_new_password(struct problem *p, const char *field, const char *password,
+			const struct user_view *u);
+
 /* The profiles' fields (profiles.c), read from obj into out; each bad
  * one is a field error named prefix + its path. */
 struct legal_profile;
@@ -72,6 +79,8 @@ extern const struct json_field signup_verification_schema[];
 extern const struct json_field signin_schema[];
 extern const struct json_field refresh_schema[];
 extern const struct json_field password_change_schema[];
+extern const struct json_field password_reset_schema[];
+extern const struct json_field password_reset_use_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
 extern const struct json_field external_identity_schema[];

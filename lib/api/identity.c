@@ -67,17 +67,9 @@ int handle_password_change(struct ctx *c)
 	char hash[PASSWORD_HASH_MAX];
 	const char *current = json_str(c->body, "currentPassword");
 	const char *next = json_str(c->body, "newPassword");
-	const char *why;
 	if (user_get(&c->txn, c->principal.tenant_id, c->principal.user_id, &u, p) != 0)
 		return -1;
-	if (strlen(next) < PASSWORD_MIN)
-		problem_add_field(p, "newPassword", "too_short", "must be at least %d characters",
-				  PASSWORD_MIN);
-	else if (text_blank(next))
-		problem_add_field(p, "newPassword", "invalid",
-				  "must contain something other than blanks");
-	else if ((why = user_password_personal(next, &u, strchr(u.email, '@') + 1)) != NULL)
-		problem_add_field(p, "newPassword", "personal", "%s", why);
+	check_new_password(p, "newPassword", next, &u);
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	struct signin_attempt in = {u.email, current, c->client_addr, c->req->request_id,
@@ -92,7 +84,8 @@ int handle_password_change(struct ctx *c)
 		return -1;
 	}
 	if (password_hash_bounded(next, hash, p) != 0 ||
-	    user_password_set(&c->txn, &a, hash, c->principal.session_id) != 0)
+	    user_password_set(&c->txn, &a, &u, hash, c->principal.session_id,
+			      "user.password_change") != 0)
 		return -1;
 	return ctx_no_content(c);
 }

@@ -85,6 +85,19 @@ void check_person(struct problem *p, const char *prefix, const char *email, cons
 #undef FIELD
 }
 
+void check_new_password(struct problem *p, const char *field, const char *password,
+			const struct user_view *u)
+{
+	const char *why;
+	if (strlen(password) < PASSWORD_MIN)
+		problem_add_field(p, field, "too_short", "must be at least %d characters",
+				  PASSWORD_MIN);
+	else if (text_blank(password))
+		problem_add_field(p, field, "invalid", "must contain something other than blanks");
+	else if ((why = user_password_personal(password, u, strchr(u->email, '@') + 1)) != NULL)
+		problem_add_field(p, field, "personal", "%s", why);
+}
+
 static cJSON *user_json(const struct ctx *c, const void *item)
 {
 	const struct user_view *u = item;

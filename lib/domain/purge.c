@@ -2,6 +2,7 @@
 
 #include "db/db.h"
 #include "domain/idempotency.h"
+#include "domain/password_reset.h"
 #include "domain/session.h"
 #include "domain/signin.h"
 #include "domain/tenant.h"
@@ -19,6 +20,7 @@ static const struct {
     {signin_purge_account_failures, offsetof(struct purge_counts, signin_failures)},
     {signup_purge, offsetof(struct purge_counts, pending_signups)},
     {session_purge, offsetof(struct purge_counts, sessions)},
+    {password_reset_purge, offsetof(struct purge_counts, password_resets)},
 };
 
 int purge_run(struct txn *t, struct purge_counts *out)

@@ -21,7 +21,8 @@ struct purge_counts {
 	unsigned long long idempotency_keys;
 	unsigned long long signin_failures; /* per address and per account */
 	unsigned long long pending_signups;
-	unsigned long long sessions; /* a day past their end, with their refresh tokens */
+	unsigned long long sessions;	    /* a day past their end, with their refresh tokens */
+	unsigned long long password_resets; /* a day past their expiry */
 };
 
 /* One pass over every table, in t, which must run each statement on its

@@ -6,6 +6,7 @@
 #include "domain/audit.h"
 #include "domain/session.h"
 #include "domain/tenant.h"
+#include "mail/outbox.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -372,13 +373,18 @@ DB_STATEMENT(user_password_update,
 	     "WHERE id = ? AND tenant_id = ?",
 	     DB_PARAMS(DB_TEXT, DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
-int user_password_set(struct txn *t, const struct actor *a, const char *hash, const char *keep)
+int user_password_set(struct txn *t, const struct actor *a, const struct user_view *u,
+		      const char *hash, const char *keep, const char *action)
 {
 	micros_t at = time_micros();
-	struct db_arg args[] = {db_text(hash), db_time(at), db_text(a->id), db_text(a->tenant_id)};
+	struct db_arg args[] = {db_text(hash), db_time(at), db_text(u->id), db_text(u->tenant_id)};
+	const char *domain = strchr(u->email, '@');
+	struct mail_var vars[] = {{"first_name", u->first_name},
+				  {"domain", domain ? domain + 1 : u->email}};
+	struct outbox_mail m = {u->tenant_id, MAIL_PASSWORD_CHANGED, "en", u->email, vars, 2};
 	if (db_exec(t, &user_password_update, args, NULL) != DB_OK ||
-	    audit_record(t, a, "user.password_change", "user", a->id, at) != DB_OK ||
-	    sessions_end_others(t, a, a->id, keep) != DB_OK)
+	    audit_record(t, a, action, "user", u->id, at) != DB_OK ||
+	    sessions_end_others(t, a, u->id, keep) != DB_OK || outbox_enqueue(t, &m) != DB_OK)
 		return -1;
 	return 0;
 }

@@ -140,10 +140,13 @@ int user_external_link(struct txn *t, const struct actor *a, const char *id, con
 		       const char *subject, unsigned long version, struct user_view *out,
 		       struct problem *p);
 
-/* The actor's own new password hash (its current one checked by the
- * caller), in t: audited as user.password_change, and every other session
- * of the user ends (keep: the caller's). Returns 0, or -1 with t failed. */
-int user_password_set(struct txn *t, const struct actor *a, const char *hash, const char *keep);
+/* User u's new password hash (its right to set it checked by the
+ * caller: the current password, or a reset link), in t: audited as action
+ * (user.password_change, user.password_reset), every session of the user
+ * but keep ("": none) ends, and the user is mailed that its password was
+ * changed. Returns 0, or -1 with t failed. */
+int user_password_set(struct txn *t, const struct actor *a, const struct user_view *u,
+		      const char *hash, const char *keep, const char *action);
 
 /* Why password is too close to what is known of the user (its names, the
  * local part of its address, its tenant's domain's first label, each of 3

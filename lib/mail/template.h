@@ -17,7 +17,9 @@
 	X(MAIL_RELATIONSHIP_INVITATION, "relationship_invitation")                                 \
 	X(MAIL_RELATIONSHIP_ACCESS_REMOVED, "relationship_access_removed")                         \
 	X(MAIL_RELATIONSHIP_ENDED, "relationship_ended")                                           \
-	X(MAIL_CUSTOMER_INVITATION, "customer_invitation")
+	X(MAIL_CUSTOMER_INVITATION, "customer_invitation")                                         \
+	X(MAIL_PASSWORD_RESET, "password_reset")                                                   \
+	X(MAIL_PASSWORD_CHANGED, "password_changed")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

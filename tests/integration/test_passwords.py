@@ -4,10 +4,11 @@ lock-out, so that a stolen access token cannot guess it), the new one held
 to the policy (length, not blank, not the user's names, address or
 domain); the other sessions end, this one goes on.  Through nginx, real
 MariaDB."""
+import secrets
 import unittest
 
-from harness import (PASSWORD, api, assert_problem, bearer, field_errors, new_api_token,
-                     new_tenant, new_user, sql_value)
+from harness import (PASSWORD, api, assert_problem, bearer, field_errors, link_token, mails_to,
+                     new_api_token, new_tenant, new_user, parallel, sql, sql_value, wait_mails)
 
 NEW = "a fresh and long passphrase"
 
@@ -86,3 +87,119 @@ class TestPasswordChange(unittest.TestCase):
                        "unauthenticated")
         assert_problem(api("POST", "/v1/me/password", headers=bearer(self.here["accessToken"])),
                        405, "method-not-allowed")
+
+
+def fresh_source():
+    """A client address of its own (a reset's count per address lasts 15
+    minutes, longer than a run)."""
+    return "127.0.%d.%d" % (secrets.randbelow(200) + 20, secrets.randbelow(250) + 2)
+
+
+def ask_reset(email, source=None):
+    return api("POST", "/v1/password-resets", body={"email": email}, source=source)
+
+
+def use_reset(token, password=NEW):
+    return api("POST", "/v1/password-reset-verifications",
+               body={"token": token, "password": password})
+
+
+def reset_links(email):
+    return [link_token(m, "/reset-password") for m in mails_to(email)
+            if "/reset-password" in m.body]
+
+
+class TestPasswordReset(unittest.TestCase):
+    """A forgotten password: a single-use link mailed to the account's
+    address, the same answer for an address that is no account's, counted
+    per account (3 links an hour) and per client address (10 asks in 15
+    minutes, then 429 for any address alike)."""
+
+    def setUp(self):
+        self.t = new_tenant()
+        self.u = new_user(self.t, ["sales_agent"])
+        self.session = sign_in(self.u.email).body
+
+    def test_reset_from_the_mail(self):
+        r = ask_reset(self.u.email.upper(), source=fresh_source())
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.body, {"email": self.u.email, "expiresIn": 1800})
+        wait_mails(self.u.email, 1)
+        token = reset_links(self.u.email)[0]
+        # only the token's hash is kept
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM password_resets WHERE token_hash = %s",
+                                   (token,)), "0")
+        r = use_reset(token)
+        self.assertEqual(r.status, 204, r)
+        assert_problem(sign_in(self.u.email), 401, "unauthenticated")
+        self.assertEqual(sign_in(self.u.email, NEW).status, 200)
+        # every session ended; the user is told
+        assert_problem(api("GET", "/v1/me", headers=bearer(self.session["accessToken"])), 401,
+                       "unauthenticated")
+        changed = [m for m in wait_mails(self.u.email, 2) if "was changed" in m.subject]
+        self.assertEqual(len(changed), 1)
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM audit_events WHERE action = "
+                                   "'user.password_reset' AND target_id = %s", (self.u.id,)), "1")
+        # the link works once
+        assert_problem(use_reset(token, "yet another long passphrase"), 404, "not-found")
+        self.assertEqual(sign_in(self.u.email, NEW).status, 200)
+
+    def test_no_account_the_same_answer_and_nothing_sent(self):
+        ghost = "nobody-%s@%s" % (self.u.id[:8], self.t.domain)
+        source = fresh_source()
+        r = ask_reset(ghost, source=source)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(set(r.body), {"email", "expiresIn"})
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM password_resets WHERE client_addr = %s "
+                                   "AND token_hash IS NULL AND user_id IS NULL", (source,)), "1")
+        self.assertEqual(mails_to(ghost), [])
+
+    def test_a_flood_is_bounded(self):
+        # per account: three links an hour, then nothing more is sent
+        for i in range(5):
+            self.assertEqual(ask_reset(self.u.email, source=fresh_source()).status, 202)
+        wait_mails(self.u.email, 3)
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM password_resets WHERE user_id = %s",
+                                   (self.u.id,)), "3")
+        self.assertEqual(len(reset_links(self.u.email)), 3)
+        # per address: ten asks in 15 minutes, then 429 for any address
+        # alike (an address of its own each run: the count lasts 15 minutes)
+        source = fresh_source()
+        for i in range(10):
+            self.assertEqual(ask_reset("x%d@%s" % (i, self.t.domain), source=source).status,
+                             202)
+        for email in (self.u.email, "someone@" + self.t.domain):
+            p = assert_problem(ask_reset(email, source=source), 429, "too-many-requests")
+            self.assertIn("too many", p["detail"])
+
+    def test_bad_links_and_bodies_change_nothing(self):
+        ask_reset(self.u.email, source=fresh_source())
+        wait_mails(self.u.email, 1)
+        token = reset_links(self.u.email)[0]
+        before = stored_hash(self.u.id)
+        assert_problem(use_reset("A" * 43), 404, "not-found")
+        p = assert_problem(use_reset(token, "short"), 400, "validation-failed")
+        self.assertEqual(field_errors(p), {"password": "too_short"})
+        p = assert_problem(use_reset(token, self.t.domain.split(".")[0] + " is my password"), 400,
+                           "validation-failed")
+        self.assertEqual(field_errors(p), {"password": "personal"})
+        for body in ({}, {"token": token}, {"password": NEW}, {"token": 5, "password": NEW},
+                     {"token": token, "password": NEW, "x": 1}):
+            assert_problem(api("POST", "/v1/password-reset-verifications", body=body), 400,
+                           "validation-failed")
+        for body in ({}, {"email": 5}, {"email": "not an address"}, {"email": "a@b.c", "x": 1}):
+            assert_problem(api("POST", "/v1/password-resets", body=body, source=fresh_source()),
+                           400, "validation-failed")
+        self.assertEqual(stored_hash(self.u.id), before)
+        # an expired link
+        sql("UPDATE password_resets SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
+            "WHERE user_id = %s", (self.u.id,))
+        assert_problem(use_reset(token), 404, "not-found")
+        self.assertEqual(stored_hash(self.u.id), before)
+
+    def test_two_uses_of_one_link_race(self):
+        ask_reset(self.u.email, source=fresh_source())
+        wait_mails(self.u.email, 1)
+        token = reset_links(self.u.email)[0]
+        a, b = parallel(lambda: use_reset(token, NEW), lambda: use_reset(token, NEW + " two"))
+        self.assertEqual(sorted([a.status, b.status]), [204, 404])
