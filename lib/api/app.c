@@ -324,12 +324,14 @@ static int precheck(struct ctx *c, char *allow, size_t allowsz)
 	if (!(route->flags & ROUTE_BODY) && req->body_len > 0)
 		return problem_set(&c->problem, PROBLEM_MALFORMED_REQUEST,
 				   "this request takes no body");
-	if ((route->flags & ROUTE_BODY) && !content_type_is_json(req->content_type))
+	bool bodiless =
+	    (route->flags & ROUTE_BODY_OPTIONAL) && req->body_len == 0 && req->content_length <= 0;
+	if ((route->flags & ROUTE_BODY) && !bodiless && !content_type_is_json(req->content_type))
 		return problem_set(&c->problem, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
 				   "the body must be application/json (UTF-8)");
 	if (authorize(c) != 0)
 		return -1;
-	if (!(route->flags & ROUTE_BODY))
+	if (!(route->flags & ROUTE_BODY) || bodiless)
 		return 0;
 	return json_read(req->body, req->body_len, route->schema, &c->body, &c->problem);
 }

@@ -26,6 +26,9 @@ enum route_flags {
 				    * tenant (On-Behalf-Of-Tenant) */
 	ROUTE_PROVIDER = 1 << 4,   /* the caller's tenant must be an indirect provider */
 	ROUTE_RESELLER = 1 << 5,   /* the caller's tenant must be an indirect reseller */
+	/* with ROUTE_BODY: a request without a body (no Content-Length, or 0)
+	 * is taken too, as an empty object (a browser's cookie refresh) */
+	ROUTE_BODY_OPTIONAL = 1 << 6,
 };
 
 struct route {

@@ -394,7 +394,8 @@ function checkRoute(doc, row, entry, evaluate, bodies, auth) {
 	if (body) {
 		needStatus(['415'], 'body route');
 		const rb = deref(doc, op.requestBody);
-		if (!rb.required) fail(where, 'requestBody must be required');
+		if (Boolean(rb.required) === flags.has('ROUTE_BODY_OPTIONAL'))
+			fail(where, flags.has('ROUTE_BODY_OPTIONAL') ? 'the body is optional: requestBody must not be required' : 'requestBody must be required');
 		const media = Object.keys(rb.content ?? {});
 		if (media.length !== 1 || media[0] !== 'application/json')
 			fail(where, `requestBody must be application/json only, is ${fmtSet(new Set(media))}`);
