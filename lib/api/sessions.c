@@ -113,7 +113,8 @@ static int cookie_request_trusted(struct ctx *c)
 	char own[CONFIG_STR];
 	const char *origin = c->req->origin;
 	origin_of(c->cfg->public_base_url, own, sizeof own);
-	if (origin == NULL || !(strcmp(origin, own) == 0 || config_origin_allowed(c->cfg, origin)))
+	if (origin == NULL || !((own[0] != '\0' && strcmp(origin, own) == 0) ||
+				config_origin_allowed(c->cfg, origin)))
 		return problem_set(&c->problem, PROBLEM_FORBIDDEN,
 				   "the refresh cookie is taken only from the front end's origin "
 				   "(Origin)");
