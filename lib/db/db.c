@@ -334,7 +334,7 @@ static bool node_serves(MYSQL *m, char *err, size_t errsz)
 	ok = !galera || mysql_query(m, "SET SESSION wsrep_sync_wait = 1; SELECT 1; "
 				       "SET SESSION wsrep_sync_wait = 0") == 0;
 	/* the three results, read to the end; an error in any ends the walk */
-	for (int more = ok ? 0 : -1; more == 0; more = mysql_next_result(m))
+	for (int more = galera && ok ? 0 : -1; more == 0; more = mysql_next_result(m))
 		mysql_free_result(mysql_store_result(m));
 	ok = ok && mysql_errno(m) == 0;
 	if (!ok && galera)
