@@ -135,25 +135,26 @@ const struct json_field refresh_schema[] = {
  * session); 403 (the cookie without its defences); 503. */
 int handle_refresh(struct ctx *c)
 {
-	char presented[LINK_TOKEN_LEN + 1], next[LINK_TOKEN_LEN + 1];
+	char from_cookie[LINK_TOKEN_LEN + 1], next[LINK_TOKEN_LEN + 1];
 	struct session_refreshed r;
 	struct session_limits limits = ctx_session_limits(c);
-	const char *given = c->body != NULL ? json_str(c->body, "refreshToken") : NULL;
-	bool cookie = given == NULL;
+	/* the body's is hashed whole: a longer one is not known, never cut */
+	const char *presented = c->body != NULL ? json_str(c->body, "refreshToken") : NULL;
+	bool cookie = presented == NULL;
 	int rc = -1;
-	if (given != NULL) {
-		snprintf(presented, sizeof presented, "%s", given);
-	} else if (!cookie_token(c->req->cookie, presented)) {
-		return problem_add_field(&c->problem, "refreshToken", "required",
-					 "a refresh token, in the body or the cookie");
-	} else if (cookie_request_trusted(c) != 0) {
-		return -1;
+	if (cookie) {
+		if (!cookie_token(c->req->cookie, from_cookie))
+			return problem_add_field(&c->problem, "refreshToken", "required",
+						 "a refresh token, in the body or the cookie");
+		if (cookie_request_trusted(c) != 0)
+			return -1;
+		presented = from_cookie;
 	}
 	if (session_refresh(&c->txn, presented, &limits, c->req->request_id, c->client_addr, next,
 			    &r, &c->problem) == 0)
 		rc = ctx_tokens(c, 200, r.user_id, r.tenant_id, r.roles, r.sid, next, cookie);
 	sodium_memzero(next, sizeof next);
-	sodium_memzero(presented, sizeof presented);
+	sodium_memzero(from_cookie, sizeof from_cookie);
 	return rc;
 }
 

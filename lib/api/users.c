@@ -85,6 +85,12 @@ void check_person(struct problem *p, const char *prefix, const char *email, cons
 #undef FIELD
 }
 
+/* The configured external issuer, or NULL. */
+static const char *external_issuer(const struct ctx *c)
+{
+	return c->settings->external ? c->settings->external->issuer : NULL;
+}
+
 void check_new_password(struct problem *p, const char *field, const char *password,
 			const struct user_view *u)
 {
@@ -178,7 +184,7 @@ int handle_user_create(struct ctx *c)
 	const char *first = json_str(c->body, "firstName");
 	const char *last = json_str(c->body, "lastName");
 	const char *external = json_str(c->body, "externalSubject");
-	const char *issuer = c->settings->external ? c->settings->external->issuer : NULL;
+	const char *issuer = external_issuer(c);
 	unsigned roles = roles_field(c, cJSON_GetObjectItemCaseSensitive(c->body, "roles"));
 	char hash[PASSWORD_HASH_MAX];
 	struct user_view u;
@@ -189,11 +195,9 @@ int handle_user_create(struct ctx *c)
 	check_external_subject(p, external);
 	if (p->kind != PROBLEM_NONE)
 		return -1;
-	if (external != NULL && issuer == NULL) {
-		problem_set(p, PROBLEM_RULE_REFUSED, "no external identity provider is configured");
-		snprintf(p->code, sizeof p->code, "no_external_issuer");
-		return -1;
-	}
+	/* refused before the password's hash is paid for */
+	if (external != NULL && issuer == NULL)
+		return user_no_external_issuer(p);
 	if (password_hash_bounded(password, hash, p) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
@@ -203,12 +207,6 @@ int handle_user_create(struct ctx *c)
 		rc = respond_user(c, 201, &u);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
-}
-
-/* The configured external issuer, or NULL. */
-static const char *external_issuer(const struct ctx *c)
-{
-	return c->settings->external ? c->settings->external->issuer : NULL;
 }
 
 /* 200 user; 400; 401; 403 (an admin agent who is not a global admin
@@ -256,11 +254,8 @@ int handle_external_identity_link(struct ctx *c)
 	struct jwt_claims claims;
 	struct user_view u;
 	size_t which = 0;
-	if (key == NULL) {
-		snprintf(c->problem.code, sizeof c->problem.code, "no_external_issuer");
-		return problem_set(&c->problem, PROBLEM_RULE_REFUSED,
-				   "no external identity provider is configured");
-	}
+	if (key == NULL)
+		return user_no_external_issuer(&c->problem);
 	enum jwt_result r =
 	    jwt_verify(&key, 1, json_str(c->body, "token"), (long long)time(NULL), &claims, &which);
 	if (r != JWT_VALID)

@@ -106,12 +106,6 @@ DB_STATEMENT(session_set_ended,
 	     "LEAST(idle_expires_at, ended_at) WHERE id = ? AND user_id = ? AND ended_at IS NULL",
 	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
-DB_STATEMENT(sessions_set_ended_all,
-	     "UPDATE sessions SET ended_at = ?, ended_reason = 'ended', idle_expires_at = "
-	     "LEAST(idle_expires_at, ended_at) WHERE user_id = ? AND tenant_id = ? "
-	     "AND ended_at IS NULL",
-	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
-
 /* A retired token again: its session ends, and that is kept (and
  * audited in the session's tenant) although the request fails. */
 static int refresh_reused(struct txn *t, const struct refresh_row *r, const char *request_id,
@@ -189,26 +183,32 @@ int session_end(struct txn *t, const struct actor *a, const char *user_id, const
 	return audit_record(t, a, "session.end", "session", sid, now) == DB_OK ? 0 : -1;
 }
 
-DB_STATEMENT(sessions_set_ended_others,
+/* keep: a session that goes on ("" for none) */
+DB_STATEMENT(sessions_set_ended_but,
 	     "UPDATE sessions SET ended_at = ?, ended_reason = 'ended', idle_expires_at = "
 	     "LEAST(idle_expires_at, ended_at) WHERE user_id = ? AND tenant_id = ? AND id <> ? "
 	     "AND ended_at IS NULL",
 	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
+static enum db_status sessions_end_but(struct txn *t, const struct actor *a, const char *user_id,
+				       const char *keep, micros_t now, unsigned long long *ended)
+{
+	struct db_arg args[] = {db_time(now), db_text(user_id), db_text(a->tenant_id),
+				db_text(keep)};
+	return db_exec(t, &sessions_set_ended_but, args, ended);
+}
+
 enum db_status sessions_end_others(struct txn *t, const struct actor *a, const char *user_id,
 				   const char *keep)
 {
-	struct db_arg args[] = {db_time(time_micros()), db_text(user_id), db_text(a->tenant_id),
-				db_text(keep)};
-	return db_exec(t, &sessions_set_ended_others, args, NULL);
+	return sessions_end_but(t, a, user_id, keep, time_micros(), NULL);
 }
 
 int sessions_end_all(struct txn *t, const struct actor *a, const char *user_id)
 {
 	micros_t now = time_micros();
 	unsigned long long ended = 0;
-	struct db_arg args[] = {db_time(now), db_text(user_id), db_text(a->tenant_id)};
-	if (db_exec(t, &sessions_set_ended_all, args, &ended) != DB_OK)
+	if (sessions_end_but(t, a, user_id, "", now, &ended) != DB_OK)
 		return -1;
 	if (ended > 0 && audit_record(t, a, "session.end_all", "user", user_id, now) != DB_OK)
 		return -1;
@@ -217,8 +217,6 @@ int sessions_end_all(struct txn *t, const struct actor *a, const char *user_id)
 
 #define SESSION_FIELDS(F, T)                                                                       \
 	F(T, id, DB_TEXT)                                                                          \
-	F(T, user_id, DB_TEXT)                                                                     \
-	F(T, tenant_id, DB_TEXT)                                                                   \
 	F(T, client_addr, DB_TEXT)                                                                 \
 	F(T, user_agent, DB_TEXT)                                                                  \
 	F(T, created_at, DB_TIME)                                                                  \
@@ -228,7 +226,7 @@ int sessions_end_all(struct txn *t, const struct actor *a, const char *user_id)
 	"UTC_TIMESTAMP(6) "
 
 DB_STATEMENT(session_list,
-	     "SELECT id, user_id, tenant_id, client_addr, user_agent, created_at, last_used_at, "
+	     "SELECT id, client_addr, user_agent, created_at, last_used_at, "
 	     "idle_expires_at, expires_at FROM sessions " DB_LIST_INDEX(
 		 "ix_sessions_user") "WHERE user_id = ? AND " SESSION_GOING
 				     "AND id > ? ORDER BY id LIMIT ?",

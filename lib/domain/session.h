@@ -24,8 +24,6 @@ struct session_limits {
 
 struct session_view {
 	char id[UUID_STR];
-	char user_id[UUID_STR];
-	char tenant_id[UUID_STR];
 	char client_addr[46];
 	char user_agent[256];
 	char created_at[TIME_STR];

@@ -272,9 +272,8 @@ static int user_roles_apply(struct txn *t, const struct actor *a,
  * set for another: whoever it names signs in as the user. */
 static int external_link_refused(struct problem *p)
 {
-	snprintf(p->code, sizeof p->code, "global_admin_required");
-	return problem_set(p, PROBLEM_FORBIDDEN,
-			   "only a global admin may link or unlink a user's external identity");
+	return problem_refuse(p, PROBLEM_FORBIDDEN, "global_admin_required",
+			      "only a global admin may link or unlink a user's external identity");
 }
 
 int user_update(struct txn *t, const struct actor *a, const char *id,
@@ -320,10 +319,10 @@ static bool external_unchanged(const struct user_view *u, const char *issuer, co
 	       strcmp(u->external_subject, subject) == 0;
 }
 
-static int no_external_issuer(struct problem *p)
+int user_no_external_issuer(struct problem *p)
 {
-	snprintf(p->code, sizeof p->code, "no_external_issuer");
-	return problem_set(p, PROBLEM_RULE_REFUSED, "no external identity provider is configured");
+	return problem_refuse(p, PROBLEM_RULE_REFUSED, "no_external_issuer",
+			      "no external identity provider is configured");
 }
 
 int user_external_link(struct txn *t, const struct actor *a, const char *id, const char *issuer,
@@ -334,7 +333,7 @@ int user_external_link(struct txn *t, const struct actor *a, const char *id, con
 	micros_t at = time_micros();
 	unsigned long long affected = 0;
 	if (subject != NULL && issuer == NULL)
-		return no_external_issuer(p);
+		return user_no_external_issuer(p);
 	/* serialised with the tenant's other user changes; the unique key
 	 * (external_issuer, external_subject) decides between tenants */
 	if (tenant_lock(t, a->tenant_id, &tenant) != DB_OK ||
@@ -351,10 +350,9 @@ int user_external_link(struct txn *t, const struct actor *a, const char *id, con
 	switch (db_exec(t, &user_external_set, u, &affected)) {
 	case DB_OK: break;
 	case DB_DUPLICATE:
-		snprintf(p->code, sizeof p->code, "external_subject_taken");
-		return problem_set(p, PROBLEM_CONFLICT,
-				   "another user is already linked to this subject of the external "
-				   "identity provider");
+		return problem_refuse(p, PROBLEM_CONFLICT, "external_subject_taken",
+				      "another user is already linked to this subject of the "
+				      "external identity provider");
 	default: return -1;
 	}
 	if (affected == 0)

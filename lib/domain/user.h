@@ -124,6 +124,10 @@ struct user_change {
 int user_update(struct txn *t, const struct actor *a, const char *id,
 		const struct user_change *change, struct user_view *out, struct problem *p);
 
+/* Refuses a link to an external identity provider when none is
+ * configured: 422 no_external_issuer. Returns -1. */
+int user_no_external_issuer(struct problem *p);
+
 /* Links user id of the actor's tenant to subject at the external identity
  * provider issuer (its tokens then act as the user), or unlinks it when
  * subject is NULL, if the user is at version (0: any). Who may is the

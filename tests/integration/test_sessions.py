@@ -128,6 +128,8 @@ class TestRefresh(unittest.TestCase):
                            body={"refreshToken": self.first["refreshToken"], "more": 1}),
                        400, "validation-failed")
         assert_problem(refresh("A" * 43), 401, "unauthenticated")
+        # the token whole, not its first 43 characters
+        assert_problem(refresh(self.first["refreshToken"] + "x"), 401, "unauthenticated")
         assert_problem(refresh(""), 401, "unauthenticated")
         self.assertEqual(sql_value("SELECT COUNT(*) FROM refresh_tokens"), before)
         self.assertEqual(refresh(self.first["refreshToken"]).status, 200)
