@@ -1,0 +1,18 @@
+// The console's pages: a path (below the deployment's base) and who may see it.
+// public: anyone; user: someone signed in (others are sent to sign in first).
+// nginx/twotier.conf serves index.html for exactly these paths (every other path
+// is the API's); tests/browser checks that the two lists agree.
+export const routes = {
+  '/': { load: () => import('./pages/welcome.js'), access: 'public' },
+  '/sign-up': { load: () => import('./pages/sign-up.js'), access: 'public' },
+  '/verify-signup': { load: () => import('./pages/verify-signup.js'), access: 'public' },
+  '/sign-in': { load: () => import('./pages/sign-in.js'), access: 'public' },
+  '/forgot-password': { load: () => import('./pages/forgot-password.js'), access: 'public' },
+  '/reset-password': { load: () => import('./pages/reset-password.js'), access: 'public' },
+  '/verify-email': { load: () => import('./pages/verify-email.js'), access: 'public' },
+  '/overview': { load: () => import('./pages/overview.js'), access: 'user' },
+  '/enroll': { load: () => import('./pages/enroll.js'), access: 'user' },
+  '/sessions': { load: () => import('./pages/sessions.js'), access: 'user' },
+};
+
+export const notFound = { load: () => import('./pages/not-found.js'), access: 'public' };
