@@ -1,0 +1,221 @@
+// The console's journeys in a real browser against the real stack and its real
+// mail (tests/browser/run starts nothing: it runs against the stack of scripts/test
+// or of scripts/stack up). Each page a journey reaches is photographed at 360 and
+// 1280 px and scanned by axe-core (lib/browser.js: snap).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { launch, person, snap, description, sees, record, writeReport, screenshots } from './lib/browser.js';
+import { baseUrl, mailedLink, sql, unique, workAccount } from './lib/stack.js';
+import en from '../../console/i18n/en.js';
+import ru from '../../console/i18n/ru.js';
+import { routes } from '../../console/js/routes.js';
+
+const PASSWORD = 'correct horse battery staple';
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  const r = writeReport();
+  console.log(`# screenshots and axe-core report: ${screenshots}`);
+  console.log(`# axe-core: ${r.pages.length} scans, ${r.violations.length} violations (none serious or critical)`);
+  if (r.overviewColdBytes) console.log(`# overview, cold: ${r.overviewColdBytes} bytes in ${r.overviewColdRequests} requests`);
+});
+
+async function signIn(page, email, password) {
+  await page.goto(`${baseUrl()}/sign-in`);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+}
+
+test('both catalogues have the same keys', () => {
+  const keys = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${p}${k}.`) : [`${p}${k}`]));
+  assert.deepEqual(keys(ru).sort(), keys(en).sort());
+});
+
+test('nginx serves every page of the console, and every other path is still the API', async () => {
+  const snippet = readFileSync(new URL('../../nginx/twotier.conf', import.meta.url), 'utf8');
+  const served = /location ~ \^\/\(([^)]*)\)\$/.exec(snippet)[1].split('|').map((p) => `/${p}`);
+  assert.deepEqual(served.sort(), Object.keys(routes).sort(), 'the snippet\'s pages are routes.js\'s');
+  for (const path of Object.keys(routes)) {
+    const r = await fetch(baseUrl() + path);
+    assert.equal(r.status, 200, path);
+    assert.match(r.headers.get('content-type'), /^text\/html/, path);
+    const csp = r.headers.get('content-security-policy');
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /connect-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  }
+  const js = await fetch(`${baseUrl()}/console/js/main.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type'), /^text\/javascript/);
+  for (const path of ['/nope', '/console/nope.js', '/v1/nope']) {
+    const r = await fetch(baseUrl() + path);
+    assert.equal(r.status, 404, path);
+    assert.equal(r.headers.get('content-type'), 'application/problem+json', path);
+  }
+});
+
+test('a person creates a work account from the Welcome page and the mailed link', async () => {
+  const page = await person(browser);
+  const domain = `${unique('w')}.example`;
+  await page.goto(`${baseUrl()}/`);
+  await page.getByRole('heading', { name: 'Become an indirect reseller', level: 1 }).waitFor();
+  await snap(page, 'welcome');
+  await page.getByRole('link', { name: 'Create a work account' }).click();
+  await page.getByRole('heading', { name: 'Create a work account', level: 1 }).waitFor();
+  await snap(page, 'sign-up');
+
+  await page.getByLabel('Organization name').fill('Wingtip Toys');
+  await page.getByLabel('Domain', { exact: true }).fill(domain);
+  await page.getByLabel('First name').fill('Ada');
+  await page.getByLabel('Last name').fill('Lovelace');
+  const email = page.getByLabel('Your e-mail address at the domain');
+  await email.fill('ada@gmail.com');
+  await page.getByLabel('New password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create the work account' }).click();
+  // the service's refusal, beside the field it names, in words; nothing typed is lost
+  await page.getByRole('alert').waitFor();
+  assert.equal(await email.getAttribute('aria-invalid'), 'true');
+  assert.match(await description(email), /Use an address at the domain you entered/);
+  assert.equal(await page.getByLabel('Domain', { exact: true }).inputValue(), domain);
+  assert.equal(await page.getByLabel('New password').inputValue(), PASSWORD);
+  await snap(page, 'sign-up-refused');
+
+  await email.fill(`ada@${domain}`);
+  await page.getByRole('button', { name: 'Create the work account' }).click();
+  await sees(page, `we have sent a link to ada@${domain}`);
+  await snap(page, 'sign-up-sent');
+
+  const link = await mailedLink(`ada@${domain}`, '/verify-signup');
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Confirm your work account', level: 1 }).waitFor();
+  await snap(page, 'verify-signup');
+  await page.getByRole('button', { name: 'Create my work account' }).click();
+  await sees(page, `Your work account for ${domain} is ready`);
+  await snap(page, 'verify-signup-done');
+
+  // the link works once
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Create my work account' }).click();
+  await sees(page, 'This link is not valid: it has been used, or it has expired');
+  await snap(page, 'verify-signup-used');
+
+  // and the account signs in
+  await signIn(page, `ada@${domain}`, PASSWORD);
+  await page.context().close();
+});
+
+test('sign in (refused, then with the keyboard only), the overview, a reload keeps the session, sessions, sign out', async () => {
+  const acct = await workAccount();
+  const page = await person(browser);
+  await page.goto(`${baseUrl()}/overview`);
+  // not signed in: sent to sign in, and back after
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await sees(page, 'Sign in to see this page.');
+  await page.getByLabel('E-mail address').fill(acct.email);
+  await page.getByLabel('Password', { exact: true }).fill('not the password at all');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await sees(page, 'The e-mail address or the password is wrong.');
+  assert.equal(await page.getByLabel('E-mail address').inputValue(), acct.email);
+  await snap(page, 'sign-in-refused');
+
+  // keyboard only: from the focused password field
+  await page.getByLabel('Password', { exact: true }).focus();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.type(acct.password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await sees(page, 'Signed in as Ada Lovelace');
+  await sees(page, 'Enrol as an indirect reseller: give your company');
+  await snap(page, 'overview-not-enrolled');
+
+  // the access token lives in memory only; a reload restores the session from the cookie
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.doesNotMatch(stored, /eyJ/);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await sees(page, 'Signed in as Ada Lovelace');
+
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Sessions' }).click();
+  await page.getByRole('heading', { name: 'Sessions', level: 1 }).waitFor();
+  await sees(page, 'This browser');
+  await snap(page, 'sessions');
+
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await sees(page, 'You have signed out.');
+  await snap(page, 'sign-in-signed-out');
+  await page.goto(`${baseUrl()}/overview`);
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  await page.context().close();
+});
+
+test('a forgotten password, from the mail; a used and an expired link are refused', async () => {
+  const acct = await workAccount();
+  const page = await person(browser);
+  await page.goto(`${baseUrl()}/sign-in`);
+  await page.getByRole('link', { name: 'Forgotten your password?' }).click();
+  await page.getByRole('heading', { name: 'Forgotten password', level: 1 }).waitFor();
+  await snap(page, 'forgot-password');
+  await page.getByLabel('E-mail address').fill(acct.email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await sees(page, `If ${acct.email} is the address of an account, we have sent it a link`);
+  await snap(page, 'forgot-password-sent');
+
+  const link = await mailedLink(acct.email, '/reset-password');
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Choose a new password', level: 1 }).waitFor();
+  await snap(page, 'reset-password');
+  const fresh = 'a brand new passphrase 42';
+  const pw = page.getByLabel('New password', { exact: true });
+  const again = page.getByLabel('New password, again');
+  // the service's rule, beside the field
+  await pw.fill('too short');
+  await again.fill('too short');
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await description(pw), /Use at least 12 characters/);
+  await snap(page, 'reset-password-refused');
+  // the page's own check
+  await pw.fill(fresh);
+  await again.fill(`${fresh}!`);
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await description(again), /The two passwords are not the same/);
+  await again.fill(fresh);
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await sees(page, 'Your password has been changed');
+  await snap(page, 'sign-in-password-changed');
+  await signIn(page, acct.email, fresh);
+
+  // used once: refused
+  await page.goto(link);
+  await page.getByLabel('New password', { exact: true }).fill('yet another passphrase');
+  await page.getByLabel('New password, again').fill('yet another passphrase');
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await sees(page, 'This link is not valid: it has been used, or it has expired');
+
+  // expired: refused, with the way to a new one
+  await fetch(`${baseUrl()}/v1/password-resets`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: acct.email }) });
+  const second = await mailedLink(acct.email, '/reset-password', 2);
+  const token = new URL(second).searchParams.get('token');
+  const expired = sql(
+    `UPDATE password_resets SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE WHERE token_hash = SHA2('${token.replace(/[^A-Za-z0-9_-]/g, '')}', 256); SELECT ROW_COUNT()`,
+  );
+  assert.equal(expired, '1', 'the second link is the one made to expire');
+  await page.goto(second);
+  await page.getByLabel('New password', { exact: true }).fill('yet another passphrase');
+  await page.getByLabel('New password, again').fill('yet another passphrase');
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await sees(page, 'This link is not valid: it has been used, or it has expired');
+  assert.ok(await page.getByRole('link', { name: 'Ask for a new link' }).isVisible());
+  await snap(page, 'reset-password-expired');
+  await page.context().close();
+});
