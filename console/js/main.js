@@ -55,6 +55,9 @@ async function draw({ keep = false } = {}) {
   document.title = `${title} · ${i18n.t('shell.brand')}`;
   clear(main).append(node);
   main.removeAttribute('aria-busy');
+  // a page's state (a notice such as "you have enrolled") is shown once: not again
+  // after a reload, which keeps history.state
+  if (history.state) history.replaceState(null, '', location.href);
   if (saved) retype(saved);
   else (main.querySelector('h1') || main).focus();
 }

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { launch, person, snap, description, sees, record, writeReport, screenshots } from './lib/browser.js';
-import { baseUrl, mailedLink, sql, unique, workAccount } from './lib/stack.js';
+import { accessToken, api, baseUrl, mailedLink, operator, sql, unique, workAccount } from './lib/stack.js';
 import en from '../../console/i18n/en.js';
 import ru from '../../console/i18n/ru.js';
 import { routes } from '../../console/js/routes.js';
@@ -217,5 +217,89 @@ test('a forgotten password, from the mail; a used and an expired link are refuse
   await sees(page, 'This link is not valid: it has been used, or it has expired');
   assert.ok(await page.getByRole('link', { name: 'Ask for a new link' }).isVisible());
   await snap(page, 'reset-password-expired');
+  await page.context().close();
+});
+
+test('enrolment: a web mail contact is refused beside its field; the contact confirms from the mail; the overview follows to the agreement banner', async () => {
+  const acct = await workAccount();
+  const page = await person(browser);
+  await signIn(page, acct.email, acct.password);
+  await page.getByRole('link', { name: 'Enrol now' }).click();
+  await page.getByRole('heading', { name: 'Enrol as an indirect reseller', level: 1 }).waitFor();
+  await snap(page, 'enroll');
+
+  const legal = page.getByRole('group', { name: 'Legal business profile' });
+  const contact = page.getByRole('group', { name: 'Primary contact' });
+  const support = page.getByRole('group', { name: 'Customer support' });
+  assert.equal(await legal.getByLabel('Legal business name').inputValue(), acct.displayName);
+  await legal.getByLabel('Address', { exact: true }).fill('Hauptstr. 1');
+  await legal.getByLabel('City').fill('Berlin');
+  await legal.getByLabel('Postal code').fill('10115');
+  await legal.getByLabel('Country').selectOption('DE');
+  await legal.getByLabel('Phone number').fill('+49 30 1234567');
+  await contact.getByLabel('First name').fill('Pia');
+  await contact.getByLabel('Last name').fill('Contact');
+  const contactEmail = contact.getByLabel('E-mail address');
+  await contactEmail.fill('pia.contact@gmail.com');
+  await contact.getByLabel('Phone number').fill('+49 30 7654321');
+  await support.getByLabel('E-mail address').fill(`support@${acct.domain}`);
+  await support.getByLabel('Phone number').fill('+49 30 1111111');
+  await support.getByLabel('Website').fill(`https://${acct.domain}`);
+  await page.getByRole('button', { name: 'Enrol now' }).click();
+  await sees(page, 'The primary contact’s address is at a web-based mail service');
+  assert.equal(await contactEmail.getAttribute('aria-invalid'), 'true');
+  assert.match(await description(contactEmail), /not a web-based mail service/);
+  assert.equal(await legal.getByLabel('City').inputValue(), 'Berlin');
+  await snap(page, 'enroll-webmail-refused');
+
+  const pia = `pia@${acct.domain}`;
+  await contactEmail.fill(pia);
+  await page.getByRole('button', { name: 'Enrol now' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await sees(page, 'You have enrolled');
+  const checklist = page.getByRole('list', { name: 'Enrolment checklist' });
+  assert.equal(await checklist.getByRole('listitem').count(), 6);
+  assert.match(await checklist.locator('[aria-current="step"]').textContent(), /Primary contact’s address confirmed/);
+  await snap(page, 'overview-enrolled');
+
+  // the primary contact, in a browser of its own, from the mail
+  const contactPage = await person(browser);
+  await contactPage.goto(await mailedLink(pia, '/verify-email'));
+  await contactPage.getByRole('heading', { name: 'Confirm your e-mail address', level: 1 }).waitFor();
+  await snap(contactPage, 'verify-email');
+  await contactPage.getByRole('button', { name: 'Confirm my address' }).click();
+  await sees(contactPage, 'Thank you: your address is confirmed.');
+  await snap(contactPage, 'verify-email-done');
+  await contactPage.getByRole('button', { name: 'Confirm my address' }).count().then((n) => assert.equal(n, 0));
+  await contactPage.reload();
+  await contactPage.getByRole('button', { name: 'Confirm my address' }).click();
+  await sees(contactPage, 'This link is not valid');
+  await contactPage.context().close();
+
+  await page.reload();
+  await sees(page, 'In review');
+  assert.match(await checklist.locator('[aria-current="step"]').textContent(), /reviewed and approved/);
+  await snap(page, 'overview-in-review');
+
+  // the operator approves and publishes the agreement, the reseller accepts it
+  // (through the API: the console's pages for these come next)
+  const op = await operator();
+  const enrolment = (await api('GET', '/v1/enrollment', { token: await accessToken(acct.email, acct.password) })).body;
+  assert.equal((await api('POST', `/v1/operator/enrollments/${enrolment.id}/decisions`, { token: op, body: { decision: 'approve' } })).status, 201);
+  const today = new Date().toISOString().slice(0, 10);
+  const published = await api('POST', '/v1/operator/agreement-templates', {
+    token: op,
+    body: { type: 'partner_agreement', version: unique('v'), documentUrl: 'https://partners.example.com/mpa.pdf', documentSha256: 'ab'.repeat(32), effectiveDate: today },
+  });
+  assert.equal(published.status, 201, JSON.stringify(published.body));
+  const signedIt = await api('POST', '/v1/agreements', {
+    token: await accessToken(acct.email, acct.password),
+    body: { type: 'partner_agreement', signer: { firstName: 'Ada', lastName: 'Lovelace', email: acct.email, phoneNumber: '+49 30 5555555' } },
+  });
+  assert.equal(signedIt.status, 201, JSON.stringify(signedIt.body));
+  await page.reload();
+  await sees(page, 'You have accepted the partner agreement.');
+  await sees(page, `Version ${published.body.version}`);
+  await snap(page, 'overview-agreement-banner');
   await page.context().close();
 });

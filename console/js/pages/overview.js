@@ -2,7 +2,7 @@
 // enrolment's checklist as steps with the next one marked, and the reseller's
 // indirect providers (GET /v1/overview, GET /v1/enrollment).
 import { h } from '../dom.js';
-import { t, formatDate, countryName } from '../i18n.js';
+import { t, has, formatDate, countryName } from '../i18n.js';
 import { call } from '../api.js';
 import { actionError } from '../form.js';
 import { page, notice, buttonLink } from '../view.js';
@@ -92,7 +92,10 @@ export default {
     const fact = (k, v) => facts.append(h('div', {}, h('dt', {}, k), h('dd', {}, v)));
     fact(t('overview.programStatus'), t(`overview.program.${o.programStatus}`));
     fact(t('overview.enrollmentStatus'), o.enrollmentStatus ? t(`overview.enrollment.${o.enrollmentStatus}`) : t('overview.notEnrolled'));
-    if (e && e.cspCountry) fact(t('overview.cspCountry'), `${countryName(e.cspCountry)} (${e.cspRegion})`);
+    if (e && e.cspCountry) {
+      const region = has(`regions.${e.cspRegion}`) ? t(`regions.${e.cspRegion}`) : e.cspRegion;
+      fact(t('overview.cspCountry'), t('overview.countryInRegion', { country: countryName(e.cspCountry), region }));
+    }
     if (e && e.primaryContact) fact(t('overview.primaryContact'), `${e.primaryContact.firstName} ${e.primaryContact.lastName} <${e.primaryContact.email}>`);
     return page(
       t('overview.title'),

@@ -83,3 +83,22 @@ export async function workAccount({ password = 'correct horse battery staple', f
   if (v.status !== 201) throw new Error(`verification: ${v.status} ${await v.text()}`);
   return { domain, email, password, displayName: `Org ${domain}` };
 }
+
+// The API as a partner's system or the operator calls it, for the steps of a
+// journey that the console does not show yet (the operator's review, say).
+export async function api(method, path, { body, token } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(baseUrl() + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function accessToken(username, password) {
+  const r = await api('POST', '/v1/auth/token', { body: { username, password } });
+  if (r.status !== 200) throw new Error(`sign-in of ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.accessToken;
+}
+
+export const operator = () => accessToken(env('TWOTIER_OPERATOR_EMAIL'), env('TWOTIER_OPERATOR_PASSWORD'));
