@@ -159,6 +159,10 @@ test('sign in (refused, then with the keyboard only), the overview, a reload kee
 
 test('a forgotten password, from the mail; a used and an expired link are refused', async () => {
   const acct = await workAccount();
+  // a browser asks from 127.0.0.1 only, and the service grants an address 10 asks in
+  // 15 minutes: the earlier asks of this address (other runs, the Python suite) are
+  // moved out of that window first
+  sql("UPDATE password_resets SET created_at = created_at - INTERVAL 1 HOUR WHERE client_addr = '127.0.0.1'");
   const page = await person(browser);
   await page.goto(`${baseUrl()}/sign-in`);
   await page.getByRole('link', { name: 'Forgotten your password?' }).click();
@@ -302,4 +306,84 @@ test('enrolment: a web mail contact is refused beside its field; the contact con
   await sees(page, `Version ${published.body.version}`);
   await snap(page, 'overview-agreement-banner');
   await page.context().close();
+});
+
+test('Russian from the browser\'s languages, switched to English and remembered, what was typed kept', async () => {
+  const page = await person(browser, { locale: 'ru-RU' });
+  await page.goto(`${baseUrl()}/`);
+  await page.getByRole('heading', { name: 'Станьте непрямым реселлером', level: 1 }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ru');
+  await snap(page, 'welcome-ru');
+  await page.getByRole('link', { name: 'Создать рабочую учётную запись' }).click();
+  await page.getByLabel('Домен', { exact: true }).fill('contoso.com');
+  await page.getByRole('button', { name: 'Создать рабочую учётную запись' }).click();
+  await sees(page, 'Заполните это поле.');
+  await snap(page, 'sign-up-ru-refused');
+  await page.getByLabel('Язык').selectOption('en');
+  await page.getByRole('heading', { name: 'Create a work account', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('Domain', { exact: true }).inputValue(), 'contoso.com');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Create a work account', level: 1 }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  await page.context().close();
+});
+
+test('the second factor: after the password, a 401 mfa_required asks for the code and sends {challenge, code}', async () => {
+  // the service's side lands separately; its contract is played here, and the
+  // second step is answered by a real sign-in so that the rest is real
+  const acct = await workAccount();
+  const page = await person(browser);
+  const sent = [];
+  await page.route('**/v1/auth/token', async (route) => {
+    const body = route.request().postDataJSON();
+    sent.push(body);
+    if (body.password) {
+      return route.fulfill({
+        status: 401,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'https://twotier.example/problems/unauthenticated', title: 'Authentication required', status: 401, code: 'mfa_required', challenge: 'challenge-1', detail: 'a second factor is required' }),
+      });
+    }
+    return route.fulfill({ response: await route.fetch({ postData: JSON.stringify({ username: acct.email, password: acct.password, cookie: true }) }) });
+  });
+  await page.goto(`${baseUrl()}/sign-in`);
+  await page.getByLabel('E-mail address').fill(acct.email);
+  await page.getByLabel('Password', { exact: true }).fill(acct.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Second step: your code' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('autocomplete')), 'one-time-code');
+  await snap(page, 'sign-in-second-factor');
+  await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+  await page.getByLabel('Recovery code').waitFor();
+  await page.getByRole('button', { name: 'Use the authenticator app instead' }).click();
+  await page.getByLabel('Code', { exact: true }).fill('123456');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  assert.deepEqual(sent[1], { challenge: 'challenge-1', cookie: true, code: '123456' });
+  await page.context().close();
+});
+
+test('the overview, cold: bytes transferred', async () => {
+  const acct = await workAccount();
+  const warm = await person(browser);
+  await signIn(warm, acct.email, acct.password);
+  // a new profile with the session's cookie and nothing cached
+  const context = await browser.newContext({ storageState: await warm.context().storageState(), viewport: { width: 1280, height: 900 } });
+  await warm.context().close();
+  const page = await context.newPage();
+  let bytes = 0;
+  let requests = 0;
+  page.on('requestfinished', async (r) => {
+    const s = await r.sizes();
+    bytes += s.responseBodySize + s.responseHeadersSize;
+    requests += 1;
+  });
+  await page.goto(`${baseUrl()}/overview`);
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await page.waitForFunction(() => !document.querySelector('main[aria-busy]'));
+  await page.waitForLoadState('networkidle');
+  record('overviewColdBytes', bytes);
+  record('overviewColdRequests', requests);
+  assert.ok(bytes < 150000, `the overview costs ${bytes} bytes cold`);
+  await context.close();
 });
