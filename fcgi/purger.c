@@ -30,14 +30,15 @@ static void purge_once(struct db *db)
 	if (rc != 0) {
 		log_msg(LOG_WARN, "purge: %s; trying again later", p.detail);
 	} else if (n.idempotency_keys + n.signin_failures + n.pending_signups + n.sessions +
-		       n.password_resets >
+		       n.password_resets + n.mfa_challenges >
 		   0) {
 		struct log_field f[] = {LOG_I("idempotencyKeys", (long long)n.idempotency_keys),
 					LOG_I("signinFailures", (long long)n.signin_failures),
 					LOG_I("pendingSignups", (long long)n.pending_signups),
 					LOG_I("sessions", (long long)n.sessions),
-					LOG_I("passwordResets", (long long)n.password_resets)};
-		log_fields(LOG_INFO, "purged", f, 5);
+					LOG_I("passwordResets", (long long)n.password_resets),
+					LOG_I("mfaChallenges", (long long)n.mfa_challenges)};
+		log_fields(LOG_INFO, "purged", f, 6);
 	}
 	problem_clear(&p);
 }
