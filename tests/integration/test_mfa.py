@@ -378,7 +378,13 @@ class TestPolicy(unittest.TestCase):
                            "validation-failed")
         self.assertEqual(sql_value("SELECT mfa_required FROM tenants WHERE id = %s", (self.t.id,)),
                          "0")
-        enrol(self.t.token)
+        secret, _ = enrol(self.t.token)
+        # the global admin with a second factor: the password alone does
+        # not sign it in
+        p = assert_problem(sign_in(self.t.email, self.t.password), 401, "unauthenticated")
+        self.assertEqual(p["code"], "mfa_required")
+        r = second_step(p["challenge"], code=totp(secret, 1))
+        self.assertEqual(r.status, 200, r)
         r = self.policy(self.t.auth, True)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body["mfaRequired"], True)
