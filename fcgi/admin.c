@@ -364,9 +364,9 @@ static int purge(const struct config *cfg)
 	}
 	printf(
 	    "purged %llu idempotency keys, %llu sign-in failure counters, %llu pending sign-ups, "
-	    "%llu sessions, %llu password resets\n",
-	    n.idempotency_keys, n.signin_failures, n.pending_signups, n.sessions,
-	    n.password_resets);
+	    "%llu sessions, %llu password resets, %llu sign-in challenges\n",
+	    n.idempotency_keys, n.signin_failures, n.pending_signups, n.sessions, n.password_resets,
+	    n.mfa_challenges);
 	rc = 0;
 out:
 	problem_clear(&p);

@@ -5,6 +5,7 @@
 #include "core/problem.h"
 #include "db/db.h"
 #include "domain/purge.h"
+#include "domain/relationship.h"
 
 #include <errno.h>
 #include <mysql.h>
@@ -30,14 +31,36 @@ static void purge_once(struct db *db)
 	if (rc != 0) {
 		log_msg(LOG_WARN, "purge: %s; trying again later", p.detail);
 	} else if (n.idempotency_keys + n.signin_failures + n.pending_signups + n.sessions +
-		       n.password_resets >
+		       n.password_resets + n.mfa_challenges >
 		   0) {
 		struct log_field f[] = {LOG_I("idempotencyKeys", (long long)n.idempotency_keys),
 					LOG_I("signinFailures", (long long)n.signin_failures),
 					LOG_I("pendingSignups", (long long)n.pending_signups),
 					LOG_I("sessions", (long long)n.sessions),
-					LOG_I("passwordResets", (long long)n.password_resets)};
-		log_fields(LOG_INFO, "purged", f, 5);
+					LOG_I("passwordResets", (long long)n.password_resets),
+					LOG_I("mfaChallenges", (long long)n.mfa_challenges)};
+		log_fields(LOG_INFO, "purged", f, 6);
+	}
+	problem_clear(&p);
+}
+
+/* The mails of admin access about to end, in a transaction of their own:
+ * a notice and its mails commit together, or neither. */
+static void notices_once(struct db *db)
+{
+	struct problem p = {0};
+	struct txn t;
+	unsigned long long sent = 0;
+	int rc;
+	txn_open(&t, db, TXN_ATOMIC);
+	do
+		rc = relationship_access_notices(&t, &sent);
+	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
+	if (rc != 0) {
+		log_msg(LOG_WARN, "access notices: %s; trying again later", p.detail);
+	} else if (sent > 0) {
+		struct log_field f[] = {LOG_I("relationships", (long long)sent)};
+		log_fields(LOG_INFO, "admin access ending: mailed", f, 1);
 	}
 	problem_clear(&p);
 }
@@ -57,6 +80,7 @@ static void *purger_main(void *arg)
 			break;
 		pthread_mutex_unlock(&lock);
 		purge_once(db);
+		notices_once(db);
 		pthread_mutex_lock(&lock);
 	}
 	pthread_mutex_unlock(&lock);

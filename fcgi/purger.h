@@ -1,6 +1,7 @@
-/* The service's purge thread: purge_run (lib/domain/purge.h) every
+/* The service's periodic thread: purge_run (lib/domain/purge.h), then the
+ * mails of admin access about to end (relationship_access_notices), every
  * purge_interval seconds on a database connection of its own. Every host
- * runs one; they need no coordination. */
+ * runs one; they need no coordination (a notice is taken once, by key). */
 #ifndef TWOTIER_PURGER_H
 #define TWOTIER_PURGER_H
 

@@ -238,7 +238,8 @@ static int identify(struct ctx *c)
 	do {
 		problem_clear(&c->problem);
 		c->delegated_from[0] = c->delegation[0] = '\0';
-		rc = principal_load(&c->txn, &cred, c->req->request_id, &c->principal, &c->problem);
+		rc = principal_load(&c->txn, &cred, c->cfg->mfa_required, c->req->request_id,
+				    &c->principal, &c->problem);
 		if (rc == 0 && c->principal.kind != PRINCIPAL_NONE && c->req->on_behalf_of != NULL)
 			rc = delegate(c);
 	} while (txn_end(&c->txn, rc == 0, &c->problem) == TXN_AGAIN);
@@ -260,6 +261,12 @@ static int authorize(struct ctx *c)
 	if (who->kind == PRINCIPAL_NONE)
 		return problem_set(&c->problem, PROBLEM_UNAUTHENTICATED,
 				   "this request needs a bearer token");
+	/* the rule of the tenant or the platform: a user who must have a
+	 * second factor sets one up before anything else */
+	if (who->mfa_setup_due && !(route->flags & ROUTE_MFA_SETUP))
+		return problem_refuse(&c->problem, PROBLEM_FORBIDDEN, "mfa_setup_required",
+				      "two-step sign-in is required for your account: set it up "
+				      "first (POST /v1/me/mfa/totp)");
 	if ((route->flags & ROUTE_PROVIDER) && !(who->partner_types & PARTNER_INDIRECT_PROVIDER)) {
 		snprintf(c->problem.code, sizeof c->problem.code, "not_provider");
 		return problem_set(&c->problem, PROBLEM_FORBIDDEN,

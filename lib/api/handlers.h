@@ -13,6 +13,7 @@
 
 struct ctx;
 struct party;
+struct problem;
 
 /* Every handler, declared by its row of routes.def (whose other columns
  * this expansion leaves unread). */
@@ -26,6 +27,10 @@ struct party;
  * an HttpOnly cookie only. Returns 0, or -1 with c->problem set. */
 int ctx_session_start(struct ctx *c, const char *user_id, const char *tenant_id, unsigned roles,
 		      bool cookie);
+
+/* One of a second factor's code and recovery code (mfa.c): 0, or -1 with
+ * a field error in p when both or neither are given. */
+int mfa_check_one_code(struct problem *p, const char *code, const char *recovery);
 
 /* Shared renderings: a party of a relationship {tenantId, name, domain};
  * a time, or null when "". */
@@ -84,6 +89,9 @@ extern const struct json_field password_reset_use_schema[];
 extern const struct json_field user_create_schema[];
 extern const struct json_field user_update_schema[];
 extern const struct json_field external_identity_schema[];
+extern const struct json_field totp_confirm_schema[];
+extern const struct json_field totp_remove_schema[];
+extern const struct json_field security_policy_schema[];
 extern const struct json_field api_token_create_schema[];
 extern const struct json_field customer_invitation_schema[];
 extern const struct json_field customer_acceptance_schema[];

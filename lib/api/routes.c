@@ -21,6 +21,7 @@
 #define IDEM ROUTE_IDEMPOTENT
 #define DLG  ROUTE_DELEGABLE
 #define PRV  ROUTE_PROVIDER
+#define MFA  ROUTE_MFA_SETUP
 
 const struct route app_routes[] = {
 #define ROUTE(method, pattern, name, access, roles, scope, flags, schema, handler)                 \

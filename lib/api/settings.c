@@ -87,6 +87,26 @@ static int keys_load(struct settings *s, char *err, size_t errsz)
 	return 0;
 }
 
+/* The key that seals TOTP secrets: without one no second factor is set up
+ * or checked, so none can be required. */
+static int mfa_key_load(struct settings *s, char *err, size_t errsz)
+{
+	char why[300];
+	if (s->cfg.mfa_key[0] == '\0') {
+		if (s->cfg.mfa_required) {
+			snprintf(err, errsz, "mfa_required needs mfa_key");
+			return -1;
+		}
+		return 0;
+	}
+	if (totp_key_load(s->cfg.mfa_key, s->mfa_key, why, sizeof why) != 0) {
+		snprintf(err, errsz, "mfa_key: %s", why);
+		return -1;
+	}
+	s->has_mfa_key = true;
+	return 0;
+}
+
 struct settings *settings_load(const char *path, const struct config *running, char *err,
 			       size_t errsz)
 {
@@ -101,7 +121,7 @@ struct settings *settings_load(const char *path, const struct config *running, c
 		snprintf(err, errsz, "%s: %s changed, which takes a restart", path, changed);
 		goto fail;
 	}
-	if (keys_load(s, why, sizeof why) != 0) {
+	if (keys_load(s, why, sizeof why) != 0 || mfa_key_load(s, why, sizeof why) != 0) {
 		snprintf(err, errsz, "%s: %s", path, why);
 		goto fail;
 	}
@@ -118,6 +138,7 @@ void settings_free(struct settings *s)
 	for (size_t i = 0; i < sizeof s->store / sizeof s->store[0]; i++)
 		jwt_key_free(&s->store[i]);
 	explicit_bzero(&s->cfg, sizeof s->cfg); /* the database and SMTP passwords */
+	explicit_bzero(s->mfa_key, sizeof s->mfa_key);
 	free(s);
 }
 

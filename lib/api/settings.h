@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "auth/jwt_token.h"
+#include "auth/totp.h"
 #include "core/config.h"
 
 /* jwt_verify_keys names at most this many keys */
@@ -25,6 +26,9 @@ struct settings {
 	size_t n_keys, n_own;
 	const struct jwt_key *external; /* the external issuer's key, or NULL */
 	struct jwt_key store[2 + SETTINGS_VERIFY_KEYS];
+	/* seals TOTP secrets (mfa_key), when has_mfa_key */
+	unsigned char mfa_key[TOTP_KEY_LEN];
+	bool has_mfa_key;
 	unsigned holders; /* requests holding these, and the slot while in force */
 };
 

@@ -75,6 +75,9 @@ struct principal {
 	unsigned roles;		/* users only */
 	unsigned scopes;	/* tokens only */
 	unsigned partner_types; /* of the tenant: enum partner_type bits */
+	/* a user of whom a second factor is required and who has none: only
+	 * the routes that set one up are open to it (ROUTE_MFA_SETUP) */
+	bool mfa_setup_due;
 };
 
 /* What an Authorization header carries, read and checked without the

@@ -110,6 +110,9 @@ static const struct key {
     STR_RELOADS(ext_public_key, NULL),
     STR_RELOADS(cors_origins, NULL),
     STR_RELOADS(trusted_proxies, NULL),
+    STR_RELOADS(mfa_key, NULL),
+    STR_RELOADS(mfa_issuer, NULL),
+    RELOADS("mfa_required", KEY_BOOL, offsetof(struct config, mfa_required), 0, 0, 0, NULL),
     RELOADS("invitation_ttl", KEY_INT, offsetof(struct config, invitation_ttl), 0, 3600, 90 * 86400,
 	    NULL),
 #undef STR
@@ -164,6 +167,7 @@ void config_defaults(struct config *cfg)
 	cfg->session_idle_timeout = 12 * 3600;
 	cfg->session_max_age = 30 * 86400;
 	snprintf(cfg->ext_alg, sizeof cfg->ext_alg, "RS256");
+	snprintf(cfg->mfa_issuer, sizeof cfg->mfa_issuer, "twotier");
 }
 
 bool config_origin_allowed(const struct config *cfg, const char *origin)
@@ -374,6 +378,7 @@ int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *),
 	    {"TWOTIER_SMTP_STARTTLS", "smtp_starttls"},
 	    {"TWOTIER_SMTP_USER", "smtp_user"},
 	    {"TWOTIER_SMTP_PASSWORD", "smtp_password"},
+	    {"TWOTIER_MFA_KEY_FILE", "mfa_key"},
 	};
 	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
 		const char *value = getenv_fn(overrides[i].env);

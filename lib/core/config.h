@@ -76,6 +76,12 @@ struct config {
 	char ext_audience[CONFIG_STR];
 	char ext_alg[16];
 	char ext_public_key[CONFIG_STR];
+	/* the second factor: the file of the key that seals TOTP secrets,
+	 * the issuer authenticator apps show, and whether every global admin,
+	 * admin agent and operator of every tenant must have one */
+	char mfa_key[CONFIG_STR];
+	char mfa_issuer[64];
+	bool mfa_required;
 	int invitation_ttl; /* seconds a provider's invitation can be accepted */
 	/* addresses of proxies in front of nginx whose X-Forwarded-For is
 	 * believed (comma separated); from any other, REMOTE_ADDR is the
@@ -106,9 +112,9 @@ const char *config_restart_key_changed(const struct config *running, const struc
  * TWOTIER_DB_SOCKET, TWOTIER_DB_NAME, TWOTIER_JWT_SECRET,
  * TWOTIER_JWT_PRIVATE_KEY_FILE, TWOTIER_JWT_PUBLIC_KEY_FILE,
  * TWOTIER_MAIL_TRANSPORT, TWOTIER_SMTP_URL, TWOTIER_SMTP_STARTTLS,
- * TWOTIER_SMTP_USER, TWOTIER_SMTP_PASSWORD from the environment (env lookup is
- * given so tests can pass their own). Returns 0, or -1 with err set when a
- * value does not fit. */
+ * TWOTIER_SMTP_USER, TWOTIER_SMTP_PASSWORD, TWOTIER_MFA_KEY_FILE from the environment (env lookup
+ * is given so tests can pass their own). Returns 0, or -1 with err set when a value does not fit.
+ */
 int config_apply_env(struct config *cfg, const char *(*getenv_fn)(const char *), char *err,
 		     size_t errsz);
 

@@ -93,11 +93,21 @@ cJSON *problem_to_json(const struct problem *p, const char *request_id)
 		cJSON_AddStringToObject(doc, "requestId", request_id);
 	if (p->errors != NULL)
 		cJSON_AddItemReferenceToObject(doc, "errors", p->errors);
+	for (const cJSON *m = p->extensions ? p->extensions->child : NULL; m != NULL; m = m->next)
+		cJSON_AddItemToObject(doc, m->string, cJSON_Duplicate(m, true));
 	return doc;
+}
+
+void problem_extend(struct problem *p, const char *name, const char *value)
+{
+	if (p->extensions == NULL)
+		p->extensions = cJSON_CreateObject();
+	cJSON_AddStringToObject(p->extensions, name, value);
 }
 
 void problem_clear(struct problem *p)
 {
 	cJSON_Delete(p->errors);
+	cJSON_Delete(p->extensions);
 	memset(p, 0, sizeof *p);
 }

@@ -44,6 +44,9 @@ struct problem {
 	char code[48];	 /* optional machine-readable reason, e.g. "mpn_country_mismatch" */
 	cJSON *errors;	 /* owned: array of {field, code, message}, or NULL */
 	int retry_after; /* seconds for 429/503, 0 = none */
+	/* owned: extension members (RFC 9457 §3.2), e.g. a sign-in's
+	 * challenge, or NULL */
+	cJSON *extensions;
 };
 
 /* Status, slug and title of a kind; an out-of-range kind maps to
@@ -66,6 +69,9 @@ int problem_refuse(struct problem *p, enum problem_kind kind, const char *code, 
  * PROBLEM_VALIDATION if none is set yet. Returns -1. */
 int problem_add_field(struct problem *p, const char *field, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Adds the extension member name (a string) to the document. */
+void problem_extend(struct problem *p, const char *name, const char *value);
 
 /* Renders the problem+json document; caller owns the result. request_id
  * may be NULL. */

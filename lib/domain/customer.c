@@ -253,6 +253,22 @@ DB_STATEMENT(customer_relationship_lock,
 	     DB_PARAMS(DB_TEXT, DB_TEXT),
 	     DB_ROW(struct relationship_lock_row, RELATIONSHIP_LOCK_FIELDS));
 
+/* What the partners are told of an ended customer relationship: the
+ * relationship its invitation came through, the customer's name as
+ * invited, and the partner it ended with. */
+struct ended_notice_row {
+	char relationship_id[UUID_STR], company_name[801], partner_name[801];
+};
+#define ENDED_NOTICE_FIELDS(F, T)                                                                  \
+	F(T, relationship_id, DB_TEXT) F(T, company_name, DB_TEXT) F(T, partner_name, DB_TEXT)
+DB_STATEMENT(customer_relationship_notice,
+	     "SELECT i.relationship_id, i.company_name, COALESCE(pl.company_name, "
+	     "pt.display_name) AS partner_name FROM customer_relationships cr "
+	     "JOIN customer_invitations i ON i.id = cr.invitation_id "
+	     "JOIN tenants pt ON pt.id = cr.partner_tenant_id "
+	     "LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id WHERE cr.id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct ended_notice_row, ENDED_NOTICE_FIELDS));
+
 DB_STATEMENT(customer_relationship_set_ended,
 	     "UPDATE customer_relationships SET state = 'ended', active = NULL, ended_at = ?, "
 	     "ended_by = ?, version = version + 1 WHERE id = ? AND state = 'active'",
@@ -637,7 +653,10 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 			       at) != DB_OK ||
 	    must_read(t, &customer_invitation_row, g, &out->invitation) != DB_OK ||
 	    must_read(t, &customer_relationship_row, rr, &out->reseller) != DB_OK ||
-	    must_read(t, &customer_relationship_row, pr, &out->provider) != DB_OK)
+	    must_read(t, &customer_relationship_row, pr, &out->provider) != DB_OK ||
+	    relationship_notify(t, inv.relationship_id, MAIL_RELATIONSHIP_CUSTOMER_ACCEPTED,
+				RELATIONSHIP_PROVIDER | RELATIONSHIP_RESELLER, inv.company_name,
+				NULL, 0) != 0)
 		return -1;
 	return 0;
 }
@@ -668,7 +687,15 @@ int customer_relationship_end(struct txn *t, const struct actor *a, const char *
 	    audit_record_in(t, a, row.partner_tenant_id, "customer_relationship.end",
 			    "customer_relationship", id, at) != DB_OK)
 		return -1;
-	return 0;
+	/* both partners of the customer hear of it */
+	struct ended_notice_row n;
+	struct db_arg k[] = {db_text(id)};
+	if (must_read(t, &customer_relationship_notice, k, &n) != DB_OK)
+		return -1;
+	struct mail_var partner[] = {{"partner_name", n.partner_name}};
+	return relationship_notify(t, n.relationship_id, MAIL_RELATIONSHIP_CUSTOMER_ENDED,
+				   RELATIONSHIP_PROVIDER | RELATIONSHIP_RESELLER, n.company_name,
+				   partner, 1);
 }
 
 int customer_require_partner(struct txn *t, const char *customer_id, const char *tenant_id,

@@ -2,6 +2,7 @@
 
 #include "core/problem.h"
 #include "domain/api_token.h"
+#include "domain/mfa.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -15,29 +16,44 @@ struct principal_user_row {
 	unsigned roles;
 	unsigned partner_types;
 	bool session_going; /* the token's session has not ended (1 without one) */
+	/* a second factor is required of the user (by its tenant, or by the
+	 * platform: the first parameter) and it has none */
+	bool mfa_setup_due;
 };
 #define PRINCIPAL_USER_FIELDS(F, T)                                                                \
 	F(T, user_id, DB_TEXT)                                                                     \
 	F(T, tenant_id, DB_TEXT)                                                                   \
 	F(T, disabled, DB_INT)                                                                     \
-	F(T, roles, DB_INT) F(T, partner_types, DB_INT) F(T, session_going, DB_INT)
-#define PRINCIPAL_USER_SELECT(session)                                                             \
+	F(T, roles, DB_INT)                                                                        \
+	F(T, partner_types, DB_INT) F(T, session_going, DB_INT) F(T, mfa_setup_due, DB_INT)
+/* the roles of MFA_POLICY_ROLES (mfa.h) are the SET's first, second and
+ * sixth members */
+#define PRINCIPAL_MFA_DUE                                                                          \
+	"((t.mfa_required OR ?) AND u.roles & 35 <> 0 AND NOT EXISTS (SELECT 1 FROM user_mfa m "   \
+	"WHERE m.user_id = u.id AND m.totp_confirmed_at IS NOT NULL))"
+#define PRINCIPAL_USER_SELECT(session, mfa_due)                                                    \
 	"SELECT u.id AS user_id, u.tenant_id, u.disabled, u.roles + 0 AS roles, "                  \
-	"t.partner_types + 0 AS partner_types, " session " AS session_going "                      \
-	"FROM users u JOIN tenants t ON t.id = u.tenant_id "
+	"t.partner_types + 0 AS partner_types, " session " AS session_going, " mfa_due             \
+	" AS mfa_setup_due FROM users u JOIN tenants t ON t.id = u.tenant_id "
+_Static_assert(MFA_POLICY_ROLES == 35, "PRINCIPAL_MFA_DUE spells the roles out");
 
-DB_STATEMENT(principal_user_by_id, PRINCIPAL_USER_SELECT("1") "WHERE u.id = ?", DB_PARAMS(DB_TEXT),
-	     DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
+DB_STATEMENT(principal_user_by_id, PRINCIPAL_USER_SELECT("1", PRINCIPAL_MFA_DUE) "WHERE u.id = ?",
+	     DB_PARAMS(DB_INT, DB_TEXT), DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
 
 /* A token of a session: still the user's, and not ended (one statement,
  * as the principal costs one on every request). */
 DB_STATEMENT(principal_user_by_session,
 	     PRINCIPAL_USER_SELECT("EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND "
-				   "s.user_id = u.id AND s.ended_at IS NULL)") "WHERE u.id = ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
+				   "s.user_id = u.id AND s.ended_at IS NULL)",
+				   PRINCIPAL_MFA_DUE) "WHERE u.id = ?",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TEXT),
+	     DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
 
+/* An external identity provider's user: its provider answers for how it
+ * signed in, so nothing of ours is due */
 DB_STATEMENT(principal_user_by_external,
-	     PRINCIPAL_USER_SELECT("1") "WHERE u.external_issuer = ? AND u.external_subject = ?",
+	     PRINCIPAL_USER_SELECT("1",
+				   "0") "WHERE u.external_issuer = ? AND u.external_subject = ?",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct principal_user_row, PRINCIPAL_USER_FIELDS));
 
 /* A token with its tenant's memberships and what its creator is now: the
@@ -113,8 +129,8 @@ static int principal_of_token(struct txn *t, const char *hash, const char *reque
 	return 0;
 }
 
-static int principal_of_user(struct txn *t, const struct credential *cred, const char *request_id,
-			     struct principal *out, struct problem *p)
+static int principal_of_user(struct txn *t, const struct credential *cred, bool mfa_required,
+			     const char *request_id, struct principal *out, struct problem *p)
 {
 	struct principal_user_row r;
 	enum db_status rc;
@@ -122,10 +138,10 @@ static int principal_of_user(struct txn *t, const struct credential *cred, const
 		struct db_arg a[] = {db_text(cred->external_issuer), db_text(cred->sub)};
 		rc = db_one(t, &principal_user_by_external, a, &r);
 	} else if (cred->sid[0] != '\0') {
-		struct db_arg a[] = {db_text(cred->sid), db_text(cred->sub)};
+		struct db_arg a[] = {db_text(cred->sid), db_int(mfa_required), db_text(cred->sub)};
 		rc = db_one(t, &principal_user_by_session, a, &r);
 	} else {
-		struct db_arg a[] = {db_text(cred->sub)};
+		struct db_arg a[] = {db_int(mfa_required), db_text(cred->sub)};
 		rc = db_one(t, &principal_user_by_id, a, &r);
 	}
 	if (rc == DB_EMPTY)
@@ -146,17 +162,18 @@ static int principal_of_user(struct txn *t, const struct credential *cred, const
 	memcpy(out->tenant_id, r.tenant_id, sizeof out->tenant_id);
 	out->roles = r.roles;
 	out->partner_types = r.partner_types;
+	out->mfa_setup_due = r.mfa_setup_due;
 	return 0;
 }
 
-int principal_load(struct txn *t, const struct credential *cred, const char *request_id,
-		   struct principal *out, struct problem *p)
+int principal_load(struct txn *t, const struct credential *cred, bool mfa_required,
+		   const char *request_id, struct principal *out, struct problem *p)
 {
 	memset(out, 0, sizeof *out);
 	switch (cred->kind) {
 	case CREDENTIAL_NONE: return 0;
 	case CREDENTIAL_TOKEN: return principal_of_token(t, cred->token_hash, request_id, out, p);
-	case CREDENTIAL_JWT: return principal_of_user(t, cred, request_id, out, p);
+	case CREDENTIAL_JWT: return principal_of_user(t, cred, mfa_required, request_id, out, p);
 	}
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* The principal of a request (auth.h), loaded from the database on every
  * request so that a disabled user, a revoked token or a role taken away
- * counts at once: a user by its id (or an external issuer's subject), a
- * token by its hash, each with its tenant's memberships of the programme,
- * all by primary or unique keys. */
+ * counts at once (and a second factor required of a user who has none:
+ * mfa_setup_due; mfa_required is the platform's rule): a user by its id (or an external issuer's
+ * subject), a token by its hash, each with its tenant's memberships of the programme, all by
+ * primary or unique keys. */
 #ifndef TWOTIER_PRINCIPAL_H
 #define TWOTIER_PRINCIPAL_H
 
@@ -18,7 +19,7 @@ struct problem;
  * expired token, a token whose creator is disabled or no longer an admin,
  * an unknown or disabled user, a JWT whose tenant is not its user's; the
  * reason is in the detail and in the log), or with t failed. */
-int principal_load(struct txn *t, const struct credential *cred, const char *request_id,
-		   struct principal *out, struct problem *p);
+int principal_load(struct txn *t, const struct credential *cred, bool mfa_required,
+		   const char *request_id, struct principal *out, struct problem *p);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "db/db.h"
 #include "domain/idempotency.h"
+#include "domain/mfa.h"
 #include "domain/password_reset.h"
 #include "domain/session.h"
 #include "domain/signin.h"
@@ -21,6 +22,7 @@ static const struct {
     {signup_purge, offsetof(struct purge_counts, pending_signups)},
     {session_purge, offsetof(struct purge_counts, sessions)},
     {password_reset_purge, offsetof(struct purge_counts, password_resets)},
+    {mfa_challenge_purge, offsetof(struct purge_counts, mfa_challenges)},
 };
 
 int purge_run(struct txn *t, struct purge_counts *out)

@@ -23,6 +23,7 @@ struct purge_counts {
 	unsigned long long pending_signups;
 	unsigned long long sessions;	    /* a day past their end, with their refresh tokens */
 	unsigned long long password_resets; /* a day past their expiry */
+	unsigned long long mfa_challenges;  /* past their expiry */
 };
 
 /* One pass over every table, in t, which must run each statement on its

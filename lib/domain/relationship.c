@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* access_roles (relationships, relationship_invitations) is a SET whose
@@ -285,14 +286,18 @@ DB_STATEMENT(relationship_access_narrowed,
  * did), the reseller's its primary contact; "" when there is none. */
 struct contacts_row {
 	char provider_email[255], reseller_email[255], provider_name[801], reseller_name[801];
+	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR];
 };
 #define CONTACTS_FIELDS(F, T)                                                                      \
 	F(T, provider_email, DB_TEXT)                                                              \
-	F(T, reseller_email, DB_TEXT) F(T, provider_name, DB_TEXT) F(T, reseller_name, DB_TEXT)
+	F(T, reseller_email, DB_TEXT)                                                              \
+	F(T, provider_name, DB_TEXT)                                                               \
+	F(T, reseller_name, DB_TEXT)                                                               \
+	F(T, provider_tenant_id, DB_TEXT) F(T, reseller_tenant_id, DB_TEXT)
 DB_STATEMENT(relationship_contacts,
 	     "SELECT COALESCE(u.email, tu.email) AS provider_email, "
 	     "e.contact_email AS reseller_email, " NAME_OF_PT " AS provider_name, " NAME_OF_RT
-	     " AS reseller_name FROM relationships r "
+	     " AS reseller_name, r.provider_tenant_id, r.reseller_tenant_id FROM relationships r "
 	     "JOIN relationship_invitations i ON i.id = r.invitation_id "
 	     "LEFT JOIN users u ON u.id = i.created_by "
 	     "LEFT JOIN api_tokens tk ON tk.id = i.created_by "
@@ -533,7 +538,9 @@ int invitation_authorize(struct txn *t, const struct actor *a, const char *id, c
 	if (db_exec(t, &relationship_invitation_accepted, u, NULL) != DB_OK ||
 	    audit_record(t, a, "relationship.create", "relationship", rid, at) != DB_OK ||
 	    audit_record_in(t, a, inv.provider_tenant_id, "relationship.create", "relationship",
-			    rid, at) != DB_OK)
+			    rid, at) != DB_OK ||
+	    relationship_notify(t, rid, MAIL_RELATIONSHIP_AUTHORIZED, RELATIONSHIP_PROVIDER, NULL,
+				NULL, 0) != 0)
 		return -1;
 	return relationship_get(t, a->tenant_id, rid, out, p);
 }
@@ -564,6 +571,40 @@ static int relationship_lock_of(struct txn *t, const struct actor *a, const char
 				   id);
 	default: return -1;
 	}
+}
+
+int relationship_notify(struct txn *t, const char *id, enum mail_template which, unsigned sides,
+			const char *company, const struct mail_var *extra, size_t n_extra)
+{
+	struct contacts_row who;
+	struct mail_var vars[4];
+	struct db_arg c[] = {db_text(id)};
+	enum db_status st = db_one(t, &relationship_contacts, c, &who);
+	if (st == DB_EMPTY)
+		return 0;
+	if (st != DB_OK || n_extra > 3)
+		return -1;
+	if (n_extra > 0)
+		memcpy(vars + 1, extra, n_extra * sizeof *extra);
+	for (unsigned side = RELATIONSHIP_PROVIDER; side <= RELATIONSHIP_RESELLER; side <<= 1) {
+		bool provider = side == RELATIONSHIP_PROVIDER;
+		const char *to = provider ? who.provider_email : who.reseller_email;
+		if (!(sides & side) || to[0] == '\0')
+			continue;
+		/* each side is told the other's name, or the customer's */
+		vars[0] = (struct mail_var){"company_name", company    ? company
+							    : provider ? who.reseller_name
+								       : who.provider_name};
+		struct outbox_mail m = {provider ? who.provider_tenant_id : who.reseller_tenant_id,
+					which,
+					"en",
+					to,
+					vars,
+					1 + n_extra};
+		if (outbox_enqueue(t, &m) != DB_OK)
+			return -1;
+	}
+	return 0;
 }
 
 /* Removes the admin access (end false) or ends the relationship (end
@@ -621,6 +662,63 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 	    other, end ? MAIL_RELATIONSHIP_ENDED : MAIL_RELATIONSHIP_ACCESS_REMOVED, "en", to, vars,
 	    1};
 	return outbox_enqueue(t, &m) == DB_OK ? 0 : -1;
+}
+
+/* Granted admin access ending within 30 days whose threshold (the
+ * fewest of 30, 7 and 1 days at or above what is left) has not been
+ * mailed, the soonest first. */
+struct expiring_row {
+	char id[UUID_STR];
+	long long threshold;
+	char ends_on[17]; /* "2027-01-31 14:05" */
+};
+#define EXPIRING_FIELDS(F, T) F(T, id, DB_TEXT) F(T, threshold, DB_INT) F(T, ends_on, DB_TEXT)
+#define EXPIRING_THRESHOLD                                                                         \
+	"CASE WHEN r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 1 DAY THEN 1 "                  \
+	"WHEN r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 7 DAY THEN 7 ELSE 30 END"
+DB_STATEMENT(relationships_expiring,
+	     "SELECT r.id, " EXPIRING_THRESHOLD " AS threshold, "
+	     "DATE_FORMAT(r.access_ends_at, '%Y-%m-%d %H:%i') AS ends_on FROM relationships r "
+	     "WHERE r.state = 'active' AND r.admin_access = 'granted' AND r.access_ends_at > "
+	     "UTC_TIMESTAMP(6) AND r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 30 DAY AND "
+	     "NOT EXISTS (SELECT 1 FROM relationship_access_notices n WHERE n.relationship_id = "
+	     "r.id AND n.threshold_days <= " EXPIRING_THRESHOLD ") "
+	     "ORDER BY r.access_ends_at LIMIT 100",
+	     DB_NO_PARAMS, DB_ROW(struct expiring_row, EXPIRING_FIELDS));
+
+/* The notice of one threshold, taken once: 0 rows when another host took
+ * it first. */
+DB_STATEMENT(relationship_access_notice,
+	     "INSERT IGNORE INTO relationship_access_notices (relationship_id, threshold_days, "
+	     "sent_at) VALUES (?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TIME), DB_NO_ROW);
+
+int relationship_access_notices(struct txn *t, unsigned long long *sent)
+{
+	void *items = NULL;
+	size_t n = 0;
+	int rc = 0;
+	*sent = 0;
+	if (db_all(t, &relationships_expiring, NULL, &items, &n) != DB_OK)
+		return -1;
+	const struct expiring_row *r = items;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned long long taken = 0;
+		char days[8];
+		struct db_arg a[] = {db_text(r[i].id), db_int(r[i].threshold),
+				     db_time(time_micros())};
+		snprintf(days, sizeof days, "%lld", r[i].threshold);
+		struct mail_var vars[] = {{"ends_on", r[i].ends_on}, {"days", days}};
+		if (db_exec(t, &relationship_access_notice, a, &taken) != DB_OK)
+			rc = -1;
+		else if (taken == 1 &&
+			 (rc = relationship_notify(t, r[i].id, MAIL_RELATIONSHIP_ACCESS_EXPIRING,
+						   RELATIONSHIP_PROVIDER | RELATIONSHIP_RESELLER,
+						   NULL, vars, 2)) == 0)
+			(*sent)++;
+	}
+	free(items);
+	return rc;
 }
 
 int relationship_remove_access(struct txn *t, const struct actor *a, const char *id,

@@ -11,6 +11,7 @@
 
 #include "core/util.h"
 #include "db/db.h"
+#include "mail/outbox.h"
 #include "domain/audit.h"
 
 struct problem;
@@ -92,6 +93,23 @@ int relationship_get(struct txn *t, const char *tenant_id, const char *id, struc
  * reseller's global admin or the provider's admin agent ends the
  * relationship. Both idempotent, audited in both tenants, and mail the
  * other side. Returns 0, or -1 with p set: 403, 404; or t failed. */
+/* The sides of a relationship (bits). */
+enum relationship_side { RELATIONSHIP_PROVIDER = 1, RELATIONSHIP_RESELLER = 2 };
+
+/* Mails which to the sides of relationship id, in t: the provider at the
+ * address of the user who invited, the reseller at its primary contact.
+ * The mail's company_name is company, or for each side the other side's
+ * name; extra (at most 3, borrowed) adds variables. Returns 0, or -1 with
+ * t failed. */
+int relationship_notify(struct txn *t, const char *id, enum mail_template which, unsigned sides,
+			const char *company, const struct mail_var *extra, size_t n_extra);
+
+/* Mails both sides of each relationship whose granted admin access ends
+ * within 30, 7 or 1 day(s), once a threshold, ever (the periodic job),
+ * in t; *sent: how many relationships were mailed. Returns 0, or -1 with
+ * t failed. */
+int relationship_access_notices(struct txn *t, unsigned long long *sent);
+
 int relationship_remove_access(struct txn *t, const struct actor *a, const char *id,
 			       struct problem *p);
 int relationship_end(struct txn *t, const struct actor *a, const char *id, struct problem *p);

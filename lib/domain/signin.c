@@ -122,41 +122,19 @@ static void address_key(const char *addr, char out[64])
 	strncat(out, "/64", 64 - strlen(out) - 1);
 }
 
-/* What counting an attempt found. */
-struct signin_count {
-	struct user_credentials account; /* the name's account, when found */
-	bool found;
-	char pair_hash[65], account_hash[65];
-	long locked_for; /* seconds this address is still locked out, or 0 */
-	bool locks_now;	 /* a failure now locks this address out */
-};
-
-/* Counts the attempt as a failure before its password is checked (a
- * success clears it later): so concurrent attempts cannot check more
- * passwords in a window than the threshold lets through. canonical is the
- * name's one spelling, or NULL if it has none; lowered the name
- * lower-cased. Nothing is counted when the address is locked out
- * (c->locked_for). DB_OK or DB_FAILED. */
-static enum db_status signin_count_attempt(struct txn *t, const struct signin_attempt *in,
-					   const char *canonical, const char *lowered,
-					   struct signin_count *c)
+/* Counts an attempt on the account whose hash c->account_hash holds from
+ * client_addr as a failure (a success clears it later): so concurrent
+ * attempts cannot check more passwords or codes in a window than the
+ * threshold lets through. Nothing is counted when the address is locked
+ * out (c->locked_for). DB_OK or DB_FAILED. */
+static enum db_status signin_count_pair(struct txn *t, const char *client_addr,
+					struct signin_count *c)
 {
 	struct signin_pair_row pair;
 	struct db_count account_failures;
-	char account[80], where[64];
+	char where[64];
 	enum db_status rc;
-	memset(c, 0, sizeof *c);
-	if (canonical != NULL) {
-		rc = user_credentials_by_email(t, canonical, &c->account);
-		if (rc != DB_OK && rc != DB_EMPTY)
-			return rc;
-		c->found = rc == DB_OK;
-	}
-	/* the account a name resolves to, or the name itself */
-	if (c->found)
-		snprintf(account, sizeof account, "user:%s", c->account.user_id);
-	sha256_hex(c->found ? account : "name:", c->found ? NULL : lowered, c->account_hash);
-	address_key(in->client_addr, where);
+	address_key(client_addr, where);
 	sha256_hex(c->account_hash, where, c->pair_hash);
 
 	struct db_arg h[] = {db_text(c->pair_hash)};
@@ -187,29 +165,63 @@ static enum db_status signin_count_attempt(struct txn *t, const struct signin_at
 	return db_exec(t, &signin_account_failure, acct, NULL);
 }
 
-/* After the password check: a success clears this address's count; the
- * account's tenant hears of both, and of a lock-out the failure causes.
+/* The hash an account's failures are counted under. */
+static void account_hash_of(const char *user_id, char out[65])
+{
+	char account[80];
+	snprintf(account, sizeof account, "user:%s", user_id);
+	sha256_hex(account, NULL, out);
+}
+
+/* Counts a password attempt: canonical is the name's one spelling, or
+ * NULL if it has none; lowered the name lower-cased, under which a name of
+ * no account is counted. DB_OK or DB_FAILED. */
+static enum db_status signin_count_attempt(struct txn *t, const struct signin_attempt *in,
+					   const char *canonical, const char *lowered,
+					   struct signin_count *c)
+{
+	enum db_status rc;
+	memset(c, 0, sizeof *c);
+	if (canonical != NULL) {
+		rc = user_credentials_by_email(t, canonical, &c->account);
+		if (rc != DB_OK && rc != DB_EMPTY)
+			return rc;
+		c->found = rc == DB_OK;
+	}
+	/* the account a name resolves to, or the name itself */
+	if (c->found)
+		account_hash_of(c->account.user_id, c->account_hash);
+	else
+		sha256_hex("name:", lowered, c->account_hash);
+	return signin_count_pair(t, in->client_addr, c);
+}
+
+/* After the check: a success clears this address's count when clear; the
+ * account's tenant hears of a success (success_action, NULL for none) and
+ * of a failure (failure_action), and of a lock-out the failure causes.
  * DB_OK or DB_FAILED. */
-static enum db_status signin_record_outcome(struct txn *t, const struct signin_attempt *in,
-					    const struct signin_count *c, bool ok)
+static enum db_status signin_record_outcome(struct txn *t, const char *client_addr,
+					    const char *request_id, const struct signin_count *c,
+					    bool ok, bool clear, const char *success_action,
+					    const char *failure_action)
 {
 	const struct user_credentials *u = &c->account;
 	enum db_status rc;
-	if (ok) {
+	if (ok && clear) {
 		struct db_arg h[] = {db_text(c->pair_hash)};
 		if ((rc = db_exec(t, &signin_clear, h, NULL)) != DB_OK)
 			return rc;
 	}
-	if (!c->found)
+	if (!c->found || (ok && success_action == NULL))
 		return DB_OK;
 	struct audit_entry e = {u->tenant_id,
 				ok ? "user" : "anonymous",
 				ok ? u->user_id : NULL,
-				ok ? "signin.succeeded" : "signin.failed",
+				ok ? success_action : failure_action,
 				"user",
 				u->user_id,
-				in->request_id,
-				in->client_addr,
+				request_id,
+				client_addr,
 				time_micros()};
 	rc = audit_write(t, &e);
 	if (rc == DB_OK && !ok && c->locks_now) {
@@ -217,6 +229,48 @@ static enum db_status signin_record_outcome(struct txn *t, const struct signin_a
 		rc = audit_write(t, &e);
 	}
 	return rc;
+}
+
+static int locked_out(struct problem *p, long seconds)
+{
+	p->retry_after = (int)seconds;
+	return problem_set(p, PROBLEM_TOO_MANY_REQUESTS,
+			   "too many failed sign-ins; try again in %ld seconds", seconds);
+}
+
+int signin_factor_begin(struct txn *t, const char *user_id, const char *client_addr,
+			struct signin_count *c, struct problem *p)
+{
+	enum db_status rc;
+	memset(c, 0, sizeof *c);
+	rc = user_credentials_by_id(t, user_id, &c->account);
+	sodium_memzero(c->account.password_hash, sizeof c->account.password_hash);
+	if (rc == DB_EMPTY || (rc == DB_OK && c->account.disabled))
+		return problem_set(p, PROBLEM_UNAUTHENTICATED, "the user is disabled or gone");
+	if (rc != DB_OK)
+		return -1;
+	c->found = true;
+	account_hash_of(user_id, c->account_hash);
+	if (signin_count_pair(t, client_addr, c) != DB_OK || txn_commit_now(t, p) != 0)
+		return -1;
+	if (c->locked_for > 0)
+		return locked_out(p, c->locked_for);
+	return 0;
+}
+
+int signin_factor_end(struct txn *t, const char *client_addr, const char *request_id,
+		      const struct signin_count *c, bool ok, const char *success_action,
+		      const char *failure_code, const char *failure_detail, struct problem *p)
+{
+	if (signin_record_outcome(t, client_addr, request_id, c, ok, true, success_action,
+				  "signin.second_factor_failed") != DB_OK)
+		return -1;
+	if (ok)
+		return 0;
+	/* the failure and its audit stand although the request answers 401 */
+	if (txn_commit_now(t, p) != 0)
+		return -1;
+	return problem_refuse(p, PROBLEM_UNAUTHENTICATED, failure_code, "%s", failure_detail);
 }
 
 int signin_check(struct txn *t, const struct signin_attempt *in, struct signin_user *out,
@@ -239,21 +293,26 @@ int signin_check(struct txn *t, const struct signin_attempt *in, struct signin_u
 	    txn_commit_now(t, p) != 0)
 		goto out;
 	if (c.locked_for > 0) {
-		p->retry_after = (int)c.locked_for;
-		problem_set(p, PROBLEM_TOO_MANY_REQUESTS,
-			    "too many failed sign-ins; try again in %ld seconds", c.locked_for);
+		locked_out(p, c.locked_for);
 		goto out;
 	}
 	bool ok = password_slot_verify(in->password,
 				       c.found ? c.account.password_hash : in->dummy_hash) &&
 		  c.found && !c.account.disabled;
+	/* the right password of a user with a second factor leaves the count
+	 * to the code */
+	bool second = ok && c.account.totp && !in->reauth;
 	/* a failure's audit stands although the request answers 401 */
-	if (signin_record_outcome(t, in, &c, ok) != DB_OK || txn_commit_now(t, p) != 0)
+	if (signin_record_outcome(t, in->client_addr, in->request_id, &c, ok, !second,
+				  in->reauth || second ? NULL : "signin.succeeded",
+				  "signin.failed") != DB_OK ||
+	    txn_commit_now(t, p) != 0)
 		goto out;
 	if (!ok) {
 		problem_set(p, PROBLEM_UNAUTHENTICATED, "the user name or password is wrong");
 		goto out;
 	}
+	out->second_factor = second;
 	memcpy(out->user_id, c.account.user_id, sizeof out->user_id);
 	memcpy(out->tenant_id, c.account.tenant_id, sizeof out->tenant_id);
 	out->roles = c.account.roles;

@@ -55,17 +55,28 @@ enum db_status user_id_by_email(struct txn *t, const char *email, char id[UUID_S
 #define USER_CREDENTIALS_FIELDS(F, T)                                                              \
 	F(T, user_id, DB_TEXT)                                                                     \
 	F(T, tenant_id, DB_TEXT)                                                                   \
-	F(T, password_hash, DB_TEXT) F(T, disabled, DB_INT) F(T, roles, DB_INT)
-DB_STATEMENT(user_credentials_of_email,
-	     "SELECT id AS user_id, tenant_id, password_hash, disabled, roles + 0 AS roles "
-	     "FROM users WHERE email = ?",
+	F(T, password_hash, DB_TEXT)                                                               \
+	F(T, disabled, DB_INT) F(T, roles, DB_INT) F(T, totp, DB_INT)
+#define USER_CREDENTIALS_SELECT                                                                    \
+	"SELECT u.id AS user_id, u.tenant_id, u.password_hash, u.disabled, u.roles + 0 AS roles, " \
+	"m.totp_confirmed_at IS NOT NULL AS totp FROM users u "                                    \
+	"LEFT JOIN user_mfa m ON m.user_id = u.id "
+DB_STATEMENT(user_credentials_of_email, USER_CREDENTIALS_SELECT "WHERE u.email = ?",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct user_credentials, USER_CREDENTIALS_FIELDS));
+DB_STATEMENT(user_credentials_of_id, USER_CREDENTIALS_SELECT "WHERE u.id = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct user_credentials, USER_CREDENTIALS_FIELDS));
 
 enum db_status user_credentials_by_email(struct txn *t, const char *email,
 					 struct user_credentials *out)
 {
 	struct db_arg a[] = {db_text(email)};
 	return db_one(t, &user_credentials_of_email, a, out);
+}
+
+enum db_status user_credentials_by_id(struct txn *t, const char *id, struct user_credentials *out)
+{
+	struct db_arg a[] = {db_text(id)};
+	return db_one(t, &user_credentials_of_id, a, out);
 }
 
 /* roles | ?: a SET whose members are in the order of enum auth_role's

@@ -53,6 +53,7 @@ struct user_credentials {
 	char password_hash[256];
 	bool disabled;
 	unsigned roles; /* enum auth_role bits */
+	bool totp;	/* a second factor is confirmed: sign-in takes a code too */
 };
 
 /* The account whose e-mail is email (canonical) into out, for a sign-in
@@ -60,6 +61,8 @@ struct user_credentials {
  * DB_EMPTY when none, DB_FAILED. */
 enum db_status user_credentials_by_email(struct txn *t, const char *email,
 					 struct user_credentials *out);
+/* The same, by the user's id (the second step of a sign-in). */
+enum db_status user_credentials_by_id(struct txn *t, const char *id, struct user_credentials *out);
 
 /* Gives role (an enum auth_role bit) to user id, at, if it lacks it: the
  * enrolling global admin joins the admin agent group (enrollment.c).

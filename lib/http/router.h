@@ -29,6 +29,9 @@ enum route_flags {
 	/* with ROUTE_BODY: a request without a body (no Content-Length, or 0)
 	 * is taken too, as an empty object (a browser's cookie refresh) */
 	ROUTE_BODY_OPTIONAL = 1 << 6,
+	/* open to a user who must set up a second factor and has not yet
+	 * (principal.h: mfa_setup_due): setting one up, who am I, sessions */
+	ROUTE_MFA_SETUP = 1 << 7,
 };
 
 struct route {

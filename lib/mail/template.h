@@ -19,7 +19,13 @@
 	X(MAIL_RELATIONSHIP_ENDED, "relationship_ended")                                           \
 	X(MAIL_CUSTOMER_INVITATION, "customer_invitation")                                         \
 	X(MAIL_PASSWORD_RESET, "password_reset")                                                   \
-	X(MAIL_PASSWORD_CHANGED, "password_changed")
+	X(MAIL_PASSWORD_CHANGED, "password_changed")                                               \
+	X(MAIL_MFA_ENABLED, "mfa_enabled")                                                         \
+	X(MAIL_MFA_DISABLED, "mfa_disabled")                                                       \
+	X(MAIL_RELATIONSHIP_AUTHORIZED, "relationship_authorized")                                 \
+	X(MAIL_RELATIONSHIP_CUSTOMER_ACCEPTED, "relationship_customer_accepted")                   \
+	X(MAIL_RELATIONSHIP_CUSTOMER_ENDED, "relationship_customer_ended")                         \
+	X(MAIL_RELATIONSHIP_ACCESS_EXPIRING, "relationship_access_expiring")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

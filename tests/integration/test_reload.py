@@ -161,6 +161,42 @@ class TestReload(unittest.TestCase):
         status, _, text = fcgi_request(self.own, "POST", "/v1/auth/token", body)
         self.assertEqual((status, json.loads(text)["expiresIn"]), (200, 120))
 
+    def test_the_platform_requires_a_second_factor(self):
+        """mfa_required: every tenant's admins set one up before anything
+        else; it needs mfa_key, and a bad key file is refused."""
+        token = self.sign_in()
+        auth = {"HTTP_AUTHORIZATION": "Bearer " + token}
+        self.assertEqual(fcgi_request(self.own, "GET", "/v1/users", headers=auth)[0], 200)
+        self.configure(self.k1, extra=["mfa_required = true"])
+        self.hup("reloaded")
+        status, _, text = fcgi_request(self.own, "GET", "/v1/users", headers=auth)
+        self.assertEqual((status, json.loads(text).get("code")), (403, "mfa_setup_required"),
+                         text)
+        status, _, text = fcgi_request(self.own, "GET", "/v1/security-policy", headers=auth)
+        self.assertEqual(status, 403, text)
+        status, _, text = fcgi_request(self.own, "GET", "/v1/me/mfa", headers=auth)
+        self.assertEqual(status, 200, text)
+        self.assertEqual({k: json.loads(text)[k] for k in ("required", "requiredByPlatform")},
+                         {"required": True, "requiredByPlatform": True})
+        status, _, text = fcgi_request(self.own, "POST", "/v1/me/mfa/totp", headers=auth)
+        self.assertEqual(status, 201, text)
+        # without a key nothing can be required; a key that is not one
+        self.base = [l for l in self.base if not l.startswith("mfa_key")]
+        self.configure(self.k1, extra=["mfa_required = true"])
+        self.assertIn("mfa_required needs mfa_key", self.hup("reload refused"))
+        bad = os.path.join(self.tmp, "bad.key")
+        with open(bad, "w") as f:
+            f.write("c2hvcnQ=\n")
+        self.configure(self.k1, extra=["mfa_key = " + bad])
+        self.assertIn("not 32 bytes", self.hup("reload refused"))
+        # no key, not required: setting one up says why it cannot
+        self.configure(self.k1)
+        self.hup("reloaded")
+        self.assertEqual(fcgi_request(self.own, "GET", "/v1/users", headers=auth)[0], 200)
+        status, _, text = fcgi_request(self.own, "POST", "/v1/me/mfa/totp", headers=auth)
+        self.assertEqual((status, json.loads(text).get("code")), (503, "mfa_not_configured"),
+                         text)
+
     def test_rotation_under_load_fails_no_request(self):
         """Readers with tokens of either key and sign-ins run while the
         keys swap roles twenty times; every request succeeds."""

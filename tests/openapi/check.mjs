@@ -408,6 +408,10 @@ function checkRoute(doc, row, entry, evaluate, bodies, auth) {
 		fail(where, idem ? 'honours Idempotency-Key: needs the header parameter' : 'does not honour Idempotency-Key: must not list it');
 	if (idem) needStatus(['409', '422'], 'Idempotency-Key');
 	if (row.path.includes('{')) needStatus(['404'], 'path id');
+	// open to a user who must set up a second factor first (app.c)
+	const setup = flags.has('ROUTE_MFA_SETUP');
+	if (setup !== (op['x-mfa-setup'] === true))
+		fail(where, setup ? 'is open while a second factor is set up: needs x-mfa-setup: true' : 'is closed until a required second factor is set up: must not have x-mfa-setup');
 }
 
 // ------------------------------------------------------------------ main

@@ -493,12 +493,16 @@ START_TEST(shipped_templates_render)
 	    {"reason", "The tax number does not match the company."},
 	    {"domain", "acme.example"},
 	    {"provider_name", "Distri AG"},
+	    {"partner_name", "Distri AG"},
+	    {"ends_on", "2027-01-31"},
+	    {"days", "7"},
 	};
 	for (size_t l = 0; l < 2; l++) {
 		for (int t = 0; t < MAIL_TEMPLATE__COUNT; t++) {
 			char *subject, *body, *text;
 			size_t len;
-			render_ok((enum mail_template)t, langs[l], vars, 6, &subject, &body);
+			render_ok((enum mail_template)t, langs[l], vars,
+				  sizeof vars / sizeof vars[0], &subject, &body);
 			ck_assert_msg(strlen(subject) > 0, "%s/%s: empty subject", langs[l],
 				      template_names[t]);
 			ck_assert_msg(strstr(subject, "{{") == NULL && strstr(body, "{{") == NULL,

@@ -13,5 +13,6 @@ Suite *auth_suite(void);
 Suite *log_suite(void);
 Suite *password_suite(void);
 Suite *mail_suite(void);
+Suite *totp_suite(void);
 
 #endif
