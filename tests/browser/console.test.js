@@ -10,6 +10,26 @@ import { accessToken, api, baseUrl, mailedLink, operator, sql, unique, workAccou
 import en from '../../console/i18n/en.js';
 import ru from '../../console/i18n/ru.js';
 import { routes } from '../../console/js/routes.js';
+import { createHmac } from 'node:crypto';
+
+// RFC 6238's code of SECRET (base32) for the step OFFSET steps from now.
+function totp(secret, offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const o = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// Waits, when the current 30-second step ends within 5 s, for the next one.
+async function steady() {
+  const left = 30000 - (Date.now() % 30000);
+  if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
+}
 
 const PASSWORD = 'correct horse battery staple';
 let browser;
@@ -328,24 +348,18 @@ test('Russian from the browser\'s languages, switched to English and remembered,
   await page.context().close();
 });
 
-test('the second factor: after the password, a 401 mfa_required asks for the code and sends {challenge, code}', async () => {
-  // the service's side lands separately; its contract is played here, and the
-  // second step is answered by a real sign-in so that the rest is real
+test('the second factor: the password, then the code of the authenticator app; a code taken once, a recovery code', async () => {
   const acct = await workAccount();
+  // the account sets up TOTP through the API, as the app and a first code would
+  const token = await accessToken(acct.email, acct.password);
+  const started = await api('POST', '/v1/me/mfa/totp', { token });
+  assert.equal(started.status, 201, JSON.stringify(started.body));
+  const secret = started.body.secret;
+  await steady();
+  const confirmed = await api('POST', '/v1/me/mfa/totp/confirmation', { token, body: { code: totp(secret) } });
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+
   const page = await person(browser);
-  const sent = [];
-  await page.route('**/v1/auth/token', async (route) => {
-    const body = route.request().postDataJSON();
-    sent.push(body);
-    if (body.password) {
-      return route.fulfill({
-        status: 401,
-        contentType: 'application/problem+json',
-        body: JSON.stringify({ type: 'https://twotier.example/problems/unauthenticated', title: 'Authentication required', status: 401, code: 'mfa_required', challenge: 'challenge-1', detail: 'a second factor is required' }),
-      });
-    }
-    return route.fulfill({ response: await route.fetch({ postData: JSON.stringify({ username: acct.email, password: acct.password, cookie: true }) }) });
-  });
   await page.goto(`${baseUrl()}/sign-in`);
   await page.getByLabel('E-mail address').fill(acct.email);
   await page.getByLabel('Password', { exact: true }).fill(acct.password);
@@ -353,14 +367,27 @@ test('the second factor: after the password, a 401 mfa_required asks for the cod
   await page.getByRole('heading', { name: 'Second step: your code' }).waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('autocomplete')), 'one-time-code');
   await snap(page, 'sign-in-second-factor');
-  await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
-  await page.getByLabel('Recovery code').waitFor();
-  await page.getByRole('button', { name: 'Use the authenticator app instead' }).click();
-  await page.getByLabel('Code', { exact: true }).fill('123456');
+  // the code already taken (the confirmation's) is refused beside its field
+  await page.getByLabel('Code', { exact: true }).fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await sees(page, en.signIn.wrongCode);
+  await snap(page, 'sign-in-second-factor-refused');
+  await page.getByLabel('Code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
-  assert.deepEqual(sent[1], { challenge: 'challenge-1', cookie: true, code: '123456' });
   await page.context().close();
+
+  // a recovery code in place of the app's, typed as a person would
+  const other = await person(browser);
+  await other.goto(`${baseUrl()}/sign-in`);
+  await other.getByLabel('E-mail address').fill(acct.email);
+  await other.getByLabel('Password', { exact: true }).fill(acct.password);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.getByRole('button', { name: 'Use a recovery code instead' }).click();
+  await other.getByLabel('Recovery code').fill(confirmed.body.recoveryCodes[0].toUpperCase());
+  await other.getByRole('button', { name: 'Verify' }).click();
+  await other.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await other.context().close();
 });
 
 test('the overview, cold: bytes transferred', async () => {

@@ -33,7 +33,7 @@ function secondFactor(challenge, done) {
               maxlength: '8',
             }),
           ],
-      overrides: { 401: 'signIn.wrongCode', mfa_challenge_expired: 'signIn.challengeExpired', 429: 'signIn.locked' },
+      overrides: { 401: 'signIn.wrongCode', mfa_challenge_invalid: 'signIn.challengeExpired', 429: 'signIn.locked' },
       secondary: h(
         'button',
         {
