@@ -5,6 +5,7 @@
 #include "core/metrics.h"
 #include "core/problem.h"
 #include "db/db.h"
+#include "domain/event.h"
 #include "mail/outbox.h"
 #include "mail/sender.h"
 #include "mail/transport.h"
@@ -18,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAILER_BATCH 10
+#define MAILER_BATCH   10
+#define SEQUENCE_BATCH 500
 /* how often the backlog gauge is counted while nothing happens */
 #define BACKLOG_EVERY 5
 
@@ -53,6 +55,28 @@ static void count_backlog(struct db *db)
 	problem_clear(&p);
 }
 
+/* Numbers the events committed since the last pass (event.h), in
+ * transactions of their own, a batch at a time. */
+static void sequence_events(struct db *db)
+{
+	unsigned long long numbered;
+	do {
+		struct problem p = {0};
+		struct txn t;
+		int rc;
+		numbered = 0;
+		txn_open(&t, db, TXN_ATOMIC);
+		do
+			rc = event_sequence_run(&t, SEQUENCE_BATCH, &numbered) == DB_OK ? 0 : -1;
+		while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
+		if (rc != 0) {
+			log_msg(LOG_WARN, "event sequencer: %s; trying again later", p.detail);
+			numbered = 0;
+		}
+		problem_clear(&p);
+	} while (numbered == SEQUENCE_BATCH && !stopping);
+}
+
 static void *mailer_main(void *arg)
 {
 	const struct config *cfg = arg;
@@ -61,6 +85,7 @@ static void *mailer_main(void *arg)
 	for (;;) {
 		struct mail_pass pass;
 		struct problem p = {0};
+		sequence_events(db);
 		int rc =
 		    mail_send_due(db, transport, cfg, claimer, MAILER_BATCH, &stopping, &pass, &p);
 		if (rc != 0)

@@ -2,6 +2,7 @@
  * acceptances. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "domain/event.h"
 #include "domain/agreement.h"
 
 #include <ctype.h>
@@ -193,7 +194,9 @@ int handle_agreement_accept(struct ctx *c)
 	struct actor a = ctx_actor(c);
 	if (agreement_accept(&c->txn, &a, template_id, type, &signer, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, acceptance_json(c, &out));
+	const char *tenant[] = {a.tenant_id};
+	return ctx_json_event(c, 201, acceptance_json(c, &out), EVENT_AGREEMENT_ACCEPTED, tenant,
+			      1);
 }
 
 /* 200 page of the tenant's acceptances; 400; 401; 403; 503. */

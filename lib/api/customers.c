@@ -2,6 +2,7 @@
  * customer's partners, and each partner's customers. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "domain/event.h"
 #include "core/config.h"
 #include "domain/customer.h"
 #include "mail/template.h"
@@ -119,7 +120,8 @@ int handle_customer_invitation_create(struct ctx *c)
 					     c->cfg->invitation_ttl};
 	if (customer_invitation_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, invitation_json(c, &out));
+	const char *tenants[] = {out.reseller.tenant_id, out.provider.tenant_id};
+	return ctx_json_event(c, 201, invitation_json(c, &out), EVENT_CUSTOMER_INVITED, tenants, 2);
 }
 
 /* 200 page of the relationship's customer invitations; 400; 401; 403
@@ -172,7 +174,9 @@ int handle_customer_invitation_accept(struct ctx *c)
 	cJSON *list = cJSON_AddArrayToObject(o, "relationships");
 	cJSON_AddItemToArray(list, customer_relationship_json(c, &out.reseller));
 	cJSON_AddItemToArray(list, customer_relationship_json(c, &out.provider));
-	return ctx_json(c, 201, o);
+	const char *tenants[] = {out.invitation.reseller.tenant_id,
+				 out.invitation.provider.tenant_id, a.tenant_id};
+	return ctx_json_event(c, 201, o, EVENT_CUSTOMER_ACCEPTED, tenants, 3);
 }
 
 /* 200 page of the customer's relationships with its partners; 400; 401;
@@ -187,8 +191,19 @@ int handle_customer_relationships_list(struct ctx *c)
 int handle_customer_relationship_end(struct ctx *c)
 {
 	struct actor a = ctx_actor(c);
-	if (customer_relationship_end(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
+	struct customer_relationship out;
+	bool changed;
+	if (customer_relationship_end(&c->txn, &a, ctx_capture(c, 0), &out, &changed,
+				      &c->problem) != 0)
 		return -1;
+	if (changed) {
+		const char *tenants[] = {out.customer_tenant_id, out.partner.tenant_id};
+		cJSON *doc = customer_relationship_json(c, &out);
+		int rc = ctx_event(c, EVENT_CUSTOMER_ENDED, tenants, 2, doc);
+		cJSON_Delete(doc);
+		if (rc != 0)
+			return -1;
+	}
 	return ctx_no_content(c);
 }
 

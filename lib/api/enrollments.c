@@ -2,6 +2,7 @@
  * contact's verification, and the operator's review. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "domain/event.h"
 #include "core/config.h"
 #include "domain/enrollment.h"
 #include "domain/relationship.h"
@@ -186,7 +187,9 @@ int handle_enrollment_create(struct ctx *c)
 			      &c->problem) != 0)
 		return -1;
 	response_header(c->res, "Location", "/v1/enrollment");
-	return ctx_json(c, 201, enrollment_json(&e));
+	const char *tenant[] = {e.tenant_id};
+	return ctx_json_event(c, 201, enrollment_json(&e), EVENT_ENROLLMENT_STATUS_CHANGED, tenant,
+			      1);
 }
 
 /* 200 enrolment with its checklist; 401; 403; 404 not_enrolled; 503. */
@@ -279,6 +282,12 @@ int handle_email_verification(struct ctx *c)
 	if (enrollment_verify_email(&c->txn, token, c->req->request_id, c->client_addr, &e,
 				    &c->problem) != 0)
 		return -1;
+	const char *tenant[] = {e.tenant_id};
+	cJSON *whole = enrollment_json(&e);
+	int rc = ctx_event(c, EVENT_ENROLLMENT_STATUS_CHANGED, tenant, 1, whole);
+	cJSON_Delete(whole);
+	if (rc != 0)
+		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "enrollmentId", e.id);
 	cJSON_AddStringToObject(doc, "status", e.status);
@@ -354,8 +363,16 @@ int handle_operator_enrollment_decide(struct ctx *c)
 	if (c->problem.kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
+	struct enrollment e;
 	if (enrollment_decide(&c->txn, &a, id, (enum enrollment_decision)d, reason, &t,
-			      &c->problem) != 0)
+			      &c->problem) != 0 ||
+	    enrollment_get(&c->txn, t.tenant_id, &e, &c->problem) != 0)
+		return -1;
+	const char *tenant[] = {t.tenant_id};
+	cJSON *whole = enrollment_json(&e);
+	int rc = ctx_event(c, EVENT_ENROLLMENT_STATUS_CHANGED, tenant, 1, whole);
+	cJSON_Delete(whole);
+	if (rc != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "id", t.id);

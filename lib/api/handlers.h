@@ -28,6 +28,17 @@ struct problem;
 int ctx_session_start(struct ctx *c, const char *user_id, const char *tenant_id, unsigned roles,
 		      bool cookie);
 
+/* Records an event of the request's change (event.h) in its transaction,
+ * with resource (borrowed) its data, concerning tenants (n, at most 3).
+ * Returns 0, or -1 with the transaction failed. */
+enum event_type;
+int ctx_event(struct ctx *c, enum event_type type, const char *const *tenants, size_t n,
+	      const cJSON *resource);
+
+/* ctx_event with doc, then ctx_json with it (takes doc). */
+int ctx_json_event(struct ctx *c, int status, cJSON *doc, enum event_type type,
+		   const char *const *tenants, size_t n);
+
 /* One of a second factor's code and recovery code (mfa.c): 0, or -1 with
  * a field error in p when both or neither are given. */
 int mfa_check_one_code(struct problem *p, const char *code, const char *recovery);

@@ -2,6 +2,7 @@
  * make. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "domain/event.h"
 #include "domain/order.h"
 
 #include <stdio.h>
@@ -149,7 +150,8 @@ int handle_order_create(struct ctx *c)
 	struct order_new in = {ctx_capture(c, 0), reseller, offer, quantity_field(c)};
 	if (order_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, order_json(c, &out));
+	const char *tenants[] = {out.provider_tenant_id, out.reseller_tenant_id, out.customer_id};
+	return ctx_json_event(c, 201, order_json(c, &out), EVENT_ORDER_PLACED, tenants, 3);
 }
 
 /* A page of the customer's orders or subscriptions as order_view lets the
@@ -195,5 +197,7 @@ int handle_subscription_update(struct ctx *c)
 		return -1;
 	etag_format(out.version, etag);
 	response_header(c->res, "ETag", etag);
-	return ctx_json(c, 200, subscription_json(c, &out));
+	const char *tenants[] = {out.provider_tenant_id, out.reseller_tenant_id, out.customer_id};
+	return ctx_json_event(c, 200, subscription_json(c, &out), EVENT_SUBSCRIPTION_CHANGED,
+			      tenants, 3);
 }

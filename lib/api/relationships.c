@@ -2,6 +2,7 @@
  * removal of admin access, and the end. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "domain/event.h"
 #include "core/config.h"
 #include "domain/relationship.h"
 
@@ -138,7 +139,8 @@ int handle_invitation_create(struct ctx *c)
 	    email, message, roles, ends, c->cfg->public_base_url, c->cfg->invitation_ttl};
 	if (invitation_create(&c->txn, &a, &in, &out, p) != 0)
 		return -1;
-	return ctx_json(c, 201, invitation_json(&out));
+	const char *tenant[] = {out.provider.tenant_id};
+	return ctx_json_event(c, 201, invitation_json(&out), EVENT_RELATIONSHIP_INVITED, tenant, 1);
 }
 
 /* An invitation of the caller's list, with whether its tenant sent it or
@@ -192,7 +194,9 @@ int handle_invitation_authorize(struct ctx *c)
 	struct actor a = ctx_actor(c);
 	if (invitation_authorize(&c->txn, &a, id, token, &out, &c->problem) != 0)
 		return -1;
-	return ctx_json(c, 201, relationship_json(c, &out));
+	const char *tenants[] = {out.provider.tenant_id, out.reseller.tenant_id};
+	return ctx_json_event(c, 201, relationship_json(c, &out), EVENT_RELATIONSHIP_AUTHORIZED,
+			      tenants, 2);
 }
 
 /* 200 page of the tenant's providers or resellers; 400; 401; 403; 503. */
@@ -214,6 +218,16 @@ int handle_relationships_list(struct ctx *c)
 }
 
 /* 200 relationship with its ETag. */
+/* The relationship's change as an event of both sides. */
+static int relationship_event(struct ctx *c, const struct relationship *v, enum event_type type)
+{
+	const char *tenants[] = {v->provider.tenant_id, v->reseller.tenant_id};
+	cJSON *doc = relationship_json(c, v);
+	int rc = ctx_event(c, type, tenants, 2, doc);
+	cJSON_Delete(doc);
+	return rc;
+}
+
 static int respond_relationship(struct ctx *c, const struct relationship *v)
 {
 	char etag[32];
@@ -263,25 +277,39 @@ int handle_relationship_access_narrow(struct ctx *c)
 		return -1;
 	struct actor a = ctx_actor(c);
 	if (relationship_narrow_access(&c->txn, &a, ctx_capture(c, 0), version, roles, &out,
-				       &c->problem) != 0)
+				       &c->problem) != 0 ||
+	    relationship_event(c, &out, EVENT_RELATIONSHIP_ACCESS_CHANGED) != 0)
 		return -1;
 	return respond_relationship(c, &out);
+}
+
+/* Removes the admin access or ends the relationship; an event when it
+ * changed (not when done already). */
+static int relationship_change(struct ctx *c, bool end)
+{
+	struct actor a = ctx_actor(c);
+	struct relationship before, after;
+	const char *id = ctx_capture(c, 0);
+	if (relationship_get(&c->txn, c->principal.tenant_id, id, &before, &c->problem) != 0 ||
+	    (end ? relationship_end(&c->txn, &a, id, &c->problem)
+		 : relationship_remove_access(&c->txn, &a, id, &c->problem)) != 0 ||
+	    relationship_get(&c->txn, c->principal.tenant_id, id, &after, &c->problem) != 0)
+		return -1;
+	if (after.version != before.version &&
+	    relationship_event(
+		c, &after, end ? EVENT_RELATIONSHIP_ENDED : EVENT_RELATIONSHIP_ACCESS_REMOVED) != 0)
+		return -1;
+	return ctx_no_content(c);
 }
 
 /* 204 (also when done already); 401; 403; 404; 503. */
 int handle_relationship_access_remove(struct ctx *c)
 {
-	struct actor a = ctx_actor(c);
-	if (relationship_remove_access(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
-		return -1;
-	return ctx_no_content(c);
+	return relationship_change(c, false);
 }
 
 /* 204 (also when ended already); 401; 403; 404; 503. */
 int handle_relationship_end(struct ctx *c)
 {
-	struct actor a = ctx_actor(c);
-	if (relationship_end(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
-		return -1;
-	return ctx_no_content(c);
+	return relationship_change(c, true);
 }

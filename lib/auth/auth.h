@@ -30,7 +30,8 @@ struct cJSON;
 	X(SCOPE_CUSTOMERS_WRITE, 1u << 4, "customers:write")                                       \
 	X(SCOPE_AGREEMENTS_READ, 1u << 5, "agreements:read")                                       \
 	X(SCOPE_ORDERS_READ, 1u << 6, "orders:read")                                               \
-	X(SCOPE_ORDERS_WRITE, 1u << 7, "orders:write")
+	X(SCOPE_ORDERS_WRITE, 1u << 7, "orders:write")                                             \
+	X(SCOPE_EVENTS_READ, 1u << 8, "events:read")
 
 enum auth_role {
 #define AUTH_BIT(name, bit, text) name = bit,
@@ -41,7 +42,7 @@ enum auth_scope {
 #undef AUTH_BIT
 };
 /* Any scope at all: routes every token may read (GET /v1/me). */
-#define SCOPE_ALL 0xFFu
+#define SCOPE_ALL 0x1FFu
 
 /* Name <-> bit. *_bit returns 0 for an unknown name. */
 unsigned role_bit(const char *name);

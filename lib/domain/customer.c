@@ -664,11 +664,12 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 /* ---- relationships and customers ---- */
 
 int customer_relationship_end(struct txn *t, const struct actor *a, const char *id,
-			      struct problem *p)
+			      struct customer_relationship *out, bool *changed, struct problem *p)
 {
 	struct relationship_lock_row row;
-	unsigned long long changed = 0;
+	unsigned long long ended = 0;
 	struct db_arg g[] = {db_text(id), db_text(a->tenant_id)};
+	*changed = false;
 	switch (db_one(t, &customer_relationship_lock, g, &row)) {
 	case DB_OK: break;
 	case DB_EMPTY:
@@ -678,9 +679,12 @@ int customer_relationship_end(struct txn *t, const struct actor *a, const char *
 	}
 	micros_t at = time_micros();
 	struct db_arg u[] = {db_time(at), db_text(a->id), db_text(id)};
-	if (db_exec(t, &customer_relationship_set_ended, u, &changed) != DB_OK)
+	struct db_arg k[] = {db_text(id)};
+	if (db_exec(t, &customer_relationship_set_ended, u, &ended) != DB_OK ||
+	    must_read(t, &customer_relationship_row, k, out) != DB_OK)
 		return -1;
-	if (changed == 0)
+	*changed = ended == 1;
+	if (ended == 0)
 		return 0; /* ended already: idempotent */
 	if (audit_record(t, a, "customer_relationship.end", "customer_relationship", id, at) !=
 		DB_OK ||
@@ -689,7 +693,6 @@ int customer_relationship_end(struct txn *t, const struct actor *a, const char *
 		return -1;
 	/* both partners of the customer hear of it */
 	struct ended_notice_row n;
-	struct db_arg k[] = {db_text(id)};
 	if (must_read(t, &customer_relationship_notice, k, &n) != DB_OK)
 		return -1;
 	struct mail_var partner[] = {{"partner_name", n.partner_name}};

@@ -97,10 +97,11 @@ int customer_invitation_accept(struct txn *t, const struct actor *a, const char 
 extern const struct db_page customer_relationship_page;
 
 /* The customer's global admin ends one of its relationships (idempotent,
- * audited in both tenants). Returns 0, or -1 with p set: 404; or -1 with t
+ * audited in both tenants): *out the relationship after, *changed whether
+ * this call ended it. Returns 0, or -1 with p set: 404; or -1 with t
  * failed. */
 int customer_relationship_end(struct txn *t, const struct actor *a, const char *id,
-			      struct problem *p);
+			      struct customer_relationship *out, bool *changed, struct problem *p);
 
 /* Whether the tenant is, or was, a partner of customer_id (any
  * relationship, ended too). Returns 0, or -1 with p set: 404; or -1 with t

@@ -567,6 +567,7 @@ int enrollment_decide(struct txn *t, const struct actor *operator_, const char *
 	if (audit_record(t, operator_, "enrollment.decide", "enrollment", l.id, now) != DB_OK)
 		return -1;
 	memcpy(out->enrollment_id, l.id, sizeof out->enrollment_id);
+	memcpy(out->tenant_id, l.tenant_id, sizeof out->tenant_id);
 	memcpy(out->from_status, l.status, sizeof out->from_status);
 	snprintf(out->to_status, sizeof out->to_status, "%s", to);
 	time_api(now, out->created_at);

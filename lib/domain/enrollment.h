@@ -89,7 +89,8 @@ int enrollment_resend_verification(struct txn *t, const struct actor *a,
 enum enrollment_decision { DECISION_APPROVE, DECISION_REJECT, DECISION_REQUEST_INFO };
 
 struct enrollment_transition {
-	char id[UUID_STR], enrollment_id[UUID_STR], from_status[32], to_status[32];
+	char id[UUID_STR], enrollment_id[UUID_STR], tenant_id[UUID_STR], from_status[32],
+	    to_status[32];
 	char created_at[TIME_STR];
 };
 

@@ -94,6 +94,11 @@ static void wake_after_commit(void *unused)
 		wake_hook();
 }
 
+void outbox_wake_after_commit(struct txn *t)
+{
+	txn_after_commit(t, wake_after_commit, NULL);
+}
+
 enum db_status outbox_enqueue(struct txn *t, const struct outbox_mail *m)
 {
 	char id[UUID_STR];

@@ -32,6 +32,9 @@ enum db_status outbox_enqueue(struct txn *t, const struct outbox_mail *m);
  * that queued mail, so that a mail leaves at once rather than at the next
  * poll. */
 void outbox_set_wake(void (*wake)(void));
+/* The same wake-up after t commits, for other work the thread does (the
+ * events' sequencer). */
+void outbox_wake_after_commit(struct txn *t);
 
 /* One row as the operator sees it. */
 struct outbox_row {

@@ -1,0 +1,96 @@
+/* Events (issue 20): a record of every change a partner may care about,
+ * written in the transaction of the change, so that an event exists if and
+ * only if its change committed. Each names the tenants it concerns (each
+ * reads it in its feed), its actor and the delegation it came through,
+ * and carries the resource as the API renders it.
+ *
+ * The feed's order is the order in which events committed, as the
+ * sequencer saw them: it numbers committed events one batch at a time
+ * under one row's lock (event_sequence), so that a number is given only
+ * to an event that is visible, and never below one given before. */
+#ifndef TWOTIER_EVENT_H
+#define TWOTIER_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/util.h"
+#include "db/db.h"
+
+struct actor;
+
+/* X(id, bit, type, resource schema (doc/openapi.yaml), what happened) */
+#define EVENT_TYPES(X)                                                                             \
+	X(EVENT_ENROLLMENT_STATUS_CHANGED, 1u << 0, "enrollment.status_changed", "Enrollment",     \
+	  "An enrolment was submitted, its contact verified, or the operator decided on it.")      \
+	X(EVENT_AGREEMENT_ACCEPTED, 1u << 1, "agreement.accepted", "AgreementAcceptance",          \
+	  "A reseller accepted a version of the partner agreement.")                               \
+	X(EVENT_RELATIONSHIP_INVITED, 1u << 2, "relationship.invited", "Invitation",               \
+	  "A provider invited a reseller.")                                                        \
+	X(EVENT_RELATIONSHIP_AUTHORIZED, 1u << 3, "relationship.authorized", "Relationship",       \
+	  "A reseller authorized a provider: the relationship and its admin access began.")        \
+	X(EVENT_RELATIONSHIP_ACCESS_CHANGED, 1u << 4, "relationship.access_changed",               \
+	  "Relationship", "The reseller narrowed the roles of the provider's admin access.")       \
+	X(EVENT_RELATIONSHIP_ACCESS_REMOVED, 1u << 5, "relationship.access_removed",               \
+	  "Relationship", "The reseller removed the provider's admin access.")                     \
+	X(EVENT_RELATIONSHIP_ENDED, 1u << 6, "relationship.ended", "Relationship",                 \
+	  "The reseller or the provider ended the relationship.")                                  \
+	X(EVENT_CUSTOMER_INVITED, 1u << 7, "customer.invited", "CustomerInvitation",               \
+	  "A reseller (or its provider for it) invited a customer.")                               \
+	X(EVENT_CUSTOMER_ACCEPTED, 1u << 8, "customer.accepted", "CustomerAcceptance",             \
+	  "A customer accepted an invitation: it is a customer of the reseller and the provider.") \
+	X(EVENT_CUSTOMER_ENDED, 1u << 9, "customer.ended", "CustomerRelationship",                 \
+	  "A customer ended its relationship with a partner.")                                     \
+	X(EVENT_ORDER_PLACED, 1u << 10, "order.placed", "Order",                                   \
+	  "A provider placed an order for a customer.")                                            \
+	X(EVENT_SUBSCRIPTION_CHANGED, 1u << 11, "subscription.changed", "Subscription",            \
+	  "A subscription's quantity changed.")
+
+enum event_type {
+#define EVENT_ENUM(id, bit, name, schema, what) id,
+	EVENT_TYPES(EVENT_ENUM)
+#undef EVENT_ENUM
+	    EVENT_TYPE__COUNT
+};
+
+/* Every event is of version 1 of its type. */
+#define EVENT_VERSION 1
+
+struct event_type_info {
+	unsigned bit;
+	const char *name, *schema, *description;
+};
+const struct event_type_info *event_type_info(enum event_type type);
+/* The bit of a type's name, 0 when it is none. */
+unsigned event_type_bit(const char *name);
+
+/* Records an event of type by the actor, concerning tenants (n, at most
+ * 3; NULL or "" entries and repeats are skipped), with data the resource
+ * as JSON text (borrowed), in t. DB_OK or DB_FAILED. */
+enum db_status event_record(struct txn *t, const struct actor *a, enum event_type type,
+			    const char *const *tenants, size_t n, const char *data);
+
+/* Numbers the committed events that have none, up to limit, in t (a
+ * transaction of its own; TXN_ATOMIC): *numbered, how many. DB_OK or
+ * DB_FAILED. */
+enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long long *numbered);
+
+/* One event of a feed. */
+struct event_item {
+	char id[UUID_STR];
+	char type[65];
+	long long version;
+	long long seq;
+	char actor_type[17], actor_id[UUID_STR], actor_tenant_id[UUID_STR], delegation_id[UUID_STR];
+	char occurred_at[TIME_STR];
+	char *data; /* owned: event_items_free */
+};
+
+/* The events of tenant_id after seq after whose type's bit is in types,
+ * in order, at most limit, into a new array (*items, *n), in t. DB_OK or
+ * DB_FAILED. */
+enum db_status event_feed_read(struct txn *t, const char *tenant_id, long long after,
+			       unsigned types, long limit, struct event_item **items, size_t *n);
+void event_items_free(struct event_item *items, size_t n);
+
+#endif
