@@ -263,8 +263,15 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 		log_fields(r == MAIL_SENT ? LOG_INFO : LOG_WARN, "mail", f, 4);
 		if (r == MAIL_SENT) {
 			struct db_arg a[] = {db_text(c->id), db_text(claimer)};
+			unsigned long long marked = 0;
 			out->sent++;
-			rc = mark(db, &sender_sent, a, NULL, p);
+			rc = mark(db, &sender_sent, a, &marked, p);
+			/* the claim was taken from us while the mail went: another
+			 * sender may send it again (at least once, not exactly) */
+			if (rc == 0 && marked == 0)
+				log_fields(LOG_WARN,
+					   "mail sent, but its claim was lost: it may go again", f,
+					   1);
 		} else {
 			double wait = r == MAIL_RETRY ? mail_backoff(attempt, cfg->mail_retry_base,
 								     cfg->mail_retry_max)
