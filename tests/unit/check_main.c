@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, password_suite());
 	srunner_add_suite(sr, mail_suite());
 	srunner_add_suite(sr, totp_suite());
+	srunner_add_suite(sr, outbound_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

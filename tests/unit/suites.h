@@ -14,5 +14,6 @@ Suite *log_suite(void);
 Suite *password_suite(void);
 Suite *mail_suite(void);
 Suite *totp_suite(void);
+Suite *outbound_suite(void);
 
 #endif
