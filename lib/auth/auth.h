@@ -31,7 +31,8 @@ struct cJSON;
 	X(SCOPE_AGREEMENTS_READ, 1u << 5, "agreements:read")                                       \
 	X(SCOPE_ORDERS_READ, 1u << 6, "orders:read")                                               \
 	X(SCOPE_ORDERS_WRITE, 1u << 7, "orders:write")                                             \
-	X(SCOPE_EVENTS_READ, 1u << 8, "events:read")
+	X(SCOPE_EVENTS_READ, 1u << 8, "events:read")                                               \
+	X(SCOPE_WEBHOOKS_WRITE, 1u << 9, "webhooks:write")
 
 enum auth_role {
 #define AUTH_BIT(name, bit, text) name = bit,
@@ -42,7 +43,7 @@ enum auth_scope {
 #undef AUTH_BIT
 };
 /* Any scope at all: routes every token may read (GET /v1/me). */
-#define SCOPE_ALL 0x1FFu
+#define SCOPE_ALL 0x3FFu
 
 /* Name <-> bit. *_bit returns 0 for an unknown name. */
 unsigned role_bit(const char *name);

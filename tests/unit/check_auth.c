@@ -26,7 +26,7 @@ static const struct named_bit all_scopes[] = {AUTH_SCOPES(ROW)};
 
 #define ALL_SCOPES_CSV                                                                             \
 	"profiles:read,relationships:read,relationships:write,customers:read,customers:write,"     \
-	"agreements:read,orders:read,orders:write,events:read"
+	"agreements:read,orders:read,orders:write,events:read,webhooks:write"
 
 /* ---- names and bits ---- */
 
@@ -66,7 +66,7 @@ END_TEST
 
 START_TEST(scope_bit_every_name)
 {
-	ck_assert_uint_eq(N_SCOPES, 9);
+	ck_assert_uint_eq(N_SCOPES, 10);
 	unsigned seen = 0;
 	for (size_t i = 0; i < N_SCOPES; i++) {
 		ck_assert_uint_eq(scope_bit(all_scopes[i].name), all_scopes[i].bit);
@@ -238,7 +238,7 @@ START_TEST(roles_to_json_order)
 	expect_json(scopes_to_json(SCOPE_ALL),
 		    "[\"profiles:read\",\"relationships:read\",\"relationships:write\","
 		    "\"customers:read\",\"customers:write\",\"agreements:read\",\"orders:read\","
-		    "\"orders:write\",\"events:read\"]");
+		    "\"orders:write\",\"events:read\",\"webhooks:write\"]");
 	expect_json(scopes_to_json(SCOPE_CUSTOMERS_WRITE | SCOPE_PROFILES_READ),
 		    "[\"profiles:read\",\"customers:write\"]");
 	expect_json(scopes_to_json(0), "[]");

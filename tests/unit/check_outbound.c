@@ -1,6 +1,6 @@
 /* Where a webhook may go: the URL's form, and the addresses refused
  * before any connection (SSRF), with the test-only name map. */
-#include "http/outbound.h"
+#include "core/outbound.h"
 #include "suites.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "http/outbound.h"
+#include "core/outbound.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
