@@ -1,5 +1,7 @@
 #include "mailer.h"
 
+#include "hooker.h"
+
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -72,6 +74,8 @@ static void sequence_events(struct db *db)
 		if (rc != 0) {
 			log_msg(LOG_WARN, "event sequencer: %s; trying again later", p.detail);
 			numbered = 0;
+		} else if (numbered > 0) {
+			hooker_wake(); /* their deliveries are due */
 		}
 		problem_clear(&p);
 	} while (numbered == SEQUENCE_BATCH && !stopping);

@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "mail/message.h"
 #include "mail/template.h"
+#include "hooker.h"
 #include "mailer.h"
 #include "notify.h"
 #include "purger.h"
@@ -326,6 +327,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERROR, "cannot start the mail sender: %s", err);
 		goto out;
 	}
+	if (hooker_start(&cfg, err, sizeof err) != 0) {
+		log_msg(LOG_ERROR, "cannot start the webhook senders: %s", err);
+		goto out;
+	}
 	threads = xcalloc((size_t)cfg.threads, sizeof *threads);
 	for (int i = 0; i < cfg.threads; i++) {
 		if (pthread_create(&threads[i], NULL, worker_main, NULL) != 0) {
@@ -369,6 +374,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopped");
 	rc = 0;
 out:
+	hooker_stop();
 	mailer_stop();
 	purger_stop();
 	password_pool_stop();

@@ -80,7 +80,7 @@ static int after_of(struct ctx *c, long long *after)
 	return 0;
 }
 
-static cJSON *event_json(const struct event_item *e)
+cJSON *event_item_json(const struct event_item *e)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", e->id);
@@ -126,7 +126,7 @@ int handle_events_list(struct ctx *c)
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *list = cJSON_AddArrayToObject(doc, "items");
 	for (size_t i = 0; i < n; i++) {
-		cJSON_AddItemToArray(list, event_json(&items[i]));
+		cJSON_AddItemToArray(list, event_item_json(&items[i]));
 		after = items[i].seq;
 	}
 	event_items_free(items, n);

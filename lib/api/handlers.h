@@ -35,6 +35,10 @@ enum event_type;
 int ctx_event(struct ctx *c, enum event_type type, const char *const *tenants, size_t n,
 	      const cJSON *resource);
 
+/* An event as the feed and a webhook's delivery show it. */
+struct event_item;
+cJSON *event_item_json(const struct event_item *e);
+
 /* ctx_event with doc, then ctx_json with it (takes doc). */
 int ctx_json_event(struct ctx *c, int status, cJSON *doc, enum event_type type,
 		   const char *const *tenants, size_t n);
@@ -103,6 +107,7 @@ extern const struct json_field external_identity_schema[];
 extern const struct json_field totp_confirm_schema[];
 extern const struct json_field totp_remove_schema[];
 extern const struct json_field security_policy_schema[];
+extern const struct json_field webhook_create_schema[];
 extern const struct json_field api_token_create_schema[];
 extern const struct json_field customer_invitation_schema[];
 extern const struct json_field customer_acceptance_schema[];

@@ -110,6 +110,14 @@ static const struct key {
     STR_RELOADS(ext_public_key, NULL),
     STR_RELOADS(cors_origins, NULL),
     STR_RELOADS(trusted_proxies, NULL),
+    {"webhook_threads", KEY_INT, offsetof(struct config, webhook_threads), 0, 0, 64, NULL, false},
+    {"webhook_allow_http", KEY_BOOL, offsetof(struct config, webhook_allow_http), 0, 0, 0, NULL,
+     false},
+    STR(webhook_allow_private),
+    STR(webhook_resolve),
+    {"webhook_max_attempts", KEY_INT, offsetof(struct config, webhook_max_attempts), 0, 1, 100,
+     NULL, false},
+    {"webhook_timeout", KEY_INT, offsetof(struct config, webhook_timeout), 0, 1, 60, NULL, false},
     STR_RELOADS(mfa_key, NULL),
     STR_RELOADS(mfa_issuer, NULL),
     RELOADS("mfa_required", KEY_BOOL, offsetof(struct config, mfa_required), 0, 0, 0, NULL),
@@ -168,6 +176,9 @@ void config_defaults(struct config *cfg)
 	cfg->session_max_age = 30 * 86400;
 	snprintf(cfg->ext_alg, sizeof cfg->ext_alg, "RS256");
 	snprintf(cfg->mfa_issuer, sizeof cfg->mfa_issuer, "twotier");
+	cfg->webhook_threads = 2;
+	cfg->webhook_max_attempts = 10;
+	cfg->webhook_timeout = 10;
 }
 
 bool config_origin_allowed(const struct config *cfg, const char *origin)

@@ -82,6 +82,16 @@ struct config {
 	char mfa_key[CONFIG_STR];
 	char mfa_issuer[64];
 	bool mfa_required;
+	/* webhooks: threads delivering them on each host; http allowed (for a
+	 * receiver on this machine); private ranges allowed (CIDRs, comma
+	 * separated); a test-only map of names to addresses ("name=addr,...");
+	 * attempts before a delivery fails; seconds a delivery may take */
+	int webhook_threads;
+	bool webhook_allow_http;
+	char webhook_allow_private[256];
+	char webhook_resolve[512];
+	int webhook_max_attempts;
+	int webhook_timeout;
 	int invitation_ttl; /* seconds a provider's invitation can be accepted */
 	/* addresses of proxies in front of nginx whose X-Forwarded-For is
 	 * believed (comma separated); from any other, REMOTE_ADDR is the

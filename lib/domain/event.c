@@ -1,6 +1,7 @@
 #include "domain/event.h"
 
 #include "domain/audit.h"
+#include "domain/webhook.h"
 #include "mail/outbox.h"
 
 #include <stdlib.h>
@@ -106,8 +107,9 @@ enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long 
 	long long seq = next.n;
 	for (size_t i = 0; i < n && rc == DB_OK; i++, seq++) {
 		struct db_arg a[] = {db_int(seq), db_text(r[i].id)};
-		if ((rc = db_exec(t, &event_number, a, NULL)) == DB_OK)
-			rc = db_exec(t, &event_tenants_number, a, NULL);
+		if ((rc = db_exec(t, &event_number, a, NULL)) == DB_OK &&
+		    (rc = db_exec(t, &event_tenants_number, a, NULL)) == DB_OK)
+			rc = webhook_fan_out(t, r[i].id, seq);
 	}
 	free(items);
 	if (rc == DB_OK && n > 0) {
@@ -137,6 +139,17 @@ DB_STATEMENT(event_feed,
 	     "ORDER BY et.seq LIMIT ?",
 	     DB_PARAMS(DB_TEXT, DB_INT, DB_INT, DB_INT),
 	     DB_ROW(struct event_item, EVENT_ITEM_FIELDS));
+
+DB_STATEMENT(event_by_id,
+	     "SELECT e.id, e.type, e.version, e.seq, e.actor_type, e.actor_id, e.actor_tenant_id, "
+	     "e.delegation_id, e.occurred_at, e.data FROM events e WHERE e.id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct event_item, EVENT_ITEM_FIELDS));
+
+enum db_status event_get(struct txn *t, const char *id, struct event_item *out)
+{
+	struct db_arg a[] = {db_text(id)};
+	return db_one(t, &event_by_id, a, out);
+}
 
 enum db_status event_feed_read(struct txn *t, const char *tenant_id, long long after,
 			       unsigned types, long limit, struct event_item **items, size_t *n)

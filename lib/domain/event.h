@@ -70,9 +70,9 @@ unsigned event_type_bit(const char *name);
 enum db_status event_record(struct txn *t, const struct actor *a, enum event_type type,
 			    const char *const *tenants, size_t n, const char *data);
 
-/* Numbers the committed events that have none, up to limit, in t (a
- * transaction of its own; TXN_ATOMIC): *numbered, how many. DB_OK or
- * DB_FAILED. */
+/* Numbers the committed events that have none, up to limit, and makes
+ * their webhooks' deliveries (webhook_fan_out), in t (a transaction of its
+ * own; TXN_ATOMIC): *numbered, how many. DB_OK or DB_FAILED. */
 enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long long *numbered);
 
 /* One event of a feed. */
@@ -92,5 +92,8 @@ struct event_item {
 enum db_status event_feed_read(struct txn *t, const char *tenant_id, long long after,
 			       unsigned types, long limit, struct event_item **items, size_t *n);
 void event_items_free(struct event_item *items, size_t n);
+/* One event by its id into *out (out->data the caller's to free), in t.
+ * DB_OK, DB_EMPTY, DB_FAILED. */
+enum db_status event_get(struct txn *t, const char *id, struct event_item *out);
 
 #endif

@@ -1,0 +1,154 @@
+/* A tenant's webhook endpoints and their deliveries (issue 20). */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "core/config.h"
+#include "domain/audit.h"
+#include "domain/event.h"
+#include "domain/webhook.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(EVENT_TYPE__COUNT == 12, "events: at most every type once");
+
+const struct json_field webhook_create_schema[] = {
+    {"url", JSON_STRING, true, OUTBOUND_URL_MAX, NULL},
+    {"events", JSON_STRING_ARRAY, true, 12, NULL}, /* at most every type once */
+    {"enabled", JSON_BOOL, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+static cJSON *types_json(unsigned bits)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < EVENT_TYPE__COUNT; i++) {
+		const struct event_type_info *t = event_type_info((enum event_type)i);
+		if (bits & t->bit)
+			cJSON_AddItemToArray(a, cJSON_CreateString(t->name));
+	}
+	return a;
+}
+
+static cJSON *webhook_json(const struct ctx *c, const void *item)
+{
+	const struct webhook *w = item;
+	(void)c;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", w->id);
+	cJSON_AddStringToObject(o, "url", w->url);
+	cJSON_AddItemToObject(o, "events", types_json(w->types));
+	cJSON_AddBoolToObject(o, "enabled", w->enabled);
+	cJSON_AddStringToObject(o, "createdBy", w->created_by);
+	cJSON_AddStringToObject(o, "createdAt", w->created_at);
+	return o;
+}
+
+/* 201 endpoint with its secret (this once); 400 (url not_allowed: not
+ * https, a user in it, or a private address; an unknown event type); 401;
+ * 403; 409 too_many_webhooks; 503. */
+int handle_webhook_create(struct ctx *c)
+{
+	struct problem *p = &c->problem;
+	struct webhook out;
+	char secret[WEBHOOK_SECRET_MAX];
+	unsigned types = 0;
+	int i = 0, rc = -1;
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(c->body, "events");
+	for (const cJSON *e = events ? events->child : NULL; e != NULL; e = e->next, i++) {
+		unsigned bit = event_type_bit(e->valuestring);
+		char field[24];
+		snprintf(field, sizeof field, "events[%d]", i);
+		if (bit == 0)
+			problem_add_field(p, field, "unknown_type",
+					  "names no event type (GET /v1/event-types)");
+		types |= bit;
+	}
+	if (i == 0)
+		problem_add_field(p, "events", "required", "name at least one event type");
+	if (p->kind != PROBLEM_NONE)
+		return -1;
+	const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(c->body, "enabled");
+	struct actor a = ctx_actor(c);
+	struct webhook_reach reach = {c->cfg->webhook_allow_http, c->cfg->webhook_allow_private,
+				      c->cfg->webhook_resolve};
+	if (webhook_create(&c->txn, &a, json_str(c->body, "url"), types,
+			   enabled == NULL || cJSON_IsTrue(enabled), &reach, &out, secret,
+			   p) == 0) {
+		cJSON *doc = webhook_json(c, &out);
+		cJSON_AddStringToObject(doc, "secret", secret);
+		char location[96];
+		snprintf(location, sizeof location, "/v1/webhooks/%s", out.id);
+		response_header(c->res, "Location", location);
+		rc = ctx_json(c, 201, doc);
+	}
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+/* 200 page of the tenant's endpoints; 400; 401; 403; 503. */
+int handle_webhooks_list(struct ctx *c)
+{
+	struct db_arg tenant[] = {db_text(c->principal.tenant_id)};
+	return ctx_list(c, &webhook_page, tenant, webhook_json, NULL);
+}
+
+/* 200 endpoint; 401; 403; 404; 503. */
+int handle_webhook_get(struct ctx *c)
+{
+	struct webhook w;
+	if (webhook_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &w, &c->problem) != 0)
+		return -1;
+	return ctx_json(c, 200, webhook_json(c, &w));
+}
+
+/* 204 removed with its deliveries; 401; 403; 404; 503. */
+int handle_webhook_delete(struct ctx *c)
+{
+	struct actor a = ctx_actor(c);
+	if (webhook_delete(&c->txn, &a, ctx_capture(c, 0), &c->problem) != 0)
+		return -1;
+	return ctx_no_content(c);
+}
+
+static void add_int_or_null(cJSON *o, const char *name, long long v)
+{
+	if (v > 0)
+		cJSON_AddNumberToObject(o, name, (double)v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *delivery_json(const struct ctx *c, const void *item)
+{
+	const struct webhook_delivery *d = item;
+	(void)c;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "eventId", d->event_id);
+	cJSON_AddStringToObject(o, "eventType", d->event_type);
+	cJSON_AddStringToObject(o, "status", d->status);
+	cJSON_AddNumberToObject(o, "attempts", (double)d->attempts);
+	add_int_or_null(o, "responseStatus", d->response_status);
+	if (d->attempts > 0)
+		cJSON_AddNumberToObject(o, "durationMs", (double)d->duration_ms);
+	else
+		cJSON_AddNullToObject(o, "durationMs");
+	add_time_or_null(o, "nextAttemptAt",
+			 strcmp(d->status, "pending") == 0 ? d->next_attempt_at : "");
+	add_time_or_null(o, "lastError", d->last_error);
+	cJSON_AddStringToObject(o, "createdAt", d->created_at);
+	add_time_or_null(o, "deliveredAt", d->delivered_at);
+	return o;
+}
+
+/* 200 page of the endpoint's deliveries, newest first; 400; 401; 403;
+ * 404; 503. */
+int handle_webhook_deliveries_list(struct ctx *c)
+{
+	struct webhook w;
+	const char *id = ctx_capture(c, 0);
+	struct db_arg key[] = {db_text(id)};
+	if (webhook_get(&c->txn, c->principal.tenant_id, id, &w, &c->problem) != 0)
+		return -1;
+	return ctx_list(c, &webhook_delivery_page, key, delivery_json, NULL);
+}

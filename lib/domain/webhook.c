@@ -1,0 +1,229 @@
+#include "domain/webhook.h"
+
+#include "core/problem.h"
+#include "domain/audit.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WEBHOOK_FIELDS(F, T)                                                                       \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, url, DB_TEXT)                                                                         \
+	F(T, types, DB_INT)                                                                        \
+	F(T, enabled, DB_INT) F(T, created_by, DB_TEXT) F(T, created_at, DB_TIME)
+#define WEBHOOK_COLUMNS "id, tenant_id, url, types, enabled, created_by, created_at"
+
+DB_STATEMENT(webhook_insert,
+	     "INSERT INTO webhooks (id, tenant_id, url, types, enabled, secret, created_by, "
+	     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_INT, DB_TEXT, DB_TEXT, DB_TIME),
+	     DB_NO_ROW);
+
+DB_STATEMENT(webhook_of_tenant,
+	     "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE tenant_id = ? AND id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct webhook, WEBHOOK_FIELDS));
+
+/* the tenant's row locked: registrations of one tenant take turns, so the
+ * count holds */
+DB_STATEMENT(webhook_tenant_lock, "SELECT COUNT(*) AS n FROM tenants WHERE id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
+DB_STATEMENT(webhook_count, "SELECT COUNT(*) AS n FROM webhooks WHERE tenant_id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
+
+DB_STATEMENT(webhook_remove, "DELETE FROM webhooks WHERE tenant_id = ? AND id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+DB_STATEMENT(webhook_deliveries_remove, "DELETE FROM webhook_deliveries WHERE webhook_id = ?",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
+
+DB_STATEMENT(webhook_list,
+	     "SELECT " WEBHOOK_COLUMNS " FROM webhooks " DB_LIST_INDEX(
+		 "ix_webhooks_tenant") "WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct webhook, WEBHOOK_FIELDS));
+DB_STATEMENT(webhook_list_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhooks WHERE tenant_id = ? LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
+const struct db_page webhook_page = {.list = &webhook_list,
+				     .count = &webhook_list_count,
+				     .n_keys = 1,
+				     .cursor_offset = offsetof(struct webhook, id)};
+
+int webhook_create(struct txn *t, const struct actor *a, const char *url, unsigned types,
+		   bool enabled, const struct webhook_reach *reach, struct webhook *out,
+		   char secret[WEBHOOK_SECRET_MAX], struct problem *p)
+{
+	struct outbound_url u;
+	struct db_count n;
+	const char *why = NULL;
+	char addr[64], id[UUID_STR];
+	unsigned char key[24];
+	if (outbound_url_parse(url, reach->allow_http, &u, &why) != 0 ||
+	    outbound_resolve(u.host, reach->resolve_map, reach->allow_private, outbound_getaddrinfo,
+			     addr, &why) != 0)
+		return problem_add_field(p, "url", "not_allowed", "%s", why);
+	struct db_arg tn[] = {db_text(a->tenant_id)};
+	if (db_one(t, &webhook_tenant_lock, tn, &n) != DB_OK ||
+	    db_one(t, &webhook_count, tn, &n) != DB_OK)
+		return -1;
+	if (n.n >= WEBHOOKS_PER_TENANT)
+		return problem_refuse(p, PROBLEM_CONFLICT, "too_many_webhooks",
+				      "a work account has at most %d endpoints",
+				      WEBHOOKS_PER_TENANT);
+	/* Standard Webhooks' form: whsec_ and the key in base64 */
+	randombytes_buf(key, sizeof key);
+	memcpy(secret, "whsec_", 6);
+	sodium_bin2base64(secret + 6, WEBHOOK_SECRET_MAX - 6, key, sizeof key,
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof key);
+	uuid_v7(id);
+	micros_t at = time_micros();
+	struct db_arg w[] = {db_text(id),     db_text(a->tenant_id), db_text(url),   db_int(types),
+			     db_int(enabled), db_text(secret),	     db_text(a->id), db_time(at)};
+	if (db_exec(t, &webhook_insert, w, NULL) != DB_OK ||
+	    audit_record(t, a, "webhook.create", "webhook", id, at) != DB_OK)
+		return -1;
+	return webhook_get(t, a->tenant_id, id, out, p);
+}
+
+int webhook_get(struct txn *t, const char *tenant_id, const char *id, struct webhook *out,
+		struct problem *p)
+{
+	struct db_arg k[] = {db_text(tenant_id), db_text(id)};
+	switch (db_one(t, &webhook_of_tenant, k, out)) {
+	case DB_OK: return 0;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND, "no webhook %s of this work account", id);
+	default: return -1;
+	}
+}
+
+int webhook_delete(struct txn *t, const struct actor *a, const char *id, struct problem *p)
+{
+	struct webhook w;
+	struct db_arg k[] = {db_text(a->tenant_id), db_text(id)};
+	struct db_arg d[] = {db_text(id)};
+	if (webhook_get(t, a->tenant_id, id, &w, p) != 0 ||
+	    db_exec(t, &webhook_deliveries_remove, d, NULL) != DB_OK ||
+	    db_exec(t, &webhook_remove, k, NULL) != DB_OK ||
+	    audit_record(t, a, "webhook.delete", "webhook", id, time_micros()) != DB_OK)
+		return -1;
+	return 0;
+}
+
+DB_STATEMENT(webhook_fan,
+	     "INSERT IGNORE INTO webhook_deliveries (webhook_id, event_id, seq, next_attempt_at, "
+	     "created_at) SELECT w.id, et.event_id, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
+	     "FROM event_tenants et JOIN webhooks w ON w.tenant_id = et.tenant_id "
+	     "WHERE et.event_id = ? AND w.enabled = 1 AND w.types & et.type_bit <> 0",
+	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
+
+enum db_status webhook_fan_out(struct txn *t, const char *event_id, long long seq)
+{
+	struct db_arg a[] = {db_int(seq), db_text(event_id)};
+	return db_exec(t, &webhook_fan, a, NULL);
+}
+
+#define DELIVERY_FIELDS(F, T)                                                                      \
+	F(T, event_id, DB_TEXT)                                                                    \
+	F(T, event_type, DB_TEXT)                                                                  \
+	F(T, seq, DB_INT)                                                                          \
+	F(T, status, DB_TEXT)                                                                      \
+	F(T, attempts, DB_INT)                                                                     \
+	F(T, response_status, DB_INT)                                                              \
+	F(T, duration_ms, DB_INT)                                                                  \
+	F(T, next_attempt_at, DB_TIME)                                                             \
+	F(T, last_error, DB_TEXT) F(T, created_at, DB_TIME) F(T, delivered_at, DB_TIME)
+/* the cursor is the event's id: newest first is the reverse of seq, and
+ * of the event ids (time-ordered) alike */
+DB_STATEMENT(delivery_list,
+	     "SELECT d.event_id, e.type AS event_type, d.seq, d.status, d.attempts, "
+	     "d.response_status, d.duration_ms, d.next_attempt_at, d.last_error, d.created_at, "
+	     "d.delivered_at FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
+	     "WHERE d.webhook_id = ? AND d.event_id < ? ORDER BY d.event_id DESC LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct webhook_delivery, DELIVERY_FIELDS));
+DB_STATEMENT(delivery_list_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_deliveries WHERE webhook_id = ? "
+	     "LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
+const struct db_page webhook_delivery_page = {.list = &delivery_list,
+					      .count = &delivery_list_count,
+					      .n_keys = 1,
+					      .descending = true,
+					      .cursor_offset =
+						  offsetof(struct webhook_delivery, event_id)};
+
+struct claim_row {
+	char webhook_id[UUID_STR], event_id[UUID_STR];
+	char url[OUTBOUND_URL_MAX + 1], secret[WEBHOOK_SECRET_MAX];
+	long long attempts;
+};
+#define CLAIM_FIELDS(F, T)                                                                         \
+	F(T, webhook_id, DB_TEXT)                                                                  \
+	F(T, event_id, DB_TEXT) F(T, url, DB_TEXT) F(T, secret, DB_TEXT) F(T, attempts, DB_INT)
+/* Due (pending, or sending past its lease: its sender died), of an
+ * enabled endpoint, and the first of its endpoint still to go. */
+DB_STATEMENT(
+    delivery_due,
+    "SELECT d.webhook_id, d.event_id, w.url, w.secret, d.attempts FROM webhook_deliveries d "
+    "JOIN webhooks w ON w.id = d.webhook_id "
+    "WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= UTC_TIMESTAMP(6) "
+    "AND w.enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE "
+    "b.webhook_id = d.webhook_id AND b.seq < d.seq AND b.status IN ('pending', "
+    "'sending')) ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+    DB_NO_PARAMS, DB_ROW(struct claim_row, CLAIM_FIELDS));
+
+DB_STATEMENT(delivery_take,
+	     "UPDATE webhook_deliveries SET status = 'sending', attempts = attempts + 1, "
+	     "claimed_by = ?, next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND "
+	     "WHERE webhook_id = ? AND event_id = ?",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+enum db_status webhook_delivery_claim(struct txn *t, const char *claimer, long lease,
+				      struct webhook_claim *out)
+{
+	struct claim_row r;
+	enum db_status rc = db_one(t, &delivery_due, NULL, &r);
+	if (rc != DB_OK)
+		return rc;
+	struct db_arg a[] = {db_text(claimer), db_int(lease), db_text(r.webhook_id),
+			     db_text(r.event_id)};
+	if ((rc = db_exec(t, &delivery_take, a, NULL)) != DB_OK)
+		return rc;
+	memcpy(out->webhook_id, r.webhook_id, sizeof out->webhook_id);
+	memcpy(out->event_id, r.event_id, sizeof out->event_id);
+	memcpy(out->url, r.url, sizeof out->url);
+	memcpy(out->secret, r.secret, sizeof out->secret);
+	out->attempts = r.attempts + 1;
+	sodium_memzero(r.secret, sizeof r.secret);
+	return DB_OK;
+}
+
+DB_STATEMENT(delivery_outcome,
+	     "UPDATE webhook_deliveries SET status = ?, claimed_by = NULL, "
+	     "next_attempt_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND, response_status = ?, "
+	     "duration_ms = ?, last_error = ?, delivered_at = IF(? = 'succeeded', "
+	     "UTC_TIMESTAMP(6), NULL) WHERE webhook_id = ? AND event_id = ? AND claimed_by = ? "
+	     "AND status = 'sending'",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_INT | DB_NULLABLE, DB_INT, DB_TEXT | DB_NULLABLE,
+		       DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT),
+	     DB_NO_ROW);
+
+enum db_status webhook_delivery_done(struct txn *t, const struct webhook_claim *c,
+				     const char *claimer, bool succeeded, double retry_in,
+				     long response_status, long duration_ms, const char *error)
+{
+	const char *status = succeeded ? "succeeded" : retry_in < 0 ? "failed" : "pending";
+	char cut[256];
+	snprintf(cut, sizeof cut, "%s", error != NULL ? error : "");
+	struct db_arg a[] = {db_text(status),
+			     db_int(retry_in > 0 ? (long long)(retry_in * 1e6) : 0),
+			     response_status > 0 ? db_int(response_status) : db_null(),
+			     db_int(duration_ms),
+			     error != NULL ? db_text(cut) : db_null(),
+			     db_text(status),
+			     db_text(c->webhook_id),
+			     db_text(c->event_id),
+			     db_text(claimer)};
+	return db_exec(t, &delivery_outcome, a, NULL);
+}

@@ -1,0 +1,96 @@
+/* Webhooks (issue 20): a tenant's endpoints for its events, and their
+ * deliveries. An endpoint is registered with an https URL (checked by
+ * core/outbound.h: a private address is refused here and again before
+ * each delivery), the event types it wants and a secret the service makes
+ * and shows once. Each event numbered by the sequencer becomes one
+ * delivery to each enabled endpoint of its tenants that wants its type;
+ * an endpoint's deliveries leave in the feed's order, one at a time
+ * (webhook_delivery_claim), and are retried with back-off when the
+ * receiver fails. */
+#ifndef TWOTIER_WEBHOOK_H
+#define TWOTIER_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/util.h"
+#include "db/db.h"
+#include "core/outbound.h"
+
+struct problem;
+struct actor;
+
+#define WEBHOOK_SECRET_MAX  64
+#define WEBHOOKS_PER_TENANT 20
+
+struct webhook {
+	char id[UUID_STR], tenant_id[UUID_STR];
+	char url[OUTBOUND_URL_MAX + 1];
+	unsigned types; /* event type bits */
+	bool enabled;
+	char created_by[UUID_STR], created_at[TIME_STR];
+};
+
+/* Where an endpoint may be (the configuration's): http allowed, private
+ * ranges allowed, the test-only name map. All borrowed. */
+struct webhook_reach {
+	bool allow_http;
+	const char *allow_private, *resolve_map;
+};
+
+/* Registers an endpoint of the actor's tenant, in t: *out, and secret its
+ * secret (shown once). Returns 0, or -1 with p set: 400 (url with why),
+ * 409 too_many_webhooks; or with t failed. */
+int webhook_create(struct txn *t, const struct actor *a, const char *url, unsigned types,
+		   bool enabled, const struct webhook_reach *reach, struct webhook *out,
+		   char secret[WEBHOOK_SECRET_MAX], struct problem *p);
+
+/* The tenant's endpoint id: 0, or -1 with p set (404) or t failed. */
+int webhook_get(struct txn *t, const char *tenant_id, const char *id, struct webhook *out,
+		struct problem *p);
+
+/* Removes it with its deliveries (audited). Returns 0, or -1 with p set
+ * (404) or t failed. */
+int webhook_delete(struct txn *t, const struct actor *a, const char *id, struct problem *p);
+
+/* Pages of a tenant's endpoints (key: the tenant). */
+extern const struct db_page webhook_page;
+
+/* The deliveries of the events sequenced as seq (event id), in t: one to
+ * each endpoint that wants it. DB_OK or DB_FAILED. */
+enum db_status webhook_fan_out(struct txn *t, const char *event_id, long long seq);
+
+/* One delivery as its endpoint's log shows it. */
+struct webhook_delivery {
+	char event_id[UUID_STR], event_type[65];
+	long long seq;
+	char status[12];
+	long long attempts, response_status, duration_ms;
+	char next_attempt_at[TIME_STR], last_error[256], created_at[TIME_STR],
+	    delivered_at[TIME_STR];
+};
+/* Pages of an endpoint's deliveries, newest first (key: the endpoint). */
+extern const struct db_page webhook_delivery_page;
+
+/* A delivery claimed by a sender: where, with what key, and the event. */
+struct webhook_claim {
+	char webhook_id[UUID_STR], event_id[UUID_STR];
+	char url[OUTBOUND_URL_MAX + 1];
+	char secret[WEBHOOK_SECRET_MAX];
+	long long attempts; /* this one included */
+};
+
+/* Claims the next delivery that may leave (due, and none before it of its
+ * endpoint waiting), for lease seconds, as claimer, in t (TXN_ATOMIC):
+ * DB_OK with *out, DB_EMPTY when none, DB_FAILED. */
+enum db_status webhook_delivery_claim(struct txn *t, const char *claimer, long lease,
+				      struct webhook_claim *out);
+
+/* The outcome of a claimed delivery, in t: succeeded (2xx), or retried in
+ * retry_in seconds (a negative retry_in: failed for good). DB_OK or
+ * DB_FAILED. */
+enum db_status webhook_delivery_done(struct txn *t, const struct webhook_claim *c,
+				     const char *claimer, bool succeeded, double retry_in,
+				     long response_status, long duration_ms, const char *error);
+
+#endif
