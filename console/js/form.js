@@ -129,7 +129,7 @@ export function clearErrors(el) {
 }
 
 function fieldLabel(w) {
-  return w.querySelector('label').firstChild.textContent;
+  return w.querySelector('label').firstChild.textContent.replace(/[.:]\s*$/, '');
 }
 
 // Writes problem p into form el: each error beside its field, and a summary at the

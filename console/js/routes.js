@@ -1,5 +1,7 @@
 // The console's pages: a path (below the deployment's base) and who may see it.
 // public: anyone; user: someone signed in (others are sent to sign in first).
+// beforeMfa: shown to a person of whom a second factor is required before it has
+// set one up (the service refuses it everything else: 403 mfa_setup_required).
 // nginx/twotier.conf serves index.html for exactly these paths (every other path
 // is the API's); tests/browser checks that the two lists agree.
 export const routes = {
@@ -12,7 +14,11 @@ export const routes = {
   '/verify-email': { load: () => import('./pages/verify-email.js'), access: 'public' },
   '/overview': { load: () => import('./pages/overview.js'), access: 'user' },
   '/enroll': { load: () => import('./pages/enroll.js'), access: 'user' },
-  '/sessions': { load: () => import('./pages/sessions.js'), access: 'user' },
+  '/sessions': { load: () => import('./pages/sessions.js'), access: 'user', beforeMfa: true },
+  '/authorize-provider': { load: () => import('./pages/authorize-provider.js'), access: 'public' },
+  '/accept-customer-invitation': { load: () => import('./pages/accept-customer-invitation.js'), access: 'public' },
+  '/providers': { load: () => import('./pages/providers.js'), access: 'user' },
+  '/partners': { load: () => import('./pages/partners.js'), access: 'user' },
 };
 
 export const notFound = { load: () => import('./pages/not-found.js'), access: 'public' };
