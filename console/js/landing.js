@@ -1,19 +1,10 @@
 // What the two invitation landings share: the page a person who is not signed in
 // sees (sign in and come back, or create a work account), the page for one signed
-// in to another work account than the mail's, and the names of roles and regions.
+// in to another work account than the mail's.
 import { h } from './dom.js';
-import { t, has } from './i18n.js';
+import { t } from './i18n.js';
 import { page, notice, buttonLink, link } from './view.js';
 import * as session from './session.js';
-
-export function roleList(roles) {
-  return (roles || []).map((r) => t(`roles.${r}`)).join(', ');
-}
-
-export function regionName(code) {
-  if (!code) return '';
-  return has(`regions.${code}`) ? t(`regions.${code}`) : code;
-}
 
 // kind: 'authorize' or 'acceptCustomer'; back: this page's address, to come back to.
 export function signedOutLanding(kind, back) {

@@ -19,6 +19,14 @@ export const routes = {
   '/accept-customer-invitation': { load: () => import('./pages/accept-customer-invitation.js'), access: 'public' },
   '/providers': { load: () => import('./pages/providers.js'), access: 'user' },
   '/partners': { load: () => import('./pages/partners.js'), access: 'user' },
+  '/find-provider': { load: () => import('./pages/find-provider.js'), access: 'user' },
+  '/customers': { load: () => import('./pages/customers.js'), access: 'user' },
+  '/invite-customer': { load: () => import('./pages/invite-customer.js'), access: 'user' },
+  '/agreement': { load: () => import('./pages/agreement.js'), access: 'user' },
+  '/organization': { load: () => import('./pages/organization.js'), access: 'user' },
+  '/users': { load: () => import('./pages/users.js'), access: 'user' },
+  '/api-tokens': { load: () => import('./pages/api-tokens.js'), access: 'user' },
+  '/audit-log': { load: () => import('./pages/audit-log.js'), access: 'user' },
 };
 
 export const notFound = { load: () => import('./pages/not-found.js'), access: 'public' };

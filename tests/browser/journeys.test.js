@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, person, snap, description, sees, writeReport } from './lib/browser.js';
-import { api, baseUrl, mailedLink, sql, workAccount } from './lib/stack.js';
-import { account, approved, invitation, provider, signs } from './lib/world.js';
+import { api, baseUrl, mailedLink, sql } from './lib/stack.js';
+import { account, agreement, approved, invitation, provider } from './lib/world.js';
 
 let browser;
 
@@ -124,5 +124,135 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   await page.getByRole('button', { name: 'Yes, end the relationship' }).click();
   await sees(page, 'None: the relationship has ended');
   await snap(page, 'providers-ended');
+  await page.context().close();
+});
+
+test('the reseller’s pages: the agreement and its banner, Find a provider, Invite new customers (the countries of the region only), the customer accepts from the mail, View customers, the organization profile (an MPN ID of another country refused beside its field), users and the admin agent box, an API token shown once, the audit log', async () => {
+  const [reseller, fabrikam] = await Promise.all([approved('DE'), provider(['europe'])]);
+  await agreement();
+  const page = await signedIn(reseller, '/overview', 'Overview');
+  const menu = page.getByRole('navigation', { name: 'Main menu' });
+
+  // the agreement, read and accepted; the overview's banner
+  await menu.getByRole('link', { name: 'Partner agreement' }).click();
+  await page.getByRole('heading', { name: 'Partner agreement', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('E-mail address').inputValue(), reseller.email);
+  await page.getByLabel('Phone number').fill('12345');
+  await page.getByRole('button', { name: 'Accept the partner agreement' }).click();
+  await page.getByRole('alert').first().waitFor();
+  assert.equal(await page.getByLabel('Phone number').getAttribute('aria-invalid'), 'true');
+  await snap(page, 'agreement-refused');
+  await page.getByLabel('Phone number').fill('+49 30 5555555');
+  await page.getByRole('button', { name: 'Accept the partner agreement' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  await sees(page, 'You have accepted the partner agreement.');
+  await menu.getByRole('link', { name: 'Partner agreement' }).click();
+  await sees(page, 'You have accepted the partner agreement: version');
+  await snap(page, 'agreement-signed');
+
+  // Find a provider, by name
+  await menu.getByRole('link', { name: 'Find a provider' }).click();
+  await page.getByLabel('Provider name').fill(fabrikam.domain);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await sees(page, '1 provider(s) found.');
+  await page.getByRole('list', { name: 'Providers' }).getByRole('heading', { name: fabrikam.displayName }).waitFor();
+  await snap(page, 'find-provider');
+
+  // the provider's invitation, authorized (its page is the first journey's)
+  const link = new URL(await invitation(fabrikam, reseller));
+  const auth = await api('POST', `/v1/relationship-invitations/${link.searchParams.get('invitation')}/authorization`, {
+    token: reseller.token,
+    body: { token: link.searchParams.get('token'), consent: true },
+  });
+  assert.equal(auth.status, 201, JSON.stringify(auth.body));
+
+  // Invite new customers
+  const customer = await account();
+  await menu.getByRole('link', { name: 'Indirect providers' }).click();
+  await page.getByRole('link', { name: `Invite new customers with ${fabrikam.displayName}` }).click();
+  await page.getByRole('heading', { name: 'Invite new customers', level: 1 }).waitFor();
+  await page.getByLabel('Customer’s e-mail address').fill(customer.email);
+  await page.getByLabel('Customer’s company name').fill('Northwind Traders');
+  const country = page.getByLabel('Customer’s country');
+  assert.equal(await country.locator('option[value="US"]').count(), 0, 'only the countries of the region');
+  await country.selectOption('FR');
+  await page.getByRole('button', { name: 'Send the invitation' }).click();
+  await sees(page, `The invitation is on its way to ${customer.email}`);
+  await sees(page, 'Waiting for the customer');
+  await snap(page, 'invite-customer');
+
+  // the customer's global admin, from the mail
+  const mail = await mailedLink(customer.email, '/accept-customer-invitation');
+  const cust = await person(browser);
+  await cust.goto(mail);
+  await cust.getByRole('link', { name: 'Sign in to continue' }).click();
+  await signInHere(cust, customer, 'Accept an invitation to become a customer');
+  await sees(cust, `${fabrikam.displayName} invite your company to become their customer`);
+  await snap(cust, 'accept-customer-invitation');
+  await cust.getByRole('button', { name: 'Accept the invitation' }).click();
+  await cust.getByRole('heading', { name: 'Your partners', level: 1 }).waitFor();
+  await sees(cust, 'Your company is now a customer of');
+  assert.equal(await cust.getByRole('list', { name: 'Your partners' }).getByRole('listitem').count(), 2);
+  await snap(cust, 'partners');
+  await cust.goto(mail);
+  await sees(cust, 'this invitation has been accepted');
+  await cust.context().close();
+
+  // View customers: the one the reseller and the provider share
+  await page.getByRole('link', { name: 'View the customers you share' }).click();
+  await page.getByRole('heading', { name: 'View customers', level: 1 }).waitFor();
+  await page.getByRole('list', { name: 'View customers' }).getByRole('heading', { name: 'Northwind Traders' }).waitFor();
+  await snap(page, 'customers');
+
+  // the organization profile: Program Info, an MPN ID of another country refused
+  await menu.getByRole('link', { name: 'Organization profile' }).click();
+  await sees(page, 'Signed: version');
+  const addMpn = page.getByRole('form', { name: 'Add an MPN ID' });
+  await addMpn.getByLabel('MPN ID').fill('1234567');
+  await addMpn.getByLabel('Country where it is located').selectOption('FR');
+  await addMpn.getByLabel('Location name').fill('Paris');
+  await addMpn.getByRole('button', { name: 'Add the MPN ID' }).click();
+  await sees(page, 'MPN ID 1234567 is added.');
+  const assoc = page.getByRole('form', { name: 'Associate an MPN ID' });
+  await assoc.getByRole('button', { name: 'Associate' }).click();
+  await sees(page, 'This MPN ID is not located in your CSP country');
+  assert.equal(await assoc.getByLabel('MPN ID to associate').getAttribute('aria-invalid'), 'true');
+  await snap(page, 'organization-mpn-refused');
+
+  // users: a sales agent added, then made an admin agent (the guide's box)
+  await menu.getByRole('link', { name: 'Users' }).click();
+  const add = page.getByRole('form', { name: 'Add a user' });
+  await add.getByLabel('First name').fill('Sam');
+  await add.getByLabel('Last name').fill('Seller');
+  await add.getByLabel('E-mail address').fill(`sam@${reseller.domain}`);
+  await add.getByLabel('First password').fill('a first password for sam');
+  await add.getByRole('checkbox', { name: 'Sales agent' }).check();
+  await add.getByRole('button', { name: 'Add the user' }).click();
+  await sees(page, `sam@${reseller.domain} is added.`);
+  const sam = page.getByRole('group', { name: 'Roles of Sam Seller' });
+  assert.ok(await sam.getByRole('checkbox', { name: 'Sales agent' }).isChecked());
+  await sam.getByRole('checkbox', { name: 'Admin agent' }).check();
+  await page.getByRole('button', { name: 'Update Sam Seller' }).click();
+  await sees(page, 'The roles of Sam Seller are updated.');
+  await snap(page, 'users');
+
+  // an API token, shown once; revoked after a confirmation
+  await menu.getByRole('link', { name: 'API tokens' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('CRM');
+  await page.getByRole('button', { name: 'Create the token' }).click();
+  await page.getByRole('alert').first().waitFor();
+  await page.getByRole('checkbox', { name: /^customers:read/ }).check();
+  await page.getByRole('button', { name: 'Create the token' }).click();
+  await sees(page, 'The token CRM is created.');
+  assert.match(await page.getByLabel('The token', { exact: true }).inputValue(), /^tt_/);
+  await snap(page, 'api-tokens');
+  await page.getByRole('button', { name: 'Revoke CRM' }).click();
+  await page.getByRole('button', { name: 'Yes, revoke it' }).click();
+  await sees(page, 'The token CRM is revoked.');
+
+  // the audit log
+  await menu.getByRole('link', { name: 'Audit log' }).click();
+  await sees(page, 'agreement.accept');
+  await snap(page, 'audit-log');
   await page.context().close();
 });

@@ -5,11 +5,12 @@
 // done before that press: a mail scanner opening the link authorizes nothing.
 import { h } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
-import { all, call, Problem } from '../api.js';
+import { all, call } from '../api.js';
 import { checkbox, form } from '../form.js';
 import { page, notice, facts, buttonLink, link } from '../view.js';
 import { problemMessage } from '../problems.js';
-import { roleList, signedOutLanding, notForThisAccount, regionName } from '../landing.js';
+import { signedOutLanding, notForThisAccount } from '../landing.js';
+import { roleList, regionName } from '../reference.js';
 import * as session from '../session.js';
 
 export default {
@@ -65,14 +66,10 @@ export default {
         h('p', {}, t('authorize.consentText', { provider })),
         checkbox({ name: 'consent', label: t('authorize.consent', { provider }) }),
       ],
+      // the service's refusal, beside the box it is about
+      ruleFields: { consent_required: 'consent' },
       async onSubmit({ consent }) {
-        try {
-          await call('POST', `/v1/relationship-invitations/${encodeURIComponent(id)}/authorization`, { body: { token, consent } });
-        } catch (e) {
-          // the service's refusal, beside the box it is about
-          if (e.code === 'consent_required') throw new Problem(422, { code: e.code, errors: [{ field: 'consent', code: 'consent_required' }] });
-          throw e;
-        }
+        await call('POST', `/v1/relationship-invitations/${encodeURIComponent(id)}/authorization`, { body: { token, consent } });
         await session.reload().catch(() => {});
         navigate('/providers', { state: { authorized: provider } });
       },

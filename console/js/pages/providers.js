@@ -8,7 +8,7 @@ import { t, formatDate } from '../i18n.js';
 import { all, call } from '../api.js';
 import { page, notice, facts, cards, card, confirmButton, link, buttonLink } from '../view.js';
 import { problemMessage } from '../problems.js';
-import { roleList } from '../landing.js';
+import { roleList } from '../reference.js';
 import * as session from '../session.js';
 
 export function accessText(rel) {
