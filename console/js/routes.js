@@ -27,6 +27,13 @@ export const routes = {
   '/users': { load: () => import('./pages/users.js'), access: 'user' },
   '/api-tokens': { load: () => import('./pages/api-tokens.js'), access: 'user' },
   '/audit-log': { load: () => import('./pages/audit-log.js'), access: 'user' },
+  '/resellers': { load: () => import('./pages/resellers.js'), access: 'user' },
+  '/invite-reseller': { load: () => import('./pages/invite-reseller.js'), access: 'user' },
+  '/customer': { load: () => import('./pages/customer.js'), access: 'user' },
+  '/review': { load: () => import('./pages/review.js'), access: 'user' },
+  '/operator-providers': { load: () => import('./pages/operator-providers.js'), access: 'user' },
+  '/agreement-versions': { load: () => import('./pages/agreement-versions.js'), access: 'user' },
+  '/mail-outbox': { load: () => import('./pages/mail-outbox.js'), access: 'user' },
 };
 
 export const notFound = { load: () => import('./pages/not-found.js'), access: 'public' };

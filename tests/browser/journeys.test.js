@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, person, snap, description, sees, writeReport } from './lib/browser.js';
-import { api, baseUrl, mailedLink, sql } from './lib/stack.js';
-import { account, agreement, approved, invitation, provider } from './lib/world.js';
+import { api, baseUrl, env, mailedLink, sql } from './lib/stack.js';
+import { account, agreement, approved, enrolled, invitation, provider } from './lib/world.js';
 
 let browser;
 
@@ -255,4 +255,113 @@ test('the reseller’s pages: the agreement and its banner, Find a provider, Inv
   await sees(page, 'agreement.accept');
   await snap(page, 'audit-log');
   await page.context().close();
+});
+
+test('the guide, in the console: the operator approves and makes a provider, the reseller signs, the provider invites it, the reseller authorizes from the mail, the provider invites a customer for it, the customer accepts from the mail, the provider orders and changes the quantity', async () => {
+  const [reseller, fabrikam, customer] = await Promise.all([enrolled('DE'), account(), account()]);
+  const company = `Contoso ${reseller.domain}`;
+
+  // the operator: the review queue, a provider, the agreement's version, the outbox
+  const op = await signedIn({ email: env('TWOTIER_OPERATOR_EMAIL'), password: env('TWOTIER_OPERATOR_PASSWORD') }, '/review', 'Review queue');
+  const entry = op.getByRole('list', { name: 'Review queue' }).getByRole('listitem').filter({ has: op.getByRole('heading', { name: company }) });
+  await entry.getByRole('radio', { name: 'Reject' }).check();
+  await entry.getByRole('button', { name: `Record the decision for ${company}` }).click();
+  await sees(op, 'Fill this in.');
+  assert.equal(await entry.getByLabel('Reason').getAttribute('aria-invalid'), 'true');
+  await snap(op, 'review-reason-missing');
+  await entry.getByRole('radio', { name: 'Approve' }).check();
+  await entry.getByRole('button', { name: `Record the decision for ${company}` }).click();
+  await sees(op, `${company} is approved.`);
+  await snap(op, 'review');
+  const menu = (p) => p.getByRole('navigation', { name: 'Main menu' });
+  await menu(op).getByRole('link', { name: 'Providers' }).click();
+  await op.getByLabel('Work account (tenant) id').fill(fabrikam.id);
+  await op.getByRole('checkbox', { name: 'Europe', exact: true }).check();
+  await op.getByRole('button', { name: 'Make it a provider' }).click();
+  await sees(op, 'is now an indirect provider.');
+  await snap(op, 'operator-providers');
+  await menu(op).getByRole('link', { name: 'Agreement versions' }).click();
+  const version = `2026-${Date.now() % 100000}`;
+  await op.getByLabel('Version', { exact: true }).fill(version);
+  await op.getByLabel('Address of the document').fill('https://partners.example.com/mpa.pdf');
+  await op.getByLabel('SHA-256 of the document').fill('cd'.repeat(32));
+  await op.getByRole('button', { name: 'Publish' }).click();
+  await sees(op, `Version ${version} is published.`);
+  await snap(op, 'agreement-versions');
+  await menu(op).getByRole('link', { name: 'Mail outbox' }).click();
+  await op.getByLabel('Status').selectOption('sent');
+  await op.getByRole('button', { name: 'Show' }).click();
+  await op.getByRole('list', { name: 'Mail outbox' }).waitFor();
+  await snap(op, 'mail-outbox');
+  await op.context().close();
+
+  // the reseller signs the agreement
+  const res = await signedIn(reseller, '/agreement', 'Partner agreement');
+  await sees(res, `version ${version}`);
+  await res.getByLabel('Phone number').fill('+49 30 5555555');
+  await res.getByRole('button', { name: 'Accept the partner agreement' }).click();
+  await sees(res, 'You have accepted the partner agreement.');
+
+  // the provider invites it
+  const prov = await signedIn(fabrikam, '/resellers', 'Indirect resellers');
+  await snap(prov, 'resellers-none');
+  await prov.getByRole('link', { name: 'Invite a reseller' }).click();
+  await prov.getByLabel('Reseller’s e-mail address').fill(reseller.email);
+  await prov.getByLabel('Your message').fill('Let us work together in Europe.');
+  await prov.getByRole('checkbox', { name: 'Sales agent' }).check();
+  await snap(prov, 'invite-reseller');
+  await prov.getByRole('button', { name: 'Send the invitation' }).click();
+  await sees(prov, `The invitation is on its way to ${reseller.email}`);
+
+  // the reseller follows the mail's link, ticks the box and authorizes
+  await res.goto(await mailedLink(reseller.email, '/authorize-provider'));
+  await sees(res, 'Let us work together in Europe.');
+  await res.getByRole('checkbox').check();
+  await res.getByRole('button', { name: 'Authorize indirect provider' }).click();
+  await sees(res, 'is now your indirect provider');
+  await res.context().close();
+
+  // the provider sees it, and invites a customer for it through its admin access
+  await prov.reload();
+  const name = (await api('GET', '/v1/profiles/organization', { token: reseller.token })).body.companyName;
+  await prov.getByRole('list', { name: 'Indirect resellers' }).getByRole('heading', { name }).waitFor();
+  await snap(prov, 'resellers');
+  await prov.getByRole('link', { name: `Invite new customers for ${name}` }).click();
+  await sees(prov, `You act for ${name}, in its work account`);
+  await prov.getByLabel('Customer’s e-mail address').fill(customer.email);
+  await prov.getByLabel('Customer’s company name').fill('Northwind Traders');
+  await prov.getByLabel('Customer’s country').selectOption('FR');
+  await prov.getByRole('button', { name: 'Send the invitation' }).click();
+  await sees(prov, `The invitation is on its way to ${customer.email}`);
+  await snap(prov, 'invite-customer-on-behalf');
+
+  // the customer accepts from the mail
+  const accept = new URL(await mailedLink(customer.email, '/accept-customer-invitation'));
+  const cust = await signedIn(customer, accept.pathname + accept.search, 'Accept an invitation to become a customer');
+  await cust.getByRole('button', { name: 'Accept the invitation' }).click();
+  await sees(cust, 'Your company is now a customer of');
+  await cust.context().close();
+
+  // the provider orders for it, then changes the quantity
+  await prov.getByRole('link', { name: 'View the customers you share' }).click();
+  await prov.getByRole('link', { name: 'Orders and subscriptions of Northwind Traders' }).click();
+  await prov.getByRole('heading', { name: 'Orders and subscriptions', level: 1 }).waitFor();
+  const offer = prov.getByLabel('Offer');
+  await offer.selectOption(await offer.locator('option', { hasText: /^Business Suite/ }).getAttribute('value'));
+  await prov.getByLabel('Quantity').fill('5000');
+  await prov.getByRole('button', { name: 'Place the order' }).click();
+  await sees(prov, 'This quantity is outside what the offer allows.');
+  assert.equal(await prov.getByLabel('Quantity').getAttribute('aria-invalid'), 'true');
+  await snap(prov, 'customer-order-refused');
+  await prov.getByLabel('Quantity').fill('5');
+  await prov.getByRole('button', { name: 'Place the order' }).click();
+  await sees(prov, 'The order for Business Suite is placed.');
+  const sub = prov.getByRole('form', { name: 'Change the quantity of Business Suite' });
+  await sub.getByLabel('New quantity').fill('7');
+  await sub.getByRole('button', { name: 'Change the quantity of Business Suite' }).click();
+  await sees(prov, 'Business Suite: the quantity is now 7.');
+  await prov.reload();
+  await sees(prov, 'Changed: Business Suite, quantity 5 → 7');
+  await snap(prov, 'customer-orders');
+  await prov.context().close();
 });

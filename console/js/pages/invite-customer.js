@@ -58,7 +58,7 @@ export default {
       label: t('inviteCustomer.title'),
       submit: t('inviteCustomer.submit'),
       ruleFields: { country_not_in_region: 'country', own_domain: 'customerEmail' },
-      overrides: { agreement_not_signed: 'inviteCustomer.unsigned', relationship_not_active: 'inviteCustomer.notActive', admin_access_removed: 'inviteCustomer.accessRemoved', admin_access_expired: 'inviteCustomer.accessRemoved', vars: names },
+      overrides: { reseller_agreement_not_signed: 'inviteCustomer.unsigned', relationship_not_active: 'inviteCustomer.notActive', admin_access_removed: 'inviteCustomer.accessRemoved', admin_access_expired: 'inviteCustomer.accessRemoved', vars: names },
       fields: [
         field({ name: 'customerEmail', label: t('inviteCustomer.email'), type: 'email', hint: t('inviteCustomer.emailHint'), spellcheck: 'false', autocomplete: 'off' }),
         field({ name: 'companyName', label: t('inviteCustomer.company'), autocomplete: 'off' }),
