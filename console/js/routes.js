@@ -34,6 +34,7 @@ export const routes = {
   '/operator-providers': { load: () => import('./pages/operator-providers.js'), access: 'user' },
   '/agreement-versions': { load: () => import('./pages/agreement-versions.js'), access: 'user' },
   '/mail-outbox': { load: () => import('./pages/mail-outbox.js'), access: 'user' },
+  '/security': { load: () => import('./pages/security.js'), access: 'user', beforeMfa: true },
 };
 
 export const notFound = { load: () => import('./pages/not-found.js'), access: 'public' };

@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, person, snap, description, sees, writeReport } from './lib/browser.js';
+import { steady, totp } from './lib/totp.js';
 import { api, baseUrl, env, mailedLink, sql } from './lib/stack.js';
 import { account, agreement, approved, enrolled, invitation, provider } from './lib/world.js';
 
@@ -364,4 +365,70 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await sees(prov, 'Changed: Business Suite, quantity 5 → 7');
   await snap(prov, 'customer-orders');
   await prov.context().close();
+});
+
+test('the second factor: a global admin sets one up (the secret, a wrong code refused beside its field, the recovery codes once) and requires it of administrators; an admin agent without one is sent to set it up and brought back; the rule lifted, removed with a recovery code', async () => {
+  const acct = await account();
+  // an admin agent of the account (before its admin's second factor ends the API session)
+  const ann = { email: `ann@${acct.domain}`, password: 'a first password for ann' };
+  const made = await api('POST', '/v1/users', { token: acct.token, body: { ...ann, firstName: 'Ann', lastName: 'Agent', roles: ['admin_agent'] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const page = await signedIn(acct, '/security', 'Second factor');
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  const key = (await page.locator('.secret-key').textContent()).replace(/\s+/g, '');
+  assert.match(key, /^[A-Z2-7]{32}$/);
+  assert.match(await page.getByRole('link', { name: 'Open in the authenticator app' }).getAttribute('href'), /^otpauth:\/\/totp\//);
+  const code = page.getByLabel('Code', { exact: true });
+  await code.fill(totp(key) === '000000' ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Turn on the second factor' }).click();
+  await page.getByRole('alert').first().waitFor();
+  assert.match(await description(code), /This code is not right/);
+  await snap(page, 'security-secret-refused');
+  await steady();
+  await code.fill(totp(key));
+  await page.getByRole('button', { name: 'Turn on the second factor' }).click();
+  await sees(page, 'The second factor is on.');
+  const codes = await page.getByRole('list', { name: 'Your recovery codes' }).getByRole('listitem').allTextContents();
+  assert.equal(codes.length, 10);
+  await snap(page, 'security-recovery-codes');
+  await page.getByRole('link', { name: 'I have saved them: continue' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+
+  // the work account's rule
+  await page.goto(`${baseUrl()}/security`);
+  await page.getByRole('checkbox', { name: 'Require a second factor of administrators' }).check();
+  await page.getByRole('button', { name: 'Save the rule' }).click();
+  await sees(page, 'Administrators must now have a second factor.');
+
+  // an admin agent without one: the service refuses it everything else, the
+  // console says why and sends it to set one up, then back where it was going
+  const other = await person(browser);
+  await other.goto(`${baseUrl()}/users`);
+  await signInHere(other, ann, 'Second factor');
+  await sees(other, 'Set up a second factor to continue.');
+  const menu = other.getByRole('navigation', { name: 'Main menu' });
+  assert.deepEqual(await menu.getByRole('link').allTextContents(), ['Second factor', 'Sessions']);
+  await snap(other, 'security-required');
+  await other.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  const annKey = (await other.locator('.secret-key').textContent()).replace(/\s+/g, '');
+  await steady();
+  await other.getByLabel('Code', { exact: true }).fill(totp(annKey));
+  await other.getByRole('button', { name: 'Turn on the second factor' }).click();
+  await other.getByRole('link', { name: 'I have saved them: continue' }).click();
+  await other.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+  await other.context().close();
+
+  // the rule lifted; the second factor removed with a recovery code
+  await page.reload();
+  await sees(page, 'it cannot be removed');
+  await page.getByRole('checkbox', { name: 'Require a second factor of administrators' }).uncheck();
+  await page.getByRole('button', { name: 'Save the rule' }).click();
+  await sees(page, 'no longer required');
+  await page.reload();
+  page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
+  await page.getByLabel('A code of your app, or a recovery code').fill(codes[0]);
+  await page.getByRole('button', { name: 'Remove the second factor' }).click();
+  await sees(page, 'The second factor is removed.');
+  await snap(page, 'security-removed');
+  await page.context().close();
 });
