@@ -134,13 +134,34 @@ export function refresh() {
   return refreshing;
 }
 
+// f(problem) is told of every 403 mfa_setup_required: the service asks the
+// person to set up a second factor before anything else.
+const setupListeners = new Set();
+export function onSetupRequired(f) {
+  setupListeners.add(f);
+}
+
 // call('GET', '/v1/overview') -> {status, data, headers}; throws Problem.
-// opts: body (sent as JSON), idempotencyKey, ifMatch, anonymous (no token).
-// An expired access token is refreshed once and the request sent again.
+// opts: body (sent as JSON), idempotencyKey, ifMatch, anonymous (no token),
+// onBehalfOf (a reseller's tenant id: the provider acts with its delegated
+// admin access, On-Behalf-Of-Tenant). An expired access token is refreshed once
+// and the request sent again.
 export async function call(method, path, opts = {}) {
+  try {
+    return await attempt(method, path, opts);
+  } catch (e) {
+    if (e instanceof Problem && e.status === 403 && e.code === 'mfa_setup_required') {
+      for (const f of setupListeners) f(e);
+    }
+    throw e;
+  }
+}
+
+async function attempt(method, path, opts) {
   const headers = {};
   if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
   if (opts.ifMatch) headers['If-Match'] = opts.ifMatch;
+  if (opts.onBehalfOf) headers['On-Behalf-Of-Tenant'] = opts.onBehalfOf;
   const authorized = () => (!opts.anonymous && token ? { ...headers, Authorization: `Bearer ${token}` } : headers);
   try {
     return await send(method, path, { body: opts.body, headers: authorized() });
@@ -149,6 +170,19 @@ export async function call(method, path, opts = {}) {
     if (!(await refresh())) throw e;
     return send(method, path, { body: opts.body, headers: authorized() });
   }
+}
+
+// Every item of a list, page after page (links.next), up to max items.
+export async function all(path, opts = {}, max = 2000) {
+  const items = [];
+  let next = path;
+  while (next && items.length < max) {
+    const { data } = await call('GET', next, opts);
+    items.push(...data.items);
+    next = data.links && data.links.next;
+    if (next && base && next.startsWith(`${base}/`)) next = next.slice(base.length);
+  }
+  return items;
 }
 
 // A key for one creating request: the same body sent again (after a lost answer)

@@ -52,8 +52,10 @@ export function checkbox({ name, label, local = false }) {
 }
 
 // A form: onSubmit(values, form) runs with the submit button busy; a Problem it
-// throws is shown. opts.overrides: see problems.problemMessage.
-export function form({ label, fields, submit, onSubmit, overrides, secondary }) {
+// throws is shown. opts.overrides: see problems.problemMessage; opts.ruleFields
+// maps a rule's code (a 422 without errors[]) to the field it is about, so that it
+// is shown beside that field ({country_not_in_region: 'country'}).
+export function form({ label, fields, submit, onSubmit, overrides, secondary, ruleFields = {} }) {
   const summary = h('div', { class: 'summary', tabindex: '-1', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary' }, submit);
   const el = h(
@@ -78,6 +80,7 @@ export function form({ label, fields, submit, onSubmit, overrides, secondary }) 
       await onSubmit(values(el), el);
     } catch (e) {
       if (!(e instanceof Problem)) throw e;
+      if (e.code && ruleFields[e.code] && !e.errors.length) e.errors = [{ field: ruleFields[e.code], code: e.code }];
       showProblem(el, e, overrides);
     } finally {
       button.disabled = false;
@@ -129,7 +132,7 @@ export function clearErrors(el) {
 }
 
 function fieldLabel(w) {
-  return w.querySelector('label').firstChild.textContent;
+  return w.querySelector('label').firstChild.textContent.replace(/[.:]\s*$/, '');
 }
 
 // Writes problem p into form el: each error beside its field, and a summary at the

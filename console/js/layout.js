@@ -4,6 +4,7 @@ import { h, clear, append } from './dom.js';
 import { t, LANGUAGES, language, switchTo } from './i18n.js';
 import { href, navigate, path } from './router.js';
 import * as session from './session.js';
+import { routes } from './routes.js';
 
 const LANGUAGE_NAMES = { en: 'English', ru: 'Русский' };
 
@@ -36,6 +37,41 @@ function who(w) {
 function navLink(p, label) {
   const here = path() === p;
   return h('a', { href: href(p), 'aria-current': here ? 'page' : null }, label);
+}
+
+// The menu of who is signed in: the pages of its roles and its tenant's part in
+// the programme (a reseller, a provider, a customer, the operator).
+function menu(w) {
+  if (w.mfaSetupRequired) return [['/security', t('shell.security')], ['/sessions', t('shell.sessions')]];
+  const items = [];
+  const add = (p, key) => items.push([p, t(`shell.${key}`)]);
+  const operator = session.hasRole('operator');
+  const provider = session.isPartner('provider');
+  const reseller = session.isPartner('reseller');
+  if (operator) {
+    add('/review', 'review');
+    add('/operator-providers', 'operatorProviders');
+    add('/agreement-versions', 'agreementVersions');
+    add('/mail-outbox', 'mailOutbox');
+  } else {
+    add('/overview', 'overview');
+    if (!reseller && !provider) add('/enroll', 'enrollment');
+    if (reseller || !provider) add('/providers', 'providers');
+    if (reseller) add('/find-provider', 'findProvider');
+    if (provider) add('/resellers', 'resellers');
+    if (reseller || provider) add('/customers', 'customers');
+    if (reseller) add('/agreement', 'agreement');
+    if (!reseller && !provider) add('/partners', 'partners');
+    add('/organization', 'organization');
+  }
+  if (session.isAdminAgent()) {
+    add('/users', 'users');
+    add('/api-tokens', 'apiTokens');
+    add('/audit-log', 'auditLog');
+  }
+  add('/security', 'security');
+  add('/sessions', 'sessions');
+  return items.filter(([p]) => p in routes);
 }
 
 // Draws the header and footer again: after a sign-in or out, a page change (the
@@ -72,19 +108,7 @@ export function drawFrame() {
   } else if (path() !== '/sign-in') {
     tools.append(h('a', { href: href('/sign-in'), class: 'button secondary' }, t('shell.signIn')));
   }
-  const nav = w
-    ? h(
-        'nav',
-        { 'aria-label': t('shell.menu') },
-        h(
-          'ul',
-          {},
-          h('li', {}, navLink('/overview', t('shell.overview'))),
-          h('li', {}, navLink('/enroll', t('shell.enrollment'))),
-          h('li', {}, navLink('/sessions', t('shell.sessions'))),
-        ),
-      )
-    : null;
+  const nav = w ? h('nav', { 'aria-label': t('shell.menu') }, h('ul', {}, menu(w).map(([p, label]) => h('li', {}, navLink(p, label))))) : null;
   append(clear(header), [
     h('div', { class: 'bar' }, h('a', { class: 'brand', href: href(w ? '/overview' : '/') }, t('shell.brand')), tools),
     nav,

@@ -37,6 +37,13 @@ async function draw({ keep = false } = {}) {
     navigate('/sign-in', { replace: true, query: { next: p + location.search } });
     return;
   }
+  // a second factor is required of this person and it has none: the service
+  // refuses everything else, so the console shows the page that sets one up
+  const who = session.current();
+  if (who && who.mfaSetupRequired && route.access === 'user' && !route.beforeMfa) {
+    navigate('/security', { replace: true, state: { setupRequired: true }, query: { next: p + location.search } });
+    return;
+  }
   const saved = keep ? typed() : null;
   main.setAttribute('aria-busy', 'true');
   drawFrame();
@@ -65,7 +72,10 @@ async function draw({ keep = false } = {}) {
 async function boot() {
   await i18n.load(i18n.preferred());
   mount(document.getElementById('app'));
-  session.onChange(() => drawFrame());
+  session.onChange((who) => {
+    if (who && who.mfaSetupRequired && !(routes[path()] || notFound).beforeMfa) draw();
+    else drawFrame();
+  });
   i18n.onSwitch(() => draw({ keep: true }));
   await session.restore();
   start(() => draw());

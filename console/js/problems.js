@@ -17,9 +17,10 @@ export function fieldMessage(err) {
 }
 
 // A problem as one sentence. overrides maps a code or a status to a catalogue key,
-// for what a page knows better (a 404 on a mailed link is "this link is not valid").
+// for what a page knows better (a 404 on a mailed link is "this link is not valid");
+// overrides.vars, the names its sentences use ({provider}).
 export function problemMessage(p, overrides = {}) {
-  const vars = { minutes: Math.max(1, Math.ceil((p.retryAfter || 60) / 60)), seconds: p.retryAfter || 1 };
+  const vars = { minutes: Math.max(1, Math.ceil((p.retryAfter || 60) / 60)), seconds: p.retryAfter || 1, ...(overrides.vars || {}) };
   if (p.code && overrides[p.code]) return t(overrides[p.code], vars);
   if (overrides[p.status]) return t(overrides[p.status], vars);
   if (p.code && has(`problems.rules.${p.code}`)) return t(`problems.rules.${p.code}`, vars);

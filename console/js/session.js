@@ -1,6 +1,6 @@
 // Who is signed in: the session's start (password, then a second factor when the
 // account has one), its restoration after a reload (the refresh cookie), and its end.
-import { call, forget, refresh, useTokens, onSession, signedIn } from './api.js';
+import { call, forget, refresh, useTokens, onSession, signedIn, onSetupRequired } from './api.js';
 
 let who = null; // {me, user, organization}
 const listeners = new Set();
@@ -24,17 +24,37 @@ onSession((on) => {
   }
 });
 
+// A user of whom a second factor is required and who has none is refused
+// everything else (403 mfa_setup_required) until it sets one up: the console then
+// shows only the page that does.
+onSetupRequired(() => {
+  if (who && !who.mfaSetupRequired) {
+    who.mfaSetupRequired = true;
+    tell();
+  }
+});
+
 // GET /v1/me, then what names the person: the user (for those who may read users)
 // and the organization; either may be refused without harm.
 async function load() {
   const { data: me } = await call('GET', '/v1/me');
+  let setup = false;
+  const soft = (p) => p.then((r) => r.data, (e) => {
+    if (e.code === 'mfa_setup_required') setup = true;
+    return null;
+  });
   const [user, organization] = await Promise.all([
-    call('GET', `/v1/users/${encodeURIComponent(me.userId)}`).then((r) => r.data, () => null),
-    call('GET', '/v1/profiles/organization').then((r) => r.data, () => null),
+    soft(call('GET', `/v1/users/${encodeURIComponent(me.userId)}`)),
+    soft(call('GET', '/v1/profiles/organization')),
   ]);
-  who = { me, user, organization };
+  who = { me, user, organization, mfaSetupRequired: setup };
   tell();
   return who;
+}
+
+// Reads who is signed in again (after a change of roles, a second factor set up).
+export function reload() {
+  return load();
 }
 
 // After a reload: the cookie's session, if any. Never throws for a lack of one.
@@ -92,4 +112,17 @@ export function ended() {
 
 export function hasRole(role) {
   return Boolean(who && who.me.roles && who.me.roles.includes(role));
+}
+
+export function isPartner(type) {
+  return Boolean(who && who.me.partnerTypes && who.me.partnerTypes.includes(`indirect_${type}`));
+}
+
+// Global admins and admin agents: users, API tokens, the audit log.
+export function isAdminAgent() {
+  return hasRole('global_admin') || hasRole('admin_agent');
+}
+
+export function tenantId() {
+  return who ? who.me.tenantId : null;
 }

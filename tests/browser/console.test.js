@@ -10,26 +10,7 @@ import { accessToken, api, baseUrl, mailedLink, operator, sql, unique, workAccou
 import en from '../../console/i18n/en.js';
 import ru from '../../console/i18n/ru.js';
 import { routes } from '../../console/js/routes.js';
-import { createHmac } from 'node:crypto';
-
-// RFC 6238's code of SECRET (base32) for the step OFFSET steps from now.
-function totp(secret, offset = 0) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of secret) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const o = mac[mac.length - 1] & 15;
-  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
-
-// Waits, when the current 30-second step ends within 5 s, for the next one.
-async function steady() {
-  const left = 30000 - (Date.now() % 30000);
-  if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
-}
+import { steady, totp } from './lib/totp.js';
 
 const PASSWORD = 'correct horse battery staple';
 let browser;

@@ -65,8 +65,9 @@ export function record(key, value) {
   report[key] = value;
 }
 
-export function writeReport() {
-  writeFileSync(join(screenshots, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+// NAME.json in the screenshots' folder: one a test file (they run one after another).
+export function writeReport(name = 'report') {
+  writeFileSync(join(screenshots, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }
 

@@ -69,13 +69,22 @@ export function sql(statement) {
   ).trim();
 }
 
+// fetch() again while the service's password hashing slots are all busy (503
+// password_slots_busy: the journeys build several accounts at once).
+async function patiently(f) {
+  for (let i = 0; ; i += 1) {
+    const r = await f();
+    if (r.status !== 503 || i === 20) return r;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
 // A verified work account made as the Python tests' sign-up does: through the API
 // and its mailed link.
 export async function workAccount({ password = 'correct horse battery staple', first = 'Ada', last = 'Lovelace' } = {}) {
   const domain = `${unique('c')}.example`;
   const email = `admin@${domain}`;
-  const post = (path, body) =>
-    fetch(baseUrl() + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path, body) => patiently(() => fetch(baseUrl() + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
   const r = await post('/v1/tenants', { domain, displayName: `Org ${domain}`, admin: { email, password, firstName: first, lastName: last } });
   if (r.status !== 202) throw new Error(`sign-up: ${r.status} ${await r.text()}`);
   const token = new URL(await mailedLink(email, '/verify-signup')).searchParams.get('token');
@@ -86,11 +95,11 @@ export async function workAccount({ password = 'correct horse battery staple', f
 
 // The API as a partner's system or the operator calls it, for the steps of a
 // journey that the console does not show yet (the operator's review, say).
-export async function api(method, path, { body, token } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function api(method, path, { body, token, headers: extra } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(baseUrl() + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await patiently(() => fetch(baseUrl() + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : null };
 }

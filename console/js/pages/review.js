@@ -1,0 +1,88 @@
+// The operator's review queue (GET /v1/operator/enrollments?status=): each
+// enrolment with its company, country and primary contact, and the decision,
+// approve, reject or ask for more information, with its reason (POST
+// …/{id}/decisions; a reason is required unless approving, and is mailed to the
+// primary contact).
+import { h, uid } from '../dom.js';
+import { t, formatDate, countryName } from '../i18n.js';
+import { all, call, idempotency } from '../api.js';
+import { field, form } from '../form.js';
+import { page, notice, facts, cards, card } from '../view.js';
+import { problemMessage } from '../problems.js';
+import { regionName } from '../reference.js';
+
+const STATUSES = ['in_review', 'pending_email_verification', 'more_info_requested', 'approved', 'rejected'];
+const DECISIONS = ['approve', 'request_info', 'reject'];
+
+function decisionForm(e) {
+  const key = idempotency();
+  const name = uid('decision');
+  const errId = `${name}-error`;
+  const f = form({
+    label: t('review.decideFor', { company: e.companyName }),
+    submit: t('review.submit'),
+    overrides: { 409: 'review.decided' },
+    fields: [
+      h(
+        'fieldset',
+        { class: 'field decision', dataset: { field: 'decision' } },
+        h('legend', {}, t('review.decision')),
+        h('p', { class: 'error', id: errId, hidden: true }),
+        DECISIONS.map((d) => {
+          const id = uid('d');
+          return h('div', { class: 'checkbox' }, h('input', { type: 'radio', id, name: 'decision', value: d, checked: d === 'approve', 'aria-describedby': errId }), h('label', { for: id }, t(`review.decisions.${d}`)));
+        }),
+      ),
+      field({ name: 'reason', label: t('review.reason'), type: 'textarea', hint: t('review.reasonHint'), required: false, rows: 3 }),
+    ],
+    async onSubmit(_, el) {
+      const body = { decision: el.querySelector('input[name="decision"]:checked').value };
+      const reason = el.elements.reason.value.trim();
+      if (reason) body.reason = reason;
+      await call('POST', `/v1/operator/enrollments/${encodeURIComponent(e.id)}/decisions`, { body, idempotencyKey: key(body) });
+      const n = notice('success', h('p', {}, t(`review.done.${body.decision}`, { company: e.companyName })));
+      n.setAttribute('tabindex', '-1');
+      f.replaceWith(n);
+      n.focus();
+    },
+  });
+  f.querySelector('button[type="submit"]').setAttribute('aria-label', t('review.submitFor', { company: e.companyName }));
+  return f;
+}
+
+export default {
+  title: 'review.title',
+  async render({ params, navigate }) {
+    const status = STATUSES.includes(params.get('status')) ? params.get('status') : 'in_review';
+    let items;
+    try {
+      items = await all(`/v1/operator/enrollments?status=${status}&limit=200`);
+    } catch (e) {
+      return page(t('review.title'), notice('error', h('p', {}, problemMessage(e, { 403: 'review.operatorOnly' }))));
+    }
+    const filter = form({
+      label: t('review.filter'),
+      submit: t('review.show'),
+      fields: [field({ name: 'status', label: t('review.status'), type: 'select', options: STATUSES.map((s) => ({ value: s, label: t(`overview.enrollment.${s}`) })) })],
+      async onSubmit(v) {
+        navigate('/review', { query: { status: v.status } });
+      },
+    });
+    filter.querySelector('select').value = status;
+    const list = items.map((e) =>
+      card(
+        e.companyName,
+        facts([
+          [t('review.domain'), e.tenantDomain],
+          [t('review.country'), `${countryName(e.cspCountry)} (${regionName(e.cspRegion)})`],
+          [t('review.contact'), `${e.primaryContact.firstName} ${e.primaryContact.lastName} <${e.primaryContact.email}>, ${e.primaryContact.phoneNumber}`],
+          [t('review.verified'), e.emailVerifiedAt ? formatDate(e.emailVerifiedAt) : t('review.notVerified')],
+          [t('review.since'), formatDate(e.createdAt)],
+          [t('review.status'), t(`overview.enrollment.${e.status}`)],
+        ]),
+        e.status === 'in_review' ? decisionForm(e) : null,
+      ),
+    );
+    return page(t('review.title'), h('p', { class: 'lead' }, t('review.lead')), filter, cards(t('review.title'), list, t('review.none')));
+  },
+};
