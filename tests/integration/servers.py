@@ -10,6 +10,7 @@ stopped by its pid.
 A front end is (port, socket, mount): the server listens on 127.0.0.1:PORT
 and passes the API, at MOUNT ("/" or "/api/"), to the service on SOCKET."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,8 +19,23 @@ import time
 
 import harness
 
-APACHE_MODULES = ("mpm_event", "authz_core", "authz_host", "proxy", "proxy_fcgi", "headers",
-                  "rewrite", "unique_id", "reqtimeout")
+APACHE_MODULES = ("mpm_event", "authz_core", "authz_host", "mime", "proxy", "proxy_fcgi",
+                  "headers", "rewrite", "unique_id", "reqtimeout")
+
+
+def snippet_copy(folder, name, source, replace=()):
+    """A copy of the snippet SOURCE in FOLDER as NAME that serves the
+    console from the repository's console/ (as scripts/stack does nginx's,
+    and make the installed folder), with each (old, new) of REPLACE too."""
+    with open(source) as f:
+        text = re.sub(r"/[^\s\"';]*/twotier/console", os.path.join(harness.repo(), "console"),
+                      f.read())
+    for old, new in replace:
+        text = text.replace(old, new)
+    path = os.path.join(folder, name)
+    with open(path, "w") as out:
+        out.write(text)
+    return path
 
 
 def apache_conf(folder, fronts):
@@ -30,14 +46,18 @@ def apache_conf(folder, fronts):
     lines = ["ServerName localhost", "ServerRoot " + folder, "PidFile %s/apache.pid" % folder,
              "DefaultRuntimeDir " + folder, "ErrorLog %s/apache-error.log" % folder,
              "User www-data", "Group www-data", "StartServers 1",
+             # what Debian's mime.conf gives
+             "TypesConfig /etc/mime.types",
              'LogFormat "%h \\"%r\\" %>s %{X-Request-Id}o" twotier',
              "CustomLog %s/apache-access.log twotier" % folder]
     lines += ["LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so" % (m, m)
               for m in APACHE_MODULES]
+    snippet = snippet_copy(folder, "apache-twotier.conf",
+                           os.path.join(harness.repo(), "apache", "twotier.conf"))
     for port, sock, mount in fronts:
         lines += ["Listen 127.0.0.1:%d" % port, "<VirtualHost 127.0.0.1:%d>" % port,
                   "    Define TWOTIER_SOCKET " + sock, "    Define TWOTIER_MOUNT " + mount,
-                  "    Include " + os.path.join(harness.repo(), "apache", "twotier.conf"),
+                  "    Include " + snippet,
                   "</VirtualHost>"]
     return "\n".join(lines) + "\n"
 
@@ -55,21 +75,22 @@ def lighttpd_conf(folder, name, port, sock, mount):
         'server.errorlog = "%s/%s-error.log"' % (folder, name),
         'include_shell "/usr/share/lighttpd/create-mime.conf.pl"',
         'var.twotier_socket = "%s"' % sock, 'var.twotier_mount = "%s"' % mount,
-        'var.twotier_dir = "%s"' % here, 'include "%s"' % os.path.join(here, "twotier.conf"),
+        'var.twotier_dir = "%s"' % here,
+        'include "%s"' % snippet_copy(folder, name + "-twotier.conf",
+                                      os.path.join(here, "twotier.conf")),
         ""])
 
 
 def nginx_conf(folder, fronts):
     """An nginx configuration like the stack's, a server a front end, each
     including a copy of the snippet for its mount that names an upstream
-    of its own."""
+    of its own (and the repository's console/)."""
     servers = ""
     for i, (port, sock, mount) in enumerate(fronts):
         snippet = (os.path.join(harness.env("TWOTIER_BUILD_DIR"), "nginx", "twotier-api.conf")
                    if mount == "/api/" else os.path.join(harness.repo(), "nginx", "twotier.conf"))
-        copy = os.path.join(folder, "nginx-%d.conf" % i)
-        with open(snippet) as f, open(copy, "w") as out:
-            out.write(f.read().replace("twotier_backend", "twotier_%d" % i))
+        copy = snippet_copy(folder, "nginx-%d.conf" % i, snippet,
+                            [("twotier_backend", "twotier_%d" % i)])
         servers += """
     upstream twotier_%d { server unix:%s; keepalive 32; }
     server {

@@ -18,11 +18,17 @@ delegation; the app's 401/403/404/405/412/413/415/428 problems passed as
 they are; the probes of issue 17 (an 8 KiB token and a 9,000-byte URI reach
 the app, a 2 MB body is the server's 413 problem and never reaches it, the
 app down is a 503 problem, a Range gets 200) and /metrics kept to 127.0.0.1
-and ::1 (127.0.0.5 is local too, and refused).  The worlds are made through
+and ::1 (127.0.0.5 is local too, and refused); the console's pages (each
+path of console/js/routes.js is index.html) and files (/console/..., their
+types) with nginx's headers, at / and below /api/, every other path still
+the app's.  The snippets name /usr/share/twotier/console: servers.py's
+copies the repository's console/.  The worlds are made through
 the stack's nginx (world.py); only the requests under test go through the
 server under test."""
 import http.client
 import json
+import os
+import re
 import time
 
 import pytest
@@ -314,3 +320,109 @@ def test_mounted_below_api(server, admin):
     assert call(server, "GET", "/metrics", kind="mount").status == 200
     server_problem(call(server, "GET", "/metrics", kind="mount", source=OTHER), 403,
                    "forbidden")
+
+
+# -------------------------------------------------------------- the console
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+# every answer of the console's, a page's or a file's
+CONSOLE_HEADERS = {"content-security-policy": CSP, "x-content-type-options": "nosniff",
+                   "referrer-policy": "no-referrer", "cache-control": "no-cache"}
+PAGE_HEADERS = dict(CONSOLE_HEADERS, **{"x-frame-options": "DENY",
+                                        "cross-origin-opener-policy": "same-origin"})
+FILE_HEADERS = dict(CONSOLE_HEADERS, **{"cross-origin-resource-policy": "same-origin"})
+
+
+def raw_get(server, path, kind="root"):
+    """GET PATH at SERVER's front end KIND, its body as bytes: a Response."""
+    host = origin(server, kind)[len("http://"):]
+    conn = http.client.HTTPConnection(host, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        payload = resp.read()
+        return harness.Response(resp.status, {k.lower(): v for k, v in resp.getheaders()},
+                                payload)
+    finally:
+        conn.close()
+
+
+def has_headers(resp, expected):
+    for name, value in expected.items():
+        assert resp.headers.get(name) == value, (name, resp.status, resp.headers)
+
+
+def routes():
+    """The console's pages, from console/js/routes.js."""
+    with open(os.path.join(harness.repo(), "console", "js", "routes.js")) as f:
+        return sorted(re.findall(r"^  '(/[^']*)': \{", f.read(), re.M))
+
+
+def test_the_snippets_serve_the_pages_of_routes_js():
+    """Each snippet's list of pages is routes.js's (nginx's is checked in
+    tests/browser too)."""
+    def listed(path, pattern):
+        with open(os.path.join(harness.repo(), path)) as f:
+            return sorted("/" + p for p in re.search(pattern, f.read()).group(1).split("|"))
+    assert listed("nginx/twotier.conf", r"location ~ \^/\(([^)]*)\)\$") == routes()
+    assert listed("apache/twotier.conf", r'RewriteRule "\^\$\{TWOTIER_MOUNT\}\(([^)]*)\)\$"') \
+        == routes()
+    assert listed("lighttpd/twotier.conf",
+                  r'var\.twotier_pages = "\^" \+ var\.twotier_mount \+ "\(([^)]*)\)\$"') \
+        == routes()
+    # and lighttpd's alias.url names each page but the welcome page (the mount)
+    with open(os.path.join(harness.repo(), "lighttpd", "twotier.conf")) as f:
+        aliased = re.findall(r'var\.twotier_mount \+ "([^"]+)" => var\.twotier_console \+ '
+                             r'"/index\.html"', f.read())
+    assert sorted("/" + p for p in aliased) == [p for p in routes() if p != "/"]
+
+
+@by_server
+@pytest.mark.parametrize("kind", ["root", "mount"])
+def test_console_pages(server, kind):
+    prefix = "/api" if kind == "mount" else ""
+    with open(os.path.join(harness.repo(), "console", "index.html"), "rb") as f:
+        index = f.read()
+    for path in routes() + ["/verify-signup?token=x", "/sign-in?next=%2Fusers"]:
+        r = raw_get(server, prefix + path, kind)
+        assert r.status == 200, (path, r)
+        assert r.headers["content-type"].startswith("text/html"), (path, r.headers)
+        assert r.body == index, path
+        has_headers(r, PAGE_HEADERS)
+        assert "cross-origin-resource-policy" not in r.headers, r.headers
+
+
+@by_server
+@pytest.mark.parametrize("kind", ["root", "mount"])
+def test_console_files(server, kind):
+    prefix = "/api" if kind == "mount" else ""
+    types = {"/console/js/main.js": "text/javascript", "/console/js/pages/sign-in.js":
+             "text/javascript", "/console/i18n/en.js": "text/javascript",
+             "/console/style.css": "text/css", "/console/favicon.svg": "image/svg+xml"}
+    for path, ctype in types.items():
+        r = raw_get(server, prefix + path, kind)
+        assert r.status == 200, (path, r)
+        assert r.headers["content-type"].split(";")[0] == ctype, (path, r.headers)
+        with open(os.path.join(harness.repo(), path[1:])) as f:
+            assert r.body == f.read().encode(), path
+        has_headers(r, FILE_HEADERS)
+        assert "x-frame-options" not in r.headers, r.headers
+        # revalidated, not kept unasked
+        assert "etag" in r.headers or "last-modified" in r.headers, r.headers
+    r = call(server, "GET", "/console/nope.js", kind=kind)
+    assert r.status == 404, r
+    assert r.headers["content-type"] == "application/problem+json", r
+    assert r.body["status"] == 404, r
+
+
+@by_server
+def test_the_api_beside_the_console(server, admin):
+    """The app still has every other path: the API, the app's 404 problem
+    for an unknown one (not index.html), a page's path with more after it."""
+    r = call(server, "GET", "/v1/me", headers=admin.auth)
+    assert (r.status, r.body["userId"]) == (200, admin.admin_id), r
+    for path in ("/nope", "/v1/nope", "/sign-in/x", "/sign-inx", "/consolex/js/main.js"):
+        assert_problem(call(server, "GET", path), 404, "not-found")
+    assert call(server, "GET", "/healthz").status == 200
