@@ -20,7 +20,7 @@ const struct json_field webhook_create_schema[] = {
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
-/* PATCH: what is given changes; null is no value of any */
+/* PATCH: what is given changes; a null, as a field left out, does not */
 const struct json_field webhook_update_schema[] = {
     {"url", JSON_STRING, false, OUTBOUND_URL_MAX, NULL},
     {"events", JSON_STRING_ARRAY, false, 12, NULL},
@@ -132,18 +132,14 @@ int handle_webhook_get(struct ctx *c)
 	return respond_webhook(c, 200, &w);
 }
 
-/* 200 endpoint with ETag; 400 (nothing to change, a null, url
- * not_allowed, an unknown or no event type); 401; 403; 404; 412 stale;
- * 428 no If-Match; 503. */
+/* 200 endpoint with ETag; 400 (nothing to change, url not_allowed, an
+ * unknown or no event type); 401; 403; 404; 412 stale; 428 no If-Match;
+ * 503. */
 int handle_webhook_update(struct ctx *c)
 {
 	struct problem *p = &c->problem;
-	const char *names[] = {"url", "events", "enabled"};
 	struct webhook_change change = {0};
 	struct webhook w;
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(c->body, names[i])))
-			problem_add_field(p, names[i], "invalid", "must not be null");
 	const cJSON *events = cJSON_GetObjectItemCaseSensitive(c->body, "events");
 	const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(c->body, "enabled");
 	change.url = json_str(c->body, "url");
