@@ -99,7 +99,7 @@ static void post(const struct config *cfg, const struct webhook_claim *c, const 
 {
 	struct outbound_url u;
 	const char *why = NULL;
-	char addr[64], pin[400], sig[128], h_id[80], h_ts[64], h_sig[160];
+	char addr[64], pin[400], sig[128], old[128], h_id[80], h_ts[64], h_sig[300];
 	size_t read = 0;
 	long long ts = (long long)time(NULL);
 	memset(r, 0, sizeof *r);
@@ -111,7 +111,11 @@ static void post(const struct config *cfg, const struct webhook_claim *c, const 
 		snprintf(r->error, sizeof r->error, "refused before connecting: the URL %s", why);
 		return;
 	}
-	if (sign(c->secret, c->event_id, ts, body, sig) != 0) {
+	/* while a rotated secret's grace lasts, both sign (Standard Webhooks:
+	 * signatures separated by a space, the receiver accepts either) */
+	if (sign(c->secret, c->event_id, ts, body, sig) != 0 ||
+	    (c->previous_secret[0] != '\0' &&
+	     sign(c->previous_secret, c->event_id, ts, body, old) != 0)) {
 		snprintf(r->error, sizeof r->error, "the endpoint's secret is malformed");
 		r->retry = false;
 		return;
@@ -127,7 +131,9 @@ static void post(const struct config *cfg, const struct webhook_claim *c, const 
 	struct curl_slist *resolve = curl_slist_append(NULL, pin);
 	snprintf(h_id, sizeof h_id, "webhook-id: %s", c->event_id);
 	snprintf(h_ts, sizeof h_ts, "webhook-timestamp: %lld", ts);
-	snprintf(h_sig, sizeof h_sig, "webhook-signature: %s", sig);
+	snprintf(h_sig, sizeof h_sig, "webhook-signature: %s%s%s", sig,
+		 c->previous_secret[0] != '\0' ? " " : "",
+		 c->previous_secret[0] != '\0' ? old : "");
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	headers = curl_slist_append(headers, h_id);
 	headers = curl_slist_append(headers, h_ts);
@@ -217,6 +223,7 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	while (txn_end(&t, st == DB_OK, &p) == TXN_AGAIN);
 	problem_clear(&p);
 	sodium_memzero(c.secret, sizeof c.secret);
+	sodium_memzero(c.previous_secret, sizeof c.previous_secret);
 	return true;
 }
 

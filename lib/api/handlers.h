@@ -108,6 +108,7 @@ extern const struct json_field totp_confirm_schema[];
 extern const struct json_field totp_remove_schema[];
 extern const struct json_field security_policy_schema[];
 extern const struct json_field webhook_create_schema[];
+extern const struct json_field webhook_update_schema[];
 extern const struct json_field api_token_create_schema[];
 extern const struct json_field customer_invitation_schema[];
 extern const struct json_field customer_acceptance_schema[];

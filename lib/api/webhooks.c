@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 _Static_assert(EVENT_TYPE__COUNT == 12, "events: at most every type once");
@@ -18,6 +19,34 @@ const struct json_field webhook_create_schema[] = {
     {"enabled", JSON_BOOL, false, 0, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };
+
+/* PATCH: what is given changes; a null, as a field left out, does not */
+const struct json_field webhook_update_schema[] = {
+    {"url", JSON_STRING, false, OUTBOUND_URL_MAX, NULL},
+    {"events", JSON_STRING_ARRAY, false, 12, NULL},
+    {"enabled", JSON_BOOL, false, 0, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* The bits of the body's "events" (present): each unknown name, and an
+ * empty list, a field error in p. */
+static unsigned events_field(struct problem *p, const cJSON *events)
+{
+	unsigned types = 0;
+	int i = 0;
+	for (const cJSON *e = events ? events->child : NULL; e != NULL; e = e->next, i++) {
+		unsigned bit = event_type_bit(e->valuestring);
+		char field[24];
+		snprintf(field, sizeof field, "events[%d]", i);
+		if (bit == 0)
+			problem_add_field(p, field, "unknown_type",
+					  "names no event type (GET /v1/event-types)");
+		types |= bit;
+	}
+	if (i == 0)
+		problem_add_field(p, "events", "required", "name at least one event type");
+	return types;
+}
 
 static cJSON *types_json(unsigned bits)
 {
@@ -33,7 +62,9 @@ static cJSON *types_json(unsigned bits)
 static cJSON *webhook_json(const struct ctx *c, const void *item)
 {
 	const struct webhook *w = item;
+	char etag[32];
 	(void)c;
+	etag_format(w->version, etag);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", w->id);
 	cJSON_AddStringToObject(o, "url", w->url);
@@ -41,7 +72,16 @@ static cJSON *webhook_json(const struct ctx *c, const void *item)
 	cJSON_AddBoolToObject(o, "enabled", w->enabled);
 	cJSON_AddStringToObject(o, "createdBy", w->created_by);
 	cJSON_AddStringToObject(o, "createdAt", w->created_at);
+	cJSON_AddStringToObject(o, "etag", etag);
 	return o;
+}
+
+static int respond_webhook(struct ctx *c, int status, const struct webhook *w)
+{
+	char etag[32];
+	etag_format(w->version, etag);
+	response_header(c->res, "ETag", etag);
+	return ctx_json(c, status, webhook_json(c, w));
 }
 
 /* 201 endpoint with its secret (this once); 400 (url not_allowed: not
@@ -51,21 +91,9 @@ int handle_webhook_create(struct ctx *c)
 {
 	struct problem *p = &c->problem;
 	struct webhook out;
-	char secret[WEBHOOK_SECRET_MAX];
-	unsigned types = 0;
-	int i = 0, rc = -1;
-	const cJSON *events = cJSON_GetObjectItemCaseSensitive(c->body, "events");
-	for (const cJSON *e = events ? events->child : NULL; e != NULL; e = e->next, i++) {
-		unsigned bit = event_type_bit(e->valuestring);
-		char field[24];
-		snprintf(field, sizeof field, "events[%d]", i);
-		if (bit == 0)
-			problem_add_field(p, field, "unknown_type",
-					  "names no event type (GET /v1/event-types)");
-		types |= bit;
-	}
-	if (i == 0)
-		problem_add_field(p, "events", "required", "name at least one event type");
+	char secret[WEBHOOK_SECRET_MAX], etag[32];
+	int rc = -1;
+	unsigned types = events_field(p, cJSON_GetObjectItemCaseSensitive(c->body, "events"));
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(c->body, "enabled");
@@ -80,6 +108,8 @@ int handle_webhook_create(struct ctx *c)
 		char location[96];
 		snprintf(location, sizeof location, "/v1/webhooks/%s", out.id);
 		response_header(c->res, "Location", location);
+		etag_format(out.version, etag);
+		response_header(c->res, "ETag", etag);
 		rc = ctx_json(c, 201, doc);
 	}
 	sodium_memzero(secret, sizeof secret);
@@ -93,13 +123,59 @@ int handle_webhooks_list(struct ctx *c)
 	return ctx_list(c, &webhook_page, tenant, webhook_json, NULL);
 }
 
-/* 200 endpoint; 401; 403; 404; 503. */
+/* 200 endpoint with ETag; 401; 403; 404; 503. */
 int handle_webhook_get(struct ctx *c)
 {
 	struct webhook w;
 	if (webhook_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &w, &c->problem) != 0)
 		return -1;
-	return ctx_json(c, 200, webhook_json(c, &w));
+	return respond_webhook(c, 200, &w);
+}
+
+/* 200 endpoint with ETag; 400 (nothing to change, url not_allowed, an
+ * unknown or no event type); 401; 403; 404; 412 stale; 428 no If-Match;
+ * 503. */
+int handle_webhook_update(struct ctx *c)
+{
+	struct problem *p = &c->problem;
+	struct webhook_change change = {0};
+	struct webhook w;
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(c->body, "events");
+	const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(c->body, "enabled");
+	change.url = json_str(c->body, "url");
+	if (cJSON_IsArray(events))
+		change.types = events_field(p, events);
+	change.set_enabled = cJSON_IsBool(enabled);
+	change.enabled = cJSON_IsTrue(enabled);
+	if (p->kind != PROBLEM_NONE)
+		return -1;
+	if (change.url == NULL && !cJSON_IsArray(events) && !change.set_enabled)
+		return problem_add_field(p, "url", "required",
+					 "give url, events, enabled, or several");
+	if (ctx_if_match(c, &change.version) != 0)
+		return -1;
+	struct actor a = ctx_actor(c);
+	struct webhook_reach reach = {c->cfg->webhook_allow_http, c->cfg->webhook_allow_private,
+				      c->cfg->webhook_resolve};
+	if (webhook_update(&c->txn, &a, ctx_capture(c, 0), &change, &reach, &w, p) != 0)
+		return -1;
+	return respond_webhook(c, 200, &w);
+}
+
+/* 200 {secret}: the endpoint's new secret, shown this once; the old one
+ * signs beside it for 24 hours; 401; 403; 404; 503. */
+int handle_webhook_secret_rotate(struct ctx *c)
+{
+	char secret[WEBHOOK_SECRET_MAX];
+	int rc = -1;
+	struct actor a = ctx_actor(c);
+	if (webhook_secret_rotate(&c->txn, &a, ctx_capture(c, 0), secret, &c->problem) == 0) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "secret", secret);
+		rc = ctx_json(c, 200, doc);
+	}
+	sodium_memzero(secret, sizeof secret);
+	return rc;
 }
 
 /* 204 removed with its deliveries; 401; 403; 404; 503. */
@@ -151,4 +227,38 @@ int handle_webhook_deliveries_list(struct ctx *c)
 	if (webhook_get(&c->txn, c->principal.tenant_id, id, &w, &c->problem) != 0)
 		return -1;
 	return ctx_list(c, &webhook_delivery_page, key, delivery_json, NULL);
+}
+
+/* 202 the ping's delivery (pending): an event of type webhook.ping, in no
+ * feed, its data the endpoint, to this endpoint alone; 401; 403; 404; 409
+ * webhook_disabled; 503. */
+int handle_webhook_ping(struct ctx *c)
+{
+	struct webhook w;
+	struct webhook_delivery d;
+	size_t len;
+	if (webhook_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &w, &c->problem) != 0)
+		return -1;
+	cJSON *doc = webhook_json(c, &w);
+	char *data = json_print(doc, &len);
+	cJSON_Delete(doc);
+	struct actor a = ctx_actor(c);
+	int rc = webhook_ping(&c->txn, &a, &w, data, &d, &c->problem);
+	free(data);
+	if (rc != 0)
+		return -1;
+	return ctx_json(c, 202, delivery_json(c, &d));
+}
+
+/* 202 the delivery, due again now (its attempts kept); 401; 403; 404
+ * (another tenant's endpoint, or no such delivery); 409
+ * delivery_not_failed (succeeded or being sent); 503. */
+int handle_webhook_delivery_retry(struct ctx *c)
+{
+	struct webhook_delivery d;
+	struct actor a = ctx_actor(c);
+	if (webhook_delivery_retry(&c->txn, &a, ctx_capture(c, 0), ctx_capture(c, 1), &d,
+				   &c->problem) != 0)
+		return -1;
+	return ctx_json(c, 202, delivery_json(c, &d));
 }

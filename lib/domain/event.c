@@ -120,6 +120,33 @@ enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long 
 	return rc;
 }
 
+DB_STATEMENT(event_insert_numbered,
+	     "INSERT INTO events (id, type, version, actor_type, actor_id, actor_tenant_id, "
+	     "delegation_id, occurred_at, data, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT, DB_TEXT, DB_TEXT | DB_NULLABLE,
+		       DB_TEXT | DB_NULLABLE, DB_TEXT | DB_NULLABLE, DB_TIME, DB_TEXT, DB_INT),
+	     DB_NO_ROW);
+
+enum db_status event_record_numbered(struct txn *t, const struct actor *a, const char *type,
+				     const char *data, char id[UUID_STR], long long *seq)
+{
+	struct db_count next;
+	enum db_status rc = db_one(t, &event_sequence_lock, NULL, &next);
+	if (rc != DB_OK)
+		return DB_FAILED;
+	uuid_v7(id);
+	*seq = next.n;
+	const char *own = a->delegated_from != NULL ? a->delegated_from : a->tenant_id;
+	struct db_arg e[] = {
+	    db_text(id),    db_text(type), db_int(EVENT_VERSION),	db_text(a->type),
+	    db_text(a->id), db_text(own),  db_text(a->relationship_id), db_time(time_micros()),
+	    db_text(data),  db_int(*seq)};
+	struct db_arg s[] = {db_int(*seq + 1)};
+	if ((rc = db_exec(t, &event_insert_numbered, e, NULL)) == DB_OK)
+		rc = db_exec(t, &event_sequence_set, s, NULL);
+	return rc;
+}
+
 #define EVENT_ITEM_FIELDS(F, T)                                                                    \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, type, DB_TEXT)                                                                        \

@@ -70,6 +70,21 @@ unsigned event_type_bit(const char *name);
 enum db_status event_record(struct txn *t, const struct actor *a, enum event_type type,
 			    const char *const *tenants, size_t n, const char *data);
 
+/* The type of a ping (POST /v1/webhooks/{id}/ping): in no tenant's feed,
+ * delivered to the endpoint pinged alone. */
+#define EVENT_WEBHOOK_PING "webhook.ping"
+
+/* Records an event of type (a name outside EVENT_TYPES: no endpoint
+ * subscribes to it) by the actor with data (JSON text, borrowed),
+ * concerning no tenant, and numbers it at once, in t: id and *seq. The
+ * number is taken under the sequencer's lock (event_sequence, held until t
+ * ends), as event_sequence_run takes its own, so numbers stay unique and
+ * rising and the sequencer never numbers it again; no feed shows it (a
+ * feed reads event_tenants). A delivery given *seq keeps its endpoint's
+ * order. DB_OK or DB_FAILED. */
+enum db_status event_record_numbered(struct txn *t, const struct actor *a, const char *type,
+				     const char *data, char id[UUID_STR], long long *seq);
+
 /* Numbers the committed events that have none, up to limit, and makes
  * their webhooks' deliveries (webhook_fan_out), in t (a transaction of its
  * own; TXN_ATOMIC): *numbered, how many. DB_OK or DB_FAILED. */

@@ -2,6 +2,7 @@
 
 #include "core/problem.h"
 #include "domain/audit.h"
+#include "domain/event.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -12,8 +13,9 @@
 	F(T, tenant_id, DB_TEXT)                                                                   \
 	F(T, url, DB_TEXT)                                                                         \
 	F(T, types, DB_INT)                                                                        \
-	F(T, enabled, DB_INT) F(T, created_by, DB_TEXT) F(T, created_at, DB_TIME)
-#define WEBHOOK_COLUMNS "id, tenant_id, url, types, enabled, created_by, created_at"
+	F(T, enabled, DB_INT)                                                                      \
+	F(T, version, DB_INT) F(T, created_by, DB_TEXT) F(T, created_at, DB_TIME)
+#define WEBHOOK_COLUMNS "id, tenant_id, url, types, enabled, version, created_by, created_at"
 
 DB_STATEMENT(webhook_insert,
 	     "INSERT INTO webhooks (id, tenant_id, url, types, enabled, secret, created_by, "
@@ -49,19 +51,38 @@ const struct db_page webhook_page = {.list = &webhook_list,
 				     .n_keys = 1,
 				     .cursor_offset = offsetof(struct webhook, id)};
 
-int webhook_create(struct txn *t, const struct actor *a, const char *url, unsigned types,
-		   bool enabled, const struct webhook_reach *reach, struct webhook *out,
-		   char secret[WEBHOOK_SECRET_MAX], struct problem *p)
+/* Standard Webhooks' form: whsec_ and 24 random bytes in base64. */
+static void secret_make(char secret[WEBHOOK_SECRET_MAX])
+{
+	unsigned char key[24];
+	randombytes_buf(key, sizeof key);
+	memcpy(secret, "whsec_", 6);
+	sodium_bin2base64(secret + 6, WEBHOOK_SECRET_MAX - 6, key, sizeof key,
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof key);
+}
+
+/* 0 when url may be an endpoint's, else -1 with p's field error. */
+static int url_check(const char *url, const struct webhook_reach *reach, struct problem *p)
 {
 	struct outbound_url u;
-	struct db_count n;
 	const char *why = NULL;
-	char addr[64], id[UUID_STR];
-	unsigned char key[24];
+	char addr[64];
 	if (outbound_url_parse(url, reach->allow_http, &u, &why) != 0 ||
 	    outbound_resolve(u.host, reach->resolve_map, reach->allow_private, outbound_getaddrinfo,
 			     addr, &why) != 0)
 		return problem_add_field(p, "url", "not_allowed", "%s", why);
+	return 0;
+}
+
+int webhook_create(struct txn *t, const struct actor *a, const char *url, unsigned types,
+		   bool enabled, const struct webhook_reach *reach, struct webhook *out,
+		   char secret[WEBHOOK_SECRET_MAX], struct problem *p)
+{
+	struct db_count n;
+	char id[UUID_STR];
+	if (url_check(url, reach, p) != 0)
+		return -1;
 	struct db_arg tn[] = {db_text(a->tenant_id)};
 	if (db_one(t, &webhook_tenant_lock, tn, &n) != DB_OK ||
 	    db_one(t, &webhook_count, tn, &n) != DB_OK)
@@ -70,12 +91,7 @@ int webhook_create(struct txn *t, const struct actor *a, const char *url, unsign
 		return problem_refuse(p, PROBLEM_CONFLICT, "too_many_webhooks",
 				      "a work account has at most %d endpoints",
 				      WEBHOOKS_PER_TENANT);
-	/* Standard Webhooks' form: whsec_ and the key in base64 */
-	randombytes_buf(key, sizeof key);
-	memcpy(secret, "whsec_", 6);
-	sodium_bin2base64(secret + 6, WEBHOOK_SECRET_MAX - 6, key, sizeof key,
-			  sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(key, sizeof key);
+	secret_make(secret);
 	uuid_v7(id);
 	micros_t at = time_micros();
 	struct db_arg w[] = {db_text(id),     db_text(a->tenant_id), db_text(url),   db_int(types),
@@ -111,6 +127,72 @@ int webhook_delete(struct txn *t, const struct actor *a, const char *id, struct 
 	return 0;
 }
 
+DB_STATEMENT(webhook_of_tenant_locked,
+	     "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE tenant_id = ? AND id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct webhook, WEBHOOK_FIELDS));
+
+DB_STATEMENT(webhook_set,
+	     "UPDATE webhooks SET url = ?, types = ?, enabled = ?, version = version + 1 "
+	     "WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_INT, DB_TEXT), DB_NO_ROW);
+
+/* the endpoint locked, 404 when the tenant has none of that id */
+static int get_locked(struct txn *t, const char *tenant_id, const char *id, struct webhook *out,
+		      struct problem *p)
+{
+	struct db_arg k[] = {db_text(tenant_id), db_text(id)};
+	switch (db_one(t, &webhook_of_tenant_locked, k, out)) {
+	case DB_OK: return 0;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND, "no webhook %s of this work account", id);
+	default: return -1;
+	}
+}
+
+int webhook_update(struct txn *t, const struct actor *a, const char *id,
+		   const struct webhook_change *change, const struct webhook_reach *reach,
+		   struct webhook *out, struct problem *p)
+{
+	struct webhook w;
+	if (change->url != NULL && url_check(change->url, reach, p) != 0)
+		return -1;
+	if (get_locked(t, a->tenant_id, id, &w, p) != 0)
+		return -1;
+	if (change->version != 0 && w.version != change->version)
+		return problem_set(p, PROBLEM_PRECONDITION_FAILED,
+				   "the webhook is at version %lu, not %lu (GET it again)",
+				   w.version, change->version);
+	struct db_arg s[] = {db_text(change->url != NULL ? change->url : w.url),
+			     db_int(change->types != 0 ? change->types : w.types),
+			     db_int(change->set_enabled ? change->enabled : w.enabled),
+			     db_text(id)};
+	if (db_exec(t, &webhook_set, s, NULL) != DB_OK ||
+	    audit_record(t, a, "webhook.update", "webhook", id, time_micros()) != DB_OK)
+		return -1;
+	return webhook_get(t, a->tenant_id, id, out, p);
+}
+
+/* the replaced secret signs beside the new one for the grace period; one
+ * still in its grace is dropped (two keys at most) */
+DB_STATEMENT(webhook_secret_set,
+	     "UPDATE webhooks SET previous_secret = secret, previous_secret_until = "
+	     "UTC_TIMESTAMP(6) + INTERVAL ? HOUR, secret = ? WHERE id = ?",
+	     DB_PARAMS(DB_INT, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+int webhook_secret_rotate(struct txn *t, const struct actor *a, const char *id,
+			  char secret[WEBHOOK_SECRET_MAX], struct problem *p)
+{
+	struct webhook w;
+	if (get_locked(t, a->tenant_id, id, &w, p) != 0)
+		return -1;
+	secret_make(secret);
+	struct db_arg s[] = {db_int(WEBHOOK_SECRET_GRACE_HOURS), db_text(secret), db_text(id)};
+	if (db_exec(t, &webhook_secret_set, s, NULL) != DB_OK ||
+	    audit_record(t, a, "webhook.secret_rotate", "webhook", id, time_micros()) != DB_OK)
+		return -1;
+	return 0;
+}
+
 DB_STATEMENT(webhook_fan,
 	     "INSERT IGNORE INTO webhook_deliveries (webhook_id, event_id, seq, next_attempt_at, "
 	     "created_at) SELECT w.id, et.event_id, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
@@ -134,14 +216,16 @@ enum db_status webhook_fan_out(struct txn *t, const char *event_id, long long se
 	F(T, duration_ms, DB_INT)                                                                  \
 	F(T, next_attempt_at, DB_TIME)                                                             \
 	F(T, last_error, DB_TEXT) F(T, created_at, DB_TIME) F(T, delivered_at, DB_TIME)
+#define DELIVERY_COLUMNS                                                                           \
+	"d.event_id, e.type AS event_type, d.seq, d.status, d.attempts, d.response_status, "       \
+	"d.duration_ms, d.next_attempt_at, d.last_error, d.created_at, d.delivered_at"
 /* the cursor is the event's id: newest first is the reverse of seq, and
  * of the event ids (time-ordered) alike */
-DB_STATEMENT(delivery_list,
-	     "SELECT d.event_id, e.type AS event_type, d.seq, d.status, d.attempts, "
-	     "d.response_status, d.duration_ms, d.next_attempt_at, d.last_error, d.created_at, "
-	     "d.delivered_at FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
-	     "WHERE d.webhook_id = ? AND d.event_id < ? ORDER BY d.event_id DESC LIMIT ?",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct webhook_delivery, DELIVERY_FIELDS));
+DB_STATEMENT(
+    delivery_list,
+    "SELECT " DELIVERY_COLUMNS " FROM webhook_deliveries d JOIN events e ON e.id = "
+    "d.event_id WHERE d.webhook_id = ? AND d.event_id < ? ORDER BY d.event_id DESC LIMIT ?",
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW(struct webhook_delivery, DELIVERY_FIELDS));
 DB_STATEMENT(delivery_list_count,
 	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_deliveries WHERE webhook_id = ? "
 	     "LIMIT ?) c",
@@ -153,25 +237,94 @@ const struct db_page webhook_delivery_page = {.list = &delivery_list,
 					      .cursor_offset =
 						  offsetof(struct webhook_delivery, event_id)};
 
+DB_STATEMENT(delivery_one,
+	     "SELECT " DELIVERY_COLUMNS " FROM webhook_deliveries d JOIN events e ON e.id = "
+	     "d.event_id WHERE d.webhook_id = ? AND d.event_id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct webhook_delivery, DELIVERY_FIELDS));
+
+DB_STATEMENT(delivery_insert,
+	     "INSERT INTO webhook_deliveries (webhook_id, event_id, seq, next_attempt_at, "
+	     "created_at) VALUES (?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_NO_ROW);
+
+/* due now; a failed one pending again, its attempts and last error kept */
+DB_STATEMENT(delivery_due_now,
+	     "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = "
+	     "UTC_TIMESTAMP(6) WHERE webhook_id = ? AND event_id = ? AND status IN ('pending', "
+	     "'failed')",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+static int delivery_read(struct txn *t, const char *webhook_id, const char *event_id,
+			 struct webhook_delivery *out, struct problem *p)
+{
+	struct db_arg k[] = {db_text(webhook_id), db_text(event_id)};
+	switch (db_one(t, &delivery_one, k, out)) {
+	case DB_OK: return 0;
+	case DB_EMPTY:
+		return problem_set(p, PROBLEM_NOT_FOUND, "no delivery of event %s to webhook %s",
+				   event_id, webhook_id);
+	default: return -1;
+	}
+}
+
+int webhook_ping(struct txn *t, const struct actor *a, const struct webhook *w, const char *data,
+		 struct webhook_delivery *out, struct problem *p)
+{
+	char event_id[UUID_STR];
+	long long seq;
+	if (!w->enabled)
+		return problem_refuse(p, PROBLEM_CONFLICT, "webhook_disabled",
+				      "the webhook is disabled: enable it to ping it");
+	if (event_record_numbered(t, a, EVENT_WEBHOOK_PING, data, event_id, &seq) != DB_OK)
+		return -1;
+	struct db_arg d[] = {db_text(w->id), db_text(event_id), db_int(seq)};
+	if (db_exec(t, &delivery_insert, d, NULL) != DB_OK ||
+	    audit_record(t, a, "webhook.ping", "webhook", w->id, time_micros()) != DB_OK)
+		return -1;
+	return delivery_read(t, w->id, event_id, out, p);
+}
+
+int webhook_delivery_retry(struct txn *t, const struct actor *a, const char *id,
+			   const char *event_id, struct webhook_delivery *out, struct problem *p)
+{
+	struct webhook w;
+	struct db_arg k[] = {db_text(id), db_text(event_id)};
+	if (webhook_get(t, a->tenant_id, id, &w, p) != 0 ||
+	    delivery_read(t, id, event_id, out, p) != 0)
+		return -1;
+	if (strcmp(out->status, "succeeded") == 0 || strcmp(out->status, "sending") == 0)
+		return problem_refuse(p, PROBLEM_CONFLICT, "delivery_not_failed",
+				      "the delivery is %s: only a failed or pending one is retried",
+				      out->status);
+	if (db_exec(t, &delivery_due_now, k, NULL) != DB_OK ||
+	    audit_record(t, a, "webhook.delivery_retry", "webhook", id, time_micros()) != DB_OK)
+		return -1;
+	return delivery_read(t, id, event_id, out, p);
+}
+
 struct claim_row {
 	char webhook_id[UUID_STR], event_id[UUID_STR];
 	char url[OUTBOUND_URL_MAX + 1], secret[WEBHOOK_SECRET_MAX];
+	char previous_secret[WEBHOOK_SECRET_MAX];
 	long long attempts;
 };
 #define CLAIM_FIELDS(F, T)                                                                         \
 	F(T, webhook_id, DB_TEXT)                                                                  \
-	F(T, event_id, DB_TEXT) F(T, url, DB_TEXT) F(T, secret, DB_TEXT) F(T, attempts, DB_INT)
+	F(T, event_id, DB_TEXT)                                                                    \
+	F(T, url, DB_TEXT)                                                                         \
+	F(T, secret, DB_TEXT) F(T, previous_secret, DB_TEXT) F(T, attempts, DB_INT)
 /* Due (pending, or sending past its lease: its sender died), of an
  * enabled endpoint, and the first of its endpoint still to go. */
-DB_STATEMENT(
-    delivery_due,
-    "SELECT d.webhook_id, d.event_id, w.url, w.secret, d.attempts FROM webhook_deliveries d "
-    "JOIN webhooks w ON w.id = d.webhook_id "
-    "WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= UTC_TIMESTAMP(6) "
-    "AND w.enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE "
-    "b.webhook_id = d.webhook_id AND b.seq < d.seq AND b.status IN ('pending', "
-    "'sending')) ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-    DB_NO_PARAMS, DB_ROW(struct claim_row, CLAIM_FIELDS));
+DB_STATEMENT(delivery_due,
+	     "SELECT d.webhook_id, d.event_id, w.url, w.secret, IF(w.previous_secret_until > "
+	     "UTC_TIMESTAMP(6), w.previous_secret, NULL) AS previous_secret, d.attempts "
+	     "FROM webhook_deliveries d "
+	     "JOIN webhooks w ON w.id = d.webhook_id "
+	     "WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= UTC_TIMESTAMP(6) "
+	     "AND w.enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE "
+	     "b.webhook_id = d.webhook_id AND b.seq < d.seq AND b.status IN ('pending', "
+	     "'sending')) ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+	     DB_NO_PARAMS, DB_ROW(struct claim_row, CLAIM_FIELDS));
 
 DB_STATEMENT(delivery_take,
 	     "UPDATE webhook_deliveries SET status = 'sending', attempts = attempts + 1, "
@@ -194,8 +347,10 @@ enum db_status webhook_delivery_claim(struct txn *t, const char *claimer, long l
 	memcpy(out->event_id, r.event_id, sizeof out->event_id);
 	memcpy(out->url, r.url, sizeof out->url);
 	memcpy(out->secret, r.secret, sizeof out->secret);
+	memcpy(out->previous_secret, r.previous_secret, sizeof out->previous_secret);
 	out->attempts = r.attempts + 1;
 	sodium_memzero(r.secret, sizeof r.secret);
+	sodium_memzero(r.previous_secret, sizeof r.previous_secret);
 	return DB_OK;
 }
 

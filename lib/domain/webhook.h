@@ -28,6 +28,7 @@ struct webhook {
 	char url[OUTBOUND_URL_MAX + 1];
 	unsigned types; /* event type bits */
 	bool enabled;
+	unsigned long version; /* the ETag's: 1 at registration, +1 a change */
 	char created_by[UUID_STR], created_at[TIME_STR];
 };
 
@@ -44,6 +45,34 @@ struct webhook_reach {
 int webhook_create(struct txn *t, const struct actor *a, const char *url, unsigned types,
 		   bool enabled, const struct webhook_reach *reach, struct webhook *out,
 		   char secret[WEBHOOK_SECRET_MAX], struct problem *p);
+
+/* How long a rotated secret still signs beside its successor. */
+#define WEBHOOK_SECRET_GRACE_HOURS 24
+
+/* A change of an endpoint (PATCH): what is set, if it is at version (0:
+ * any). */
+struct webhook_change {
+	unsigned long version;
+	const char *url; /* NULL: unchanged */
+	unsigned types;	 /* 0: unchanged */
+	bool set_enabled, enabled;
+};
+
+/* Changes the actor's tenant's endpoint id (audited webhook.update), in t:
+ * *out as it is now. A disabled endpoint is given no new deliveries and
+ * sends none of those it holds until enabled again. Returns 0, or -1 with
+ * p set: 400 (url not_allowed, as at registration), 404, 412 stale
+ * version; or with t failed. */
+int webhook_update(struct txn *t, const struct actor *a, const char *id,
+		   const struct webhook_change *change, const struct webhook_reach *reach,
+		   struct webhook *out, struct problem *p);
+
+/* Gives the actor's tenant's endpoint id a new secret (audited
+ * webhook.secret_rotate), in t: secret, shown once. The one it replaces
+ * signs beside it for WEBHOOK_SECRET_GRACE_HOURS (one replaced within
+ * that time is dropped). Returns 0, or -1 with p set (404) or t failed. */
+int webhook_secret_rotate(struct txn *t, const struct actor *a, const char *id,
+			  char secret[WEBHOOK_SECRET_MAX], struct problem *p);
 
 /* The tenant's endpoint id: 0, or -1 with p set (404) or t failed. */
 int webhook_get(struct txn *t, const char *tenant_id, const char *id, struct webhook *out,
@@ -72,11 +101,31 @@ struct webhook_delivery {
 /* Pages of an endpoint's deliveries, newest first (key: the endpoint). */
 extern const struct db_page webhook_delivery_page;
 
+/* A ping of the endpoint w (the caller's tenant's, as webhook_get read it)
+ * by the actor (audited webhook.ping), in t: an event of type
+ * EVENT_WEBHOOK_PING with data (JSON text, borrowed) in no tenant's feed,
+ * and its delivery to w alone, due now, in w's order (event.h's
+ * event_record_numbered). *out the delivery. Returns 0, or -1 with p set
+ * (409 webhook_disabled) or t failed. */
+int webhook_ping(struct txn *t, const struct actor *a, const struct webhook *w, const char *data,
+		 struct webhook_delivery *out, struct problem *p);
+
+/* Makes the delivery of event_id to the actor's tenant's endpoint id due
+ * again now (audited webhook.delivery_retry), its attempts kept: a failed
+ * one is given one more attempt at least (as many as remain of the
+ * bounded number), a pending one waits no longer. *out the delivery.
+ * Returns 0, or -1 with p set: 404 (no such endpoint or delivery), 409
+ * delivery_not_failed (succeeded, or being sent); or t failed. */
+int webhook_delivery_retry(struct txn *t, const struct actor *a, const char *id,
+			   const char *event_id, struct webhook_delivery *out, struct problem *p);
+
 /* A delivery claimed by a sender: where, with what key, and the event. */
 struct webhook_claim {
 	char webhook_id[UUID_STR], event_id[UUID_STR];
 	char url[OUTBOUND_URL_MAX + 1];
 	char secret[WEBHOOK_SECRET_MAX];
+	/* the secret it replaced, while it still signs: "" when none */
+	char previous_secret[WEBHOOK_SECRET_MAX];
 	long long attempts; /* this one included */
 };
 

@@ -238,5 +238,281 @@ class TestWebhooks(unittest.TestCase):
         self.assertEqual(api("GET", "/v1/webhooks", headers=provider.auth).body["items"], [])
 
 
+def with_if_match(auth, etag):
+    h = dict(auth)
+    h["If-Match"] = etag
+    return h
+
+
+def deliveries(t, hook_id):
+    return api("GET", "/v1/webhooks/%s/deliveries" % hook_id, headers=t.auth).body["items"]
+
+
+def wait_delivery(t, hook_id, event_id, until, timeout=15.0):
+    """The delivery of event_id once until(delivery) holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [d for d in deliveries(t, hook_id) if d["eventId"] == event_id]
+        if found and until(found[0]):
+            return found[0]
+        assert time.monotonic() < deadline, found
+        time.sleep(0.1)
+
+
+def audited(t, action, hook_id):
+    return sql("SELECT 1 FROM audit_events WHERE tenant_id = %s AND action = %s AND "
+               "target_id = %s", (t.id, action, hook_id))
+
+
+class TestWebhookChanges(unittest.TestCase):
+    """PATCH under If-Match, the ping, the retry of one delivery and the
+    rotation of the secret (issue 20, part 3)."""
+
+    def test_an_endpoint_is_changed_under_if_match_and_disabled(self):
+        rx, rx2 = Receiver("127.0.0.72"), Receiver("127.0.0.73")
+        provider = new_provider()
+        r = register(provider, rx.url, events=["relationship.invited"])
+        self.assertEqual(r.status, 201, r)
+        hook = r.body["id"]
+        self.assertEqual((r.body["etag"], r.headers["etag"]), ('"v1"', '"v1"'))
+        path = "/v1/webhooks/%s" % hook
+        got = api("GET", path, headers=provider.auth)
+        self.assertEqual((got.body["etag"], got.headers["etag"]), ('"v1"', '"v1"'))
+        change = {"enabled": False}
+        assert_problem(api("PATCH", path, body=change, headers=provider.auth), 428,
+                       "precondition-required")
+        assert_problem(api("PATCH", path, body=change, headers=with_if_match(provider.auth,
+                                                                              '"v9"')),
+                       412, "precondition-failed")
+        r = api("PATCH", path, body=change, headers=with_if_match(provider.auth, '"v1"'))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.body["enabled"], r.body["etag"], r.headers["etag"]),
+                         (False, '"v2"', '"v2"'))
+        self.assertEqual(r.body["url"], rx.url)
+        self.assertEqual(r.body["events"], ["relationship.invited"])
+        self.assertTrue(audited(provider, "webhook.update", hook))
+        # the old version is stale now
+        assert_problem(api("PATCH", path, body={"enabled": True},
+                           headers=with_if_match(provider.auth, '"v1"')),
+                       412, "precondition-failed")
+        # disabled: an event is not delivered
+        self.assertEqual(invite(provider, approved_tenant().email).status, 201)
+        time.sleep(1.5)
+        self.assertEqual(rx.requests, [])
+        # enabled again, elsewhere, for more types: deliveries resume there
+        r = api("PATCH", path, body={"enabled": True, "url": rx2.url,
+                                     "events": ["relationship.invited", "order.placed"]},
+                headers=with_if_match(provider.auth, '"v2"'))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.body["enabled"], r.body["url"], r.body["events"], r.body["etag"]),
+                         (True, rx2.url, ["relationship.invited", "order.placed"], '"v3"'))
+        self.assertEqual(invite(provider, approved_tenant().email).status, 201)
+        (h, b), = rx2.wait(1)
+        self.assertEqual(json.loads(b)["type"], "relationship.invited")
+        time.sleep(0.5)
+        self.assertEqual((len(rx.requests), len(rx2.requests)), (0, 1))
+        # "*" matches any version
+        r = api("PATCH", path, body={"enabled": False}, headers=with_if_match(provider.auth,
+                                                                               "*"))
+        self.assertEqual((r.status, r.body["etag"]), (200, '"v4"'))
+        rx.stop()
+        rx2.stop()
+
+    def test_a_held_delivery_waits_while_disabled_and_leaves_when_enabled(self):
+        port = free_port("127.0.0.74")
+        provider = new_provider()
+        url = "http://127.0.0.74:%d/hook" % port
+        r = register(provider, url, events=["relationship.invited"])
+        hook = r.body["id"]
+        self.assertEqual(invite(provider, approved_tenant().email).status, 201)
+        deadline = time.monotonic() + 15
+        while not [d for d in deliveries(provider, hook) if d["attempts"] >= 1]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        r = api("PATCH", "/v1/webhooks/%s" % hook, body={"enabled": False},
+                headers=with_if_match(provider.auth, '"v1"'))
+        self.assertEqual(r.status, 200, r)
+        rx = Receiver("127.0.0.74", port=port)
+        time.sleep(3)  # past the back-off (1-2 s here)
+        self.assertEqual(rx.requests, [])
+        r = api("PATCH", "/v1/webhooks/%s" % hook, body={"enabled": True},
+                headers=with_if_match(provider.auth, '"v2"'))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(rx.wait(1)), 1)
+        rx.stop()
+
+    def test_bad_changes(self):
+        provider = new_provider()
+        url = "http://127.0.0.72:9/hook"
+        hook = register(provider, url).body["id"]
+        path = "/v1/webhooks/%s" % hook
+        v1 = with_if_match(provider.auth, '"v1"')
+        for body, field, code in (({}, "url", "required"),
+                                  # null is as left out: nothing to change
+                                  ({"url": None, "events": None, "enabled": None}, "url",
+                                   "required"),
+                                  ({"events": []}, "events", "required"),
+                                  ({"events": ["relationship.invited", "nope"]}, "events[1]",
+                                   "unknown_type"),
+                                  ({"events": "order.placed"}, "events", None),
+                                  ({"enabled": "no"}, "enabled", None),
+                                  ({"url": 5}, "url", None),
+                                  ({"url": "http://127.0.0.72/" + "x" * 3000}, "url", None),
+                                  ({"url": "http://10.0.0.1/x"}, "url", "not_allowed"),
+                                  ({"url": "http://internal.test/x"}, "url", "not_allowed"),
+                                  ({"url": "ftp://hooks.test/"}, "url", "not_allowed"),
+                                  ({"enabled": True, "x": 1}, "x", None)):
+            p = assert_problem(api("PATCH", path, body=body, headers=v1), 400,
+                               "validation-failed")
+            self.assertIn(field, field_errors(p), body)
+            if code:
+                self.assertEqual(field_errors(p)[field], code, body)
+        # nothing changed
+        got = api("GET", path, headers=provider.auth).body
+        self.assertEqual((got["url"], got["etag"]), (url, '"v1"'))
+        self.assertFalse(audited(provider, "webhook.update", hook))
+
+    def test_who_may_change_ping_retry_and_rotate(self):
+        provider = new_provider()
+        hook = register(provider, "http://127.0.0.72:9/hook").body["id"]
+        did = "01890000-0000-7000-8000-000000000000"
+        calls = (("PATCH", "/v1/webhooks/%s" % hook, {"enabled": False}),
+                 ("POST", "/v1/webhooks/%s/ping" % hook, None),
+                 ("POST", "/v1/webhooks/%s/deliveries/%s/retry" % (hook, did), None),
+                 ("POST", "/v1/webhooks/%s/secret" % hook, None))
+        other = new_provider()
+        reader = bearer(new_api_token(provider, ("events:read",))["token"])
+        sales = new_user(provider, ["sales_agent"])
+        r = api("POST", "/v1/auth/token", body={"username": sales.email,
+                                                "password": sales.password})
+        agent = bearer(r.body["accessToken"])
+        for method, path, body in calls:
+            assert_problem(api(method, path, body=body,
+                               headers=with_if_match(other.auth, '"v1"')), 404, "not-found")
+            assert_problem(api(method, path, body=body, headers=with_if_match(reader, '"v1"')),
+                           403, "forbidden")
+            assert_problem(api(method, path, body=body, headers=with_if_match(agent, '"v1"')),
+                           403, "forbidden")
+            assert_problem(api(method, path, body=body, headers={}), 401, "unauthenticated")
+        # no such delivery of one's own endpoint
+        assert_problem(api("POST", calls[2][1], headers=provider.auth), 404, "not-found")
+        # a token with the scope may
+        writer = bearer(new_api_token(provider, ("webhooks:write",))["token"])
+        r = api("PATCH", calls[0][1], body={"enabled": False},
+                headers=with_if_match(writer, '"v1"'))
+        self.assertEqual(r.status, 200, r)
+        r = api("POST", calls[3][1], headers=writer)
+        self.assertEqual(r.status, 200, r)
+        # a disabled endpoint is not pinged
+        p = assert_problem(api("POST", calls[1][1], headers=writer), 409, "conflict")
+        self.assertEqual(p["code"], "webhook_disabled")
+
+    def test_a_ping_is_delivered_signed_to_this_endpoint_alone(self):
+        rx, rx2 = Receiver("127.0.0.75"), Receiver("127.0.0.76")
+        provider = new_provider()
+        r = register(provider, rx.url)
+        hook, secret = r.body["id"], r.body["secret"]
+        register(provider, rx2.url)
+        r = api("POST", "/v1/webhooks/%s/ping" % hook, headers=provider.auth)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual((r.body["eventType"], r.body["status"], r.body["attempts"]),
+                         ("webhook.ping", "pending", 0))
+        (h, b), = rx.wait(1)
+        self.assertTrue(verify(secret, h, b), h)
+        ev = json.loads(b)
+        self.assertEqual((ev["id"], h["webhook-id"]), (r.body["eventId"], r.body["eventId"]))
+        self.assertEqual(ev["type"], "webhook.ping")
+        self.assertEqual(ev["data"]["id"], hook)
+        self.assertEqual(ev["actor"]["tenantId"], provider.id)
+        d = wait_delivery(provider, hook, ev["id"], lambda d: d["status"] == "succeeded")
+        self.assertEqual((d["attempts"], d["responseStatus"]), (1, 200))
+        self.assertTrue(audited(provider, "webhook.ping", hook))
+        # numbered as the sequencer numbers (below its next number), in no feed
+        (seq, nxt), = sql("SELECT e.seq, s.next_seq FROM events e, event_sequence s "
+                          "WHERE e.id = %s", (ev["id"],))
+        self.assertLess(int(seq), int(nxt))
+        self.assertEqual(sql("SELECT 1 FROM event_tenants WHERE event_id = %s", (ev["id"],)),
+                         [])
+        feed = api("GET", "/v1/events", headers=provider.auth).body["items"]
+        self.assertNotIn(ev["id"], [e["id"] for e in feed])
+        # the endpoint's later events follow it in order
+        reseller, rel = relate(provider)
+        reqs = rx.wait(3)
+        self.assertEqual([json.loads(b)["type"] for _, b in reqs],
+                         ["webhook.ping", "relationship.invited", "relationship.authorized"])
+        time.sleep(0.5)
+        self.assertEqual([json.loads(b)["type"] for _, b in rx2.requests],
+                         ["relationship.invited", "relationship.authorized"])
+        rx.stop()
+        rx2.stop()
+
+    def test_a_failed_delivery_is_retried_and_a_succeeded_one_is_not(self):
+        rx = Receiver("127.0.0.77")
+        provider = new_provider()
+        r = register(provider, rx.url, events=["relationship.invited"])
+        hook, secret = r.body["id"], r.body["secret"]
+        # a secret that cannot sign fails the delivery for good at once
+        sql("UPDATE webhooks SET secret = 'whsec_!!' WHERE id = %s", (hook,))
+        self.assertEqual(invite(provider, approved_tenant().email).status, 201)
+        deadline = time.monotonic() + 15
+        while not deliveries(provider, hook) or deliveries(provider, hook)[0]["status"] != \
+                "failed":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        d = deliveries(provider, hook)[0]
+        self.assertEqual(d["attempts"], 1)
+        sql("UPDATE webhooks SET secret = %s WHERE id = %s", (secret, hook))
+        path = "/v1/webhooks/%s/deliveries/%s/retry" % (hook, d["eventId"])
+        r = api("POST", path, headers=provider.auth)
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual((r.body["status"], r.body["attempts"], r.body["eventId"]),
+                         ("pending", 1, d["eventId"]))
+        (h, b), = rx.wait(1)
+        self.assertTrue(verify(secret, h, b))
+        self.assertEqual(h["webhook-id"], d["eventId"])
+        d = wait_delivery(provider, hook, d["eventId"], lambda d: d["status"] == "succeeded")
+        self.assertEqual(d["attempts"], 2)
+        self.assertTrue(audited(provider, "webhook.delivery_retry", hook))
+        p = assert_problem(api("POST", path, headers=provider.auth), 409, "conflict")
+        self.assertEqual(p["code"], "delivery_not_failed")
+        assert_problem(api("POST", path, headers=new_provider().auth), 404, "not-found")
+        time.sleep(0.5)
+        self.assertEqual(len(rx.requests), 1)
+        rx.stop()
+
+    def test_a_rotated_secret_signs_beside_the_new_one_for_its_grace(self):
+        rx = Receiver("127.0.0.78")
+        provider = new_provider()
+        r = register(provider, rx.url)
+        hook, old = r.body["id"], r.body["secret"]
+        r = api("POST", "/v1/webhooks/%s/secret" % hook, headers=provider.auth)
+        self.assertEqual(r.status, 200, r)
+        new = r.body["secret"]
+        self.assertRegex(new, r"^whsec_[A-Za-z0-9+/=]{32}$")
+        self.assertNotEqual(new, old)
+        self.assertEqual(list(r.body), ["secret"])
+        self.assertTrue(audited(provider, "webhook.secret_rotate", hook))
+        (until,), = sql("SELECT TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(6), previous_secret_until)"
+                        " FROM webhooks WHERE id = %s", (hook,))
+        self.assertTrue(24 * 60 - 2 <= int(until) <= 24 * 60, until)
+        self.assertEqual(api("POST", "/v1/webhooks/%s/ping" % hook,
+                             headers=provider.auth).status, 202)
+        (h, b), = rx.wait(1)
+        sigs = h["webhook-signature"].split(" ")
+        self.assertEqual(len(sigs), 2, h)
+        self.assertTrue(verify(new, dict(h, **{"webhook-signature": sigs[0]}), b))
+        self.assertTrue(verify(old, dict(h, **{"webhook-signature": sigs[1]}), b))
+        # the grace over: the new secret alone
+        sql("UPDATE webhooks SET previous_secret_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
+            "WHERE id = %s", (hook,))
+        self.assertEqual(api("POST", "/v1/webhooks/%s/ping" % hook,
+                             headers=provider.auth).status, 202)
+        (h, b) = rx.wait(2)[1]
+        self.assertEqual(len(h["webhook-signature"].split(" ")), 1, h)
+        self.assertTrue(verify(new, h, b))
+        self.assertFalse(verify(old, h, b))
+        rx.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
