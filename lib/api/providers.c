@@ -123,6 +123,19 @@ int handle_operator_provider_regions(struct ctx *c)
 	return respond_provider(c, 200, &v);
 }
 
+static cJSON *operator_provider_json(const struct ctx *c, const void *item)
+{
+	(void)c;
+	return provider_json(item, true);
+}
+
+/* 200 page of every provider with its regions and etag; 400; 401; 403;
+ * 503. */
+int handle_operator_providers_list(struct ctx *c)
+{
+	return ctx_list(c, &provider_all_page, NULL, operator_provider_json, NULL);
+}
+
 /* 200 page of providers in the caller's region; 400 bad q, limit or
  * cursor; 401; 403; 422 enrollment_required; 503. */
 int handle_providers_find(struct ctx *c)

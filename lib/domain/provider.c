@@ -102,6 +102,18 @@ DB_STATEMENT(provider_find_named_count,
 	     "WHERE pr.region_code = ? " PROVIDER_NAMED "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
+/* Every provider, for the operator, by tenant id (the primary key). */
+DB_STATEMENT(provider_all_list,
+	     PROVIDER_COLUMNS "FROM providers p " PROVIDER_JOINS
+			      "WHERE p.tenant_id > ? ORDER BY p.tenant_id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW(struct provider, PROVIDER_FIELDS));
+DB_STATEMENT(provider_all_count, "SELECT COUNT(*) AS n FROM (SELECT 1 FROM providers LIMIT ?) c",
+	     DB_PARAMS(DB_INT), DB_ROW_COUNT);
+const struct db_page provider_all_page = {.list = &provider_all_list,
+					  .count = &provider_all_count,
+					  .n_keys = 0,
+					  .cursor_offset = offsetof(struct provider, tenant_id)};
+
 const struct db_page provider_find_page = {.list = &provider_find_list,
 					   .count = &provider_find_count,
 					   .n_keys = 1,

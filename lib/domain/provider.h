@@ -65,6 +65,8 @@ int provider_find_region(struct txn *t, const char *tenant_id, char region[65], 
  * them (key: the region code), and those whose name matches a pattern
  * (keys: the region code, a provider_name_pattern). */
 extern const struct db_page provider_find_page, provider_find_named_page;
+/* Pages of every struct provider, by tenant id (no key): the operator's. */
+extern const struct db_page provider_all_page;
 
 /* q (NUL-terminated, qsz bytes at most with its NUL) as the pattern of a
  * name that contains it literally (LIKE's % _ \ escaped) into out, of at

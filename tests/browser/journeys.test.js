@@ -276,10 +276,20 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await snap(op, 'review');
   const menu = (p) => p.getByRole('navigation', { name: 'Main menu' });
   await menu(op).getByRole('link', { name: 'Providers' }).click();
-  await op.getByLabel('Work account (tenant) id').fill(fabrikam.id);
-  await op.getByRole('checkbox', { name: 'Europe', exact: true }).check();
-  await op.getByRole('button', { name: 'Make it a provider' }).click();
+  const make = op.getByRole('form', { name: 'Make a work account a provider' });
+  await make.getByLabel('Work account (tenant) id').fill(fabrikam.id);
+  await make.getByRole('checkbox', { name: 'Europe', exact: true }).check();
+  await make.getByRole('button', { name: 'Make it a provider' }).click();
   await sees(op, 'is now an indirect provider.');
+  // listed with its regions, which change under If-Match
+  await op.reload();
+  const listed = op.getByRole('list', { name: 'Providers' }).getByRole('listitem').filter({ hasText: fabrikam.domain });
+  await listed.getByRole('checkbox', { name: 'Africa', exact: true }).check();
+  await listed.getByRole('button', { name: /^Save regions of / }).click();
+  await listed.getByText(/^The regions of .* are saved\.$/).waitFor();
+  await listed.getByRole('checkbox', { name: 'Africa', exact: true }).uncheck();
+  await listed.getByRole('button', { name: /^Save regions of / }).click();
+  await listed.getByText(/^The regions of .* are saved\.$/).waitFor();
   await snap(op, 'operator-providers');
   await menu(op).getByRole('link', { name: 'Agreement versions' }).click();
   const version = `2026-${Date.now() % 100000}`;

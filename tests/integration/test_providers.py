@@ -94,6 +94,26 @@ class TestOnboarding(unittest.TestCase):
         assert_problem(r, 403, "forbidden")
 
 
+    def test_the_operator_lists_every_provider_with_its_etag(self):
+        t = new_provider(["europe"])
+        op = operator_auth()
+        seen, url = {}, "/v1/operator/providers?limit=200"
+        while url:
+            r = api("GET", url, headers=op)
+            self.assertEqual(r.status, 200, r)
+            seen.update({p["id"]: p for p in r.body["items"]})
+            url = r.body["links"]["next"]
+        mine = seen[t.id]
+        self.assertEqual((mine["regions"], mine["etag"]), (["europe"], t.etag))
+        self.assertEqual(len(seen), int(sql_value("SELECT COUNT(*) FROM providers")))
+        # its etag changes the regions
+        self.assertEqual(set_regions(t, ["africa"], mine["etag"]).status, 200)
+        for auth in (t.auth, bearer(new_api_token(t, ["relationships:read"])["token"])):
+            assert_problem(api("GET", "/v1/operator/providers", headers=auth), 403, "forbidden")
+        assert_problem(api("GET", "/v1/operator/providers?limit=0", headers=op), 400,
+                       "validation-failed")
+
+
 @pytest.fixture(scope="class")
 def tagged_providers():
     """(tag, europe, europe and africa, asia, an approved reseller in DE):

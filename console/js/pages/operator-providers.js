@@ -1,20 +1,61 @@
-// Providers, for the operator: a work account made an indirect provider with the
-// CSP regions it is authorized in (POST /v1/operator/providers); its global admins
-// join its admin agent group.
+// Providers, for the operator: every provider with its CSP regions, changed
+// under If-Match (GET /v1/operator/providers, PUT .../regions: a change made
+// meanwhile is refused, not overwritten); and a work account made an indirect
+// provider with the regions it is authorized in (POST /v1/operator/providers),
+// its global admins joining its admin agent group.
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import { call, idempotency } from '../api.js';
+import { all, call, idempotency } from '../api.js';
 import { field, form } from '../form.js';
-import { page, notice, facts } from '../view.js';
+import { page, notice, facts, cards, card, resultSlot, say } from '../view.js';
 import { problemMessage } from '../problems.js';
 import { allRegions, regionName } from '../reference.js';
+
+// The region boxes, those of codes ticked.
+function regionBoxes(regions, legend, codes) {
+  const errId = uid('regions-error');
+  return h(
+    'fieldset',
+    { class: 'field regions', dataset: { field: 'regions' } },
+    h('legend', {}, legend),
+    h('p', { class: 'error', id: errId, hidden: true }),
+    regions.map((r) => {
+      const id = uid('region');
+      return h('div', { class: 'checkbox' }, h('input', { type: 'checkbox', id, value: r.code, name: `region.${r.code}`, checked: codes.includes(r.code), 'aria-describedby': errId, dataset: { local: '1' } }), h('label', { for: id }, regionName(r.code)));
+    }),
+  );
+}
+
+function providerCard(p, regions) {
+  let etag = p.etag;
+  const slot = resultSlot();
+  const shown = h('dd');
+  const show = (codes) => shown.replaceChildren(codes.map(regionName).join(', '));
+  show(p.regions);
+  const f = form({
+    label: t('operatorProviders.regionsOf', { name: p.name, domain: p.domain }),
+    submit: t('operatorProviders.save'),
+    overrides: { 412: 'operatorProviders.stale' },
+    fields: [regionBoxes(regions, t('operatorProviders.regionsOf', { name: p.name, domain: p.domain }), p.regions)],
+    async onSubmit(_, el) {
+      const body = { regions: [...el.querySelectorAll('.regions input:checked')].map((c) => c.value) };
+      const { data } = await call('PUT', `/v1/operator/providers/${encodeURIComponent(p.id)}/regions`, { body, ifMatch: etag });
+      etag = data.etag;
+      show(data.regions);
+      say(slot, 'ok', t('operatorProviders.saved', { name: p.name }));
+    },
+  });
+  f.querySelector('button[type="submit"]').setAttribute('aria-label', t('operatorProviders.saveLabel', { name: p.name, domain: p.domain }));
+  return card(p.name, h('dl', { class: 'facts' }, h('dt', {}, t('operatorProviders.domain')), h('dd', {}, p.domain), h('dt', {}, t('operatorProviders.regions')), shown), f, slot);
+}
 
 export default {
   title: 'operatorProviders.title',
   async render() {
-    let regions;
+    let regions, providers;
     try {
       regions = await allRegions();
+      providers = await all('/v1/operator/providers?limit=200');
     } catch (e) {
       return page(t('operatorProviders.title'), notice('error', h('p', {}, problemMessage(e))));
     }
@@ -49,6 +90,7 @@ export default {
         n.focus();
       },
     });
-    return page(t('operatorProviders.title'), h('p', { class: 'lead' }, t('operatorProviders.lead')), done, f);
+    const list = cards(t('operatorProviders.listLabel'), providers.map((p) => providerCard(p, regions)), t('operatorProviders.none'));
+    return page(t('operatorProviders.title'), h('p', { class: 'lead' }, t('operatorProviders.lead')), done, f, h('h2', {}, t('operatorProviders.listTitle')), list);
   },
 };
