@@ -346,6 +346,7 @@ static int purge(const struct config *cfg)
 {
 	struct db *db = db_new(cfg, 1);
 	struct problem p = {0};
+	struct purge_policy policy = {cfg->event_retention_days};
 	struct purge_counts n;
 	struct txn t;
 	char err[512];
@@ -356,7 +357,7 @@ static int purge(const struct config *cfg)
 	}
 	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
-		done = purge_run(&t, &n);
+		done = purge_run(&t, &policy, &n);
 	while (txn_end(&t, done == 0, &p) == TXN_AGAIN);
 	if (done != 0) {
 		fprintf(stderr, "twotier-admin: %s\n", p.detail);
@@ -364,9 +365,10 @@ static int purge(const struct config *cfg)
 	}
 	printf(
 	    "purged %llu idempotency keys, %llu sign-in failure counters, %llu pending sign-ups, "
-	    "%llu sessions, %llu password resets, %llu sign-in challenges\n",
+	    "%llu sessions, %llu password resets, %llu sign-in challenges, %llu webhook secrets, "
+	    "%llu webhook deliveries, %llu events\n",
 	    n.idempotency_keys, n.signin_failures, n.pending_signups, n.sessions, n.password_resets,
-	    n.mfa_challenges);
+	    n.mfa_challenges, n.webhook_secrets, n.webhook_deliveries, n.events);
 	rc = 0;
 out:
 	problem_clear(&p);
@@ -380,7 +382,7 @@ static int mail_send(const struct config *cfg, const char *claimer_name)
 {
 	struct db *db = db_new(cfg, 1);
 	struct problem p = {0};
-	struct mail_pass pass, total = {0, 0, 0, 0, 0};
+	struct mail_pass pass, total = {0};
 	struct mail_transport *t = NULL;
 	char claimer[64], err[256];
 	int rc = 1;
@@ -401,6 +403,13 @@ static int mail_send(const struct config *cfg, const char *claimer_name)
 		total.sent += pass.sent;
 		total.retried += pass.retried;
 		total.failed += pass.failed;
+		if (pass.deferred) {
+			fprintf(stderr,
+				"twotier-admin: the mail transport is down (%s): %zu sent, "
+				"the rest waits for it\n",
+				pass.error, total.sent);
+			goto out;
+		}
 	} while (pass.claimed > 0);
 	printf("mail: %zu sent, %zu to retry, %zu failed\n", total.sent, total.retried,
 	       total.failed);

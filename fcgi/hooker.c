@@ -216,11 +216,14 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 				LOG_I("attempt", c.attempts), LOG_I("status", r.status),
 				LOG_S("error", r.error[0] ? r.error : NULL)};
 	log_fields(r.ok ? LOG_INFO : LOG_WARN, "webhook delivery", f, 5);
-	txn_open(&t, db, TXN_AUTOCOMMIT);
+	bool disabled = false;
+	txn_open(&t, db, TXN_ATOMIC);
 	do
 		st = webhook_delivery_done(&t, &c, claimer, r.ok, retry_in, r.status, r.duration_ms,
-					   r.ok ? NULL : r.error);
+					   r.ok ? NULL : r.error, &disabled);
 	while (txn_end(&t, st == DB_OK, &p) == TXN_AGAIN);
+	if (st == DB_OK && disabled)
+		log_fields(LOG_WARN, "webhook disabled: its deliveries failed for days", f, 1);
 	problem_clear(&p);
 	sodium_memzero(c.secret, sizeof c.secret);
 	sodium_memzero(c.previous_secret, sizeof c.previous_secret);

@@ -81,11 +81,26 @@ static void sequence_events(struct db *db)
 	} while (numbered == SEQUENCE_BATCH && !stopping);
 }
 
+/* An outage of our side (the transport deferred) is said once as it
+ * begins, and once as it ends. */
+static void outage_note(bool *down, const struct mail_pass *pass)
+{
+	if (pass->deferred && !*down)
+		log_fields(LOG_WARN, "mail transport down: mail waits for it, uncounted",
+			   (struct log_field[]){LOG_S("error", pass->error)}, 1);
+	else if (!pass->deferred && *down && pass->sent > 0)
+		log_msg(LOG_INFO, "mail transport back: what waited is on its way");
+	else
+		return;
+	*down = pass->deferred;
+}
+
 static void *mailer_main(void *arg)
 {
 	const struct config *cfg = arg;
 	struct db *db = db_new(cfg, 1);
 	time_t counted = 0;
+	bool down = false;
 	for (;;) {
 		struct mail_pass pass;
 		struct problem p = {0};
@@ -94,13 +109,16 @@ static void *mailer_main(void *arg)
 		    mail_send_due(db, transport, cfg, claimer, MAILER_BATCH, &stopping, &pass, &p);
 		if (rc != 0)
 			log_msg(LOG_WARN, "mail sender: %s; trying again later", p.detail);
+		else
+			outage_note(&down, &pass);
 		problem_clear(&p);
 		if (pass.claimed > 0 || time(NULL) - counted >= BACKLOG_EVERY) {
 			count_backlog(db);
 			counted = time(NULL);
 		}
-		/* a full batch: there may be more due at once */
-		if (rc == 0 && pass.claimed == MAILER_BATCH && !stopping)
+		/* a full batch: there may be more due at once (unless the way is
+		 * closed: then the next look is after the poll interval) */
+		if (rc == 0 && pass.claimed == MAILER_BATCH && !pass.deferred && !stopping)
 			continue;
 		pthread_mutex_lock(&lock);
 		struct timespec until;

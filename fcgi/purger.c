@@ -1,5 +1,6 @@
 #include "purger.h"
 
+#include "api/handlers.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/problem.h"
@@ -18,28 +19,33 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_t thread;
 static bool running, stopping;
 
-static void purge_once(struct db *db)
+static void purge_once(struct db *db, const struct config *cfg)
 {
+	struct purge_policy policy = {cfg->event_retention_days};
 	struct purge_counts n;
 	struct problem p = {0};
 	struct txn t;
 	int rc;
 	txn_open(&t, db, TXN_AUTOCOMMIT);
 	do
-		rc = purge_run(&t, &n);
+		rc = purge_run(&t, &policy, &n);
 	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
 	if (rc != 0) {
 		log_msg(LOG_WARN, "purge: %s; trying again later", p.detail);
 	} else if (n.idempotency_keys + n.signin_failures + n.pending_signups + n.sessions +
-		       n.password_resets + n.mfa_challenges >
+		       n.password_resets + n.mfa_challenges + n.webhook_secrets +
+		       n.webhook_deliveries + n.events >
 		   0) {
 		struct log_field f[] = {LOG_I("idempotencyKeys", (long long)n.idempotency_keys),
 					LOG_I("signinFailures", (long long)n.signin_failures),
 					LOG_I("pendingSignups", (long long)n.pending_signups),
 					LOG_I("sessions", (long long)n.sessions),
 					LOG_I("passwordResets", (long long)n.password_resets),
-					LOG_I("mfaChallenges", (long long)n.mfa_challenges)};
-		log_fields(LOG_INFO, "purged", f, 6);
+					LOG_I("mfaChallenges", (long long)n.mfa_challenges),
+					LOG_I("webhookSecrets", (long long)n.webhook_secrets),
+					LOG_I("webhookDeliveries", (long long)n.webhook_deliveries),
+					LOG_I("events", (long long)n.events)};
+		log_fields(LOG_INFO, "purged", f, 9);
 	}
 	problem_clear(&p);
 }
@@ -54,7 +60,7 @@ static void notices_once(struct db *db)
 	int rc;
 	txn_open(&t, db, TXN_ATOMIC);
 	do
-		rc = relationship_access_notices(&t, &sent);
+		rc = relationship_access_notices(&t, relationship_expiring_record, &sent);
 	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
 	if (rc != 0) {
 		log_msg(LOG_WARN, "access notices: %s; trying again later", p.detail);
@@ -79,7 +85,7 @@ static void *purger_main(void *arg)
 		if (stopping)
 			break;
 		pthread_mutex_unlock(&lock);
-		purge_once(db);
+		purge_once(db, cfg);
 		notices_once(db);
 		pthread_mutex_lock(&lock);
 	}

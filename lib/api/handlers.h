@@ -43,6 +43,13 @@ cJSON *event_item_json(const struct event_item *e);
 int ctx_json_event(struct ctx *c, int status, cJSON *doc, enum event_type type,
 		   const char *const *tenants, size_t n);
 
+/* The event of relationship r's admin access about to end, by the system
+ * (the periodic job: no request), in t: relationship.h's
+ * relationship_notice_record. */
+struct txn;
+struct relationship;
+int relationship_expiring_record(struct txn *t, const struct relationship *r);
+
 /* One of a second factor's code and recovery code (mfa.c): 0, or -1 with
  * a field error in p when both or neither are given. */
 int mfa_check_one_code(struct problem *p, const char *code, const char *recovery);

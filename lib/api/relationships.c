@@ -7,6 +7,7 @@
 #include "domain/relationship.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct json_field access_fields[] = {
@@ -226,6 +227,20 @@ static int relationship_event(struct ctx *c, const struct relationship *v, enum 
 	int rc = ctx_event(c, type, tenants, 2, doc);
 	cJSON_Delete(doc);
 	return rc;
+}
+
+int relationship_expiring_record(struct txn *t, const struct relationship *r)
+{
+	struct actor sys = {.type = "system"};
+	const char *tenants[] = {r->provider.tenant_id, r->reseller.tenant_id};
+	size_t len;
+	cJSON *doc = relationship_json(NULL, r);
+	char *data = json_print(doc, &len);
+	enum db_status rc =
+	    event_record(t, &sys, EVENT_RELATIONSHIP_ACCESS_EXPIRING, tenants, 2, data);
+	free(data);
+	cJSON_Delete(doc);
+	return rc == DB_OK ? 0 : -1;
 }
 
 static int respond_relationship(struct ctx *c, const struct relationship *v)

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(EVENT_TYPE__COUNT == 12, "events: at most every type once");
+_Static_assert(EVENT_TYPE__COUNT == 13, "events: at most every type once");
 
 const struct json_field webhook_create_schema[] = {
     {"url", JSON_STRING, true, OUTBOUND_URL_MAX, NULL},
-    {"events", JSON_STRING_ARRAY, true, 12, NULL}, /* at most every type once */
+    {"events", JSON_STRING_ARRAY, true, 13, NULL}, /* at most every type once */
     {"enabled", JSON_BOOL, false, 0, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };
@@ -23,7 +23,7 @@ const struct json_field webhook_create_schema[] = {
 /* PATCH: what is given changes; a null, as a field left out, does not */
 const struct json_field webhook_update_schema[] = {
     {"url", JSON_STRING, false, OUTBOUND_URL_MAX, NULL},
-    {"events", JSON_STRING_ARRAY, false, 12, NULL},
+    {"events", JSON_STRING_ARRAY, false, 13, NULL},
     {"enabled", JSON_BOOL, false, 0, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };
@@ -70,6 +70,11 @@ static cJSON *webhook_json(const struct ctx *c, const void *item)
 	cJSON_AddStringToObject(o, "url", w->url);
 	cJSON_AddItemToObject(o, "events", types_json(w->types));
 	cJSON_AddBoolToObject(o, "enabled", w->enabled);
+	if (w->disabled_reason[0] != '\0')
+		cJSON_AddStringToObject(o, "disabledReason", w->disabled_reason);
+	else
+		cJSON_AddNullToObject(o, "disabledReason");
+	add_time_or_null(o, "failingSince", w->failing_since);
 	cJSON_AddStringToObject(o, "createdBy", w->created_by);
 	cJSON_AddStringToObject(o, "createdAt", w->created_at);
 	cJSON_AddStringToObject(o, "etag", etag);

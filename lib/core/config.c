@@ -118,6 +118,8 @@ static const struct key {
     {"webhook_max_attempts", KEY_INT, offsetof(struct config, webhook_max_attempts), 0, 1, 100,
      NULL, false},
     {"webhook_timeout", KEY_INT, offsetof(struct config, webhook_timeout), 0, 1, 60, NULL, false},
+    {"event_retention_days", KEY_INT, offsetof(struct config, event_retention_days), 0, 1, 3650,
+     NULL, false},
     STR_RELOADS(mfa_key, NULL),
     STR_RELOADS(mfa_issuer, NULL),
     RELOADS("mfa_required", KEY_BOOL, offsetof(struct config, mfa_required), 0, 0, 0, NULL),
@@ -179,6 +181,7 @@ void config_defaults(struct config *cfg)
 	cfg->webhook_threads = 2;
 	cfg->webhook_max_attempts = 10;
 	cfg->webhook_timeout = 10;
+	cfg->event_retention_days = 30;
 }
 
 bool config_origin_allowed(const struct config *cfg, const char *origin)

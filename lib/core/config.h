@@ -92,7 +92,8 @@ struct config {
 	char webhook_resolve[512];
 	int webhook_max_attempts;
 	int webhook_timeout;
-	int invitation_ttl; /* seconds a provider's invitation can be accepted */
+	int event_retention_days; /* events and their deliveries are kept this long */
+	int invitation_ttl;	  /* seconds a provider's invitation can be accepted */
 	/* addresses of proxies in front of nginx whose X-Forwarded-For is
 	 * believed (comma separated); from any other, REMOTE_ADDR is the
 	 * client */

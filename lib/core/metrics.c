@@ -18,7 +18,8 @@ static size_t n_routes;
 static uint64_t requests[METRICS_MAX_ROUTES + 1][N_STATUS];
 static uint64_t bucket_counts[N_BUCKETS + 1]; /* last = +Inf */
 static uint64_t duration_us_sum;
-static uint64_t mail_sent, mail_retry, mail_failed, mail_pending_now, mail_failed_now;
+static uint64_t mail_sent, mail_retry, mail_failed, mail_deferred, mail_pending_now,
+    mail_failed_now;
 static uint64_t db_reconnects, db_retries, db_errors, password_busy, connections;
 
 static void add(uint64_t *counter, uint64_t n)
@@ -80,6 +81,8 @@ void metrics_mail_delivery(const char *result)
 		add(&mail_sent, 1);
 	else if (strcmp(result, "retry") == 0)
 		add(&mail_retry, 1);
+	else if (strcmp(result, "deferred") == 0)
+		add(&mail_deferred, 1);
 	else
 		add(&mail_failed, 1);
 }
@@ -178,14 +181,15 @@ char *metrics_render(size_t *len)
 	    "twotier_mail_deliveries_total{result=\"sent\"} %llu\n"
 	    "twotier_mail_deliveries_total{result=\"retry\"} %llu\n"
 	    "twotier_mail_deliveries_total{result=\"failed\"} %llu\n"
+	    "twotier_mail_deliveries_total{result=\"deferred\"} %llu\n"
 	    "# HELP twotier_mail_outbox Mails in the outbox by status, as the sender last "
 	    "counted.\n"
 	    "# TYPE twotier_mail_outbox gauge\n"
 	    "twotier_mail_outbox{status=\"pending\"} %llu\n"
 	    "twotier_mail_outbox{status=\"failed\"} %llu\n",
 	    (unsigned long long)get(&mail_sent), (unsigned long long)get(&mail_retry),
-	    (unsigned long long)get(&mail_failed), (unsigned long long)get(&mail_pending_now),
-	    (unsigned long long)get(&mail_failed_now));
+	    (unsigned long long)get(&mail_failed), (unsigned long long)get(&mail_deferred),
+	    (unsigned long long)get(&mail_pending_now), (unsigned long long)get(&mail_failed_now));
 	if (len != NULL)
 		*len = b.len;
 	return b.s;

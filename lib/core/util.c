@@ -26,6 +26,13 @@ void uuid_v7(char out[UUID_STR])
 		 b[15]);
 }
 
+void uuid_v7_floor(micros_t at, char out[UUID_STR])
+{
+	unsigned long long ms = at > 0 ? (unsigned long long)at / 1000ULL : 0;
+	snprintf(out, UUID_STR, "%08llx-%04llx-7000-8000-000000000000", (ms >> 16) & 0xFFFFFFFFULL,
+		 ms & 0xFFFFULL);
+}
+
 bool uuid_valid(const char *s)
 {
 	if (s == NULL || strlen(s) != 36)

@@ -9,11 +9,14 @@
 
 /* Writes a version 7 UUID (time-ordered) into out. */
 void uuid_v7(char out[UUID_STR]);
+/* The least version 7 UUID of the millisecond of at (micros_t, below):
+ * every one made before at sorts below it, as text. */
+typedef long long micros_t;
+void uuid_v7_floor(micros_t at, char out[UUID_STR]);
 /* True for a canonical lower-case UUID string. */
 bool uuid_valid(const char *s);
 
-/* A moment: microseconds since 1970-01-01 00:00:00 UTC. */
-typedef long long micros_t;
+/* A moment: microseconds since 1970-01-01 00:00:00 UTC (micros_t). */
 /* Now, and now plus seconds (may be negative). */
 micros_t time_micros(void);
 micros_t time_micros_after(double seconds);

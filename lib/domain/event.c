@@ -147,6 +147,20 @@ enum db_status event_record_numbered(struct txn *t, const struct actor *a, const
 	return rc;
 }
 
+/* by the primary key: a v7 id is its moment */
+DB_STATEMENT(events_expired,
+	     "DELETE FROM events WHERE id < ? AND seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+	     "webhook_deliveries d WHERE d.event_id = events.id) ORDER BY id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_NO_ROW);
+
+enum db_status event_purge(struct txn *t, int days, long long limit, unsigned long long *deleted)
+{
+	char before[UUID_STR];
+	uuid_v7_floor(time_micros_after(-86400.0 * days), before);
+	struct db_arg a[] = {db_text(before), db_int(limit)};
+	return db_exec(t, &events_expired, a, deleted);
+}
+
 #define EVENT_ITEM_FIELDS(F, T)                                                                    \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, type, DB_TEXT)                                                                        \

@@ -44,7 +44,11 @@ struct actor;
 	X(EVENT_ORDER_PLACED, 1u << 10, "order.placed", "Order",                                   \
 	  "A provider placed an order for a customer.")                                            \
 	X(EVENT_SUBSCRIPTION_CHANGED, 1u << 11, "subscription.changed", "Subscription",            \
-	  "A subscription's quantity changed.")
+	  "A subscription's quantity changed.")                                                    \
+	X(EVENT_RELATIONSHIP_ACCESS_EXPIRING, 1u << 12, "relationship.access_expiring",            \
+	  "Relationship",                                                                          \
+	  "The relationship's admin access ends in 30, 7 or 1 day(s) or less "                     \
+	  "(adminAccess.endsAt).")
 
 enum event_type {
 #define EVENT_ENUM(id, bit, name, schema, what) id,
@@ -89,6 +93,11 @@ enum db_status event_record_numbered(struct txn *t, const struct actor *a, const
  * their webhooks' deliveries (webhook_fan_out), in t (a transaction of its
  * own; TXN_ATOMIC): *numbered, how many. DB_OK or DB_FAILED. */
 enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long long *numbered);
+
+/* Deletes up to limit numbered events made more than days ago that no
+ * delivery holds any more (webhook_purge_deliveries goes first), with
+ * their feeds' rows, in t: *deleted. For purge.h. */
+enum db_status event_purge(struct txn *t, int days, long long limit, unsigned long long *deleted);
 
 /* One event of a feed. */
 struct event_item {

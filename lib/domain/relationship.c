@@ -668,16 +668,18 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
  * fewest of 30, 7 and 1 days at or above what is left) has not been
  * mailed, the soonest first. */
 struct expiring_row {
-	char id[UUID_STR];
+	char id[UUID_STR], provider_tenant_id[UUID_STR];
 	long long threshold;
 	char ends_on[17]; /* "2027-01-31 14:05" */
 };
-#define EXPIRING_FIELDS(F, T) F(T, id, DB_TEXT) F(T, threshold, DB_INT) F(T, ends_on, DB_TEXT)
+#define EXPIRING_FIELDS(F, T)                                                                      \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, provider_tenant_id, DB_TEXT) F(T, threshold, DB_INT) F(T, ends_on, DB_TEXT)
 #define EXPIRING_THRESHOLD                                                                         \
 	"CASE WHEN r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 1 DAY THEN 1 "                  \
 	"WHEN r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 7 DAY THEN 7 ELSE 30 END"
 DB_STATEMENT(relationships_expiring,
-	     "SELECT r.id, " EXPIRING_THRESHOLD " AS threshold, "
+	     "SELECT r.id, r.provider_tenant_id, " EXPIRING_THRESHOLD " AS threshold, "
 	     "DATE_FORMAT(r.access_ends_at, '%Y-%m-%d %H:%i') AS ends_on FROM relationships r "
 	     "WHERE r.state = 'active' AND r.admin_access = 'granted' AND r.access_ends_at > "
 	     "UTC_TIMESTAMP(6) AND r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 30 DAY AND "
@@ -693,7 +695,8 @@ DB_STATEMENT(relationship_access_notice,
 	     "sent_at) VALUES (?, ?, ?)",
 	     DB_PARAMS(DB_TEXT, DB_INT, DB_TIME), DB_NO_ROW);
 
-int relationship_access_notices(struct txn *t, unsigned long long *sent)
+int relationship_access_notices(struct txn *t, relationship_notice_record record,
+				unsigned long long *sent)
 {
 	void *items = NULL;
 	size_t n = 0;
@@ -703,6 +706,8 @@ int relationship_access_notices(struct txn *t, unsigned long long *sent)
 		return -1;
 	const struct expiring_row *r = items;
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct relationship rel;
+		struct problem p = {0};
 		unsigned long long taken = 0;
 		char days[8];
 		struct db_arg a[] = {db_text(r[i].id), db_int(r[i].threshold),
@@ -714,8 +719,12 @@ int relationship_access_notices(struct txn *t, unsigned long long *sent)
 		else if (taken == 1 &&
 			 (rc = relationship_notify(t, r[i].id, MAIL_RELATIONSHIP_ACCESS_EXPIRING,
 						   RELATIONSHIP_PROVIDER | RELATIONSHIP_RESELLER,
-						   NULL, vars, 2)) == 0)
+						   NULL, vars, 2)) == 0 &&
+			 (rc = relationship_get(t, r[i].provider_tenant_id, r[i].id, &rel, &p)) ==
+			     0 &&
+			 (rc = record(t, &rel)) == 0)
 			(*sent)++;
+		problem_clear(&p);
 	}
 	free(items);
 	return rc;

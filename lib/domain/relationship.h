@@ -104,11 +104,16 @@ enum relationship_side { RELATIONSHIP_PROVIDER = 1, RELATIONSHIP_RESELLER = 2 };
 int relationship_notify(struct txn *t, const char *id, enum mail_template which, unsigned sides,
 			const char *company, const struct mail_var *extra, size_t n_extra);
 
+/* What is recorded beside a notice's mails, in its transaction: the event
+ * of relationship r (the API layer renders it), 0 or -1 with t failed. */
+typedef int (*relationship_notice_record)(struct txn *t, const struct relationship *r);
+
 /* Mails both sides of each relationship whose granted admin access ends
  * within 30, 7 or 1 day(s), once a threshold, ever (the periodic job),
- * in t; *sent: how many relationships were mailed. Returns 0, or -1 with
- * t failed. */
-int relationship_access_notices(struct txn *t, unsigned long long *sent);
+ * and records each notice (record), in t; *sent: how many relationships
+ * were mailed. Returns 0, or -1 with t failed. */
+int relationship_access_notices(struct txn *t, relationship_notice_record record,
+				unsigned long long *sent);
 
 int relationship_remove_access(struct txn *t, const struct actor *a, const char *id,
 			       struct problem *p);

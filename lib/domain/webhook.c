@@ -3,6 +3,7 @@
 #include "core/problem.h"
 #include "domain/audit.h"
 #include "domain/event.h"
+#include "mail/outbox.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -14,8 +15,12 @@
 	F(T, url, DB_TEXT)                                                                         \
 	F(T, types, DB_INT)                                                                        \
 	F(T, enabled, DB_INT)                                                                      \
-	F(T, version, DB_INT) F(T, created_by, DB_TEXT) F(T, created_at, DB_TIME)
-#define WEBHOOK_COLUMNS "id, tenant_id, url, types, enabled, version, created_by, created_at"
+	F(T, version, DB_INT)                                                                      \
+	F(T, created_by, DB_TEXT)                                                                  \
+	F(T, created_at, DB_TIME) F(T, failing_since, DB_TIME) F(T, disabled_reason, DB_TEXT)
+#define WEBHOOK_COLUMNS                                                                            \
+	"id, tenant_id, url, types, enabled, version, created_by, created_at, failing_since, "     \
+	"disabled_reason"
 
 DB_STATEMENT(webhook_insert,
 	     "INSERT INTO webhooks (id, tenant_id, url, types, enabled, secret, created_by, "
@@ -131,10 +136,13 @@ DB_STATEMENT(webhook_of_tenant_locked,
 	     "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE tenant_id = ? AND id = ? FOR UPDATE",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct webhook, WEBHOOK_FIELDS));
 
+/* an agent's enabling or disabling ends the failing period and the
+ * service's reason */
 DB_STATEMENT(webhook_set,
-	     "UPDATE webhooks SET url = ?, types = ?, enabled = ?, version = version + 1 "
-	     "WHERE id = ?",
-	     DB_PARAMS(DB_TEXT, DB_INT, DB_INT, DB_TEXT), DB_NO_ROW);
+	     "UPDATE webhooks SET url = ?, types = ?, enabled = ?, version = version + 1, "
+	     "failing_since = IF(?, NULL, failing_since), disabled_reason = IF(?, NULL, "
+	     "disabled_reason) WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_INT, DB_INT, DB_INT, DB_INT, DB_TEXT), DB_NO_ROW);
 
 /* the endpoint locked, 404 when the tenant has none of that id */
 static int get_locked(struct txn *t, const char *tenant_id, const char *id, struct webhook *out,
@@ -165,6 +173,8 @@ int webhook_update(struct txn *t, const struct actor *a, const char *id,
 	struct db_arg s[] = {db_text(change->url != NULL ? change->url : w.url),
 			     db_int(change->types != 0 ? change->types : w.types),
 			     db_int(change->set_enabled ? change->enabled : w.enabled),
+			     db_int(change->set_enabled),
+			     db_int(change->set_enabled),
 			     db_text(id)};
 	if (db_exec(t, &webhook_set, s, NULL) != DB_OK ||
 	    audit_record(t, a, "webhook.update", "webhook", id, time_micros()) != DB_OK)
@@ -364,12 +374,73 @@ DB_STATEMENT(delivery_outcome,
 		       DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT),
 	     DB_NO_ROW);
 
+/* A success ends the failing period; a failure begins one if none has. */
+DB_STATEMENT(webhook_failing_end,
+	     "UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
+DB_STATEMENT(webhook_failing_begin,
+	     "UPDATE webhooks SET failing_since = UTC_TIMESTAMP(6) WHERE id = ? AND failing_since "
+	     "IS NULL",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
+/* the one that disables it (of several senders failing at once) mails */
+DB_STATEMENT(webhook_failing_disable,
+	     "UPDATE webhooks SET enabled = 0, disabled_reason = 'failing', version = version + 1 "
+	     "WHERE id = ? AND enabled = 1 AND failing_since <= UTC_TIMESTAMP(6) - INTERVAL ? DAY",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_NO_ROW);
+
+struct owner_row {
+	char tenant_id[UUID_STR], url[OUTBOUND_URL_MAX + 1];
+	char email[255], first_name[101];
+};
+#define OWNER_FIELDS(F, T)                                                                         \
+	F(T, tenant_id, DB_TEXT)                                                                   \
+	F(T, url, DB_TEXT) F(T, email, DB_TEXT) F(T, first_name, DB_TEXT)
+/* who registered it: a user, or the user who made the token that did */
+DB_STATEMENT(webhook_owner,
+	     "SELECT w.tenant_id, w.url, COALESCE(u.email, tu.email) AS email, "
+	     "COALESCE(u.first_name, tu.first_name) AS first_name FROM webhooks w "
+	     "LEFT JOIN users u ON u.id = w.created_by AND u.disabled = 0 "
+	     "LEFT JOIN api_tokens tk ON tk.id = w.created_by "
+	     "LEFT JOIN users tu ON tu.id = tk.created_by AND tu.disabled = 0 WHERE w.id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct owner_row, OWNER_FIELDS));
+
+/* Disables endpoint id, failing for WEBHOOK_FAILING_DAYS, in t: audited,
+ * its owner mailed, *disabled. */
+static enum db_status failing_disable(struct txn *t, const char *id, bool *disabled)
+{
+	struct owner_row o;
+	unsigned long long changed = 0;
+	char days[8];
+	struct db_arg k[] = {db_text(id)};
+	struct db_arg d[] = {db_text(id), db_int(WEBHOOK_FAILING_DAYS)};
+	enum db_status rc = db_exec(t, &webhook_failing_disable, d, &changed);
+	if (rc != DB_OK || changed == 0 || (rc = db_one(t, &webhook_owner, k, &o)) != DB_OK)
+		return rc == DB_EMPTY ? DB_OK : rc;
+	*disabled = true;
+	struct actor sys = {.type = "system", .tenant_id = o.tenant_id};
+	if ((rc = audit_record(t, &sys, "webhook.disable", "webhook", id, time_micros())) !=
+		DB_OK ||
+	    o.email[0] == '\0')
+		return rc;
+	const char *domain = strchr(o.email, '@');
+	snprintf(days, sizeof days, "%d", WEBHOOK_FAILING_DAYS);
+	struct mail_var vars[] = {{"first_name", o.first_name},
+				  {"domain", domain != NULL ? domain + 1 : o.email},
+				  {"url", o.url},
+				  {"days", days}};
+	struct outbox_mail m = {o.tenant_id, MAIL_WEBHOOK_DISABLED, "en", o.email, vars, 4};
+	return outbox_enqueue(t, &m);
+}
+
 enum db_status webhook_delivery_done(struct txn *t, const struct webhook_claim *c,
 				     const char *claimer, bool succeeded, double retry_in,
-				     long response_status, long duration_ms, const char *error)
+				     long response_status, long duration_ms, const char *error,
+				     bool *disabled)
 {
 	const char *status = succeeded ? "succeeded" : retry_in < 0 ? "failed" : "pending";
 	char cut[256];
+	unsigned long long recorded = 0;
+	*disabled = false;
 	snprintf(cut, sizeof cut, "%s", error != NULL ? error : "");
 	struct db_arg a[] = {db_text(status),
 			     db_int(retry_in > 0 ? (long long)(retry_in * 1e6) : 0),
@@ -380,5 +451,40 @@ enum db_status webhook_delivery_done(struct txn *t, const struct webhook_claim *
 			     db_text(c->webhook_id),
 			     db_text(c->event_id),
 			     db_text(claimer)};
-	return db_exec(t, &delivery_outcome, a, NULL);
+	struct db_arg w[] = {db_text(c->webhook_id)};
+	enum db_status rc = db_exec(t, &delivery_outcome, a, &recorded);
+	/* a claim lost meanwhile: its new holder's outcome counts */
+	if (rc != DB_OK || recorded == 0)
+		return rc;
+	if (succeeded)
+		return db_exec(t, &webhook_failing_end, w, NULL);
+	if ((rc = db_exec(t, &webhook_failing_begin, w, NULL)) != DB_OK)
+		return rc;
+	return failing_disable(t, c->webhook_id, disabled);
+}
+
+DB_STATEMENT(webhook_secrets_expired,
+	     "UPDATE webhooks SET previous_secret = NULL, previous_secret_until = NULL WHERE "
+	     "previous_secret_until <= UTC_TIMESTAMP(6) LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_NO_ROW);
+
+enum db_status webhook_purge_secrets(struct txn *t, long long limit, unsigned long long *deleted)
+{
+	struct db_arg a[] = {db_int(limit)};
+	return db_exec(t, &webhook_secrets_expired, a, deleted);
+}
+
+/* through the event foreign key's index, oldest first */
+DB_STATEMENT(webhook_deliveries_expired,
+	     "DELETE FROM webhook_deliveries WHERE event_id < ? AND status <> 'sending' "
+	     "ORDER BY event_id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_NO_ROW);
+
+enum db_status webhook_purge_deliveries(struct txn *t, int days, long long limit,
+					unsigned long long *deleted)
+{
+	char before[UUID_STR];
+	uuid_v7_floor(time_micros_after(-86400.0 * days), before);
+	struct db_arg a[] = {db_text(before), db_int(limit)};
+	return db_exec(t, &webhook_deliveries_expired, a, deleted);
 }

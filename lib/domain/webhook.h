@@ -30,7 +30,16 @@ struct webhook {
 	bool enabled;
 	unsigned long version; /* the ETag's: 1 at registration, +1 a change */
 	char created_by[UUID_STR], created_at[TIME_STR];
+	/* its first failed attempt since its last success: "" when none */
+	char failing_since[TIME_STR];
+	/* why it is disabled: "failing" when the service disabled it, "" when
+	 * an agent did or it is enabled */
+	char disabled_reason[17];
 };
+
+/* An endpoint whose deliveries have failed for this long, with no success
+ * between, is disabled and its owner mailed (webhook_delivery_done). */
+#define WEBHOOK_FAILING_DAYS 5
 
 /* Where an endpoint may be (the configuration's): http allowed, private
  * ranges allowed, the test-only name map. All borrowed. */
@@ -60,7 +69,8 @@ struct webhook_change {
 
 /* Changes the actor's tenant's endpoint id (audited webhook.update), in t:
  * *out as it is now. A disabled endpoint is given no new deliveries and
- * sends none of those it holds until enabled again. Returns 0, or -1 with
+ * sends none of those it holds until enabled again. Enabling or disabling
+ * it ends its failing period and clears its disabled reason. Returns 0, or -1 with
  * p set: 400 (url not_allowed, as at registration), 404, 412 stale
  * version; or with t failed. */
 int webhook_update(struct txn *t, const struct actor *a, const char *id,
@@ -135,11 +145,25 @@ struct webhook_claim {
 enum db_status webhook_delivery_claim(struct txn *t, const char *claimer, long lease,
 				      struct webhook_claim *out);
 
-/* The outcome of a claimed delivery, in t: succeeded (2xx), or retried in
- * retry_in seconds (a negative retry_in: failed for good). DB_OK or
- * DB_FAILED. */
+/* The outcome of a claimed delivery, in t (TXN_ATOMIC): succeeded (2xx),
+ * or retried in retry_in seconds (a negative retry_in: failed for good).
+ * A success ends the endpoint's failing period; a failure begins one, and
+ * an endpoint failing for WEBHOOK_FAILING_DAYS is disabled ("failing"),
+ * audited webhook.disable by the system, and its owner (the user who
+ * registered it, or the user who made the token that did) mailed:
+ * *disabled true. DB_OK or DB_FAILED. */
 enum db_status webhook_delivery_done(struct txn *t, const struct webhook_claim *c,
 				     const char *claimer, bool succeeded, double retry_in,
-				     long response_status, long duration_ms, const char *error);
+				     long response_status, long duration_ms, const char *error,
+				     bool *disabled);
+
+/* Deletes up to limit deliveries of events made more than days ago,
+ * except those being sent, in t: *deleted. For purge.h. */
+enum db_status webhook_purge_deliveries(struct txn *t, int days, long long limit,
+					unsigned long long *deleted);
+
+/* Drops the previous secrets whose grace is over, up to limit, in t:
+ * *deleted. For purge.h. */
+enum db_status webhook_purge_secrets(struct txn *t, long long limit, unsigned long long *deleted);
 
 #endif

@@ -80,6 +80,14 @@ DB_STATEMENT(sender_release,
 	     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
 
+/* our side was down: the attempt did not count, and the mail goes as soon
+ * as the way is open (the error kept for the operator) */
+DB_STATEMENT(sender_deferred,
+	     "UPDATE mail_outbox SET status = 'pending', attempts = attempts - 1, "
+	     "next_attempt_at = UTC_TIMESTAMP(6), last_error = ?, claimed_by = NULL "
+	     "WHERE id = ? AND claimed_by = ? AND status = 'sending'",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -161,6 +169,7 @@ static const char *result_name(enum mail_result r)
 	case MAIL_SENT: return "sent";
 	case MAIL_RETRY: return "retry";
 	case MAIL_FAILED: return "failed";
+	case MAIL_DEFERRED: return "deferred";
 	}
 	return "unknown";
 }
@@ -233,7 +242,7 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 		unsigned long long affected = 0;
 		char err[256] = "";
 		problem_clear(p);
-		if (stop != NULL && *stop) {
+		if ((stop != NULL && *stop) || out->deferred) {
 			struct db_arg r[] = {db_text(c->id), db_text(claimer)};
 			out->released++;
 			if ((rc = mark(db, &sender_release, r, NULL, p)) != 0)
@@ -257,6 +266,15 @@ int mail_send_due(struct db *db, struct mail_transport *t, const struct config *
 		if (r == MAIL_RETRY && attempt >= cfg->mail_max_attempts)
 			r = MAIL_FAILED;
 		metrics_mail_delivery(result_name(r));
+		if (r == MAIL_DEFERRED) {
+			/* the mailer says so once an outage, not once a mail */
+			struct db_arg a[] = {db_text(err), db_text(c->id), db_text(claimer)};
+			out->deferred = true;
+			snprintf(out->error, sizeof out->error, "%s", err);
+			if ((rc = mark(db, &sender_deferred, a, NULL, p)) != 0)
+				goto out;
+			continue;
+		}
 		struct log_field f[] = {LOG_S("mail", c->id), LOG_S("result", result_name(r)),
 					LOG_I("attempt", attempt),
 					LOG_S("error", err[0] ? err : NULL)};

@@ -16,6 +16,10 @@ struct problem;
 
 struct mail_pass {
 	size_t claimed, sent, retried, failed, released;
+	/* the transport's way was closed (MAIL_DEFERRED): the pass stopped
+	 * there, error says why */
+	bool deferred;
+	char error[256];
 };
 
 /* One pass: claims up to `batch` due mails in the name of `sender` (its
@@ -24,7 +28,10 @@ struct mail_pass {
  * someone else's now, and left alone), delivers each, and marks it sent, due again later (with
  * exponential back-off and jitter) or failed (a 5xx answer, or the last
  * attempt). When *stop becomes true between two mails, the rest of the
- * claim is handed back undelivered. Returns 0 with *out, or -1 with p set
+ * claim is handed back undelivered; so is all of it from a mail the
+ * transport deferred (our side is down: out->deferred), that mail due
+ * again at once with its attempt uncounted, so that the next pass finds
+ * the way open or closed again. Returns 0 with *out, or -1 with p set
  * (the database failed; what was delivered stays marked as far as it
  * could be). */
 int mail_send_due(struct db *db, struct mail_transport *t, const struct config *cfg,

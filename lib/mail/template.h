@@ -25,7 +25,8 @@
 	X(MAIL_RELATIONSHIP_AUTHORIZED, "relationship_authorized")                                 \
 	X(MAIL_RELATIONSHIP_CUSTOMER_ACCEPTED, "relationship_customer_accepted")                   \
 	X(MAIL_RELATIONSHIP_CUSTOMER_ENDED, "relationship_customer_ended")                         \
-	X(MAIL_RELATIONSHIP_ACCESS_EXPIRING, "relationship_access_expiring")
+	X(MAIL_RELATIONSHIP_ACCESS_EXPIRING, "relationship_access_expiring")                       \
+	X(MAIL_WEBHOOK_DISABLED, "webhook_disabled")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

@@ -71,7 +71,7 @@ static enum mail_result file_send(struct mail_transport *t, const char *id, cons
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		snprintf(err, errsz, "cannot create a file in mail_dir: %s", strerror(errno));
-		return MAIL_RETRY;
+		return MAIL_DEFERRED;
 	}
 	int bad = write_all(fd, text, len) != 0 || fsync(fd) != 0;
 	int saved = errno;
@@ -83,14 +83,14 @@ static enum mail_result file_send(struct mail_transport *t, const char *id, cons
 		snprintf(err, errsz, "cannot write the mail file: %s",
 			 strerror(bad ? saved : errno));
 		unlink(tmp);
-		return MAIL_RETRY;
+		return MAIL_DEFERRED;
 	}
 	int dir = open(t->cfg->mail_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0 || fsync(dir) != 0) {
 		snprintf(err, errsz, "cannot flush mail_dir: %s", strerror(errno));
 		if (dir >= 0)
 			close(dir);
-		return MAIL_RETRY;
+		return MAIL_DEFERRED;
 	}
 	close(dir);
 	return MAIL_SENT;
@@ -152,9 +152,14 @@ static enum mail_result smtp_send(struct mail_transport *t, const char *from, co
 	if (rc == CURLE_OK) {
 		result = MAIL_SENT;
 	} else {
-		/* 5xx is the relay's final word; 4xx and a broken or absent
-		 * connection may pass later */
-		result = code >= 500 && code < 600 ? MAIL_FAILED : MAIL_RETRY;
+		/* 5xx is the relay's final word; 4xx may pass later; no answer,
+		 * 421 (the relay closing) or our login refused is our side */
+		if (code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED)
+			result = MAIL_FAILED;
+		else if (code == 0 || code == 421 || rc == CURLE_LOGIN_DENIED)
+			result = MAIL_DEFERRED;
+		else
+			result = MAIL_RETRY;
 		snprintf(err, errsz, "smtp: %s (reply %ld)", curl_easy_strerror(rc), code);
 	}
 	curl_slist_free_all(rcpts);

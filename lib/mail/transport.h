@@ -12,8 +12,13 @@ struct mail_transport;
 
 enum mail_result {
 	MAIL_SENT,
-	MAIL_RETRY,  /* a transport error or a 4xx answer: try again later */
+	MAIL_RETRY,  /* a 4xx answer, or a connection broken mid-mail: try again later */
 	MAIL_FAILED, /* a 5xx answer: trying again will not help */
+	/* our side failed, not the mail's: the folder cannot be written (full,
+	 * gone, read-only), or the relay is down (no connection, no answer,
+	 * 421, our login refused); every mail waits for it alike, so the
+	 * attempt does not count and the mail goes as soon as the way is open */
+	MAIL_DEFERRED,
 };
 
 /* A transport for cfg (borrowed; must outlive it). curl_global_init must

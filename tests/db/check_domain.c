@@ -299,7 +299,7 @@ START_TEST(a_key_replays_its_response_and_refuses_another_body)
 	struct purge_counts purged;
 	struct txn t;
 	txn_open(&t, w.db, TXN_AUTOCOMMIT);
-	ck_assert_int_eq(purge_run(&t, &purged), 0);
+	ck_assert_int_eq(purge_run(&t, &(struct purge_policy){30}, &purged), 0);
 	txn_end(&t, true, &p);
 	ck_assert_uint_ge(purged.idempotency_keys, 1);
 	ck_assert_int_eq(count(w.db, &unit_idem_count, pr), 0);

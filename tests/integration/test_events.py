@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import (api, assert_problem, bearer, field_errors, new_api_token, new_tenant,
-                     new_user, parallel, sql_value)
+                     new_user, parallel, sql, sql_value)
 from world import as_, invite_customer, shared_customer
 
 MAIL = "0193a000-0000-7000-8000-000000000001"
@@ -194,12 +194,69 @@ class TestEvents(unittest.TestCase):
         r = api("GET", "/v1/event-types", headers=t.auth)
         self.assertEqual(r.status, 200, r)
         names = [x["type"] for x in r.body["items"]]
-        self.assertEqual(len(names), 12)
+        self.assertEqual(len(names), 13)
         self.assertIn("relationship.authorized", names)
+        self.assertIn("relationship.access_expiring", names)
         for x in r.body["items"]:
             self.assertEqual(x["version"], 1)
             self.assertTrue(x["description"])
             self.assertTrue(x["schema"].startswith("doc/openapi.yaml#/components/schemas/"))
+
+
+
+def old_id(days):
+    """A version 7 id of DAYS ago."""
+    ms = int((time.time() - days * 86400) * 1000)
+    return "%08x-%04x-7%03x-8%03x-%012x" % (ms >> 16, ms & 0xFFFF, secrets.randbits(12),
+                                           secrets.randbits(12), secrets.randbits(48))
+
+
+class TestRetention(unittest.TestCase):
+    """event_retention_days (30): older events go with their deliveries and
+    feed rows; one whose delivery is being sent stays until it ends."""
+
+    def test_events_past_the_retention_are_purged(self):
+        t = new_tenant()
+        hook = api("POST", "/v1/webhooks", body={"url": "http://127.0.0.81:9/hook",
+                                                 "events": ["order.placed"], "enabled": False},
+                   headers=t.auth).body["id"]
+        old, sending, recent = old_id(31), old_id(40), old_id(29)
+        base = int(sql_value("SELECT next_seq FROM event_sequence")) + 10 ** 12 + \
+            secrets.randbelow(10 ** 9) * 10
+        for i, (eid, status) in enumerate(((old, "succeeded"), (sending, "sending"),
+                                           (recent, "failed"))):
+            sql("INSERT INTO events (id, type, version, actor_type, occurred_at, data, seq) "
+                "VALUES (%s, 'order.placed', 1, 'system', UTC_TIMESTAMP(6), '{}', %s)",
+                (eid, base + i))
+            sql("INSERT INTO event_tenants (tenant_id, event_id, type_bit, seq) VALUES "
+                "(%s, %s, 1024, %s)", (t.id, eid, base + i))
+            sql("INSERT INTO webhook_deliveries (webhook_id, event_id, seq, status, "
+                "next_attempt_at, created_at) VALUES (%s, %s, %s, %s, UTC_TIMESTAMP(6) + "
+                "INTERVAL 1 HOUR, UTC_TIMESTAMP(6))", (hook, eid, base + i, status))
+
+        def left():
+            return {eid: (int(sql_value("SELECT COUNT(*) FROM events WHERE id = %s", (eid,))),
+                          int(sql_value("SELECT COUNT(*) FROM event_tenants WHERE event_id = "
+                                        "%s", (eid,))),
+                          int(sql_value("SELECT COUNT(*) FROM webhook_deliveries WHERE "
+                                        "event_id = %s", (eid,))))
+                    for eid in (old, sending, recent)}
+
+        deadline = time.monotonic() + 15
+        while left()[old] != (0, 0, 0):
+            self.assertLess(time.monotonic(), deadline, left())
+            time.sleep(0.2)
+        time.sleep(2.5)  # another pass of the purge (every 2 s here)
+        self.assertEqual(left(), {old: (0, 0, 0), sending: (1, 1, 1), recent: (1, 1, 1)})
+        # its send ended: it goes too
+        sql("UPDATE webhook_deliveries SET status = 'failed' WHERE event_id = %s", (sending,))
+        deadline = time.monotonic() + 15
+        while left()[sending] != (0, 0, 0):
+            self.assertLess(time.monotonic(), deadline, left())
+            time.sleep(0.2)
+        self.assertEqual(left()[recent], (1, 1, 1))
+        self.assertEqual(api("DELETE", "/v1/webhooks/%s" % hook, headers=t.auth).status, 204)
+        sql("DELETE FROM events WHERE id = %s", (recent,))
 
 
 if __name__ == "__main__":

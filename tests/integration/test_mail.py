@@ -105,6 +105,41 @@ class TestOutbox(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(mail_dir(), mid + ".eml")), mid)
         self.assertEqual([n for n in os.listdir(mail_dir()) if n.endswith(".tmp")], [])
 
+    def test_a_folder_that_cannot_be_written_holds_mail_uncounted(self):
+        """Our side down (the folder gone: a file in its place): mail waits
+        without spending its attempts, then goes at the next look after
+        the folder is back, not after a back-off."""
+        since = log_offset()
+        folder = mail_dir()
+        aside = folder + ".aside"
+        os.rename(folder, aside)
+        try:
+            open(folder, "w").close()
+            (mid,) = queue_mails(1, "folder")
+            deadline = time.monotonic() + 15
+            while not sql_value("SELECT IFNULL(last_error, '') FROM mail_outbox WHERE id = %s",
+                                (mid,)):
+                self.assertLess(time.monotonic(), deadline, "the mail was never tried")
+                time.sleep(0.1)
+            time.sleep(3)  # longer than the suite's back-off, tried again meanwhile
+            self.assertEqual(statuses([mid]), {mid: ("pending", 0)})
+            self.assertIn("mail_dir", sql_value("SELECT last_error FROM mail_outbox WHERE "
+                                                "id = %s", (mid,)))
+            self.assertGreaterEqual(metric_value(
+                api("GET", "/metrics").body,
+                'twotier_mail_deliveries_total{result="deferred"}'), 2)
+        finally:
+            os.remove(folder)
+            os.rename(aside, folder)
+        back = time.monotonic()
+        self.assertEqual(wait_sent([mid], timeout=15), {mid: ("sent", 1)})
+        self.assertLess(time.monotonic() - back, 3, "sent at the next look")
+        said = [line["msg"] for line in log_lines(since)
+                if line.get("msg", "").startswith("mail transport")]
+        self.assertEqual(said[:1], ["mail transport down: mail waits for it, uncounted"])
+        self.assertEqual(said.count("mail transport down: mail waits for it, uncounted"), 1,
+                         "said once an outage")
+
     def test_a_mail_whose_sender_died_is_sent_again(self):
         dead, alive = queue_mails(2, "lease")
         # one claimed by a sender that is gone (its lease ran out), one
@@ -313,7 +348,7 @@ class TestSmtp(unittest.TestCase):
         self.assertEqual(len(self.sink.mails_to(t.contact)), 1)
 
     def test_the_last_attempt_fails_the_mail(self):
-        self.sink.stop()
+        self.sink.start("-r", "RCPT")
         (mid,) = queue_mails(1, "last")
         # one attempt short of mail_max_attempts (8)
         sql("UPDATE mail_outbox SET attempts = 7 WHERE id = %s", (mid,))
@@ -324,13 +359,19 @@ class TestSmtp(unittest.TestCase):
         self.assertEqual(statuses([mid])[mid], ("failed", 8))
         self.sink.start()
 
-    def test_server_down_is_retried(self):
+    def test_relay_down_holds_mail_uncounted_until_it_is_back(self):
         self.sink.stop()
         t = enrolled_tenant(tenant=self.tenants.pop())
-        rows = wait_outbox(t.id, lambda rows: int(rows[0][2]) >= 2 and rows[0][1] == "pending")
+        rows = wait_outbox(t.id, lambda rows: rows[0][3] != "")
         self.assertIn("smtp:", rows[0][3])
+        time.sleep(3)  # longer than the suite's back-off, tried again meanwhile
+        rows = outbox(t.id)
+        self.assertEqual(rows[0][1:3], ("pending", "0"), "our side down: no attempt counted")
         self.sink.start()
-        wait_outbox(t.id, lambda rows: rows[0][1] == "sent")
+        back = time.monotonic()
+        rows = wait_outbox(t.id, lambda rows: rows[0][1] == "sent")
+        self.assertLess(time.monotonic() - back, 4, "sent at the next look")
+        self.assertEqual(rows[0][2], "1")
         self.assertEqual(len(self.sink.mails_to(t.contact)), 1)
 
 

@@ -103,6 +103,12 @@ class TestPartnerMails(unittest.TestCase):
         self.assertEqual(notices(), [30, 7, 1])
         for address in (provider.email, contact):
             self.assertEqual(len(wait_subject(address, EXPIRING, count=3)), 3)
+        # each notice is an event in both feeds, by the system, once
+        for t in (provider, reseller):
+            r = api("GET", "/v1/events?types=relationship.access_expiring", headers=t.auth)
+            self.assertEqual(r.status, 200, r)
+            got = [(e["data"]["id"], e["actor"]["type"]) for e in r.body["items"]]
+            self.assertEqual(got, [(rel["id"], "system")] * 3)
 
     def test_removed_or_ended_access_is_not_mailed(self):
         provider, reseller, rel = related()

@@ -15,7 +15,8 @@ import threading
 import time
 import unittest
 
-from harness import api, assert_problem, bearer, field_errors, new_api_token, new_user, sql
+from harness import (api, assert_problem, bearer, field_errors, mails_to, new_api_token,
+                     new_user, sql)
 from world import approved_tenant, authorize, invitation_link, invite, new_provider
 
 
@@ -511,7 +512,100 @@ class TestWebhookChanges(unittest.TestCase):
         self.assertEqual(len(h["webhook-signature"].split(" ")), 1, h)
         self.assertTrue(verify(new, h, b))
         self.assertFalse(verify(old, h, b))
+        # and the purge (every 2 s here) forgets it
+        deadline = time.monotonic() + 15
+        while sql("SELECT 1 FROM webhooks WHERE id = %s AND previous_secret IS NOT NULL",
+                  (hook,)):
+            self.assertLess(time.monotonic(), deadline, "the expired secret was kept")
+            time.sleep(0.2)
         rx.stop()
+
+
+def hook_state(t, hook):
+    r = api("GET", "/v1/webhooks/%s" % hook, headers=t.auth)
+    assert r.status == 200, r
+    return r.body
+
+
+def wait_hook(t, hook, pred, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        w = hook_state(t, hook)
+        if pred(w):
+            return w
+        assert time.monotonic() < deadline, w
+        time.sleep(0.1)
+
+
+class TestFailingEndpoints(unittest.TestCase):
+    """An endpoint whose deliveries fail for WEBHOOK_FAILING_DAYS (5) with
+    no success between is disabled and its owner mailed; its deliveries
+    wait for it (the days are made to pass by moving failing_since back)."""
+
+    def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_mailed(self):
+        rx = Receiver("127.0.0.79", answers=[500] * 100)
+        provider = new_provider()
+        r = register(provider, rx.url, events=["relationship.invited"])
+        hook = r.body["id"]
+        self.assertEqual((r.body["failingSince"], r.body["disabledReason"]), (None, None))
+        self.assertEqual(invite(provider, approved_tenant().email).status, 201)
+        w = wait_hook(provider, hook, lambda w: w["failingSince"] is not None)
+        self.assertTrue(w["enabled"])
+        # a failure later does not move the start of the period
+        first = w["failingSince"]
+        rx.wait(2)
+        self.assertEqual(hook_state(provider, hook)["failingSince"], first)
+        sql("UPDATE webhooks SET failing_since = UTC_TIMESTAMP(6) - INTERVAL 5 DAY - INTERVAL 1 "
+            "MINUTE WHERE id = %s", (hook,))
+        w = wait_hook(provider, hook, lambda w: not w["enabled"])
+        self.assertEqual((w["disabledReason"], w["etag"]), ("failing", '"v2"'))
+        (by,), = sql("SELECT actor_type FROM audit_events WHERE tenant_id = %s AND action = "
+                     "'webhook.disable' AND target_id = %s", (provider.id, hook))
+        self.assertEqual(by, "system")
+        deadline = time.monotonic() + 15
+        while not stopped_mails(provider.email):
+            self.assertLess(time.monotonic(), deadline, "the owner was not mailed")
+            time.sleep(0.1)
+        mail, = stopped_mails(provider.email)
+        self.assertIn(provider.domain, mail.subject)
+        self.assertIn(rx.url, mail.body)
+        self.assertIn("5 days", mail.body)
+        # nothing more leaves while it is disabled; what waits is kept
+        time.sleep(0.5)
+        sent = len(rx.requests)
+        time.sleep(3)  # past the back-off (1-2 s here)
+        self.assertEqual(len(rx.requests), sent)
+        self.assertEqual([d["status"] for d in deliveries(provider, hook)], ["pending"])
+        # the receiver mended and the endpoint enabled: it is delivered, the
+        # reason and the period gone
+        rx.answers.clear()
+        r = api("PATCH", "/v1/webhooks/%s" % hook, body={"enabled": True},
+                headers=with_if_match(provider.auth, '"v2"'))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.body["enabled"], r.body["disabledReason"], r.body["failingSince"]),
+                         (True, None, None))
+        wait_delivery(provider, hook, deliveries(provider, hook)[0]["eventId"],
+                      lambda d: d["status"] == "succeeded")
+        self.assertEqual(len(stopped_mails(provider.email)), 1, "one mail, once")
+        rx.stop()
+
+    def test_a_success_ends_the_failing_period(self):
+        rx = Receiver("127.0.0.80", answers=[500])
+        provider = new_provider()
+        hook = register(provider, rx.url, events=["relationship.invited"]).body["id"]
+        self.assertEqual(invite(provider, approved_tenant().email).status, 201)
+        rx.wait(2)
+        w = wait_hook(provider, hook, lambda w: w["failingSince"] is None)
+        self.assertEqual((w["enabled"], w["disabledReason"]), (True, None))
+        # an agent's disabling has no reason of the service's
+        r = api("PATCH", "/v1/webhooks/%s" % hook, body={"enabled": False},
+                headers=with_if_match(provider.auth, "*"))
+        self.assertEqual((r.body["enabled"], r.body["disabledReason"]), (False, None))
+        rx.stop()
+
+
+def stopped_mails(address):
+    return [m for m in mails_to(address) if "were stopped" in m.subject]
 
 
 if __name__ == "__main__":

@@ -496,6 +496,7 @@ START_TEST(shipped_templates_render)
 	    {"partner_name", "Distri AG"},
 	    {"ends_on", "2027-01-31"},
 	    {"days", "7"},
+	    {"url", "https://hooks.acme.example/twotier"},
 	};
 	for (size_t l = 0; l < 2; l++) {
 		for (int t = 0; t < MAIL_TEMPLATE__COUNT; t++) {

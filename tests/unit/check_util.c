@@ -42,6 +42,26 @@ START_TEST(uuid_v7_differs_and_sorts)
 }
 END_TEST
 
+/* the floor of a moment sorts above the ids made before it and at or
+ * below those made from its millisecond on */
+START_TEST(uuid_v7_floor_bounds)
+{
+	char before[UUID_STR], floor[UUID_STR], after[UUID_STR];
+	uuid_v7(before);
+	nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 2000000}, NULL);
+	micros_t at = time_micros();
+	uuid_v7_floor(at, floor);
+	nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 2000000}, NULL);
+	uuid_v7(after);
+	ck_assert(uuid_valid(floor));
+	ck_assert_msg(strcmp(before, floor) < 0, "%s !< %s", before, floor);
+	ck_assert_msg(strcmp(floor, after) < 0, "%s !< %s", floor, after);
+	/* 2026-12-02T00:00:00Z is 1796169600000 ms: 0x01a2340d0c00 */
+	uuid_v7_floor(1796169600000000LL, floor);
+	ck_assert_str_eq(floor, "01a2340d-0c00-7000-8000-000000000000");
+}
+END_TEST
+
 START_TEST(uuid_valid_rejects)
 {
 	ck_assert(uuid_valid("01890a5d-ac96-774b-bcce-b302099a8057"));
@@ -1050,6 +1070,7 @@ Suite *util_suite(void)
 	TCase *ids = tcase_create("uuid");
 	tcase_add_test(ids, uuid_v7_format);
 	tcase_add_test(ids, uuid_v7_differs_and_sorts);
+	tcase_add_test(ids, uuid_v7_floor_bounds);
 	tcase_add_test(ids, uuid_valid_rejects);
 	suite_add_tcase(s, ids);
 
