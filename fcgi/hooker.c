@@ -190,7 +190,7 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	memset(&e, 0, sizeof e);
 	txn_open(&t, db, TXN_ATOMIC);
 	do {
-		st = webhook_delivery_claim(&t, claimer, cfg->webhook_timeout + 30, &c);
+		st = webhook_delivery_claim(&t, claimer, config_webhook_lease(cfg), &c);
 		if (st == DB_OK) {
 			free(e.data);
 			e.data = NULL;
