@@ -2,6 +2,7 @@
 
 #include "api/handlers.h"
 #include "core/config.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/outbound.h"
 #include "core/problem.h"
@@ -189,7 +190,7 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	memset(&e, 0, sizeof e);
 	txn_open(&t, db, TXN_ATOMIC);
 	do {
-		st = webhook_delivery_claim(&t, claimer, cfg->webhook_timeout + 30, &c);
+		st = webhook_delivery_claim(&t, claimer, config_webhook_lease(cfg), &c);
 		if (st == DB_OK) {
 			free(e.data);
 			e.data = NULL;
@@ -207,7 +208,9 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	cJSON_Delete(doc);
 	free(e.data);
 	struct post_result r;
+	fault_point("webhook.before_send");
 	post(cfg, &c, body, &r);
+	fault_point("webhook.after_send");
 	free(body);
 	double retry_in = -1;
 	if (!r.ok && r.retry && c.attempts < cfg->webhook_max_attempts)

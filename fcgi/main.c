@@ -275,6 +275,14 @@ int main(int argc, char **argv)
 			cfg.mail_lease, cfg.smtp_timeout);
 		goto out;
 	}
+	/* a webhook is posted within webhook_timeout: the rest of the lease
+	 * covers the address check and the transactions around the post */
+	if (cfg.webhook_lease != 0 && cfg.webhook_lease < 2 * cfg.webhook_timeout) {
+		log_msg(LOG_ERROR,
+			"%s: webhook_lease (%d s) must be at least twice webhook_timeout (%d s)",
+			conf, cfg.webhook_lease, cfg.webhook_timeout);
+		goto out;
+	}
 	if (mail_address_of(cfg.mail_from, from, sizeof from) != 0) {
 		log_msg(LOG_ERROR, "%s: mail_from: no address in '%s'", conf, cfg.mail_from);
 		goto out;

@@ -118,6 +118,7 @@ static const struct key {
     {"webhook_max_attempts", KEY_INT, offsetof(struct config, webhook_max_attempts), 0, 1, 100,
      NULL, false},
     {"webhook_timeout", KEY_INT, offsetof(struct config, webhook_timeout), 0, 1, 60, NULL, false},
+    {"webhook_lease", KEY_INT, offsetof(struct config, webhook_lease), 0, 0, 86400, NULL, false},
     {"event_retention_days", KEY_INT, offsetof(struct config, event_retention_days), 0, 1, 3650,
      NULL, false},
     STR_RELOADS(mfa_key, NULL),
@@ -182,6 +183,11 @@ void config_defaults(struct config *cfg)
 	cfg->webhook_max_attempts = 10;
 	cfg->webhook_timeout = 10;
 	cfg->event_retention_days = 30;
+}
+
+int config_webhook_lease(const struct config *cfg)
+{
+	return cfg->webhook_lease > 0 ? cfg->webhook_lease : cfg->webhook_timeout + 30;
 }
 
 bool config_origin_allowed(const struct config *cfg, const char *origin)

@@ -85,13 +85,16 @@ struct config {
 	/* webhooks: threads delivering them on each host; http allowed (for a
 	 * receiver on this machine); private ranges allowed (CIDRs, comma
 	 * separated); a test-only map of names to addresses ("name=addr,...");
-	 * attempts before a delivery fails; seconds a delivery may take */
+	 * attempts before a delivery fails; seconds a delivery may take;
+	 * seconds a claimed delivery stays with its sender (0: see
+	 * config_webhook_lease) */
 	int webhook_threads;
 	bool webhook_allow_http;
 	char webhook_allow_private[256];
 	char webhook_resolve[512];
 	int webhook_max_attempts;
 	int webhook_timeout;
+	int webhook_lease;
 	int event_retention_days; /* events and their deliveries are kept this long */
 	int invitation_ttl;	  /* seconds a provider's invitation can be accepted */
 	/* addresses of proxies in front of nginx whose X-Forwarded-For is
@@ -108,6 +111,10 @@ void config_defaults(struct config *cfg);
 /* Parses text (NUL-terminated) into cfg, which should hold the defaults.
  * name labels errors. Returns 0, or -1 with "name:LINE: reason" in err. */
 int config_parse(struct config *cfg, const char *text, const char *name, char *err, size_t errsz);
+
+/* The seconds a claimed webhook delivery stays with its sender:
+ * webhook_lease, or webhook_timeout + 30 when that is 0. */
+int config_webhook_lease(const struct config *cfg);
 
 /* True when origin (borrowed, may be NULL) is one of cors_origins. */
 bool config_origin_allowed(const struct config *cfg, const char *origin);

@@ -74,6 +74,24 @@ START_TEST(limits_of_the_house)
 }
 END_TEST
 
+/* webhook_lease: 0 follows webhook_timeout; a value of its own stands */
+START_TEST(webhook_lease_default_follows_the_timeout)
+{
+	struct config cfg;
+	char err[256];
+	config_defaults(&cfg);
+	ck_assert_int_eq(cfg.webhook_lease, 0);
+	ck_assert_int_eq(config_webhook_lease(&cfg), 40);
+	ck_assert_int_eq(parse(&cfg, "webhook_timeout = 3\n", err, sizeof err), 0);
+	ck_assert_int_eq(config_webhook_lease(&cfg), 33);
+	ck_assert_int_eq(parse(&cfg, "webhook_timeout = 3\nwebhook_lease = 6\n", err, sizeof err),
+			 0);
+	ck_assert_int_eq(config_webhook_lease(&cfg), 6);
+	expect_error("webhook_lease = -1\n", "out of range");
+	expect_error("webhook_lease = 86401\n", "out of range");
+}
+END_TEST
+
 START_TEST(full_valid_text)
 {
 	static const char text[] = "listen = 127.0.0.1:9000\n"
@@ -510,6 +528,7 @@ Suite *config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, webhook_lease_default_follows_the_timeout);
 	tcase_add_test(tc, full_valid_text);
 	tcase_add_test(tc, comments_blanks_and_spacing);
 	tcase_add_test(tc, crlf_line_endings);
