@@ -187,10 +187,18 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	struct txn t;
 	enum db_status st = DB_FAILED;
 	char *body = NULL;
+	char name[64], nonce[17];
+	unsigned char raw[8];
+	/* a name for this claim alone, as mail's (sender.c): two threads, or a
+	 * process and its predecessor of the same host and pid, never take
+	 * each other's outcome for their own */
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(nonce, sizeof nonce, raw, sizeof raw);
+	snprintf(name, sizeof name, "%.46s/%s", claimer, nonce);
 	memset(&e, 0, sizeof e);
 	txn_open(&t, db, TXN_ATOMIC);
 	do {
-		st = webhook_delivery_claim(&t, claimer, config_webhook_lease(cfg), &c);
+		st = webhook_delivery_claim(&t, name, config_webhook_lease(cfg), &c);
 		if (st == DB_OK) {
 			free(e.data);
 			e.data = NULL;
@@ -222,7 +230,7 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	bool disabled = false;
 	txn_open(&t, db, TXN_ATOMIC);
 	do
-		st = webhook_delivery_done(&t, &c, claimer, r.ok, retry_in, r.status, r.duration_ms,
+		st = webhook_delivery_done(&t, &c, name, r.ok, retry_in, r.status, r.duration_ms,
 					   r.ok ? NULL : r.error, &disabled);
 	while (txn_end(&t, st == DB_OK, &p) == TXN_AGAIN);
 	if (st == DB_OK && disabled)
