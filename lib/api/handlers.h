@@ -97,6 +97,7 @@ extern const struct json_field mpn_association_schema[];
 extern const struct json_field invitation_create_schema[];
 extern const struct json_field access_narrow_schema[];
 extern const struct json_field invitation_authorize_schema[];
+extern const struct json_field invitation_rejection_schema[];
 extern const struct json_field provider_create_schema[];
 extern const struct json_field provider_regions_schema[];
 extern const struct json_field agreement_template_schema[];

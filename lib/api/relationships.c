@@ -29,6 +29,12 @@ const struct json_field invitation_authorize_schema[] = {
     {NULL, JSON_STRING, false, 0, NULL},
 };
 
+const struct json_field invitation_rejection_schema[] = {
+    {"token", JSON_STRING, true, 128, NULL},
+    {"reason", JSON_STRING, false, 1000, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
 cJSON *party_json(const struct party *v)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -58,6 +64,10 @@ static cJSON *invitation_json(const struct invitation *v)
 		cJSON_AddStringToObject(o, "relationshipId", v->relationship_id);
 	else
 		cJSON_AddNullToObject(o, "relationshipId");
+	if (v->decline_reason[0])
+		cJSON_AddStringToObject(o, "declineReason", v->decline_reason);
+	else
+		cJSON_AddNullToObject(o, "declineReason");
 	return o;
 }
 
@@ -198,6 +208,35 @@ int handle_invitation_authorize(struct ctx *c)
 	const char *tenants[] = {out.provider.tenant_id, out.reseller.tenant_id};
 	return ctx_json_event(c, 201, relationship_json(c, &out), EVENT_RELATIONSHIP_AUTHORIZED,
 			      tenants, 2);
+}
+
+/* 200 invitation (declined; a repeat answers the same); 400; 401; 403
+ * (not a GA, or a token); 404 invitation_not_found; 409
+ * invitation_accepted, invitation_withdrawn; 410 invitation_expired;
+ * 503. */
+int handle_invitation_reject(struct ctx *c)
+{
+	struct invitation out;
+	bool declined = false;
+	const char *token = json_str(c->body, "token");
+	const char *reason = json_str(c->body, "reason");
+	if (!valid_text(token, 1, 128))
+		problem_add_field(&c->problem, "token", "invalid",
+				  "must be the token of the mailed link");
+	if (reason != NULL && !valid_text(reason, 1, 1000))
+		problem_add_field(&c->problem, "reason", "invalid",
+				  "must be 1 to 1000 printable characters of plain text");
+	if (c->problem.errors != NULL)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (invitation_decline(&c->txn, &a, ctx_capture(c, 0), token, reason, &out, &declined,
+			       &c->problem) != 0)
+		return -1;
+	if (!declined)
+		return ctx_json(c, 200, invitation_json(&out));
+	const char *tenants[] = {out.provider.tenant_id, a.tenant_id};
+	return ctx_json_event(c, 200, invitation_json(&out), EVENT_RELATIONSHIP_DECLINED, tenants,
+			      2);
 }
 
 /* 200 page of the tenant's providers or resellers; 400; 401; 403; 503. */

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(EVENT_TYPE__COUNT == 13, "events: at most every type once");
+_Static_assert(EVENT_TYPE__COUNT == 14, "events: at most every type once");
 
 const struct json_field webhook_create_schema[] = {
     {"url", JSON_STRING, true, OUTBOUND_URL_MAX, NULL},
-    {"events", JSON_STRING_ARRAY, true, 13, NULL}, /* at most every type once */
+    {"events", JSON_STRING_ARRAY, true, 14, NULL}, /* at most every type once */
     {"enabled", JSON_BOOL, false, 0, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };
@@ -23,7 +23,7 @@ const struct json_field webhook_create_schema[] = {
 /* PATCH: what is given changes; a null, as a field left out, does not */
 const struct json_field webhook_update_schema[] = {
     {"url", JSON_STRING, false, OUTBOUND_URL_MAX, NULL},
-    {"events", JSON_STRING_ARRAY, false, 13, NULL},
+    {"events", JSON_STRING_ARRAY, false, 14, NULL},
     {"enabled", JSON_BOOL, false, 0, NULL},
     {NULL, JSON_STRING, false, 0, NULL},
 };

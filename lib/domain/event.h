@@ -48,7 +48,9 @@ struct actor;
 	X(EVENT_RELATIONSHIP_ACCESS_EXPIRING, 1u << 12, "relationship.access_expiring",            \
 	  "Relationship",                                                                          \
 	  "The relationship's admin access ends in 30, 7 or 1 day(s) or less "                     \
-	  "(adminAccess.endsAt).")
+	  "(adminAccess.endsAt).")                                                                 \
+	X(EVENT_RELATIONSHIP_DECLINED, 1u << 13, "relationship.declined", "Invitation",            \
+	  "A reseller declined a provider's invitation (declineReason: why, if it said).")
 
 enum event_type {
 #define EVENT_ENUM(id, bit, name, schema, what) id,

@@ -51,8 +51,8 @@ DB_STATEMENT(relationship_invitation_insert,
 	"SELECT i.id, i.provider_tenant_id, " NAME_OF_T " AS provider_name, "                      \
 	"t.domain AS provider_domain, i.reseller_email, i.message, "                               \
 	"(i.access_roles + 0) << 1 AS access_roles, i.access_ends_at, " INVITATION_STATE ", "      \
-	"i.expires_at, i.created_at, i.relationship_id FROM relationship_invitations i " hint      \
-	"JOIN tenants t ON t.id = i.provider_tenant_id "                                           \
+	"i.expires_at, i.created_at, i.relationship_id, i.decline_reason "                         \
+	"FROM relationship_invitations i " hint "JOIN tenants t ON t.id = i.provider_tenant_id "   \
 	"LEFT JOIN legal_profiles l ON l.tenant_id = t.id "
 #define INVITATION_SELECT INVITATION_SELECT_USING("")
 #define INVITATION_FIELDS(F, T)                                                                    \
@@ -65,7 +65,8 @@ DB_STATEMENT(relationship_invitation_insert,
 	F(T, access_roles, DB_INT)                                                                 \
 	F(T, access_ends_at, DB_TIME)                                                              \
 	F(T, state, DB_TEXT)                                                                       \
-	F(T, expires_at, DB_TIME) F(T, created_at, DB_TIME) F(T, relationship_id, DB_TEXT)
+	F(T, expires_at, DB_TIME)                                                                  \
+	F(T, created_at, DB_TIME) F(T, relationship_id, DB_TEXT) F(T, decline_reason, DB_TEXT)
 
 DB_STATEMENT(relationship_invitation_get, INVITATION_SELECT "WHERE i.id = ?", DB_PARAMS(DB_TEXT),
 	     DB_ROW(struct invitation, INVITATION_FIELDS));
@@ -126,6 +127,26 @@ DB_STATEMENT(relationship_invitation_lock,
 DB_STATEMENT(relationship_invitation_withdrawn,
 	     "UPDATE relationship_invitations SET state = 'withdrawn', changed_at = ? WHERE id = ?",
 	     DB_PARAMS(DB_TIME, DB_TEXT), DB_NO_ROW);
+
+DB_STATEMENT(relationship_invitation_declined,
+	     "UPDATE relationship_invitations SET state = 'declined', changed_at = ?, "
+	     "decline_reason = ? WHERE id = ?",
+	     DB_PARAMS(DB_TIME, DB_TEXT | DB_NULLABLE, DB_TEXT), DB_NO_ROW);
+
+/* who hears of a declined invitation: the provider's user who invited (or
+ * who made the token that did), told the reseller's name */
+struct inviter_row {
+	char email[255], company[801];
+};
+#define INVITER_FIELDS(F, T) F(T, email, DB_TEXT) F(T, company, DB_TEXT)
+DB_STATEMENT(relationship_invitation_inviter,
+	     "SELECT COALESCE(u.email, tu.email) AS email, " NAME_OF_T " AS company "
+	     "FROM relationship_invitations i LEFT JOIN users u ON u.id = i.created_by "
+	     "LEFT JOIN api_tokens tk ON tk.id = i.created_by "
+	     "LEFT JOIN users tu ON tu.id = tk.created_by "
+	     "JOIN tenants t ON t.id = ? LEFT JOIN legal_profiles l ON l.tenant_id = t.id "
+	     "WHERE i.id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct inviter_row, INVITER_FIELDS));
 
 DB_STATEMENT(relationship_invitation_accepted,
 	     "UPDATE relationship_invitations SET state = 'accepted', changed_at = ?, "
@@ -416,6 +437,9 @@ int invitation_withdraw(struct txn *t, const struct actor *a, const char *id, st
 	if (strcmp(inv.state, "accepted") == 0)
 		return problem_refuse(p, PROBLEM_CONFLICT, "invitation_accepted",
 				      "the invitation was accepted: end the relationship instead");
+	if (strcmp(inv.state, "declined") == 0)
+		return problem_refuse(p, PROBLEM_CONFLICT, "invitation_declined",
+				      "the reseller declined the invitation");
 	if (strcmp(inv.state, "withdrawn") == 0)
 		return 0; /* idempotent */
 	/* now that the row is locked: after every change before */
@@ -461,47 +485,110 @@ static int provider_admitted(struct txn *t, const char *provider_tenant_id, cons
 			      provider.name, region);
 }
 
+/* The actor's tenant's row (me, locked), then invitation id (inv, locked)
+ * if it is addressed to the tenant's domain with token: 0, or -1 with p
+ * set (404 invitation_not_found) or t failed. */
+static int invitation_addressed(struct txn *t, const struct actor *a, const char *id,
+				const char *token, struct reseller_row *me,
+				struct invitation_lock_row *inv, struct problem *p)
+{
+	char hash[65];
+	struct db_arg tenant[] = {db_text(a->tenant_id)};
+	struct db_arg g[] = {db_text(id)};
+	api_token_hash(token, hash);
+	enum db_status st = db_one(t, &relationship_reseller_of, tenant, me);
+	if (st == DB_EMPTY)
+		txn_abort(t); /* the actor's own tenant: never */
+	if (st != DB_OK)
+		return -1;
+	st = db_one(t, &relationship_invitation_lock, g, inv);
+	if (st != DB_OK && st != DB_EMPTY)
+		return -1;
+	/* unknown, another's, or a wrong token: one answer */
+	if (st == DB_EMPTY || strcmp(inv->reseller_domain, me->domain) != 0 ||
+	    sodium_memcmp(inv->token_hash, hash, 64) != 0)
+		return problem_refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
+				      "no invitation %s with this token for this work account", id);
+	return 0;
+}
+
+/* 0 when an invitation in state may still be answered, else -1 with p
+ * set: 409 invitation_accepted, invitation_withdrawn,
+ * invitation_declined, 410 invitation_expired. */
+static int invitation_open(const char *state, struct problem *p)
+{
+	if (strcmp(state, "expired") == 0)
+		return problem_refuse(p, PROBLEM_GONE, "invitation_expired",
+				      "the invitation expired; ask the provider for a new one");
+	if (strcmp(state, "pending") != 0) {
+		char code[32];
+		snprintf(code, sizeof code, "invitation_%s", state);
+		return problem_refuse(p, PROBLEM_CONFLICT, code, "the invitation is %s", state);
+	}
+	return 0;
+}
+
+int invitation_decline(struct txn *t, const struct actor *a, const char *id, const char *token,
+		       const char *reason, struct invitation *out, bool *declined,
+		       struct problem *p)
+{
+	struct reseller_row me;
+	struct invitation_lock_row inv;
+	struct inviter_row who;
+	struct db_arg g[] = {db_text(id)};
+	*declined = false;
+	if (invitation_addressed(t, a, id, token, &me, &inv, p) != 0)
+		return -1;
+	if (strcmp(inv.state, "declined") == 0) /* a repeat: as the first */
+		return db_one(t, &relationship_invitation_get, g, out) == DB_OK ? 0 : -1;
+	if (invitation_open(inv.state, p) != 0)
+		return -1;
+	/* now that the rows are locked: after every change before */
+	micros_t at = time_micros();
+	struct db_arg u[] = {db_time(at), db_text(reason), db_text(id)};
+	struct db_arg w[] = {db_text(a->tenant_id), db_text(id)};
+	if (db_exec(t, &relationship_invitation_declined, u, NULL) != DB_OK ||
+	    audit_record(t, a, "relationship_invitation.decline", "relationship_invitation", id,
+			 at) != DB_OK ||
+	    audit_record_in(t, a, inv.provider_tenant_id, "relationship_invitation.decline",
+			    "relationship_invitation", id, at) != DB_OK ||
+	    db_one(t, &relationship_invitation_inviter, w, &who) != DB_OK)
+		return -1;
+	if (who.email[0] != '\0') {
+		struct mail_var vars[] = {{"company_name", who.company},
+					  {"reason", reason != NULL ? reason : "(none given)"}};
+		struct outbox_mail m = {inv.provider_tenant_id,
+					MAIL_RELATIONSHIP_INVITATION_DECLINED,
+					"en",
+					who.email,
+					vars,
+					2};
+		if (outbox_enqueue(t, &m) != DB_OK)
+			return -1;
+	}
+	*declined = true;
+	return db_one(t, &relationship_invitation_get, g, out) == DB_OK ? 0 : -1;
+}
+
 int invitation_authorize(struct txn *t, const struct actor *a, const char *id, const char *token,
 			 struct relationship *out, struct problem *p)
 {
 	char enrolment[32];
 	struct reseller_row me;
 	struct invitation_lock_row inv;
-	char rid[UUID_STR], hash[65];
-	struct db_arg tenant[] = {db_text(a->tenant_id)};
-	struct db_arg g[] = {db_text(id)};
+	char rid[UUID_STR];
 	micros_t at;
-	enum db_status st;
-	api_token_hash(token, hash);
 	/* the reseller's enrolment first, before anything else a consent
 	 * reads, then the invitation: the order of locks of every change of
 	 * an enrolment (profile.c, enrollment.c), so that they never deadlock
 	 * and the status read cannot change before the commit */
-	if (enrollment_lock_status(t, a->tenant_id, enrolment) != DB_OK)
+	if (enrollment_lock_status(t, a->tenant_id, enrolment) != DB_OK ||
+	    invitation_addressed(t, a, id, token, &me, &inv, p) != 0)
 		return -1;
-	st = db_one(t, &relationship_reseller_of, tenant, &me);
-	if (st == DB_EMPTY)
-		txn_abort(t); /* the actor's own tenant: never */
-	if (st != DB_OK)
-		return -1;
-	st = db_one(t, &relationship_invitation_lock, g, &inv);
-	if (st != DB_OK && st != DB_EMPTY)
-		return -1;
-	/* unknown, another's, or a wrong token: one answer */
-	if (st == DB_EMPTY || strcmp(inv.reseller_domain, me.domain) != 0 ||
-	    sodium_memcmp(inv.token_hash, hash, 64) != 0)
-		return problem_refuse(p, PROBLEM_NOT_FOUND, "invitation_not_found",
-				      "no invitation %s with this token for this work account", id);
 	/* now that the rows are locked: after every change before */
 	at = time_micros();
-	if (strcmp(inv.state, "accepted") == 0 || strcmp(inv.state, "withdrawn") == 0)
-		return problem_refuse(p, PROBLEM_CONFLICT,
-				      strcmp(inv.state, "accepted") == 0 ? "invitation_accepted"
-									 : "invitation_withdrawn",
-				      "the invitation is %s", inv.state);
-	if (strcmp(inv.state, "expired") == 0)
-		return problem_refuse(p, PROBLEM_GONE, "invitation_expired",
-				      "the invitation expired; ask the provider for a new one");
+	if (invitation_open(inv.state, p) != 0)
+		return -1;
 	if (inv.access_ends_at <= at)
 		return problem_refuse(
 		    p, PROBLEM_RULE_REFUSED, "access_already_ended",

@@ -31,9 +31,12 @@ struct invitation {
 	char reseller_email[255], message[4001]; /* message: "" when none */
 	unsigned access_roles;			 /* enum auth_role bits */
 	char access_ends_at[TIME_STR];
-	char state[16]; /* pending, accepted, withdrawn, or expired (pending past expires_at) */
+	/* pending, accepted, withdrawn, declined, or expired (pending past
+	 * expires_at) */
+	char state[16];
 	char expires_at[TIME_STR], created_at[TIME_STR];
 	char relationship_id[UUID_STR]; /* "" until accepted */
+	char decline_reason[4001];	/* "" unless declined with a reason */
 };
 
 struct invitation_new {
@@ -57,7 +60,8 @@ int invitation_create(struct txn *t, const struct actor *a, const struct invitat
 extern const struct db_page relationship_invitation_page;
 
 /* Withdraws an invitation of the actor's tenant (idempotent). Returns 0,
- * or -1 with p set: 404, 409 invitation_accepted; or t failed. */
+ * or -1 with p set: 404, 409 invitation_accepted, invitation_declined; or
+ * t failed. */
 int invitation_withdraw(struct txn *t, const struct actor *a, const char *id, struct problem *p);
 
 struct relationship {
@@ -79,6 +83,17 @@ struct relationship {
  * enrollment_not_approved, region_not_authorized; or t failed. */
 int invitation_authorize(struct txn *t, const struct actor *a, const char *id, const char *token,
 			 struct relationship *out, struct problem *p);
+
+/* The actor (the reseller's global admin) declines invitation id with its
+ * token (the mailed one, in clear), giving reason (may be NULL), in t: the
+ * provider's user who invited is mailed, both tenants audit it. A repeat
+ * changes nothing (*declined false) and answers as the first. Returns 0
+ * with out, or -1 with p set: 404 invitation_not_found (as for a
+ * consent), 409 invitation_accepted, invitation_withdrawn, 410
+ * invitation_expired; or t failed. */
+int invitation_decline(struct txn *t, const struct actor *a, const char *id, const char *token,
+		       const char *reason, struct invitation *out, bool *declined,
+		       struct problem *p);
 
 /* Pages of struct relationship of one tenant (key: the tenant's id), by
  * id: its providers (it is the reseller), or its resellers. */

@@ -194,9 +194,10 @@ class TestEvents(unittest.TestCase):
         r = api("GET", "/v1/event-types", headers=t.auth)
         self.assertEqual(r.status, 200, r)
         names = [x["type"] for x in r.body["items"]]
-        self.assertEqual(len(names), 13)
+        self.assertEqual(len(names), 14)
         self.assertIn("relationship.authorized", names)
         self.assertIn("relationship.access_expiring", names)
+        self.assertIn("relationship.declined", names)
         for x in r.body["items"]:
             self.assertEqual(x["version"], 1)
             self.assertTrue(x["description"])

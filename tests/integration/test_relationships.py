@@ -237,6 +237,138 @@ class TestInvitationAndConsent(unittest.TestCase):
         self.assertEqual(p["code"], "invitation_accepted")
 
 
+def decline(reseller, inv, token, reason=None, headers=None, body=None):
+    b = body if body is not None else {"token": token}
+    if reason is not None:
+        b["reason"] = reason
+    h = dict(reseller.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/relationship-invitations/%s/rejection" % inv, body=b, headers=h)
+
+
+class TestDecline(unittest.TestCase):
+    """The reseller declines an invitation (issue 21): the provider's
+    inviter is told why, the link stops working, both tenants see it."""
+
+    def test_a_declined_invitation_is_told_and_ends(self):
+        provider, reseller, inv, token = pair()
+        r = decline(reseller, inv, token, reason="We buy through another distributor.")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.body["id"], r.body["state"], r.body["declineReason"],
+                          r.body["relationshipId"]),
+                         (inv, "declined", "We buy through another distributor.", None))
+        wait_subject(provider.email, "declined your invitation")
+        (m,) = [m for m in mails_to(provider.email) if "declined your invitation" in m.subject]
+        self.assertIn("We buy through another distributor.", m.body)
+        self.assertRegex(m.subject, r"^Contoso \w+ declined your invitation")
+        for t in (provider, reseller):
+            self.assertEqual(sql_value(
+                "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = "
+                "'relationship_invitation.decline' AND target_id = %s", (t.id, inv)), "1")
+            items = api("GET", "/v1/relationship-invitations", headers=t.auth).body["items"]
+            self.assertEqual([(i["id"], i["state"]) for i in items], [(inv, "declined")])
+        deadline = time.monotonic() + 10
+        while True:
+            got = api("GET", "/v1/events?types=relationship.declined",
+                      headers=provider.auth).body["items"]
+            if got or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual([(e["data"]["id"], e["data"]["state"], e["actor"]["tenantId"])
+                          for e in got], [(inv, "declined", reseller.id)])
+        # a repeat answers the same and tells no one again
+        again = decline(reseller, inv, token)
+        self.assertEqual((again.status, again.body), (200, r.body))
+        # the link is spent: no consent, no withdrawal
+        p = assert_problem(authorize(reseller, inv, token), 409, "conflict")
+        self.assertEqual(p["code"], "invitation_declined")
+        p = assert_problem(api("DELETE", "/v1/relationship-invitations/" + inv,
+                               headers=provider.auth), 409, "conflict")
+        self.assertEqual(p["code"], "invitation_declined")
+        time.sleep(1)
+        self.assertEqual(len([m for m in mails_to(provider.email)
+                              if "declined your invitation" in m.subject]), 1)
+        self.assertEqual(len(api("GET", "/v1/events?types=relationship.declined",
+                                 headers=reseller.auth).body["items"]), 1)
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE "
+                                   "reseller_tenant_id = %s", (reseller.id,)), "0")
+
+    def test_without_a_reason_and_before_approval(self):
+        provider = new_provider()
+        reseller = verified_tenant()
+        self.assertEqual(invite(provider, reseller.email).status, 201)
+        inv, token = invitation_link(reseller.email)
+        r = decline(reseller, inv, token)
+        self.assertEqual((r.status, r.body["state"], r.body["declineReason"]),
+                         (200, "declined", None), r)
+        wait_subject(provider.email, "declined your invitation")
+
+    def test_refusals_change_nothing(self):
+        provider, reseller, inv, token = pair()
+        for body, field, code in (({}, "token", "required"),
+                                  ({"token": 5}, "token", "wrong_type"),
+                                  ({"token": token, "reason": 5}, "reason", "wrong_type"),
+                                  ({"token": token, "reason": ""}, "reason", "invalid"),
+                                  ({"token": token, "reason": "x" * 1001}, "reason", None),
+                                  ({"token": token, "reason": "a\u0007b"}, "reason", "invalid"),
+                                  ({"token": token, "extra": 1}, "extra", None)):
+            with self.subTest(body=str(body)[:60]):
+                r = decline(reseller, inv, token, body=body)
+                self.assertEqual(r.status, 400, r)
+                self.assertIn(field, field_errors(r.body), r)
+                if code:
+                    self.assertEqual(field_errors(r.body)[field], code, r)
+        assert_problem(decline(reseller, inv, secrets.token_urlsafe(32)), 404, "not-found")
+        assert_problem(decline(approved_tenant(), inv, token), 404, "not-found")
+        assert_problem(decline(provider, inv, token), 404, "not-found")
+        tok = new_api_token(reseller, ["relationships:write", "relationships:read"])
+        assert_problem(decline(reseller, inv, token,
+                               headers={"Authorization": "Bearer " + tok["token"]}),
+                       403, "forbidden")
+        u = new_user(reseller, ["admin_agent"])
+        assert_problem(decline(reseller, inv, token, headers={
+            "Authorization": "Bearer " + access_token(u.email, u.password)}), 403, "forbidden")
+        assert_problem(api("POST", "/v1/relationship-invitations/%s/rejection" % inv,
+                           body={"token": token}), 401, "unauthenticated")
+        r = api("POST", "/v1/relationship-invitations/%s/rejection" % inv,
+                raw=b'{"token": "' + b"x" * 70000 + b'"}', headers=reseller.auth)
+        self.assertIn(r.status, (400, 413), r)
+        self.assertEqual(sql_value("SELECT state FROM relationship_invitations WHERE id = %s",
+                                   (inv,)), "pending")
+        # expired: 410; accepted or withdrawn: 409
+        sql("UPDATE relationship_invitations SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
+            "SECOND WHERE id = %s", (inv,))
+        self.assertEqual(assert_problem(decline(reseller, inv, token), 410, "gone")["code"],
+                         "invitation_expired")
+        provider2, reseller2, inv2, token2 = pair()
+        self.assertEqual(authorize(reseller2, inv2, token2).status, 201)
+        self.assertEqual(assert_problem(decline(reseller2, inv2, token2), 409,
+                                        "conflict")["code"], "invitation_accepted")
+        provider3, reseller3, inv3, token3 = pair()
+        self.assertEqual(api("DELETE", "/v1/relationship-invitations/" + inv3,
+                             headers=provider3.auth).status, 204)
+        self.assertEqual(assert_problem(decline(reseller3, inv3, token3), 409,
+                                        "conflict")["code"], "invitation_withdrawn")
+
+    def test_decline_and_consent_race_one_wins(self):
+        for _ in range(3):
+            provider, reseller, inv, token = pair()
+            results = parallel(*([lambda: authorize(reseller, inv, token)] * 4
+                                 + [lambda: decline(reseller, inv, token)] * 4))
+            statuses = sorted(getattr(r, "status", r) for r in results)
+            state = sql_value("SELECT state FROM relationship_invitations WHERE id = %s", (inv,))
+            rels = int(sql_value("SELECT COUNT(*) FROM relationships WHERE reseller_tenant_id "
+                                 "= %s", (reseller.id,)))
+            if state == "accepted":
+                self.assertEqual((statuses.count(201), statuses.count(200), rels), (1, 0, 1),
+                                 statuses)
+            else:
+                self.assertEqual(state, "declined")
+                self.assertEqual((statuses.count(201), statuses.count(200), rels), (0, 4, 0),
+                                 statuses)
+            self.assertEqual(set(statuses) - {200, 201}, {409} if 409 in statuses else set())
+
+
 class TestRelationships(unittest.TestCase):
     def related(self):
         provider, reseller, inv, token = pair()
