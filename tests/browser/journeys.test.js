@@ -45,11 +45,12 @@ function expire(table, link) {
   assert.equal(n, '1', `the link of ${table} made to expire`);
 }
 
-test('the provider’s invitation: signed out, signed in and back; no consent, another work account, a provider outside the region and an expired link refused; authorized; admin access removed, the relationship ended', async () => {
-  const [reseller, fabrikam, faraway, late] = await Promise.all([
+test('the provider’s invitation: signed out, signed in and back; no consent, another work account, a provider outside the region and an expired link refused; one declined with a reason; authorized; admin access removed, the relationship ended', async () => {
+  const [reseller, fabrikam, faraway, late, unwanted] = await Promise.all([
     approved('DE'),
     provider(['europe']),
     provider(['asia-and-pacific']),
+    provider(['europe']),
     provider(['europe']),
   ]);
   const link = await invitation(fabrikam, reseller, 1, { message: 'We would like to be your indirect provider.', adminAccess: { roles: ['admin_agent', 'sales_agent'] } });
@@ -105,6 +106,16 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   await page.goto(old);
   await sees(page, 'This invitation has expired. Ask');
   await snap(page, 'authorize-provider-expired');
+
+  // declined, saying why: the provider is told, the link is spent
+  const unwantedLink = await invitation(unwanted, reseller, 4);
+  await page.goto(unwantedLink);
+  await page.getByRole('textbox', { name: /Why \(for / }).fill('We buy through another distributor.');
+  await snap(page, 'authorize-provider-decline');
+  await page.getByRole('button', { name: 'Decline the invitation' }).click();
+  await sees(page, 'Your company declined this invitation from');
+  await snap(page, 'authorize-provider-declined');
+  assert.equal(await page.getByRole('button', { name: 'Authorize indirect provider' }).count(), 0);
 
   // signed in to another work account than the mail's
   const other = await signedIn(fabrikam, link.replace(/^https?:\/\/[^/]+/, ''), 'Authorize an indirect provider');

@@ -3,10 +3,13 @@
 // until when, ticks the guide's box and selects Authorize indirect provider (POST
 // /v1/relationship-invitations/{id}/authorization {token, consent}). Nothing is
 // done before that press: a mail scanner opening the link authorizes nothing.
+// Or the reseller declines, saying why if it likes (POST
+// /v1/relationship-invitations/{id}/rejection {token, reason}): the provider is
+// told by mail, and the link is spent.
 import { h } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { all, call } from '../api.js';
-import { checkbox, form } from '../form.js';
+import { checkbox, field, form } from '../form.js';
 import { page, notice, facts, buttonLink, link } from '../view.js';
 import { problemMessage } from '../problems.js';
 import { signedOutLanding, notForThisAccount } from '../landing.js';
@@ -41,6 +44,9 @@ export default {
     if (inv.state === 'accepted') {
       return page(t('authorize.title'), about, notice('success', h('p', {}, t('authorize.already', { provider }))), h('div', { class: 'actions' }, buttonLink('/providers', t('authorize.toProviders'))));
     }
+    if (inv.state === 'declined') {
+      return page(t('authorize.title'), about, notice('info', h('p', {}, t('authorize.state.declined', { provider }))), h('p', {}, link('/overview', t('authorize.toOverview'))));
+    }
     if (inv.state !== 'pending') {
       return page(t('authorize.title'), about, notice('error', h('p', {}, t(`authorize.state.${inv.state}`, { provider }))));
     }
@@ -74,11 +80,26 @@ export default {
         navigate('/providers', { state: { authorized: provider } });
       },
     });
+    const decline = form({
+      label: t('authorize.declineTitle'),
+      submit: t('authorize.declineSubmit'),
+      overrides: { ...overrides, 403: 'authorize.gaOnlyDecline' },
+      fields: [
+        h('h2', {}, t('authorize.declineTitle')),
+        h('p', {}, t('authorize.declineText', { provider })),
+        field({ name: 'reason', label: t('authorize.reason', { provider }), type: 'textarea', required: false, maxlength: 1000, hint: t('authorize.reasonHint', { provider }) }),
+      ],
+      async onSubmit({ reason }) {
+        await call('POST', `/v1/relationship-invitations/${encodeURIComponent(id)}/rejection`, { body: { token, reason } });
+        navigate('/authorize-provider', { query: { invitation: id, token }, replace: true });
+      },
+    });
     return page(
       t('authorize.title'),
       about,
       session.hasRole('global_admin') ? null : notice('info', h('p', {}, t('authorize.gaOnly'))),
       f,
+      decline,
       h('p', {}, link('/overview', t('authorize.later'))),
     );
   },
