@@ -24,13 +24,16 @@ class Receiver:
     """An HTTP server on ADDRESS that records each request and answers
     with the next of ANSWERS (then 200); a 302 redirects to REDIRECT."""
 
-    def __init__(self, address="127.0.0.65", answers=(), port=0, redirect=None):
+    def __init__(self, address="127.0.0.65", answers=(), port=0, redirect=None, delay=0):
         self.requests, self.answers = [], list(answers)
+        self.arrivals = []
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.arrivals.append(time.monotonic())
+                time.sleep(delay)
                 outer.requests.append((dict((k.lower(), v) for k, v in self.headers.items()),
                                        body))
                 status = outer.answers.pop(0) if outer.answers else 200
@@ -158,6 +161,28 @@ class TestWebhooks(unittest.TestCase):
         rx = Receiver("127.0.0.66", port=port)
         self.assertEqual(len(rx.wait(1)), 1)
         rx.stop()
+
+    def test_a_slow_endpoint_does_not_delay_another_tenants(self):
+        """A receiver that takes 2.5 s an answer holds one sending thread;
+        another tenant's delivery leaves meanwhile on the other."""
+        slow, fast = Receiver("127.0.0.82", delay=2.5), Receiver("127.0.0.83")
+        p1, p2 = new_provider(), new_provider()
+        self.assertEqual(register(p1, slow.url, events=["relationship.invited"]).status, 201)
+        self.assertEqual(register(p2, fast.url, events=["relationship.invited"]).status, 201)
+        for _ in range(3):
+            self.assertEqual(invite(p1, approved_tenant().email).status, 201)
+        deadline = time.monotonic() + 10
+        while not slow.arrivals:
+            self.assertLess(time.monotonic(), deadline, "the slow receiver got nothing")
+            time.sleep(0.02)
+        self.assertEqual(invite(p2, approved_tenant().email).status, 201)
+        fast.wait(1)
+        # the fast one was served while the slow one still held its first
+        self.assertLess(fast.arrivals[0], slow.arrivals[0] + 2.5)
+        self.assertLess(len(slow.requests), 3)
+        slow.wait(3, timeout=20)
+        slow.stop()
+        fast.stop()
 
     def test_a_redirect_is_not_followed(self):
         elsewhere = Receiver("127.0.0.67")
