@@ -67,7 +67,8 @@ static void sequence_events(struct db *db)
 		struct txn t;
 		int rc;
 		numbered = 0;
-		txn_open(&t, db, TXN_ATOMIC);
+		/* no gap locks: the orders appending events never wait on it */
+		txn_open(&t, db, TXN_ATOMIC_READ_COMMITTED);
 		do
 			rc = event_sequence_run(&t, SEQUENCE_BATCH, &numbered) == DB_OK ? 0 : -1;
 		while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
