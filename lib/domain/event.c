@@ -86,8 +86,14 @@ DB_STATEMENT(events_unnumbered,
 
 DB_STATEMENT(event_number, "UPDATE events SET seq = ? WHERE id = ?", DB_PARAMS(DB_INT, DB_TEXT),
 	     DB_NO_ROW);
-DB_STATEMENT(event_tenants_number, "UPDATE event_tenants SET seq = ? WHERE event_id = ?",
-	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
+/* the tenants' rows of the events numbered [first, end), in one statement;
+ * from the events to their rows (by ix_event_tenants_event), so that it
+ * reads, and locks, no row of an event still uncommitted */
+DB_STATEMENT(event_tenants_number,
+	     "UPDATE events e STRAIGHT_JOIN event_tenants et FORCE INDEX (ix_event_tenants_event) "
+	     "ON et.event_id = e.id "
+	     "SET et.seq = e.seq WHERE e.seq >= ? AND e.seq < ?",
+	     DB_PARAMS(DB_INT, DB_INT), DB_NO_ROW);
 DB_STATEMENT(event_sequence_set, "UPDATE event_sequence SET next_seq = ? WHERE id = 1",
 	     DB_PARAMS(DB_INT), DB_NO_ROW);
 
@@ -107,16 +113,18 @@ enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long 
 	long long seq = next.n;
 	for (size_t i = 0; i < n && rc == DB_OK; i++, seq++) {
 		struct db_arg a[] = {db_int(seq), db_text(r[i].id)};
-		if ((rc = db_exec(t, &event_number, a, NULL)) == DB_OK &&
-		    (rc = db_exec(t, &event_tenants_number, a, NULL)) == DB_OK)
-			rc = webhook_fan_out(t, r[i].id, seq);
+		rc = db_exec(t, &event_number, a, NULL);
 	}
 	free(items);
-	if (rc == DB_OK && n > 0) {
-		struct db_arg s[] = {db_int(seq)};
-		rc = db_exec(t, &event_sequence_set, s, NULL);
+	if (rc != DB_OK || n == 0)
+		return rc;
+	/* then the batch's rows by the range of its numbers */
+	struct db_arg range[] = {db_int(next.n), db_int(seq)};
+	struct db_arg s[] = {db_int(seq)};
+	if ((rc = db_exec(t, &event_tenants_number, range, NULL)) == DB_OK &&
+	    (rc = webhook_fan_out(t, next.n, seq)) == DB_OK &&
+	    (rc = db_exec(t, &event_sequence_set, s, NULL)) == DB_OK)
 		*numbered = n;
-	}
 	return rc;
 }
 
