@@ -23,6 +23,8 @@
 
 #define MAILER_BATCH   10
 #define SEQUENCE_BATCH 500
+/* under load, the events of this long are numbered in one pass */
+#define SEQUENCE_GATHER_US 5000
 /* how often the backlog gauge is counted while nothing happens */
 #define BACKLOG_EVERY 5
 
@@ -33,6 +35,7 @@ static bool running, woken;
 static volatile bool stopping;
 static struct mail_transport *transport;
 static char claimer[64];
+static long long numbered_at; /* when a pass last numbered events (monotonic_us) */
 
 static void mailer_wake(void)
 {
@@ -57,17 +60,35 @@ static void count_backlog(struct db *db)
 	problem_clear(&p);
 }
 
+static long long monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 /* Numbers the events committed since the last pass (event.h), in
- * transactions of their own, a batch at a time. */
+ * transactions of their own, a batch at a time. A pass that follows one
+ * that numbered events by less than SEQUENCE_GATHER_US waits for the
+ * rest of it: under load, each order's commit wakes this thread, and a
+ * pass (a transaction, a commit, some ten statements) for every one or
+ * two events would cost the database more than the events themselves;
+ * after a quiet spell an event goes at once. */
 static void sequence_events(struct db *db)
 {
 	unsigned long long numbered;
+	long long since = monotonic_us() - numbered_at;
+	if (since >= 0 && since < SEQUENCE_GATHER_US) {
+		struct timespec ts = {0, (long)(SEQUENCE_GATHER_US - since) * 1000L};
+		nanosleep(&ts, NULL);
+	}
 	do {
 		struct problem p = {0};
 		struct txn t;
 		int rc;
 		numbered = 0;
-		txn_open(&t, db, TXN_ATOMIC);
+		/* no gap locks: the orders appending events never wait on it */
+		txn_open(&t, db, TXN_ATOMIC_READ_COMMITTED);
 		do
 			rc = event_sequence_run(&t, SEQUENCE_BATCH, &numbered) == DB_OK ? 0 : -1;
 		while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
@@ -76,6 +97,7 @@ static void sequence_events(struct db *db)
 			numbered = 0;
 		} else if (numbered > 0) {
 			hooker_wake(); /* their deliveries are due */
+			numbered_at = monotonic_us();
 		}
 		problem_clear(&p);
 	} while (numbered == SEQUENCE_BATCH && !stopping);

@@ -807,8 +807,13 @@ static enum db_status txn_ready(struct txn *t)
 			return txn_fail(t, DB_LOST);
 		}
 	}
-	if (t->mode == TXN_ATOMIC && !t->started) {
-		rc = plain_query(t->db, "START TRANSACTION");
+	if (t->mode != TXN_AUTOCOMMIT && !t->started) {
+		/* for the next transaction only */
+		rc = t->mode == TXN_ATOMIC_READ_COMMITTED
+			 ? plain_query(t->db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+			 : DB_OK;
+		if (rc == DB_OK)
+			rc = plain_query(t->db, "START TRANSACTION");
 		if (rc != DB_OK)
 			return txn_fail(t, rc);
 		t->started = true;

@@ -188,10 +188,14 @@ const struct db_stmt *db_statements_all(size_t *n);
  * (none at all for work that runs none). In autocommit each statement
  * commits on its own, two round trips fewer and no snapshot: for reads,
  * and for work whose statements stand alone (a purge's batches, a mail's
- * outcome). */
+ * outcome). An atomic transaction at READ COMMITTED takes no gap locks
+ * (its locking reads lock the rows they return, no range), for a queue's
+ * worker that must not hold up the writers appending to it; each statement
+ * sees what had committed when it began. */
 enum txn_mode {
-	TXN_AUTOCOMMIT, /* each statement on its own */
-	TXN_ATOMIC,	/* all of the work, or none of it */
+	TXN_AUTOCOMMIT,		   /* each statement on its own */
+	TXN_ATOMIC,		   /* all of the work, or none of it */
+	TXN_ATOMIC_READ_COMMITTED, /* the same, at READ COMMITTED */
 };
 enum txn_outcome {
 	TXN_COMMITTED,	 /* the work succeeded and its changes are kept */

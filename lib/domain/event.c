@@ -33,9 +33,19 @@ DB_STATEMENT(event_insert,
 		       DB_TEXT | DB_NULLABLE, DB_TEXT | DB_NULLABLE, DB_TIME, DB_TEXT),
 	     DB_NO_ROW);
 
-DB_STATEMENT(event_tenant_insert,
-	     "INSERT INTO event_tenants (tenant_id, event_id, type_bit) VALUES (?, ?, ?)",
-	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_NO_ROW);
+/* the tenants' rows of an event in one statement: one, two or three */
+#define TENANT_ROW     "(?, ?, ?)"
+#define TENANT_PARAMS  DB_TEXT, DB_TEXT, DB_INT
+#define TENANTS_INSERT "INSERT INTO event_tenants (tenant_id, event_id, type_bit) VALUES "
+DB_STATEMENT(event_tenants_insert_1, TENANTS_INSERT TENANT_ROW, DB_PARAMS(TENANT_PARAMS),
+	     DB_NO_ROW);
+DB_STATEMENT(event_tenants_insert_2, TENANTS_INSERT TENANT_ROW ", " TENANT_ROW,
+	     DB_PARAMS(TENANT_PARAMS, TENANT_PARAMS), DB_NO_ROW);
+DB_STATEMENT(event_tenants_insert_3, TENANTS_INSERT TENANT_ROW ", " TENANT_ROW ", " TENANT_ROW,
+	     DB_PARAMS(TENANT_PARAMS, TENANT_PARAMS, TENANT_PARAMS), DB_NO_ROW);
+static const struct db_stmt *const tenants_insert[] = {
+    NULL, &event_tenants_insert_1, &event_tenants_insert_2, &event_tenants_insert_3};
+#define TENANTS_AT_ONCE 3
 
 enum db_status event_record(struct txn *t, const struct actor *a, enum event_type type,
 			    const char *const *tenants, size_t n, const char *data)
@@ -55,14 +65,22 @@ enum db_status event_record(struct txn *t, const struct actor *a, enum event_typ
 			     db_time(time_micros()),
 			     db_text(data)};
 	enum db_status rc = db_exec(t, &event_insert, e, NULL);
+	struct db_arg r[3 * TENANTS_AT_ONCE];
+	size_t rows = 0;
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
 		bool seen = tenants[i] == NULL || tenants[i][0] == '\0';
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = tenants[j] != NULL && strcmp(tenants[j], tenants[i]) == 0;
-		if (seen)
-			continue;
-		struct db_arg r[] = {db_text(tenants[i]), db_text(id), db_int(info->bit)};
-		rc = db_exec(t, &event_tenant_insert, r, NULL);
+		if (!seen) {
+			r[3 * rows] = db_text(tenants[i]);
+			r[3 * rows + 1] = db_text(id);
+			r[3 * rows + 2] = db_int(info->bit);
+			rows++;
+		}
+		if (rows > 0 && (rows == TENANTS_AT_ONCE || i + 1 == n)) {
+			rc = db_exec(t, tenants_insert[rows], r, NULL);
+			rows = 0;
+		}
 	}
 	/* the sequencer numbers it once it is committed */
 	if (rc == DB_OK)
@@ -86,8 +104,14 @@ DB_STATEMENT(events_unnumbered,
 
 DB_STATEMENT(event_number, "UPDATE events SET seq = ? WHERE id = ?", DB_PARAMS(DB_INT, DB_TEXT),
 	     DB_NO_ROW);
-DB_STATEMENT(event_tenants_number, "UPDATE event_tenants SET seq = ? WHERE event_id = ?",
-	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
+/* the tenants' rows of the events numbered [first, end), in one statement;
+ * from the events to their rows (by ix_event_tenants_event), so that it
+ * reads, and locks, no row of an event still uncommitted */
+DB_STATEMENT(event_tenants_number,
+	     "UPDATE events e STRAIGHT_JOIN event_tenants et FORCE INDEX (ix_event_tenants_event) "
+	     "ON et.event_id = e.id "
+	     "SET et.seq = e.seq WHERE e.seq >= ? AND e.seq < ?",
+	     DB_PARAMS(DB_INT, DB_INT), DB_NO_ROW);
 DB_STATEMENT(event_sequence_set, "UPDATE event_sequence SET next_seq = ? WHERE id = 1",
 	     DB_PARAMS(DB_INT), DB_NO_ROW);
 
@@ -107,16 +131,18 @@ enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long 
 	long long seq = next.n;
 	for (size_t i = 0; i < n && rc == DB_OK; i++, seq++) {
 		struct db_arg a[] = {db_int(seq), db_text(r[i].id)};
-		if ((rc = db_exec(t, &event_number, a, NULL)) == DB_OK &&
-		    (rc = db_exec(t, &event_tenants_number, a, NULL)) == DB_OK)
-			rc = webhook_fan_out(t, r[i].id, seq);
+		rc = db_exec(t, &event_number, a, NULL);
 	}
 	free(items);
-	if (rc == DB_OK && n > 0) {
-		struct db_arg s[] = {db_int(seq)};
-		rc = db_exec(t, &event_sequence_set, s, NULL);
+	if (rc != DB_OK || n == 0)
+		return rc;
+	/* then the batch's rows by the range of its numbers */
+	struct db_arg range[] = {db_int(next.n), db_int(seq)};
+	struct db_arg s[] = {db_int(seq)};
+	if ((rc = db_exec(t, &event_tenants_number, range, NULL)) == DB_OK &&
+	    (rc = webhook_fan_out(t, next.n, seq)) == DB_OK &&
+	    (rc = db_exec(t, &event_sequence_set, s, NULL)) == DB_OK)
 		*numbered = n;
-	}
 	return rc;
 }
 

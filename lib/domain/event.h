@@ -93,7 +93,9 @@ enum db_status event_record_numbered(struct txn *t, const struct actor *a, const
 
 /* Numbers the committed events that have none, up to limit, and makes
  * their webhooks' deliveries (webhook_fan_out), in t (a transaction of its
- * own; TXN_ATOMIC): *numbered, how many. DB_OK or DB_FAILED. */
+ * own; TXN_ATOMIC_READ_COMMITTED, so that it holds no gap in events or
+ * event_tenants: the transactions recording events never wait on it):
+ * *numbered, how many. DB_OK or DB_FAILED. */
 enum db_status event_sequence_run(struct txn *t, long long limit, unsigned long long *numbered);
 
 /* Deletes up to limit numbered events made more than days ago that no

@@ -205,14 +205,15 @@ int webhook_secret_rotate(struct txn *t, const struct actor *a, const char *id,
 
 DB_STATEMENT(webhook_fan,
 	     "INSERT IGNORE INTO webhook_deliveries (webhook_id, event_id, seq, next_attempt_at, "
-	     "created_at) SELECT w.id, et.event_id, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
-	     "FROM event_tenants et JOIN webhooks w ON w.tenant_id = et.tenant_id "
-	     "WHERE et.event_id = ? AND w.enabled = 1 AND w.types & et.type_bit <> 0",
-	     DB_PARAMS(DB_INT, DB_TEXT), DB_NO_ROW);
+	     "created_at) SELECT w.id, e.id, e.seq, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) "
+	     "FROM events e JOIN event_tenants et ON et.event_id = e.id "
+	     "JOIN webhooks w ON w.tenant_id = et.tenant_id "
+	     "WHERE e.seq >= ? AND e.seq < ? AND w.enabled = 1 AND w.types & et.type_bit <> 0",
+	     DB_PARAMS(DB_INT, DB_INT), DB_NO_ROW);
 
-enum db_status webhook_fan_out(struct txn *t, const char *event_id, long long seq)
+enum db_status webhook_fan_out(struct txn *t, long long first, long long end)
 {
-	struct db_arg a[] = {db_int(seq), db_text(event_id)};
+	struct db_arg a[] = {db_int(first), db_int(end)};
 	return db_exec(t, &webhook_fan, a, NULL);
 }
 

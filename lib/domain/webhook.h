@@ -95,9 +95,10 @@ int webhook_delete(struct txn *t, const struct actor *a, const char *id, struct 
 /* Pages of a tenant's endpoints (key: the tenant). */
 extern const struct db_page webhook_page;
 
-/* The deliveries of the events sequenced as seq (event id), in t: one to
- * each endpoint that wants it. DB_OK or DB_FAILED. */
-enum db_status webhook_fan_out(struct txn *t, const char *event_id, long long seq);
+/* The deliveries of the events numbered [first, end) in t (by the
+ * sequencer, before it commits): one of each to each enabled endpoint of
+ * its tenants that wants its type. DB_OK or DB_FAILED. */
+enum db_status webhook_fan_out(struct txn *t, long long first, long long end);
 
 /* One delivery as its endpoint's log shows it. */
 struct webhook_delivery {

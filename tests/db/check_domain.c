@@ -8,6 +8,7 @@
 #include "db_suites.h"
 #include "domain/agreement.h"
 #include "domain/audit.h"
+#include "domain/event.h"
 #include "domain/idempotency.h"
 #include "domain/purge.h"
 #include "domain/user.h"
@@ -36,6 +37,12 @@ DB_STATEMENT(unit_idem_age,
 	     "WHERE principal = ?",
 	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
 DB_STATEMENT(unit_idem_count, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE principal = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
+
+/* the feeds' rows of an actor's events that carry their event's number */
+DB_STATEMENT(unit_event_rows_numbered,
+	     "SELECT COUNT(*) AS n FROM event_tenants et JOIN events e ON e.id = et.event_id "
+	     "WHERE e.actor_id = ? AND et.seq = e.seq",
 	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
 
 /* A work account of its own for each test: its id, domain and global admin. */
@@ -368,6 +375,63 @@ START_TEST(an_unenrolled_tenant_signs_nothing)
 }
 END_TEST
 
+/* One pass of the sequencer as the mail thread runs it; the number of
+ * events numbered. */
+static unsigned long long sequence(struct db *db)
+{
+	struct txn t;
+	struct problem p = {0};
+	unsigned long long n = 0;
+	txn_open(&t, db, TXN_ATOMIC_READ_COMMITTED);
+	ck_assert_int_eq(event_sequence_run(&t, 500, &n), DB_OK);
+	ck_assert_int_eq(txn_end(&t, true, &p), TXN_COMMITTED);
+	return n;
+}
+
+START_TEST(an_event_is_numbered_once_committed_with_its_tenants)
+{
+	struct world w;
+	struct problem p = {0};
+	struct txn seq, open;
+	char err[512];
+	unsigned long long n;
+	world_make(&w, false);
+	struct db *sequencer = db_new(cfg, true);
+	ck_assert_msg(db_connect(sequencer, err, sizeof err) == DB_OK, "%s", err);
+	/* four tenants once each, in two statements (three rows at most) */
+	const char *tenants[] = {w.tenant,
+				 "",
+				 w.tenant,
+				 "00000000-0000-7000-8000-0000000000b1",
+				 NULL,
+				 "00000000-0000-7000-8000-0000000000b2",
+				 "00000000-0000-7000-8000-0000000000b3"};
+	struct db_arg me[] = {db_text(w.admin)};
+	/* a pass under way holds up no change recording an event */
+	txn_open(&seq, sequencer, TXN_ATOMIC_READ_COMMITTED);
+	ck_assert_int_eq(event_sequence_run(&seq, 500, &n), DB_OK);
+	ck_assert_int_eq(
+	    IN_TXN(&w, &p,
+		   event_record(t, &w.admin_actor, EVENT_ORDER_PLACED, tenants, 7, "{}") == DB_OK
+		       ? 0
+		       : -1),
+	    0);
+	ck_assert_int_eq(txn_end(&seq, true, &p), TXN_COMMITTED);
+	/* an event still uncommitted is left for a later pass */
+	txn_open(&open, w.db, TXN_ATOMIC);
+	ck_assert_int_eq(event_record(&open, &w.admin_actor, EVENT_ORDER_PLACED, tenants, 1, "{}"),
+			 DB_OK);
+	ck_assert_int_eq(sequence(sequencer), 1);
+	ck_assert_int_eq(count(sequencer, &unit_event_rows_numbered, me), 4);
+	ck_assert_int_eq(txn_end(&open, true, &p), TXN_COMMITTED);
+	ck_assert_int_eq(sequence(sequencer), 1);
+	ck_assert_int_eq(count(sequencer, &unit_event_rows_numbered, me), 5);
+	ck_assert_int_eq(sequence(sequencer), 0);
+	db_free(sequencer);
+	db_free(w.db);
+}
+END_TEST
+
 Suite *domain_suite(const struct config *c)
 {
 	cfg = c;
@@ -386,5 +450,8 @@ Suite *domain_suite(const struct config *c)
 	TCase *agreement = tcase_create("agreement");
 	tcase_add_test(agreement, an_unenrolled_tenant_signs_nothing);
 	suite_add_tcase(s, agreement);
+	TCase *events = tcase_create("events");
+	tcase_add_test(events, an_event_is_numbered_once_committed_with_its_tenants);
+	suite_add_tcase(s, events);
 	return s;
 }
