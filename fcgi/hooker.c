@@ -196,7 +196,9 @@ static bool deliver_one(struct db *db, const struct config *cfg)
 	sodium_bin2hex(nonce, sizeof nonce, raw, sizeof raw);
 	snprintf(name, sizeof name, "%.46s/%s", claimer, nonce);
 	memset(&e, 0, sizeof e);
-	txn_open(&t, db, TXN_ATOMIC);
+	/* read committed: the rows the claim reads and passes over (an
+	 * endpoint's waiting deliveries behind its first) are not held */
+	txn_open(&t, db, TXN_ATOMIC_READ_COMMITTED);
 	do {
 		st = webhook_delivery_claim(&t, name, config_webhook_lease(cfg), &c);
 		if (st == DB_OK) {

@@ -332,9 +332,10 @@ DB_STATEMENT(delivery_due,
 	     "FROM webhook_deliveries d "
 	     "JOIN webhooks w ON w.id = d.webhook_id "
 	     "WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= UTC_TIMESTAMP(6) "
-	     "AND w.enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE "
-	     "b.webhook_id = d.webhook_id AND b.seq < d.seq AND b.status IN ('pending', "
-	     "'sending')) ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+	     "AND w.enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b "
+	     "FORCE INDEX (ix_deliveries_waiting) WHERE b.webhook_id = d.webhook_id AND "
+	     "b.status IN ('pending', 'sending') AND b.seq < d.seq) "
+	     "ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
 	     DB_NO_PARAMS, DB_ROW(struct claim_row, CLAIM_FIELDS));
 
 DB_STATEMENT(delivery_take,

@@ -141,8 +141,10 @@ struct webhook_claim {
 };
 
 /* Claims the next delivery that may leave (due, and none before it of its
- * endpoint waiting), for lease seconds, as claimer, in t (TXN_ATOMIC):
- * DB_OK with *out, DB_EMPTY when none, DB_FAILED. */
+ * endpoint waiting), for lease seconds, as claimer, in t (atomic; read
+ * committed will do): DB_OK with *out, DB_EMPTY when none, DB_FAILED. The
+ * endpoint's row is locked with the delivery (SKIP LOCKED), so that two
+ * senders never claim two deliveries of one endpoint at once. */
 enum db_status webhook_delivery_claim(struct txn *t, const char *claimer, long lease,
 				      struct webhook_claim *out);
 
