@@ -105,13 +105,13 @@ int ctx_if_match(struct ctx *c, unsigned long *version)
 	}
 	if (strncmp(h, "W/", 2) == 0)
 		h += 2;
-	if (strncmp(h, "\"v", 2) == 0) {
-		unsigned long v = strtoul(h + 2, &end, 10);
-		/* versions start at 1; 0 stands for "*" */
-		if (end != h + 2 && end[0] == '"' && end[1] == '\0' && v > 0) {
-			*version = v;
-			return 0;
-		}
+	/* "v" and a version as etag_format writes it: digits alone, no sign,
+	 * no leading zero (versions start at 1; 0 stands for "*"), no more
+	 * than fit */
+	size_t digits = strncmp(h, "\"v", 2) == 0 ? strspn(h + 2, "0123456789") : 0;
+	if (digits > 0 && digits <= 9 && h[2] != '0' && strcmp(h + 2 + digits, "\"") == 0) {
+		*version = strtoul(h + 2, &end, 10);
+		return 0;
 	}
 	return problem_set(&c->problem, PROBLEM_PRECONDITION_FAILED,
 			   "If-Match does not name the current version of the resource");

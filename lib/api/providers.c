@@ -152,10 +152,15 @@ int handle_providers_find(struct ctx *c)
 		return ctx_list(c, &provider_find_page, key, found_provider_json, NULL);
 	}
 	/* the next link keeps the filter; a name is query-escaped by the
-	 * client already, so it is passed on as the client sent it */
-	const char *qs = strstr(c->req->query ? c->req->query : "", "q=");
-	if (qs != NULL)
-		snprintf(query, sizeof query, "%.*s", (int)strcspn(qs, "&"), qs);
+	 * client already, so it is passed on as the client sent it: the
+	 * parameter that is q itself, not one whose name ends in q */
+	for (const char *qs = c->req->query; qs != NULL && *qs != '\0';
+	     qs += strcspn(qs, "&"), qs += *qs == '&') {
+		if (strncmp(qs, "q=", 2) == 0) {
+			snprintf(query, sizeof query, "%.*s", (int)strcspn(qs, "&"), qs);
+			break;
+		}
+	}
 	provider_name_pattern(q, pattern);
 	struct db_arg keys[] = {db_text(region), db_text(pattern)};
 	return ctx_list(c, &provider_find_named_page, keys, found_provider_json,

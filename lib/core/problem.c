@@ -65,6 +65,13 @@ int problem_add_field(struct problem *p, const char *field, const char *code, co
 	va_end(ap);
 	if (p->errors == NULL)
 		p->errors = cJSON_CreateArray();
+	if (cJSON_GetArraySize(p->errors) >= PROBLEM_ERRORS_MAX) {
+		p->errors_omitted++;
+		snprintf(p->detail, sizeof p->detail,
+			 "the request has invalid fields: the first %d are listed, %u more are not",
+			 PROBLEM_ERRORS_MAX, p->errors_omitted);
+		return -1;
+	}
 	cJSON *e = cJSON_CreateObject();
 	cJSON_AddStringToObject(e, "field", field);
 	cJSON_AddStringToObject(e, "code", code);

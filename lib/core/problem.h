@@ -41,9 +41,10 @@ enum problem_kind {
 struct problem {
 	enum problem_kind kind;
 	char detail[256];
-	char code[48];	 /* optional machine-readable reason, e.g. "mpn_country_mismatch" */
-	cJSON *errors;	 /* owned: array of {field, code, message}, or NULL */
-	int retry_after; /* seconds for 429/503, 0 = none */
+	char code[48];		 /* optional machine-readable reason, e.g. "mpn_country_mismatch" */
+	cJSON *errors;		 /* owned: array of {field, code, message}, or NULL */
+	unsigned errors_omitted; /* beyond PROBLEM_ERRORS_MAX: counted, not listed */
+	int retry_after;	 /* seconds for 429/503, 0 = none */
 	/* owned: extension members (RFC 9457 §3.2), e.g. a sign-in's
 	 * challenge, or NULL */
 	cJSON *extensions;
@@ -66,7 +67,10 @@ int problem_refuse(struct problem *p, enum problem_kind kind, const char *code, 
 		   ...) __attribute__((format(printf, 4, 5)));
 
 /* Appends {field, code, message} to the errors list; sets kind to
- * PROBLEM_VALIDATION if none is set yet. Returns -1. */
+ * PROBLEM_VALIDATION if none is set yet. Past PROBLEM_ERRORS_MAX errors
+ * the rest are counted, not listed (the detail says how many): a body of
+ * thousands of bad fields gets an answer of bounded size. Returns -1. */
+#define PROBLEM_ERRORS_MAX 50
 int problem_add_field(struct problem *p, const char *field, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -286,6 +286,19 @@ class TestBodies(unittest.TestCase):
             self.assertIsInstance(e.get("message"), str)
         self.assertNothingWritten()
 
+    def test_thousands_of_unknown_fields_get_a_bounded_answer(self):
+        """Issue 21: 4,000 unknown keys once got a 340 KB problem."""
+        body = signup_body()
+        body.update({"k%04d" % i: 1 for i in range(4000)})
+        r = api("POST", "/v1/tenants", body=body)
+        b = assert_problem(r, 400, "validation-failed")
+        self.assertEqual(len(b["errors"]), 50)
+        self.assertEqual(b["errors"][0], {"field": "k0000", "code": "unknown_field",
+                                          "message": b["errors"][0]["message"]})
+        self.assertIn("the first 50 are listed, 3950 more are not", b["detail"])
+        self.assertLess(len(json.dumps(b)), 10000)
+        self.assertNothingWritten()
+
     def test_nested_unknown_field(self):
         body = signup_body()
         body["admin"]["nope"] = "x"

@@ -167,6 +167,16 @@ class TestFindAProvider(unittest.TestCase):
         self.assertEqual(len(r2.body["items"]), 1)
         self.assertNotEqual(r.body["items"][0]["id"], r2.body["items"][0]["id"])
 
+    def test_the_next_link_keeps_q_not_a_parameter_ending_in_q(self):
+        """Issue 21: ?xq=zzz&q=Cont once built a next link of q=zzz."""
+        r = self.find("?xq=zzz&limit=1&q=" + self.tag)
+        self.assertEqual(len(r.body["items"]), 1, r)
+        nxt = r.body["links"]["next"]
+        self.assertIn("q=" + self.tag, nxt)
+        self.assertNotIn("zzz", nxt)
+        r2 = api("GET", nxt, headers=self.reseller.auth)
+        self.assertEqual(len(r2.body["items"]), 1, r2)
+
     def test_who_may_look(self):
         tok = new_api_token(self.reseller, ["relationships:read"])
         self.assertEqual(self.find("?q=" + self.tag, bearer(tok["token"])).status, 200)

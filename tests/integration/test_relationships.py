@@ -205,6 +205,22 @@ class TestInvitationAndConsent(unittest.TestCase):
             "Authorization": "Bearer " + access_token(sales.email, sales.password)}), 403,
             "forbidden")
 
+    def test_an_end_date_that_does_not_exist_is_refused_not_moved(self):
+        """Issue 21: 23:59:60 and 30 February must not become another day."""
+        provider = new_provider()
+        reseller = approved_tenant()
+        year = datetime.now(timezone.utc).year + 1
+        for ends in ("%d-02-30T00:00:00Z" % year, "%d-06-30T23:59:60Z" % year,
+                     "%d-13-01T00:00:00Z" % year, "%d-04-31T12:00:00Z" % year,
+                     "%d-06-30T24:00:00Z" % year):
+            with self.subTest(ends=ends):
+                r = invite(provider, reseller.email,
+                           adminAccess={"roles": ["admin_agent"], "endsAt": ends})
+                self.assertEqual(field_errors(assert_problem(r, 400, "validation-failed")),
+                                 {"adminAccess.endsAt": "invalid"})
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationship_invitations WHERE "
+                                   "provider_tenant_id = %s", (provider.id,)), "0")
+
     def test_own_domain_and_ended_access_refused(self):
         provider = new_provider()
         p = assert_problem(invite(provider, "someone@" + provider.domain), 422, "rule-refused")

@@ -367,6 +367,23 @@ class TestWebhookChanges(unittest.TestCase):
         self.assertEqual(len(rx.wait(1)), 1)
         rx.stop()
 
+    def test_if_match_names_a_version_exactly(self):
+        """Issue 21: "v+1", "v01" and "v-1" (a huge number) once passed."""
+        provider = new_provider()
+        hook = register(provider, "http://127.0.0.84:9/hook").body["id"]
+        path = "/v1/webhooks/%s" % hook
+        for etag in ('"v+1"', '"v01"', '"v-1"', '"v 1"', '"v1 "', '"v"', '"v0"', 'v1',
+                     '"v18446744073709551617"', '"v4294967297"', '"v1"x', '"V1"'):
+            with self.subTest(etag=etag):
+                assert_problem(api("PATCH", path, body={"enabled": False},
+                                   headers=with_if_match(provider.auth, etag)),
+                               412, "precondition-failed")
+        self.assertEqual(hook_state(provider, hook)["etag"], '"v1"')
+        for etag in ('"v1"', 'W/"v2"'):
+            r = api("PATCH", path, body={"enabled": False},
+                    headers=with_if_match(provider.auth, etag))
+            self.assertEqual(r.status, 200, (etag, r))
+
     def test_bad_changes(self):
         provider = new_provider()
         url = "http://127.0.0.72:9/hook"
