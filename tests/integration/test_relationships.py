@@ -155,6 +155,36 @@ class TestInvitationAndConsent(unittest.TestCase):
         self.assertEqual(p["code"], "region_not_authorized")
         self.assertIn("europe", p["detail"])
 
+    def test_a_consent_sent_again_with_its_key_answers_the_same(self):
+        """Issue 21: a client that lost the answer to its consent got 409."""
+        provider, reseller, inv, token = pair()
+        key = {"Idempotency-Key": "consent-" + secrets.token_hex(8)}
+        first = authorize(reseller, inv, token, headers=key)
+        self.assertEqual(first.status, 201, first)
+        again = authorize(reseller, inv, token, headers=key)
+        self.assertEqual((again.status, again.body), (201, first.body))
+        # without the key, or with another, it is the conflict it is
+        p = assert_problem(authorize(reseller, inv, token), 409, "conflict")
+        self.assertEqual(p["code"], "invitation_accepted")
+        # the key with another body is refused
+        r = authorize(reseller, inv, token + "x", headers=key)
+        self.assertEqual(assert_problem(r, 422, "rule-refused")["code"],
+                         "idempotency_key_reused")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE "
+                                   "reseller_tenant_id = %s", (reseller.id,)), "1")
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM events e JOIN event_tenants et ON "
+                                   "et.event_id = e.id WHERE et.tenant_id = %s AND e.type = "
+                                   "'relationship.authorized'", (reseller.id,)), "1")
+        # concurrent sends of one key: one consent
+        provider2, reseller2, inv2, token2 = pair()
+        key2 = {"Idempotency-Key": "consent-" + secrets.token_hex(8)}
+        results = parallel(*[lambda: authorize(reseller2, inv2, token2, headers=key2)] * 6)
+        statuses = sorted(getattr(r, "status", r) for r in results)
+        self.assertEqual(set(statuses) - {201, 409}, set(), statuses)
+        self.assertIn(201, statuses)
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationships WHERE "
+                                   "reseller_tenant_id = %s", (reseller2.id,)), "1")
+
     def test_fifty_at_once_make_one(self):
         provider, reseller, inv, token = pair()
         results = parallel(*[lambda: authorize(reseller, inv, token) for _ in range(50)])
