@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WEBHOOK_FIELDS(F, T)                                                                       \
@@ -324,19 +325,41 @@ struct claim_row {
 	F(T, event_id, DB_TEXT)                                                                    \
 	F(T, url, DB_TEXT)                                                                         \
 	F(T, secret, DB_TEXT) F(T, previous_secret, DB_TEXT) F(T, attempts, DB_INT)
-/* Due (pending, or sending past its lease: its sender died), of an
- * enabled endpoint, and the first of its endpoint still to go. */
-DB_STATEMENT(delivery_due,
+/* The first delivery of each enabled endpoint still to go (pending, or
+ * sending: a sending one holds the ones behind it), when it is due
+ * (pending, or sending past its lease: its sender died): the soonest due
+ * first, a few. Read without locks, from the endpoints (one or two index
+ * dives each), so that an endpoint's backlog costs nothing here. */
+#define MIN_WAITING(status)                                                                        \
+	"COALESCE((SELECT MIN(b.seq) FROM webhook_deliveries b WHERE b.webhook_id = w.id AND "     \
+	"b.status = '" status "'), 18446744073709551615)"
+struct candidate_row {
+	char webhook_id[UUID_STR], event_id[UUID_STR];
+};
+#define CANDIDATE_FIELDS(F, T) F(T, webhook_id, DB_TEXT) F(T, event_id, DB_TEXT)
+DB_STATEMENT(delivery_candidates,
+	     "SELECT d.webhook_id, d.event_id FROM webhooks w STRAIGHT_JOIN webhook_deliveries d "
+	     "FORCE INDEX (ix_deliveries_order) ON d.webhook_id = w.id AND d.seq = "
+	     "LEAST(" MIN_WAITING("pending") ", " MIN_WAITING(
+		 "sending") ") "
+			    "WHERE w.enabled = 1 AND d.status IN ('pending', 'sending') AND "
+			    "d.next_attempt_at <= "
+			    "UTC_TIMESTAMP(6) ORDER BY d.next_attempt_at LIMIT ?",
+	     DB_PARAMS(DB_INT), DB_ROW(struct candidate_row, CANDIDATE_FIELDS));
+#define CLAIM_CANDIDATES 8
+
+/* A candidate, and its endpoint's row, locked if no other sender holds
+ * them, and if it is still due and still its endpoint's first. */
+DB_STATEMENT(delivery_lock,
 	     "SELECT d.webhook_id, d.event_id, w.url, w.secret, IF(w.previous_secret_until > "
 	     "UTC_TIMESTAMP(6), w.previous_secret, NULL) AS previous_secret, d.attempts "
-	     "FROM webhook_deliveries d "
-	     "JOIN webhooks w ON w.id = d.webhook_id "
-	     "WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= UTC_TIMESTAMP(6) "
-	     "AND w.enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b "
-	     "FORCE INDEX (ix_deliveries_waiting) WHERE b.webhook_id = d.webhook_id AND "
-	     "b.status IN ('pending', 'sending') AND b.seq < d.seq) "
-	     "ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED",
-	     DB_NO_PARAMS, DB_ROW(struct claim_row, CLAIM_FIELDS));
+	     "FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+	     "WHERE d.webhook_id = ? AND d.event_id = ? AND d.status IN ('pending', 'sending') "
+	     "AND d.next_attempt_at <= UTC_TIMESTAMP(6) AND w.enabled = 1 AND NOT EXISTS "
+	     "(SELECT 1 FROM webhook_deliveries b FORCE INDEX (ix_deliveries_waiting) WHERE "
+	     "b.webhook_id = d.webhook_id AND b.status IN ('pending', 'sending') AND "
+	     "b.seq < d.seq) FOR UPDATE SKIP LOCKED",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct claim_row, CLAIM_FIELDS));
 
 DB_STATEMENT(delivery_take,
 	     "UPDATE webhook_deliveries SET status = 'sending', attempts = attempts + 1, "
@@ -348,7 +371,20 @@ enum db_status webhook_delivery_claim(struct txn *t, const char *claimer, long l
 				      struct webhook_claim *out)
 {
 	struct claim_row r;
-	enum db_status rc = db_one(t, &delivery_due, NULL, &r);
+	void *items = NULL;
+	size_t n = 0;
+	struct db_arg l[] = {db_int(CLAIM_CANDIDATES)};
+	enum db_status rc = db_all(t, &delivery_candidates, l, &items, &n);
+	/* the first a sender may have: the others' are locked, or gone */
+	const struct candidate_row *c = items;
+	for (size_t i = 0; rc == DB_OK && i < n; i++) {
+		struct db_arg k[] = {db_text(c[i].webhook_id), db_text(c[i].event_id)};
+		if ((rc = db_one(t, &delivery_lock, k, &r)) != DB_EMPTY)
+			break;
+	}
+	free(items);
+	if (rc == DB_OK && n == 0)
+		rc = DB_EMPTY;
 	if (rc != DB_OK)
 		return rc;
 	struct db_arg a[] = {db_text(claimer), db_int(lease), db_text(r.webhook_id),
