@@ -558,7 +558,14 @@ static int run_handler(struct ctx *c)
 		problem_clear(&c->problem);
 		c->secret_field = NULL;
 		ran = false;
-		rc = idem ? idem_begin(c, &k, &c->problem) : 0;
+		/* a delegated write holds its relationship: nothing delegated
+		 * commits after the access was removed */
+		rc = write && c->delegation[0] != '\0'
+			 ? relationship_delegation_hold(&c->txn, c->delegation, c->principal.roles,
+							&c->problem)
+			 : 0;
+		if (rc == 0 && idem)
+			rc = idem_begin(c, &k, &c->problem);
 		if (rc == 0) {
 			ran = true;
 			rc = route->handler(c);

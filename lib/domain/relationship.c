@@ -828,6 +828,51 @@ int relationship_end(struct txn *t, const struct actor *a, const char *id, struc
 	return relationship_change(t, a, id, true, p);
 }
 
+/* 0 when delegation d admits acting now, else -1 with p set (403). */
+static int delegation_admits(const struct delegation_row *d, struct problem *p)
+{
+	if (strcmp(d->state, "active") != 0)
+		return problem_refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
+				      "the relationship with this reseller has ended");
+	if (strcmp(d->admin_access, "granted") != 0)
+		return problem_refuse(
+		    p, PROBLEM_FORBIDDEN, "admin_access_removed",
+		    "the reseller has removed the admin access of this relationship");
+	if (d->expired)
+		return problem_refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
+				      "the admin access of this relationship ended at %s",
+				      d->access_ends_at);
+	return 0;
+}
+
+/* the relationship read again and held (shared) until the write ends */
+DB_STATEMENT(relationship_delegation_held,
+	     "SELECT id, state, admin_access, (access_roles + 0) << 1 AS access_roles, "
+	     "access_ends_at <= UTC_TIMESTAMP(6) AS expired, access_ends_at FROM relationships "
+	     "WHERE id = ? LOCK IN SHARE MODE",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct delegation_row, DELEGATION_FIELDS));
+
+int relationship_delegation_hold(struct txn *t, const char *relationship_id, unsigned roles,
+				 struct problem *p)
+{
+	struct delegation_row d;
+	struct db_arg a[] = {db_text(relationship_id)};
+	enum db_status st = db_one(t, &relationship_delegation_held, a, &d);
+	if (st != DB_OK)
+		return st == DB_EMPTY
+			   ? problem_refuse(p, PROBLEM_FORBIDDEN, "no_relationship",
+					    "the relationship with this reseller is gone")
+			   : -1;
+	if (delegation_admits(&d, p) != 0)
+		return -1;
+	if (d.access_roles != roles)
+		return problem_refuse(
+		    p, PROBLEM_FORBIDDEN, "admin_access_changed",
+		    "the reseller changed the roles of the admin access meanwhile; "
+		    "send the request again");
+	return 0;
+}
+
 int relationship_delegation(struct txn *t, const char *provider_tenant_id,
 			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
 			    unsigned *roles, struct problem *p)
@@ -845,17 +890,8 @@ int relationship_delegation(struct txn *t, const char *provider_tenant_id,
 		    "authorized by its global admin");
 	default: return -1;
 	}
-	if (strcmp(d.state, "active") != 0)
-		return problem_refuse(p, PROBLEM_FORBIDDEN, "relationship_ended",
-				      "the relationship with this reseller has ended");
-	if (strcmp(d.admin_access, "granted") != 0)
-		return problem_refuse(
-		    p, PROBLEM_FORBIDDEN, "admin_access_removed",
-		    "the reseller has removed the admin access of this relationship");
-	if (d.expired)
-		return problem_refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
-				      "the admin access of this relationship ended at %s",
-				      d.access_ends_at);
+	if (delegation_admits(&d, p) != 0)
+		return -1;
 	memcpy(relationship_id, d.id, UUID_STR);
 	*roles = d.access_roles;
 	return 0;

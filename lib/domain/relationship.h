@@ -143,6 +143,16 @@ int relationship_delegation(struct txn *t, const char *provider_tenant_id,
 			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
 			    unsigned *roles, struct problem *p);
 
+/* A delegated write's hold on the relationship that admitted it (as
+ * relationship_delegation found it, with roles), in the write's
+ * transaction t: the relationship read again, shared-locked until t ends,
+ * so that a removal, an end or a narrowing of the access commits either
+ * before it (and it is refused) or after it. Returns 0, or -1 with p set:
+ * 403 as relationship_delegation, or admin_access_changed (the roles
+ * changed since); or t failed. */
+int relationship_delegation_hold(struct txn *t, const char *relationship_id, unsigned roles,
+				 struct problem *p);
+
 /* The reseller's global admin narrows the roles of the provider's admin
  * access (never widens them) if the relationship is at version (0: any).
  * Returns 0 with out, or -1 with p set: 403, 404, 409

@@ -7,9 +7,13 @@ passes, each time on the very next request."""
 import unittest
 from datetime import datetime, timedelta, timezone
 
+import secrets
+import time
+
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
-                     new_user, sql)
-from world import approved_tenant, as_, authorize, invitation_link, invite, new_provider, related
+                     new_user, parallel, sql)
+from world import (approved_tenant, as_, authorize, invitation_link, invite, invite_customer,
+                   new_provider, partners, related)
 
 DELEGABLE = ["/v1/profiles/organization", "/v1/profiles/legalbusiness", "/v1/profiles/support",
              "/v1/users"]
@@ -94,6 +98,42 @@ class TestDelegatedAccess(unittest.TestCase):
                 for path in DELEGABLE:
                     p = assert_problem(api("GET", path, headers=h), 403, "forbidden")
                     self.assertEqual(p["code"], code)
+
+    def test_nothing_delegated_commits_after_the_access_is_removed(self):
+        """Issue 21, F3: a delegated customer invitation in flight while the
+        reseller removes the access was written after the removal (1-3 of
+        60). Each delegated write now holds its relationship: the removal
+        waits for those in flight, and those after it are refused."""
+        for _ in range(3):
+            provider, reseller, rel_id = partners()
+            rel = {"id": rel_id}
+            h = as_(provider, reseller)
+            tag = secrets.token_hex(4)
+
+            def invite_one(i):
+                return lambda: invite_customer(
+                    reseller, rel["id"], "c%d-%s@fabrikam-%s.example" % (i, tag, tag),
+                    auth=h)
+
+            def remove():
+                time.sleep(0.02)
+                return api("DELETE", "/v1/relationships/%s/admin-access" % rel["id"],
+                           headers=reseller.auth)
+
+            calls = [invite_one(i) for i in range(30)] + [remove] + \
+                [invite_one(i) for i in range(30, 60)]
+            results = parallel(*calls)
+            statuses = [getattr(r, "status", r) for r in results]
+            self.assertIn(statuses[30], (200, 204), results[30])
+            self.assertEqual(set(statuses[:30] + statuses[31:]) - {201, 403}, set(), statuses)
+            (removed_at,), = sql("SELECT access_changed_at FROM relationships WHERE id = %s",
+                                 (rel["id"],))
+            late = sql("SELECT id, created_at FROM customer_invitations WHERE relationship_id = "
+                       "%s AND created_at > %s", (rel["id"], removed_at))
+            self.assertEqual(late, [], "written after the removal at %s" % removed_at)
+            made = sql("SELECT COUNT(*) FROM customer_invitations WHERE relationship_id = %s",
+                       (rel["id"],))[0][0]
+            self.assertEqual(int(made), statuses.count(201))
 
     def test_the_reseller_narrows_never_widens(self):
         provider, reseller, rel = related(["admin_agent", "sales_agent"])
