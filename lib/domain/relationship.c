@@ -372,6 +372,20 @@ static int provider_inviting(struct txn *t, const struct actor *a, const char *d
 	return 0;
 }
 
+static int provider_admitted(struct txn *t, const char *provider_tenant_id, const char *region,
+			     struct problem *p);
+
+/* The CSP region of the work account at a domain, when there is one and
+ * it has a country. */
+struct domain_region_row {
+	char region_code[65];
+};
+#define DOMAIN_REGION_FIELDS(F, T) F(T, region_code, DB_TEXT)
+DB_STATEMENT(relationship_domain_region,
+	     "SELECT c.region_code FROM tenants t JOIN countries c ON c.code = t.csp_country "
+	     "WHERE t.domain = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct domain_region_row, DOMAIN_REGION_FIELDS));
+
 int invitation_create(struct txn *t, const struct actor *a, const struct invitation_new *in,
 		      struct invitation *out, struct problem *p)
 {
@@ -383,6 +397,19 @@ int invitation_create(struct txn *t, const struct actor *a, const struct invitat
 	token[0] = link[0] = '\0';
 	if (provider_inviting(t, a, domain, &provider, p) != 0)
 		goto out;
+	/* a reseller whose region the provider does not serve could never
+	 * consent: said now, not when it tries (a domain without a work
+	 * account, or without a country yet, is told at consent) */
+	struct domain_region_row region;
+	struct db_arg d[] = {db_text(domain)};
+	switch (db_one(t, &relationship_domain_region, d, &region)) {
+	case DB_OK:
+		if (provider_admitted(t, a->tenant_id, region.region_code, p) != 0)
+			goto out;
+		break;
+	case DB_EMPTY: break;
+	default: goto out;
+	}
 	uuid_v7(id);
 	link_token_generate(token, hash);
 	struct db_arg ins[] = {db_text(id),

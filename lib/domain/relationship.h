@@ -51,7 +51,9 @@ struct invitation_new {
 /* The actor's tenant (a provider: the route's ROUTE_PROVIDER checked it)
  * invites the reseller at in->reseller_email, and the invitation is mailed
  * in t. Returns 0 with out, or -1 with p set: 403 not_provider (a tenant
- * without its provider record), 422 own_domain; or t failed. */
+ * without its provider record), 422 own_domain, region_not_authorized (the
+ * work account at the address's domain is in a region the provider does
+ * not serve); or t failed. */
 int invitation_create(struct txn *t, const struct actor *a, const struct invitation_new *in,
 		      struct invitation *out, struct problem *p);
 

@@ -49,7 +49,7 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   const [reseller, fabrikam, faraway, late, unwanted] = await Promise.all([
     approved('DE'),
     provider(['europe']),
-    provider(['asia-and-pacific']),
+    provider(['europe', 'asia-and-pacific']),
     provider(['europe']),
     provider(['europe']),
   ]);
@@ -92,8 +92,11 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   await page.goto(link);
   await sees(page, 'You have authorized');
 
-  // a provider that does not serve the reseller's region
-  await page.goto(await invitation(faraway, reseller, 2));
+  // a provider that no longer serves the reseller's region (one that never
+  // did is refused when it invites)
+  const farawayLink = await invitation(faraway, reseller, 2);
+  sql(`DELETE FROM provider_regions WHERE tenant_id = '${faraway.id}' AND region_code = 'europe'`);
+  await page.goto(farawayLink);
   await page.getByRole('checkbox').check();
   await page.getByRole('button', { name: 'Authorize indirect provider' }).click();
   await sees(page, 'is not authorized in your company’s CSP region (Europe)');

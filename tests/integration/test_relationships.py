@@ -149,8 +149,21 @@ class TestInvitationAndConsent(unittest.TestCase):
                 self.assertIn(step, p["detail"])
         asia = new_provider(["asia-and-pacific"])
         reseller = approved_tenant()
-        self.assertEqual(invite(asia, reseller.email).status, 201)
+        # refused at once (issue 21): it could never consent
+        p = assert_problem(invite(asia, reseller.email), 422, "rule-refused")
+        self.assertEqual(p["code"], "region_not_authorized")
+        self.assertIn("europe", p["detail"])
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationship_invitations WHERE "
+                                   "provider_tenant_id = %s", (asia.id,)), "0")
+        # a domain of no work account yet is invited, and told at consent
+        self.assertEqual(invite(asia, "ada@nobody-%s.example" % secrets.token_hex(4)).status,
+                         201)
+        # a region taken from the provider after the invitation: told at consent
+        both = new_provider(["europe", "asia-and-pacific"])
+        self.assertEqual(invite(both, reseller.email).status, 201)
         inv, token = invitation_link(reseller.email)
+        sql("DELETE FROM provider_regions WHERE tenant_id = %s AND region_code = "
+            "'europe'", (both.id,))
         p = assert_problem(authorize(reseller, inv, token), 422, "rule-refused")
         self.assertEqual(p["code"], "region_not_authorized")
         self.assertIn("europe", p["detail"])
