@@ -85,6 +85,13 @@ class TestInvitationAndConsent(unittest.TestCase):
         overview = api("GET", "/v1/overview", headers=reseller.auth).body
         self.assertEqual([(p["relationshipId"], p["tenantId"], p["adminAccess"])
                           for p in overview["providers"]], [(rel["id"], provider.id, "granted")])
+        # F8 (issue 21): a token reads them here only if it reads them anywhere
+        for scopes, want in ((["profiles:read"], None), (["agreements:read"], None),
+                             (["profiles:read", "relationships:read"], 1)):
+            tok = new_api_token(reseller, scopes)
+            body = api("GET", "/v1/overview", headers=bearer(tok["token"])).body
+            got = body["providers"] if want is None else len(body["providers"])
+            self.assertEqual(got, want, scopes)
         self.assertEqual(api("GET", "/v1/relationship-invitations", headers=reseller.auth)
                          .body["items"][0]["state"], "accepted")
         for tenant in (provider, reseller):
