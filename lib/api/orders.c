@@ -130,7 +130,7 @@ static long long quantity_field(const struct ctx *c)
 
 /* 201 order; 400; 401; 403 (not a provider's admin agent, a token without
  * orders:write, not_provider); 404; 422 unknown_offer, no_customer_relationship,
- * relationship_not_active, not_reseller_customer,
+ * relationship_not_active, not_reseller_customer, not_shared_customer,
  * reseller_agreement_not_signed, quantity_out_of_range, offer_not_priced;
  * 503. */
 int handle_order_create(struct ctx *c)

@@ -58,6 +58,9 @@ struct order_terms {
 	char provider_customer_id[UUID_STR], relationship_id[UUID_STR];
 	char reseller_customer_id[UUID_STR];
 	bool agreement_signed;
+	/* the customer accepted an invitation of this reseller with this
+	 * provider: not only each of them, each with another */
+	bool accepted_together;
 };
 #define TERMS_FIELDS(F, T)                                                                         \
 	F(T, min_quantity, DB_INT)                                                                 \
@@ -67,7 +70,8 @@ struct order_terms {
 	F(T, unit_price, DB_TEXT)                                                                  \
 	F(T, provider_customer_id, DB_TEXT)                                                        \
 	F(T, relationship_id, DB_TEXT)                                                             \
-	F(T, reseller_customer_id, DB_TEXT) F(T, agreement_signed, DB_INT)
+	F(T, reseller_customer_id, DB_TEXT)                                                        \
+	F(T, agreement_signed, DB_INT) F(T, accepted_together, DB_INT)
 
 /* All of it in one round trip. Read-locked: an end waits for the orders
  * relying on it, and the next order sees it ended; a new version of the
@@ -78,8 +82,10 @@ DB_STATEMENT(
     "SELECT o.min_quantity, o.max_quantity, o.name AS offer_name, op.currency, "
     "op.unit_price, cp.id AS provider_customer_id, r.id AS relationship_id, "
     "cr.id AS reseller_customer_id, EXISTS (SELECT 1 FROM agreement_acceptances a "
-    "WHERE a.tenant_id = ? AND a.template_id = " AGREEMENT_CURRENT_SQL ") AS agreement_signed "
-    "FROM offers o "
+    "WHERE a.tenant_id = ? AND a.template_id = " AGREEMENT_CURRENT_SQL ") AS agreement_signed, "
+    "EXISTS (SELECT 1 FROM customer_invitations ci WHERE ci.customer_tenant_id = ? AND "
+    "ci.state = 'accepted' AND ci.reseller_tenant_id = ? AND ci.provider_tenant_id = ?) "
+    "AS accepted_together FROM offers o "
     "LEFT JOIN customer_relationships cp ON cp.customer_tenant_id = ? AND "
     "cp.partner_tenant_id = ? AND cp.active = 1 "
     "LEFT JOIN relationships r ON r.provider_tenant_id = ? AND r.reseller_tenant_id = ? AND "
@@ -89,7 +95,8 @@ DB_STATEMENT(
     "LEFT JOIN countries c ON c.code = cr.country "
     "LEFT JOIN offer_prices op ON op.offer_id = o.id AND op.region_code = c.region_code AND "
     "op.currency = c.currency WHERE o.id = ? LOCK IN SHARE MODE",
-    DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT),
+    DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT,
+	      DB_TEXT, DB_TEXT),
     DB_ROW(struct order_terms, TERMS_FIELDS));
 
 DB_STATEMENT(
@@ -266,7 +273,8 @@ static int order_check(struct txn *t, const char *provider, const char *customer
 		       const char *reseller, const char *offer, long long quantity,
 		       struct order_terms *terms, struct problem *p)
 {
-	struct db_arg a[] = {db_text(reseller), db_text(customer), db_text(provider),
+	struct db_arg a[] = {db_text(reseller), db_text(customer), db_text(reseller),
+			     db_text(provider), db_text(customer), db_text(provider),
 			     db_text(provider), db_text(reseller), db_text(customer),
 			     db_text(reseller), db_text(offer)};
 	switch (db_one(t, &order_terms, a, terms)) {
@@ -294,6 +302,13 @@ static int order_check(struct txn *t, const char *provider, const char *customer
 		return problem_set(p, PROBLEM_RULE_REFUSED,
 				   "customer %s has no relationship with reseller %s", customer,
 				   reseller);
+	}
+	if (!terms->accepted_together) {
+		snprintf(p->code, sizeof p->code, "not_shared_customer");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "customer %s did not accept reseller %s together with this "
+				   "provider",
+				   customer, reseller);
 	}
 	/* the agreement's module words the refusal (a second read, on this
 	 * path alone) */

@@ -205,6 +205,33 @@ class TestOrders(unittest.TestCase):
         p = assert_problem(order(provider, customer, other), 422, "rule-refused")
         self.assertEqual(p["code"], "not_reseller_customer")
 
+    def test_a_reseller_the_customer_took_with_another_provider(self):
+        """Issue 21, F4: the customer accepted reseller A with this provider
+        and reseller B with another; this provider, a partner of B too, may
+        not order for it naming B."""
+        provider, reseller_a, rel_a, customer = shared_customer()
+        reseller_b = approved_tenant()
+        other = new_provider()
+        rels = {}
+        for p in (provider, other):
+            self.assertEqual(invite(p, reseller_b.email).status, 201)
+            n = len(rels) + 1
+            i, t = invitation_link(reseller_b.email, n)
+            r = authorize(reseller_b, i, t)
+            self.assertEqual(r.status, 201, r)
+            rels[p.id] = r.body["id"]
+        signed(reseller_b)
+        r = invite_customer(reseller_b, rels[other.id], customer.email)
+        self.assertEqual(r.status, 201, r)
+        inv, token = customer_link(customer.email, 2)
+        self.assertEqual(accept_invitation(customer, inv, token).status, 201)
+        p = assert_problem(order(provider, customer, reseller_b), 422, "rule-refused")
+        self.assertEqual(p["code"], "not_shared_customer")
+        self.assertEqual(order_count(customer), 0)
+        # each pair the customer accepted together orders
+        self.assertEqual(order(other, customer, reseller_b).status, 201)
+        self.assertEqual(order(provider, customer, reseller_a).status, 201)
+
     def test_input_refused(self):
         provider, reseller, rel, customer = shared_customer()
         for over, field in (({"quantity": "3"}, "quantity"), ({"quantity": 1.5}, "quantity"),

@@ -14,6 +14,7 @@ import { problemMessage } from '../problems.js';
 const RULES = {
   reseller_agreement_not_signed: 'customer.unsigned',
   not_reseller_customer: 'customer.noRelationship',
+  not_shared_customer: 'customer.noRelationship',
   relationship_not_active: 'customer.notActive',
   no_customer_relationship: 'customer.noRelationship',
   412: 'customer.stale',
