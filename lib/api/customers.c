@@ -213,6 +213,12 @@ static int customers_page(struct ctx *c, const char *relationship, const char *q
 {
 	const char *tenant = c->principal.tenant_id;
 	char other[UUID_STR];
+	const char *provider = ctx_delegated_from(c);
+	if (relationship == NULL && provider != NULL) {
+		/* a provider acting for the reseller: their customers only */
+		struct db_arg keys[] = {db_text(tenant), db_text(provider), db_text(provider)};
+		return ctx_list(c, &customer_page_delegated, keys, customer_json, query);
+	}
 	if (relationship == NULL) {
 		struct db_arg partner[] = {db_text(tenant)};
 		return ctx_list(c, &customer_page, partner, customer_json, query);
@@ -249,8 +255,8 @@ int handle_customers_list(struct ctx *c)
 int handle_customer_get(struct ctx *c)
 {
 	struct customer out;
-	if (customer_get(&c->txn, c->principal.tenant_id, ctx_capture(c, 0), &out, &c->problem) !=
-	    0)
+	if (customer_get(&c->txn, c->principal.tenant_id, ctx_delegated_from(c), ctx_capture(c, 0),
+			 &out, &c->problem) != 0)
 		return -1;
 	return ctx_json(c, 200, customer_json(c, &out));
 }

@@ -334,6 +334,27 @@ DB_STATEMENT(customer_count_shared,
 	     "WHERE " PARTNER_ACTIVE SHARED "LIMIT ?) c",
 	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
 
+/* of them, those that accepted the partner (the reseller) together with
+ * the provider acting for it */
+#define TOGETHER                                                                                   \
+	"AND EXISTS (SELECT 1 FROM customer_invitations ci WHERE ci.customer_tenant_id = "         \
+	"cr.customer_tenant_id AND ci.state = 'accepted' AND ci.provider_tenant_id = ? AND "       \
+	"ci.reseller_tenant_id = cr.partner_tenant_id) "
+
+DB_STATEMENT(customer_list_delegated,
+	     CUSTOMER_SELECT "WHERE " PARTNER_ACTIVE SHARED TOGETHER
+			     "AND cr.customer_tenant_id > ? ORDER BY cr.customer_tenant_id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct customer, CUSTOMER_FIELDS));
+DB_STATEMENT(customer_count_delegated,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM customer_relationships cr "
+	     "WHERE " PARTNER_ACTIVE SHARED TOGETHER "LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_INT), DB_ROW_COUNT);
+const struct db_page customer_page_delegated = {.list = &customer_list_delegated,
+						.count = &customer_count_delegated,
+						.n_keys = 3,
+						.cursor_offset = offsetof(struct customer, id)};
+
 const struct db_page customer_page = {.list = &customer_list,
 				      .count = &customer_count,
 				      .n_keys = 1,
@@ -349,6 +370,11 @@ DB_STATEMENT(customer_row,
 	     CUSTOMER_SELECT "WHERE cr.partner_tenant_id = ? AND cr.customer_tenant_id = ? "
 			     "ORDER BY cr.active DESC, cr.id DESC LIMIT 1",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct customer, CUSTOMER_FIELDS));
+DB_STATEMENT(customer_row_delegated,
+	     CUSTOMER_SELECT "WHERE " PARTNER_ACTIVE SHARED TOGETHER
+			     "AND cr.customer_tenant_id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT),
+	     DB_ROW(struct customer, CUSTOMER_FIELDS));
 
 /* ---- helpers ---- */
 
@@ -714,11 +740,14 @@ int customer_require_partner(struct txn *t, const char *customer_id, const char 
 	return 0;
 }
 
-int customer_get(struct txn *t, const char *partner_tenant_id, const char *customer_id,
-		 struct customer *out, struct problem *p)
+int customer_get(struct txn *t, const char *partner_tenant_id, const char *via_provider,
+		 const char *customer_id, struct customer *out, struct problem *p)
 {
 	struct db_arg g[] = {db_text(partner_tenant_id), db_text(customer_id)};
-	switch (db_one(t, &customer_row, g, out)) {
+	struct db_arg d[] = {db_text(partner_tenant_id), db_text(via_provider),
+			     db_text(via_provider), db_text(customer_id)};
+	switch (via_provider != NULL ? db_one(t, &customer_row_delegated, d, out)
+				     : db_one(t, &customer_row, g, out)) {
 	case DB_OK: return 0;
 	case DB_EMPTY:
 		return problem_set(p, PROBLEM_NOT_FOUND, "no customer %s of this work account",

@@ -122,9 +122,18 @@ struct customer {
  * the other side's id from customer_pair_other). */
 extern const struct db_page customer_page, customer_page_shared;
 
-/* One customer of the partner (any relationship it had with it) into out.
- * Returns 0, or -1 with p set: 404; or -1 with t failed. */
-int customer_get(struct txn *t, const char *partner_tenant_id, const char *customer_id,
-		 struct customer *out, struct problem *p);
+/* Pages of the reseller's customers that a provider acting for it
+ * (delegated access) may see: those that accepted this reseller together
+ * with this provider, and have it still (keys: the reseller's id, the
+ * provider's id twice). Not those the reseller shares with another
+ * provider alone, nor its own customers as a provider. */
+extern const struct db_page customer_page_delegated;
+
+/* One customer of the partner (any relationship it had with it) into out;
+ * for a provider acting for the partner (via_provider, else NULL) only one
+ * of customer_page_delegated's. Returns 0, or -1 with p set: 404; or -1
+ * with t failed. */
+int customer_get(struct txn *t, const char *partner_tenant_id, const char *via_provider,
+		 const char *customer_id, struct customer *out, struct problem *p);
 
 #endif

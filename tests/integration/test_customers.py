@@ -257,6 +257,32 @@ class TestCustomerInvitation(unittest.TestCase):
         for t in (reseller, provider):
             self.assertEqual(audit_count(t.id, "customer_invitation.withdraw", inv), 1)
 
+    def test_delegated_reads_see_the_customers_of_this_pair_only(self):
+        """Issue 21, F1: a provider acting for a reseller listed and read the
+        customers that reseller shares only with a competing provider."""
+        provider, reseller, rel, mine = shared_customer()
+        competitor = new_provider()
+        self.assertEqual(invite(competitor, reseller.email).status, 201)
+        i, t = invitation_link(reseller.email, 2)
+        rel2 = authorize(reseller, i, t).body["id"]
+        theirs = new_tenant()
+        self.assertEqual(invite_customer(reseller, rel2, theirs.email).status, 201)
+        inv, token = customer_link(theirs.email)
+        self.assertEqual(accept_invitation(theirs, inv, token).status, 201)
+        # the reseller itself sees both
+        own = api("GET", "/v1/customers", headers=reseller.auth).body["items"]
+        self.assertEqual(sorted(c["id"] for c in own), sorted([mine.id, theirs.id]))
+        h = as_(provider, reseller)
+        r = api("GET", "/v1/customers", headers=h)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(([c["id"] for c in r.body["items"]], r.body["totalCount"]),
+                         ([mine.id], 1))
+        self.assertEqual(api("GET", "/v1/customers/" + mine.id, headers=h).status, 200)
+        assert_problem(api("GET", "/v1/customers/" + theirs.id, headers=h), 404, "not-found")
+        # the competitor, acting for the reseller, sees its own alone
+        r = api("GET", "/v1/customers", headers=as_(competitor, reseller))
+        self.assertEqual([c["id"] for c in r.body["items"]], [theirs.id])
+
     def test_replayed_invitation(self):
         provider, reseller, rel = partners()
         customer = new_tenant()
