@@ -100,9 +100,10 @@ int handle_customer_invitation_create(struct ctx *c)
 	const char *language = json_str(c->body, "language");
 	if (!email_canonical(json_str(c->body, "customerEmail"), email))
 		problem_add_field(p, "customerEmail", "invalid", "must be an e-mail address");
-	if (!valid_text(company, 1, 200))
+	if (!valid_name(company, 1, 200))
 		problem_add_field(p, "companyName", "invalid",
-				  "must be 1 to 200 printable characters of plain text");
+				  "must be 1 to 200 printable characters of plain text, none "
+				  "invisible, no word mixing alphabets");
 	if (!valid_iso_country(country))
 		problem_add_field(p, "country", "invalid",
 				  "must be an ISO 3166-1 alpha-2 code such as DE");

@@ -83,9 +83,10 @@ void read_legal_profile(struct problem *p, const char *prefix, const cJSON *obj,
 	const char *postal = json_str(addr, "postalCode");
 	const char *country = json_str(addr, "country");
 	memset(out, 0, sizeof *out);
-	if (!valid_text(company, 1, 200))
+	if (!valid_name(company, 1, 200))
 		problem_add_field(p, FIELD("companyName"), "invalid",
-				  "must be 1 to 200 printable characters");
+				  "must be 1 to 200 printable characters, none invisible, no word "
+				  "mixing alphabets");
 	if (!valid_text(line1, 1, 200))
 		problem_add_field(p, FIELD("address.addressLine1"), "invalid",
 				  "must be 1 to 200 printable characters");

@@ -47,9 +47,10 @@ int handle_tenant_create(struct ctx *c)
 	if (!valid_hostname(domain))
 		problem_add_field(p, "domain", "invalid",
 				  "must be a lower-case host name such as contoso.com");
-	if (!valid_text(display_name, 1, 200))
+	if (!valid_name(display_name, 1, 200))
 		problem_add_field(p, "displayName", "invalid",
-				  "must be 1 to 200 printable characters");
+				  "must be 1 to 200 printable characters, none invisible, no word "
+				  "mixing alphabets");
 	check_person(p, "admin.", email, password, first, last);
 	/* the link goes to a mailbox of the domain: who reads it owns it */
 	if (p->kind == PROBLEM_NONE && email_canonical(email, canonical) &&

@@ -281,6 +281,46 @@ bool valid_text(const char *s, size_t min, size_t max)
 	return min == 0 || !blank;
 }
 
+/* The script of a letter, for the look-alikes of names: 'L' Latin, 'C'
+ * Cyrillic, 'G' Greek, 0 any other (digits, marks, other scripts). */
+static char letter_script(long cp)
+{
+	if ((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || (cp >= 0xC0 && cp <= 0x24F))
+		return cp == 0xD7 || cp == 0xF7 ? 0 : 'L';
+	if (cp >= 0x370 && cp <= 0x3FF)
+		return 'G';
+	if (cp >= 0x400 && cp <= 0x52F)
+		return 'C';
+	return 0;
+}
+
+bool valid_name(const char *s, size_t min, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
+	char word = 0; /* the script of the word so far */
+	if (!valid_text(s, min, max))
+		return false;
+	for (size_t i = 0; i < n;) {
+		long cp = utf8_next(u, n, &i);
+		/* invisible: soft hyphen, combining grapheme joiner, Mongolian
+		 * vowel separator, zero-width spaces and joiners, the marks
+		 * of direction, word joiner and invisible operators; and the
+		 * line and paragraph separators */
+		if (cp == 0xAD || cp == 0x34F || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) ||
+		    (cp >= 0x2060 && cp <= 0x2064) || cp == 0x2028 || cp == 0x2029)
+			return false;
+		char script = letter_script(cp);
+		if (blank_cp(cp) || cp == '-' || cp == '.' || cp == ',' || cp == '&')
+			word = 0;
+		else if (script != 0 && word != 0 && script != word)
+			return false; /* "Соntoso": a Cyrillic С among Latin letters */
+		else if (script != 0)
+			word = script;
+	}
+	return true;
+}
+
 bool valid_base64url(const char *s, size_t len)
 {
 	if (s == NULL || len == 0)

@@ -45,6 +45,12 @@ long utf8_next(const unsigned char *s, size_t n, size_t *i);
  * isolate (U+202A-U+202E, U+2066-U+2069), and, when min > 0, not only
  * blanks (text_blank). */
 bool valid_text(const char *s, size_t min, size_t max);
+/* A name other tenants see (a company's: "find a provider", mail
+ * subjects): valid_text, and no invisible character (soft hyphen,
+ * zero-width spaces and joiners, marks of direction, word joiner), no line
+ * or paragraph separator, and no word that mixes Latin, Cyrillic and
+ * Greek letters (a look-alike: "Соntoso" with a Cyrillic С). */
+bool valid_name(const char *s, size_t min, size_t max);
 /* True when s (UTF-8; NULL and "" included) holds nothing but blanks:
  * whitespace, ASCII or Unicode (U+00A0, U+2000-U+200A, U+3000, ...), and
  * invisible characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, Hangul

@@ -136,6 +136,10 @@ class TestCustomerInvitation(unittest.TestCase):
                  ({"customerEmail": 5}, "customerEmail"),
                  ({"companyName": ""}, "companyName"),
                  ({"companyName": "\u202eevil"}, "companyName"),
+                 # issue 21: look-alikes, invisible characters, separators
+                 ({"companyName": "\u0421ontoso SARL"}, "companyName"),
+                 ({"companyName": "Fabri\u200bkam"}, "companyName"),
+                 ({"companyName": "Fabrikam\u2028SARL"}, "companyName"),
                  ({"companyName": "x" * 201}, "companyName"),
                  ({"country": "fra"}, "country"),
                  ({"country": "fr"}, "country"),

@@ -299,6 +299,21 @@ class TestBodies(unittest.TestCase):
         self.assertLess(len(json.dumps(b)), 10000)
         self.assertNothingWritten()
 
+    def test_a_name_that_looks_like_another_is_refused(self):
+        """Issue 21: names other tenants see ("find a provider", mail
+        subjects) take no look-alike letters, invisible characters or line
+        separators."""
+        for name in ("\u0421ontoso Ltd", "Cont\u043eso Ltd", "Con\u200dtoso",
+                     "Contoso\u2029Ltd", "Contoso\u00ad Ltd"):
+            with self.subTest(name=name):
+                b = assert_problem(api("POST", "/v1/tenants",
+                                       body=signup_body(display_name=name)),
+                                   400, "validation-failed")
+                self.assertEqual(field_errors(b), {"displayName": "invalid"})
+        self.assertNothingWritten()
+        r = api("POST", "/v1/tenants", body=signup_body(display_name="Контора Contoso"))
+        self.assertEqual(r.status, 202, r)
+
     def test_nested_unknown_field(self):
         body = signup_body()
         body["admin"]["nope"] = "x"

@@ -299,6 +299,33 @@ START_TEST(email_rejects)
 }
 END_TEST
 
+/* names other tenants see: no invisible character, no separator, no
+ * look-alike mixing alphabets in a word (issue 21) */
+START_TEST(name_refuses_invisible_and_look_alikes)
+{
+	const char *good[] = {
+	    "Contoso GmbH",	 "Контора ООО",	     "Contoso Контора", "Ελληνικά AE",
+	    "Müller & Söhne KG", "Fabrikam-Контора", "O'Brien Ltd.",	"3M"};
+	const char *bad[] = {
+	    "\xd0\xa1ontoso",	       /* Cyrillic С, Latin ontoso */
+	    "Contos\xd0\xbe GmbH",     /* a Cyrillic о at the end */
+	    "C\xce\xbfntoso",	       /* a Greek ο */
+	    "Con\xe2\x80\x8btoso",     /* zero-width space */
+	    "Con\xc2\xadtoso",	       /* soft hyphen */
+	    "Contoso\xe2\x80\x8e",     /* left-to-right mark */
+	    "Contoso\xe2\x80\xa8GmbH", /* line separator */
+	    "Contoso\xe2\x81\xa0GmbH", /* word joiner */
+	    "Contoso\nGmbH",	       /* a line break, as valid_text */
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		ck_assert_msg(valid_name(good[i], 1, 200), "%s", good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!valid_name(bad[i], 1, 200), "%zu", i);
+	ck_assert(!valid_name("", 1, 200));
+	ck_assert(!valid_name(NULL, 1, 200));
+}
+END_TEST
+
 START_TEST(text_bounds)
 {
 	ck_assert(valid_text("abc", 1, 3));
@@ -1088,6 +1115,7 @@ Suite *util_suite(void)
 	tcase_add_test(checks, email_ok);
 	tcase_add_test(checks, email_rejects);
 	tcase_add_test(checks, text_bounds);
+	tcase_add_test(checks, name_refuses_invisible_and_look_alikes);
 	tcase_add_test(checks, text_rejects_controls_and_blanks);
 	tcase_add_test(checks, text_refuses_invisible_only);
 	tcase_add_test(checks, text_refuses_bidi_bom_c1);
