@@ -61,6 +61,8 @@ struct order_terms {
 	/* the customer accepted an invitation of this reseller with this
 	 * provider: not only each of them, each with another */
 	bool accepted_together;
+	/* the provider is authorized in the reseller's region still */
+	bool in_region;
 };
 #define TERMS_FIELDS(F, T)                                                                         \
 	F(T, min_quantity, DB_INT)                                                                 \
@@ -71,7 +73,8 @@ struct order_terms {
 	F(T, provider_customer_id, DB_TEXT)                                                        \
 	F(T, relationship_id, DB_TEXT)                                                             \
 	F(T, reseller_customer_id, DB_TEXT)                                                        \
-	F(T, agreement_signed, DB_INT) F(T, accepted_together, DB_INT)
+	F(T, agreement_signed, DB_INT)                                                             \
+	F(T, accepted_together, DB_INT) F(T, in_region, DB_INT)
 
 /* All of it in one round trip. Read-locked: an end waits for the orders
  * relying on it, and the next order sees it ended; a new version of the
@@ -85,7 +88,9 @@ DB_STATEMENT(
     "WHERE a.tenant_id = ? AND a.template_id = " AGREEMENT_CURRENT_SQL ") AS agreement_signed, "
     "EXISTS (SELECT 1 FROM customer_invitations ci WHERE ci.customer_tenant_id = ? AND "
     "ci.state = 'accepted' AND ci.reseller_tenant_id = ? AND ci.provider_tenant_id = ?) "
-    "AS accepted_together FROM offers o "
+    "AS accepted_together, EXISTS (SELECT 1 FROM tenants rt JOIN countries rc ON rc.code = "
+    "rt.csp_country JOIN provider_regions pr ON pr.region_code = rc.region_code AND "
+    "pr.tenant_id = ? WHERE rt.id = ?) AS in_region FROM offers o "
     "LEFT JOIN customer_relationships cp ON cp.customer_tenant_id = ? AND "
     "cp.partner_tenant_id = ? AND cp.active = 1 "
     "LEFT JOIN relationships r ON r.provider_tenant_id = ? AND r.reseller_tenant_id = ? AND "
@@ -96,7 +101,7 @@ DB_STATEMENT(
     "LEFT JOIN offer_prices op ON op.offer_id = o.id AND op.region_code = c.region_code AND "
     "op.currency = c.currency WHERE o.id = ? LOCK IN SHARE MODE",
     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT,
-	      DB_TEXT, DB_TEXT),
+	      DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT),
     DB_ROW(struct order_terms, TERMS_FIELDS));
 
 DB_STATEMENT(
@@ -274,9 +279,10 @@ static int order_check(struct txn *t, const char *provider, const char *customer
 		       struct order_terms *terms, struct problem *p)
 {
 	struct db_arg a[] = {db_text(reseller), db_text(customer), db_text(reseller),
-			     db_text(provider), db_text(customer), db_text(provider),
-			     db_text(provider), db_text(reseller), db_text(customer),
-			     db_text(reseller), db_text(offer)};
+			     db_text(provider), db_text(provider), db_text(reseller),
+			     db_text(customer), db_text(provider), db_text(provider),
+			     db_text(reseller), db_text(customer), db_text(reseller),
+			     db_text(offer)};
 	switch (db_one(t, &order_terms, a, terms)) {
 	case DB_OK: break;
 	case DB_EMPTY:
@@ -301,6 +307,13 @@ static int order_check(struct txn *t, const char *provider, const char *customer
 		snprintf(p->code, sizeof p->code, "not_reseller_customer");
 		return problem_set(p, PROBLEM_RULE_REFUSED,
 				   "customer %s has no relationship with reseller %s", customer,
+				   reseller);
+	}
+	if (!terms->in_region) {
+		snprintf(p->code, sizeof p->code, "region_not_authorized");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "the provider is no longer authorized in the region of reseller "
+				   "%s: its orders there are suspended until it is again",
 				   reseller);
 	}
 	if (!terms->accepted_together) {

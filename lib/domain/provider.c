@@ -4,11 +4,13 @@
 #include "core/problem.h"
 #include "domain/profile.h"
 #include "domain/region.h"
+#include "domain/relationship.h"
 #include "domain/tenant.h"
 #include "domain/user.h"
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 DB_STATEMENT(provider_insert,
@@ -232,6 +234,45 @@ int provider_create(struct txn *t, const struct actor *operator_, const char *te
 	return provider_read(t, tenant_id, out);
 }
 
+/* The provider's active relationships whose reseller is in a region the
+ * provider is authorized in, by id. */
+struct served_row {
+	char id[UUID_STR];
+};
+#define SERVED_FIELDS(F, T) F(T, id, DB_TEXT)
+DB_STATEMENT(provider_relationships_served,
+	     "SELECT r.id FROM relationships r JOIN tenants rt ON rt.id = r.reseller_tenant_id "
+	     "JOIN countries c ON c.code = rt.csp_country JOIN provider_regions pr ON "
+	     "pr.tenant_id = r.provider_tenant_id AND pr.region_code = c.region_code "
+	     "WHERE r.provider_tenant_id = ? AND r.active = 1 ORDER BY r.id",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct served_row, SERVED_FIELDS));
+
+/* Mails both sides of each relationship served before (before, n) and not
+ * now: its orders and admin access are suspended (F5) until the region
+ * is the provider's again. 0, or -1 with t failed. */
+static int suspended_notify(struct txn *t, const char *tenant_id, const struct served_row *before,
+			    size_t n)
+{
+	void *items = NULL;
+	size_t m = 0;
+	struct db_arg a[] = {db_text(tenant_id)};
+	if (db_all(t, &provider_relationships_served, a, &items, &m) != DB_OK)
+		return -1;
+	const struct served_row *now = items;
+	int rc = 0;
+	for (size_t i = 0, j = 0; i < n && rc == 0; i++) {
+		while (j < m && strcmp(now[j].id, before[i].id) < 0)
+			j++;
+		if (j < m && strcmp(now[j].id, before[i].id) == 0)
+			continue;
+		rc = relationship_notify(t, before[i].id, MAIL_RELATIONSHIP_SUSPENDED,
+					 RELATIONSHIP_PROVIDER | RELATIONSHIP_RESELLER, NULL, NULL,
+					 0);
+	}
+	free(items);
+	return rc;
+}
+
 int provider_set_regions(struct txn *t, const struct actor *operator_, const char *tenant_id,
 			 unsigned long version, const char *const *regions, size_t n,
 			 struct provider *out, struct problem *p)
@@ -253,8 +294,15 @@ int provider_set_regions(struct txn *t, const struct actor *operator_, const cha
 		    p, PROBLEM_PRECONDITION_FAILED,
 		    "the provider has changed since it was read; read it again for its ETag");
 	struct db_arg u[] = {db_time(at), db_text(tenant_id)};
-	if (regions_write(t, tenant_id, regions, n, p) != 0 ||
-	    db_exec(t, &provider_touch, u, NULL) != DB_OK ||
+	void *served = NULL;
+	size_t n_served = 0;
+	if (db_all(t, &provider_relationships_served, tid, &served, &n_served) != DB_OK)
+		return -1;
+	int rc = regions_write(t, tenant_id, regions, n, p);
+	if (rc == 0)
+		rc = suspended_notify(t, tenant_id, served, n_served);
+	free(served);
+	if (rc != 0 || db_exec(t, &provider_touch, u, NULL) != DB_OK ||
 	    audit_record_in(t, operator_, tenant_id, "provider.regions", "tenant", tenant_id, at) !=
 		DB_OK ||
 	    audit_record(t, operator_, "provider.regions", "tenant", tenant_id, at) != DB_OK)

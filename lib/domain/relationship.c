@@ -337,17 +337,29 @@ struct delegation_row {
 	unsigned access_roles; /* enum auth_role bits */
 	bool expired;	       /* the access is past its end */
 	char access_ends_at[TIME_STR];
+	/* the provider is authorized in the reseller's region still */
+	bool in_region;
+	char region_code[65];
 };
 #define DELEGATION_FIELDS(F, T)                                                                    \
 	F(T, id, DB_TEXT)                                                                          \
 	F(T, state, DB_TEXT)                                                                       \
 	F(T, admin_access, DB_TEXT)                                                                \
-	F(T, access_roles, DB_INT) F(T, expired, DB_INT) F(T, access_ends_at, DB_TIME)
+	F(T, access_roles, DB_INT)                                                                 \
+	F(T, expired, DB_INT)                                                                      \
+	F(T, access_ends_at, DB_TIME) F(T, in_region, DB_INT) F(T, region_code, DB_TEXT)
+/* an operator's removal of the provider's region suspends the access in
+ * it (F5): read with the relationship */
+#define DELEGATION_COLUMNS                                                                         \
+	"SELECT r.id, r.state, r.admin_access, (r.access_roles + 0) << 1 AS access_roles, "        \
+	"r.access_ends_at <= UTC_TIMESTAMP(6) AS expired, r.access_ends_at, "                      \
+	"EXISTS (SELECT 1 FROM provider_regions pr WHERE pr.tenant_id = r.provider_tenant_id "     \
+	"AND pr.region_code = c.region_code) AS in_region, c.region_code FROM relationships r "    \
+	"JOIN tenants rt ON rt.id = r.reseller_tenant_id "                                         \
+	"LEFT JOIN countries c ON c.code = rt.csp_country "
 DB_STATEMENT(relationship_delegation_of,
-	     "SELECT id, state, admin_access, (access_roles + 0) << 1 AS access_roles, "
-	     "access_ends_at <= UTC_TIMESTAMP(6) AS expired, access_ends_at FROM relationships "
-	     "WHERE provider_tenant_id = ? AND reseller_tenant_id = ? "
-	     "ORDER BY active DESC, id DESC LIMIT 1",
+	     DELEGATION_COLUMNS "WHERE r.provider_tenant_id = ? AND r.reseller_tenant_id = ? "
+				"ORDER BY r.active DESC, r.id DESC LIMIT 1",
 	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_ROW(struct delegation_row, DELEGATION_FIELDS));
 
 /* The provider that the actor's tenant is, into out, if it may invite
@@ -869,14 +881,17 @@ static int delegation_admits(const struct delegation_row *d, struct problem *p)
 		return problem_refuse(p, PROBLEM_FORBIDDEN, "admin_access_expired",
 				      "the admin access of this relationship ended at %s",
 				      d->access_ends_at);
+	if (!d->in_region)
+		return problem_refuse(
+		    p, PROBLEM_FORBIDDEN, "region_not_authorized",
+		    "the provider is no longer authorized in the reseller's region "
+		    "%.64s: the admin access is suspended until it is again",
+		    d->region_code);
 	return 0;
 }
 
 /* the relationship read again and held (shared) until the write ends */
-DB_STATEMENT(relationship_delegation_held,
-	     "SELECT id, state, admin_access, (access_roles + 0) << 1 AS access_roles, "
-	     "access_ends_at <= UTC_TIMESTAMP(6) AS expired, access_ends_at FROM relationships "
-	     "WHERE id = ? LOCK IN SHARE MODE",
+DB_STATEMENT(relationship_delegation_held, DELEGATION_COLUMNS "WHERE r.id = ? LOCK IN SHARE MODE",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct delegation_row, DELEGATION_FIELDS));
 
 int relationship_delegation_hold(struct txn *t, const char *relationship_id, unsigned roles,

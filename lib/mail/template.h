@@ -27,7 +27,8 @@
 	X(MAIL_RELATIONSHIP_CUSTOMER_ENDED, "relationship_customer_ended")                         \
 	X(MAIL_RELATIONSHIP_ACCESS_EXPIRING, "relationship_access_expiring")                       \
 	X(MAIL_WEBHOOK_DISABLED, "webhook_disabled")                                               \
-	X(MAIL_RELATIONSHIP_INVITATION_DECLINED, "relationship_invitation_declined")
+	X(MAIL_RELATIONSHIP_INVITATION_DECLINED, "relationship_invitation_declined")               \
+	X(MAIL_RELATIONSHIP_SUSPENDED, "relationship_suspended")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

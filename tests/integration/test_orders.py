@@ -8,15 +8,17 @@ nginx, real MariaDB."""
 import csv
 import io
 import secrets
+import time
 import unittest
 
 import pytest
 
 from harness import (access_token, api, assert_problem, bearer, field_errors, new_api_token,
                      new_tenant, new_user, parallel, shared_file, sql, sql_value)
-from world import (TYPE, accept, accept_invitation, approved_tenant, authorize, customer_link,
-                   invitation_link, invite, invite_customer, new_provider, partners, publish,
-                   shared_customer, signed)
+from world import (TYPE, accept, accept_invitation, approved_tenant, as_, authorize,
+                   customer_link, invitation_link, invite, invite_customer, new_provider,
+                   partners, publish, set_regions, shared_customer, signed)
+from harness import mails_to
 
 MAIL = "0193a000-0000-7000-8000-000000000001"      # Business Mail, 1..300
 SECURITY = "0193a000-0000-7000-8000-000000000005"  # Security Add-on, 5..50000
@@ -231,6 +233,36 @@ class TestOrders(unittest.TestCase):
         # each pair the customer accepted together orders
         self.assertEqual(order(other, customer, reseller_b).status, 201)
         self.assertEqual(order(provider, customer, reseller_a).status, 201)
+
+    def test_a_region_taken_from_the_provider_suspends_orders_and_access(self):
+        """Issue 21, F5: the operator removes the provider's region; its
+        orders and delegated access there stop, both sides are told, and
+        both resume when the region is given back. The relationship
+        stays."""
+        provider, reseller, rel, customer = shared_customer()
+        self.assertEqual(order(provider, customer, reseller).status, 201)
+        r = set_regions(provider, ["africa"], "*")
+        self.assertEqual(r.status, 200, r)
+        p = assert_problem(order(provider, customer, reseller), 422, "rule-refused")
+        self.assertEqual(p["code"], "region_not_authorized")
+        p = assert_problem(api("GET", "/v1/users", headers=as_(provider, reseller)), 403,
+                           "forbidden")
+        self.assertEqual(p["code"], "region_not_authorized")
+        self.assertEqual(sql_value("SELECT state FROM relationships WHERE id = %s", (rel,)),
+                         "active")
+        for address in (provider.email, reseller.contact):
+            deadline = time.monotonic() + 15
+            while not [m for m in mails_to(address) if "is suspended" in m.subject]:
+                self.assertLess(time.monotonic(), deadline, address)
+                time.sleep(0.1)
+        # another change that keeps it out of the region tells no one again
+        self.assertEqual(set_regions(provider, ["africa", "asia-and-pacific"], "*").status, 200)
+        self.assertEqual(set_regions(provider, ["europe"], "*").status, 200)
+        self.assertEqual(order(provider, customer, reseller).status, 201)
+        self.assertEqual(api("GET", "/v1/users", headers=as_(provider, reseller)).status, 200)
+        time.sleep(1)
+        self.assertEqual(len([m for m in mails_to(provider.email) if "is suspended" in m.subject]),
+                         1)
 
     def test_input_refused(self):
         provider, reseller, rel, customer = shared_customer()
