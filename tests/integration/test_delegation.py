@@ -42,13 +42,12 @@ class TestDelegatedAccess(unittest.TestCase):
         # the provider's own users are not the reseller's
         assert_problem(api("GET", "/v1/users/" + provider.admin_id, headers=h), 404,
                        "not-found")
-        # a route that does not admit it
-        for method, path, body in (("GET", "/v1/api-tokens", None),
-                                   ("GET", "/v1/audit-events", None),
-                                   ("POST", "/v1/users", {"email": "x@" + reseller.domain,
-                                                          "password": "p" * 12,
-                                                          "firstName": "A", "lastName": "B",
-                                                          "roles": ["sales_agent"]})):
+        # a route that does not admit it (a global admin's, or the tokens')
+        for method, path, body in (("POST", "/v1/api-tokens", {"name": "x",
+                                                               "scopes": ["profiles:read"]}),
+                                   ("PUT", "/v1/security-policy", {"mfaRequired": False}),
+                                   ("DELETE", "/v1/users/%s/sessions" % reseller.admin_id,
+                                    None)):
             with self.subTest(path=path):
                 p = assert_problem(api(method, path, body=body, headers=h), 403, "forbidden")
                 self.assertIn("does not admit delegated access", p["detail"])
@@ -98,6 +97,53 @@ class TestDelegatedAccess(unittest.TestCase):
                 for path in DELEGABLE:
                     p = assert_problem(api("GET", path, headers=h), 403, "forbidden")
                     self.assertEqual(p["code"], code)
+
+    def test_writes_within_the_granted_roles(self):
+        """Issue 21: the provider's admin agent adds, changes and disables
+        the reseller's users as the reseller's own admin agent would, never
+        a global admin's; reads its tokens' list and its audit log; each
+        write is audited in both tenants naming the relationship."""
+        provider, reseller, rel = related(["admin_agent", "sales_agent"])
+        h = as_(provider, reseller)
+        body = {"email": "d-%s@%s" % (secrets.token_hex(3), reseller.domain),
+                "password": "correct horse battery staple", "firstName": "Del",
+                "lastName": "Egated", "roles": ["sales_agent"]}
+        r = api("POST", "/v1/users", body=body, headers=dict(h, **{"Idempotency-Key": "d1"}))
+        self.assertEqual(r.status, 201, r)
+        uid = r.body["id"]
+        self.assertEqual(r.body["tenantId"], reseller.id)
+        for tenant in (reseller.id, provider.id):
+            rows = sql("SELECT relationship_id, actor_id FROM audit_events WHERE tenant_id = %s "
+                       "AND action = 'user.create' AND target_id = %s", (tenant, uid))
+            self.assertEqual([list(x) for x in rows], [[rel["id"], provider.admin_id]], tenant)
+        # roles below global admin, and disabling
+        etag = api("GET", "/v1/users/" + uid, headers=h).headers["etag"]
+        r = api("PATCH", "/v1/users/" + uid, body={"roles": ["helpdesk_agent"]},
+                headers=dict(h, **{"If-Match": etag}))
+        self.assertEqual((r.status, r.body.get("roles")), (200, ["helpdesk_agent"]), r)
+        r = api("PATCH", "/v1/users/" + uid, body={"disabled": True},
+                headers=dict(h, **{"If-Match": r.headers["etag"]}))
+        self.assertEqual((r.status, r.body.get("disabled")), (200, True), r)
+        # never a global admin's
+        assert_problem(api("POST", "/v1/users", body=dict(body, email="g@" + reseller.domain,
+                                                           roles=["global_admin"]),
+                           headers=h), 403, "forbidden")
+        assert_problem(api("PATCH", "/v1/users/" + reseller.admin_id,
+                           body={"disabled": True}, headers=dict(h, **{"If-Match": "*"})),
+                       403, "forbidden")
+        assert_problem(api("PATCH", "/v1/users/" + uid, body={"roles": ["global_admin"]},
+                           headers=dict(h, **{"If-Match": "*"})), 403, "forbidden")
+        # the reseller's tokens (listed, never their secrets) and audit log
+        self.assertEqual(api("GET", "/v1/api-tokens", headers=h).status, 200)
+        log = api("GET", "/v1/audit-events?limit=200", headers=h)
+        self.assertEqual(log.status, 200, log)
+        self.assertIn(uid, [e["target"]["id"] for e in log.body["items"]])
+        # with sales_agent alone granted, none of it
+        p2, r2, _ = related(["sales_agent"])
+        for method, path in (("POST", "/v1/users"), ("GET", "/v1/api-tokens"),
+                             ("GET", "/v1/audit-events")):
+            assert_problem(api(method, path, body=body if method == "POST" else None,
+                               headers=as_(p2, r2)), 403, "forbidden")
 
     def test_nothing_delegated_commits_after_the_access_is_removed(self):
         """Issue 21, F3: a delegated customer invitation in flight while the
