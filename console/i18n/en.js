@@ -767,6 +767,7 @@ export default {
     },
     rules: {
       webmail_not_allowed: 'The primary contact’s address is at a web-based mail service. Use an address at your company’s domain.',
+      contact_not_at_domain: 'The primary contact’s address must be at your work account’s domain (or a domain below it), so that confirming it shows the mailbox is your company’s.',
       country_not_in_program: 'The programme does not take partners from this country yet.',
       signup_link_invalid: 'This link is not valid: it has been used, or it has expired.',
       mfa_required: 'Enter the code of your second factor.',
@@ -794,6 +795,7 @@ export default {
       unknown_offer: 'Choose an offer of the list.',
       personal: 'Choose a password that does not hold your name, your e-mail address or your company’s name.',
       webmail_not_allowed: 'Use an address at your company’s domain, not a web-based mail service.',
+      contact_not_at_domain: 'Use an address at your work account’s domain.',
       not_at_domain: 'Use an address at the domain you entered.',
     },
     fields: {

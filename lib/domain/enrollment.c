@@ -372,6 +372,20 @@ int enrollment_submit(struct txn *t, const struct actor *a, const struct legal_p
 	}
 	if (csp_country_in_program(t, legal->country, p) != 0)
 		return -1;
+	/* F7: verifying the contact's mailbox shows that it is the company's
+	 * only when the mailbox is at the company's domain (or below it) */
+	if (!provider) {
+		char domain[254];
+		if (tenant_domain(t, a->tenant_id, domain) != DB_OK)
+			return -1;
+		if (!email_domain_listed(contact->email, domain)) {
+			snprintf(p->code, sizeof p->code, "contact_not_at_domain");
+			return problem_set(p, PROBLEM_RULE_REFUSED,
+					   "the primary contact's address must be at the work "
+					   "account's domain %s (or a domain below it)",
+					   domain);
+		}
+	}
 	memset(&l, 0, sizeof l);
 	uuid_v7(l.id);
 	snprintf(l.tenant_id, sizeof l.tenant_id, "%s", a->tenant_id);

@@ -282,12 +282,24 @@ class TestEnrolmentInput(unittest.TestCase):
         self.assertEqual(field_errors(p), {"primaryContact.email": "webmail_not_allowed",
                                            "supportProfile.website": "invalid"})
 
-    def test_lookalike_company_domains_accepted(self):
+    def test_the_contact_is_at_the_work_accounts_domain(self):
+        """Issue 21, F7: a mailbox at any other domain, even a company's
+        that looks like a web mail service's, proves nothing of this one."""
         for host in ("live.example.com", "gmail.company.example", "notgmail.com"):
             with self.subTest(host=host):
                 t = new_tenant()
-                r = enroll(t, enrollment_body(t.domain, contact_email="pia@" + host))
-                self.assertEqual(r.status, 201, r)
+                p = assert_problem(enroll(t, enrollment_body(t.domain,
+                                                             contact_email="pia@" + host)),
+                                   422, "rule-refused")
+                self.assertEqual(p["code"], "contact_not_at_domain")
+                self.assertIn(t.domain, p["detail"])
+                self.assertEqual(api("GET", "/v1/enrollment", headers=t.auth).status, 404)
+        t = new_tenant()
+        r = enroll(t, enrollment_body(t.domain, contact_email="pia@mail." + t.domain))
+        self.assertEqual(r.status, 201, r)
+        t = new_tenant()
+        r = enroll(t, enrollment_body(t.domain, contact_email="pia@x" + t.domain))
+        self.assertEqual(assert_problem(r, 422, "rule-refused")["code"], "contact_not_at_domain")
 
 
 class TestEnrolmentAccess(unittest.TestCase):

@@ -94,6 +94,8 @@ export default {
         navigate('/overview', { state: { enrolled: true } });
       },
       overrides: { 403: 'enroll.gaOnly' },
+      // the service's refusal, beside the address it is about
+      ruleFields: { contact_not_at_domain: 'primaryContact.email' },
     });
     const lang = f.querySelector('select[name="primaryContact.language"]');
     lang.value = language();
