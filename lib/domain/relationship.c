@@ -966,8 +966,8 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 	/* consent granted these roles: more needs a new consent */
 	if ((roles & ~rel.access_roles) != 0)
 		return problem_refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
-				      "admin access can only be narrowed; widening it needs a new "
-				      "invitation and consent");
+				      "admin access can only be narrowed; widening it needs the "
+				      "provider's access request and consent");
 	struct db_arg u[] = {db_int(roles), db_time(at), db_text(a->id), db_text(id)};
 	if (db_exec(t, &relationship_access_narrowed, u, NULL) != DB_OK ||
 	    audit_record(t, a, "relationship.admin_access.narrow", "relationship", id, at) != DB_OK)
