@@ -794,7 +794,8 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 
 /* Granted admin access ending within 30 days whose threshold (the
  * fewest of 30, 7 and 1 days at or above what is left) has not been
- * mailed, the soonest first. */
+ * mailed, the soonest first; not access that extends itself
+ * (auto_extend), which does not end. */
 struct expiring_row {
 	char id[UUID_STR], provider_tenant_id[UUID_STR];
 	long long threshold;
@@ -811,7 +812,8 @@ DB_STATEMENT(relationships_expiring,
 	     "DATE_FORMAT(r.access_ends_at, '%Y-%m-%d %H:%i') AS ends_on FROM relationships r "
 	     "WHERE r.state = 'active' AND r.admin_access = 'granted' AND r.access_ends_at > "
 	     "UTC_TIMESTAMP(6) AND r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 30 DAY AND "
-	     "NOT EXISTS (SELECT 1 FROM relationship_access_notices n WHERE n.relationship_id = "
+	     "r.auto_extend = 0 AND NOT EXISTS (SELECT 1 FROM relationship_access_notices n WHERE "
+	     "n.relationship_id = "
 	     "r.id AND n.threshold_days <= " EXPIRING_THRESHOLD ") "
 	     "ORDER BY r.access_ends_at LIMIT 100",
 	     DB_NO_PARAMS, DB_ROW(struct expiring_row, EXPIRING_FIELDS));

@@ -852,3 +852,18 @@ class TestAccessRequests(unittest.TestCase):
         time.sleep(3)
         self.assertEqual(sql_value("SELECT access_ends_at > UTC_TIMESTAMP(6) + INTERVAL 1 DAY "
                                    "FROM relationships WHERE id = %s", (rel2["id"],)), "0")
+
+    def test_access_that_extends_itself_is_not_told_it_ends(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"], autoExtend=True)
+        self.assertEqual(answer(reseller, rel["id"], rid, token).status, 200)
+        p2, r2, rel2 = related()
+        for r in (rel, rel2):
+            sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) + INTERVAL 20 DAY "
+                "WHERE id = %s", (r["id"],))
+        wait_subject(p2.email, "Admin access in the relationship with")
+        time.sleep(3)  # the same runs of the periodic job passed the first
+        self.assertFalse([m for m in mails_to(provider.email)
+                          if "Admin access in the relationship with" in m.subject])
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationship_access_notices WHERE "
+                                   "relationship_id = %s", (rel["id"],)), "0")
