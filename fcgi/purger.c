@@ -71,6 +71,28 @@ static void notices_once(struct db *db)
 	problem_clear(&p);
 }
 
+/* The extension of admin access granted with autoExtend, in a
+ * transaction of its own: an extension, its audit and its event commit
+ * together, or none. */
+static void extensions_once(struct db *db)
+{
+	struct problem p = {0};
+	struct txn t;
+	unsigned long long extended = 0;
+	int rc;
+	txn_open(&t, db, TXN_ATOMIC);
+	do
+		rc = relationship_access_extend(&t, relationship_extended_record, &extended);
+	while (txn_end(&t, rc == 0, &p) == TXN_AGAIN);
+	if (rc != 0) {
+		log_msg(LOG_WARN, "access extensions: %s; trying again later", p.detail);
+	} else if (extended > 0) {
+		struct log_field f[] = {LOG_I("relationships", (long long)extended)};
+		log_fields(LOG_INFO, "admin access extended", f, 1);
+	}
+	problem_clear(&p);
+}
+
 static void *purger_main(void *arg)
 {
 	const struct config *cfg = arg;
@@ -86,6 +108,7 @@ static void *purger_main(void *arg)
 			break;
 		pthread_mutex_unlock(&lock);
 		purge_once(db, cfg);
+		extensions_once(db);
 		notices_once(db);
 		pthread_mutex_lock(&lock);
 	}

@@ -49,6 +49,8 @@ int ctx_json_event(struct ctx *c, int status, cJSON *doc, enum event_type type,
 struct txn;
 struct relationship;
 int relationship_expiring_record(struct txn *t, const struct relationship *r);
+/* The same of its extension by auto_extend (relationship.access_changed). */
+int relationship_extended_record(struct txn *t, const struct relationship *r);
 
 /* One of a second factor's code and recovery code (mfa.c): 0, or -1 with
  * a field error in p when both or neither are given. */
@@ -98,6 +100,7 @@ extern const struct json_field invitation_create_schema[];
 extern const struct json_field access_narrow_schema[];
 extern const struct json_field invitation_authorize_schema[];
 extern const struct json_field invitation_rejection_schema[];
+extern const struct json_field access_request_create_schema[];
 extern const struct json_field provider_create_schema[];
 extern const struct json_field provider_regions_schema[];
 extern const struct json_field agreement_template_schema[];

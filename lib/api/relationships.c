@@ -94,11 +94,80 @@ static cJSON *relationship_json(const struct ctx *c, const void *item)
 	cJSON_AddStringToObject(a, "endsAt", v->access_ends_at);
 	cJSON_AddStringToObject(a, "since", v->access_changed_at);
 	cJSON_AddStringToObject(a, "by", v->access_changed_by);
+	cJSON_AddBoolToObject(a, "autoExtend", v->auto_extend);
 	cJSON_AddStringToObject(o, "createdAt", v->created_at);
 	cJSON_AddStringToObject(o, "createdBy", v->created_by);
 	add_time_or_null(o, "endedAt", v->ended_at);
 	add_time_or_null(o, "endedBy", v->ended_by);
 	return o;
+}
+
+/* The delegable roles of the admin access that list (a JSON array, or
+ * NULL) names, as enum auth_role bits (0 when none); each refusal is a
+ * field error in p under field: role_not_delegable, unknown_role, and
+ * required for an empty list. */
+static unsigned access_roles_read(struct problem *p, const cJSON *list, const char *field)
+{
+	unsigned roles = 0;
+	int i = 0;
+	for (const cJSON *r = list ? list->child : NULL; r != NULL; r = r->next, i++) {
+		char name[40];
+		unsigned bit = role_bit(r->valuestring);
+		snprintf(name, sizeof name, "%s[%d]", field, i);
+		if (bit == ROLE_GLOBAL_ADMIN || bit == ROLE_OPERATOR)
+			problem_add_field(p, name, "role_not_delegable",
+					  "global_admin and operator are never delegated");
+		else if (bit == 0)
+			problem_add_field(p, name, "unknown_role", "is not a role");
+		roles |= bit;
+	}
+	if (list != NULL && i == 0)
+		problem_add_field(p, field, "required", "name at least one role");
+	return roles;
+}
+
+/* The end of admin access that ends_at (NULL: the latest) names, or a
+ * field error in p under field: invalid, out_of_range (not in the future,
+ * or past ACCESS_DAYS_MAX days). */
+static micros_t access_end_read(struct problem *p, const char *ends_at, const char *field)
+{
+	/* the latest end, and the default */
+	micros_t latest = time_micros_after(ACCESS_DAYS_MAX * 86400.0), ends = latest;
+	if (ends_at != NULL && !time_parse_api(ends_at, &ends))
+		problem_add_field(p, field, "invalid",
+				  "must be an RFC 3339 UTC time such as 2027-06-30T00:00:00Z");
+	else if (ends <= time_micros() || ends > latest)
+		problem_add_field(p, field, "out_of_range",
+				  "must be in the future and within %d days", ACCESS_DAYS_MAX);
+	return ends;
+}
+
+/* The answer to a mailed link (an invitation's, an access request's):
+ * its token, and for a consent (what: what it grants) "consent": true,
+ * the guide's checkbox; for a decline (what NULL) an optional reason.
+ * Returns 0, or -1 with p set: field errors, or 422 consent_required. */
+static int answer_read(struct ctx *c, const char *what, const char **token, const char **reason)
+{
+	*token = json_str(c->body, "token");
+	if (!valid_text(*token, 1, 128))
+		problem_add_field(&c->problem, "token", "invalid",
+				  "must be the token of the mailed link");
+	if (what == NULL) {
+		*reason = json_str(c->body, "reason");
+		if (*reason != NULL && !valid_text(*reason, 1, 1000))
+			problem_add_field(&c->problem, "reason", "invalid",
+					  "must be 1 to 1000 printable characters of plain text");
+	}
+	if (c->problem.errors != NULL)
+		return -1;
+	/* nothing but true is consent */
+	if (what != NULL && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->body, "consent"))) {
+		problem_set(&c->problem, PROBLEM_RULE_REFUSED,
+			    "%s needs explicit consent: \"consent\": true", what);
+		snprintf(c->problem.code, sizeof c->problem.code, "consent_required");
+		return -1;
+	}
+	return 0;
 }
 
 /* 201 invitation; 400 (a role not delegable: field code
@@ -113,36 +182,15 @@ int handle_invitation_create(struct ctx *c)
 	const cJSON *access = json_obj(c->body, "adminAccess");
 	const cJSON *roles_json = cJSON_GetObjectItemCaseSensitive(access, "roles");
 	const char *ends_at = json_str(access, "endsAt");
-	unsigned roles = 0;
-	int i = 0;
 	if (!email_canonical(json_str(c->body, "resellerEmail"), email))
 		problem_add_field(p, "resellerEmail", "invalid", "must be an e-mail address");
 	if (message != NULL && !valid_text(message, 1, 1000))
 		problem_add_field(p, "message", "invalid",
 				  "must be 1 to 1000 printable characters of plain text");
-	for (const cJSON *r = roles_json ? roles_json->child : NULL; r != NULL; r = r->next, i++) {
-		char field[32];
-		unsigned bit = role_bit(r->valuestring);
-		snprintf(field, sizeof field, "adminAccess.roles[%d]", i);
-		if (bit == ROLE_GLOBAL_ADMIN || bit == ROLE_OPERATOR)
-			problem_add_field(p, field, "role_not_delegable",
-					  "global_admin and operator are never delegated");
-		else if (bit == 0)
-			problem_add_field(p, field, "unknown_role", "is not a role");
-		roles |= bit;
-	}
-	if (roles_json != NULL && i == 0)
-		problem_add_field(p, "adminAccess.roles", "required", "name at least one role");
+	unsigned roles = access_roles_read(p, roles_json, "adminAccess.roles");
 	if (roles == 0)
 		roles = ROLE_ADMIN_AGENT; /* the default the programme asks for */
-	/* the latest end, and the default */
-	micros_t latest = time_micros_after(ACCESS_DAYS_MAX * 86400.0), ends = latest;
-	if (ends_at != NULL && !time_parse_api(ends_at, &ends))
-		problem_add_field(p, "adminAccess.endsAt", "invalid",
-				  "must be an RFC 3339 UTC time such as 2027-06-30T00:00:00Z");
-	else if (ends <= time_micros() || ends > latest)
-		problem_add_field(p, "adminAccess.endsAt", "out_of_range",
-				  "must be in the future and within %d days", ACCESS_DAYS_MAX);
+	micros_t ends = access_end_read(p, ends_at, "adminAccess.endsAt");
 	if (p->kind != PROBLEM_NONE)
 		return -1;
 	struct actor a = ctx_actor(c);
@@ -190,18 +238,9 @@ int handle_invitation_authorize(struct ctx *c)
 {
 	struct relationship out;
 	const char *id = ctx_capture(c, 0);
-	const char *token = json_str(c->body, "token");
-	const cJSON *consent = cJSON_GetObjectItemCaseSensitive(c->body, "consent");
-	if (!valid_text(token, 1, 128))
-		return problem_add_field(&c->problem, "token", "invalid",
-					 "must be the token of the mailed link");
-	/* the guide's checkbox: nothing but true is consent */
-	if (!cJSON_IsTrue(consent)) {
-		problem_set(&c->problem, PROBLEM_RULE_REFUSED,
-			    "authorizing a provider needs explicit consent: \"consent\": true");
-		snprintf(c->problem.code, sizeof c->problem.code, "consent_required");
+	const char *token;
+	if (answer_read(c, "authorizing a provider", &token, NULL) != 0)
 		return -1;
-	}
 	struct actor a = ctx_actor(c);
 	if (invitation_authorize(&c->txn, &a, id, token, &out, &c->problem) != 0)
 		return -1;
@@ -218,15 +257,8 @@ int handle_invitation_reject(struct ctx *c)
 {
 	struct invitation out;
 	bool declined = false;
-	const char *token = json_str(c->body, "token");
-	const char *reason = json_str(c->body, "reason");
-	if (!valid_text(token, 1, 128))
-		problem_add_field(&c->problem, "token", "invalid",
-				  "must be the token of the mailed link");
-	if (reason != NULL && !valid_text(reason, 1, 1000))
-		problem_add_field(&c->problem, "reason", "invalid",
-				  "must be 1 to 1000 printable characters of plain text");
-	if (c->problem.errors != NULL)
+	const char *token, *reason;
+	if (answer_read(c, NULL, &token, &reason) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
 	if (invitation_decline(&c->txn, &a, ctx_capture(c, 0), token, reason, &out, &declined,
@@ -268,18 +300,25 @@ static int relationship_event(struct ctx *c, const struct relationship *v, enum 
 	return rc;
 }
 
-int relationship_expiring_record(struct txn *t, const struct relationship *r)
+/* The event type of relationship r by the system (no request), in t: 0,
+ * or -1 with t failed. */
+static int relationship_system_record(struct txn *t, const struct relationship *r,
+				      enum event_type type)
 {
 	struct actor sys = {.type = "system"};
 	const char *tenants[] = {r->provider.tenant_id, r->reseller.tenant_id};
 	size_t len;
 	cJSON *doc = relationship_json(NULL, r);
 	char *data = json_print(doc, &len);
-	enum db_status rc =
-	    event_record(t, &sys, EVENT_RELATIONSHIP_ACCESS_EXPIRING, tenants, 2, data);
+	enum db_status rc = event_record(t, &sys, type, tenants, 2, data);
 	free(data);
 	cJSON_Delete(doc);
 	return rc == DB_OK ? 0 : -1;
+}
+
+int relationship_expiring_record(struct txn *t, const struct relationship *r)
+{
+	return relationship_system_record(t, r, EVENT_RELATIONSHIP_ACCESS_EXPIRING);
 }
 
 static int respond_relationship(struct ctx *c, const struct relationship *v)
@@ -366,4 +405,126 @@ int handle_relationship_access_remove(struct ctx *c)
 int handle_relationship_end(struct ctx *c)
 {
 	return relationship_change(c, true);
+}
+
+/* ---- access requests ---- */
+
+const struct json_field access_request_create_schema[] = {
+    {"roles", JSON_STRING_ARRAY, true, 4, NULL}, {"endsAt", JSON_STRING, true, 40, NULL},
+    {"autoExtend", JSON_BOOL, false, 0, NULL},	 {"message", JSON_STRING, false, 1000, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+static cJSON *access_request_json(const struct ctx *c, const void *item)
+{
+	const struct access_request *v = item;
+	(void)c;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", v->id);
+	cJSON_AddStringToObject(o, "relationshipId", v->relationship_id);
+	cJSON_AddStringToObject(o, "providerTenantId", v->provider_tenant_id);
+	cJSON_AddStringToObject(o, "resellerTenantId", v->reseller_tenant_id);
+	cJSON *a = cJSON_AddObjectToObject(o, "adminAccess");
+	cJSON_AddItemToObject(a, "roles", roles_to_json(v->access_roles));
+	cJSON_AddStringToObject(a, "endsAt", v->access_ends_at);
+	cJSON_AddBoolToObject(a, "autoExtend", v->auto_extend);
+	if (v->message[0])
+		cJSON_AddStringToObject(o, "message", v->message);
+	else
+		cJSON_AddNullToObject(o, "message");
+	cJSON_AddStringToObject(o, "state", v->state);
+	if (v->decline_reason[0])
+		cJSON_AddStringToObject(o, "declineReason", v->decline_reason);
+	else
+		cJSON_AddNullToObject(o, "declineReason");
+	cJSON_AddStringToObject(o, "expiresAt", v->expires_at);
+	cJSON_AddStringToObject(o, "createdAt", v->created_at);
+	cJSON_AddStringToObject(o, "createdBy", v->created_by);
+	add_time_or_null(o, "answeredAt", v->changed_at);
+	return o;
+}
+
+/* 201 access request; 400 (roles: role_not_delegable, unknown_role,
+ * too_many; endsAt: out_of_range); 401; 403 (not an admin agent of a
+ * provider, or a token without relationships:write); 404 (not the
+ * provider's relationship); 409 relationship_not_active,
+ * access_request_pending; 503. */
+int handle_access_request_create(struct ctx *c)
+{
+	struct problem *p = &c->problem;
+	struct access_request out;
+	const char *message = json_str(c->body, "message");
+	const cJSON *auto_extend = cJSON_GetObjectItemCaseSensitive(c->body, "autoExtend");
+	unsigned roles =
+	    access_roles_read(p, cJSON_GetObjectItemCaseSensitive(c->body, "roles"), "roles");
+	micros_t ends = access_end_read(p, json_str(c->body, "endsAt"), "endsAt");
+	if (message != NULL && !valid_text(message, 1, 1000))
+		problem_add_field(p, "message", "invalid",
+				  "must be 1 to 1000 printable characters of plain text");
+	if (p->kind != PROBLEM_NONE)
+		return -1;
+	struct actor a = ctx_actor(c);
+	struct access_request_new in = {roles,
+					ends,
+					cJSON_IsTrue(auto_extend),
+					message,
+					c->cfg->public_base_url,
+					c->cfg->invitation_ttl};
+	if (access_request_create(&c->txn, &a, ctx_capture(c, 0), &in, &out, p) != 0)
+		return -1;
+	return ctx_json(c, 201, access_request_json(c, &out));
+}
+
+/* 200 page of the relationship's access requests (either side); 400;
+ * 401; 403; 404 (not the tenant's relationship); 503. */
+int handle_access_requests_list(struct ctx *c)
+{
+	struct relationship rel;
+	const char *id = ctx_capture(c, 0);
+	if (relationship_get(&c->txn, c->principal.tenant_id, id, &rel, &c->problem) != 0)
+		return -1;
+	struct db_arg key[] = {db_text(id)};
+	return ctx_list(c, &relationship_access_request_page, key, access_request_json, NULL);
+}
+
+/* 200 relationship (its access the request's); 400; 401; 403 (not a GA,
+ * or a token); 404 access_request_not_found; 409 access_request_accepted,
+ * access_request_declined, access_request_withdrawn,
+ * relationship_not_active; 410 access_request_expired; 422
+ * consent_required, access_already_ended; 503. */
+int handle_access_request_authorize(struct ctx *c)
+{
+	struct relationship out;
+	const char *token;
+	if (answer_read(c, "granting admin access", &token, NULL) != 0)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (access_request_authorize(&c->txn, &a, ctx_capture(c, 0), ctx_capture(c, 1), token, &out,
+				     &c->problem) != 0 ||
+	    relationship_event(c, &out, EVENT_RELATIONSHIP_ACCESS_CHANGED) != 0)
+		return -1;
+	return respond_relationship(c, &out);
+}
+
+/* 200 access request (declined; a repeat answers the same); 400; 401;
+ * 403 (not a GA, or a token); 404 access_request_not_found; 409
+ * access_request_accepted, access_request_withdrawn; 410
+ * access_request_expired; 503. */
+int handle_access_request_reject(struct ctx *c)
+{
+	struct access_request out;
+	bool declined = false;
+	const char *token, *reason;
+	if (answer_read(c, NULL, &token, &reason) != 0)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (access_request_decline(&c->txn, &a, ctx_capture(c, 0), ctx_capture(c, 1), token, reason,
+				   &out, &declined, &c->problem) != 0)
+		return -1;
+	return ctx_json(c, 200, access_request_json(c, &out));
+}
+
+int relationship_extended_record(struct txn *t, const struct relationship *r)
+{
+	return relationship_system_record(t, r, EVENT_RELATIONSHIP_ACCESS_CHANGED);
 }

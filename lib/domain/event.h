@@ -30,7 +30,9 @@ struct actor;
 	X(EVENT_RELATIONSHIP_AUTHORIZED, 1u << 3, "relationship.authorized", "Relationship",       \
 	  "A reseller authorized a provider: the relationship and its admin access began.")        \
 	X(EVENT_RELATIONSHIP_ACCESS_CHANGED, 1u << 4, "relationship.access_changed",               \
-	  "Relationship", "The reseller narrowed the roles of the provider's admin access.")       \
+	  "Relationship",                                                                          \
+	  "The provider's admin access changed: the reseller narrowed its roles or consented to "  \
+	  "an access request, or it extended itself (adminAccess.autoExtend).")                    \
 	X(EVENT_RELATIONSHIP_ACCESS_REMOVED, 1u << 5, "relationship.access_removed",               \
 	  "Relationship", "The reseller removed the provider's admin access.")                     \
 	X(EVENT_RELATIONSHIP_ENDED, 1u << 6, "relationship.ended", "Relationship",                 \

@@ -196,8 +196,9 @@ DB_STATEMENT(relationship_insert,
 	"pt.domain AS provider_domain, r.reseller_tenant_id, " NAME_OF_RT " AS reseller_name, "    \
 	"rt.domain AS reseller_domain, r.state, r.admin_access, "                                  \
 	"(r.access_roles + 0) << 1 AS access_roles, r.access_ends_at, r.access_changed_at, "       \
-	"r.access_changed_by, r.created_at, r.created_by, r.ended_at, r.ended_by, r.version "      \
-	"FROM relationships r " hint "JOIN tenants pt ON pt.id = r.provider_tenant_id "            \
+	"r.access_changed_by, r.created_at, r.created_by, r.ended_at, r.ended_by, r.version, "     \
+	"r.auto_extend FROM relationships r " hint                                                 \
+	"JOIN tenants pt ON pt.id = r.provider_tenant_id "                                         \
 	"LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id "                                     \
 	"JOIN tenants rt ON rt.id = r.reseller_tenant_id "                                         \
 	"LEFT JOIN legal_profiles rl ON rl.tenant_id = rt.id "
@@ -218,7 +219,8 @@ DB_STATEMENT(relationship_insert,
 	F(T, access_changed_by, DB_TEXT)                                                           \
 	F(T, created_at, DB_TIME)                                                                  \
 	F(T, created_by, DB_TEXT)                                                                  \
-	F(T, ended_at, DB_TIME) F(T, ended_by, DB_TEXT) F(T, version, DB_INT)
+	F(T, ended_at, DB_TIME)                                                                    \
+	F(T, ended_by, DB_TEXT) F(T, version, DB_INT) F(T, auto_extend, DB_INT)
 
 /* one of the tenant's, from either side */
 DB_STATEMENT(relationship_get_row,
@@ -792,7 +794,8 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 
 /* Granted admin access ending within 30 days whose threshold (the
  * fewest of 30, 7 and 1 days at or above what is left) has not been
- * mailed, the soonest first. */
+ * mailed, the soonest first; not access that extends itself
+ * (auto_extend), which does not end. */
 struct expiring_row {
 	char id[UUID_STR], provider_tenant_id[UUID_STR];
 	long long threshold;
@@ -809,7 +812,8 @@ DB_STATEMENT(relationships_expiring,
 	     "DATE_FORMAT(r.access_ends_at, '%Y-%m-%d %H:%i') AS ends_on FROM relationships r "
 	     "WHERE r.state = 'active' AND r.admin_access = 'granted' AND r.access_ends_at > "
 	     "UTC_TIMESTAMP(6) AND r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 30 DAY AND "
-	     "NOT EXISTS (SELECT 1 FROM relationship_access_notices n WHERE n.relationship_id = "
+	     "r.auto_extend = 0 AND NOT EXISTS (SELECT 1 FROM relationship_access_notices n WHERE "
+	     "n.relationship_id = "
 	     "r.id AND n.threshold_days <= " EXPIRING_THRESHOLD ") "
 	     "ORDER BY r.access_ends_at LIMIT 100",
 	     DB_NO_PARAMS, DB_ROW(struct expiring_row, EXPIRING_FIELDS));
@@ -964,8 +968,8 @@ int relationship_narrow_access(struct txn *t, const struct actor *a, const char 
 	/* consent granted these roles: more needs a new consent */
 	if ((roles & ~rel.access_roles) != 0)
 		return problem_refuse(p, PROBLEM_RULE_REFUSED, "roles_not_narrower",
-				      "admin access can only be narrowed; widening it needs a new "
-				      "invitation and consent");
+				      "admin access can only be narrowed; widening it needs the "
+				      "provider's access request and consent");
 	struct db_arg u[] = {db_int(roles), db_time(at), db_text(a->id), db_text(id)};
 	if (db_exec(t, &relationship_access_narrowed, u, NULL) != DB_OK ||
 	    audit_record(t, a, "relationship.admin_access.narrow", "relationship", id, at) != DB_OK)
@@ -993,4 +997,408 @@ enum db_status relationship_pair_lock(struct txn *t, const char *id, const char 
 {
 	struct db_arg a[] = {db_text(id), db_text(tenant_id)};
 	return db_one(t, &relationship_pair_share_lock, a, out);
+}
+
+/* ---- access requests ---- */
+
+/* a pending request past its expiry reads as expired */
+#define ACCESS_REQUEST_STATE                                                                       \
+	"IF(q.state = 'pending' AND q.expires_at <= UTC_TIMESTAMP(6), 'expired', q.state) "        \
+	"AS state"
+
+#define ACCESS_REQUEST_SELECT                                                                      \
+	"SELECT q.id, q.relationship_id, q.provider_tenant_id, q.reseller_tenant_id, "             \
+	"(q.access_roles + 0) << 1 AS access_roles, q.access_ends_at, q.auto_extend, "             \
+	"q.message, " ACCESS_REQUEST_STATE                                                         \
+	", q.decline_reason, q.expires_at, q.created_at, q.created_by, "                           \
+	"q.changed_at FROM relationship_access_requests q "
+#define ACCESS_REQUEST_FIELDS(F, T)                                                                \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, relationship_id, DB_TEXT)                                                             \
+	F(T, provider_tenant_id, DB_TEXT)                                                          \
+	F(T, reseller_tenant_id, DB_TEXT)                                                          \
+	F(T, access_roles, DB_INT)                                                                 \
+	F(T, access_ends_at, DB_TIME)                                                              \
+	F(T, auto_extend, DB_INT)                                                                  \
+	F(T, message, DB_TEXT)                                                                     \
+	F(T, state, DB_TEXT)                                                                       \
+	F(T, decline_reason, DB_TEXT)                                                              \
+	F(T, expires_at, DB_TIME)                                                                  \
+	F(T, created_at, DB_TIME) F(T, created_by, DB_TEXT) F(T, changed_at, DB_TIME)
+
+DB_STATEMENT(access_request_get, ACCESS_REQUEST_SELECT "WHERE q.id = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct access_request, ACCESS_REQUEST_FIELDS));
+
+DB_STATEMENT(access_request_list,
+	     ACCESS_REQUEST_SELECT DB_LIST_INDEX(
+		 "ix_access_requests_relationship") "WHERE q.relationship_id = ? AND q.id > ? "
+						    "ORDER BY q.id LIMIT ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_INT),
+	     DB_ROW(struct access_request, ACCESS_REQUEST_FIELDS));
+
+DB_STATEMENT(access_request_count,
+	     "SELECT COUNT(*) AS n FROM (SELECT 1 FROM relationship_access_requests q "
+	     "WHERE q.relationship_id = ? LIMIT ?) c",
+	     DB_PARAMS(DB_TEXT, DB_INT), DB_ROW_COUNT);
+
+const struct db_page relationship_access_request_page = {.list = &access_request_list,
+							 .count = &access_request_count,
+							 .n_keys = 1,
+							 .cursor_offset =
+							     offsetof(struct access_request, id)};
+
+/* whether the relationship has a request pending still (its rows are
+ * serialised by the relationship's lock, which every writer takes first) */
+DB_STATEMENT(access_request_pending,
+	     "SELECT COUNT(*) AS n FROM relationship_access_requests q "
+	     "WHERE q.relationship_id = ? AND q.state = 'pending' AND "
+	     "q.expires_at > UTC_TIMESTAMP(6)",
+	     DB_PARAMS(DB_TEXT), DB_ROW_COUNT);
+
+DB_STATEMENT(access_request_insert,
+	     "INSERT INTO relationship_access_requests (id, relationship_id, provider_tenant_id, "
+	     "reseller_tenant_id, access_roles, access_ends_at, auto_extend, message, token_hash, "
+	     "expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ? >> 1, ?, ?, ?, ?, ?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_INT, DB_TIME, DB_INT,
+		       DB_TEXT | DB_NULLABLE, DB_TEXT, DB_TIME, DB_TEXT, DB_TIME),
+	     DB_NO_ROW);
+
+/* What a consent or a decline decides on, locked after the relationship. */
+struct access_request_lock_row {
+	char state[16];
+	unsigned access_roles; /* enum auth_role bits */
+	micros_t access_ends_at;
+	bool auto_extend;
+	char token_hash[65];
+};
+#define ACCESS_REQUEST_LOCK_FIELDS(F, T)                                                           \
+	F(T, state, DB_TEXT)                                                                       \
+	F(T, access_roles, DB_INT)                                                                 \
+	F(T, access_ends_at, DB_MICROS) F(T, auto_extend, DB_INT) F(T, token_hash, DB_TEXT)
+DB_STATEMENT(access_request_lock,
+	     "SELECT " ACCESS_REQUEST_STATE ", (q.access_roles + 0) << 1 AS access_roles, "
+	     "q.access_ends_at, q.auto_extend, q.token_hash FROM relationship_access_requests q "
+	     "WHERE q.id = ? AND q.relationship_id = ? FOR UPDATE",
+	     DB_PARAMS(DB_TEXT, DB_TEXT),
+	     DB_ROW(struct access_request_lock_row, ACCESS_REQUEST_LOCK_FIELDS));
+
+DB_STATEMENT(access_request_answered,
+	     "UPDATE relationship_access_requests SET state = ?, changed_at = ?, "
+	     "decline_reason = ? WHERE id = ?",
+	     DB_PARAMS(DB_TEXT, DB_TIME, DB_TEXT | DB_NULLABLE, DB_TEXT), DB_NO_ROW);
+
+/* consent: the relationship's access becomes the request's */
+DB_STATEMENT(relationship_access_granted,
+	     "UPDATE relationships SET admin_access = 'granted', access_roles = ? >> 1, "
+	     "access_ends_at = ?, auto_extend = ?, access_changed_at = ?, access_changed_by = ?, "
+	     "version = version + 1 WHERE id = ?",
+	     DB_PARAMS(DB_INT, DB_TIME, DB_INT, DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
+
+/* a new end is told 30, 7 and 1 day(s) before it again */
+DB_STATEMENT(relationship_access_notices_reset,
+	     "DELETE FROM relationship_access_notices WHERE relationship_id = ?",
+	     DB_PARAMS(DB_TEXT), DB_NO_ROW);
+
+/* who hears of an answer: the provider's user who asked (or who made the
+ * token that did), told the reseller's name */
+DB_STATEMENT(access_request_requester,
+	     "SELECT COALESCE(u.email, tu.email) AS email, " NAME_OF_T " AS company "
+	     "FROM relationship_access_requests q LEFT JOIN users u ON u.id = q.created_by "
+	     "LEFT JOIN api_tokens tk ON tk.id = q.created_by "
+	     "LEFT JOIN users tu ON tu.id = tk.created_by "
+	     "JOIN tenants t ON t.id = q.reseller_tenant_id "
+	     "LEFT JOIN legal_profiles l ON l.tenant_id = t.id WHERE q.id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct inviter_row, INVITER_FIELDS));
+
+/* "2027-01-31 14:05" of an API time: the end a mail names */
+static void access_ends_on(const char *api_time, char out[17])
+{
+	snprintf(out, 17, "%.10s %.5s", api_time, api_time + 11);
+}
+
+int access_request_create(struct txn *t, const struct actor *a, const char *relationship_id,
+			  const struct access_request_new *in, struct access_request *out,
+			  struct problem *p)
+{
+	struct relationship_lock_row rel;
+	char id[UUID_STR], token[LINK_TOKEN_LEN + 1], hash[65], link[512], ends_on[17];
+	struct db_count pending = {0};
+	int rc = -1;
+	token[0] = link[0] = '\0';
+	if (relationship_lock_of(t, a, relationship_id, &rel, p) != 0)
+		goto out;
+	/* the reseller's side answers requests, never makes them: as for
+	 * another tenant's relationship */
+	if (strcmp(rel.provider_tenant_id, a->tenant_id) != 0) {
+		problem_set(p, PROBLEM_NOT_FOUND, "no relationship %s of this provider",
+			    relationship_id);
+		goto out;
+	}
+	/* now that the row is locked: after every change before */
+	micros_t at = time_micros();
+	if (strcmp(rel.state, "active") != 0) {
+		problem_refuse(p, PROBLEM_CONFLICT, "relationship_not_active",
+			       "the relationship has ended: invite the reseller again");
+		goto out;
+	}
+	struct db_arg r[] = {db_text(relationship_id)};
+	if (db_one(t, &access_request_pending, r, &pending) != DB_OK)
+		goto out;
+	if (pending.n > 0) {
+		problem_refuse(p, PROBLEM_CONFLICT, "access_request_pending",
+			       "a request for admin access waits for the reseller's answer "
+			       "already");
+		goto out;
+	}
+	uuid_v7(id);
+	link_token_generate(token, hash);
+	struct db_arg ins[] = {db_text(id),
+			       db_text(relationship_id),
+			       db_text(rel.provider_tenant_id),
+			       db_text(rel.reseller_tenant_id),
+			       db_int(in->access_roles),
+			       db_time(in->access_ends_at),
+			       db_int(in->auto_extend),
+			       db_text(in->message),
+			       db_text(hash),
+			       db_time(time_micros_after(in->ttl_seconds)),
+			       db_text(a->id),
+			       db_time(at)};
+	if (db_exec(t, &access_request_insert, ins, NULL) != DB_OK)
+		goto out;
+	struct db_arg g[] = {db_text(id)};
+	switch (db_one(t, &access_request_get, g, out)) {
+	case DB_OK: break;
+	case DB_EMPTY: txn_abort(t); goto out; /* written above: never */
+	default: goto out;
+	}
+	snprintf(link, sizeof link, "%s/authorize-access?request=%s&token=%s", in->public_base_url,
+		 id, token);
+	access_ends_on(out->access_ends_at, ends_on);
+	struct mail_var vars[] = {
+	    {"link", link}, {"reason", in->message ? in->message : "(none)"}, {"ends_on", ends_on}};
+	if (relationship_notify(t, relationship_id, MAIL_RELATIONSHIP_ACCESS_REQUEST,
+				RELATIONSHIP_RESELLER, NULL, vars, 3) != 0 ||
+	    audit_record(t, a, "relationship_access_request.create", "relationship_access_request",
+			 id, at) != DB_OK ||
+	    audit_record_in(t, a, rel.reseller_tenant_id, "relationship_access_request.create",
+			    "relationship_access_request", id, at) != DB_OK)
+		goto out;
+	rc = 0;
+out:
+	sodium_memzero(token, sizeof token);
+	sodium_memzero(link, sizeof link);
+	return rc;
+}
+
+/* The actor's relationship relationship_id (rel, locked) if the actor's
+ * tenant is its reseller, then its request id (q, locked) if token is
+ * its: 0, or -1 with p set (404 access_request_not_found) or t failed. */
+static int access_request_addressed(struct txn *t, const struct actor *a,
+				    const char *relationship_id, const char *id, const char *token,
+				    struct relationship_lock_row *rel,
+				    struct access_request_lock_row *q, struct problem *p)
+{
+	char hash[65];
+	struct db_arg g[] = {db_text(relationship_id), db_text(a->tenant_id),
+			     db_text(a->tenant_id)};
+	struct db_arg r[] = {db_text(id), db_text(relationship_id)};
+	enum db_status st = db_one(t, &relationship_lock, g, rel);
+	if (st != DB_OK && st != DB_EMPTY)
+		return -1;
+	if (st == DB_OK)
+		st = db_one(t, &access_request_lock, r, q);
+	if (st != DB_OK && st != DB_EMPTY)
+		return -1;
+	api_token_hash(token, hash);
+	/* unknown, another's, the provider's side, or a wrong token: one
+	 * answer */
+	if (st == DB_EMPTY || strcmp(rel->reseller_tenant_id, a->tenant_id) != 0 ||
+	    sodium_memcmp(q->token_hash, hash, 64) != 0)
+		return problem_refuse(p, PROBLEM_NOT_FOUND, "access_request_not_found",
+				      "no access request %s with this token for this work account",
+				      id);
+	return 0;
+}
+
+/* 0 when a request in state may still be answered, else -1 with p set:
+ * 409 access_request_accepted, _declined, _withdrawn, 410
+ * access_request_expired. */
+static int access_request_open(const char *state, struct problem *p)
+{
+	if (strcmp(state, "expired") == 0)
+		return problem_refuse(p, PROBLEM_GONE, "access_request_expired",
+				      "the access request expired; ask the provider for a new one");
+	if (strcmp(state, "pending") != 0) {
+		char code[40];
+		snprintf(code, sizeof code, "access_request_%s", state);
+		return problem_refuse(p, PROBLEM_CONFLICT, code, "the access request is %s", state);
+	}
+	return 0;
+}
+
+/* Mails the provider's requester of request id which, with reason (may be
+ * NULL: not named): 0, or -1 with t failed. */
+static int access_request_tell(struct txn *t, const char *id, const char *provider_tenant_id,
+			       enum mail_template which, const char *reason)
+{
+	struct inviter_row who;
+	struct db_arg g[] = {db_text(id)};
+	if (db_one(t, &access_request_requester, g, &who) != DB_OK)
+		return -1;
+	if (who.email[0] == '\0')
+		return 0;
+	struct mail_var vars[] = {{"company_name", who.company},
+				  {"reason", reason != NULL ? reason : "(none given)"}};
+	struct outbox_mail m = {provider_tenant_id, which, "en", who.email, vars, 2};
+	return outbox_enqueue(t, &m) == DB_OK ? 0 : -1;
+}
+
+int access_request_authorize(struct txn *t, const struct actor *a, const char *relationship_id,
+			     const char *id, const char *token, struct relationship *out,
+			     struct problem *p)
+{
+	struct relationship_lock_row rel;
+	struct access_request_lock_row q;
+	/* the relationship first, as every change of it and every delegated
+	 * write (which holds it shared) takes it */
+	if (access_request_addressed(t, a, relationship_id, id, token, &rel, &q, p) != 0)
+		return -1;
+	/* now that the rows are locked: after every change before */
+	micros_t at = time_micros();
+	if (access_request_open(q.state, p) != 0)
+		return -1;
+	if (strcmp(rel.state, "active") != 0)
+		return problem_refuse(p, PROBLEM_CONFLICT, "relationship_not_active",
+				      "the relationship has ended");
+	if (q.access_ends_at <= at)
+		return problem_refuse(p, PROBLEM_RULE_REFUSED, "access_already_ended",
+				      "the admin access this request asks for ended already; ask "
+				      "the provider for a new request");
+	struct db_arg u[] = {db_int(q.access_roles), db_time(q.access_ends_at),
+			     db_int(q.auto_extend),  db_time(at),
+			     db_text(a->id),	     db_text(relationship_id)};
+	struct db_arg s[] = {db_text("accepted"), db_time(at), db_text(NULL), db_text(id)};
+	struct db_arg n[] = {db_text(relationship_id)};
+	if (db_exec(t, &relationship_access_granted, u, NULL) != DB_OK ||
+	    db_exec(t, &access_request_answered, s, NULL) != DB_OK ||
+	    db_exec(t, &relationship_access_notices_reset, n, NULL) != DB_OK ||
+	    audit_record(t, a, "relationship_access_request.accept", "relationship_access_request",
+			 id, at) != DB_OK ||
+	    audit_record_in(t, a, rel.provider_tenant_id, "relationship_access_request.accept",
+			    "relationship_access_request", id, at) != DB_OK ||
+	    access_request_tell(t, id, rel.provider_tenant_id,
+				MAIL_RELATIONSHIP_ACCESS_REQUEST_ACCEPTED, NULL) != 0)
+		return -1;
+	return relationship_get(t, a->tenant_id, relationship_id, out, p);
+}
+
+int access_request_decline(struct txn *t, const struct actor *a, const char *relationship_id,
+			   const char *id, const char *token, const char *reason,
+			   struct access_request *out, bool *declined, struct problem *p)
+{
+	struct relationship_lock_row rel;
+	struct access_request_lock_row q;
+	struct db_arg g[] = {db_text(id)};
+	*declined = false;
+	if (access_request_addressed(t, a, relationship_id, id, token, &rel, &q, p) != 0)
+		return -1;
+	if (strcmp(q.state, "declined") == 0) /* a repeat: as the first */
+		return db_one(t, &access_request_get, g, out) == DB_OK ? 0 : -1;
+	if (access_request_open(q.state, p) != 0)
+		return -1;
+	/* now that the rows are locked: after every change before */
+	micros_t at = time_micros();
+	struct db_arg s[] = {db_text("declined"), db_time(at), db_text(reason), db_text(id)};
+	if (db_exec(t, &access_request_answered, s, NULL) != DB_OK ||
+	    audit_record(t, a, "relationship_access_request.decline", "relationship_access_request",
+			 id, at) != DB_OK ||
+	    audit_record_in(t, a, rel.provider_tenant_id, "relationship_access_request.decline",
+			    "relationship_access_request", id, at) != DB_OK ||
+	    access_request_tell(t, id, rel.provider_tenant_id,
+				MAIL_RELATIONSHIP_ACCESS_REQUEST_DECLINED, reason) != 0)
+		return -1;
+	*declined = true;
+	return db_one(t, &access_request_get, g, out) == DB_OK ? 0 : -1;
+}
+
+/* ---- auto-extension ---- */
+
+struct extending_row {
+	char id[UUID_STR], provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR];
+	micros_t access_ends_at;
+};
+#define EXTENDING_FIELDS(F, T)                                                                     \
+	F(T, id, DB_TEXT)                                                                          \
+	F(T, provider_tenant_id, DB_TEXT)                                                          \
+	F(T, reseller_tenant_id, DB_TEXT) F(T, access_ends_at, DB_MICROS)
+/* through ix_relationships_access_end, the soonest first */
+DB_STATEMENT(relationships_extending,
+	     "SELECT r.id, r.provider_tenant_id, r.reseller_tenant_id, r.access_ends_at "
+	     "FROM relationships r WHERE r.state = 'active' AND r.admin_access = 'granted' AND "
+	     "r.access_ends_at <= UTC_TIMESTAMP(6) + INTERVAL 1 DAY AND r.auto_extend = 1 "
+	     "ORDER BY r.access_ends_at LIMIT 100",
+	     DB_NO_PARAMS, DB_ROW(struct extending_row, EXTENDING_FIELDS));
+
+/* the guard: 0 rows when another host extended it first, or the access
+ * changed meanwhile */
+DB_STATEMENT(relationship_access_extended,
+	     "UPDATE relationships SET access_ends_at = access_ends_at + INTERVAL 180 DAY, "
+	     "version = version + 1 WHERE id = ? AND access_ends_at = ? AND state = 'active' "
+	     "AND admin_access = 'granted' AND auto_extend = 1",
+	     DB_PARAMS(DB_TEXT, DB_TIME), DB_NO_ROW);
+
+/* Extends r by ACCESS_EXTEND_DAYS if no one did since it was read, with
+ * its audit and record: 0 (*taken whether it did), or -1 with t failed. */
+static int access_extend_one(struct txn *t, const struct extending_row *r,
+			     relationship_notice_record record, bool *taken)
+{
+	struct actor sys = {.type = "system"};
+	struct relationship rel;
+	struct problem p = {0};
+	unsigned long long changed = 0;
+	micros_t at = time_micros();
+	struct db_arg u[] = {db_text(r->id), db_time(r->access_ends_at)};
+	struct db_arg k[] = {db_text(r->id)};
+	int rc = -1;
+	*taken = false;
+	if (db_exec(t, &relationship_access_extended, u, &changed) != DB_OK)
+		goto out;
+	if (changed == 0) { /* another host, or a change, came first */
+		rc = 0;
+		goto out;
+	}
+	if (db_exec(t, &relationship_access_notices_reset, k, NULL) != DB_OK ||
+	    audit_record_in(t, &sys, r->provider_tenant_id, "relationship.admin_access.extend",
+			    "relationship", r->id, at) != DB_OK ||
+	    audit_record_in(t, &sys, r->reseller_tenant_id, "relationship.admin_access.extend",
+			    "relationship", r->id, at) != DB_OK ||
+	    relationship_get(t, r->provider_tenant_id, r->id, &rel, &p) != 0 ||
+	    record(t, &rel) != 0)
+		goto out;
+	*taken = true;
+	rc = 0;
+out:
+	problem_clear(&p);
+	return rc;
+}
+
+int relationship_access_extend(struct txn *t, relationship_notice_record record,
+			       unsigned long long *extended)
+{
+	void *items = NULL;
+	size_t n = 0;
+	int rc = 0;
+	*extended = 0;
+	if (db_all(t, &relationships_extending, NULL, &items, &n) != DB_OK)
+		return -1;
+	const struct extending_row *r = items;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		bool taken = false;
+		rc = access_extend_one(t, &r[i], record, &taken);
+		if (taken)
+			(*extended)++;
+	}
+	free(items);
+	return rc;
 }

@@ -75,6 +75,7 @@ struct relationship {
 	char created_at[TIME_STR], created_by[UUID_STR];
 	char ended_at[TIME_STR], ended_by[UUID_STR]; /* "" while active */
 	unsigned long version;
+	bool auto_extend; /* the access extends itself by 180 days at its end */
 };
 
 /* The actor (the reseller's global admin) consents to invitation id with
@@ -162,6 +163,87 @@ int relationship_delegation_hold(struct txn *t, const char *relationship_id, uns
 int relationship_narrow_access(struct txn *t, const struct actor *a, const char *id,
 			       unsigned long version, unsigned roles, struct relationship *out,
 			       struct problem *p);
+
+/* ---- access requests (issue 21): a lifecycle for admin access ---- */
+
+/* auto_extend lengthens granted access by this many days at its end */
+#define ACCESS_EXTEND_DAYS 180
+
+/* The provider's request for new or more admin access, or a later end, on
+ * an active relationship; the reseller's global admin consents to it (the
+ * relationship's access becomes the request's) or declines it. */
+struct access_request {
+	char id[UUID_STR], relationship_id[UUID_STR];
+	char provider_tenant_id[UUID_STR], reseller_tenant_id[UUID_STR];
+	unsigned access_roles; /* enum auth_role bits */
+	char access_ends_at[TIME_STR];
+	bool auto_extend;
+	char message[4001]; /* "" when none */
+	/* pending, accepted, declined, withdrawn, or expired (pending past
+	 * expires_at) */
+	char state[16];
+	char decline_reason[4001]; /* "" unless declined with a reason */
+	char expires_at[TIME_STR], created_at[TIME_STR], created_by[UUID_STR];
+	char changed_at[TIME_STR]; /* "" while pending */
+};
+
+struct access_request_new {
+	unsigned access_roles; /* enum auth_role bits, delegable ones */
+	micros_t access_ends_at;
+	bool auto_extend;
+	const char *message; /* may be NULL */
+	const char *public_base_url;
+	int ttl_seconds; /* the request's life (invitation_ttl) */
+};
+
+/* The actor (the provider's admin agent) asks for in on its relationship
+ * relationship_id, in t: the reseller's primary contact is mailed a link
+ * with a single-use token, both tenants audit it. Returns 0 with out, or
+ * -1 with p set: 404 (no relationship of the actor's tenant, or one where
+ * it is the reseller), 409 relationship_not_active, access_request_pending
+ * (one is pending still); or t failed. */
+int access_request_create(struct txn *t, const struct actor *a, const char *relationship_id,
+			  const struct access_request_new *in, struct access_request *out,
+			  struct problem *p);
+
+/* The actor (the reseller's global admin) consents to request id of
+ * relationship relationship_id with its token (the mailed one, in clear),
+ * the relationship locked first: the relationship's admin access becomes
+ * granted with the request's roles, end and auto_extend; the provider's
+ * requester is mailed, both tenants audit it. Returns 0 with out (the
+ * relationship), or -1 with p set: 404 access_request_not_found (unknown,
+ * not of this reseller's relationship, or a wrong token: one answer), 409
+ * access_request_accepted, access_request_declined,
+ * access_request_withdrawn, relationship_not_active, 410
+ * access_request_expired, 422 access_already_ended; or t failed. */
+int access_request_authorize(struct txn *t, const struct actor *a, const char *relationship_id,
+			     const char *id, const char *token, struct relationship *out,
+			     struct problem *p);
+
+/* The actor (the reseller's global admin) declines request id as
+ * access_request_authorize consents, giving reason (may be NULL): the
+ * provider's requester is mailed, both tenants audit it. A repeat changes
+ * nothing (*declined false) and answers as the first. Returns 0 with out,
+ * or -1 with p set: 404 access_request_not_found, 409
+ * access_request_accepted, access_request_withdrawn, 410
+ * access_request_expired; or t failed. */
+int access_request_decline(struct txn *t, const struct actor *a, const char *relationship_id,
+			   const char *id, const char *token, const char *reason,
+			   struct access_request *out, bool *declined, struct problem *p);
+
+/* Pages of struct access_request of one relationship (key: its id), by
+ * id. The caller checks that the relationship is the tenant's. */
+extern const struct db_page relationship_access_request_page;
+
+/* Extends by ACCESS_EXTEND_DAYS, once, each granted admin access of an
+ * active relationship with auto_extend whose end is within the next day
+ * (or past: a host that was down catches up), in t; the UPDATE that
+ * names the end it read is the guard, so that of several hosts at once
+ * one extends. Audited in both tenants by the system, and recorded
+ * (record) as the change of access; *extended: how many. Returns 0, or -1
+ * with t failed. */
+int relationship_access_extend(struct txn *t, relationship_notice_record record,
+			       unsigned long long *extended);
 
 /* The two sides of a relationship and its state ("active", "ended"). */
 struct relationship_pair {

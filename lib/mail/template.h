@@ -28,7 +28,10 @@
 	X(MAIL_RELATIONSHIP_ACCESS_EXPIRING, "relationship_access_expiring")                       \
 	X(MAIL_WEBHOOK_DISABLED, "webhook_disabled")                                               \
 	X(MAIL_RELATIONSHIP_INVITATION_DECLINED, "relationship_invitation_declined")               \
-	X(MAIL_RELATIONSHIP_SUSPENDED, "relationship_suspended")
+	X(MAIL_RELATIONSHIP_SUSPENDED, "relationship_suspended")                                   \
+	X(MAIL_RELATIONSHIP_ACCESS_REQUEST, "relationship_access_request")                         \
+	X(MAIL_RELATIONSHIP_ACCESS_REQUEST_ACCEPTED, "relationship_access_request_accepted")       \
+	X(MAIL_RELATIONSHIP_ACCESS_REQUEST_DECLINED, "relationship_access_request_declined")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

@@ -7,10 +7,10 @@ import time
 import unittest
 from datetime import datetime, timedelta, timezone
 
-from harness import (access_token, api, assert_problem, bearer, field_errors, mails_to,
+from harness import (access_token, api, assert_problem, bearer, field_errors, future, mails_to,
                      new_api_token, new_tenant, new_user, parallel, sql, sql_value)
-from world import (approved_tenant, authorize, enrolled_tenant, invitation_link, invite,
-                   new_provider, verified_tenant)
+from world import (approved_tenant, as_, authorize, enrolled_tenant, invitation_link, invite,
+                   mailed_link, new_provider, related, verified_tenant)
 
 
 def wait_subject(address, text, timeout=15.0):
@@ -523,3 +523,347 @@ class TestRelationships(unittest.TestCase):
                    (reseller.id,))
         self.assertEqual(rows, [["ended"], ["active"]])
 
+
+
+# ------------------------------------------------------------ access requests (issue 21)
+
+def ask(provider, rel, headers=None, body=None, **over):
+    """The provider asks for admin access on relationship REL."""
+    b = body if body is not None else {"roles": ["admin_agent"], "endsAt": future(90)}
+    b.update(over)
+    h = dict(provider.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/relationships/%s/access-requests" % rel, body=b, headers=h)
+
+
+def request_link(email, n=1):
+    """(request id, token) of the n-th access request mailed to EMAIL."""
+    return mailed_link(email, "/authorize-access", "request", n)
+
+
+def answer(reseller, rel, rid, token, what="authorization", headers=None, body=None, **over):
+    b = body if body is not None else {"token": token}
+    if body is None and what == "authorization":
+        b["consent"] = True
+    b.update(over)
+    h = dict(reseller.auth)
+    h.update(headers or {})
+    return api("POST", "/v1/relationships/%s/access-requests/%s/%s" % (rel, rid, what), body=b,
+               headers=h)
+
+
+def asked(provider, reseller, rel, n=1, **over):
+    r = ask(provider, rel, **over)
+    assert r.status == 201, r
+    rid, token = request_link(reseller.contact, n)
+    assert rid == r.body["id"], (rid, r.body)
+    return rid, token
+
+
+class TestAccessRequests(unittest.TestCase):
+    """Admin access has a lifecycle (issue 21): the provider asks again on
+    its relationship, the reseller's global admin consents or declines."""
+
+    def test_after_removal_a_request_and_consent_give_access_back(self):
+        provider, reseller, rel = related()
+        rid_ = rel["id"]
+        self.assertEqual(api("DELETE", "/v1/relationships/%s/admin-access" % rid_,
+                             headers=reseller.auth).status, 204)
+        self.assertEqual(assert_problem(api("GET", "/v1/users", headers=as_(provider, reseller)),
+                                        403, "forbidden")["code"], "admin_access_removed")
+        ends = future(400)
+        r = ask(provider, rid_, body={"roles": ["admin_agent", "helpdesk_agent"], "endsAt": ends,
+                                      "autoExtend": True, "message": "Let us help again"})
+        self.assertEqual(r.status, 201, r)
+        req = r.body
+        self.assertEqual((req["state"], req["adminAccess"]["roles"],
+                          req["adminAccess"]["autoExtend"], req["message"],
+                          req["relationshipId"], req["declineReason"], req["answeredAt"]),
+                         ("pending", ["admin_agent", "helpdesk_agent"], True, "Let us help again",
+                          rid_, None, None))
+        self.assertEqual(req["adminAccess"]["endsAt"][:19], ends[:19])
+        rid, token = request_link(reseller.contact)
+        self.assertEqual(rid, req["id"])
+        (m,) = [m for m in mails_to(reseller.contact) if "/authorize-access" in m.body]
+        self.assertIn("/authorize-access?request=%s&token=" % rid, m.body)
+        self.assertIn("Let us help again", m.body)
+        self.assertIn("asks for admin access", m.subject)
+        self.assertNotIn(token, sql_value("SELECT token_hash FROM relationship_access_requests "
+                                          "WHERE id = %s", (rid,)))
+        # both sides list it
+        for t in (provider, reseller):
+            got = api("GET", "/v1/relationships/%s/access-requests" % rid_, headers=t.auth)
+            self.assertEqual(got.status, 200, got)
+            self.assertEqual([(i["id"], i["state"]) for i in got.body["items"]],
+                             [(rid, "pending")])
+            self.assertEqual(got.body["totalCount"], 1)
+        before = api("GET", "/v1/relationships/" + rid_, headers=reseller.auth)
+        r = answer(reseller, rid_, rid, token)
+        self.assertEqual(r.status, 200, r)
+        a = r.body["adminAccess"]
+        self.assertEqual((a["status"], a["roles"], a["autoExtend"], a["endsAt"][:19]),
+                         ("granted", ["admin_agent", "helpdesk_agent"], True, ends[:19]))
+        self.assertNotEqual(r.headers["etag"], before.headers["etag"])
+        # delegated access works again, with the new roles
+        got = api("GET", "/v1/users", headers=as_(provider, reseller))
+        self.assertEqual(got.status, 200, got)
+        self.assertEqual(sql_value("SELECT state FROM relationship_access_requests WHERE id = %s",
+                                   (rid,)), "accepted")
+        for t in (provider, reseller):
+            self.assertEqual(sql_value(
+                "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = "
+                "'relationship_access_request.accept' AND target_id = %s", (t.id, rid)), "1")
+        wait_subject(provider.email, "granted the admin access")
+        deadline = time.monotonic() + 10
+        while True:
+            evs = api("GET", "/v1/events?types=relationship.access_changed",
+                      headers=provider.auth).body["items"]
+            if evs or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual([(e["data"]["id"], e["data"]["adminAccess"]["autoExtend"])
+                          for e in evs], [(rid_, True)])
+        # a repeat consent: 409 accepted, nothing changes
+        p = assert_problem(answer(reseller, rid_, rid, token), 409, "conflict")
+        self.assertEqual(p["code"], "access_request_accepted")
+        p = assert_problem(answer(reseller, rid_, rid, token, "rejection"), 409, "conflict")
+        self.assertEqual(p["code"], "access_request_accepted")
+
+    def test_a_later_end_and_more_roles_on_granted_access(self):
+        provider, reseller, rel = related()
+        sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) + INTERVAL 20 DAY "
+            "WHERE id = %s", (rel["id"],))
+        soon = api("GET", "/v1/relationships/" + rel["id"], headers=provider.auth).body
+        self.assertFalse(soon["adminAccess"]["autoExtend"])
+        rid, token = asked(provider, reseller, rel["id"],
+                           body={"roles": ["admin_agent", "sales_agent"], "endsAt": future(729)})
+        r = answer(reseller, rel["id"], rid, token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["adminAccess"]["roles"], ["admin_agent", "sales_agent"])
+        self.assertFalse(r.body["adminAccess"]["autoExtend"])
+        self.assertGreater(r.body["adminAccess"]["endsAt"], soon["adminAccess"]["endsAt"])
+        got = api("GET", "/v1/relationships/" + rel["id"], headers=provider.auth).body
+        self.assertEqual(got["adminAccess"], r.body["adminAccess"])
+        # a second request once the first is answered
+        rid2, token2 = asked(provider, reseller, rel["id"], n=2)
+        self.assertNotEqual(rid2, rid)
+
+    def test_decline_with_a_reason_is_mailed_and_repeats_answer_the_same(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"])
+        r = answer(reseller, rel["id"], rid, token, "rejection", reason="Not this quarter.")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.body["id"], r.body["state"], r.body["declineReason"]),
+                         (rid, "declined", "Not this quarter."))
+        wait_subject(provider.email, "declined your request for admin access")
+        (m,) = [m for m in mails_to(provider.email) if "declined your request" in m.subject]
+        self.assertIn("Not this quarter.", m.body)
+        again = answer(reseller, rel["id"], rid, token, "rejection")
+        self.assertEqual((again.status, again.body), (200, r.body))
+        p = assert_problem(answer(reseller, rel["id"], rid, token), 409, "conflict")
+        self.assertEqual(p["code"], "access_request_declined")
+        for t in (provider, reseller):
+            self.assertEqual(sql_value(
+                "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = "
+                "'relationship_access_request.decline' AND target_id = %s", (t.id, rid)), "1")
+        time.sleep(1)
+        self.assertEqual(len([m for m in mails_to(provider.email)
+                              if "declined your request" in m.subject]), 1)
+        # the access is as it was
+        got = api("GET", "/v1/relationships/" + rel["id"], headers=provider.auth).body
+        self.assertEqual(got["adminAccess"]["roles"], rel["adminAccess"]["roles"])
+
+    def test_bad_input(self):
+        provider, reseller, rel = related()
+        for body, field, code in (
+                ({"endsAt": future(30)}, "roles", "required"),
+                ({"roles": ["admin_agent"]}, "endsAt", "required"),
+                ({"roles": "admin_agent", "endsAt": future(30)}, "roles", "wrong_type"),
+                ({"roles": [], "endsAt": future(30)}, "roles", "required"),
+                ({"roles": ["admin_agent"] * 5, "endsAt": future(30)}, "roles", "too_many"),
+                ({"roles": ["root"], "endsAt": future(30)}, "roles[0]", "unknown_role"),
+                ({"roles": ["global_admin"], "endsAt": future(30)}, "roles[0]",
+                 "role_not_delegable"),
+                ({"roles": ["admin_agent"], "endsAt": "tomorrow"}, "endsAt", "invalid"),
+                ({"roles": ["admin_agent"], "endsAt": future(-1)}, "endsAt", "out_of_range"),
+                ({"roles": ["admin_agent"], "endsAt": future(731)}, "endsAt", "out_of_range"),
+                ({"roles": ["admin_agent"], "endsAt": future(30), "autoExtend": "yes"},
+                 "autoExtend", "wrong_type"),
+                ({"roles": ["admin_agent"], "endsAt": future(30), "message": "x" * 1001},
+                 "message", None),
+                ({"roles": ["admin_agent"], "endsAt": future(30), "message": "a\u0007b"},
+                 "message", "invalid"),
+                ({"roles": ["admin_agent"], "endsAt": future(30), "extra": 1}, "extra", None)):
+            with self.subTest(body=str(body)[:70]):
+                r = ask(provider, rel["id"], body=body)
+                self.assertEqual(r.status, 400, r)
+                self.assertIn(field, field_errors(r.body), r)
+                if code:
+                    self.assertEqual(field_errors(r.body)[field], code, r)
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationship_access_requests WHERE "
+                                   "relationship_id = %s", (rel["id"],)), "0")
+        rid, token = asked(provider, reseller, rel["id"])
+        for body, field in (({}, "token"), ({"token": 5}, "token"),
+                            ({"token": token, "consent": "yes"}, "consent")):
+            r = answer(reseller, rel["id"], rid, token, body=body)
+            self.assertEqual(r.status, 400, r)
+            self.assertIn(field, field_errors(r.body), r)
+        for consent in (False, None):
+            b = {"token": token} if consent is None else {"token": token, "consent": consent}
+            p = assert_problem(answer(reseller, rel["id"], rid, token, body=b), 422,
+                               "rule-refused")
+            self.assertEqual(p["code"], "consent_required")
+        for reason in ("", "a\u0007b", 5):
+            r = answer(reseller, rel["id"], rid, token, "rejection", reason=reason)
+            self.assertEqual(r.status, 400, r)
+            self.assertIn("reason", field_errors(r.body), r)
+        self.assertEqual(sql_value("SELECT state FROM relationship_access_requests WHERE id = %s",
+                                   (rid,)), "pending")
+
+    def test_who_may_ask_and_answer(self):
+        provider, reseller, rel = related()
+        # the provider's sales agent may not ask; an admin agent and a token may
+        sales = new_user(provider, ["sales_agent"])
+        assert_problem(ask(provider, rel["id"], headers=bearer(
+            access_token(sales.email, sales.password))), 403, "forbidden")
+        weak = new_api_token(provider, ["relationships:read"])
+        assert_problem(ask(provider, rel["id"], headers=bearer(weak["token"])), 403, "forbidden")
+        # the reseller does not ask; another tenant's relationship is not there
+        assert_problem(ask(reseller, rel["id"]), 403, "forbidden")  # not a provider
+        other, _, rel2 = related()
+        assert_problem(ask(other, rel["id"]), 404, "not-found")
+        assert_problem(api("GET", "/v1/relationships/%s/access-requests" % rel["id"],
+                           headers=other.auth), 404, "not-found")
+        tok = new_api_token(provider, ["relationships:write"])
+        r = ask(provider, rel["id"], headers=bearer(tok["token"]))
+        self.assertEqual(r.status, 201, r)
+        rid, token = request_link(reseller.contact)
+        # a pending request: a second is 409
+        p = assert_problem(ask(provider, rel["id"]), 409, "conflict")
+        self.assertEqual(p["code"], "access_request_pending")
+        # a person of the reseller's: its global admin only, signed in
+        aa = new_user(reseller, ["admin_agent"])
+        for what in ("authorization", "rejection"):
+            assert_problem(answer(reseller, rel["id"], rid, token, what, headers=bearer(
+                access_token(aa.email, aa.password))), 403, "forbidden")
+            rt = new_api_token(reseller, ["relationships:write", "relationships:read"])
+            assert_problem(answer(reseller, rel["id"], rid, token, what,
+                                  headers=bearer(rt["token"])), 403, "forbidden")
+            # the provider, another reseller, a wrong token, another relationship's id
+            for who, rel_id, tk in ((provider, rel["id"], token),
+                                    (approved_tenant(), rel["id"], token),
+                                    (reseller, rel["id"], secrets.token_urlsafe(32)),
+                                    (reseller, rel2["id"], token)):
+                p = assert_problem(answer(who, rel_id, rid, tk, what), 404, "not-found")
+                self.assertEqual(p["code"], "access_request_not_found")
+        self.assertEqual(sql_value("SELECT state FROM relationship_access_requests WHERE id = %s",
+                                   (rid,)), "pending")
+        # the request made by the token mails its maker when answered
+        self.assertEqual(answer(reseller, rel["id"], rid, token).status, 200)
+        wait_subject(provider.email, "granted the admin access")
+
+    def test_replays_and_races(self):
+        provider, reseller, rel = related()
+        key = {"Idempotency-Key": "ar-" + secrets.token_hex(8)}
+        body = {"roles": ["admin_agent"], "endsAt": future(100)}
+        first = ask(provider, rel["id"], headers=key, body=dict(body))
+        again = ask(provider, rel["id"], headers=key, body=dict(body))
+        self.assertEqual((first.status, again.status), (201, 201), (first, again))
+        self.assertEqual(first.body, again.body)
+        rid, token = request_link(reseller.contact)
+        key2 = {"Idempotency-Key": "ac-" + secrets.token_hex(8)}
+        results = parallel(*([lambda: answer(reseller, rel["id"], rid, token, headers=key2)] * 2
+                             + [lambda: answer(reseller, rel["id"], rid, token)] * 4))
+        statuses = sorted(getattr(r, "status", r) for r in results)
+        self.assertEqual(statuses.count(200) >= 1 and set(statuses) <= {200, 409}, True,
+                         statuses)
+        keyed = [r for r in results[:2] if getattr(r, "status", 0) == 200]
+        unkeyed = [r for r in results[2:] if getattr(r, "status", 0) == 200]
+        self.assertEqual(len(unkeyed) + (1 if keyed else 0), 1, statuses)
+        self.assertEqual(int(sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s "
+                                       "AND action = 'relationship_access_request.accept'",
+                                       (reseller.id,))), 1)
+        # consent against decline: one wins
+        for _ in range(2):
+            rid, token = asked(provider, reseller, rel["id"],
+                               n=len([m for m in mails_to(reseller.contact)
+                                      if "/authorize-access" in m.body]) + 1)
+            results = parallel(*([lambda: answer(reseller, rel["id"], rid, token)] * 3
+                                 + [lambda: answer(reseller, rel["id"], rid, token,
+                                                   "rejection")] * 3))
+            statuses = [getattr(r, "status", r) for r in results]
+            state = sql_value("SELECT state FROM relationship_access_requests WHERE id = %s",
+                              (rid,))
+            if state == "accepted":
+                self.assertEqual(sorted(statuses), [200] + [409] * 5, statuses)
+            else:
+                self.assertEqual(state, "declined")
+                self.assertEqual((statuses[:3], statuses[3:]), ([409] * 3, [200] * 3))
+
+    def test_expired_and_ended(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"])
+        sql("UPDATE relationship_access_requests SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
+            "SECOND WHERE id = %s", (rid,))
+        for what in ("authorization", "rejection"):
+            p = assert_problem(answer(reseller, rel["id"], rid, token, what), 410, "gone")
+            self.assertEqual(p["code"], "access_request_expired")
+        listed = api("GET", "/v1/relationships/%s/access-requests" % rel["id"],
+                     headers=provider.auth).body["items"]
+        self.assertEqual([i["state"] for i in listed], ["expired"])
+        # an expired request is no longer pending: a new one may be made
+        rid2, token2 = asked(provider, reseller, rel["id"], n=2)
+        self.assertEqual(api("DELETE", "/v1/relationships/" + rel["id"],
+                             headers=reseller.auth).status, 204)
+        p = assert_problem(answer(reseller, rel["id"], rid2, token2), 409, "conflict")
+        self.assertEqual(p["code"], "relationship_not_active")
+        p = assert_problem(ask(provider, rel["id"]), 409, "conflict")
+        self.assertEqual(p["code"], "relationship_not_active")
+
+    def test_auto_extension_extends_once(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"], autoExtend=True)
+        self.assertEqual(answer(reseller, rel["id"], rid, token).status, 200)
+        sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) + INTERVAL 2 HOUR "
+            "WHERE id = %s", (rel["id"],))
+        ends = sql_value("SELECT access_ends_at FROM relationships WHERE id = %s", (rel["id"],))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            now = sql_value("SELECT access_ends_at FROM relationships WHERE id = %s",
+                            (rel["id"],))
+            if now != ends:
+                break
+            time.sleep(0.2)
+        time.sleep(5)  # a few more runs of the periodic job: still once
+        self.assertEqual(sql_value("SELECT DATEDIFF(access_ends_at, %s) FROM relationships "
+                                   "WHERE id = %s", (ends, rel["id"])), "180")
+        for t in (provider, reseller):
+            self.assertEqual(sql_value(
+                "SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = "
+                "'relationship.admin_access.extend' AND target_id = %s AND actor_type = "
+                "'system'", (t.id, rel["id"])), "1")
+        evs = api("GET", "/v1/events?types=relationship.access_changed",
+                  headers=reseller.auth).body["items"]
+        self.assertEqual(len(evs), 2, evs)  # the consent, then the extension
+        # without autoExtend nothing moves
+        p2, r2, rel2 = related()
+        sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) + INTERVAL 2 HOUR "
+            "WHERE id = %s", (rel2["id"],))
+        time.sleep(3)
+        self.assertEqual(sql_value("SELECT access_ends_at > UTC_TIMESTAMP(6) + INTERVAL 1 DAY "
+                                   "FROM relationships WHERE id = %s", (rel2["id"],)), "0")
+
+    def test_access_that_extends_itself_is_not_told_it_ends(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"], autoExtend=True)
+        self.assertEqual(answer(reseller, rel["id"], rid, token).status, 200)
+        p2, r2, rel2 = related()
+        for r in (rel, rel2):
+            sql("UPDATE relationships SET access_ends_at = UTC_TIMESTAMP(6) + INTERVAL 20 DAY "
+                "WHERE id = %s", (r["id"],))
+        wait_subject(p2.email, "Admin access in the relationship with")
+        time.sleep(3)  # the same runs of the periodic job passed the first
+        self.assertFalse([m for m in mails_to(provider.email)
+                          if "Admin access in the relationship with" in m.subject])
+        self.assertEqual(sql_value("SELECT COUNT(*) FROM relationship_access_notices WHERE "
+                                   "relationship_id = %s", (rel["id"],)), "0")

@@ -143,18 +143,24 @@ def invite(provider, reseller_email, headers=None, **body):
     return api("POST", "/v1/relationship-invitations", body=b, headers=h)
 
 
-def invitation_link(email, n=1, timeout=15.0):
-    """(invitation id, token) of the n-th invitation mailed to email."""
+def mailed_link(email, path, param, n=1, timeout=15.0):
+    """(id, token) of the n-th link to PATH?PARAM=<id>&token=<token> mailed
+    to email."""
     deadline = time.monotonic() + timeout
     while True:
-        mails = [m for m in mails_to(email) if "/authorize-provider" in m.body]
+        mails = [m for m in mails_to(email) if path in m.body]
         if len(mails) >= n or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert len(mails) >= n, "%d invitation(s) mailed to %s, expected %d" % (len(mails), email, n)
+    assert len(mails) >= n, "%d %s link(s) mailed to %s, expected %d" % (len(mails), path,
+                                                                      email, n)
     body = mails[n - 1].body
-    inv = body.split("invitation=")[1].split("&")[0]
-    return inv, link_token(mails[n - 1], "/authorize-provider")
+    return body.split(param + "=")[1].split("&")[0], link_token(mails[n - 1], path)
+
+
+def invitation_link(email, n=1, timeout=15.0):
+    """(invitation id, token) of the n-th invitation mailed to email."""
+    return mailed_link(email, "/authorize-provider", "invitation", n, timeout)
 
 
 def authorize(reseller, inv, token, consent=True, headers=None):
