@@ -16,6 +16,7 @@ export const routes = {
   '/enroll': { load: () => import('./pages/enroll.js'), access: 'user' },
   '/sessions': { load: () => import('./pages/sessions.js'), access: 'user', beforeMfa: true },
   '/authorize-provider': { load: () => import('./pages/authorize-provider.js'), access: 'public' },
+  '/authorize-access': { load: () => import('./pages/authorize-access.js'), access: 'public' },
   '/accept-customer-invitation': { load: () => import('./pages/accept-customer-invitation.js'), access: 'public' },
   '/providers': { load: () => import('./pages/providers.js'), access: 'user' },
   '/partners': { load: () => import('./pages/partners.js'), access: 'user' },

@@ -1172,8 +1172,8 @@ int access_request_create(struct txn *t, const struct actor *a, const char *rela
 	case DB_EMPTY: txn_abort(t); goto out; /* written above: never */
 	default: goto out;
 	}
-	snprintf(link, sizeof link, "%s/authorize-access?request=%s&token=%s", in->public_base_url,
-		 id, token);
+	snprintf(link, sizeof link, "%s/authorize-access?relationship=%s&request=%s&token=%s",
+		 in->public_base_url, relationship_id, id, token);
 	access_ends_on(out->access_ends_at, ends_on);
 	struct mail_var vars[] = {
 	    {"link", link}, {"reason", in->message ? in->message : "(none)"}, {"ends_on", ends_on}};

@@ -135,6 +135,27 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   await page.getByRole('button', { name: 'Yes, remove the access' }).click();
   await sees(page, 'admin access of');
   await sees(page, 'Removed on');
+
+  // the provider asks for access again; the reseller grants it from the mail
+  const rels = await api('GET', '/v1/relationships?type=indirectResellers', { token: fabrikam.token });
+  const relId = rels.body.items.find((x) => x.reseller.tenantId === reseller.id).id;
+  const endsAt = new Date(Date.now() + 200 * 86400000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const asked = await api('POST', `/v1/relationships/${relId}/access-requests`, {
+    token: fabrikam.token,
+    headers: { 'Idempotency-Key': `ar-${relId}` },
+    body: { roles: ['sales_agent'], endsAt, autoExtend: true, message: 'May we help again?' },
+  });
+  assert.equal(asked.status, 201, JSON.stringify(asked.body));
+  await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access'));
+  await page.getByRole('heading', { name: 'Admin access for an indirect provider', level: 1 }).waitFor();
+  await sees(page, 'May we help again?');
+  await sees(page, 'Yes: by 180 days each time it reaches its end');
+  await page.getByRole('checkbox', { name: /I grant .* this admin access/ }).check();
+  await snap(page, 'authorize-access');
+  await page.getByRole('button', { name: 'Grant admin access' }).click();
+  await sees(page, 'This request has been granted.');
+  await page.goto(`${baseUrl()}/providers`);
+  await sees(page, 'Sales agent, until');
   await page.getByRole('button', { name: /End the relationship with/ }).click();
   await page.getByRole('button', { name: 'Yes, end the relationship' }).click();
   await sees(page, 'None: the relationship has ended');

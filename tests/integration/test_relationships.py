@@ -585,7 +585,7 @@ class TestAccessRequests(unittest.TestCase):
         rid, token = request_link(reseller.contact)
         self.assertEqual(rid, req["id"])
         (m,) = [m for m in mails_to(reseller.contact) if "/authorize-access" in m.body]
-        self.assertIn("/authorize-access?request=%s&token=" % rid, m.body)
+        self.assertIn("/authorize-access?relationship=%s&request=%s&token=" % (rid_, rid), m.body)
         self.assertIn("Let us help again", m.body)
         self.assertIn("asks for admin access", m.subject)
         self.assertNotIn(token, sql_value("SELECT token_hash FROM relationship_access_requests "
