@@ -248,17 +248,15 @@ int handle_overview(struct ctx *c)
 	 * reads no more of them here than at GET /v1/relationships) */
 	struct relationship *rels = NULL;
 	size_t n_rels = 0;
-	if (c->principal.kind == PRINCIPAL_TOKEN &&
-	    !(c->principal.scopes & SCOPE_RELATIONSHIPS_READ)) {
-		cJSON_AddNullToObject(doc, "providers");
-	} else if (relationship_active_providers(&c->txn, c->principal.tenant_id, &rels, &n_rels) !=
-		   0) {
+	bool may_read = c->principal.kind != PRINCIPAL_TOKEN ||
+			(c->principal.scopes & SCOPE_RELATIONSHIPS_READ);
+	if (may_read &&
+	    relationship_active_providers(&c->txn, c->principal.tenant_id, &rels, &n_rels) != 0) {
 		cJSON_Delete(doc);
 		return -1;
 	}
-	cJSON *providers = cJSON_GetObjectItemCaseSensitive(doc, "providers");
-	if (providers == NULL)
-		providers = cJSON_AddArrayToObject(doc, "providers");
+	cJSON *providers = may_read ? cJSON_AddArrayToObject(doc, "providers")
+				    : cJSON_AddNullToObject(doc, "providers");
 	for (size_t i = 0; i < n_rels; i++) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "relationshipId", rels[i].id);
