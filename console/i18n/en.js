@@ -297,6 +297,7 @@ export default {
     signInFirst: 'A global administrator of your work account reviews the request and consents to it. Sign in first; you come back to this page.',
     lead: '{provider}, your indirect provider, asks for admin access to your company’s work account.',
     autoExtend: 'Extends itself',
+    expires: 'This request is valid until',
     autoExtendYes: 'Yes: by 180 days each time it reaches its end, until you remove it',
     autoExtendNo: 'No: it ends on the date above',
     consentText: 'When you consent, {provider} acts in your company’s work account with the roles above until the date above, in place of the admin access it has now. You can narrow or remove it on your Indirect providers page.',

@@ -43,7 +43,7 @@ export default {
         [t('authorize.roles'), roleList(req.adminAccess.roles)],
         [t('authorize.until'), formatDate(req.adminAccess.endsAt)],
         [t('access.autoExtend'), t(req.adminAccess.autoExtend ? 'access.autoExtendYes' : 'access.autoExtendNo')],
-        [t('authorize.expires'), formatDate(req.expiresAt)],
+        [t('access.expires'), formatDate(req.expiresAt)],
       ]),
     ];
     if (req.state !== 'pending') {
