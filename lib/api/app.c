@@ -212,8 +212,8 @@ static int delegate(struct ctx *c)
 				   "delegated access is for a provider's admin agents");
 	if (strcmp(tenant, who->tenant_id) == 0)
 		return 0; /* its own: nothing to delegate */
-	if (relationship_delegation(&c->txn, who->tenant_id, tenant, relationship, &roles,
-				    &c->problem) != 0)
+	if (relationship_delegation(&c->txn, who->tenant_id, tenant, who->user_id, relationship,
+				    &roles, &c->problem) != 0)
 		return -1;
 	memcpy(c->delegated_from, who->tenant_id, UUID_STR);
 	memcpy(c->delegation, relationship, UUID_STR);
@@ -560,10 +560,11 @@ static int run_handler(struct ctx *c)
 		ran = false;
 		/* a delegated write holds its relationship: nothing delegated
 		 * commits after the access was removed */
-		rc = write && c->delegation[0] != '\0'
-			 ? relationship_delegation_hold(&c->txn, c->delegation, c->principal.roles,
-							&c->problem)
-			 : 0;
+		rc =
+		    write && c->delegation[0] != '\0'
+			? relationship_delegation_hold(&c->txn, c->delegation, c->principal.user_id,
+						       c->principal.roles, &c->problem)
+			: 0;
 		if (rc == 0 && idem)
 			rc = idem_begin(c, &k, &c->problem);
 		if (rc == 0) {

@@ -2,6 +2,7 @@
 
 #include "auth/auth.h"
 #include "core/problem.h"
+#include "domain/access_assignment.h"
 #include "domain/enrollment.h"
 #include "domain/provider.h"
 #include "mail/outbox.h"
@@ -898,8 +899,8 @@ static int delegation_admits(const struct delegation_row *d, struct problem *p)
 DB_STATEMENT(relationship_delegation_held, DELEGATION_COLUMNS "WHERE r.id = ? LOCK IN SHARE MODE",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct delegation_row, DELEGATION_FIELDS));
 
-int relationship_delegation_hold(struct txn *t, const char *relationship_id, unsigned roles,
-				 struct problem *p)
+int relationship_delegation_hold(struct txn *t, const char *relationship_id, const char *user_id,
+				 unsigned roles, struct problem *p)
 {
 	struct delegation_row d;
 	struct db_arg a[] = {db_text(relationship_id)};
@@ -916,12 +917,12 @@ int relationship_delegation_hold(struct txn *t, const char *relationship_id, uns
 		    p, PROBLEM_FORBIDDEN, "admin_access_changed",
 		    "the reseller changed the roles of the admin access meanwhile; "
 		    "send the request again");
-	return 0;
+	return access_assignment_admits(t, relationship_id, user_id, true, p);
 }
 
 int relationship_delegation(struct txn *t, const char *provider_tenant_id,
-			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
-			    unsigned *roles, struct problem *p)
+			    const char *reseller_tenant_id, const char *user_id,
+			    char relationship_id[UUID_STR], unsigned *roles, struct problem *p)
 {
 	struct delegation_row d;
 	struct db_arg a[] = {db_text(provider_tenant_id), db_text(reseller_tenant_id)};
@@ -936,7 +937,8 @@ int relationship_delegation(struct txn *t, const char *provider_tenant_id,
 		    "authorized by its global admin");
 	default: return -1;
 	}
-	if (delegation_admits(&d, p) != 0)
+	if (delegation_admits(&d, p) != 0 ||
+	    access_assignment_admits(t, d.id, user_id, false, p) != 0)
 		return -1;
 	memcpy(relationship_id, d.id, UUID_STR);
 	*roles = d.access_roles;

@@ -138,23 +138,26 @@ int relationship_remove_access(struct txn *t, const struct actor *a, const char 
 int relationship_end(struct txn *t, const struct actor *a, const char *id, struct problem *p);
 
 /* Delegated admin access (SPEC §5): whether the provider tenant may act in
- * the reseller tenant right now. Returns 0 with the relationship's id and
- * the roles it grants, or -1 with p set: 403 naming why not
- * (no_relationship, relationship_ended, admin_access_removed,
- * admin_access_expired); or t failed. */
+ * the reseller tenant right now, by its user user_id (in a group the
+ * access is assigned to, when it is assigned: access_assignment.h).
+ * Returns 0 with the relationship's id and the roles it grants, or -1
+ * with p set: 403 naming why not (no_relationship, relationship_ended,
+ * admin_access_removed, admin_access_expired, region_not_authorized,
+ * not_assigned); or t failed. */
 int relationship_delegation(struct txn *t, const char *provider_tenant_id,
-			    const char *reseller_tenant_id, char relationship_id[UUID_STR],
-			    unsigned *roles, struct problem *p);
+			    const char *reseller_tenant_id, const char *user_id,
+			    char relationship_id[UUID_STR], unsigned *roles, struct problem *p);
 
 /* A delegated write's hold on the relationship that admitted it (as
  * relationship_delegation found it, with roles), in the write's
  * transaction t: the relationship read again, shared-locked until t ends,
  * so that a removal, an end or a narrowing of the access commits either
- * before it (and it is refused) or after it. Returns 0, or -1 with p set:
- * 403 as relationship_delegation, or admin_access_changed (the roles
- * changed since); or t failed. */
-int relationship_delegation_hold(struct txn *t, const char *relationship_id, unsigned roles,
-				 struct problem *p);
+ * before it (and it is refused) or after it; the same for the user's
+ * assignment and membership. Returns 0, or -1 with p set: 403 as
+ * relationship_delegation, or admin_access_changed (the roles changed
+ * since); or t failed. */
+int relationship_delegation_hold(struct txn *t, const char *relationship_id, const char *user_id,
+				 unsigned roles, struct problem *p);
 
 /* The reseller's global admin narrows the roles of the provider's admin
  * access (never widens them) if the relationship is at version (0: any).
