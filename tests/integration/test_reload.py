@@ -240,15 +240,20 @@ class TestReload(unittest.TestCase):
         for t in threads:
             t.start()
         try:
-            for n in range(20):
+            # twenty reloads at least, and on until sign-ins (argon2id, slow
+            # on shared cores under the sanitizers) have run among them
+            n = 0
+            while (n < 20 or counts[3] <= 3) and time.monotonic() < stop_at - 5:
                 self.configure(*((self.k1, self.k2) if n % 2 else (self.k2, self.k1)))
                 self.hup("reloaded")
                 time.sleep(0.1)
+                n += 1
         finally:
             done.set()
             for t in threads:
                 t.join()
-        print("requests during 20 reloads: %d reads, %d sign-ins" % (sum(counts[:3]), counts[3]))
+        print("requests during %d reloads: %d reads, %d sign-ins" % (n, sum(counts[:3]),
+                                                                     counts[3]))
         self.assertEqual(failures, [])
         self.assertGreater(sum(counts[:3]), 100)
         self.assertGreater(counts[3], 3)
