@@ -154,12 +154,33 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   await snap(page, 'authorize-access');
   await page.getByRole('button', { name: 'Grant admin access' }).click();
   await sees(page, 'This request has been granted.');
+  // a request the provider withdraws: its link says so, and offers nothing
+  const again = (n) =>
+    api('POST', `/v1/relationships/${relId}/access-requests`, {
+      token: fabrikam.token,
+      headers: { 'Idempotency-Key': `ar-${relId}-${n}` },
+      body: { roles: ['admin_agent'], endsAt },
+    });
+  const second = await again(2);
+  assert.equal(second.status, 201, JSON.stringify(second.body));
+  const withdrawn = await api('DELETE', `/v1/relationships/${relId}/access-requests/${second.body.id}`, { token: fabrikam.token });
+  assert.equal(withdrawn.status, 204);
+  await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access', 2));
+  await sees(page, 'has withdrawn this request.');
+  assert.equal(await page.getByRole('button', { name: 'Grant admin access' }).count(), 0);
+  await snap(page, 'authorize-access-withdrawn');
+  // one pending when the relationship ends: the end withdraws it
+  const third = await again(3);
+  assert.equal(third.status, 201, JSON.stringify(third.body));
   await page.goto(`${baseUrl()}/providers`);
   await sees(page, 'Sales agent, until');
   await page.getByRole('button', { name: /End the relationship with/ }).click();
   await page.getByRole('button', { name: 'Yes, end the relationship' }).click();
   await sees(page, 'None: the relationship has ended');
   await snap(page, 'providers-ended');
+  await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access', 3));
+  await sees(page, 'has ended.');
+  assert.equal(await page.getByRole('button', { name: 'Grant admin access' }).count(), 0);
   await page.context().close();
 });
 
