@@ -708,6 +708,8 @@ export default {
     saveLabel: 'Save regions of {name} ({domain})',
     saved: 'The regions of {name} are saved.',
     stale: 'Someone changed these regions since you opened the page. Reload it to see them, then change them again.',
+    more: 'Show more providers',
+    shown: '{shown} of {total} providers shown.',
   },
   security: {
     title: 'Second factor',

@@ -337,9 +337,19 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await make.getByRole('checkbox', { name: 'Europe', exact: true }).check();
   await make.getByRole('button', { name: 'Make it a provider' }).click();
   await sees(op, 'is now an indirect provider.');
-  // listed with its regions, which change under If-Match
+  // listed with its regions, which change under If-Match; a page at a time
+  // (50), the newest last: the operator shows more until it is there
   await op.reload();
-  const listed = op.getByRole('list', { name: 'Providers' }).getByRole('listitem').filter({ hasText: fabrikam.domain });
+  const cardsOf = op.getByRole('list', { name: 'Providers' }).getByRole('listitem');
+  const listed = cardsOf.filter({ hasText: fabrikam.domain });
+  await cardsOf.first().waitFor();
+  assert.ok((await cardsOf.count()) <= 50);
+  await op.getByText(/^\d+ of \d+\+? providers shown\.$/).waitFor();
+  while (!(await listed.count())) {
+    const before = await cardsOf.count();
+    await op.getByRole('button', { name: 'Show more providers' }).click();
+    await cardsOf.nth(before).waitFor();
+  }
   await listed.getByRole('checkbox', { name: 'Africa', exact: true }).check();
   await listed.getByRole('button', { name: /^Save regions of / }).click();
   await listed.getByText(/^The regions of .* are saved\.$/).waitFor();
