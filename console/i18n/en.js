@@ -307,6 +307,7 @@ export default {
     declineSubmit: 'Decline the request',
     gaOnly: 'Only a global administrator of your work account can answer an admin access request.',
     ended: 'The relationship with {provider} has ended.',
+    suspended: 'The operator no longer authorizes {provider} in your region: its admin access is suspended, and this request waits until it is authorized again.',
     state: {
       accepted: 'This request has been granted. {provider} has the admin access it describes.',
       declined: 'This request was declined; we told {provider} by e-mail.',
@@ -707,6 +708,8 @@ export default {
     saveLabel: 'Save regions of {name} ({domain})',
     saved: 'The regions of {name} are saved.',
     stale: 'Someone changed these regions since you opened the page. Reload it to see them, then change them again.',
+    more: 'Show more providers',
+    shown: '{shown} of {total} providers shown.',
   },
   security: {
     title: 'Second factor',

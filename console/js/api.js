@@ -172,6 +172,13 @@ async function attempt(method, path, opts) {
   }
 }
 
+// The path of a list's next page (its links.next, for call), or null.
+export function nextPage(data) {
+  const next = data.links && data.links.next;
+  if (next && base && next.startsWith(`${base}/`)) return next.slice(base.length);
+  return next || null;
+}
+
 // Every item of a list, page after page (links.next), up to max items.
 export async function all(path, opts = {}, max = 2000) {
   const items = [];
@@ -179,8 +186,7 @@ export async function all(path, opts = {}, max = 2000) {
   while (next && items.length < max) {
     const { data } = await call('GET', next, opts);
     items.push(...data.items);
-    next = data.links && data.links.next;
-    if (next && base && next.startsWith(`${base}/`)) next = next.slice(base.length);
+    next = nextPage(data);
   }
   return items;
 }

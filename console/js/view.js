@@ -1,7 +1,7 @@
 // Small pieces every page uses.
 import { h } from './dom.js';
 import { href } from './router.js';
-import { Problem } from './api.js';
+import { Problem, call, nextPage } from './api.js';
 import { problemMessage } from './problems.js';
 
 // A page: its heading (focused when the page is drawn) and its content.
@@ -100,4 +100,34 @@ export function confirmButton({ label, ariaLabel, question, yes, cancel, kind = 
     no.focus();
   });
   return h('div', { class: 'confirmable' }, open, box, slot);
+}
+
+// The button under a list that shows its next page (links.next of the page
+// first): append gets the page's items; hidden once there is none; a refusal
+// is said in slot.
+export function moreButton(label, first, append, slot) {
+  let next = nextPage(first);
+  const more = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      hidden: !next,
+      onclick: async () => {
+        more.disabled = true;
+        try {
+          const { data } = await call('GET', next);
+          append(data.items);
+          next = nextPage(data);
+          more.hidden = !next;
+        } catch (e) {
+          say(slot, 'error', problemMessage(e));
+        } finally {
+          more.disabled = false;
+        }
+      },
+    },
+    label,
+  );
+  return more;
 }

@@ -487,11 +487,24 @@ int handle_access_requests_list(struct ctx *c)
 	return ctx_list(c, &relationship_access_request_page, key, access_request_json, NULL);
 }
 
+/* 204 withdrawn (also when it was); 401; 403 (not an admin agent, a
+ * token without relationships:write, or the reseller's side); 404
+ * (access_request_not_found: not of this relationship); 409
+ * access_request_accepted, access_request_declined; 503. */
+int handle_access_request_withdraw(struct ctx *c)
+{
+	struct actor a = ctx_actor(c);
+	if (access_request_withdraw(&c->txn, &a, ctx_capture(c, 0), ctx_capture(c, 1),
+				    &c->problem) != 0)
+		return -1;
+	return ctx_no_content(c);
+}
+
 /* 200 relationship (its access the request's); 400; 401; 403 (not a GA,
  * or a token); 404 access_request_not_found; 409 access_request_accepted,
  * access_request_declined, access_request_withdrawn,
  * relationship_not_active; 410 access_request_expired; 422
- * consent_required, access_already_ended; 503. */
+ * consent_required, access_already_ended, region_not_authorized; 503. */
 int handle_access_request_authorize(struct ctx *c)
 {
 	struct relationship out;
@@ -508,8 +521,8 @@ int handle_access_request_authorize(struct ctx *c)
 
 /* 200 access request (declined; a repeat answers the same); 400; 401;
  * 403 (not a GA, or a token); 404 access_request_not_found; 409
- * access_request_accepted, access_request_withdrawn; 410
- * access_request_expired; 503. */
+ * access_request_accepted, access_request_withdrawn,
+ * relationship_not_active; 410 access_request_expired; 503. */
 int handle_access_request_reject(struct ctx *c)
 {
 	struct access_request out;

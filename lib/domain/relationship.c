@@ -736,6 +736,9 @@ int relationship_notify(struct txn *t, const char *id, enum mail_template which,
 	return 0;
 }
 
+static int access_requests_end(struct txn *t, const struct actor *a, const char *relationship_id,
+			       const struct relationship_lock_row *rel, micros_t at);
+
 /* Removes the admin access (end false) or ends the relationship (end
  * true) for the actor, idempotently. */
 static int relationship_change(struct txn *t, const struct actor *a, const char *id, bool end,
@@ -773,7 +776,8 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 		return 0; /* done already: idempotent */
 	const char *action = end ? "relationship.end" : "relationship.admin_access.remove";
 	if (audit_record(t, a, action, "relationship", id, at) != DB_OK ||
-	    audit_record_in(t, a, other, action, "relationship", id, at) != DB_OK)
+	    audit_record_in(t, a, other, action, "relationship", id, at) != DB_OK ||
+	    (end && access_requests_end(t, a, id, &rel, at) != 0))
 		return -1;
 	/* the other side hears of it, named by the actor's side */
 	struct db_arg c[] = {db_text(id)};
@@ -1239,6 +1243,43 @@ static int access_request_open(const char *state, struct problem *p)
 	return 0;
 }
 
+/* 0 when the relationship rel is active, its requests answerable, else -1
+ * with p set: 409 relationship_not_active. */
+static int relationship_open(const struct relationship_lock_row *rel, struct problem *p)
+{
+	if (strcmp(rel->state, "active") != 0)
+		return problem_refuse(p, PROBLEM_CONFLICT, "relationship_not_active",
+				      "the relationship has ended");
+	return 0;
+}
+
+/* the relationship's suspension (F5), read under its lock */
+DB_STATEMENT(relationship_delegation_row, DELEGATION_COLUMNS "WHERE r.id = ?", DB_PARAMS(DB_TEXT),
+	     DB_ROW(struct delegation_row, DELEGATION_FIELDS));
+
+/* 0 when the provider of relationship relationship_id is authorized in
+ * its reseller's region, else -1 with p set (422 region_not_authorized:
+ * the request stays pending, to be consented once the region is given
+ * back, as the access it would grant is suspended until then) or t
+ * failed. */
+static int access_request_in_region(struct txn *t, const char *relationship_id, struct problem *p)
+{
+	struct delegation_row d;
+	struct db_arg g[] = {db_text(relationship_id)};
+	enum db_status st = db_one(t, &relationship_delegation_row, g, &d);
+	if (st == DB_EMPTY)
+		txn_abort(t); /* locked above: never */
+	if (st != DB_OK)
+		return -1;
+	if (!d.in_region)
+		return problem_refuse(p, PROBLEM_RULE_REFUSED, "region_not_authorized",
+				      "the provider is no longer authorized in your region %.64s: "
+				      "its admin access is suspended, and this request waits until "
+				      "it is authorized again",
+				      d.region_code);
+	return 0;
+}
+
 /* Mails the provider's requester of request id which, with reason (may be
  * NULL: not named): 0, or -1 with t failed. */
 static int access_request_tell(struct txn *t, const char *id, const char *provider_tenant_id,
@@ -1268,15 +1309,15 @@ int access_request_authorize(struct txn *t, const struct actor *a, const char *r
 		return -1;
 	/* now that the rows are locked: after every change before */
 	micros_t at = time_micros();
-	if (access_request_open(q.state, p) != 0)
+	/* an end withdrew the request: the end is what its link says */
+	if (relationship_open(&rel, p) != 0 || access_request_open(q.state, p) != 0)
 		return -1;
-	if (strcmp(rel.state, "active") != 0)
-		return problem_refuse(p, PROBLEM_CONFLICT, "relationship_not_active",
-				      "the relationship has ended");
 	if (q.access_ends_at <= at)
 		return problem_refuse(p, PROBLEM_RULE_REFUSED, "access_already_ended",
 				      "the admin access this request asks for ended already; ask "
 				      "the provider for a new request");
+	if (access_request_in_region(t, relationship_id, p) != 0)
+		return -1;
 	struct db_arg u[] = {db_int(q.access_roles), db_time(q.access_ends_at),
 			     db_int(q.auto_extend),  db_time(at),
 			     db_text(a->id),	     db_text(relationship_id)};
@@ -1307,7 +1348,7 @@ int access_request_decline(struct txn *t, const struct actor *a, const char *rel
 		return -1;
 	if (strcmp(q.state, "declined") == 0) /* a repeat: as the first */
 		return db_one(t, &access_request_get, g, out) == DB_OK ? 0 : -1;
-	if (access_request_open(q.state, p) != 0)
+	if (relationship_open(&rel, p) != 0 || access_request_open(q.state, p) != 0)
 		return -1;
 	/* now that the rows are locked: after every change before */
 	micros_t at = time_micros();
@@ -1322,6 +1363,88 @@ int access_request_decline(struct txn *t, const struct actor *a, const char *rel
 		return -1;
 	*declined = true;
 	return db_one(t, &access_request_get, g, out) == DB_OK ? 0 : -1;
+}
+
+/* The requests of a relationship that its end withdraws: those pending
+ * and not expired (at most one), locked after the relationship. */
+struct open_request_row {
+	char id[UUID_STR];
+};
+#define OPEN_REQUEST_FIELDS(F, T) F(T, id, DB_TEXT)
+DB_STATEMENT(access_requests_open,
+	     "SELECT q.id FROM relationship_access_requests q WHERE q.relationship_id = ? AND "
+	     "q.state = 'pending' AND q.expires_at > UTC_TIMESTAMP(6) ORDER BY q.id FOR UPDATE",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct open_request_row, OPEN_REQUEST_FIELDS));
+
+/* Request id of rel withdrawn by the actor at at, audited in both
+ * tenants: 0, or -1 with t failed. */
+static int access_request_withdrawn(struct txn *t, const struct actor *a, const char *id,
+				    const struct relationship_lock_row *rel, micros_t at)
+{
+	struct db_arg s[] = {db_text("withdrawn"), db_time(at), db_text(NULL), db_text(id)};
+	const char *other = strcmp(rel->provider_tenant_id, a->tenant_id) == 0
+				? rel->reseller_tenant_id
+				: rel->provider_tenant_id;
+	if (db_exec(t, &access_request_answered, s, NULL) != DB_OK ||
+	    audit_record(t, a, "relationship_access_request.withdraw",
+			 "relationship_access_request", id, at) != DB_OK ||
+	    audit_record_in(t, a, other, "relationship_access_request.withdraw",
+			    "relationship_access_request", id, at) != DB_OK)
+		return -1;
+	return 0;
+}
+
+/* An ended relationship takes no consent: its open requests are
+ * withdrawn by the actor who ends it, at its end at. 0, or -1 with t
+ * failed. */
+static int access_requests_end(struct txn *t, const struct actor *a, const char *relationship_id,
+			       const struct relationship_lock_row *rel, micros_t at)
+{
+	void *items = NULL;
+	size_t n = 0;
+	int rc = 0;
+	struct db_arg g[] = {db_text(relationship_id)};
+	if (db_all(t, &access_requests_open, g, &items, &n) != DB_OK)
+		return -1;
+	const struct open_request_row *q = items;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = access_request_withdrawn(t, a, q[i].id, rel, at);
+	free(items);
+	return rc;
+}
+
+int access_request_withdraw(struct txn *t, const struct actor *a, const char *relationship_id,
+			    const char *id, struct problem *p)
+{
+	struct relationship_lock_row rel;
+	struct access_request_lock_row q;
+	struct db_arg r[] = {db_text(id), db_text(relationship_id)};
+	/* the relationship first, as a consent takes it: one of the two
+	 * commits before the other reads the request */
+	if (relationship_lock_of(t, a, relationship_id, &rel, p) != 0)
+		return -1;
+	if (strcmp(rel.provider_tenant_id, a->tenant_id) != 0)
+		return problem_set(p, PROBLEM_FORBIDDEN,
+				   "only the provider withdraws its access request; the reseller "
+				   "declines it");
+	switch (db_one(t, &access_request_lock, r, &q)) {
+	case DB_OK: break;
+	case DB_EMPTY:
+		return problem_refuse(p, PROBLEM_NOT_FOUND, "access_request_not_found",
+				      "no access request %s of this relationship", id);
+	default: return -1;
+	}
+	if (strcmp(q.state, "accepted") == 0)
+		return problem_refuse(p, PROBLEM_CONFLICT, "access_request_accepted",
+				      "the reseller granted the request: its access is the "
+				      "relationship's now");
+	if (strcmp(q.state, "declined") == 0)
+		return problem_refuse(p, PROBLEM_CONFLICT, "access_request_declined",
+				      "the reseller declined the request");
+	if (strcmp(q.state, "withdrawn") == 0)
+		return 0; /* idempotent */
+	/* now that the rows are locked: after every change before */
+	return access_request_withdrawn(t, a, id, &rel, time_micros());
 }
 
 /* ---- auto-extension ---- */

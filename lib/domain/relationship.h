@@ -107,10 +107,6 @@ extern const struct db_page relationship_providers_page, relationship_resellers_
 int relationship_get(struct txn *t, const char *tenant_id, const char *id, struct relationship *out,
 		     struct problem *p);
 
-/* The reseller's global admin removes the provider's admin access; the
- * reseller's global admin or the provider's admin agent ends the
- * relationship. Both idempotent, audited in both tenants, and mail the
- * other side. Returns 0, or -1 with p set: 403, 404; or t failed. */
 /* The sides of a relationship (bits). */
 enum relationship_side { RELATIONSHIP_PROVIDER = 1, RELATIONSHIP_RESELLER = 2 };
 
@@ -133,6 +129,13 @@ typedef int (*relationship_notice_record)(struct txn *t, const struct relationsh
 int relationship_access_notices(struct txn *t, relationship_notice_record record,
 				unsigned long long *sent);
 
+/* The reseller's global admin removes the provider's admin access; the
+ * reseller's global admin or the provider's admin agent ends the
+ * relationship. Both idempotent, audited in both tenants, and mail the
+ * other side. An end withdraws the relationship's pending access request
+ * (audited in both tenants as its withdrawal): its link answers 409
+ * relationship_not_active; a removal leaves it, to be consented.
+ * Returns 0, or -1 with p set: 403, 404; or t failed. */
 int relationship_remove_access(struct txn *t, const struct actor *a, const char *id,
 			       struct problem *p);
 int relationship_end(struct txn *t, const struct actor *a, const char *id, struct problem *p);
@@ -217,8 +220,11 @@ int access_request_create(struct txn *t, const struct actor *a, const char *rela
  * relationship), or -1 with p set: 404 access_request_not_found (unknown,
  * not of this reseller's relationship, or a wrong token: one answer), 409
  * access_request_accepted, access_request_declined,
- * access_request_withdrawn, relationship_not_active, 410
- * access_request_expired, 422 access_already_ended; or t failed. */
+ * access_request_withdrawn, relationship_not_active (before the
+ * request's own state: an end withdraws it), 410 access_request_expired,
+ * 422 access_already_ended, region_not_authorized (the provider's region
+ * was taken: the request waits, pending, until it is given back); or t
+ * failed. */
 int access_request_authorize(struct txn *t, const struct actor *a, const char *relationship_id,
 			     const char *id, const char *token, struct relationship *out,
 			     struct problem *p);
@@ -228,11 +234,22 @@ int access_request_authorize(struct txn *t, const struct actor *a, const char *r
  * provider's requester is mailed, both tenants audit it. A repeat changes
  * nothing (*declined false) and answers as the first. Returns 0 with out,
  * or -1 with p set: 404 access_request_not_found, 409
- * access_request_accepted, access_request_withdrawn, 410
- * access_request_expired; or t failed. */
+ * access_request_accepted, access_request_withdrawn,
+ * relationship_not_active, 410 access_request_expired; or t failed. */
 int access_request_decline(struct txn *t, const struct actor *a, const char *relationship_id,
 			   const char *id, const char *token, const char *reason,
 			   struct access_request *out, bool *declined, struct problem *p);
+
+/* The actor (an admin agent of the provider, or its token) withdraws its
+ * request id of relationship relationship_id, the relationship locked
+ * first: its link answers 409 access_request_withdrawn from then on, both
+ * tenants audit it. A withdrawn request stays so (0, nothing changes); an
+ * expired one is withdrawn as a pending one. Returns 0, or -1 with p set:
+ * 403 (the actor's tenant is the reseller), 404 (no relationship of the
+ * actor's tenant; access_request_not_found: no such request of it), 409
+ * access_request_accepted, access_request_declined; or t failed. */
+int access_request_withdraw(struct txn *t, const struct actor *a, const char *relationship_id,
+			    const char *id, struct problem *p);
 
 /* Pages of struct access_request of one relationship (key: its id), by
  * id. The caller checks that the relationship is the tenant's. */

@@ -154,12 +154,33 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   await snap(page, 'authorize-access');
   await page.getByRole('button', { name: 'Grant admin access' }).click();
   await sees(page, 'This request has been granted.');
+  // a request the provider withdraws: its link says so, and offers nothing
+  const again = (n) =>
+    api('POST', `/v1/relationships/${relId}/access-requests`, {
+      token: fabrikam.token,
+      headers: { 'Idempotency-Key': `ar-${relId}-${n}` },
+      body: { roles: ['admin_agent'], endsAt },
+    });
+  const second = await again(2);
+  assert.equal(second.status, 201, JSON.stringify(second.body));
+  const withdrawn = await api('DELETE', `/v1/relationships/${relId}/access-requests/${second.body.id}`, { token: fabrikam.token });
+  assert.equal(withdrawn.status, 204);
+  await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access', 2));
+  await sees(page, 'has withdrawn this request.');
+  assert.equal(await page.getByRole('button', { name: 'Grant admin access' }).count(), 0);
+  await snap(page, 'authorize-access-withdrawn');
+  // one pending when the relationship ends: the end withdraws it
+  const third = await again(3);
+  assert.equal(third.status, 201, JSON.stringify(third.body));
   await page.goto(`${baseUrl()}/providers`);
   await sees(page, 'Sales agent, until');
   await page.getByRole('button', { name: /End the relationship with/ }).click();
   await page.getByRole('button', { name: 'Yes, end the relationship' }).click();
   await sees(page, 'None: the relationship has ended');
   await snap(page, 'providers-ended');
+  await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access', 3));
+  await sees(page, 'has ended.');
+  assert.equal(await page.getByRole('button', { name: 'Grant admin access' }).count(), 0);
   await page.context().close();
 });
 
@@ -316,9 +337,19 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await make.getByRole('checkbox', { name: 'Europe', exact: true }).check();
   await make.getByRole('button', { name: 'Make it a provider' }).click();
   await sees(op, 'is now an indirect provider.');
-  // listed with its regions, which change under If-Match
+  // listed with its regions, which change under If-Match; a page at a time
+  // (50), the newest last: the operator shows more until it is there
   await op.reload();
-  const listed = op.getByRole('list', { name: 'Providers' }).getByRole('listitem').filter({ hasText: fabrikam.domain });
+  const cardsOf = op.getByRole('list', { name: 'Providers' }).getByRole('listitem');
+  const listed = cardsOf.filter({ hasText: fabrikam.domain });
+  await cardsOf.first().waitFor();
+  assert.ok((await cardsOf.count()) <= 50);
+  await op.getByText(/^\d+ of \d+\+? providers shown\.$/).waitFor();
+  while (!(await listed.count())) {
+    const before = await cardsOf.count();
+    await op.getByRole('button', { name: 'Show more providers' }).click();
+    await cardsOf.nth(before).waitFor();
+  }
   await listed.getByRole('checkbox', { name: 'Africa', exact: true }).check();
   await listed.getByRole('button', { name: /^Save regions of / }).click();
   await listed.getByText(/^The regions of .* are saved\.$/).waitFor();

@@ -433,6 +433,62 @@ class TestOrders(unittest.TestCase):
         p = assert_problem(order(provider, customer, reseller), 422, "rule-refused")
         self.assertEqual(p["code"], "relationship_not_active")
 
+    def test_forty_orders_race_each_end(self):
+        """Issue 21's finding "an end stamps ended_at before the orders it
+        waited for": each end takes its time once its row is locked, so
+        after every order that held the row (shared) before it; the orders
+        that come after the lock find it ended. No order is after the end,
+        for the provider-reseller relationship and for either of the
+        customer's."""
+        for end in ("relationship", "with the reseller", "with the provider"):
+            with self.subTest(end=end):
+                provider, reseller, rel, customer = shared_customer()
+                first = order(provider, customer, reseller)
+                self.assertEqual(first.status, 201, first)
+                sid = first.body["subscriptionId"]
+                if end == "relationship":
+                    table, row, who = "relationships", rel, provider
+                    path = "/v1/relationships/" + rel
+                else:
+                    partner = reseller if end == "with the reseller" else provider
+                    table, who = "customer_relationships", customer
+                    row = sql_value("SELECT id FROM customer_relationships WHERE "
+                                    "customer_tenant_id = %s AND partner_tenant_id = %s",
+                                    (customer.id, partner.id))
+                    path = "/v1/customer-relationships/" + row
+                # the orders come one every 10 ms and the end half way, so
+                # that it meets some held by the workers and some queued
+                def ending():
+                    time.sleep(0.2)
+                    return api("DELETE", path, headers=who.auth)
+
+                def placing(i):
+                    time.sleep(0.01 * i)
+                    if i % 10 == 9:
+                        return set_quantity(provider, customer, sid, 6 + i // 10)
+                    return order(provider, customer, reseller)
+
+                orders = [lambda i=i: placing(i) for i in range(40)]
+                results = parallel(*(orders[:20] + [ending] + orders[20:]))
+                ended = results[20]
+                self.assertEqual(ended.status, 204, ended)
+                placed = results[:20] + results[21:]
+                statuses = [getattr(r, "status", r) for r in placed]
+                self.assertTrue(set(statuses) <= {200, 201, 422}, statuses)
+                codes = {r.body["code"] for r in placed if r.status == 422}
+                self.assertTrue(codes <= {"relationship_not_active", "no_customer_relationship",
+                                          "not_reseller_customer"}, codes)
+                ended_at = sql_value("SELECT ended_at FROM " + table + " WHERE id = %s",
+                                     (row,))
+                self.assertIsNotNone(ended_at)
+                self.assertEqual(sql_value(
+                    "SELECT COUNT(*) FROM orders WHERE customer_tenant_id = %s AND "
+                    "created_at >= %s", (customer.id, ended_at)), "0")
+                self.assertEqual(order_count(customer),
+                                 1 + statuses.count(201) + statuses.count(200))
+                r = order(provider, customer, reseller)
+                self.assertEqual(r.status, 422, r)
+
 
 @pytest.fixture(scope="class")
 def ordered_customer():

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from harness import (access_token, api, assert_problem, bearer, field_errors, future, mails_to,
                      new_api_token, new_tenant, new_user, parallel, sql, sql_value)
 from world import (approved_tenant, as_, authorize, enrolled_tenant, invitation_link, invite,
-                   mailed_link, new_provider, related, verified_tenant)
+                   mailed_link, new_provider, related, set_regions, verified_tenant)
 
 
 def wait_subject(address, text, timeout=15.0):
@@ -867,3 +867,173 @@ class TestAccessRequests(unittest.TestCase):
                           if "Admin access in the relationship with" in m.subject])
         self.assertEqual(sql_value("SELECT COUNT(*) FROM relationship_access_notices WHERE "
                                    "relationship_id = %s", (rel["id"],)), "0")
+
+
+def withdraw(provider, rel, rid, headers=None):
+    h = dict(provider.auth)
+    h.update(headers or {})
+    return api("DELETE", "/v1/relationships/%s/access-requests/%s" % (rel, rid), headers=h)
+
+
+def request_state(rid):
+    return sql_value("SELECT state FROM relationship_access_requests WHERE id = %s", (rid,))
+
+
+def audits(tenant, action, target):
+    return sql_value("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND action = %s "
+                     "AND target_id = %s", (tenant.id, action, target))
+
+
+class TestAccessRequestWithdrawal(unittest.TestCase):
+    """Issue 21: the provider withdraws its pending request; an end
+    withdraws it too; a removal of admin access or a suspension does not."""
+
+    def test_withdraw(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"])
+        # another provider: neither its relationship nor its request
+        other, _, rel2 = related()
+        assert_problem(withdraw(other, rel["id"], rid), 404, "not-found")
+        p = assert_problem(withdraw(other, rel2["id"], rid), 404, "not-found")
+        self.assertEqual(p["code"], "access_request_not_found")
+        # the reseller declines, never withdraws; a sales agent and a
+        # reading token may not
+        p = assert_problem(withdraw(reseller, rel["id"], rid), 403, "forbidden")
+        self.assertIn("declines", p["detail"])
+        sales = new_user(provider, ["sales_agent"])
+        assert_problem(withdraw(provider, rel["id"], rid, headers=bearer(
+            access_token(sales.email, sales.password))), 403, "forbidden")
+        weak = new_api_token(provider, ["relationships:read"])
+        assert_problem(withdraw(provider, rel["id"], rid, headers=bearer(weak["token"])), 403,
+                       "forbidden")
+        self.assertEqual(request_state(rid), "pending")
+        # withdrawn, and again: 204 both, one audit a tenant
+        for _ in range(2):
+            r = withdraw(provider, rel["id"], rid)
+            self.assertEqual((r.status, r.body), (204, ""), r)
+        self.assertEqual(request_state(rid), "withdrawn")
+        for t in (provider, reseller):
+            self.assertEqual(audits(t, "relationship_access_request.withdraw", rid), "1")
+        listed = api("GET", "/v1/relationships/%s/access-requests" % rel["id"],
+                     headers=reseller.auth).body["items"]
+        self.assertEqual([(i["id"], i["state"]) for i in listed], [(rid, "withdrawn")])
+        self.assertIsNotNone(listed[0]["answeredAt"])
+        # the mailed link answers as a withdrawn invitation's does
+        for what in ("authorization", "rejection"):
+            p = assert_problem(answer(reseller, rel["id"], rid, token, what), 409, "conflict")
+            self.assertEqual(p["code"], "access_request_withdrawn")
+        got = api("GET", "/v1/relationships/" + rel["id"], headers=reseller.auth).body
+        self.assertEqual(got["adminAccess"], rel["adminAccess"])
+        # nothing pending: the provider may ask again, with a token that writes
+        tok = new_api_token(provider, ["relationships:write"])
+        rid2, token2 = asked(provider, reseller, rel["id"], n=2)
+        self.assertEqual(withdraw(provider, rel["id"], rid2,
+                                  headers=bearer(tok["token"])).status, 204)
+        self.assertEqual(request_state(rid2), "withdrawn")
+        # an answered request is not withdrawn
+        rid3, token3 = asked(provider, reseller, rel["id"], n=3)
+        self.assertEqual(answer(reseller, rel["id"], rid3, token3, "rejection").status, 200)
+        p = assert_problem(withdraw(provider, rel["id"], rid3), 409, "conflict")
+        self.assertEqual(p["code"], "access_request_declined")
+        rid4, token4 = asked(provider, reseller, rel["id"], n=4)
+        self.assertEqual(answer(reseller, rel["id"], rid4, token4).status, 200)
+        p = assert_problem(withdraw(provider, rel["id"], rid4), 409, "conflict")
+        self.assertEqual(p["code"], "access_request_accepted")
+        self.assertEqual([request_state(i) for i in (rid3, rid4)], ["declined", "accepted"])
+        # an unknown request of the provider's own relationship
+        p = assert_problem(withdraw(provider, rel["id"], rel2["id"]), 404, "not-found")
+        self.assertEqual(p["code"], "access_request_not_found")
+
+    def test_withdrawal_against_consent_one_wins(self):
+        provider, reseller, rel = related()
+        self.assertEqual(api("DELETE", "/v1/relationships/%s/admin-access" % rel["id"],
+                             headers=reseller.auth).status, 204)
+        for n in range(1, 5):
+            rid, token = asked(provider, reseller, rel["id"], n=n)
+            before = api("GET", "/v1/relationships/" + rel["id"], headers=provider.auth)
+            results = parallel(*([lambda: withdraw(provider, rel["id"], rid)] * 3
+                                 + [lambda: answer(reseller, rel["id"], rid, token)] * 3))
+            statuses = [getattr(r, "status", r) for r in results]
+            state = request_state(rid)
+            after = api("GET", "/v1/relationships/" + rel["id"], headers=provider.auth)
+            if state == "accepted":
+                self.assertEqual((statuses[:3], sorted(statuses[3:])),
+                                 ([409] * 3, [200, 409, 409]), statuses)
+                self.assertEqual({r.body["code"] for r in results if r.status == 409},
+                                 {"access_request_accepted"})
+                self.assertEqual(after.body["adminAccess"]["status"], "granted")
+                self.assertEqual(audits(provider, "relationship_access_request.withdraw", rid),
+                                 "0")
+                # remove it again for the next round
+                self.assertEqual(api("DELETE", "/v1/relationships/%s/admin-access" % rel["id"],
+                                     headers=reseller.auth).status, 204)
+            else:
+                self.assertEqual(state, "withdrawn")
+                self.assertEqual((statuses[:3], statuses[3:]), ([204] * 3, [409] * 3),
+                                 statuses)
+                self.assertEqual({r.body["code"] for r in results[3:]},
+                                 {"access_request_withdrawn"})
+                self.assertEqual(after.headers["etag"], before.headers["etag"])
+                self.assertEqual(after.body["adminAccess"]["status"], "removed")
+                self.assertEqual(audits(provider, "relationship_access_request.withdraw", rid),
+                                 "1")
+
+    def test_an_end_withdraws_the_pending_request(self):
+        for side in ("provider", "reseller"):
+            with self.subTest(side=side):
+                provider, reseller, rel = related()
+                # an expired request stays expired; the pending one is withdrawn
+                old, _ = asked(provider, reseller, rel["id"])
+                sql("UPDATE relationship_access_requests SET expires_at = UTC_TIMESTAMP(6) - "
+                    "INTERVAL 1 SECOND WHERE id = %s", (old,))
+                rid, token = asked(provider, reseller, rel["id"], n=2)
+                ender = provider if side == "provider" else reseller
+                self.assertEqual(api("DELETE", "/v1/relationships/" + rel["id"],
+                                     headers=ender.auth).status, 204)
+                self.assertEqual(request_state(rid), "withdrawn")
+                self.assertEqual(sql_value(
+                    "SELECT q.changed_at = r.ended_at FROM relationship_access_requests q JOIN "
+                    "relationships r ON r.id = q.relationship_id WHERE q.id = %s", (rid,)), "1")
+                self.assertEqual((request_state(old), sql_value(
+                    "SELECT changed_at FROM relationship_access_requests WHERE id = %s",
+                    (old,))), ("pending", None))
+                for t in (provider, reseller):
+                    self.assertEqual(audits(t, "relationship_access_request.withdraw", rid), "1")
+                    self.assertEqual(sql_value(
+                        "SELECT actor_id FROM audit_events WHERE tenant_id = %s AND action = "
+                        "'relationship_access_request.withdraw' AND target_id = %s",
+                        (t.id, rid)), ender.admin_id)
+                # the link says the relationship ended, to consent and decline
+                for what in ("authorization", "rejection"):
+                    p = assert_problem(answer(reseller, rel["id"], rid, token, what), 409,
+                                       "conflict")
+                    self.assertEqual(p["code"], "relationship_not_active")
+                self.assertEqual(withdraw(provider, rel["id"], rid).status, 204)
+                listed = api("GET", "/v1/relationships/%s/access-requests" % rel["id"],
+                             headers=provider.auth).body["items"]
+                self.assertEqual([i["state"] for i in listed], ["expired", "withdrawn"])
+
+    def test_a_removal_leaves_the_request_to_be_consented(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"],
+                           body={"roles": ["helpdesk_agent"], "endsAt": future(60)})
+        self.assertEqual(api("DELETE", "/v1/relationships/%s/admin-access" % rel["id"],
+                             headers=reseller.auth).status, 204)
+        self.assertEqual(request_state(rid), "pending")
+        r = answer(reseller, rel["id"], rid, token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.body["adminAccess"]["status"], r.body["adminAccess"]["roles"]),
+                         ("granted", ["helpdesk_agent"]))
+
+    def test_a_suspension_holds_consent_until_the_region_is_back(self):
+        provider, reseller, rel = related()
+        rid, token = asked(provider, reseller, rel["id"])
+        self.assertEqual(set_regions(provider, ["africa"], "*").status, 200)
+        p = assert_problem(answer(reseller, rel["id"], rid, token), 422, "rule-refused")
+        self.assertEqual(p["code"], "region_not_authorized")
+        self.assertIn("europe", p["detail"])
+        self.assertEqual(request_state(rid), "pending")
+        self.assertEqual(set_regions(provider, ["europe"], "*").status, 200)
+        r = answer(reseller, rel["id"], rid, token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(request_state(rid), "accepted")

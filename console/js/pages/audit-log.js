@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { call } from '../api.js';
-import { page, notice, resultSlot, say } from '../view.js';
+import { page, notice, resultSlot, moreButton } from '../view.js';
 import { problemMessage } from '../problems.js';
 
 function row(e) {
@@ -28,30 +28,8 @@ export default {
       return page(t('audit.title'), notice('error', h('p', {}, problemMessage(e, { 403: 'users.notAllowed' }))));
     }
     const list = h('ol', { class: 'log', 'aria-label': t('audit.title') }, data.items.map(row));
-    let next = data.links.next;
     const slot = resultSlot();
-    const more = h(
-      'button',
-      {
-        type: 'button',
-        class: 'secondary',
-        hidden: !next,
-        onclick: async () => {
-          more.disabled = true;
-          try {
-            const r = (await call('GET', next)).data;
-            list.append(...r.items.map(row));
-            next = r.links.next;
-            more.hidden = !next;
-          } catch (e) {
-            say(slot, 'error', problemMessage(e));
-          } finally {
-            more.disabled = false;
-          }
-        },
-      },
-      t('common.more'),
-    );
+    const more = moreButton(t('common.more'), data, (items) => list.append(...items.map(row)), slot);
     return page(t('audit.title'), h('p', { class: 'lead' }, t('audit.lead')), data.items.length ? list : h('p', {}, t('audit.none')), h('div', { class: 'actions' }, more), slot);
   },
 };

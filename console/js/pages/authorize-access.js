@@ -2,7 +2,8 @@
 // the reseller's global admin sees which roles of admin access the provider asks
 // for, until when, and whether it extends itself, ticks the box and consents
 // (POST /v1/relationships/{id}/access-requests/{rid}/authorization), or declines
-// with a reason (…/rejection). Nothing is done before a press.
+// with a reason (…/rejection). Nothing is done before a press. A request the
+// provider withdrew, or that the relationship's end withdrew, says so.
 import { h } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { all, call } from '../api.js';
@@ -46,11 +47,14 @@ export default {
         [t('access.expires'), formatDate(req.expiresAt)],
       ]),
     ];
-    if (req.state !== 'pending') {
+    // an end withdraws the request: the end is what the page says
+    const ended = relationship.state !== 'active';
+    if (ended || req.state !== 'pending') {
+      const says = ended ? t('access.ended', { provider }) : t(`access.state.${req.state}`, { provider });
       return page(
         t('access.title'),
         about,
-        notice(req.state === 'expired' ? 'error' : 'info', h('p', {}, t(`access.state.${req.state}`, { provider }))),
+        notice(req.state === 'expired' ? 'error' : 'info', h('p', {}, says)),
         h('div', { class: 'actions' }, buttonLink('/providers', t('authorize.toProviders'))),
       );
     }
@@ -58,9 +62,11 @@ export default {
       access_request_not_found: 'authorize.invalid',
       access_request_accepted: 'access.state.accepted',
       access_request_declined: 'access.state.declined',
+      access_request_withdrawn: 'access.state.withdrawn',
       access_request_expired: 'access.state.expired',
       relationship_not_active: 'access.ended',
       access_already_ended: 'authorize.accessEnded',
+      region_not_authorized: 'access.suspended',
       403: 'access.gaOnly',
       vars: { provider },
     };

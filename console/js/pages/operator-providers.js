@@ -2,12 +2,14 @@
 // under If-Match (GET /v1/operator/providers, PUT .../regions: a change made
 // meanwhile is refused, not overwritten); and a work account made an indirect
 // provider with the regions it is authorized in (POST /v1/operator/providers),
-// its global admins joining its admin agent group.
+// its global admins joining its admin agent group. The list comes a page at a
+// time (links.next of the API's list): an operator of hundreds of providers
+// does not wait for them all.
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import { all, call, idempotency } from '../api.js';
+import { call, idempotency } from '../api.js';
 import { field, form } from '../form.js';
-import { page, notice, facts, cards, card, resultSlot, say } from '../view.js';
+import { page, notice, facts, cards, card, resultSlot, say, moreButton } from '../view.js';
 import { problemMessage } from '../problems.js';
 import { allRegions, regionName } from '../reference.js';
 
@@ -25,6 +27,8 @@ function regionBoxes(regions, legend, codes) {
     }),
   );
 }
+
+const PAGE = 50;
 
 function providerCard(p, regions) {
   let etag = p.etag;
@@ -55,7 +59,7 @@ export default {
     let regions, providers;
     try {
       regions = await allRegions();
-      providers = await all('/v1/operator/providers?limit=200');
+      ({ data: providers } = await call('GET', `/v1/operator/providers?limit=${PAGE}`));
     } catch (e) {
       return page(t('operatorProviders.title'), notice('error', h('p', {}, problemMessage(e))));
     }
@@ -90,7 +94,23 @@ export default {
         n.focus();
       },
     });
-    const list = cards(t('operatorProviders.listLabel'), providers.map((p) => providerCard(p, regions)), t('operatorProviders.none'));
-    return page(t('operatorProviders.title'), h('p', { class: 'lead' }, t('operatorProviders.lead')), done, f, h('h2', {}, t('operatorProviders.listTitle')), list);
+    const list = cards(t('operatorProviders.listLabel'), providers.items.map((p) => providerCard(p, regions)), t('operatorProviders.none'));
+    let shown = providers.items.length;
+    const total = providers.totalCountCapped ? `${providers.totalCount}+` : String(providers.totalCount);
+    const count = h('p', { role: 'status' });
+    const counted = () => count.replaceChildren(shown ? t('operatorProviders.shown', { shown, total }) : '');
+    counted();
+    const slot = resultSlot();
+    const more = moreButton(
+      t('operatorProviders.more'),
+      providers,
+      (items) => {
+        list.append(...items.map((p) => providerCard(p, regions)));
+        shown += items.length;
+        counted();
+      },
+      slot,
+    );
+    return page(t('operatorProviders.title'), h('p', { class: 'lead' }, t('operatorProviders.lead')), done, f, h('h2', {}, t('operatorProviders.listTitle')), list, count, h('div', { class: 'actions' }, more), slot);
   },
 };
