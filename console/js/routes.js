@@ -30,6 +30,7 @@ export const routes = {
   '/audit-log': { load: () => import('./pages/audit-log.js'), access: 'user' },
   '/resellers': { load: () => import('./pages/resellers.js'), access: 'user' },
   '/invite-reseller': { load: () => import('./pages/invite-reseller.js'), access: 'user' },
+  '/request-access': { load: () => import('./pages/request-access.js'), access: 'user' },
   '/customer': { load: () => import('./pages/customer.js'), access: 'user' },
   '/review': { load: () => import('./pages/review.js'), access: 'user' },
   '/operator-providers': { load: () => import('./pages/operator-providers.js'), access: 'user' },

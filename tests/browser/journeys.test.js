@@ -140,12 +140,18 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
   const rels = await api('GET', '/v1/relationships?type=indirectResellers', { token: fabrikam.token });
   const relId = rels.body.items.find((x) => x.reseller.tenantId === reseller.id).id;
   const endsAt = new Date(Date.now() + 200 * 86400000).toISOString().replace(/\.\d+Z$/, 'Z');
-  const asked = await api('POST', `/v1/relationships/${relId}/access-requests`, {
-    token: fabrikam.token,
-    headers: { 'Idempotency-Key': `ar-${relId}` },
-    body: { roles: ['sales_agent'], endsAt, autoExtend: true, message: 'May we help again?' },
-  });
-  assert.equal(asked.status, 201, JSON.stringify(asked.body));
+  const asking = await signedIn(fabrikam, '/resellers', 'Indirect resellers');
+  await asking.getByRole('link', { name: /^Ask .* for admin access$/ }).click();
+  await asking.getByRole('heading', { name: 'Ask for admin access', level: 1 }).waitFor();
+  await asking.getByRole('checkbox', { name: 'Admin agent' }).uncheck();
+  await asking.getByRole('checkbox', { name: 'Sales agent' }).check();
+  await asking.getByLabel('Admin access until').fill(endsAt.slice(0, 10));
+  await asking.getByRole('checkbox', { name: /Extends itself/ }).check();
+  await asking.getByLabel('Your message').fill('May we help again?');
+  await snap(asking, 'request-access');
+  await asking.getByRole('button', { name: 'Send the request' }).click();
+  await sees(asking, 'Request sent: we e-mailed');
+  await sees(asking, 'Waiting for the reseller');
   await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access'));
   await page.getByRole('heading', { name: 'Admin access for an indirect provider', level: 1 }).waitFor();
   await sees(page, 'May we help again?');
@@ -161,10 +167,14 @@ test('the provider’s invitation: signed out, signed in and back; no consent, a
       headers: { 'Idempotency-Key': `ar-${relId}-${n}` },
       body: { roles: ['admin_agent'], endsAt },
     });
-  const second = await again(2);
-  assert.equal(second.status, 201, JSON.stringify(second.body));
-  const withdrawn = await api('DELETE', `/v1/relationships/${relId}/access-requests/${second.body.id}`, { token: fabrikam.token });
-  assert.equal(withdrawn.status, 204);
+  await asking.reload();
+  await asking.getByRole('button', { name: 'Send the request' }).click();
+  await sees(asking, 'Request sent: we e-mailed');
+  await asking.getByRole('button', { name: /^Withdraw the request of/ }).click();
+  await asking.getByRole('button', { name: 'Yes, withdraw it' }).click();
+  await sees(asking, 'Request withdrawn: its link no longer works.');
+  await snap(asking, 'request-access-withdrawn');
+  await asking.context().close();
   await page.goto(await mailedLink(`pia@${reseller.domain}`, '/authorize-access', 2));
   await sees(page, 'has withdrawn this request.');
   assert.equal(await page.getByRole('button', { name: 'Grant admin access' }).count(), 0);

@@ -38,6 +38,7 @@ export default {
               { class: 'actions' },
               link('/customers', t('resellers.customers'), { relationship: r.id }, { 'aria-label': t('resellers.customersOf', { reseller: name }) }),
               granted ? link('/invite-customer', t('resellers.invite'), { relationship: r.id }, { 'aria-label': t('resellers.inviteFor', { reseller: name }) }) : null,
+              link('/request-access', t('resellers.askAccess'), { relationship: r.id }, { 'aria-label': t('resellers.askAccessOf', { reseller: name }) }),
             )
           : null,
       );
