@@ -530,7 +530,9 @@ test('access for chosen staff: the provider’s global admin makes a staff group
   await prov.getByRole('heading', { name: 'Staff group Contoso desk', level: 1 }).waitFor();
   assert.ok(await members.getByRole('checkbox', { name: annBox }).isChecked(), 'the member stays');
   await prov.getByRole('link', { name: 'Back to staff groups' }).click();
+  await prov.getByRole('heading', { name: 'Staff groups', level: 1 }).waitFor();
   const listed = prov.getByRole('list', { name: 'Staff groups' }).getByRole('listitem');
+  await listed.first().waitFor();
   assert.equal(await listed.count(), 1);
   await listed.getByText('1', { exact: true }).waitFor();
   await snap(prov, 'groups');

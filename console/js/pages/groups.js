@@ -124,7 +124,8 @@ async function one(id, st, ga, navigate) {
 export default {
   title: 'groups.title',
   async render({ params, state, navigate }) {
-    const ga = session.hasRole('global_admin');
+    // a work account that is no provider (here by its address) lists none and makes none
+    const ga = session.hasRole('global_admin') && session.isPartner('provider');
     const id = params.get('group');
     if (id) return one(id, state, ga, navigate);
     let items;
