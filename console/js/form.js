@@ -175,3 +175,32 @@ export function actionError(slot, p, overrides) {
   slot.hidden = false;
   slot.append(problemMessage(p, overrides));
 }
+
+// A group of boxes (legend, an optional hint) that a problem about field name is
+// written beside: options [{value, label}], those in checked ticked. Their values
+// are read with checkedValues, not sent as fields of their own.
+export function checkboxes({ name, legend, hint, options, checked = [] }) {
+  const errId = uid(`${name}-error`);
+  const hintId = hint ? `${errId}-hint` : null;
+  const describedBy = [hintId, errId].filter(Boolean).join(' ');
+  return h(
+    'fieldset',
+    { class: `field boxes ${name}`, dataset: { field: name } },
+    h('legend', {}, legend),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    h('p', { class: 'error', id: errId, hidden: true }),
+    options.map((o) => {
+      const id = uid(name);
+      return h(
+        'div',
+        { class: 'checkbox' },
+        h('input', { type: 'checkbox', id, value: o.value, name: `${name}.${o.value}`, checked: checked.includes(o.value), 'aria-describedby': describedBy, dataset: { local: '1' } }),
+        h('label', { for: id }, o.label),
+      );
+    }),
+  );
+}
+
+export function checkedValues(el, name) {
+  return [...el.querySelectorAll(`fieldset[data-field="${CSS.escape(name)}"] input:checked`)].map((c) => c.value);
+}

@@ -59,6 +59,7 @@ function menu(w) {
     if (reseller || !provider) add('/providers', 'providers');
     if (reseller) add('/find-provider', 'findProvider');
     if (provider) add('/resellers', 'resellers');
+    if (provider && session.isAdminAgent()) add('/groups', 'groups');
     if (reseller || provider) add('/customers', 'customers');
     if (reseller) add('/agreement', 'agreement');
     if (!reseller && !provider) add('/partners', 'partners');

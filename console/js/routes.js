@@ -29,6 +29,7 @@ export const routes = {
   '/api-tokens': { load: () => import('./pages/api-tokens.js'), access: 'user' },
   '/audit-log': { load: () => import('./pages/audit-log.js'), access: 'user' },
   '/resellers': { load: () => import('./pages/resellers.js'), access: 'user' },
+  '/groups': { load: () => import('./pages/groups.js'), access: 'user' },
   '/invite-reseller': { load: () => import('./pages/invite-reseller.js'), access: 'user' },
   '/request-access': { load: () => import('./pages/request-access.js'), access: 'user' },
   '/customer': { load: () => import('./pages/customer.js'), access: 'user' },

@@ -518,3 +518,117 @@ test('the second factor: a global admin sets one up (the secret, a wrong code re
   await snap(page, 'security-removed');
   await page.context().close();
 });
+
+test('access for chosen staff: the provider’s global admin makes a staff group, chooses an admin agent as its member (a change made meanwhile refused), assigns a reseller’s admin access to it on Indirect resellers, cannot delete it while assigned; the admin agent reads the groups; the reseller sees the group and its member on Indirect providers; given back to all admin agents, the group is deleted', async () => {
+  const [reseller, fabrikam] = await Promise.all([approved('DE'), provider(['europe'])]);
+  const link = new URL(await invitation(fabrikam, reseller));
+  const auth = await api('POST', `/v1/relationship-invitations/${link.searchParams.get('invitation')}/authorization`, {
+    token: reseller.token,
+    body: { token: link.searchParams.get('token'), consent: true },
+  });
+  assert.equal(auth.status, 201, JSON.stringify(auth.body));
+  const ann = { email: `ann@${fabrikam.domain}`, password: 'a first password for ann' };
+  const made = await api('POST', '/v1/users', { token: fabrikam.token, body: { ...ann, firstName: 'Ann', lastName: 'Agent', roles: ['admin_agent'] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const annBox = `Ann Agent (${ann.email})`;
+  const name = (await api('GET', '/v1/profiles/organization', { token: reseller.token })).body.companyName;
+
+  // the provider's global admin: Staff groups in the menu, none yet
+  const prov = await signedIn(fabrikam, '/overview', 'Overview');
+  const menu = prov.getByRole('navigation', { name: 'Main menu' });
+  await menu.getByRole('link', { name: 'Staff groups' }).click();
+  await prov.getByRole('heading', { name: 'Staff groups', level: 1 }).waitFor();
+  await sees(prov, 'No staff group yet.');
+  await prov.getByRole('button', { name: 'Make the group' }).click();
+  await prov.getByRole('alert').first().waitFor();
+  assert.equal(await prov.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await snap(prov, 'groups-name-missing');
+  await prov.getByLabel('Name', { exact: true }).fill('Contoso desk');
+  await prov.getByRole('button', { name: 'Make the group' }).click();
+  await prov.getByRole('heading', { name: 'Staff group Contoso desk', level: 1 }).waitFor();
+  await sees(prov, 'The group Contoso desk is made.');
+
+  // its members, chosen among the users
+  const members = prov.getByRole('group', { name: 'Members of Contoso desk' });
+  await members.getByRole('checkbox', { name: annBox }).check();
+  await prov.getByRole('button', { name: 'Save the members of Contoso desk' }).click();
+  await sees(prov, 'The members of Contoso desk are saved (1).');
+  await snap(prov, 'group');
+  const groupId = new URL(prov.url()).searchParams.get('group');
+  const rows = sql(`SELECT u.email FROM access_group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = '${groupId}'`);
+  assert.equal(rows, ann.email);
+
+  // changed meanwhile (elsewhere): refused, not overwritten
+  const read = await api('GET', `/v1/groups/${groupId}`, { token: fabrikam.token });
+  const etag = (await fetch(`${baseUrl()}/v1/groups/${groupId}`, { headers: { Authorization: `Bearer ${fabrikam.token}` } })).headers.get('etag');
+  const meanwhile = await api('PUT', `/v1/groups/${groupId}/members`, { token: fabrikam.token, headers: { 'If-Match': etag }, body: { userIds: read.body.members.map((m) => m.id) } });
+  assert.equal(meanwhile.status, 200, JSON.stringify(meanwhile.body));
+  await members.getByRole('checkbox', { name: annBox }).uncheck();
+  await prov.getByRole('button', { name: 'Save the members of Contoso desk' }).click();
+  await sees(prov, 'Someone changed this group meanwhile. Reload the page and try again.');
+  assert.equal(sql(`SELECT COUNT(*) FROM access_group_members WHERE group_id = '${groupId}'`), '1');
+  await prov.reload();
+  await prov.getByRole('heading', { name: 'Staff group Contoso desk', level: 1 }).waitFor();
+  assert.ok(await members.getByRole('checkbox', { name: annBox }).isChecked(), 'the member stays');
+  await prov.getByRole('link', { name: 'Back to staff groups' }).click();
+  await prov.getByRole('heading', { name: 'Staff groups', level: 1 }).waitFor();
+  const listed = prov.getByRole('list', { name: 'Staff groups' }).getByRole('listitem');
+  await listed.first().waitFor();
+  assert.equal(await listed.count(), 1);
+  await listed.getByText('1', { exact: true }).waitFor();
+  await snap(prov, 'groups');
+
+  // Indirect resellers: all admin agents hold the access, then the group
+  await menu.getByRole('link', { name: 'Indirect resellers' }).click();
+  const rel = prov.getByRole('list', { name: 'Indirect resellers' }).getByRole('listitem').filter({ has: prov.getByRole('heading', { name }) });
+  await rel.getByText('All admin agents', { exact: true }).waitFor();
+  await rel.getByRole('group', { name: `Who holds the admin access of ${name}` }).getByRole('checkbox', { name: 'Contoso desk' }).check();
+  await rel.getByRole('button', { name: `Save who holds the admin access of ${name}` }).click();
+  await sees(prov, `The admin access of ${name} is now held by: Contoso desk.`);
+  await snap(prov, 'resellers-access-holders');
+  await prov.reload();
+  await rel.getByText('Contoso desk', { exact: true }).first().waitFor();
+  assert.ok(await rel.getByRole('checkbox', { name: 'Contoso desk' }).isChecked());
+
+  // the group holds the access: it is not deleted
+  await menu.getByRole('link', { name: 'Staff groups' }).click();
+  await prov.getByRole('link', { name: 'Choose members of Contoso desk' }).click();
+  await prov.getByRole('button', { name: 'Delete the group Contoso desk' }).click();
+  await snap(prov, 'group-delete-confirm');
+  await prov.getByRole('button', { name: 'Yes, delete it' }).click();
+  await sees(prov, 'This group holds the admin access of an active reseller relationship');
+  assert.equal(sql(`SELECT COUNT(*) FROM access_groups WHERE id = '${groupId}'`), '1');
+  await snap(prov, 'group-assigned');
+
+  // the admin agent reads the groups and their members; it changes nothing
+  const agent = await signedIn(ann, '/groups', 'Staff groups');
+  await agent.getByRole('link', { name: 'View members of Contoso desk' }).click();
+  await agent.getByRole('list', { name: 'Members of Contoso desk' }).getByText(annBox).waitFor();
+  assert.equal(await agent.getByRole('button', { name: /Save the members|Delete the group/ }).count(), 0);
+  await snap(agent, 'group-read-only');
+  await agent.context().close();
+
+  // the reseller: who of the provider acts for it
+  const res = await signedIn(reseller, '/providers', 'Indirect providers');
+  const holders = res.getByRole('list', { name: `The staff of ${fabrikam.displayName} who act for you` });
+  await holders.getByText('Contoso desk').waitFor();
+  await holders.getByText(annBox).waitFor();
+  await snap(res, 'providers-access-holders');
+
+  // given back to all admin agents, the group is deleted; the reseller sees that
+  await menu.getByRole('link', { name: 'Indirect resellers' }).click();
+  await rel.getByRole('checkbox', { name: 'Contoso desk' }).uncheck();
+  await rel.getByRole('button', { name: `Save who holds the admin access of ${name}` }).click();
+  await sees(prov, `The admin access of ${name} is now held by: All admin agents.`);
+  await menu.getByRole('link', { name: 'Staff groups' }).click();
+  await prov.getByRole('link', { name: 'Choose members of Contoso desk' }).click();
+  await prov.getByRole('button', { name: 'Delete the group Contoso desk' }).click();
+  await prov.getByRole('button', { name: 'Yes, delete it' }).click();
+  await prov.getByRole('heading', { name: 'Staff groups', level: 1 }).waitFor();
+  await sees(prov, 'The group Contoso desk is deleted.');
+  assert.equal(sql(`SELECT COUNT(*) FROM access_groups WHERE id = '${groupId}'`), '0');
+  await prov.context().close();
+  await res.reload();
+  await sees(res, 'All of the provider’s admin agents');
+  await res.context().close();
+});

@@ -2,7 +2,9 @@
 // the reseller has authorized, their admin access in its work account, and what
 // its global admin may do: remove that access and keep the relationship (DELETE
 // …/admin-access), or end the relationship (DELETE /v1/relationships/{id}), each
-// confirmed first; View customers and Invite new customers for each.
+// confirmed first; View customers and Invite new customers for each. Who of the
+// provider's staff holds the access (GET …/access-assignments): all its admin
+// agents, or the members of the groups it chose, by name and address.
 import { h } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { all, call } from '../api.js';
@@ -10,6 +12,7 @@ import { page, notice, facts, cards, card, confirmButton, link, buttonLink } fro
 import { problemMessage } from '../problems.js';
 import { roleList } from '../reference.js';
 import * as session from '../session.js';
+import { personName } from './groups.js';
 
 export function accessText(rel) {
   const a = rel.adminAccess;
@@ -17,6 +20,37 @@ export function accessText(rel) {
   if (a.status === 'removed') return t('relationships.access.removed', { date: formatDate(a.since) });
   if (new Date(a.endsAt) < new Date()) return t('relationships.access.expired', { date: formatDate(a.endsAt) });
   return t('relationships.access.granted', { roles: roleList(a.roles), date: formatDate(a.endsAt) });
+}
+
+// Each relationship's access assignment (GET …/access-assignments), null for one
+// that is not active; one refused is its Problem, said in its card.
+export function assignments(items) {
+  return Promise.all(
+    items.map((r) =>
+      r.state === 'active'
+        ? call('GET', `/v1/relationships/${encodeURIComponent(r.id)}/access-assignments`).then(({ data }) => data, (e) => e)
+        : null,
+    ),
+  );
+}
+
+// Who of the provider holds the access: a (its assignment, or the Problem that
+// refused reading it) as a sentence or a list of groups with their members.
+function holders(a, provider) {
+  if (a instanceof Error) return problemMessage(a);
+  if (a.allAdminAgents) return t('providers.allAdminAgents');
+  return h(
+    'ul',
+    { class: 'holders', 'aria-label': t('providers.holdersOf', { provider }) },
+    a.groups.map((g) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'group-name' }, g.name),
+        g.members.length ? h('ul', {}, g.members.map((m) => h('li', {}, personName(m)))) : h('span', { class: 'empty' }, ` — ${t('providers.noMembers')}`),
+      ),
+    ),
+  );
 }
 
 export default {
@@ -28,9 +62,10 @@ export default {
     } catch (e) {
       return page(t('providers.title'), notice('error', h('p', {}, problemMessage(e))));
     }
+    const assigned = await assignments(items);
     const ga = session.hasRole('global_admin');
     const again = (notice) => navigate('/providers', { replace: true, state: notice });
-    const list = items.map((r) => {
+    const list = items.map((r, i) => {
       const name = r.provider.name;
       const active = r.state === 'active';
       return card(
@@ -40,6 +75,7 @@ export default {
           [t('relationships.state'), t(`relationships.states.${r.state}`)],
           [t('relationships.since'), formatDate(r.createdAt)],
           [t('relationships.adminAccess'), accessText(r)],
+          [t('providers.holders'), assigned[i] ? holders(assigned[i], name) : null],
         ]),
         active
           ? h(
