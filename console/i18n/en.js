@@ -577,7 +577,7 @@ export default {
     invite: 'Invite new customers',
     inviteFor: 'Invite new customers for {reseller}',
     askAccess: 'Ask for admin access',
-    askAccessOf: 'Ask {reseller} for admin access',
+    askAccessOf: 'Ask for admin access from {reseller}',
     inviteReseller: 'Invite a reseller',
     sent: 'Invitations you sent',
     noneSent: 'No invitation sent yet.',
