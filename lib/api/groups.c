@@ -4,6 +4,7 @@
 #include "api/handlers.h"
 #include "domain/access_assignment.h"
 #include "domain/access_group.h"
+#include "domain/relationship.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,7 +205,8 @@ int handle_access_assignments_get(struct ctx *c)
 
 /* 200 the new assignment; 400 (an id not an id, twice, or not of this work account); 401; 403 (the
  * reseller, not a global admin, a token); 404; 409 relationship_ended;
- * 412; 400 unknown_group; 428; 503. */
+ * 412; 400 unknown_group; 428; 503. A relationship.access_changed event
+ * in both feeds. */
 int handle_access_assignments_put(struct ctx *c)
 {
 	const char *ids[ASSIGNED_GROUPS_MAX];
@@ -214,8 +216,12 @@ int handle_access_assignments_put(struct ctx *c)
 	if (c->problem.kind != PROBLEM_NONE || ctx_if_match(c, &version) != 0)
 		return -1;
 	struct actor a = ctx_actor(c);
+	struct relationship r;
+	/* who holds the access is part of it: both sides' systems hear */
 	if (access_assignment_set(&c->txn, &a, ctx_capture(c, 0), version, ids, n, &c->problem) !=
-	    0)
+		0 ||
+	    relationship_get(&c->txn, a.tenant_id, ctx_capture(c, 0), &r, &c->problem) != 0 ||
+	    relationship_access_changed_event(c, &r) != 0)
 		return -1;
 	return handle_access_assignments_get(c);
 }

@@ -49,6 +49,9 @@ int ctx_json_event(struct ctx *c, int status, cJSON *doc, enum event_type type,
 struct txn;
 struct relationship;
 int relationship_expiring_record(struct txn *t, const struct relationship *r);
+/* A change of who holds relationship v's access (groups.c), by the
+ * caller: relationship.access_changed in both feeds. */
+int relationship_access_changed_event(struct ctx *c, const struct relationship *v);
 /* The same of its extension by auto_extend (relationship.access_changed). */
 int relationship_extended_record(struct txn *t, const struct relationship *r);
 

@@ -289,7 +289,6 @@ int handle_relationships_list(struct ctx *c)
 	return ctx_list(c, page, tenant, relationship_json, query);
 }
 
-/* 200 relationship with its ETag. */
 /* The relationship's change as an event of both sides. */
 static int relationship_event(struct ctx *c, const struct relationship *v, enum event_type type)
 {
@@ -298,6 +297,11 @@ static int relationship_event(struct ctx *c, const struct relationship *v, enum 
 	int rc = ctx_event(c, type, tenants, 2, doc);
 	cJSON_Delete(doc);
 	return rc;
+}
+
+int relationship_access_changed_event(struct ctx *c, const struct relationship *v)
+{
+	return relationship_event(c, v, EVENT_RELATIONSHIP_ACCESS_CHANGED);
 }
 
 /* The event type of relationship r by the system (no request), in t: 0,
@@ -321,6 +325,7 @@ int relationship_expiring_record(struct txn *t, const struct relationship *r)
 	return relationship_system_record(t, r, EVENT_RELATIONSHIP_ACCESS_EXPIRING);
 }
 
+/* 200 relationship with its ETag. */
 static int respond_relationship(struct ctx *c, const struct relationship *v)
 {
 	char etag[32];

@@ -189,6 +189,18 @@ class TestAccessAssignments(unittest.TestCase):
                 headers=reseller.auth)
         self.assertEqual([(x["name"], [m["email"] for m in x["members"]])
                           for x in r.body["groups"]], [("Fabrikam team", [chosen.email])])
+        # both feeds hear of it, as of any change of the access
+        for tenant in (provider, reseller):
+            deadline = time.monotonic() + 10
+            while True:
+                got = [e for e in api("GET", "/v1/events?types=relationship.access_changed",
+                                      headers=tenant.auth).body["items"]
+                       if e["data"]["id"] == rel["id"]]
+                if got or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual([(e["actor"]["tenantId"], e["actor"]["id"]) for e in got],
+                             [(provider.id, provider.admin_id)], tenant.id)
         # both tenants audit the assignment
         for tenant in (provider.id, reseller.id):
             self.assertEqual(count("SELECT COUNT(*) FROM audit_events WHERE tenant_id = %s AND "
