@@ -97,7 +97,8 @@ static const struct {
     {"emailVerified", "open the link mailed to the primary contact "
 		      "(POST /v1/enrollment/email-verification/resend sends it again)"},
     {"reviewApproved", "wait for the programme team to review the enrolment"},
-    {"mpnAssociated", "associate an MPN ID of the CSP country (PUT /v1/profiles/mpn/association)"},
+    {"mpnAssociated", "associate an MPN ID of the CSP country (PUT /v1/profiles/mpn/association); "
+		      "the programme team then verifies it"},
     {"agreementSigned", "sign the partner agreement once the enrolment is approved"},
     {"adminAgentAssigned", "add the enrolling global admin to the admin agent group"},
     {"providerAuthorized", "authorize an indirect provider once the enrolment is approved"},

@@ -2,7 +2,10 @@
 // enrolment with its company, country and primary contact, and the decision,
 // approve, reject or ask for more information, with its reason (POST
 // …/{id}/decisions; a reason is required unless approving, and is mailed to the
-// primary contact).
+// primary contact). Above them, the MPN ID claims waiting for verification (GET
+// /v1/operator/mpn-associations?status=pending_verification): verify one (which
+// releases the other work accounts' claims of the ID) or reject it with a reason
+// (POST …/{id}/decisions; the reason is mailed to the primary contact).
 import { h, uid } from '../dom.js';
 import { t, formatDate, countryName } from '../i18n.js';
 import { all, call, idempotency } from '../api.js';
@@ -50,6 +53,68 @@ function decisionForm(e) {
   return f;
 }
 
+const MPN_DECISIONS = ['verify', 'reject'];
+
+function claimForm(m) {
+  const key = idempotency();
+  const name = uid('mpn');
+  const errId = `${name}-error`;
+  const f = form({
+    label: t('review.mpn.decideFor', { id: m.mpnId, company: m.companyName || m.tenantDomain }),
+    submit: t('review.submit'),
+    overrides: { 409: 'review.mpn.decided', contact_unverified: 'review.mpn.contactUnverified', mpn_id_taken: 'review.mpn.taken' },
+    fields: [
+      h(
+        'fieldset',
+        { class: 'field decision', dataset: { field: 'decision' } },
+        h('legend', {}, t('review.decision')),
+        h('p', { class: 'error', id: errId, hidden: true }),
+        MPN_DECISIONS.map((d) => {
+          const id = uid('d');
+          return h('div', { class: 'checkbox' }, h('input', { type: 'radio', id, name: 'decision', value: d, checked: d === 'verify', 'aria-describedby': errId }), h('label', { for: id }, t(`review.mpn.decisions.${d}`)));
+        }),
+      ),
+      field({ name: 'reason', label: t('review.reason'), type: 'textarea', hint: t('review.mpn.reasonHint'), required: false, rows: 2 }),
+    ],
+    async onSubmit(_, el) {
+      const body = { decision: el.querySelector('input[name="decision"]:checked').value };
+      const reason = el.elements.reason.value.trim();
+      if (reason) body.reason = reason;
+      const r = await call('POST', `/v1/operator/mpn-associations/${encodeURIComponent(m.id)}/decisions`, { body, idempotencyKey: key(body) });
+      const n = notice('success', h('p', {}, t(`review.mpn.done.${body.decision}`, { id: m.mpnId, company: m.companyName || m.tenantDomain, released: r.data.released })));
+      n.setAttribute('tabindex', '-1');
+      f.replaceWith(n);
+      n.focus();
+    },
+  });
+  f.querySelector('button[type="submit"]').setAttribute('aria-label', t('review.mpn.submitFor', { id: m.mpnId, company: m.companyName || m.tenantDomain }));
+  return f;
+}
+
+// The claims waiting for the operator; a failure to read them leaves the
+// enrolments' queue shown, with a word of why.
+async function claims() {
+  let items;
+  try {
+    items = await all('/v1/operator/mpn-associations?status=pending_verification&limit=200');
+  } catch (e) {
+    return notice('error', h('p', {}, problemMessage(e, { 403: 'review.operatorOnly' })));
+  }
+  const list = items.map((m) =>
+    card(
+      t('review.mpn.claimOf', { id: m.mpnId, company: m.companyName || m.tenantDomain }),
+      facts([
+        [t('review.domain'), m.tenantDomain],
+        [t('review.mpn.location'), `${countryName(m.country)}, ${m.locationName}`],
+        [t('review.verified'), m.contactVerified ? t('review.mpn.yes') : t('review.notVerified')],
+        [t('review.mpn.claimed'), formatDate(m.claimedAt)],
+      ]),
+      claimForm(m),
+    ),
+  );
+  return [h('h2', {}, t('review.mpn.title')), h('p', {}, t('review.mpn.lead')), cards(t('review.mpn.title'), list, t('review.mpn.none'))];
+}
+
 export default {
   title: 'review.title',
   async render({ params, navigate }) {
@@ -83,6 +148,6 @@ export default {
         e.status === 'in_review' ? decisionForm(e) : null,
       ),
     );
-    return page(t('review.title'), h('p', { class: 'lead' }, t('review.lead')), filter, cards(t('review.title'), list, t('review.none')));
+    return page(t('review.title'), h('p', { class: 'lead' }, t('review.lead')), filter, cards(t('review.title'), list, t('review.none')), await claims());
   },
 };
