@@ -35,6 +35,17 @@ ALTER TABLE mpn_associations
   -- the operator's queue: one status in id order
   ADD KEY ix_mpn_associations_status (status, id);
 
+-- Every MPN ID a tenant has claimed, a row to lock: a claim of an ID and a
+-- verification of one of its claims lock (and write) it first, so they
+-- happen one after the other, on one server as across a Galera cluster (a
+-- late claim sees the verification and is refused; a verification sees the
+-- claims made before it and releases them).
+CREATE TABLE mpn_id_locks (
+  mpn_id     VARCHAR(7) CHARACTER SET ascii NOT NULL,
+  locked_at  DATETIME(6) NOT NULL,
+  PRIMARY KEY (mpn_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- F7: domains the operator has verified for a tenant, besides its work
 -- account's own: the primary contact may be at one of them (or below it).
 -- A domain is verified for one tenant at most (the primary key).

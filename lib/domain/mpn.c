@@ -103,8 +103,18 @@ struct claim_locked {
 DB_STATEMENT(mpn_claim_lock,
 	     "SELECT id, tenant_id, mpn_id, status FROM mpn_associations WHERE id = ? FOR UPDATE",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct claim_locked, CLAIM_LOCKED_FIELDS));
-/* every claim of an ID, locked: a claim and a verification of one ID
- * queue on its range of ix_mpn_associations_mpn */
+/* The ID's lock row (sql/0027), written so that Galera certifies it too:
+ * a claim of the ID and a verification of one of its claims take it first
+ * and so queue. */
+DB_STATEMENT(mpn_id_lock,
+	     "INSERT INTO mpn_id_locks (mpn_id, locked_at) VALUES (?, ?) "
+	     "ON DUPLICATE KEY UPDATE locked_at = VALUES(locked_at)",
+	     DB_PARAMS(DB_TEXT, DB_TIME), DB_NO_ROW);
+/* the claim a decision names, unlocked: which ID's lock to take */
+DB_STATEMENT(mpn_claim_peek,
+	     "SELECT id, tenant_id, mpn_id, status FROM mpn_associations WHERE id = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct claim_locked, CLAIM_LOCKED_FIELDS));
+/* every claim of an ID, locked (under the ID's lock) */
 DB_STATEMENT(mpn_claims_of_id,
 	     "SELECT id, tenant_id, mpn_id, status FROM mpn_associations WHERE mpn_id = ? "
 	     "ORDER BY tenant_id FOR UPDATE",
@@ -182,6 +192,12 @@ int mpn_profile_get(struct txn *t, const char *tenant_id, struct mpn_identifier 
 	}
 }
 
+static enum db_status id_lock(struct txn *t, const char *mpn_id, micros_t at)
+{
+	struct db_arg a[] = {db_text(mpn_id), db_time(at)};
+	return db_exec(t, &mpn_id_lock, a, NULL);
+}
+
 /* The claim of the tenant into out; DB_OK, DB_EMPTY, DB_FAILED. */
 static enum db_status claim_of_tenant(struct txn *t, const char *tenant_id,
 				      struct mpn_association *out)
@@ -241,8 +257,9 @@ int mpn_associate(struct txn *t, const struct actor *a, const char *mpn_id,
 		goto out;
 	}
 	/* F2: only a verified association of another tenant stands in the way;
-	 * the claims of the ID are locked, so a verification waits for this */
-	if (db_all(t, &mpn_claims_of_id, m, (void **)&claims, &n) != DB_OK)
+	 * under the ID's lock no verification of it runs meanwhile */
+	if (id_lock(t, mpn_id, at) != DB_OK ||
+	    db_all(t, &mpn_claims_of_id, m, (void **)&claims, &n) != DB_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		bool mine = strcmp(claims[i].tenant_id, a->tenant_id) == 0;
@@ -308,6 +325,16 @@ int mpn_association_decide(struct txn *t, const struct actor *operator_, const c
 	struct db_arg k[] = {db_text(id)};
 	memset(out, 0, sizeof *out);
 	*released = 0;
+	/* the ID's lock first, then the claim: a claim's order too. A claim
+	 * replaced meanwhile by another of its tenant is gone. */
+	switch (db_one(t, &mpn_claim_peek, k, &c)) {
+	case DB_OK:
+		if (id_lock(t, c.mpn_id, at) != DB_OK)
+			goto out;
+		break;
+	case DB_EMPTY: break;
+	default: goto out;
+	}
 	switch (db_one(t, &mpn_claim_lock, k, &c)) {
 	case DB_OK: break;
 	case DB_EMPTY:
