@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, person, snap, description, sees, writeReport } from './lib/browser.js';
 import { steady, totp } from './lib/totp.js';
-import { api, baseUrl, env, mailedLink, sql } from './lib/stack.js';
+import { api, baseUrl, env, mailedLink, operator, sql } from './lib/stack.js';
 import { account, agreement, approved, enrolled, invitation, provider } from './lib/world.js';
 
 let browser;
@@ -318,6 +318,19 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await claim.getByRole('button', { name: `Record the decision on MPN ID ${mpnId} of ${company}` }).click();
   await sees(op, `MPN ID ${mpnId} is verified for ${company}`);
   assert.equal((await api('GET', '/v1/profiles/mpn', { token: reseller.token })).body.associatedMpnId, mpnId);
+  // a domain verified for the reseller's work account, then withdrawn after a confirmation
+  const chooser = op.getByRole('form', { name: 'Choose a work account' });
+  await chooser.getByLabel('Work account (tenant) id').fill(reseller.id);
+  await chooser.getByRole('button', { name: 'Show' }).click();
+  const sister = `sister-${reseller.domain}`;
+  const verifyDomain = op.getByRole('form', { name: 'Verify a domain for this work account' });
+  await verifyDomain.getByLabel('Domain', { exact: true }).fill(sister);
+  await verifyDomain.getByRole('button', { name: 'Verify the domain' }).click();
+  await sees(op, `${sister} is verified for this work account.`);
+  await op.getByRole('button', { name: `Withdraw the verification of ${sister}` }).click();
+  await op.getByRole('button', { name: 'Yes, withdraw it' }).click();
+  await sees(op, `The verification of ${sister} is withdrawn.`);
+  assert.deepEqual((await api('GET', `/v1/operator/tenants/${reseller.id}/domains`, { token: await operator() })).body.items, []);
   const menu = (p) => p.getByRole('navigation', { name: 'Main menu' });
   await menu(op).getByRole('link', { name: 'Providers' }).click();
   const make = op.getByRole('form', { name: 'Make a work account a provider' });
