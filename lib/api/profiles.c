@@ -403,16 +403,9 @@ static cJSON *operator_claim_json(const struct ctx *c, const void *item)
 /* 200 page of claims; 400 bad status, limit or cursor; 401; 403; 503. */
 int handle_operator_mpn_associations_list(struct ctx *c)
 {
-	char status[40] = "", query[64];
-	int r = request_query_param(c->req, "status", status, sizeof status);
-	if (r < 0 || (r > 0 && !mpn_association_status_valid(status)))
-		return problem_add_field(&c->problem, "status", "invalid",
-					 "must be one of pending_verification, verified, rejected");
-	if (r == 0)
-		return ctx_list(c, &mpn_association_page, NULL, operator_claim_json, NULL);
-	struct db_arg key[] = {db_text(status)};
-	snprintf(query, sizeof query, "status=%s", status);
-	return ctx_list(c, &mpn_association_page_of_status, key, operator_claim_json, query);
+	return ctx_list_of_status(
+	    c, &mpn_association_page, &mpn_association_page_of_status, mpn_association_status_valid,
+	    "one of pending_verification, verified, rejected", operator_claim_json);
 }
 
 const struct json_field mpn_association_decision_schema[] = {
