@@ -113,6 +113,12 @@ typedef cJSON *(*item_render)(const struct ctx *c, const void *item);
 int ctx_list(struct ctx *c, const struct db_page *pg, const struct db_arg *keys, item_render render,
 	     const char *query);
 
+/* A list of every status (all), or of the one ?status= names (of_status,
+ * keyed by it); a status that valid refuses is 400, its message saying
+ * which are (valid_ones, "one of pending, sent"). Returns as ctx_list. */
+int ctx_list_of_status(struct ctx *c, const struct db_page *all, const struct db_page *of_status,
+		       bool (*valid)(const char *), const char *valid_ones, item_render render);
+
 /* The same shape for a list that is short by nature and read whole (the
  * current agreement templates, the offers): every item in one page,
  * links.next null. Takes items. */

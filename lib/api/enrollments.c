@@ -97,7 +97,8 @@ static const struct {
     {"emailVerified", "open the link mailed to the primary contact "
 		      "(POST /v1/enrollment/email-verification/resend sends it again)"},
     {"reviewApproved", "wait for the programme team to review the enrolment"},
-    {"mpnAssociated", "associate an MPN ID of the CSP country (PUT /v1/profiles/mpn/association)"},
+    {"mpnAssociated", "associate an MPN ID of the CSP country (PUT /v1/profiles/mpn/association); "
+		      "the programme team then verifies it"},
     {"agreementSigned", "sign the partner agreement once the enrolment is approved"},
     {"adminAgentAssigned", "add the enrolling global admin to the admin agent group"},
     {"providerAuthorized", "authorize an indirect provider once the enrolment is approved"},
@@ -329,17 +330,11 @@ static cJSON *operator_enrollment_json(const struct ctx *c, const void *item)
 /* 200 page of enrolments; 400 bad status, limit or cursor; 401; 403; 503. */
 int handle_operator_enrollments_list(struct ctx *c)
 {
-	char status[40] = "", query[64];
-	int r = request_query_param(c->req, "status", status, sizeof status);
-	if (r < 0 || (r > 0 && !enrollment_status_valid(status)))
-		return problem_add_field(&c->problem, "status", "invalid",
-					 "must be one of pending_email_verification, in_review, "
-					 "more_info_requested, approved, rejected");
-	if (r == 0)
-		return ctx_list(c, &enrollment_page, NULL, operator_enrollment_json, NULL);
-	struct db_arg key[] = {db_text(status)};
-	snprintf(query, sizeof query, "status=%s", status);
-	return ctx_list(c, &enrollment_page_of_status, key, operator_enrollment_json, query);
+	return ctx_list_of_status(c, &enrollment_page, &enrollment_page_of_status,
+				  enrollment_status_valid,
+				  "one of pending_email_verification, in_review, "
+				  "more_info_requested, approved, rejected",
+				  operator_enrollment_json);
 }
 
 /* 201 decision; 400; 401; 403; 404 unknown enrolment; 409

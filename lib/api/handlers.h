@@ -99,6 +99,8 @@ extern const struct json_field email_verification_schema[];
 extern const struct json_field enrollment_decision_schema[];
 extern const struct json_field mpn_identifier_schema[];
 extern const struct json_field mpn_association_schema[];
+extern const struct json_field mpn_association_decision_schema[];
+extern const struct json_field tenant_domain_schema[];
 extern const struct json_field invitation_create_schema[];
 extern const struct json_field access_narrow_schema[];
 extern const struct json_field invitation_authorize_schema[];

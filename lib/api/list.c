@@ -99,3 +99,18 @@ int ctx_list_all(struct ctx *c, cJSON *items)
 {
 	return list_answer(c, items, cJSON_GetArraySize(items), false, 0, NULL, NULL);
 }
+
+int ctx_list_of_status(struct ctx *c, const struct db_page *all, const struct db_page *of_status,
+		       bool (*valid)(const char *), const char *valid_ones, item_render render)
+{
+	char status[40] = "", query[64];
+	int r = request_query_param(c->req, "status", status, sizeof status);
+	if (r < 0 || (r > 0 && !valid(status)))
+		return problem_add_field(&c->problem, "status", "invalid", "must be %s",
+					 valid_ones);
+	if (r == 0)
+		return ctx_list(c, all, NULL, render, NULL);
+	struct db_arg key[] = {db_text(status)};
+	snprintf(query, sizeof query, "status=%s", status);
+	return ctx_list(c, of_status, key, render, query);
+}

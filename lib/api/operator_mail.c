@@ -36,7 +36,7 @@ static cJSON *mail_json(const struct ctx *c, const void *item)
 	return o;
 }
 
-static int status_valid(const char *s)
+static bool status_valid(const char *s)
 {
 	return strcmp(s, "pending") == 0 || strcmp(s, "sending") == 0 || strcmp(s, "sent") == 0 ||
 	       strcmp(s, "failed") == 0;
@@ -45,16 +45,8 @@ static int status_valid(const char *s)
 /* 200 page of mails; 400 bad status, limit or cursor; 401; 403; 503. */
 int handle_operator_mail_list(struct ctx *c)
 {
-	char status[16] = "", query[32];
-	int r = request_query_param(c->req, "status", status, sizeof status);
-	if (r < 0 || (r > 0 && !status_valid(status)))
-		return problem_add_field(&c->problem, "status", "invalid",
-					 "must be one of pending, sending, sent, failed");
-	if (r == 0)
-		return ctx_list(c, &outbox_page, NULL, mail_json, NULL);
-	struct db_arg key[] = {db_text(status)};
-	snprintf(query, sizeof query, "status=%s", status);
-	return ctx_list(c, &outbox_page_of_status, key, mail_json, query);
+	return ctx_list_of_status(c, &outbox_page, &outbox_page_of_status, status_valid,
+				  "one of pending, sending, sent, failed", mail_json);
 }
 
 /* 202 the mail, pending again; 401; 403; 404; 409 mail_not_failed; 503. */

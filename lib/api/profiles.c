@@ -279,22 +279,58 @@ static cJSON *mpn_json(const struct mpn_identifier *m)
 	return o;
 }
 
-/* 200 {identifiers, associatedMpnId}; 401; 403; 503. */
+/* A claim as its tenant sees it. */
+static cJSON *claim_json(const struct mpn_association *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", m->id);
+	cJSON_AddStringToObject(o, "mpnId", m->mpn_id);
+	cJSON_AddStringToObject(o, "country", m->country);
+	cJSON_AddStringToObject(o, "locationName", m->location_name);
+	cJSON_AddStringToObject(o, "status", m->status);
+	cJSON_AddStringToObject(o, "claimedAt", m->claimed_at);
+	if (m->decided_at[0]) {
+		cJSON_AddStringToObject(o, "decidedAt", m->decided_at);
+	} else {
+		cJSON_AddNullToObject(o, "decidedAt");
+	}
+	if (m->reason[0])
+		cJSON_AddStringToObject(o, "reason", m->reason);
+	else
+		cJSON_AddNullToObject(o, "reason");
+	return o;
+}
+
+/* associatedMpnId: the ID whose association the operator verified, null
+ * while it waits or after a rejection (the claim says which) */
+static void add_associated(cJSON *doc, const struct mpn_association *m, bool has)
+{
+	if (has && strcmp(m->status, "verified") == 0)
+		cJSON_AddStringToObject(doc, "associatedMpnId", m->mpn_id);
+	else
+		cJSON_AddNullToObject(doc, "associatedMpnId");
+}
+
+/* 200 {identifiers, associatedMpnId, association}; 401; 403; 503. */
 int handle_mpn_profile_get(struct ctx *c)
 {
 	struct mpn_identifier *items = NULL;
+	struct mpn_association claim;
+	bool has = false;
 	size_t n = 0;
-	char associated[8];
-	if (mpn_profile_get(&c->txn, c->principal.tenant_id, &items, &n, associated) != 0)
+	if (mpn_profile_get(&c->txn, c->principal.tenant_id, &items, &n, &claim, &has) != 0) {
+		free(items);
 		return -1;
+	}
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *list = cJSON_AddArrayToObject(doc, "identifiers");
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, mpn_json(&items[i]));
-	if (associated[0])
-		cJSON_AddStringToObject(doc, "associatedMpnId", associated);
+	add_associated(doc, &claim, has);
+	if (has)
+		cJSON_AddItemToObject(doc, "association", claim_json(&claim));
 	else
-		cJSON_AddNullToObject(doc, "associatedMpnId");
+		cJSON_AddNullToObject(doc, "association");
 	free(items);
 	return ctx_json(c, 200, doc);
 }
@@ -326,11 +362,12 @@ int handle_mpn_identifier_create(struct ctx *c)
 	return ctx_json(c, 201, mpn_json(&m));
 }
 
-/* 200 {associatedMpnId, country}; 400; 401; 403; 409 mpn_id_taken; 422
- * not_enrolled, mpn_id_unknown, mpn_country_mismatch; 503. */
+/* 200 {associatedMpnId, mpnId, country, locationName, association}; 400;
+ * 401; 403; 409 mpn_id_taken; 422 not_enrolled, mpn_id_unknown,
+ * mpn_country_mismatch; 503. */
 int handle_mpn_association_put(struct ctx *c)
 {
-	struct mpn_identifier m;
+	struct mpn_association m;
 	const char *mpn_id = json_str(c->body, "mpnId");
 	if (!mpn_id_valid(mpn_id))
 		return problem_add_field(&c->problem, "mpnId", "invalid", "must be 6 or 7 digits");
@@ -338,8 +375,77 @@ int handle_mpn_association_put(struct ctx *c)
 	if (mpn_associate(&c->txn, &a, mpn_id, &m, &c->problem) != 0)
 		return -1;
 	cJSON *doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "associatedMpnId", m.mpn_id);
+	add_associated(doc, &m, true);
+	cJSON_AddStringToObject(doc, "mpnId", m.mpn_id);
 	cJSON_AddStringToObject(doc, "country", m.country);
 	cJSON_AddStringToObject(doc, "locationName", m.location_name);
+	cJSON_AddItemToObject(doc, "association", claim_json(&m));
 	return ctx_json(c, 200, doc);
+}
+
+/* A claim as the operator's queue shows it: with its tenant. */
+static cJSON *operator_claim_json(const struct ctx *c, const void *item)
+{
+	const struct mpn_association *m = item;
+	cJSON *o = claim_json(m);
+	(void)c;
+	cJSON_AddStringToObject(o, "tenantId", m->tenant_id);
+	cJSON_AddStringToObject(o, "tenantDomain", m->tenant_domain);
+	cJSON_AddStringToObject(o, "companyName", m->company_name);
+	cJSON_AddBoolToObject(o, "contactVerified", m->contact_verified);
+	if (m->decided_by[0])
+		cJSON_AddStringToObject(o, "decidedBy", m->decided_by);
+	else
+		cJSON_AddNullToObject(o, "decidedBy");
+	return o;
+}
+
+/* 200 page of claims; 400 bad status, limit or cursor; 401; 403; 503. */
+int handle_operator_mpn_associations_list(struct ctx *c)
+{
+	return ctx_list_of_status(
+	    c, &mpn_association_page, &mpn_association_page_of_status, mpn_association_status_valid,
+	    "one of pending_verification, verified, rejected", operator_claim_json);
+}
+
+const struct json_field mpn_association_decision_schema[] = {
+    {"decision", JSON_STRING, true, 16, NULL},
+    {"reason", JSON_STRING, false, 2000, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+/* 201 {decision, association, released}; 400; 401; 403; 404 unknown
+ * association; 409 invalid_transition (naming its status), mpn_id_taken;
+ * 422 contact_unverified; 503. */
+int handle_operator_mpn_association_decide(struct ctx *c)
+{
+	static const char *const names[] = {
+	    [MPN_DECISION_VERIFY] = "verify", [MPN_DECISION_REJECT] = "reject"};
+	struct mpn_association m;
+	unsigned long long released = 0;
+	const char *decision = json_str(c->body, "decision");
+	const char *reason = json_str(c->body, "reason");
+	int d = -1;
+	for (int i = 0; i < 2; i++)
+		if (strcmp(decision, names[i]) == 0)
+			d = i;
+	if (d < 0)
+		problem_add_field(&c->problem, "decision", "invalid", "must be verify or reject");
+	if (reason != NULL && !valid_text(reason, 1, 2000))
+		problem_add_field(&c->problem, "reason", "invalid",
+				  "must be 1 to 2000 printable characters");
+	else if (reason == NULL && d == MPN_DECISION_REJECT)
+		problem_add_field(&c->problem, "reason", "required",
+				  "a rejection needs a reason (it is mailed to the partner)");
+	if (c->problem.kind != PROBLEM_NONE)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (mpn_association_decide(&c->txn, &a, ctx_capture(c, 0), (enum mpn_decision)d, reason, &m,
+				   &released, &c->problem) != 0)
+		return -1;
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "decision", names[d]);
+	cJSON_AddItemToObject(doc, "association", operator_claim_json(c, &m));
+	cJSON_AddNumberToObject(doc, "released", (double)released);
+	return ctx_json(c, 201, doc);
 }

@@ -7,6 +7,8 @@
 #include "domain/tenant.h"
 
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct json_field admin_fields[] = {
@@ -103,4 +105,83 @@ int handle_signup_verification(struct ctx *c)
 	cJSON_AddItemToArray(roles, cJSON_CreateString("global_admin"));
 	cJSON_AddItemToArray(roles, cJSON_CreateString("admin_agent"));
 	return ctx_json(c, 201, doc);
+}
+
+/* ---- the operator's verified domains of a tenant (issue 21, F7) ---- */
+
+const struct json_field tenant_domain_schema[] = {
+    {"domain", JSON_STRING, true, 253, NULL},
+    {NULL, JSON_STRING, false, 0, NULL},
+};
+
+static cJSON *verified_domain_json(const struct tenant_verified_domain *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "domain", d->domain);
+	cJSON_AddStringToObject(o, "tenantId", d->tenant_id);
+	cJSON_AddStringToObject(o, "verifiedBy", d->verified_by);
+	cJSON_AddStringToObject(o, "verifiedAt", d->verified_at);
+	return o;
+}
+
+/* A domain the operator may verify: a host name, not a web-based mail
+ * service's (a mailbox there shows nothing of a company). */
+static void check_verifiable(struct ctx *c, const char *domain)
+{
+	char probe[300];
+	if (!valid_hostname(domain)) {
+		problem_add_field(&c->problem, "domain", "invalid",
+				  "must be a lower-case host name such as contoso.com");
+		return;
+	}
+	snprintf(probe, sizeof probe, "postmaster@%s", domain);
+	if (email_domain_listed(probe, c->cfg->webmail_domains)) {
+		snprintf(c->problem.code, sizeof c->problem.code, "webmail_not_allowed");
+		problem_set(&c->problem, PROBLEM_RULE_REFUSED,
+			    "%s is a web-based mail service's domain, no company's", domain);
+	}
+}
+
+/* 201 domain (200 when it was verified already); 400; 401; 403; 404
+ * unknown tenant; 409 domain_taken; 422 webmail_not_allowed,
+ * work_account_domain; 503. */
+int handle_operator_tenant_domain_create(struct ctx *c)
+{
+	struct tenant_verified_domain d;
+	bool created = false;
+	const char *domain = json_str(c->body, "domain");
+	check_verifiable(c, domain);
+	if (c->problem.kind != PROBLEM_NONE)
+		return -1;
+	struct actor a = ctx_actor(c);
+	if (tenant_verified_domain_add(&c->txn, &a, ctx_capture(c, 0), domain, &d, &created,
+				       &c->problem) != 0)
+		return -1;
+	return ctx_json(c, created ? 201 : 200, verified_domain_json(&d));
+}
+
+/* 200 {items} (every one: a handful); 401; 403; 404 unknown tenant; 503. */
+int handle_operator_tenant_domains_list(struct ctx *c)
+{
+	struct tenant_verified_domain *items = NULL;
+	size_t n = 0;
+	if (tenant_verified_domains(&c->txn, ctx_capture(c, 0), &items, &n, &c->problem) != 0) {
+		free(items);
+		return -1;
+	}
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, verified_domain_json(&items[i]));
+	free(items);
+	return ctx_list_all(c, list);
+}
+
+/* 204; 401; 403; 404 unknown tenant, domain_not_verified; 503. */
+int handle_operator_tenant_domain_delete(struct ctx *c)
+{
+	struct actor a = ctx_actor(c);
+	if (tenant_verified_domain_remove(&c->txn, &a, ctx_capture(c, 0), ctx_capture(c, 1),
+					  &c->problem) != 0)
+		return -1;
+	return ctx_no_content(c);
 }

@@ -157,7 +157,7 @@ DB_STATEMENT(enrollment_status_lock,
 	"FROM enrollments e " hint "JOIN tenants t ON t.id = e.tenant_id "                         \
 	"LEFT JOIN legal_profiles l ON l.tenant_id = e.tenant_id "                                 \
 	"LEFT JOIN countries c ON c.code = t.csp_country "                                         \
-	"LEFT JOIN mpn_associations m ON m.tenant_id = e.tenant_id "                               \
+	"LEFT JOIN mpn_associations m ON m.tenant_id = e.tenant_id AND m.status = 'verified' "     \
 	"LEFT JOIN users u ON u.id = e.created_by "                                                \
 	"LEFT JOIN agreement_templates cur ON cur.id = " AGREEMENT_CURRENT_SQL " "                 \
 	"LEFT JOIN agreement_acceptances acc ON acc.tenant_id = e.tenant_id "                      \
@@ -373,16 +373,20 @@ int enrollment_submit(struct txn *t, const struct actor *a, const struct legal_p
 	if (csp_country_in_program(t, legal->country, p) != 0)
 		return -1;
 	/* F7: verifying the contact's mailbox shows that it is the company's
-	 * only when the mailbox is at the company's domain (or below it) */
+	 * only when the mailbox is at the company's domain (or below it): the
+	 * work account's, or one the operator verified for the tenant */
 	if (!provider) {
 		char domain[254];
-		if (tenant_domain(t, a->tenant_id, domain) != DB_OK)
+		bool at_domain;
+		if (tenant_contact_domain_ok(t, a->tenant_id, contact->email, &at_domain, domain) !=
+		    DB_OK)
 			return -1;
-		if (!email_domain_listed(contact->email, domain)) {
+		if (!at_domain) {
 			snprintf(p->code, sizeof p->code, "contact_not_at_domain");
 			return problem_set(p, PROBLEM_RULE_REFUSED,
 					   "the primary contact's address must be at the work "
-					   "account's domain %s (or a domain below it)",
+					   "account's domain %s, a domain the operator verified "
+					   "for it, or a domain below one of them",
 					   domain);
 		}
 	}

@@ -39,7 +39,7 @@ struct enrollment {
 	char email_verified_at[TIME_STR]; /* "" until verified */
 	char created_at[TIME_STR], updated_at[TIME_STR];
 	struct primary_contact contact;
-	bool mpn_associated;	   /* the tenant has an associated MPN ID */
+	bool mpn_associated;	   /* the tenant has a verified MPN association */
 	bool admin_agent_assigned; /* the enrolling global admin is an admin agent */
 	/* the current partner agreement, when the tenant signed it ("" if not) */
 	char agreement_version[33], agreement_signed_at[TIME_STR], agreement_signed_by[UUID_STR];

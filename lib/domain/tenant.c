@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 DB_STATEMENT(tenant_insert,
@@ -290,4 +291,161 @@ enum db_status tenant_billing(struct txn *t, const char *id, struct region_billi
 {
 	struct db_arg a[] = {db_text(id)};
 	return db_one(t, &tenant_billing_row, a, out);
+}
+
+/* ---- domains the operator verified for a tenant (issue 21, F7) ---- */
+
+#define VERIFIED_DOMAIN_FIELDS(F, T)                                                               \
+	F(T, domain, DB_TEXT)                                                                      \
+	F(T, tenant_id, DB_TEXT) F(T, verified_by, DB_TEXT) F(T, verified_at, DB_TIME)
+/* a tenant's handful, by ix_tenant_verified_domains_tenant */
+DB_STATEMENT(tenant_verified_domain_list_of,
+	     "SELECT domain, tenant_id, verified_by, verified_at FROM tenant_verified_domains "
+	     "WHERE tenant_id = ? ORDER BY domain",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_verified_domain, VERIFIED_DOMAIN_FIELDS));
+DB_STATEMENT(tenant_verified_domain_get,
+	     "SELECT domain, tenant_id, verified_by, verified_at FROM tenant_verified_domains "
+	     "WHERE domain = ?",
+	     DB_PARAMS(DB_TEXT), DB_ROW(struct tenant_verified_domain, VERIFIED_DOMAIN_FIELDS));
+DB_STATEMENT(tenant_verified_domain_insert,
+	     "INSERT INTO tenant_verified_domains (domain, tenant_id, verified_by, verified_at) "
+	     "VALUES (?, ?, ?, ?)",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TIME), DB_NO_ROW);
+DB_STATEMENT(tenant_verified_domain_delete,
+	     "DELETE FROM tenant_verified_domains WHERE tenant_id = ? AND domain = ?",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+/* Another tenant whose work account's domain or a verified domain is the
+ * domain, above it or below it: its mailboxes would be the other's
+ * contacts'. A scan of both tables, on an operator's rare change. */
+DB_STATEMENT(tenant_domain_overlap,
+	     "SELECT id FROM tenants WHERE id <> ? AND (domain = ? "
+	     "OR ? LIKE CONCAT('%.', domain) OR domain LIKE CONCAT('%.', ?)) "
+	     "UNION ALL SELECT tenant_id AS id FROM tenant_verified_domains WHERE tenant_id <> ? "
+	     "AND (domain = ? OR ? LIKE CONCAT('%.', domain) OR domain LIKE CONCAT('%.', ?)) "
+	     "LIMIT 1",
+	     DB_PARAMS(DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT, DB_TEXT),
+	     DB_ROW(struct tenant_id_row, TENANT_ID_FIELDS));
+
+static int tenant_unknown(struct problem *p)
+{
+	return problem_set(p, PROBLEM_NOT_FOUND, "no work account with this id");
+}
+
+int tenant_verified_domain_add(struct txn *t, const struct actor *op, const char *tenant_id,
+			       const char *domain, struct tenant_verified_domain *out,
+			       bool *created, struct problem *p)
+{
+	struct tenant_locked tl;
+	struct tenant_id_row other;
+	micros_t at = time_micros();
+	struct db_arg d[] = {db_text(domain)};
+	memset(out, 0, sizeof *out);
+	*created = false;
+	switch (tenant_lock(t, tenant_id, &tl)) {
+	case DB_OK: break;
+	case DB_EMPTY: return tenant_unknown(p);
+	default: return -1;
+	}
+	if (strcmp(tl.domain, domain) == 0) {
+		snprintf(p->code, sizeof p->code, "work_account_domain");
+		return problem_set(p, PROBLEM_RULE_REFUSED,
+				   "%s is the work account's own domain; a contact there needs "
+				   "no verified domain",
+				   domain);
+	}
+	/* verified for this tenant already: the same answer again */
+	switch (db_one(t, &tenant_verified_domain_get, d, out)) {
+	case DB_OK:
+		if (strcmp(out->tenant_id, tenant_id) == 0)
+			return 0;
+		break;
+	case DB_EMPTY: break;
+	default: return -1;
+	}
+	struct db_arg o[] = {db_text(tenant_id), db_text(domain), db_text(domain), db_text(domain),
+			     db_text(tenant_id), db_text(domain), db_text(domain), db_text(domain)};
+	switch (db_one(t, &tenant_domain_overlap, o, &other)) {
+	case DB_EMPTY: break;
+	case DB_OK:
+		snprintf(p->code, sizeof p->code, "domain_taken");
+		return problem_set(p, PROBLEM_CONFLICT,
+				   "%s is, contains or lies within another work account's domain",
+				   domain);
+	default: return -1;
+	}
+	struct db_arg i[] = {db_text(domain), db_text(tenant_id), db_text(op->id), db_time(at)};
+	switch (db_exec(t, &tenant_verified_domain_insert, i, NULL)) {
+	case DB_OK: break;
+	case DB_DUPLICATE: /* verified for another tenant meanwhile */
+		snprintf(p->code, sizeof p->code, "domain_taken");
+		return problem_set(p, PROBLEM_CONFLICT, "%s is another work account's domain",
+				   domain);
+	default: return -1;
+	}
+	if (audit_record_in(t, op, tenant_id, "tenant.domain.verify", "tenant", tenant_id, at) !=
+		DB_OK ||
+	    audit_record(t, op, "tenant.domain.verify", "tenant", tenant_id, at) != DB_OK)
+		return -1;
+	*created = true;
+	return db_one(t, &tenant_verified_domain_get, d, out) == DB_OK ? 0 : -1;
+}
+
+int tenant_verified_domains(struct txn *t, const char *tenant_id,
+			    struct tenant_verified_domain **items, size_t *n, struct problem *p)
+{
+	char domain[254];
+	struct db_arg k[] = {db_text(tenant_id)};
+	*items = NULL;
+	*n = 0;
+	switch (tenant_domain(t, tenant_id, domain)) {
+	case DB_OK: break;
+	case DB_EMPTY: return tenant_unknown(p);
+	default: return -1;
+	}
+	return db_all(t, &tenant_verified_domain_list_of, k, (void **)items, n) == DB_OK ? 0 : -1;
+}
+
+int tenant_verified_domain_remove(struct txn *t, const struct actor *op, const char *tenant_id,
+				  const char *domain, struct problem *p)
+{
+	struct tenant_locked tl;
+	unsigned long long n = 0;
+	micros_t at = time_micros();
+	struct db_arg k[] = {db_text(tenant_id), db_text(domain)};
+	switch (tenant_lock(t, tenant_id, &tl)) {
+	case DB_OK: break;
+	case DB_EMPTY: return tenant_unknown(p);
+	default: return -1;
+	}
+	if (db_exec(t, &tenant_verified_domain_delete, k, &n) != DB_OK)
+		return -1;
+	if (n == 0) {
+		snprintf(p->code, sizeof p->code, "domain_not_verified");
+		return problem_set(p, PROBLEM_NOT_FOUND,
+				   "%s is not a verified domain of this work account", domain);
+	}
+	if (audit_record_in(t, op, tenant_id, "tenant.domain.remove", "tenant", tenant_id, at) !=
+		DB_OK ||
+	    audit_record(t, op, "tenant.domain.remove", "tenant", tenant_id, at) != DB_OK)
+		return -1;
+	return 0;
+}
+
+enum db_status tenant_contact_domain_ok(struct txn *t, const char *tenant_id, const char *email,
+					bool *ok, char domain[254])
+{
+	struct tenant_verified_domain *items = NULL;
+	size_t n = 0;
+	struct db_arg k[] = {db_text(tenant_id)};
+	*ok = false;
+	enum db_status rc = tenant_domain(t, tenant_id, domain);
+	if (rc != DB_OK)
+		return rc;
+	*ok = email_domain_listed(email, domain);
+	if (!*ok &&
+	    (rc = db_all(t, &tenant_verified_domain_list_of, k, (void **)&items, &n)) == DB_OK)
+		for (size_t i = 0; i < n && !*ok; i++)
+			*ok = email_domain_listed(email, items[i].domain);
+	free(items);
+	return rc;
 }

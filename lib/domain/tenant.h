@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "domain/region.h"
 
+struct actor;
 struct problem;
 
 /* Input of a sign-up; all borrowed, already validated. */
@@ -103,5 +104,41 @@ enum db_status tenant_add_partner_type(struct txn *t, const char *id, unsigned p
  * (provider.c). DB_OK, DB_EMPTY when the tenant has no CSP country (or is
  * unknown), DB_FAILED. */
 enum db_status tenant_billing(struct txn *t, const char *id, struct region_billing *out);
+
+/* ---- domains the operator verified for a tenant (issue 21, F7) ----
+ * Besides its work account's domain, a tenant's primary contact may be at
+ * a domain the operator has verified for it (or below one). A domain is
+ * verified for one tenant at most, and never for one whose work account's
+ * domain or verified domain is, contains or lies within another's. */
+
+struct tenant_verified_domain {
+	char domain[254], tenant_id[UUID_STR], verified_by[UUID_STR], verified_at[TIME_STR];
+};
+
+/* The operator (op) verifies domain (a valid host name; the caller refuses
+ * webmail) for the tenant: audited in the tenant and the operator's
+ * tenant. Verifying it again changes nothing (*created false). Returns 0
+ * with *out, or -1 with p set (404 unknown tenant; 409 domain_taken; 422
+ * work_account_domain: the tenant's own) or t failed. */
+int tenant_verified_domain_add(struct txn *t, const struct actor *op, const char *tenant_id,
+			       const char *domain, struct tenant_verified_domain *out,
+			       bool *created, struct problem *p);
+
+/* The tenant's verified domains, by name (*items the caller's to free).
+ * Returns 0, or -1 with p set (404 unknown tenant) or t failed. */
+int tenant_verified_domains(struct txn *t, const char *tenant_id,
+			    struct tenant_verified_domain **items, size_t *n, struct problem *p);
+
+/* Removes a verified domain (audited as the adding is). A contact there
+ * already stays; a new enrolment's is refused. Returns 0, or -1 with p set
+ * (404 unknown tenant, or domain_not_verified) or t failed. */
+int tenant_verified_domain_remove(struct txn *t, const struct actor *op, const char *tenant_id,
+				  const char *domain, struct problem *p);
+
+/* Whether email is at the tenant's company's domain: its work account's
+ * domain (into domain) or a verified one, or below one. DB_OK with *ok,
+ * DB_EMPTY (no such tenant), DB_FAILED. */
+enum db_status tenant_contact_domain_ok(struct txn *t, const char *tenant_id, const char *email,
+					bool *ok, char domain[254]);
 
 #endif

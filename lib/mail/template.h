@@ -31,7 +31,8 @@
 	X(MAIL_RELATIONSHIP_SUSPENDED, "relationship_suspended")                                   \
 	X(MAIL_RELATIONSHIP_ACCESS_REQUEST, "relationship_access_request")                         \
 	X(MAIL_RELATIONSHIP_ACCESS_REQUEST_ACCEPTED, "relationship_access_request_accepted")       \
-	X(MAIL_RELATIONSHIP_ACCESS_REQUEST_DECLINED, "relationship_access_request_declined")
+	X(MAIL_RELATIONSHIP_ACCESS_REQUEST_DECLINED, "relationship_access_request_declined")       \
+	X(MAIL_MPN_ASSOCIATION_REJECTED, "mpn_association_rejected")
 
 enum mail_template {
 #define MAIL_TEMPLATE_ENUM(id, name) id,

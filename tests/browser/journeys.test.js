@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, person, snap, description, sees, writeReport } from './lib/browser.js';
 import { steady, totp } from './lib/totp.js';
-import { api, baseUrl, env, mailedLink, sql } from './lib/stack.js';
+import { api, baseUrl, env, mailedLink, operator, sql } from './lib/stack.js';
 import { account, agreement, approved, enrolled, invitation, provider } from './lib/world.js';
 
 let browser;
@@ -327,6 +327,10 @@ test('the reseller’s pages: the agreement and its banner, Find a provider, Inv
 test('the guide, in the console: the operator approves and makes a provider, the reseller signs, the provider invites it, the reseller authorizes from the mail, the provider invites a customer for it, the customer accepts from the mail, the provider orders and changes the quantity', async () => {
   const [reseller, fabrikam, customer] = await Promise.all([enrolled('DE'), account(), account()]);
   const company = `Contoso ${reseller.domain}`;
+  // the reseller claims an MPN ID, which waits for the operator's verification
+  const mpnId = String(1000000 + Math.floor(Math.random() * 8999999));
+  assert.equal((await api('POST', '/v1/profiles/mpn/identifiers', { token: reseller.token, body: { mpnId, country: 'DE', locationName: 'Berlin' } })).status, 201);
+  assert.equal((await api('PUT', '/v1/profiles/mpn/association', { token: reseller.token, body: { mpnId } })).status, 200);
 
   // the operator: the review queue, a provider, the agreement's version, the outbox
   const op = await signedIn({ email: env('TWOTIER_OPERATOR_EMAIL'), password: env('TWOTIER_OPERATOR_PASSWORD') }, '/review', 'Review queue');
@@ -340,6 +344,24 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await entry.getByRole('button', { name: `Record the decision for ${company}` }).click();
   await sees(op, `${company} is approved.`);
   await snap(op, 'review');
+  // its MPN ID claim, in the same queue: verified, so it is associated
+  const claim = op.getByRole('list', { name: 'MPN IDs to verify' }).getByRole('listitem').filter({ has: op.getByRole('heading', { name: `MPN ID ${mpnId} of ${company}` }) });
+  await claim.getByRole('button', { name: `Record the decision on MPN ID ${mpnId} of ${company}` }).click();
+  await sees(op, `MPN ID ${mpnId} is verified for ${company}`);
+  assert.equal((await api('GET', '/v1/profiles/mpn', { token: reseller.token })).body.associatedMpnId, mpnId);
+  // a domain verified for the reseller's work account, then withdrawn after a confirmation
+  const chooser = op.getByRole('form', { name: 'Choose a work account' });
+  await chooser.getByLabel('Work account (tenant) id').fill(reseller.id);
+  await chooser.getByRole('button', { name: 'Show' }).click();
+  const sister = `sister-${reseller.domain}`;
+  const verifyDomain = op.getByRole('form', { name: 'Verify a domain for this work account' });
+  await verifyDomain.getByLabel('Domain', { exact: true }).fill(sister);
+  await verifyDomain.getByRole('button', { name: 'Verify the domain' }).click();
+  await sees(op, `${sister} is verified for this work account.`);
+  await op.getByRole('button', { name: `Withdraw the verification of ${sister}` }).click();
+  await op.getByRole('button', { name: 'Yes, withdraw it' }).click();
+  await sees(op, `The verification of ${sister} is withdrawn.`);
+  assert.deepEqual((await api('GET', `/v1/operator/tenants/${reseller.id}/domains`, { token: await operator() })).body.items, []);
   const menu = (p) => p.getByRole('navigation', { name: 'Main menu' });
   await menu(op).getByRole('link', { name: 'Providers' }).click();
   const make = op.getByRole('form', { name: 'Make a work account a provider' });

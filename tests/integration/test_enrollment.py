@@ -702,8 +702,14 @@ class TestMpn(unittest.TestCase):
     def fresh_id(self):
         return str(1000000 + secrets.randbelow(8999999))
 
+    def verify(self, t):
+        cid = api("GET", "/v1/profiles/mpn", headers=t.auth).body["association"]["id"]
+        r = api("POST", "/v1/operator/mpn-associations/%s/decisions" % cid,
+                body={"decision": "verify"}, headers=operator_auth())
+        self.assertEqual(r.status, 201, r)
+
     def test_identifiers_and_association(self):
-        t = enrolled_tenant()
+        t = verified_tenant()
         de, fr = self.fresh_id(), self.fresh_id()[:6]
         r = self.add(t, de)
         self.assertEqual(r.status, 201, r)
@@ -719,9 +725,14 @@ class TestMpn(unittest.TestCase):
         self.assertEqual(p["code"], "mpn_id_unknown")
         r = self.associate(t, de)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.body["associatedMpnId"], de)
+        # F2: a claim, associated once the operator verifies it
+        self.assertEqual(r.body["association"]["status"], "pending_verification")
+        self.assertIsNone(r.body["associatedMpnId"])
+        self.assertFalse(steps(api("GET", "/v1/enrollment", headers=t.auth).body)["mpnAssociated"])
+        self.verify(t)
         r = api("GET", "/v1/profiles/mpn", headers=t.auth)
         self.assertEqual(r.body["associatedMpnId"], de)
+        self.assertEqual(r.body["association"]["status"], "verified")
         self.assertEqual(sorted(i["mpnId"] for i in r.body["identifiers"]), sorted([de, fr]))
         self.assertTrue(steps(api("GET", "/v1/enrollment", headers=t.auth).body)["mpnAssociated"])
         # a second association replaces the first: one a tenant
@@ -750,22 +761,24 @@ class TestMpn(unittest.TestCase):
         self.assertEqual(p["code"], "mpn_country_mismatch")
 
     def test_an_id_is_associated_with_one_tenant(self):
-        a, b = enrolled_tenant(), enrolled_tenant()
+        a, b = verified_tenant(), enrolled_tenant()
         shared = self.fresh_id()
         self.assertEqual(self.add(a, shared).status, 201)
         self.assertEqual(self.add(b, shared).status, 201)
         self.assertEqual(self.associate(a, shared).status, 200)
+        self.verify(a)
         p = assert_problem(self.associate(b, shared), 409, "conflict")
         self.assertEqual(p["code"], "mpn_id_taken")
         self.assertEqual(api("GET", "/v1/profiles/mpn", headers=b.auth).body["associatedMpnId"],
                          None)
-        # two tenants racing for one free ID
+        # two tenants claiming one free ID at once: both wait for the
+        # operator (test_partner_identity.py races the verifications)
         c, d = enrolled_tenant(), enrolled_tenant()
         race = self.fresh_id()
         self.assertEqual(self.add(c, race).status, 201)
         self.assertEqual(self.add(d, race).status, 201)
         results = parallel(lambda: self.associate(c, race), lambda: self.associate(d, race))
-        self.assertEqual(sorted(r.status for r in results), [200, 409], results)
+        self.assertEqual(sorted(r.status for r in results), [200, 200], results)
 
     def test_bad_input_and_access(self):
         t = enrolled_tenant()

@@ -497,6 +497,7 @@ START_TEST(shipped_templates_render)
 	    {"ends_on", "2027-01-31"},
 	    {"days", "7"},
 	    {"url", "https://hooks.acme.example/twotier"},
+	    {"mpn_id", "1234567"},
 	};
 	for (size_t l = 0; l < 2; l++) {
 		for (int t = 0; t < MAIL_TEMPLATE__COUNT; t++) {
@@ -562,6 +563,8 @@ START_TEST(shipped_templates_need_their_vars)
 	for (size_t l = 0; l < 2; l++) {
 		render_fails(MAIL_VERIFY_EMAIL, langs[l], names_only, 2);	 /* no link */
 		render_fails(MAIL_ENROLLMENT_REJECTED, langs[l], names_only, 2); /* no reason */
+		/* no MPN ID, no reason */
+		render_fails(MAIL_MPN_ASSOCIATION_REJECTED, langs[l], names_only, 2);
 		render_fails(MAIL_ENROLLMENT_IN_REVIEW, langs[l], names_only, 1);
 		/* no provider_name, no link */
 		render_fails(MAIL_CUSTOMER_INVITATION, langs[l], names_only, 2);

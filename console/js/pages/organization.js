@@ -1,8 +1,9 @@
 // The organization profile (GET /v1/profiles/organization) with Program Info: the
 // enrolment, the programme status and the partner agreement (signed, by whom,
 // when); and its partner network IDs (GET /v1/profiles/mpn): a global admin adds
-// one (POST …/identifiers) and associates the one located in the CSP country (PUT
-// …/association).
+// one (POST …/identifiers) and claims the one located in the CSP country (PUT
+// …/association), which is associated once the programme team verifies it: the
+// claim's status is shown (waiting, verified, or rejected with the reason).
 import { h } from '../dom.js';
 import { t, formatDate, countryName } from '../i18n.js';
 import { call, idempotency } from '../api.js';
@@ -67,7 +68,20 @@ export default {
           },
         })
       : null;
-    if (assoc && mpn.associatedMpnId) assoc.querySelector('select').value = mpn.associatedMpnId;
+    const claim = mpn.association;
+    if (assoc && claim) assoc.querySelector('select').value = claim.mpnId;
+    const claimLine = !claim
+      ? null
+      : claim.status === 'verified'
+        ? t('organization.claimVerified', { id: claim.mpnId })
+        : claim.status === 'rejected'
+          ? t('organization.claimRejected', { id: claim.mpnId, reason: claim.reason || '' })
+          : t('organization.claimPending', { id: claim.mpnId });
+    const tag = (i) => {
+      if (i.mpnId === mpn.associatedMpnId) return h('span', { class: 'tag' }, t('organization.isAssociated'));
+      if (claim && claim.status === 'pending_verification' && i.mpnId === claim.mpnId) return h('span', { class: 'tag' }, t('organization.isPending'));
+      return null;
+    };
     return page(
       t('organization.title'),
       state.added ? notice('success', h('p', {}, t('organization.added', { id: state.added }))) : null,
@@ -93,10 +107,11 @@ export default {
             'ul',
             { class: 'plain', 'aria-label': t('organization.mpn') },
             mpn.identifiers.map((i) =>
-              h('li', {}, `${i.mpnId} — ${countryName(i.country)}, ${i.locationName}`, i.mpnId === mpn.associatedMpnId ? h('span', { class: 'tag' }, t('organization.isAssociated')) : null),
+              h('li', {}, `${i.mpnId} — ${countryName(i.country)}, ${i.locationName}`, tag(i)),
             ),
           )
         : h('p', {}, t('organization.noMpn')),
+      claimLine ? facts([[t('organization.claim'), claimLine]], { 'aria-label': t('organization.claim') }) : null,
       ga && assoc ? [h('h3', {}, t('organization.associate')), assoc] : null,
       ga ? [h('h3', {}, t('organization.addMpn')), add] : null,
     );
