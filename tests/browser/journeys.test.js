@@ -39,6 +39,16 @@ async function signedIn(acct, path, heading) {
   return page;
 }
 
+// A list shown a page at a time: its next pages until one item is there.
+async function showUntil(page, items, item, more) {
+  await items.first().waitFor();
+  while (!(await item.count())) {
+    const before = await items.count();
+    await page.getByRole('button', { name: more }).click();
+    await items.nth(before).waitFor();
+  }
+}
+
 function expire(table, link) {
   const token = new URL(link).searchParams.get('token').replace(/[^A-Za-z0-9_-]/g, '');
   const n = sql(`UPDATE ${table} SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE WHERE token_hash = SHA2('${token}', 256); SELECT ROW_COUNT()`);
@@ -334,7 +344,9 @@ test('the guide, in the console: the operator approves and makes a provider, the
 
   // the operator: the review queue, a provider, the agreement's version, the outbox
   const op = await signedIn({ email: env('TWOTIER_OPERATOR_EMAIL'), password: env('TWOTIER_OPERATOR_PASSWORD') }, '/review', 'Review queue');
-  const entry = op.getByRole('list', { name: 'Review queue' }).getByRole('listitem').filter({ has: op.getByRole('heading', { name: company }) });
+  const queue = op.getByRole('list', { name: 'Review queue' }).getByRole('listitem');
+  const entry = queue.filter({ has: op.getByRole('heading', { name: company }) });
+  await showUntil(op, queue, entry, 'Show more enrolments');
   await entry.getByRole('radio', { name: 'Reject' }).check();
   await entry.getByRole('button', { name: `Record the decision for ${company}` }).click();
   await sees(op, 'Fill this in.');
@@ -345,7 +357,9 @@ test('the guide, in the console: the operator approves and makes a provider, the
   await sees(op, `${company} is approved.`);
   await snap(op, 'review');
   // its MPN ID claim, in the same queue: verified, so it is associated
-  const claim = op.getByRole('list', { name: 'MPN IDs to verify' }).getByRole('listitem').filter({ has: op.getByRole('heading', { name: `MPN ID ${mpnId} of ${company}` }) });
+  const claims = op.getByRole('list', { name: 'MPN IDs to verify' }).getByRole('listitem');
+  const claim = claims.filter({ has: op.getByRole('heading', { name: `MPN ID ${mpnId} of ${company}` }) });
+  await showUntil(op, claims, claim, 'Show more MPN IDs');
   await claim.getByRole('button', { name: `Record the decision on MPN ID ${mpnId} of ${company}` }).click();
   await sees(op, `MPN ID ${mpnId} is verified for ${company}`);
   assert.equal((await api('GET', '/v1/profiles/mpn', { token: reseller.token })).body.associatedMpnId, mpnId);

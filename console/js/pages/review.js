@@ -11,11 +11,24 @@
 // one withdrawn after a confirmation (DELETE).
 import { h, uid } from '../dom.js';
 import { t, formatDate, countryName } from '../i18n.js';
-import { all, call, idempotency } from '../api.js';
+import { call, idempotency } from '../api.js';
 import { field, form } from '../form.js';
-import { page, notice, facts, cards, card, confirmButton } from '../view.js';
+import { page, notice, facts, cards, card, confirmButton, moreButton, resultSlot } from '../view.js';
 import { problemMessage } from '../problems.js';
 import { regionName } from '../reference.js';
+
+// a queue is shown a page at a time, the oldest first, more on request: a
+// queue of hundreds drawn at once made the page slow to use
+const PAGE = 50;
+
+// The cards of a list's first page (GET answer first), each item drawn by
+// render, and the button that appends the next page's.
+function paged(label, first, render, empty, moreLabel) {
+  const list = cards(label, first.items.map(render), empty);
+  const slot = resultSlot();
+  const more = moreButton(moreLabel, first, (items) => list.append(...items.map(render)), slot);
+  return [list, h('div', { class: 'actions' }, more), slot];
+}
 
 const STATUSES = ['in_review', 'pending_email_verification', 'more_info_requested', 'approved', 'rejected'];
 const DECISIONS = ['approve', 'request_info', 'reject'];
@@ -25,7 +38,7 @@ function decisionForm(e) {
   const name = uid('decision');
   const errId = `${name}-error`;
   const f = form({
-    label: t('review.decideFor', { company: e.companyName }),
+    label: t('review.decideFor', { company: e.companyName, domain: e.tenantDomain }),
     submit: t('review.submit'),
     overrides: { 409: 'review.decided' },
     fields: [
@@ -63,7 +76,7 @@ function claimForm(m) {
   const name = uid('mpn');
   const errId = `${name}-error`;
   const f = form({
-    label: t('review.mpn.decideFor', { id: m.mpnId, company: m.companyName || m.tenantDomain }),
+    label: t('review.mpn.decideFor', { id: m.mpnId, company: m.companyName || m.tenantDomain, domain: m.tenantDomain }),
     submit: t('review.submit'),
     overrides: { 409: 'review.mpn.decided', contact_unverified: 'review.mpn.contactUnverified', mpn_id_taken: 'review.mpn.taken' },
     fields: [
@@ -97,13 +110,13 @@ function claimForm(m) {
 // The claims waiting for the operator; a failure to read them leaves the
 // enrolments' queue shown, with a word of why.
 async function claims() {
-  let items;
+  let first;
   try {
-    items = await all('/v1/operator/mpn-associations?status=pending_verification&limit=200');
+    ({ data: first } = await call('GET', `/v1/operator/mpn-associations?status=pending_verification&limit=${PAGE}`));
   } catch (e) {
     return notice('error', h('p', {}, problemMessage(e, { 403: 'review.operatorOnly' })));
   }
-  const list = items.map((m) =>
+  const render = (m) =>
     card(
       t('review.mpn.claimOf', { id: m.mpnId, company: m.companyName || m.tenantDomain }),
       facts([
@@ -113,9 +126,8 @@ async function claims() {
         [t('review.mpn.claimed'), formatDate(m.claimedAt)],
       ]),
       claimForm(m),
-    ),
-  );
-  return [h('h2', {}, t('review.mpn.title')), h('p', {}, t('review.mpn.lead')), cards(t('review.mpn.title'), list, t('review.mpn.none'))];
+    );
+  return [h('h2', {}, t('review.mpn.title')), h('p', {}, t('review.mpn.lead')), paged(t('review.mpn.title'), first, render, t('review.mpn.none'), t('review.mpn.more'))];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -186,9 +198,9 @@ export default {
   title: 'review.title',
   async render({ params, navigate }) {
     const status = STATUSES.includes(params.get('status')) ? params.get('status') : 'in_review';
-    let items;
+    let first;
     try {
-      items = await all(`/v1/operator/enrollments?status=${status}&limit=200`);
+      ({ data: first } = await call('GET', `/v1/operator/enrollments?status=${status}&limit=${PAGE}`));
     } catch (e) {
       return page(t('review.title'), notice('error', h('p', {}, problemMessage(e, { 403: 'review.operatorOnly' }))));
     }
@@ -201,7 +213,7 @@ export default {
       },
     });
     filter.querySelector('select').value = status;
-    const list = items.map((e) =>
+    const render = (e) =>
       card(
         e.companyName,
         facts([
@@ -213,8 +225,7 @@ export default {
           [t('review.status'), t(`overview.enrollment.${e.status}`)],
         ]),
         e.status === 'in_review' ? decisionForm(e) : null,
-      ),
-    );
-    return page(t('review.title'), h('p', { class: 'lead' }, t('review.lead')), filter, cards(t('review.title'), list, t('review.none')), await claims(), domains());
+      );
+    return page(t('review.title'), h('p', { class: 'lead' }, t('review.lead')), filter, paged(t('review.title'), first, render, t('review.none'), t('review.more')), await claims(), domains());
   },
 };
