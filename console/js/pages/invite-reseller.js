@@ -2,10 +2,10 @@
 // admin's address, a message, and the admin access asked for (roles, never global
 // admin, until a date at most 730 days ahead). The mail's link lands on
 // /authorize-provider.
-import { h, uid } from '../dom.js';
+import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { call, idempotency } from '../api.js';
-import { field, form } from '../form.js';
+import { checkboxes, checkedValues, field, form } from '../form.js';
 import { page } from '../view.js';
 import { DELEGABLE } from '../reference.js';
 
@@ -17,7 +17,6 @@ export default {
   title: 'inviteReseller.title',
   render({ navigate }) {
     const key = idempotency();
-    const errId = uid('roles-error');
     const f = form({
       label: t('inviteReseller.title'),
       submit: t('inviteReseller.submit'),
@@ -26,22 +25,12 @@ export default {
       fields: [
         field({ name: 'resellerEmail', label: t('inviteReseller.email'), type: 'email', hint: t('inviteReseller.emailHint'), spellcheck: 'false', autocomplete: 'off' }),
         field({ name: 'message', label: t('inviteReseller.message'), type: 'textarea', required: false, rows: 3 }),
-        h(
-          'fieldset',
-          { class: 'field roles', dataset: { field: 'adminAccess.roles' } },
-          h('legend', {}, t('inviteReseller.roles')),
-          h('p', { class: 'hint' }, t('inviteReseller.rolesHint')),
-          h('p', { class: 'error', id: errId, hidden: true }),
-          DELEGABLE.map((r) => {
-            const id = uid('role');
-            return h('div', { class: 'checkbox' }, h('input', { type: 'checkbox', id, value: r, name: `role.${r}`, checked: r === 'admin_agent', 'aria-describedby': errId, dataset: { local: '1' } }), h('label', { for: id }, t(`roles.${r}`)));
-          }),
-        ),
+        checkboxes({ name: 'adminAccess.roles', legend: t('inviteReseller.roles'), hint: t('inviteReseller.rolesHint'), options: DELEGABLE.map((r) => ({ value: r, label: t(`roles.${r}`) })), checked: ['admin_agent'] }),
         field({ name: 'endsOn', label: t('inviteReseller.until'), type: 'date', hint: t('inviteReseller.untilHint'), value: inDays(365), min: inDays(1), max: inDays(730), local: true }),
       ],
       async onSubmit(body, el) {
         body.adminAccess = {
-          roles: [...el.querySelectorAll('.roles input:checked')].map((c) => c.value),
+          roles: checkedValues(el, 'adminAccess.roles'),
           endsAt: `${el.elements.endsOn.value}T00:00:00Z`,
         };
         try {

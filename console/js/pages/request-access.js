@@ -3,10 +3,10 @@
 // (POST /v1/relationships/{id}/access-requests). The reseller's primary contact is
 // mailed a link to /authorize-access. The relationship's requests are listed, and a
 // pending one is withdrawn after a confirmation (DELETE …/access-requests/{rid}).
-import { h, uid } from '../dom.js';
+import { h } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { all, call, idempotency } from '../api.js';
-import { checkbox, field, form } from '../form.js';
+import { checkbox, checkboxes, checkedValues, field, form } from '../form.js';
 import { page, notice, facts, cards, card, confirmButton, buttonLink } from '../view.js';
 import { problemMessage } from '../problems.js';
 import { DELEGABLE, roleList } from '../reference.js';
@@ -34,7 +34,6 @@ export default {
     const name = relationship.reseller.name;
     const pending = requests.some((r) => r.state === 'pending');
     const key = idempotency();
-    const errId = uid('roles-error');
     const f =
       relationship.state === 'active' && !pending
         ? form({
@@ -42,24 +41,14 @@ export default {
             submit: t('requestAccess.submit'),
             overrides: { 403: 'requestAccess.notAllowed' },
             fields: [
-              h(
-                'fieldset',
-                { class: 'field roles', dataset: { field: 'roles' } },
-                h('legend', {}, t('inviteReseller.roles')),
-                h('p', { class: 'hint' }, t('inviteReseller.rolesHint')),
-                h('p', { class: 'error', id: errId, hidden: true }),
-                DELEGABLE.map((r) => {
-                  const id = uid('role');
-                  return h('div', { class: 'checkbox' }, h('input', { type: 'checkbox', id, value: r, name: `role.${r}`, checked: r === 'admin_agent', 'aria-describedby': errId, dataset: { local: '1' } }), h('label', { for: id }, t(`roles.${r}`)));
-                }),
-              ),
+              checkboxes({ name: 'roles', legend: t('inviteReseller.roles'), hint: t('inviteReseller.rolesHint'), options: DELEGABLE.map((r) => ({ value: r, label: t(`roles.${r}`) })), checked: ['admin_agent'] }),
               field({ name: 'endsOn', label: t('inviteReseller.until'), type: 'date', hint: t('inviteReseller.untilHint'), value: inDays(365), min: inDays(1), max: inDays(730), local: true }),
               checkbox({ name: 'autoExtend', label: t('requestAccess.autoExtend') }),
               field({ name: 'message', label: t('inviteReseller.message'), type: 'textarea', required: false, rows: 3 }),
             ],
             async onSubmit(body, el) {
               const ask = {
-                roles: [...el.querySelectorAll('.roles input:checked')].map((c) => c.value),
+                roles: checkedValues(el, 'roles'),
                 endsAt: `${el.elements.endsOn.value}T00:00:00Z`,
                 autoExtend: el.elements.autoExtend.checked,
               };
