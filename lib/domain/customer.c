@@ -269,10 +269,18 @@ DB_STATEMENT(customer_relationship_notice,
 	     "LEFT JOIN legal_profiles pl ON pl.tenant_id = pt.id WHERE cr.id = ?",
 	     DB_PARAMS(DB_TEXT), DB_ROW(struct ended_notice_row, ENDED_NOTICE_FIELDS));
 
+/* An end clears the active key before it takes its time: orders read the
+ * row through uq_customer_relationships_active, which covers what they
+ * need, so their shared locks are on that index's entry, not on the row
+ * the lock above took; this UPDATE, which moves the entry, waits for them,
+ * and the time taken after it is after every order that relied on it. */
 DB_STATEMENT(customer_relationship_set_ended,
-	     "UPDATE customer_relationships SET state = 'ended', active = NULL, ended_at = ?, "
-	     "ended_by = ?, version = version + 1 WHERE id = ? AND state = 'active'",
-	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
+	     "UPDATE customer_relationships SET state = 'ended', active = NULL, ended_by = ?, "
+	     "version = version + 1 WHERE id = ? AND state = 'active'",
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+DB_STATEMENT(customer_relationship_ended_at,
+	     "UPDATE customer_relationships SET ended_at = ? WHERE id = ?",
+	     DB_PARAMS(DB_TIME, DB_TEXT), DB_NO_ROW);
 
 /* whether the tenant is, or was, a partner of the customer */
 DB_STATEMENT(customer_partner_known,
@@ -703,10 +711,14 @@ int customer_relationship_end(struct txn *t, const struct actor *a, const char *
 				   "no customer relationship %s of this work account", id);
 	default: return -1;
 	}
-	micros_t at = time_micros();
-	struct db_arg u[] = {db_time(at), db_text(a->id), db_text(id)};
+	struct db_arg u[] = {db_text(a->id), db_text(id)};
 	struct db_arg k[] = {db_text(id)};
-	if (db_exec(t, &customer_relationship_set_ended, u, &ended) != DB_OK ||
+	if (db_exec(t, &customer_relationship_set_ended, u, &ended) != DB_OK)
+		return -1;
+	/* now that the orders relying on it are done */
+	micros_t at = time_micros();
+	struct db_arg e[] = {db_time(at), db_text(id)};
+	if ((ended == 1 && db_exec(t, &customer_relationship_ended_at, e, NULL) != DB_OK) ||
 	    must_read(t, &customer_relationship_row, k, out) != DB_OK)
 		return -1;
 	*changed = ended == 1;

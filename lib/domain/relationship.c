@@ -295,10 +295,18 @@ DB_STATEMENT(relationship_access_removed,
 	     "'granted' AND state = 'active'",
 	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
 
+/* An end clears the active key before it takes its time: orders read the
+ * row through uq_relationships_active_pair, which covers what they need,
+ * so their shared locks are on that index's entry, not on the row
+ * relationship_lock took; this UPDATE, which moves the entry, waits for
+ * them, and the time taken after it is after every order that relied on
+ * it. */
 DB_STATEMENT(relationship_ended,
-	     "UPDATE relationships SET state = 'ended', active = NULL, ended_at = ?, ended_by = ?, "
+	     "UPDATE relationships SET state = 'ended', active = NULL, ended_by = ?, "
 	     "version = version + 1 WHERE id = ? AND state = 'active'",
-	     DB_PARAMS(DB_TIME, DB_TEXT, DB_TEXT), DB_NO_ROW);
+	     DB_PARAMS(DB_TEXT, DB_TEXT), DB_NO_ROW);
+DB_STATEMENT(relationship_ended_at, "UPDATE relationships SET ended_at = ? WHERE id = ?",
+	     DB_PARAMS(DB_TIME, DB_TEXT), DB_NO_ROW);
 
 DB_STATEMENT(relationship_access_narrowed,
 	     "UPDATE relationships SET access_roles = ? >> 1, access_changed_at = ?, "
@@ -751,8 +759,8 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 	enum db_status st;
 	if (relationship_lock_of(t, a, id, &rel, p) != 0)
 		return -1;
-	/* now that the row is locked: after every change before, an order
-	 * made in the relationship among them */
+	/* now that the row is locked: after every change before (an end
+	 * takes its time again once the orders relying on it are done) */
 	at = time_micros();
 	bool is_reseller = strcmp(rel.reseller_tenant_id, a->tenant_id) == 0;
 	const char *other = is_reseller ? rel.provider_tenant_id : rel.reseller_tenant_id;
@@ -769,11 +777,19 @@ static int relationship_change(struct txn *t, const struct actor *a, const char 
 		return problem_set(p, PROBLEM_FORBIDDEN,
 				   "only the reseller removes the provider's admin access");
 	struct db_arg u[] = {db_time(at), db_text(a->id), db_text(id)};
-	if (db_exec(t, end ? &relationship_ended : &relationship_access_removed, u, &changed) !=
-	    DB_OK)
+	struct db_arg e[] = {db_text(a->id), db_text(id)};
+	if (db_exec(t, end ? &relationship_ended : &relationship_access_removed, end ? e : u,
+		    &changed) != DB_OK)
 		return -1;
 	if (changed == 0)
 		return 0; /* done already: idempotent */
+	if (end) {
+		/* now that the orders relying on it are done */
+		at = time_micros();
+		struct db_arg stamp[] = {db_time(at), db_text(id)};
+		if (db_exec(t, &relationship_ended_at, stamp, NULL) != DB_OK)
+			return -1;
+	}
 	const char *action = end ? "relationship.end" : "relationship.admin_access.remove";
 	if (audit_record(t, a, action, "relationship", id, at) != DB_OK ||
 	    audit_record_in(t, a, other, action, "relationship", id, at) != DB_OK ||
